@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on a fresh Debian machine (root), then runs the whole suite.
+# This is the README's test command; .ci/run runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Real DNS tools the interop tests use as clients, peers and validators (Debian packages).
+pkgs=(bind9-dnsutils bind9-utils knot-dnsutils knot unbound ldnsutils python3-dnspython python3-cryptography dnsperf)
+tools=(dig delv dnssec-dsfromkey kdig knotd keymgr unbound ldns-verify-zone ldns-key2ds dnsperf)
+missing=0
+for t in "${tools[@]}"; do command -v "$t" >/dev/null 2>&1 || [ -x "/usr/sbin/$t" ] || missing=1; done
+/usr/bin/python3 -c 'import dns.dnssec' >/dev/null 2>&1 || missing=1
+if [ "$missing" = 1 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+export PATH="$PATH:/usr/sbin"
+
+npm ci --no-audit --no-fund
+npm test

@@ -1,0 +1,34 @@
+// Contracts between the key/signature layer and the denial/answer layer (STYLE habit 4: the signer sees bytes).
+import type { Name } from '../dns/name.js';
+import type { Rr, RRset } from '../dns/rr.js';
+
+/** A private key that signs to-be-signed bytes (RFC 4034 §3.1.8.1 signed data); async so it can move to a pool. */
+export interface Signer {
+  readonly algorithm: number;
+  readonly keyTag: number;
+  /** DNSKEY RDATA (flags, protocol 3, algorithm, public key) of this key. */
+  readonly dnskey: Uint8Array;
+  sign(tbs: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Wall-clock seconds since the epoch; injected (STYLE habit 14). */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Math.floor(Date.now() / 1000) };
+
+/** Validity of RRSIGs: inception/expiration, snapped to fixed boundaries so restarts and workers agree. */
+export interface SignatureWindow {
+  inception: number;
+  expiration: number;
+}
+
+/** Signing material of one zone, as the answer layer needs it. */
+export interface ZoneSigning {
+  zone: Name;
+  /** Signs a whole RRset (cached by content); returns the RRSIG record(s) covering it. */
+  signRrset(rrset: RRset, opts?: { wildcard?: Name; ksk?: boolean }): Promise<Rr[]>;
+  /** TTL to use for NSEC/NSEC3 records: min(SOA TTL, SOA MINIMUM) (RFC 4034 §4, RFC 9077). */
+  readonly negativeTtl: number;
+}

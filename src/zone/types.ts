@@ -1,0 +1,90 @@
+// The in-memory zone model and the typed result of a lookup (STYLE habit 1). Pure data: no I/O.
+import type { Name } from '../dns/name.js';
+import type { RRset } from '../dns/rr.js';
+
+/** Authenticated denial method of a signed zone (RFC 9824, RFC 4470, RFC 5155). */
+export type DenialMode = 'compact' | 'nsec' | 'nsec3';
+
+export interface ZoneSettings {
+  /** Whether the zone is signed (DNSSEC active, issue 3). */
+  dnssec: boolean;
+  denial: DenialMode;
+  /** The server's own nameserver names for this zone; served as the apex NS RRset. Empty: use the zone data's apex NS. */
+  nameservers: Name[];
+  /** TTL of the served apex NS RRset when built from `nameservers`. */
+  nsTtl: number;
+  /**
+   * Cloudflare's `multi_provider` (formerly `use_apex_ns`): serve our own nameservers together with the
+   * apex NS records in the zone data. When false and `nameservers` is set, apex NS data is ignored.
+   */
+  multiProvider: boolean;
+}
+
+/** One owner name in the zone. Empty non-terminals are nodes with no RRsets. */
+export interface ZoneNode {
+  name: Name;
+  rrsets: Map<number, RRset>;
+  /** Number of direct children (nodes one label longer), so ENTs and leaves are known without scanning. */
+  children: number;
+}
+
+export interface Zone {
+  origin: Name;
+  /** Where the zone came from (file path), for messages. */
+  source: string;
+  settings: ZoneSettings;
+  soa: RRset;
+  /** The apex NS RRset as served (see ZoneSettings.nameservers / multiProvider). */
+  apexNs: RRset;
+  /** Every node, keyed by Name.key; includes the apex and every empty non-terminal. */
+  nodes: Map<string, ZoneNode>;
+  /** Number of records in the zone data. */
+  recordCount: number;
+}
+
+/** An RRset placed in a response, with what the signer needs to know about where it came from. */
+export interface AnswerRRset {
+  rrset: RRset;
+  /** Set when synthesized from a wildcard (RFC 4592): the wildcard owner, e.g. `*.example.com.`; rrset.name is the query name. */
+  wildcard?: Name;
+  /** Set for a CNAME synthesized from a DNAME (RFC 6672 §3.1): never signed. */
+  synthesized?: boolean;
+}
+
+/**
+ * A lookup's outcome (RFC 1034 §4.3.2). `chain` holds the CNAME/DNAME records followed before the
+ * final outcome (in answer order); for 'answer' the final RRsets are at the end of `answers`.
+ */
+export type LookupResult =
+  | { kind: 'answer'; answers: AnswerRRset[]; additional: RRset[] }
+  | {
+      kind: 'referral';
+      chain: AnswerRRset[];
+      /** The delegation point. */
+      cut: Name;
+      ns: RRset;
+      /** The DS RRset at the cut when the child is signed (RFC 4035 §3.1.4), else undefined. */
+      ds?: RRset;
+      glue: RRset[];
+    }
+  | {
+      kind: 'nxdomain';
+      chain: AnswerRRset[];
+      /** The name that does not exist (the query name, or the last CNAME target). */
+      name: Name;
+      soa: RRset;
+      /** The closest encloser (RFC 4592 §3.3.1 / RFC 5155 §7.2.1): the longest existing ancestor. */
+      closestEncloser: Name;
+    }
+  | {
+      kind: 'nodata';
+      chain: AnswerRRset[];
+      /** The existing name (or ENT) that lacks the type. */
+      name: Name;
+      soa: RRset;
+      /** The node's types (empty for an empty non-terminal). */
+      types: number[];
+      /** Set when the name matched a wildcard that lacks the type: the wildcard owner (RFC 4035 §3.1.3.4). */
+      wildcard?: Name;
+      closestEncloser?: Name;
+    };
