@@ -1,0 +1,236 @@
+// The `zone:` section of a zone file: tandem's own settings (origin, default TTL, the SOA, the server's
+// nameservers, DNSSEC). Everything here is validated strictly; an unknown key is an error, not a silent typo.
+import { Name, NameError } from '../dns/name.js';
+import type { DenialMode, ZoneSettings } from '../zone/types.js';
+import { MAX_TTL, parseDuration } from './duration.js';
+import { isSeq } from 'yaml';
+import { asMap, checkKeys, entries, fail, isNull, lineOf, scalarText, type Entry, type Source } from './yaml-nodes.js';
+
+/** Zone-level settings beyond ZoneSettings that other layers need (issue 3 signing, issue 4 multi-signer). */
+export interface ZoneConfig {
+  dnssec: { enabled: boolean; denial: DenialMode; signatureValidity: number; multiSigner: boolean };
+}
+
+export interface SoaFields {
+  mname: Name;
+  rname: Name;
+  serial: number;
+  refresh: number;
+  retry: number;
+  expire: number;
+  minimum: number;
+  ttl: number;
+}
+
+export interface ParsedSettings {
+  origin: Name;
+  /** Default TTL of records without one. */
+  ttl: number;
+  /** Undefined when the file has no `zone.soa` (an error once records are built). */
+  soa?: SoaFields;
+  soaLine?: number;
+  settings: ZoneSettings;
+  config: ZoneConfig;
+  nameserversLine?: number;
+}
+
+export const ZONE_KEYS = ['origin', 'ttl', 'soa', 'nameservers', 'ns_ttl', 'multi_provider', 'dnssec'] as const;
+const SOA_KEYS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum', 'ttl'] as const;
+const DNSSEC_KEYS = ['enabled', 'denial', 'signature_validity', 'multi_signer'] as const;
+const DENIAL: readonly DenialMode[] = ['compact', 'nsec', 'nsec3'];
+
+export const DEFAULT_TTL = 3600;
+/** SOA timers when not given: the RIPE-203 recommendations (refresh 1d, retry 2h, expire 1000h, minimum 1h). */
+const SOA_DEFAULTS = { refresh: 86400, retry: 7200, expire: 3600000, minimum: 3600 };
+/** Default RRSIG validity period: two weeks, the span BIND and Knot also default to. */
+const DEFAULT_SIGNATURE_VALIDITY = 14 * 86400;
+/** Validity bounds: below an hour signatures churn needlessly; past a year a leaked signature lives too long. */
+const MIN_SIGNATURE_VALIDITY = 3600;
+const MAX_SIGNATURE_VALIDITY = 366 * 86400;
+
+export function originFromFileName(file: string): string {
+  const base = file.split(/[\\/]/).pop() ?? file;
+  return base.replace(/\.ya?ml$/i, '');
+}
+
+/** Parses `zone:` (or its absence). `mtime` feeds the default SOA serial. */
+export function parseSettings(src: Source, node: unknown, mtime: Date | undefined): ParsedSettings {
+  const items = isNull(node) ? [] : entries(src, asMap(src, node, 'zone'));
+  if (items.some((e) => e.key === 'type')) {
+    fail(src, node, 'zone: is tandem\'s settings section; records for the owner "zone" go under records:');
+  }
+  checkKeys(src, items, ZONE_KEYS, 'zone');
+  const get = (k: string): Entry | undefined => items.find((e) => e.key === k);
+
+  const originEntry = get('origin');
+  let originText = originFromFileName(src.file);
+  if (originEntry) originText = stringValue(src, originEntry, 'zone.origin');
+  if (!originText.endsWith('.')) originText += '.';
+  let origin: Name;
+  try {
+    origin = Name.fromText(originText);
+  } catch (e) {
+    fail(src, originEntry?.value, `zone origin ${JSON.stringify(originText)} is not a domain name: ${(e as Error).message}` +
+      (originEntry ? '' : ' (set zone.origin or name the file <zone>.yaml)'));
+  }
+
+  const ttlEntry = get('ttl');
+  const ttl = ttlEntry ? ttlValue(src, ttlEntry.value, 'zone.ttl') : DEFAULT_TTL;
+  const nsTtlEntry = get('ns_ttl');
+  const nsTtl = nsTtlEntry ? ttlValue(src, nsTtlEntry.value, 'zone.ns_ttl') : ttl;
+
+  const nsEntry = get('nameservers');
+  const nameservers: Name[] = [];
+  if (nsEntry && !isNull(nsEntry.value)) {
+    if (!isSeq(nsEntry.value)) fail(src, nsEntry.value, 'zone.nameservers must be a list of names');
+    for (const item of nsEntry.value.items) nameservers.push(nameValue(src, item, origin, 'zone.nameservers'));
+  }
+  const mpEntry = get('multi_provider');
+  const multiProvider = mpEntry ? boolValue(src, mpEntry.value, 'zone.multi_provider') : false;
+
+  const soaEntry = get('soa');
+  const soa = soaEntry ? parseSoa(src, soaEntry.value, origin, ttl, mtime) : undefined;
+
+  const config = parseDnssec(src, get('dnssec')?.value);
+  const settings: ZoneSettings = {
+    dnssec: config.dnssec.enabled,
+    denial: config.dnssec.denial,
+    nameservers,
+    nsTtl,
+    multiProvider,
+  };
+  return {
+    origin, ttl, soa, soaLine: lineOf(src, soaEntry?.keyNode), settings, config,
+    nameserversLine: lineOf(src, nsEntry?.keyNode),
+  };
+}
+
+function parseSoa(src: Source, node: unknown, origin: Name, ttl: number, mtime: Date | undefined): SoaFields {
+  const items = entries(src, asMap(src, node, 'zone.soa'));
+  checkKeys(src, items, SOA_KEYS, 'zone.soa');
+  const get = (k: string) => items.find((e) => e.key === k);
+  const mnameEntry = get('mname');
+  const rnameEntry = get('rname');
+  if (!mnameEntry) fail(src, node, 'zone.soa.mname is required (the primary nameserver, RFC 1035 §3.3.13)');
+  if (!rnameEntry) fail(src, node, 'zone.soa.rname is required (the responsible mailbox, RFC 1035 §3.3.13)');
+  const timer = (k: 'refresh' | 'retry' | 'expire' | 'minimum') => {
+    const e = get(k);
+    return e ? ttlValue(src, e.value, `zone.soa.${k}`) : SOA_DEFAULTS[k];
+  };
+  const serialEntry = get('serial');
+  let serial: number;
+  if (serialEntry) {
+    const t = scalarText(serialEntry.value);
+    if (typeof t !== 'string' || !/^[0-9]+$/.test(t) || Number(t) > 0xffffffff) {
+      fail(src, serialEntry.value, `zone.soa.serial ${JSON.stringify(t)} is not an integer 0..4294967295 (RFC 1982 serial)`);
+    }
+    serial = Number(t);
+  } else {
+    // A file edit moves the mtime forward, so the serial grows with each change (RFC 1982 arithmetic).
+    serial = mtime ? Math.floor(mtime.getTime() / 1000) % 0x100000000 : 1;
+  }
+  const ttlEntry = get('ttl');
+  return {
+    mname: nameValue(src, mnameEntry.value, origin, 'zone.soa.mname'),
+    rname: mailboxValue(src, rnameEntry.value, origin),
+    serial,
+    refresh: timer('refresh'),
+    retry: timer('retry'),
+    expire: timer('expire'),
+    minimum: timer('minimum'),
+    ttl: ttlEntry ? ttlValue(src, ttlEntry.value, 'zone.soa.ttl') : ttl,
+  };
+}
+
+function parseDnssec(src: Source, node: unknown): ZoneConfig {
+  const dnssec = { enabled: false, denial: 'compact' as DenialMode, signatureValidity: DEFAULT_SIGNATURE_VALIDITY, multiSigner: false };
+  if (isNull(node)) return { dnssec };
+  const items = entries(src, asMap(src, node, 'zone.dnssec'));
+  checkKeys(src, items, DNSSEC_KEYS, 'zone.dnssec');
+  for (const e of items) {
+    switch (e.key) {
+      case 'enabled': dnssec.enabled = boolValue(src, e.value, 'zone.dnssec.enabled'); break;
+      case 'multi_signer': dnssec.multiSigner = boolValue(src, e.value, 'zone.dnssec.multi_signer'); break;
+      case 'denial': {
+        const d = scalarText(e.value);
+        if (!DENIAL.includes(d as DenialMode)) {
+          fail(src, e.value, `zone.dnssec.denial ${JSON.stringify(d)} is not one of ${DENIAL.join(', ')}`);
+        }
+        dnssec.denial = d as DenialMode;
+        break;
+      }
+      case 'signature_validity': {
+        const v = durationValue(src, e.value, 'zone.dnssec.signature_validity');
+        if (v < MIN_SIGNATURE_VALIDITY || v > MAX_SIGNATURE_VALIDITY) {
+          fail(src, e.value, `zone.dnssec.signature_validity ${v}s is outside 1h..366d`);
+        }
+        dnssec.signatureValidity = v;
+        break;
+      }
+    }
+  }
+  return { dnssec };
+}
+
+// ---- scalar readers ---------------------------------------------------------------------------
+
+function stringValue(src: Source, e: Entry, what: string): string {
+  const t = scalarText(e.value);
+  if (typeof t !== 'string' || t === '') fail(src, e.value, `${what} must be a non-empty string`);
+  return t;
+}
+
+export function durationValue(src: Source, node: unknown, what: string): number {
+  const t = scalarText(node);
+  const v = typeof t === 'string' ? parseDuration(t) : undefined;
+  if (v === undefined) {
+    fail(src, node, `${what} ${JSON.stringify(t ?? null)} is not a duration (seconds, or like 30s, 15m, 12h, 14d, 2w)`);
+  }
+  return v;
+}
+
+/** A TTL: a duration within 0..2^31-1 seconds (RFC 2181 §8). */
+export function ttlValue(src: Source, node: unknown, what: string, where = {}): number {
+  const t = scalarText(node);
+  const v = typeof t === 'string' ? parseDuration(t) : undefined;
+  if (v === undefined || v > MAX_TTL) {
+    fail(src, node, `${what} ${JSON.stringify(t ?? null)} is not a TTL: seconds 0..${MAX_TTL} or a duration like 1h (RFC 2181 §8)`, where);
+  }
+  return v;
+}
+
+function boolValue(src: Source, node: unknown, what: string): boolean {
+  const t = scalarText(node);
+  if (t === 'true') return true;
+  if (t === 'false') return false;
+  fail(src, node, `${what} must be true or false, not ${JSON.stringify(t ?? null)}`);
+}
+
+function nameValue(src: Source, node: unknown, origin: Name, what: string): Name {
+  const t = scalarText(node);
+  if (typeof t !== 'string' || t === '') fail(src, node, `${what} must be a domain name`);
+  try {
+    return Name.fromText(t, origin);
+  } catch (e) {
+    if (e instanceof NameError) fail(src, node, `${what} ${JSON.stringify(t)} is not a domain name: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The SOA RNAME mailbox: a domain name, or an address `host.master@example.com` (RFC 1035 §8: the first dot ends the local part). */
+function mailboxValue(src: Source, node: unknown, origin: Name): Name {
+  const t = scalarText(node);
+  if (typeof t === 'string' && t.includes('@') && t !== '@') {
+    const at = t.lastIndexOf('@');
+    const local = t.slice(0, at).replace(/\\/g, '\\\\').replace(/\./g, '\\.');
+    let domain = t.slice(at + 1);
+    if (!domain.endsWith('.')) domain += '.';
+    try {
+      return Name.fromText(`${local}.${domain}`);
+    } catch (e) {
+      fail(src, node, `zone.soa.rname ${JSON.stringify(t)} is not a mailbox: ${(e as Error).message}`);
+    }
+  }
+  return nameValue(src, node, origin, 'zone.soa.rname');
+}
+

@@ -1,0 +1,298 @@
+// YAML zone files -> ZoneInput -> Zone. A file has tandem's settings under `zone:` and octoDNS-format
+// records under `records:` (a plain octoDNS file, owner names at the top level, is accepted too).
+// Every error is a ZoneFileError that names file, line, owner, type and the reason (STYLE habit 6).
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isAlias, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { Name, NameError } from '../dns/name.js';
+import { parseRdata, RdataError } from '../dns/rdata.js';
+import type { Rr, RRset } from '../dns/rr.js';
+import { RRClass, RRType, isMetaType, typeFromName, typeName } from '../dns/types.js';
+import { buildZoneWithWarnings, ZoneDataError, type ZoneInput } from '../zone/build.js';
+import type { Zone } from '../zone/types.js';
+import { ZoneFileError } from './errors.js';
+import { SPF_TYPE, toPresentation, ValueError } from './octodns.js';
+import { parseSettings, ttlValue, type ParsedSettings, type ZoneConfig } from './zone-settings.js';
+import { asMap, checkKeys, entries, fail, isNull, lineOf, scalarText, toPlain, type Entry, type Source, type Where } from './yaml-nodes.js';
+
+export { ZoneFileError } from './errors.js';
+export type { ZoneConfig } from './zone-settings.js';
+
+/** Where things are in the file, so errors found later (buildZone) can still name a line. */
+export interface ZoneLocations {
+  /** Name.key -> line of the owner's key under `records:`. */
+  owners: ReadonlyMap<string, number>;
+  /** `${Name.key} ${type number}` -> line of that record entry. */
+  records: ReadonlyMap<string, number>;
+  soa?: number;
+  nameservers?: number;
+}
+
+export interface LoadedZone {
+  file: string;
+  input: ZoneInput;
+  config: ZoneConfig;
+  /** Things accepted but worth telling the operator; buildLoadedZone appends buildZone's warnings. */
+  warnings: string[];
+  locations: ZoneLocations;
+}
+
+export interface ParseOptions {
+  /** The file's modification time: the default SOA serial when `zone.soa.serial` is absent. */
+  mtime?: Date;
+}
+
+const RECORD_KEYS = ['type', 'ttl', 'value', 'values', 'octodns'] as const;
+
+const ALIAS_REFUSED = 'ALIAS is a provider-side pseudo-type with no DNS wire form; use A/AAAA records (or a CNAME below the apex)';
+
+/** Types refused in `records`, with the reason. */
+function refusal(type: number, text: string, config: ZoneConfig): string | undefined {
+  switch (type) {
+    case RRType.SOA: return 'SOA comes from zone.soa, not from records';
+    case RRType.RRSIG: case RRType.NSEC: case RRType.NSEC3: case RRType.NSEC3PARAM:
+      return `${text} records are made by the signer (RFC 4035 §2), not given as zone data`;
+    case RRType.DNSKEY:
+      if (!config.dnssec.multiSigner) {
+        return 'DNSKEY records are refused unless zone.dnssec.multi_signer is true: the signer publishes its own keys, ' +
+          'and only a multi-signer zone imports other providers\' keys (RFC 8901 §2)';
+      }
+  }
+  if (isMetaType(type)) return `${text} is a meta type that cannot be stored in a zone (RFC 6895 §3.1)`;
+  return undefined;
+}
+
+/** Parses one zone file's text; throws ZoneFileError. Does not build the zone (see buildLoadedZone). */
+export function parseZoneFile(file: string, text: string, options: ParseOptions = {}): LoadedZone {
+  const lines = new LineCounter();
+  const src: Source = { file, lines };
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new ZoneFileError({ file, line: e.linePos?.[0].line, reason: `YAML syntax error: ${message}` });
+  }
+  if (doc.contents === null) fail(src, undefined, 'empty zone file: expected `zone:` and `records:` sections');
+  const top = entries(src, asMap(src, doc.contents, 'a zone file'));
+  const zoneEntry = top.find((e) => e.key === 'zone');
+  const recordsEntry = top.find((e) => e.key === 'records');
+  let ownerEntries: Entry[];
+  if (recordsEntry) {
+    checkKeys(src, top, ['zone', 'records'], 'the top level (owner names go under records:)');
+    ownerEntries = isNull(recordsEntry.value) ? [] : entries(src, asMap(src, recordsEntry.value, 'records'));
+  } else {
+    // A plain octoDNS file: every top-level key is an owner name, except the `zone:` settings.
+    ownerEntries = top.filter((e) => e !== zoneEntry);
+  }
+
+  const parsed = parseSettings(src, zoneEntry?.value, options.mtime);
+  if (!parsed.soa) {
+    fail(src, zoneEntry?.keyNode, 'missing SOA: add zone.soa with at least mname and rname' +
+      (recordsEntry ? '' : ' (a plain octoDNS file needs a zone: section for tandem\'s settings)'));
+  }
+  const { origin } = parsed;
+  const warnings: string[] = [];
+  const owners = new Map<string, number>();
+  const recordLines = new Map<string, number>();
+  const records: Rr[] = [soaRecord(src, parsed, zoneEntry)];
+
+  for (const oe of ownerEntries) {
+    const owner = ownerName(src, oe, origin);
+    const where: Where = { owner: owner.relativeTo(origin) };
+    owners.set(owner.key, lineOf(src, oe.keyNode) ?? 0);
+    if (isAlias(oe.value)) fail(src, oe.value, 'YAML aliases are not supported in zone files', where);
+    const items = isSeq(oe.value) ? oe.value.items : [oe.value];
+    if (items.length === 0) fail(src, oe.keyNode, 'no records under this owner', where);
+    const seen = new Set<number>();
+    for (const item of items) {
+      const rec = parseRecord(src, item, owner, parsed, where, warnings);
+      if (seen.has(rec.type)) {
+        fail(src, item, `a second ${typeName(rec.type)} entry for this owner; put all values in one entry's values (octoDNS: one record per name and type)`, { ...where, type: typeName(rec.type) });
+      }
+      seen.add(rec.type);
+      recordLines.set(`${owner.key} ${rec.type}`, lineOf(src, item) ?? 0);
+      records.push(...rec.rrs);
+    }
+  }
+
+  const input: ZoneInput = { origin, source: file, settings: parsed.settings, records };
+  return {
+    file, input, config: parsed.config, warnings,
+    locations: { owners, records: recordLines, soa: parsed.soaLine, nameservers: parsed.nameserversLine },
+  };
+}
+
+function ownerName(src: Source, e: Entry, origin: Name): Name {
+  if (e.key === '' || e.key === '@') return origin;
+  try {
+    return Name.fromText(e.key, origin);
+  } catch (err) {
+    if (err instanceof NameError) fail(src, e.keyNode, `owner ${JSON.stringify(e.key)} is not a domain name: ${err.message}`);
+    throw err;
+  }
+}
+
+function soaRecord(src: Source, parsed: ParsedSettings, zoneEntry: Entry | undefined): Rr {
+  const s = parsed.soa!;
+  // Names are written absolute, so the text is independent of the origin (RFC 1035 §3.3.13 field order).
+  const text = `${s.mname} ${s.rname} ${s.serial} ${s.refresh} ${s.retry} ${s.expire} ${s.minimum}`;
+  const node = zoneEntry && isMap(zoneEntry.value) ? zoneEntry.value.get('soa', true) : undefined;
+  const rdata = rdataOf(src, node, RRType.SOA, text, parsed.origin, { owner: '@', type: 'SOA' });
+  return { name: parsed.origin, type: RRType.SOA, class: RRClass.IN, ttl: s.ttl, rdata };
+}
+
+function rdataOf(src: Source, node: unknown, type: number, text: string, origin: Name, where: Where): Uint8Array {
+  try {
+    return parseRdata(type, text, origin);
+  } catch (err) {
+    if (err instanceof RdataError || err instanceof NameError) fail(src, node, `bad value ${JSON.stringify(text)}: ${err.message}`, where);
+    throw err;
+  }
+}
+
+interface ParsedRecord {
+  type: number;
+  rrs: Rr[];
+}
+
+function parseRecord(src: Source, node: unknown, owner: Name, parsed: ParsedSettings, ownerWhere: Where, warnings: string[]): ParsedRecord {
+  const items = entries(src, asMap(src, node, 'a record (type, ttl, value/values)', ownerWhere), ownerWhere);
+  const typeEntry = items.find((e) => e.key === 'type');
+  if (!typeEntry) fail(src, node, 'record has no type', ownerWhere);
+  const rawType = scalarText(typeEntry.value);
+  if (typeof rawType !== 'string' || rawType === '') fail(src, typeEntry.value, 'type must be a record type such as A or TXT', ownerWhere);
+  const typeText = rawType.toUpperCase();
+  const where: Where = { ...ownerWhere, type: typeText };
+  for (const e of items) {
+    if (e.key === 'dynamic' || e.key === 'geo') fail(src, e.keyNode, `octoDNS ${e.key} records are not supported; give plain values`, where);
+  }
+  checkKeys(src, items, RECORD_KEYS, 'a record', where);
+  if (typeText === 'ALIAS') fail(src, typeEntry.value, ALIAS_REFUSED, where);
+  const isSpf = typeText === 'SPF';
+  const type = isSpf ? SPF_TYPE : typeFromName(typeText);
+  if (type === undefined) {
+    fail(src, typeEntry.value, `unknown record type ${JSON.stringify(typeText)} (use a mnemonic such as TXT, or TYPEnnn for others, RFC 3597 §5)`, where);
+  }
+  const refused = refusal(type, typeText, parsed.config);
+  if (refused) fail(src, typeEntry.value, refused, where);
+  if (isSpf) warnings.push(`${ownerWhere.owner} SPF: the SPF type is obsolete (RFC 7208 §3.1); publish the policy as TXT`);
+
+  const ttlEntry = items.find((e) => e.key === 'ttl');
+  const ttl = ttlEntry ? ttlValue(src, ttlEntry.value, 'ttl', where) : parsed.ttl;
+
+  const valueEntry = items.find((e) => e.key === 'value');
+  const valuesEntry = items.find((e) => e.key === 'values');
+  if (valueEntry && valuesEntry) fail(src, valuesEntry.keyNode, 'give either value or values, not both', where);
+  if (!valueEntry && !valuesEntry) fail(src, node, 'record has no value or values', where);
+  let valueNodes: unknown[];
+  if (valuesEntry) {
+    valueNodes = isSeq(valuesEntry.value) ? valuesEntry.value.items : [valuesEntry.value];
+    if (valueNodes.length === 0) fail(src, valuesEntry.value, 'values is empty', where);
+  } else {
+    if (isSeq(valueEntry!.value)) fail(src, valueEntry!.value, 'value holds one value; use values for a list', where);
+    valueNodes = [valueEntry!.value];
+  }
+
+  const rrs: Rr[] = [];
+  for (const vn of valueNodes) {
+    if (isAlias(vn)) fail(src, vn, 'YAML aliases are not supported in zone files', where);
+    let text: string;
+    try {
+      const converted = toPresentation(type, typeText, toPlain(vn));
+      text = converted.text;
+      for (const w of converted.warnings) warnings.push(`${ownerWhere.owner} ${typeText}: ${w}`);
+    } catch (err) {
+      if (err instanceof ValueError) fail(src, vn, err.message, where);
+      throw err;
+    }
+    // SPF RDATA is TXT's (RFC 4408 §3.1.1), so it is parsed as TXT and stored under type 99.
+    const rdata = rdataOf(src, vn, isSpf ? RRType.TXT : type, text, parsed.origin, where);
+    rrs.push({ name: owner, type, class: RRClass.IN, ttl, rdata });
+  }
+  return { type, rrs };
+}
+
+/** Reads and parses a zone file; the file's mtime is the default SOA serial. */
+export async function loadZoneFile(file: string): Promise<LoadedZone> {
+  let text: string;
+  let mtime: Date;
+  try {
+    [text, mtime] = await Promise.all([readFile(file, 'utf8'), stat(file).then((s) => s.mtime)]);
+  } catch (err) {
+    throw new ZoneFileError({ file, reason: `cannot read the file: ${(err as Error).message}` });
+  }
+  return parseZoneFile(file, text, { mtime });
+}
+
+/**
+ * Builds the zone (buildZone's RFC checks), adding the server's apex RRsets (DNSKEY, CDS, ...).
+ * A ZoneDataError becomes a ZoneFileError at the owner's line; warnings are appended to loaded.warnings.
+ */
+export function buildLoadedZone(loaded: LoadedZone, apexRrsets?: RRset[]): Zone {
+  const input: ZoneInput = apexRrsets ? { ...loaded.input, apexRrsets } : loaded.input;
+  try {
+    const { zone, warnings } = buildZoneWithWarnings(input);
+    // A zone may be built more than once (e.g. again with NSEC3PARAM); report each warning once.
+    for (const w of warnings) if (!loaded.warnings.includes(w)) loaded.warnings.push(w);
+    return zone;
+  } catch (err) {
+    if (err instanceof ZoneDataError) {
+      throw new ZoneFileError({ file: loaded.file, line: lineForDataError(loaded, err), owner: err.owner, type: err.type, reason: err.reason });
+    }
+    throw err;
+  }
+}
+
+function lineForDataError(loaded: LoadedZone, err: ZoneDataError): number | undefined {
+  const { origin } = loaded.input;
+  const loc = loaded.locations;
+  let key: string;
+  try {
+    key = err.owner === '@' ? origin.key : Name.fromText(err.owner, origin).key;
+  } catch {
+    return undefined;
+  }
+  const atApex = key === origin.key;
+  if (atApex && err.type === 'SOA') return loc.soa;
+  const line = loc.owners.get(key);
+  if (line !== undefined) return line;
+  if (atApex && err.type === 'NS') return loc.nameservers;
+  const type = typeFromName(err.type);
+  return type === undefined ? undefined : loc.records.get(`${key} ${type}`);
+}
+
+/**
+ * Parses every `*.yaml` / `*.yml` file in `dir` (sorted by name). One bad file never stops the others:
+ * its error is reported and the rest load. Two files for the same origin: the second is an error.
+ */
+export async function loadZoneDir(dir: string): Promise<{ zones: LoadedZone[]; errors: ZoneFileError[] }> {
+  const zones: LoadedZone[] = [];
+  const errors: ZoneFileError[] = [];
+  let names: string[];
+  try {
+    names = (await readdir(dir, { withFileTypes: true }))
+      .filter((d) => d.isFile() && /\.ya?ml$/i.test(d.name))
+      .map((d) => d.name)
+      .sort();
+  } catch (err) {
+    return { zones, errors: [new ZoneFileError({ file: dir, reason: `cannot read the zone directory: ${(err as Error).message}` })] };
+  }
+  const byOrigin = new Map<string, string>();
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      const z = await loadZoneFile(file);
+      const other = byOrigin.get(z.input.origin.key);
+      if (other !== undefined) {
+        errors.push(new ZoneFileError({ file, reason: `zone ${z.input.origin} is already loaded from ${other}` }));
+        continue;
+      }
+      byOrigin.set(z.input.origin.key, file);
+      zones.push(z);
+    } catch (err) {
+      errors.push(err instanceof ZoneFileError ? err : new ZoneFileError({ file, reason: `unexpected error: ${(err as Error).message}` }));
+    }
+  }
+  return { zones, errors };
+}
+
