@@ -1,0 +1,59 @@
+// The apex key RRsets a signed zone serves: DNSKEY (own KSK and ZSK plus keys imported from the other
+// providers, RFC 8901 §2.1.2 model 2), and CDS/CDNSKEY (RFC 7344 §3) for every KSK in that set, so all
+// providers publish the same CDS/CDNSKEY RRsets (RFC 8901 §8, RFC 9975); or the RFC 8078 §4 delete forms.
+import type { Name } from '../dns/name.js';
+import type { RRset } from '../dns/rr.js';
+import { RRClass, RRType } from '../dns/types.js';
+import { checkDnskeyRdata, dsRdata, FLAGS_KSK, KeyError } from './keys.js';
+
+export type CdsMode = 'publish' | 'delete' | 'none';
+
+export interface ApexInput {
+  zone: Name;
+  keys: { ksk: { dnskey: Uint8Array }; zsk: { dnskey: Uint8Array } };
+  /** DNSKEY RDATA imported from other providers (their ZSKs, and their KSKs for CDS/CDNSKEY). */
+  imported?: Uint8Array[];
+  dnskeyTtl: number;
+  cds: CdsMode;
+}
+
+export interface ApexRrsets {
+  dnskey: RRset;
+  cds?: RRset;
+  cdnskey?: RRset;
+}
+
+/** RFC 8078 §4: `CDS 0 0 0 00`: key tag 0, algorithm 0, digest type 0, one zero octet of digest. */
+export const CDS_DELETE = Uint8Array.of(0, 0, 0, 0, 0);
+/** RFC 8078 §4: `CDNSKEY 0 3 0 AA==`: flags 0, protocol 3, algorithm 0, one zero octet of key. */
+export const CDNSKEY_DELETE = Uint8Array.of(0, 0, 3, 0, 0);
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0;
+}
+
+export function apexRrsets(input: ApexInput): ApexRrsets {
+  const { zone, keys, dnskeyTtl, cds } = input;
+  const dnskeys: Uint8Array[] = [];
+  for (const [i, rdata] of [keys.ksk.dnskey, keys.zsk.dnskey, ...(input.imported ?? [])].entries()) {
+    try {
+      // RFC 8901 §4: every provider must use the same algorithm (RFC 4035 §2.2 requires each algorithm in
+      // the DNSKEY RRset to sign every RRset), so only algorithm 13 zone keys are accepted.
+      checkDnskeyRdata(rdata);
+    } catch (err) {
+      throw new KeyError(`${i < 2 ? 'own' : 'imported'} DNSKEY ${i < 2 ? (i === 0 ? 'KSK' : 'ZSK') : i - 2}: ${(err as Error).message}`);
+    }
+    if (!dnskeys.some((d) => same(d, rdata))) dnskeys.push(rdata); // RFC 2181 §5: no duplicate RRs in an RRset
+  }
+  const set = (type: number, rdatas: Uint8Array[]): RRset => ({ name: zone, type, class: RRClass.IN, ttl: dnskeyTtl, rdatas });
+  const out: ApexRrsets = { dnskey: set(RRType.DNSKEY, dnskeys) };
+  if (cds === 'publish') {
+    const ksks = dnskeys.filter((d) => ((d[0] << 8) | d[1]) === FLAGS_KSK);
+    out.cds = set(RRType.CDS, ksks.map((d) => dsRdata(zone, d, 2)));
+    out.cdnskey = set(RRType.CDNSKEY, ksks);
+  } else if (cds === 'delete') {
+    out.cds = set(RRType.CDS, [CDS_DELETE]);
+    out.cdnskey = set(RRType.CDNSKEY, [CDNSKEY_DELETE]);
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+// A zone's signing material as the answer layer uses it (ZoneSigning in types.ts): picks the key (RFC 4035
+// §2.1, RFC 7344 §4.1), the window (window.ts) and the RRSIG fields, builds the signed data in rrsig.ts,
+// and caches the signature (cache.ts).
+import type { Name } from '../dns/name.js';
+import type { Rr, RRset } from '../dns/rr.js';
+import { RRType } from '../dns/types.js';
+import { signatureCacheKey, type SignatureCache } from './cache.js';
+import { rrsigRdata, signedData, type RrsigFields } from './rrsig.js';
+import type { Clock, SignatureWindow, Signer, ZoneSigning } from './types.js';
+import { DEFAULT_VALIDITY, windowEnd, windowFor, type WindowOptions } from './window.js';
+
+export class SigningError extends Error {}
+
+/** RRsets signed by the KSK: the apex DNSKEY RRset (RFC 4035 §2.1) and CDS/CDNSKEY (RFC 7344 §4.1). */
+const KSK_TYPES: ReadonlySet<number> = new Set([RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY]);
+
+export interface ZoneSigningOptions {
+  zone: Name;
+  ksk: Signer;
+  zsk: Signer;
+  clock: Clock;
+  /** RRSIG validity in seconds (default 14 days). */
+  validity?: number;
+  window?: WindowOptions;
+  cache: SignatureCache;
+  /** min(SOA TTL, SOA MINIMUM) (RFC 9077), for the denial layer. */
+  negativeTtl: number;
+}
+
+export interface SignItem {
+  rrset: RRset;
+  wildcard?: Name;
+  ksk?: boolean;
+}
+
+export interface PresignResult {
+  signed: number;
+  failed: { rrset: RRset; error: Error }[];
+}
+
+export interface ZoneSigningImpl extends ZoneSigning {
+  readonly ksk: Signer;
+  readonly zsk: Signer;
+  readonly validity: number;
+  /** The window signatures made now get. */
+  currentWindow(): SignatureWindow;
+  /**
+   * Signs RRsets ahead of queries (at zone load) to fill the cache, yielding to the event loop every
+   * `batch` RRsets; `onProgress(done, total)` after each batch.
+   */
+  presign(items: Iterable<RRset | SignItem>, onProgress?: (done: number, total: number) => void, opts?: { batch?: number; signal?: AbortSignal }): Promise<PresignResult>;
+}
+
+export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
+  const { zone, ksk, zsk, clock, cache, negativeTtl } = opts;
+  const validity = opts.validity ?? DEFAULT_VALIDITY;
+  const winOpts = opts.window ?? {};
+  windowFor(0, validity, winOpts); // validates the settings now rather than at the first query
+
+  function fieldsFor(rrset: RRset, signer: Signer, labels: number, window: SignatureWindow): RrsigFields {
+    return {
+      typeCovered: rrset.type,
+      algorithm: signer.algorithm,
+      labels,
+      originalTtl: rrset.ttl, // RFC 4034 §3.1.4: the TTL as it appears in the zone
+      expiration: window.expiration,
+      inception: window.inception,
+      keyTag: signer.keyTag,
+      signerName: zone, // RFC 4035 §2.2: the signer's name is the zone apex
+    };
+  }
+
+  function labelsFor(rrset: RRset, wildcard: Name | undefined): number {
+    if (!wildcard) return rrset.name.rrsigLabels;
+    // RFC 4592 §2.1.1 / RFC 4034 §3.1.3: the wildcard's labels minus the `*`; the owner must lie below
+    // the wildcard's parent (the closest encloser), which is what the signed owner `*.<encloser>` assumes.
+    const encloser = wildcard.parent();
+    if (!wildcard.isWildcard() || !wildcard.isSubdomainOf(zone) || !rrset.name.isSubdomainOf(encloser) || rrset.name.labelCount <= encloser.labelCount)
+      throw new SigningError(`${rrset.name.key} is not synthesized from ${wildcard.key}`);
+    return wildcard.rrsigLabels;
+  }
+
+  async function signRrset(rrset: RRset, o: { wildcard?: Name; ksk?: boolean } = {}): Promise<Rr[]> {
+    if (rrset.type === RRType.RRSIG) throw new SigningError('RRSIG RRsets are not signed (RFC 4035 §2.2)');
+    if (!rrset.name.isSubdomainOf(zone)) throw new SigningError(`${rrset.name.key} is not in zone ${zone.key}`);
+    if (rrset.rdatas.length === 0) throw new SigningError(`empty RRset ${rrset.name.key} type ${rrset.type}`);
+    const signer = o.ksk || KSK_TYPES.has(rrset.type) ? ksk : zsk;
+    const now = clock.now();
+    const window = windowFor(now, validity, winOpts);
+    const fields = fieldsFor(rrset, signer, labelsFor(rrset, o.wildcard), window);
+    const tbs = signedData(rrset, fields);
+    const key = signatureCacheKey(signer.dnskey, tbs);
+    // Served until the window's period ends; by then windowFor gives a new window, hence new keys.
+    const sig = await cache.getOrCreate(key, now, windowEnd(now, validity, winOpts), () => signer.sign(tbs));
+    return [{ name: rrset.name, type: RRType.RRSIG, class: rrset.class, ttl: rrset.ttl, rdata: rrsigRdata(fields, sig) }];
+  }
+
+  async function presign(
+    items: Iterable<RRset | SignItem>, onProgress?: (done: number, total: number) => void, po: { batch?: number; signal?: AbortSignal } = {},
+  ): Promise<PresignResult> {
+    const list = [...items].map((i): SignItem => ('rrset' in i ? i : { rrset: i }));
+    const batch = po.batch ?? 256;
+    const result: PresignResult = { signed: 0, failed: [] };
+    for (let i = 0; i < list.length; i += batch) {
+      if (po.signal?.aborted) break;
+      const part = list.slice(i, i + batch);
+      const settled = await Promise.allSettled(part.map((it) => signRrset(it.rrset, { wildcard: it.wildcard, ksk: it.ksk })));
+      settled.forEach((s, j) => {
+        if (s.status === 'fulfilled') result.signed++;
+        else result.failed.push({ rrset: part[j].rrset, error: s.reason instanceof Error ? s.reason : new Error(String(s.reason)) });
+      });
+      onProgress?.(Math.min(i + batch, list.length), list.length);
+      await new Promise<void>((resolve) => setImmediate(resolve)); // let queries run between batches
+    }
+    return result;
+  }
+
+  return {
+    zone, ksk, zsk, validity, negativeTtl,
+    signRrset,
+    presign,
+    currentWindow: () => windowFor(clock.now(), validity, winOpts),
+  };
+}
