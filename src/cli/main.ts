@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// tandem's command line: thin — parse flags, call the modules, print.
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { ConfigError, resolveConfig } from '../config/server.js';
+import { startServer } from '../server/server.js';
+import { runKeyCommand } from './keys.js';
+
+const usage = `tandem — authoritative DNS server and co-signing DNSSEC provider
+
+Usage:
+  tandem serve [--config FILE] [--zones DIR] [--state DIR] [--listen HOST:PORT]... [--api HOST:PORT]
+               [--log-level LEVEL] [--workers N]
+  tandem ds ZONE [--state DIR]              print the DS records of the zone's KSK(s) for the registrar
+  tandem keys ZONE [--state DIR] [--zsk]    list the zone's keys (tag, role, algorithm, flags, DNSKEY RR)
+  tandem dump --signed ZONE [--zones DIR] [--state DIR]   write the signed zone (RFC 1035 format) to stdout
+
+Defaults: --zones zones  --state .tandem  --listen 127.0.0.1:5300  --api 127.0.0.1:8053  --log-level info
+`;
+
+async function serve(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      zones: { type: 'string' },
+      state: { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      api: { type: 'string' },
+      'log-level': { type: 'string' },
+      workers: { type: 'string' },
+    },
+    strict: true,
+  });
+  const { config: configFile, ...flags } = values;
+  const config = await resolveConfig(flags, configFile);
+  const logger = pino({ level: config.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+  const server = await startServer({ config, logger });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reloading zones');
+    void server.reload();
+  });
+}
+
+async function main(): Promise<void> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  switch (cmd) {
+    case 'serve':
+      return serve(rest);
+    case 'ds':
+    case 'keys':
+    case 'dump':
+      process.exitCode = await runKeyCommand(cmd, rest);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage);
+      return;
+    default:
+      process.stderr.write(`tandem: unknown command '${cmd}'\n\n${usage}`);
+      process.exitCode = 2;
+  }
+}
+
+main().catch((err: unknown) => {
+  const msg = err instanceof ConfigError || (err instanceof Error && err.name === 'TypeError' && /parseArgs|option/i.test(err.message))
+    ? (err as Error).message
+    : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`tandem: ${msg}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,111 @@
+// Server configuration: flags and the same keys in an optional YAML file (--config). Flags win over the file.
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface ServerConfig {
+  zones: string;
+  state: string;
+  listen: Endpoint[];
+  api: Endpoint;
+  logLevel: LogLevel;
+  /** Worker processes sharing the listeners (issue 6); 1 = serve in this process. */
+  workers: number;
+  tcpIdleTimeoutMs: number;
+  tcpMaxConnections: number;
+}
+
+export class ConfigError extends Error {}
+
+export const defaults: ServerConfig = {
+  zones: 'zones',
+  state: '.tandem',
+  listen: [{ host: '127.0.0.1', port: 5300 }],
+  api: { host: '127.0.0.1', port: 8053 },
+  logLevel: 'info',
+  workers: 1,
+  tcpIdleTimeoutMs: 10_000,
+  tcpMaxConnections: 1000,
+};
+
+const levels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Parses `HOST:PORT`, `[v6]:PORT` or `:PORT` (port 0 = ephemeral). */
+export function parseEndpoint(text: string): Endpoint {
+  const m = /^(?:\[([^\]]+)\]|([^:\s]*)):([0-9]{1,5})$/.exec(text.trim());
+  if (!m) throw new ConfigError(`bad address '${text}': expected HOST:PORT or [IPv6]:PORT`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(`bad port in '${text}'`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+export function formatEndpoint(e: Endpoint): string {
+  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+type Raw = Partial<Record<string, unknown>>;
+
+function fromRaw(raw: Raw, where: string): Partial<ServerConfig> {
+  const out: Partial<ServerConfig> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    const str = (): string => {
+      if (typeof value !== 'string' && typeof value !== 'number') throw new ConfigError(`${where}: '${key}' must be a string`);
+      return String(value);
+    };
+    const int = (min: number, max: number): number => {
+      const n = typeof value === 'number' ? value : Number(value);
+      if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${where}: '${key}' must be an integer ${min}..${max}`);
+      return n;
+    };
+    switch (key) {
+      case 'zones': out.zones = str(); break;
+      case 'state': out.state = str(); break;
+      case 'listen': {
+        const list = Array.isArray(value) ? value : [value];
+        out.listen = list.map((v) => parseEndpoint(String(v)));
+        break;
+      }
+      case 'api': out.api = parseEndpoint(str()); break;
+      case 'log-level': case 'logLevel': case 'log_level': {
+        const l = str() as LogLevel;
+        if (!levels.includes(l)) throw new ConfigError(`${where}: log level must be one of ${levels.join(', ')}`);
+        out.logLevel = l;
+        break;
+      }
+      case 'workers': out.workers = int(1, 256); break;
+      case 'tcp-idle-timeout': case 'tcpIdleTimeout': out.tcpIdleTimeoutMs = int(100, 600_000); break;
+      case 'tcp-max-connections': case 'tcpMaxConnections': out.tcpMaxConnections = int(1, 1_000_000); break;
+      default: throw new ConfigError(`${where}: unknown setting '${key}'`);
+    }
+  }
+  return out;
+}
+
+/** Merges defaults < config file < flags. */
+export async function resolveConfig(flags: Raw, configFile?: string): Promise<ServerConfig> {
+  let file: Partial<ServerConfig> = {};
+  if (configFile) {
+    let text: string;
+    try {
+      text = await readFile(configFile, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read config ${configFile}: ${(e as Error).message}`);
+    }
+    let raw: unknown;
+    try {
+      raw = parseYaml(text);
+    } catch (e) {
+      throw new ConfigError(`${configFile}: ${(e as Error).message}`);
+    }
+    if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw new ConfigError(`${configFile}: expected a mapping`);
+    file = fromRaw((raw ?? {}) as Raw, configFile);
+  }
+  return { ...defaults, ...file, ...fromRaw(flags, 'flags') };
+}

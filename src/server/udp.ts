@@ -1,0 +1,35 @@
+// DNS over UDP (RFC 1035 §4.2.1). One socket per listener; each datagram is answered independently.
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Logger } from 'pino';
+import type { Endpoint } from '../config/server.js';
+import type { Handler } from './handle.js';
+
+export interface UdpListener {
+  address: Endpoint;
+  close(): Promise<void>;
+}
+
+export function listenUdp(at: Endpoint, handler: Handler, logger: Logger): Promise<UdpListener> {
+  const socket = dgram.createSocket({ type: isIPv6(at.host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(at.host), reuseAddr: false });
+  socket.on('message', (msg, rinfo) => {
+    handler(msg, 'udp').then(
+      (resp) => {
+        if (resp) socket.send(resp, rinfo.port, rinfo.address, (err) => err && logger.debug({ err }, 'udp send failed'));
+      },
+      (err) => logger.error({ err }, 'udp handler failed'),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(at.port, at.host, () => {
+      socket.off('error', reject);
+      socket.on('error', (err) => logger.error({ err }, 'udp socket error'));
+      const a = socket.address();
+      resolve({
+        address: { host: at.host, port: a.port },
+        close: () => new Promise<void>((r) => socket.close(() => r())),
+      });
+    });
+  });
+}

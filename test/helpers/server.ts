@@ -1,0 +1,52 @@
+// Starts a real tandem server in this process on ephemeral loopback ports, with its own state folder.
+import { mkdtemp, rm, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { defaults, type ServerConfig } from '../../src/config/server.js';
+import { startServer, type RunningServer } from '../../src/server/server.js';
+import type { Clock } from '../../src/dnssec/types.js';
+
+export interface TestServer {
+  server: RunningServer;
+  host: string;
+  port: number;
+  dir: string;
+  zonesDir: string;
+  stateDir: string;
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Folder of zone files to copy (default: the shipped zones/). */
+  zones?: string;
+  listen?: { host: string; port: number }[];
+  config?: Partial<ServerConfig>;
+  clock?: Clock;
+  logLevel?: ServerConfig['logLevel'];
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-test-'));
+  const zonesDir = join(dir, 'zones');
+  const stateDir = join(dir, 'state');
+  await cp(opts.zones ?? 'zones', zonesDir, { recursive: true });
+  const config: ServerConfig = {
+    ...defaults,
+    zones: zonesDir,
+    state: stateDir,
+    listen: opts.listen ?? [{ host: '127.0.0.1', port: 0 }],
+    logLevel: opts.logLevel ?? 'silent',
+    ...opts.config,
+  };
+  const server = await startServer({ config, logger: pino({ level: config.logLevel }), clock: opts.clock });
+  return {
+    server, dir, zonesDir, stateDir,
+    host: server.addresses[0].host,
+    port: server.addresses[0].port,
+    async stop() {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
