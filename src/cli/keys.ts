@@ -21,11 +21,11 @@ function zoneName(text: string | undefined): Name {
 
 async function ownKeys(state: string, zone: Name): Promise<StoredKey[]> {
   const dir = zoneKeyDir(state, zone);
-  let keys: StoredKey[];
+  let keys: StoredKey[] = [];
   try {
     keys = await readZoneKeyDir(dir, zone);
   } catch (err) {
-    throw new Error(`${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (keys.length === 0) throw new Error(`no keys for ${zone} in ${dir}: enable DNSSEC for the zone and start the server once`);
   return keys;

@@ -1,0 +1,89 @@
+// The tandem command as a user runs it: serve, SIGHUP reload, SIGTERM shutdown, ds/keys/dump.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dig } from '../helpers/dig.js';
+import { serve, tandem, type ServeProcess } from '../helpers/cli.js';
+
+let dir: string;
+let zones: string;
+let state: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tandem-cli-'));
+  zones = join(dir, 'zones');
+  state = join(dir, 'state');
+  await cp('zones', zones, { recursive: true });
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const waitFor = async (fn: () => Promise<boolean>, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+};
+
+describe('tandem serve', () => {
+  let p: ServeProcess;
+  beforeAll(async () => {
+    p = await serve(['--zones', zones, '--state', state]);
+  }, 30_000);
+  afterAll(() => { if (p.child.exitCode === null) p.child.kill('SIGKILL'); });
+
+  it('logs a start-up summary as JSON lines (zones, record counts, listeners)', () => {
+    const lines = p.logs().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.some((l) => l.msg === 'zone loaded' && l.zone === 'example.com.' && typeof l.records === 'number')).toBe(true);
+  });
+
+  it('SIGHUP reloads zones; a bad file keeps its last good zone in service and the error names file and reason', async () => {
+    const file = join(zones, 'example.com.yaml');
+    const good = await readFile(file, 'utf8');
+    // A new record proves a good reload took effect.
+    await writeFile(file, good.replace("  mail: { type: A, value: 192.0.2.25 }", "  mail: { type: A, value: 192.0.2.25 }\n  added: { type: A, value: 192.0.2.200 }"));
+    p.child.kill('SIGHUP');
+    expect(await waitFor(async () => (await dig({ host: '127.0.0.1', port: p.port }, ['added.example.com', 'A'])).answer.length === 1)).toBe(true);
+    // Now break it: CNAME beside other data.
+    await writeFile(file, good.replace("  mail: { type: A, value: 192.0.2.25 }", "  mail:\n    - { type: A, value: 192.0.2.25 }\n    - { type: CNAME, value: www }"));
+    p.child.kill('SIGHUP');
+    expect(await waitFor(async () => /zone reload failed/.test(p.logs()))).toBe(true);
+    expect(p.logs()).toMatch(/example\.com\.yaml:\d+: mail CNAME/);
+    const r = await dig({ host: '127.0.0.1', port: p.port }, ['added.example.com', 'A']);
+    expect(r.answer.map((x) => x.data)).toEqual(['192.0.2.200']);
+    await writeFile(file, good);
+  });
+
+  it('SIGTERM shuts down gracefully with exit code 0', async () => {
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
+});
+
+describe('key commands', () => {
+  it('tandem ds prints the DS of the KSK; tandem keys lists KSK and ZSK; --zsk prints the ZSK DNSKEY RR', async () => {
+    const ds = await tandem(['ds', 'example.com', '--state', state, '--zones', zones]);
+    expect(ds.code).toBe(0);
+    expect(ds.stdout).toMatch(/^example\.com\. \d+ IN DS \d+ 13 2 [0-9A-F]{64}$/m);
+    const keys = await tandem(['keys', 'example.com', '--state', state, '--zones', zones]);
+    expect(keys.stdout).toMatch(/KSK\s+own\s+13\s+257/);
+    expect(keys.stdout).toMatch(/ZSK\s+own\s+13\s+256/);
+    const zsk = await tandem(['keys', 'example.com', '--zsk', '--state', state, '--zones', zones]);
+    expect(zsk.stdout.trim().split('\n')).toHaveLength(1);
+    expect(zsk.stdout).toMatch(/^example\.com\. \d+ IN DNSKEY 256 3 13 \S+$/m);
+  });
+
+  it('a missing zone is a clear error, not new keys', async () => {
+    const r = await tandem(['ds', 'nothere.example', '--state', state]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/no keys for nothere\.example\./);
+  });
+
+  it('bad flags are a clear error with a non-zero exit', async () => {
+    const r = await tandem(['serve', '--listen', 'nonsense']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/bad address 'nonsense'/);
+  });
+});
