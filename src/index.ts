@@ -1,0 +1,7 @@
+// The library API, for tools that start tandem as a fixture in their own tests.
+export { startServer, type RunningServer, type ServerDeps } from './server/server.js';
+export { defaults as defaultConfig, resolveConfig, parseEndpoint, type ServerConfig, type Endpoint } from './config/server.js';
+export { Name } from './dns/name.js';
+export { RRType, Rcode } from './dns/types.js';
+export { encodeQuery, parseQuery, encodeResponse } from './dns/message.js';
+export type { Clock } from './dnssec/types.js';
