@@ -1,0 +1,112 @@
+// The signed answer for a DO=1 query of a signed zone (RFC 4035 §3.1): every authoritative RRset is
+// followed by its RRSIG, and negative answers, wildcard answers and insecure referrals carry the
+// denial records of the zone's method (denial/). A signing error rejects the promise: the caller
+// answers SERVFAIL, never unsigned data from a signed zone (STYLE habit 13).
+import type { Name } from '../dns/name.js';
+import { rrsetRecords, type Rr, type RRset } from '../dns/rr.js';
+import { Rcode } from '../dns/types.js';
+import type { Sections } from '../zone/sections.js';
+import type { AnswerRRset, LookupResult, Zone } from '../zone/types.js';
+import { denialMethod, type DenialCase, type DenialMethod } from './denial/index.js';
+import { atOrBelowCut, negativeSoaTtl } from './denial/nsec.js';
+import type { ZoneSigning } from './types.js';
+
+export interface AnswerQuery {
+  name: Name;
+  type: number;
+  /** Compact Answers OK (RFC 9824 §5.1); the caller echoes it in the response's EDNS flags. */
+  co: boolean;
+}
+
+/** One RRset placed in a section, and whether (and how) it gets an RRSIG. */
+interface Part {
+  rrset: RRset;
+  sign: boolean;
+  wildcard?: Name;
+}
+
+export async function signAnswer(zone: Zone, signing: ZoneSigning, result: LookupResult, q: AnswerQuery): Promise<Sections> {
+  const method = denialMethod(zone.settings.denial);
+  const proofs = new Proofs(zone, method, signing.negativeTtl);
+  const unsigned = (rrset: RRset): Part => ({ rrset, sign: false });
+  const signed = (rrset: RRset): Part => ({ rrset, sign: true });
+  let rcode: number = Rcode.NOERROR, aa = true;
+  let answer: Part[], authority: Part[] = [], additional: Part[] = [];
+
+  switch (result.kind) {
+    case 'answer':
+      answer = chain(result.answers, method, proofs);
+      // Additional addresses of in-zone targets are authoritative data and signed (RFC 4035 §3.1.1);
+      // those at or below a cut are glue and never signed (RFC 4035 §2.2).
+      additional = result.additional.map((s) => (atOrBelowCut(zone, s.name) ? unsigned(s) : signed(s)));
+      break;
+    case 'referral':
+      // A referral is not authoritative; after an in-zone alias AA describes the first answer owner (RFC 1035 §4.1.1).
+      aa = result.chain.length > 0;
+      answer = chain(result.chain, method, proofs);
+      // RFC 4035 §3.1.4: NS unsigned (the child's data); DS with its RRSIG, or proof that there is none.
+      authority = [unsigned(result.ns)];
+      if (result.ds) authority.push(signed(result.ds));
+      else proofs.add({ kind: 'insecure-referral', cut: result.cut });
+      additional = result.glue.map(unsigned);
+      break;
+    case 'nxdomain':
+      // RFC 6604 §3: after a chain the RCODE describes the last name.
+      rcode = method.nxdomainRcode(q.co);
+      answer = chain(result.chain, method, proofs);
+      authority = [signed(negativeSoa(zone))];
+      proofs.add({ kind: 'nxdomain', name: result.name, closestEncloser: result.closestEncloser });
+      break;
+    case 'nodata':
+      answer = chain(result.chain, method, proofs);
+      authority = [signed(negativeSoa(zone))];
+      proofs.add(result.wildcard ? { kind: 'nodata', name: result.name, wildcard: result.wildcard } : { kind: 'nodata', name: result.name });
+      break;
+  }
+  authority.push(...proofs.sets.map(signed));
+
+  const sections = [answer, authority, additional];
+  const rrsigs = await Promise.all(
+    sections.map((parts) => Promise.all(parts.map((p) => (p.sign ? signing.signRrset(p.rrset, p.wildcard ? { wildcard: p.wildcard } : undefined) : [])))),
+  );
+  const [a, ns, ar] = sections.map((parts, i) => parts.flatMap((p, j): Rr[] => [...rrsetRecords(p.rrset), ...rrsigs[i][j]]));
+  return { rcode, aa, answer: a, authority: ns, additional: ar };
+}
+
+/**
+ * The answer-section RRsets of a chain or an answer. A CNAME synthesized from a DNAME is not signed
+ * (RFC 6672 §5.3.1: the validator synthesizes it from the signed DNAME). A wildcard answer is signed with
+ * the wildcard's labels plus a proof of no closer match (RFC 4035 §3.1.3.3), or as an exact match in
+ * compact mode (RFC 9824 §3.3).
+ */
+function chain(sets: readonly AnswerRRset[], method: DenialMethod, proofs: Proofs): Part[] {
+  return sets.map((a): Part => {
+    if (a.synthesized) return { rrset: a.rrset, sign: false };
+    if (a.wildcard && !method.wildcardAsExact) {
+      proofs.add({ kind: 'wildcard', name: a.rrset.name, wildcard: a.wildcard });
+      return { rrset: a.rrset, sign: true, wildcard: a.wildcard };
+    }
+    return { rrset: a.rrset, sign: true };
+  });
+}
+
+/** The SOA of a negative answer, TTL min(SOA TTL, SOA MINIMUM) as in the unsigned answer (RFC 2308 §5). */
+function negativeSoa(zone: Zone): RRset {
+  const ttl = negativeSoaTtl(zone.soa);
+  return ttl === zone.soa.ttl ? zone.soa : { ...zone.soa, ttl };
+}
+
+/** The denial RRsets of one response, each once (a CNAME chain may prove the same thing twice). */
+class Proofs {
+  readonly sets: RRset[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly zone: Zone, private readonly method: DenialMethod, private readonly ttl: number) {}
+
+  add(c: DenialCase): void {
+    for (const s of this.method.prove(this.zone, c, this.ttl)) {
+      const k = `${s.name.key}/${s.type}`;
+      if (!this.seen.has(k)) { this.seen.add(k); this.sets.push(s); }
+    }
+  }
+}
