@@ -9,7 +9,7 @@ import { dsRdata, parseDnskeyRdata, keyTag, isKsk } from '../dnssec/keys.js';
 import { readZoneKeyDir, zoneKeyDir, type StoredKey } from '../state/keystore.js';
 import { loadZoneFile, buildLoadedZone, type LoadedZone } from '../config/zonefile.js';
 import { dumpSignedZone, dumpZone } from '../dnssec/dump.js';
-import { prepareZone } from '../server/zones.js';
+import { prepareZone } from '../state/prepare.js';
 import { SignatureCache } from '../dnssec/cache.js';
 import { systemClock } from '../dnssec/types.js';
 import { defaults } from '../config/server.js';

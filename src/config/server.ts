@@ -19,6 +19,14 @@ export interface ServerConfig {
   workers: number;
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
+  /** `api_auth:` from the config file (tokens, users, ns1_keys), checked by the API layer. */
+  apiAuth?: unknown;
+  /** `--api-token`: a token accepted as `Authorization: Bearer` (labs and tests). */
+  apiToken?: string;
+  /** Where to ask for our DS at the parent (DNSSEC pending -> active); default: the first resolv.conf nameserver. */
+  parentResolver?: Endpoint;
+  /** Seconds between parent DS checks of zones waiting for their parent. */
+  parentCheckInterval: number;
 }
 
 export class ConfigError extends Error {}
@@ -32,6 +40,7 @@ export const defaults: ServerConfig = {
   workers: 1,
   tcpIdleTimeoutMs: 10_000,
   tcpMaxConnections: 1000,
+  parentCheckInterval: 3600,
 };
 
 const levels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -82,6 +91,10 @@ function fromRaw(raw: Raw, where: string): Partial<ServerConfig> {
       case 'workers': out.workers = int(1, 256); break;
       case 'tcp-idle-timeout': case 'tcpIdleTimeout': out.tcpIdleTimeoutMs = int(100, 600_000); break;
       case 'tcp-max-connections': case 'tcpMaxConnections': out.tcpMaxConnections = int(1, 1_000_000); break;
+      case 'api_auth': case 'api-auth': out.apiAuth = value; break;
+      case 'api-token': out.apiToken = str(); break;
+      case 'parent-resolver': out.parentResolver = parseEndpoint(str()); break;
+      case 'parent-check-interval': out.parentCheckInterval = int(10, 86400 * 7); break;
       default: throw new ConfigError(`${where}: unknown setting '${key}'`);
     }
   }

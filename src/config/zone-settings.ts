@@ -8,7 +8,20 @@ import { asMap, checkKeys, entries, fail, isNull, lineOf, scalarText, type Entry
 
 /** Zone-level settings beyond ZoneSettings that other layers need (issue 3 signing, issue 4 multi-signer). */
 export interface ZoneConfig {
-  dnssec: { enabled: boolean; denial: DenialMode; signatureValidity: number; multiSigner: boolean };
+  dnssec: {
+    enabled: boolean;
+    denial: DenialMode;
+    signatureValidity: number;
+    multiSigner: boolean;
+    /** TTL of the served DNSKEY RRset (one TTL for own and imported keys). */
+    dnskeyTtl: number;
+    /** 'union' (NS1, Knot): every imported key is served; 'own-ksk' (Cloudflare): other providers' KSKs left out. */
+    dnskeySet: 'union' | 'own-ksk';
+    /** Key tags our new keys must fall in (BIND's tag-range), so providers never collide. */
+    keyTagRange?: [number, number];
+    /** Accept imported keys of another algorithm than ours (RFC 8901 §4 says all providers should share one). */
+    allowForeignAlgorithms: boolean;
+  };
 }
 
 export interface SoaFields {
@@ -36,7 +49,7 @@ export interface ParsedSettings {
 
 export const ZONE_KEYS = ['origin', 'ttl', 'soa', 'nameservers', 'ns_ttl', 'multi_provider', 'dnssec'] as const;
 const SOA_KEYS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum', 'ttl'] as const;
-const DNSSEC_KEYS = ['enabled', 'denial', 'signature_validity', 'multi_signer'] as const;
+const DNSSEC_KEYS = ['enabled', 'denial', 'signature_validity', 'multi_signer', 'dnskey_ttl', 'dnskey_set', 'key_tag_range', 'allow_foreign_algorithms'] as const;
 const DENIAL: readonly DenialMode[] = ['compact', 'nsec', 'nsec3'];
 
 export const DEFAULT_TTL = 3600;
@@ -143,7 +156,10 @@ function parseSoa(src: Source, node: unknown, origin: Name, ttl: number, mtime: 
 }
 
 function parseDnssec(src: Source, node: unknown): ZoneConfig {
-  const dnssec = { enabled: false, denial: 'compact' as DenialMode, signatureValidity: DEFAULT_SIGNATURE_VALIDITY, multiSigner: false };
+  const dnssec: ZoneConfig['dnssec'] = {
+    enabled: false, denial: 'compact', signatureValidity: DEFAULT_SIGNATURE_VALIDITY, multiSigner: false,
+    dnskeyTtl: DEFAULT_TTL, dnskeySet: 'union', allowForeignAlgorithms: false,
+  };
   if (isNull(node)) return { dnssec };
   const items = entries(src, asMap(src, node, 'zone.dnssec'));
   checkKeys(src, items, DNSSEC_KEYS, 'zone.dnssec');
@@ -151,6 +167,23 @@ function parseDnssec(src: Source, node: unknown): ZoneConfig {
     switch (e.key) {
       case 'enabled': dnssec.enabled = boolValue(src, e.value, 'zone.dnssec.enabled'); break;
       case 'multi_signer': dnssec.multiSigner = boolValue(src, e.value, 'zone.dnssec.multi_signer'); break;
+      case 'allow_foreign_algorithms': dnssec.allowForeignAlgorithms = boolValue(src, e.value, 'zone.dnssec.allow_foreign_algorithms'); break;
+      case 'dnskey_ttl': dnssec.dnskeyTtl = ttlValue(src, e.value, 'zone.dnssec.dnskey_ttl'); break;
+      case 'dnskey_set': {
+        const v = scalarText(e.value);
+        if (v !== 'union' && v !== 'own-ksk') fail(src, e.value, `zone.dnssec.dnskey_set ${JSON.stringify(v)} is not union or own-ksk`);
+        dnssec.dnskeySet = v;
+        break;
+      }
+      case 'key_tag_range': {
+        const m = /^\s*([0-9]{1,5})\s*-\s*([0-9]{1,5})\s*$/.exec(String(scalarText(e.value)));
+        const lo = m ? Number(m[1]) : NaN, hi = m ? Number(m[2]) : NaN;
+        if (!m || lo > hi || hi > 65535 || hi - lo < 255) {
+          fail(src, e.value, `zone.dnssec.key_tag_range must be "LOW-HIGH" within 0-65535 with room for at least 256 tags, e.g. "0-32767"`);
+        }
+        dnssec.keyTagRange = [lo, hi];
+        break;
+      }
       case 'denial': {
         const d = scalarText(e.value);
         if (!DENIAL.includes(d as DenialMode)) {

@@ -15,6 +15,10 @@ export interface ApexInput {
   imported?: Uint8Array[];
   dnskeyTtl: number;
   cds: CdsMode;
+  /** Cloudflare's way: other providers' KSKs stay out of the DNSKEY RRset (they still get CDS/CDNSKEY). */
+  omitImportedKsks?: boolean;
+  /** Imported keys were already checked (checkImportedKey, possibly forced to another algorithm). */
+  importedChecked?: boolean;
 }
 
 export interface ApexRrsets {
@@ -36,6 +40,10 @@ export function apexRrsets(input: ApexInput): ApexRrsets {
   const { zone, keys, dnskeyTtl, cds } = input;
   const dnskeys: Uint8Array[] = [];
   for (const [i, rdata] of [keys.ksk.dnskey, keys.zsk.dnskey, ...(input.imported ?? [])].entries()) {
+    if (i >= 2 && input.importedChecked) {
+      if (!dnskeys.some((d) => same(d, rdata))) dnskeys.push(rdata);
+      continue;
+    }
     try {
       // RFC 8901 §4: every provider must use the same algorithm (RFC 4035 §2.2 requires each algorithm in
       // the DNSKEY RRset to sign every RRset), so only algorithm 13 zone keys are accepted.
@@ -46,9 +54,12 @@ export function apexRrsets(input: ApexInput): ApexRrsets {
     if (!dnskeys.some((d) => same(d, rdata))) dnskeys.push(rdata); // RFC 2181 §5: no duplicate RRs in an RRset
   }
   const set = (type: number, rdatas: Uint8Array[]): RRset => ({ name: zone, type, class: RRClass.IN, ttl: dnskeyTtl, rdatas });
-  const out: ApexRrsets = { dnskey: set(RRType.DNSKEY, dnskeys) };
+  const isKsk = (d: Uint8Array) => ((d[0] << 8) | d[1]) === FLAGS_KSK;
+  const served = input.omitImportedKsks ? dnskeys.filter((d, i) => i < 2 || !isKsk(d)) : dnskeys;
+  const out: ApexRrsets = { dnskey: set(RRType.DNSKEY, served) };
   if (cds === 'publish') {
-    const ksks = dnskeys.filter((d) => ((d[0] << 8) | d[1]) === FLAGS_KSK);
+    // CDS/CDNSKEY for our KSK and every imported KSK of our algorithm (a parent can only use those).
+    const ksks = dnskeys.filter((d) => isKsk(d) && d[3] === keys.ksk.dnskey[3]);
     out.cds = set(RRType.CDS, ksks.map((d) => dsRdata(zone, d, 2)));
     out.cdnskey = set(RRType.CDNSKEY, ksks);
   } else if (cds === 'delete') {

@@ -2,18 +2,10 @@
 import type { Logger } from 'pino';
 import { encodeResponse, ede, parseQuery, type Query, type Response } from '../dns/message.js';
 import { EdeCode, Rcode, RRClass, RRType } from '../dns/types.js';
-import type { ZoneSet } from '../zone/zoneset.js';
 import { lookup } from '../zone/lookup.js';
 import { toSections, type Sections } from '../zone/sections.js';
 import { signAnswer } from '../dnssec/answer.js';
-import type { ZoneSigning } from '../dnssec/types.js';
-
-/** What the handler serves; swapped as one object on reload so no query sees half a change. */
-export interface Served {
-  zones: ZoneSet;
-  /** Signing material per zone origin key, for zones with DNSSEC active. */
-  signing: Map<string, ZoneSigning>;
-}
+import type { Served } from '../state/manager.js';
 
 export type Transport = 'udp' | 'tcp';
 

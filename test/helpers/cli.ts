@@ -25,7 +25,7 @@ export interface ServeProcess {
 
 /** `tandem serve` on an ephemeral port; resolves once it logs that it listens. */
 export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [...entry, 'serve', '--listen', '127.0.0.1:0', ...args], {
+  const child = spawn(process.execPath, [...entry, 'serve', '--listen', '127.0.0.1:0', '--api', '127.0.0.1:0', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -11,6 +11,10 @@ export interface TestServer {
   server: RunningServer;
   host: string;
   port: number;
+  /** Base URL of the admin API, e.g. http://127.0.0.1:41234 */
+  api: string;
+  /** The API token the test server accepts. */
+  token: string;
   dir: string;
   zonesDir: string;
   stateDir: string;
@@ -36,14 +40,18 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     zones: zonesDir,
     state: stateDir,
     listen: opts.listen ?? [{ host: '127.0.0.1', port: 0 }],
+    api: { host: '127.0.0.1', port: 0 },
     logLevel: opts.logLevel ?? 'silent',
     ...opts.config,
   };
-  const server = await startServer({ config, logger: pino({ level: config.logLevel }), clock: opts.clock });
+  const token = 'test-token-' + Math.random().toString(36).slice(2);
+  const server = await startServer({ config: { ...config, apiToken: token }, logger: pino({ level: config.logLevel }), clock: opts.clock, env: {} });
   return {
     server, dir, zonesDir, stateDir,
     host: server.addresses[0].host,
     port: server.addresses[0].port,
+    api: `http://${server.api.host}:${server.api.port}`,
+    token,
     async stop() {
       await server.stop();
       await rm(dir, { recursive: true, force: true });

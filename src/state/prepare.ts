@@ -1,0 +1,105 @@
+// Loading zones for serving: YAML -> keys (signed zones) -> Zone + ZoneSigning. Used at start, on SIGHUP and
+// after every admin change.
+import type { Logger } from 'pino';
+import { buildLoadedZone, type LoadedZone } from '../config/zonefile.js';
+import { ZoneFileError } from '../config/errors.js';
+import type { Zone } from '../zone/types.js';
+import type { RRset } from '../dns/rr.js';
+import { RRType } from '../dns/types.js';
+import type { Clock, ZoneSigning } from '../dnssec/types.js';
+import { loadOrCreateZoneKeys, type ZoneKeys } from './keystore.js';
+import { apexRrsets, type CdsMode } from '../dnssec/apex.js';
+import { NodeSigner } from '../dnssec/signer.js';
+import { createZoneSigning } from '../dnssec/zonesigning.js';
+import { SignatureCache } from '../dnssec/cache.js';
+import { nsec3paramRrset } from '../dnssec/denial/nsec3.js';
+import { checkImportedKey, ImportError } from '../dnssec/imported.js';
+import { ALG_ECDSAP256SHA256, keyTag } from '../dnssec/keys.js';
+
+export interface ZoneLoaderDeps {
+  zonesDir: string;
+  stateDir: string;
+  clock: Clock;
+  logger: Logger;
+  cache: SignatureCache;
+}
+
+export interface PrepareOptions {
+  /** Whether the zone is signed at all (false: the "deleted" DNSSEC state). Default: the zone file's setting. */
+  signed?: boolean;
+  /** CDS/CDNSKEY: publish our KSKs, or the RFC 8078 delete form while DNSSEC is being turned off. */
+  cds?: CdsMode;
+}
+
+export interface Prepared {
+  zone: Zone;
+  signing?: ZoneSigning;
+  keys?: ZoneKeys;
+  /** Imported DNSKEY RDATA (other providers' keys) in the served set. */
+  imported: Uint8Array[];
+}
+
+function negativeTtl(zone: Zone): number {
+  const rd = zone.soa.rdatas[0];
+  const minimum = new DataView(rd.buffer, rd.byteOffset + rd.length - 4, 4).getUint32(0);
+  return Math.min(zone.soa.ttl, minimum);
+}
+
+/** Builds one zone from its parsed file: keys and apex DNSSEC RRsets first when the zone is signed. */
+export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts: PrepareOptions = {}): Promise<Prepared> {
+  const dnssec = loaded.config.dnssec;
+  const origin = loaded.input.origin;
+  // DNSKEY records in the data are other providers' keys (accepted only with multi_signer, see the loader):
+  // they join the apex DNSKEY RRset below instead of being served as plain data.
+  const importedRrs = loaded.input.records.filter((r) => r.type === RRType.DNSKEY && r.name.equals(origin));
+  const data = { ...loaded, input: { ...loaded.input, records: loaded.input.records.filter((r) => !importedRrs.includes(r)) } };
+  const signed = opts.signed ?? dnssec.enabled;
+  if (!signed) return { zone: buildLoadedZone(data), imported: [] };
+
+  const importedTags = new Set(importedRrs.map((r) => keyTag(r.rdata)));
+  const range = dnssec.keyTagRange;
+  const keys = await loadOrCreateZoneKeys(deps.stateDir, origin, {
+    // Never generate a key whose tag equals an imported key's, nor one outside the zone's tag range.
+    avoidTag: (tag) => importedTags.has(tag) || (range !== undefined && (tag < range[0] || tag > range[1])),
+    clock: deps.clock,
+  });
+  if (keys.created) deps.logger.info({ zone: origin.toString(), ksk: keys.ksk.keyTag, zsk: keys.zsk.keyTag }, 'generated KSK and ZSK');
+
+  const imported: Uint8Array[] = [];
+  for (const rr of importedRrs) {
+    try {
+      checkImportedKey(rr.rdata, { zoneAlgorithm: ALG_ECDSAP256SHA256, force: dnssec.allowForeignAlgorithms, own: [keys.ksk.dnskey, keys.zsk.dnskey] });
+    } catch (err) {
+      if (err instanceof ImportError) {
+        const line = loaded.locations.records.get(`${origin.key} ${RRType.DNSKEY}`);
+        throw new ZoneFileError({ file: loaded.file, line, owner: '@', type: 'DNSKEY', reason: `imported key ${keyTag(rr.rdata)}: ${err.message}` });
+      }
+      throw err;
+    }
+    if (rr.ttl !== dnssec.dnskeyTtl) {
+      loaded.warnings.push(`@ DNSKEY: imported key ${keyTag(rr.rdata)} has TTL ${rr.ttl}, the DNSKEY RRset is served with ${dnssec.dnskeyTtl} (zone.dnssec.dnskey_ttl)`);
+    }
+    if (keyTag(rr.rdata) === keys.ksk.keyTag || keyTag(rr.rdata) === keys.zsk.keyTag) {
+      loaded.warnings.push(`@ DNSKEY: imported key tag ${keyTag(rr.rdata)} equals one of our key tags; validators will try both keys`);
+    }
+    imported.push(rr.rdata);
+  }
+  const sets = apexRrsets({
+    zone: origin, keys, imported, importedChecked: true, dnskeyTtl: dnssec.dnskeyTtl,
+    cds: opts.cds ?? 'publish', omitImportedKsks: dnssec.dnskeySet === 'own-ksk',
+  });
+  const apex: RRset[] = [sets.dnskey, ...(sets.cds ? [sets.cds] : []), ...(sets.cdnskey ? [sets.cdnskey] : [])];
+  // NSEC3 zones publish NSEC3PARAM at the apex (RFC 5155 §4); it needs the SOA, so build once to learn it.
+  let zone = buildLoadedZone(data, apex);
+  if (dnssec.denial === 'nsec3') zone = buildLoadedZone(data, [...apex, nsec3paramRrset(zone)]);
+  const signing = createZoneSigning({
+    zone: origin,
+    ksk: new NodeSigner(keys.ksk),
+    zsk: new NodeSigner(keys.zsk),
+    clock: deps.clock,
+    validity: dnssec.signatureValidity,
+    cache: deps.cache,
+    negativeTtl: negativeTtl(zone),
+  });
+  return { zone, signing, keys, imported };
+}

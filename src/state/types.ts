@@ -1,0 +1,119 @@
+// The admin surface of the server: what the HTTP API (api/) and the CLI may read and change. The implementation
+// (state/manager.ts) persists every accepted change before it resolves, serialises changes per zone, and swaps the
+// served zone set at once.
+import type { Name } from '../dns/name.js';
+
+/** An admin failure with a Cloudflare-style error code and the HTTP status to answer with. */
+export class AdminError extends Error {
+  constructor(readonly code: number, readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export type DnssecStatus = 'active' | 'pending' | 'disabled' | 'pending-disabled' | 'error';
+
+export interface ZoneView {
+  /** 32 lower-case hex, stable for a zone across restarts. */
+  id: string;
+  name: Name;
+  /** Our own nameservers for the zone. */
+  nameservers: Name[];
+  createdOn: string;
+  modifiedOn: string;
+}
+
+export interface RecordInput {
+  name: Name;
+  type: number;
+  ttl: number;
+  rdata: Uint8Array;
+  comment?: string;
+}
+
+export interface RecordView extends RecordInput {
+  /** 32 lower-case hex, stable across restarts and edits of the record. */
+  id: string;
+  zoneId: string;
+  createdOn: string;
+  modifiedOn: string;
+}
+
+export interface KeyView {
+  keyTag: number;
+  flags: number;
+  algorithm: number;
+  /** Base64 of the public key field. */
+  publicKey: string;
+  /** DNSKEY RDATA. */
+  dnskey: Uint8Array;
+  ttl: number;
+  /** 'own' = generated/held by this server (private key here); 'external' = imported public key. */
+  source: 'own' | 'external';
+  /** Record id when the key came in as a DNSKEY record (external keys). */
+  recordId?: string;
+}
+
+export interface DnssecView {
+  status: DnssecStatus;
+  /** null when DNSSEC was never enabled or was deleted ("deleted" state). */
+  modifiedOn: string | null;
+  multiSigner: boolean;
+  presigned: boolean;
+  useNsec3: boolean;
+  /** Our active KSK, when DNSSEC is on (or disabling). */
+  ksk?: KeyView;
+  /** DS RDATA of our KSK, digest SHA-256, and its presentation RR (`<zone> 3600 IN DS ...`). */
+  ds?: { rdata: Uint8Array; text: string; digestHex: string };
+  /** Every key in the served DNSKEY RRset (own and external). */
+  keys: KeyView[];
+}
+
+export interface DnsSettingsView {
+  /** Cloudflare `multi_provider` (= legacy `use_apex_ns`): serve the zone's apex NS records with ours. */
+  multiProvider: boolean;
+  nsTtl: number;
+}
+
+export interface BatchInput {
+  deletes: string[];
+  patches: { id: string; patch: Partial<RecordInput> }[];
+  puts: { id: string; record: RecordInput }[];
+  posts: RecordInput[];
+}
+
+export interface BatchResult {
+  deletes: RecordView[];
+  patches: RecordView[];
+  puts: RecordView[];
+  posts: RecordView[];
+}
+
+export interface ZoneManager {
+  zones(): ZoneView[];
+  zone(id: string): ZoneView | undefined;
+  zoneByName(name: Name): ZoneView | undefined;
+
+  records(zoneId: string): RecordView[];
+  record(zoneId: string, id: string): RecordView | undefined;
+  createRecord(zoneId: string, rec: RecordInput): Promise<RecordView>;
+  /** PATCH (partial) and PUT (whole) both end here: the record keeps its id. */
+  updateRecord(zoneId: string, id: string, rec: RecordInput): Promise<RecordView>;
+  deleteRecord(zoneId: string, id: string): Promise<RecordView>;
+  /** All or nothing, in Cloudflare's order: deletes, patches, puts, posts. */
+  batch(zoneId: string, ops: BatchInput): Promise<BatchResult>;
+
+  dnssec(zoneId: string): DnssecView;
+  patchDnssec(zoneId: string, patch: { status?: 'active' | 'disabled'; multiSigner?: boolean; presigned?: boolean; useNsec3?: boolean }): Promise<DnssecView>;
+  /** Only from 'disabled' (Cloudflare): removes every DNSSEC record and forgets the keys' publication. */
+  deleteDnssec(zoneId: string): Promise<void>;
+  /** Lab override of the parent DS check: tell the state machine whether our DS is at the parent. */
+  setParentDs(zoneId: string, present: boolean): Promise<DnssecView>;
+
+  dnsSettings(zoneId: string): DnsSettingsView;
+  patchDnsSettings(zoneId: string, patch: { multiProvider?: boolean }): Promise<DnsSettingsView>;
+
+  /** NS1-style external key sets: named groups of imported DNSKEYs (one per other provider). */
+  externalKeySets(zoneId: string): { name: string; ttl: number; keys: KeyView[] }[];
+  putExternalKeySet(zoneId: string, set: string, ttl: number, keys: { flags: number; protocol: number; algorithm: number; publicKey: string }[]): Promise<{ name: string; ttl: number; keys: KeyView[] }>;
+  deleteExternalKeySet(zoneId: string, set: string): Promise<void>;
+}

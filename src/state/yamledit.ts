@@ -1,0 +1,128 @@
+// Admin changes written back into a zone's YAML file through the yaml package's document API, so comments
+// and the layout of untouched entries survive (the zone file stays the one source of records and settings).
+import { isMap, isScalar, isSeq, parseDocument, YAMLMap, type Document } from 'yaml';
+import { Name } from '../dns/name.js';
+import { formatRdata, parseRdata } from '../dns/rdata.js';
+import { RRType, typeFromName, typeName } from '../dns/types.js';
+import { octodnsText } from '../config/octodns.js';
+
+export class YamlEditError extends Error {}
+
+export function openDoc(text: string): Document {
+  const doc = parseDocument(text, { keepSourceTokens: false });
+  if (doc.errors.length) throw new YamlEditError(`zone file does not parse: ${doc.errors[0].message}`);
+  return doc;
+}
+
+/** The records map: `records:` when present, else the top level (a plain octoDNS file). */
+function recordsMap(doc: Document): YAMLMap {
+  const top = doc.contents;
+  if (!isMap(top)) throw new YamlEditError('zone file is not a mapping');
+  const rec = top.get('records', true);
+  if (rec === undefined || rec === null || (isScalar(rec) && rec.value === null)) {
+    const m = new YAMLMap();
+    top.set('records', m);
+    return m;
+  }
+  if (!isMap(rec)) throw new YamlEditError('records: is not a mapping');
+  return rec as YAMLMap;
+}
+
+function ownerKey(owner: Name, origin: Name): string {
+  return owner.equals(origin) ? '' : owner.relativeTo(origin);
+}
+
+function keyText(k: unknown): string {
+  return isScalar(k) ? String(k.value ?? '') : String(k);
+}
+
+function sameOwner(k: unknown, owner: Name, origin: Name): boolean {
+  const t = keyText(k);
+  if (t === '' || t === '@') return owner.equals(origin);
+  try {
+    return Name.fromText(t, origin).equals(owner);
+  } catch {
+    return false;
+  }
+}
+
+/** TXT RDATA as one octoDNS text value (`;` escaped as `\;`), when splitting it again gives the same RDATA. */
+function txtValue(rdata: Uint8Array): string | undefined {
+  const bytes: number[] = [];
+  for (let i = 0; i < rdata.length; ) {
+    const len = rdata[i];
+    bytes.push(...rdata.subarray(i + 1, i + 1 + len));
+    i += 1 + len;
+  }
+  let s = '';
+  for (const b of bytes) {
+    if (b === 0x3b) s += '\\;';
+    else if (b === 0x5c) s += '\\\\';
+    else if (b < 0x20 || b >= 0x7f) s += '\\' + String(b).padStart(3, '0');
+    else s += String.fromCharCode(b);
+  }
+  const again = parseRdata(RRType.TXT, octodnsText(s), Name.ROOT);
+  return Buffer.compare(Buffer.from(again), Buffer.from(rdata)) === 0 ? s : undefined;
+}
+
+/** One value as the loader reads it back: presentation form (absolute names end in a dot), octoDNS text for TXT. */
+export function valueText(type: number, rdata: Uint8Array): string {
+  if (type === RRType.TXT || type === RRType.SPF) {
+    // Strings split at other places than every 255 octets cannot be written as one octoDNS value: generic form.
+    return txtValue(rdata) ?? `\\# ${rdata.length} ${Buffer.from(rdata).toString('hex').toUpperCase()}`;
+  }
+  return formatRdata(type, rdata);
+}
+
+/**
+ * Replaces the entry for (owner, type) with `rdatas` (all of them, one TTL); an empty list removes the entry,
+ * and the owner when nothing is left under it. Other entries are untouched.
+ */
+export function setRrset(doc: Document, origin: Name, owner: Name, type: number, ttl: number, rdatas: Uint8Array[]): void {
+  const records = recordsMap(doc);
+  const pair = records.items.find((p) => sameOwner(p.key, owner, origin));
+  const entry = () => {
+    const values = rdatas.map((r) => valueText(type, r));
+    const m = doc.createNode(values.length === 1 ? { type: typeName(type), ttl, value: values[0] } : { type: typeName(type), ttl, values });
+    return m;
+  };
+  if (!pair) {
+    if (rdatas.length === 0) return;
+    records.add(doc.createPair(ownerKey(owner, origin), entry()));
+    return;
+  }
+  const cur = pair.value;
+  const items: unknown[] = isSeq(cur) ? cur.items : [cur];
+  const idx = items.findIndex((it) => isMap(it) && typeFromName(String((it as YAMLMap).get('type') ?? '')) === type);
+  const next = [...items];
+  if (idx >= 0) {
+    if (rdatas.length === 0) next.splice(idx, 1);
+    else {
+      // Keep the entry node (and its comment) but replace its values.
+      const m = next[idx] as YAMLMap;
+      m.delete('value');
+      m.delete('values');
+      m.set('ttl', ttl);
+      const values = rdatas.map((r) => valueText(type, r));
+      if (values.length === 1) m.set('value', values[0]);
+      else m.set('values', doc.createNode(values));
+    }
+  } else if (rdatas.length > 0) next.push(entry());
+  if (next.length === 0) records.delete(pair.key);
+  else if (next.length === 1) pair.value = next[0] as never;
+  else pair.value = doc.createNode(next) as never;
+  if (next.length > 1 && !isSeq(cur)) pair.value = doc.createNode(next) as never;
+}
+
+/** Sets `zone.<path>` (creating maps on the way). */
+export function setSetting(doc: Document, path: string[], value: unknown): void {
+  doc.setIn(['zone', ...path], value);
+}
+
+/** RFC 1982: a change must increase the SOA serial; bumps an explicit serial (no serial = file mtime, which moves). */
+export function bumpSerial(doc: Document): void {
+  const s = doc.getIn(['zone', 'soa', 'serial']);
+  if (s === undefined || s === null) return;
+  const n = Number(s);
+  if (Number.isInteger(n)) doc.setIn(['zone', 'soa', 'serial'], (n + 1) % 0x100000000);
+}
