@@ -6,7 +6,7 @@ import { Name } from '../dns/name.js';
 import { RRType } from '../dns/types.js';
 import { formatRdata } from '../dns/rdata.js';
 import { dsRdata, parseDnskeyRdata, keyTag, isKsk } from '../dnssec/keys.js';
-import { readZoneKeyDir, zoneKeyDir, type StoredKey } from '../state/keystore.js';
+import { importBindKey, readZoneKeyDir, zoneKeyDir, type StoredKey } from '../state/keystore.js';
 import { loadZoneFile, buildLoadedZone, type LoadedZone } from '../config/zonefile.js';
 import { dumpSignedZone, dumpZone } from '../dnssec/dump.js';
 import { prepareZone } from '../state/prepare.js';
@@ -48,7 +48,7 @@ function dnskeyLine(zone: Name, ttl: number, rdata: Uint8Array): string {
   return `${zone.toString()} ${ttl} IN DNSKEY ${formatRdata(RRType.DNSKEY, rdata)}`;
 }
 
-export async function runKeyCommand(cmd: 'ds' | 'keys' | 'dump', argv: string[]): Promise<number> {
+export async function runKeyCommand(cmd: 'ds' | 'keys' | 'dump' | 'import-bind', argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
@@ -63,6 +63,14 @@ export async function runKeyCommand(cmd: 'ds' | 'keys' | 'dump', argv: string[])
   });
   const zone = zoneName(positionals[0]);
   const out = (s: string) => process.stdout.write(s + '\n');
+
+  if (cmd === 'import-bind') {
+    // Move a zone to tandem without a new KSK: take over an existing BIND key pair (K<zone>.+013+<tag>).
+    if (!positionals[1]) throw new Error('usage: tandem import-bind ZONE K<zone>.+013+<tag>[.key|.private] [--state DIR]');
+    const keys = await importBindKey(values.state!, zone, positionals[1]);
+    out(`imported into ${zoneKeyDir(values.state!, zone)}: KSK ${keys.ksk.keyTag}, ZSK ${keys.zsk.keyTag} (restart or SIGHUP the server to use them)`);
+    return 0;
+  }
 
   if (cmd === 'dump') {
     const loaded = await tryZoneFile(values.zones!, zone);

@@ -5,15 +5,17 @@ import { pino } from 'pino';
 import { ConfigError, resolveConfig } from '../config/server.js';
 import { startServer } from '../server/server.js';
 import { runKeyCommand } from './keys.js';
+import { ADMIN_COMMANDS, adminUsage, runAdminCommand } from './admin.js';
 
 const usage = `tandem — authoritative DNS server and co-signing DNSSEC provider
 
 Usage:
   tandem serve [--config FILE] [--zones DIR] [--state DIR] [--listen HOST:PORT]... [--api HOST:PORT]
-               [--log-level LEVEL] [--workers N]
+               [--log-level LEVEL] [--workers N] [--api-token TOKEN] [--parent-resolver HOST:PORT]
   tandem ds ZONE [--state DIR]              print the DS records of the zone's KSK(s) for the registrar
   tandem keys ZONE [--state DIR] [--zsk]    list the zone's keys (tag, role, algorithm, flags, DNSKEY RR)
   tandem dump --signed ZONE [--zones DIR] [--state DIR]   write the signed zone (RFC 1035 format) to stdout
+  tandem import-bind ZONE KFILE [--state DIR]             take over an existing BIND key pair (keep the KSK and DS)
 
 Defaults: --zones zones  --state .tandem  --listen 127.0.0.1:5300  --api 127.0.0.1:8053  --log-level info
 `;
@@ -29,6 +31,8 @@ async function serve(argv: string[]): Promise<void> {
       api: { type: 'string' },
       'log-level': { type: 'string' },
       workers: { type: 'string' },
+      'api-token': { type: 'string' },
+      'parent-resolver': { type: 'string' },
     },
     strict: true,
   });
@@ -63,17 +67,27 @@ async function main(): Promise<void> {
     case 'serve':
       return serve(rest);
     case 'ds':
+      // Offline (reads the state folder) unless an API is named: then ask the running server.
+      if (rest.some((a) => a === '--api' || a.startsWith('--api=')) || (process.env.TANDEM_API && !rest.includes('--state'))) {
+        process.exitCode = await runAdminCommand(cmd, rest);
+      } else process.exitCode = await runKeyCommand(cmd, rest);
+      return;
     case 'keys':
     case 'dump':
+    case 'import-bind':
       process.exitCode = await runKeyCommand(cmd, rest);
       return;
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(usage);
+      process.stdout.write(usage + '\n' + adminUsage);
       return;
     default:
+      if ((ADMIN_COMMANDS as readonly string[]).includes(cmd)) {
+        process.exitCode = await runAdminCommand(cmd, rest);
+        return;
+      }
       process.stderr.write(`tandem: unknown command '${cmd}'\n\n${usage}`);
       process.exitCode = 2;
   }

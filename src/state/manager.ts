@@ -107,7 +107,13 @@ async function readAdmin(path: string, ts: string): Promise<AdminFile> {
   }
 }
 
-export interface ManagerOptions extends ZoneLoaderDeps {}
+export interface ManagerOptions extends ZoneLoaderDeps {
+  /**
+   * Called after a change is durable and served here, before the change is acknowledged: other processes
+   * serving the same zones (workers) reload the zone's file then, so every answer reflects it at once.
+   */
+  afterChange?: (file: string) => Promise<void>;
+}
 
 export class TandemZoneManager implements ZoneManager {
   private entries = new Map<string, Entry>();
@@ -131,6 +137,15 @@ export class TandemZoneManager implements ZoneManager {
   /** Re-reads the zones folder (SIGHUP). A file that fails keeps its last good zone; removed files are dropped. */
   reload(): Promise<Error[]> {
     return this.serial(() => this.loadAll());
+  }
+
+  /** Re-reads one zone file (a worker told that the primary changed it). */
+  reloadFile(file: string): Promise<void> {
+    return this.serial(async () => {
+      const entry = await this.loadEntry(await loadZoneFile(file));
+      this.entries.set(entry.prepared.zone.origin.key, entry);
+      this.publish();
+    });
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -243,6 +258,7 @@ export class TandemZoneManager implements ZoneManager {
       next.loaded.warnings.forEach((w) => this.deps.logger.warn({ file: e.file }, w));
       this.entries.set(next.prepared.zone.origin.key, next);
       this.publish();
+      await this.deps.afterChange?.(e.file);
       this.deps.logger.info({ zone: e.loaded.input.origin.toString(), change: ctx.what }, 'zone changed');
       return result();
     });

@@ -1,0 +1,121 @@
+// The admin HTTP listener (node:http, no framework): auth first, then routing, then the size-capped body, then
+// the handler. Every failure is answered in the route family's shape: Cloudflare's envelope under /client/v4
+// (and anywhere unknown), NS1's `{message}` under /v1.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ZoneManager } from '../state/types.js';
+import { checkCloudflareAuth, checkNs1Auth, type ApiAuthConfig } from './auth.js';
+import { MAX_BODY, parseJson, readBody } from './body.js';
+import { addCloudflareRoutes } from './cloudflare.js';
+import { ApiError, Code, failure, sendJson, toApiError } from './envelope.js';
+import { addNs1Routes, NS1_PREFIX, Ns1Error, ns1ErrorBody } from './ns1.js';
+import { Router, type Shape } from './router.js';
+
+export interface ApiOptions {
+  manager: ZoneManager;
+  auth: ApiAuthConfig;
+  at: { host: string; port: number };
+  logger: Logger;
+  /** Request body cap in bytes (default 1 MiB). */
+  maxBody?: number;
+}
+
+export interface RunningApi {
+  address: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+export function createRouter(): Router {
+  const r = new Router();
+  addCloudflareRoutes(r);
+  addNs1Routes(r);
+  return r;
+}
+
+function shapeOf(path: string): Shape {
+  return path === NS1_PREFIX || path.startsWith(NS1_PREFIX + '/') ? 'ns1' : 'cloudflare';
+}
+
+function sendError(res: ServerResponse, shape: Shape, err: ApiError, headers: Record<string, string> = {}): void {
+  if (shape === 'ns1') {
+    const { status, body } = ns1ErrorBody(err);
+    sendJson(res, status, body, headers);
+  } else sendJson(res, err.status, failure(err.errors), headers);
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+async function handle(req: IncomingMessage, res: ServerResponse, router: Router, opts: ApiOptions, log: Logger): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://tandem.invalid');
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  const method = (req.method ?? 'GET').toUpperCase();
+  const shape = shapeOf(path);
+  try {
+    // Credentials on every route, before anything else is looked at.
+    if (shape === 'ns1') {
+      if (!checkNs1Auth(req.headers, opts.auth)) throw new Ns1Error(401, 'Unauthorized');
+    } else checkCloudflareAuth(req.headers, opts.auth);
+
+    const match = router.match(method, path);
+    if (match.kind === 'none') {
+      if (shape === 'ns1') throw new Ns1Error(404, 'Not Found');
+      throw new ApiError(404, Code.NO_ROUTE, 'No route for the URI');
+    }
+    if (match.kind === 'method') {
+      res.setHeader('allow', match.allowed.join(', '));
+      if (shape === 'ns1') throw new Ns1Error(405, `Method ${method} not allowed`);
+      throw new ApiError(405, Code.METHOD_NOT_ALLOWED, `Method ${method} not available for that URI.`);
+    }
+    const body = BODY_METHODS.has(method) ? parseJson(await readBody(req, opts.maxBody ?? MAX_BODY)) : undefined;
+    const reply = await match.handler({ method, path, params: match.params, query: url.searchParams, headers: req.headers, body, manager: opts.manager, logger: log });
+    sendJson(res, reply.status ?? 200, reply.body);
+    log.debug({ method, path, status: reply.status ?? 200 }, 'api request');
+  } catch (err) {
+    if (err instanceof Ns1Error) {
+      sendJson(res, err.status, { message: err.message });
+      log.info({ method, path, status: err.status, err: err.message }, 'api request refused');
+      return;
+    }
+    const apiErr = toApiError(err);
+    if (apiErr) {
+      // A body we stopped reading must not be parsed as the next request.
+      const headers: Record<string, string> = apiErr.status === 413 ? { connection: 'close' } : {};
+      sendError(res, shape, apiErr, headers);
+      log.info({ method, path, status: apiErr.status, code: apiErr.errors[0].code, err: apiErr.message }, 'api request refused');
+      return;
+    }
+    log.error({ err, method, path }, 'api handler failed');
+    sendError(res, shape, new ApiError(500, Code.INTERNAL, 'Internal error'));
+  }
+}
+
+export async function startApi(opts: ApiOptions): Promise<RunningApi> {
+  const router = createRouter();
+  const log = opts.logger.child({ component: 'api' });
+  const server = createServer((req, res) => {
+    void handle(req, res, router, opts, log).catch((err: unknown) => {
+      log.error({ err }, 'api response failed');
+      res.destroy();
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.at.port, opts.at.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  const address = { host: a.address, port: a.port };
+  log.info({ address: `${address.host}:${address.port}` }, 'admin API listening');
+  return {
+    address,
+    close: () => new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeAllConnections();
+    }),
+  };
+}
