@@ -40,8 +40,7 @@ function zoneOf(ctx: RequestContext): ZoneView {
 
 /** The zone's default TTL, which Cloudflare's automatic TTL (1) stands for; ZoneView may carry it. */
 function zoneDefaultTtl(zone: ZoneView): number {
-  const t = (zone as ZoneView & { defaultTtl?: unknown }).defaultTtl;
-  return typeof t === 'number' ? t : AUTO_TTL_SECONDS;
+  return zone.defaultTtl ?? AUTO_TTL_SECONDS;
 }
 
 function recordOr404(m: ZoneManager, zoneId: string, id: string): RecordView {

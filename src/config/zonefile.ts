@@ -29,6 +29,8 @@ export interface ZoneLocations {
 }
 
 export interface LoadedZone {
+  /** zone.ttl: the TTL of records written without one (Cloudflare's ttl 1 = automatic). */
+  defaultTtl: number;
   file: string;
   input: ZoneInput;
   config: ZoneConfig;
@@ -117,7 +119,7 @@ export function parseZoneFile(file: string, text: string, options: ParseOptions 
 
   const input: ZoneInput = { origin, source: file, settings: parsed.settings, records };
   return {
-    file, input, config: parsed.config, warnings,
+    file, input, config: parsed.config, warnings, defaultTtl: parsed.ttl,
     locations: { owners, records: recordLines, soa: parsed.soaLine, nameservers: parsed.nameserversLine },
   };
 }

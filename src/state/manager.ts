@@ -271,6 +271,7 @@ export class TandemZoneManager implements ZoneManager {
       id: e.id, name: e.loaded.input.origin, nameservers: e.loaded.input.settings.nameservers.length
         ? e.loaded.input.settings.nameservers
         : [...(e.prepared.zone.apexNs.rdatas.map((r) => Name.read(r, 0).name))],
+      defaultTtl: e.loaded.defaultTtl,
       createdOn: e.admin.createdOn, modifiedOn: e.admin.modifiedOn,
     };
   }

@@ -18,6 +18,8 @@ export interface ZoneView {
   name: Name;
   /** Our own nameservers for the zone. */
   nameservers: Name[];
+  /** The zone's default TTL (zone.ttl), used for Cloudflare's ttl 1 = automatic. */
+  defaultTtl: number;
   createdOn: string;
   modifiedOn: string;
 }

@@ -75,6 +75,7 @@ export class FakeManager implements ZoneManager {
       const view: ZoneView = {
         id, name,
         nameservers: (z.nameservers ?? ['ns1.tandem.test.', 'ns2.tandem.test.']).map((n) => Name.fromText(n)),
+        defaultTtl: 300,
         createdOn: '2024-01-01T00:00:00Z', modifiedOn: '2024-01-01T00:00:00Z',
       };
       const st: ZoneState = {
