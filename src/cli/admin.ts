@@ -196,7 +196,17 @@ export async function runAdminCommand(cmd: string, argv: string[], io: AdminIo =
         const text = spec.startsWith('@') ? await readFile(spec.slice(1), 'utf8') : spec;
         const data = parseDnskeyText(text);
         const body: Record<string, unknown> = { type: 'DNSKEY', name: zone.name, data, ttl: values.ttl ? Number(values.ttl) : 3600 };
-        const rec = (await c.call('POST', `/zones/${zone.id}/dns_records`, body)).result;
+        let rec: { id: string };
+        try {
+          rec = (await c.call('POST', `/zones/${zone.id}/dns_records`, body)).result;
+        } catch (err) {
+          // Importing the same key twice is a no-op (the API reports the duplicate as 81058).
+          if (err instanceof CliError && /\(81058\)/.test(err.message)) {
+            io.out(`key ${keyTagOf(data.flags, data.protocol, data.algorithm, data.public_key)} is already in ${zone.name}: nothing to do\n`);
+            return 0;
+          }
+          throw err;
+        }
         io.out(`imported key ${keyTagOf(data.flags, data.protocol, data.algorithm, data.public_key)} (flags ${data.flags}) into ${zone.name} as record ${rec.id}\n`);
         return 0;
       }

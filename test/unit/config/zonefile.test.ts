@@ -19,7 +19,7 @@ describe('zones/example.com.yaml (the default zone)', async () => {
   it('loads and builds without warnings, DNSSEC on with compact denial', () => {
     expect(loaded.warnings).toEqual([]);
     expect(zone.origin.toString()).toBe('example.com.');
-    expect(loaded.config.dnssec).toEqual({ enabled: true, denial: 'compact', signatureValidity: 14 * 86400, multiSigner: false });
+    expect(loaded.config.dnssec).toEqual({ enabled: true, denial: 'compact', signatureValidity: 14 * 86400, multiSigner: false, dnskeyTtl: 3600, dnskeySet: 'union', allowForeignAlgorithms: false });
     expect(zone.settings.dnssec).toBe(true);
   });
 
@@ -96,7 +96,7 @@ describe('the zone: section', () => {
   it('defaults: ttl 3600, ns_ttl = ttl, no DNSSEC, compact denial, 14d validity, RIPE-203 SOA timers', () => {
     const z = parseZoneFile(FILE, 'zone:\n  soa: { mname: ns1, rname: hostmaster }\nrecords:\n  ns1: { type: A, value: 192.0.2.1 }\n');
     expect(z.input.settings).toEqual({ dnssec: false, denial: 'compact', nameservers: [], nsTtl: 3600, multiProvider: false });
-    expect(z.config.dnssec).toEqual({ enabled: false, denial: 'compact', signatureValidity: 1209600, multiSigner: false });
+    expect(z.config.dnssec).toEqual({ enabled: false, denial: 'compact', signatureValidity: 1209600, multiSigner: false, dnskeyTtl: 3600, dnskeySet: 'union', allowForeignAlgorithms: false });
     expect(z.input.records.find((r) => r.name.toString() === 'ns1.example.org.')!.ttl).toBe(3600);
     const soa = z.input.records[0];
     expect(soa.type).toBe(RRType.SOA);
@@ -124,7 +124,7 @@ records:
     expect(z.input.settings.nameservers.map(String)).toEqual(['ns1.example.org.', 'ns2.example.net.']);
     expect(z.input.settings.nsTtl).toBe(86400);
     expect(z.input.settings.multiProvider).toBe(true);
-    expect(z.config.dnssec).toEqual({ enabled: true, denial: 'nsec3', signatureValidity: 7 * 86400 + 12 * 3600, multiSigner: true });
+    expect(z.config.dnssec).toEqual({ enabled: true, denial: 'nsec3', signatureValidity: 7 * 86400 + 12 * 3600, multiSigner: true, dnskeyTtl: 3600, dnskeySet: 'union', allowForeignAlgorithms: false });
     expect(z.input.records[1].ttl).toBe(90);
     expect(z.input.records[0].ttl).toBe(3600);
   });
@@ -255,5 +255,17 @@ describe('loading from disk', () => {
     const soa = z.input.records[0].rdata;
     expect(new DataView(soa.buffer, soa.byteOffset + soa.length - 20).getUint32(0)).toBe(1_800_000_000);
     expect(buildLoadedZone(z).nodes.get(n('www.example.info.').key)!.rrsets.has(RRType.CNAME)).toBe(true);
+  });
+});
+
+describe('multi-signer settings (issue 4)', () => {
+  const base = (dnssec: string) => `zone:\n  soa: { mname: ns1.example.com., rname: h.example.com. }\n  nameservers: [ns1.example.com.]\n  dnssec:\n${dnssec}\nrecords:\n  ns1: { type: A, value: 192.0.2.1 }\n`;
+  it('reads dnskey_ttl, dnskey_set, key_tag_range and allow_foreign_algorithms', () => {
+    const z = parseZoneFile('zones/example.com.yaml', base('    enabled: true\n    dnskey_ttl: 1h\n    dnskey_set: own-ksk\n    key_tag_range: "0-32767"\n    allow_foreign_algorithms: true'));
+    expect(z.config.dnssec).toMatchObject({ dnskeyTtl: 3600, dnskeySet: 'own-ksk', keyTagRange: [0, 32767], allowForeignAlgorithms: true });
+  });
+  it('refuses a tag range too narrow to find keys in, and an unknown dnskey_set', () => {
+    expect(() => parseZoneFile('zones/example.com.yaml', base('    key_tag_range: "10-20"'))).toThrow(/key_tag_range/);
+    expect(() => parseZoneFile('zones/example.com.yaml', base('    dnskey_set: all'))).toThrow(/dnskey_set/);
   });
 });
