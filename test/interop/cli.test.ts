@@ -75,6 +75,22 @@ describe('key commands', () => {
     expect(zsk.stdout).toMatch(/^example\.com\. \d+ IN DNSKEY 256 3 13 \S+$/m);
   });
 
+  it('import-bind takes over an existing BIND key pair: the DS stays the one dnssec-dsfromkey computes', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const run = promisify(execFile);
+    const kdir = join(dir, 'bindkeys');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(kdir, { recursive: true });
+    const name = (await run('dnssec-keygen', ['-q', '-a', 'ECDSAP256SHA256', '-f', 'KSK', '-n', 'ZONE', '-K', kdir, 'import.example'])).stdout.trim();
+    const want = (await run('dnssec-dsfromkey', ['-2', join(kdir, `${name}.key`)])).stdout.trim().split(/\s+/).slice(-4).join(' ');
+    const st = join(dir, 'state-import');
+    const r = await tandem(['import-bind', 'import.example', join(kdir, `${name}.key`), '--state', st]);
+    expect(r.code, r.stderr).toBe(0);
+    const ds = await tandem(['ds', 'import.example', '--state', st]);
+    expect(ds.stdout.trim().split(/\s+/).slice(-4).join(' ').toUpperCase()).toBe(want.toUpperCase());
+  });
+
   it('a missing zone is a clear error, not new keys', async () => {
     const r = await tandem(['ds', 'nothere.example', '--state', state]);
     expect(r.code).not.toBe(0);
