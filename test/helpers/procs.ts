@@ -169,6 +169,8 @@ export function runCommand(cmd: string, args: string[], opts: { timeoutMs?: numb
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) + (err && code === -1 ? `\n${err.message}` : '') });
     });
+    // A command that exits before reading its input must not crash the test run with EPIPE.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.input ?? '');
   });
 }
