@@ -89,7 +89,8 @@ export async function runKeyCommand(cmd: 'ds' | 'keys' | 'dump' | 'import-bind',
 
   const keys = await ownKeys(values.state!, zone);
   const loaded = await tryZoneFile(values.zones!, zone);
-  const ttl = loaded?.input.records.find((r) => r.type === RRType.SOA)?.ttl ?? 3600;
+  // DNSKEY lines carry the served DNSKEY TTL; the DS the same (the parent may choose its own).
+  const ttl = loaded?.config.dnssec.dnskeyTtl ?? 3600;
   if (cmd === 'ds') {
     const digestTypes = values['digest-type'] === 'all' ? [2, 4] as const : [Number(values['digest-type']) as 2 | 4];
     for (const t of digestTypes) if (t !== 2 && t !== 4) throw new Error(`digest type must be 2 (SHA-256), 4 (SHA-384) or all`);
@@ -105,10 +106,14 @@ export async function runKeyCommand(cmd: 'ds' | 'keys' | 'dump' | 'import-bind',
   }
   out('TAG    ROLE  SOURCE    ALG  FLAGS  DNSKEY');
   for (const k of keys) {
-    out(`${String(k.key.keyTag).padEnd(6)} ${k.role.toUpperCase().padEnd(5)} ${'own'.padEnd(9)} ${String(k.key.algorithm).padEnd(4)} ${String(k.key.flags).padEnd(6)} ${dnskeyLine(zone, ttl, k.key.dnskey)}`);
+    out(`${String(k.key.keyTag).padEnd(6)} ${k.role.toUpperCase().padEnd(5)} ${'own'.padEnd(9)} ${String(k.key.algorithm).padEnd(4)} ${String(k.key.flags).padEnd(6)} ${dnskeyLine(zone, loaded?.config.dnssec.dnskeyTtl ?? ttl, k.key.dnskey)}`);
   }
+  const dnskeyTtl = loaded?.config.dnssec.dnskeyTtl ?? ttl;
   for (const rr of loaded?.input.records.filter((r) => r.type === RRType.DNSKEY) ?? []) {
     const f = parseDnskeyRdata(rr.rdata);
+    if (rr.ttl !== dnskeyTtl) {
+      process.stderr.write(`warning: imported key ${keyTag(rr.rdata)} has TTL ${rr.ttl}; the DNSKEY RRset is served with ${dnskeyTtl} (zone.dnssec.dnskey_ttl)\n`);
+    }
     out(`${String(keyTag(rr.rdata)).padEnd(6)} ${(isKsk(f.flags) ? 'KSK' : 'ZSK').padEnd(5)} ${'external'.padEnd(9)} ${String(f.algorithm).padEnd(4)} ${String(f.flags).padEnd(6)} ${dnskeyLine(zone, ttl, rr.rdata)}`);
   }
   return 0;

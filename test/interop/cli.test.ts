@@ -103,3 +103,21 @@ describe('key commands', () => {
     expect(r.stderr).toMatch(/bad address 'nonsense'/);
   });
 });
+
+describe('tandem keys with imported keys (issue 4)', () => {
+  it('lists external keys and warns on the CLI when an imported key\'s TTL differs from the DNSKEY TTL', async () => {
+    const { generateKey } = await import('../../src/dnssec/keys.js');
+    const zdir = join(dir, 'zones-ms');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(zdir, { recursive: true });
+    const k = generateKey(256);
+    const text = (await readFile(join(zones, 'example.com.yaml'), 'utf8'))
+      .replace('multi_signer: false', 'multi_signer: true')
+      .replace("records:\n", `records:\n  '@':\n    - { type: DNSKEY, ttl: 86400, value: { flags: 256, protocol: 3, algorithm: 13, public_key: ${Buffer.from(k.publicKey).toString('base64')} } }\n`);
+    await writeFile(join(zdir, 'example.com.yaml'), text);
+    const r = await tandem(['keys', 'example.com', '--state', state, '--zones', zdir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`${k.keyTag}\\s+ZSK\\s+external`));
+    expect(r.stderr).toMatch(new RegExp(`imported key ${k.keyTag} has TTL 86400; the DNSKEY RRset is served with 3600`));
+  });
+});
