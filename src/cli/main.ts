@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // tandem's command line: thin — parse flags, call the modules, print.
+import cluster from 'node:cluster';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError, resolveConfig } from '../config/server.js';
 import { startServer } from '../server/server.js';
+import { startPrimary, startWorker } from '../server/cluster.js';
 import { runKeyCommand } from './keys.js';
 import { ADMIN_COMMANDS, adminUsage, runAdminCommand } from './admin.js';
 
@@ -18,6 +23,7 @@ Usage:
   tandem import-bind ZONE KFILE [--state DIR]             take over an existing BIND key pair (keep the KSK and DS)
 
 Defaults: --zones zones  --state .tandem  --listen 127.0.0.1:5300  --api 127.0.0.1:8053  --log-level info
+          --workers <one per core>
 `;
 
 async function serve(argv: string[]): Promise<void> {
@@ -37,9 +43,16 @@ async function serve(argv: string[]): Promise<void> {
     strict: true,
   });
   const { config: configFile, ...flags } = values;
-  const config = await resolveConfig(flags, configFile);
+  const resolved = await resolveConfig(flags, configFile);
+  // Default: one worker per core (issue 6); the library default (startServer) stays 1.
+  const explicit = flags.workers !== undefined || (configFile !== undefined && (await configSetsWorkers(configFile)));
+  const config = { ...resolved, workers: explicit ? resolved.workers : availableParallelism() };
+  if (cluster.isWorker) {
+    const logger = pino({ level: config.logLevel, base: { pid: process.pid, worker: cluster.worker?.id }, timestamp: pino.stdTimeFunctions.isoTime });
+    return startWorker({ config, logger });
+  }
   const logger = pino({ level: config.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
-  const server = await startServer({ config, logger });
+  const server = config.workers > 1 ? await startPrimary({ config, logger }) : await startServer({ config, logger });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -59,6 +72,12 @@ async function serve(argv: string[]): Promise<void> {
     logger.info('SIGHUP: reloading zones');
     void server.reload();
   });
+}
+
+/** Whether the config file names `workers` (then it wins over the per-core default). */
+async function configSetsWorkers(file: string): Promise<boolean> {
+  const raw: unknown = parseYaml(await readFile(file, 'utf8'));
+  return typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>).workers !== undefined;
 }
 
 async function main(): Promise<void> {

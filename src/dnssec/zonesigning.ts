@@ -4,6 +4,8 @@
 import type { Name } from '../dns/name.js';
 import type { Rr, RRset } from '../dns/rr.js';
 import { RRType } from '../dns/types.js';
+import type { Zone } from '../zone/types.js';
+import { atOrBelowCut, isCut, negativeSoaTtl } from './denial/nsec.js';
 import { signatureCacheKey, type SignatureCache } from './cache.js';
 import { rrsigRdata, signedData, type RrsigFields } from './rrsig.js';
 import type { Clock, SignatureWindow, Signer, ZoneSigning } from './types.js';
@@ -45,6 +47,11 @@ export interface ZoneSigningImpl extends ZoneSigning {
   /** The window signatures made now get. */
   currentWindow(): SignatureWindow;
   /**
+   * Epoch seconds at which signatures made now stop being current (the window's period ends and
+   * `signRrset` starts making new ones); a response cache must not keep answers holding them longer.
+   */
+  refreshAt(): number;
+  /**
    * Signs RRsets ahead of queries (at zone load) to fill the cache, yielding to the event loop every
    * `batch` RRsets; `onProgress(done, total)` after each batch.
    */
@@ -80,7 +87,19 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
     return wildcard.rrsigLabels;
   }
 
-  async function signRrset(rrset: RRset, o: { wildcard?: Name; ksk?: boolean } = {}): Promise<Rr[]> {
+  /** A signer's bulk path when it has one (NodeSigner.signInPool), else its `sign`. */
+  const bulk = (signer: Signer): ((tbs: Uint8Array) => Promise<Uint8Array>) => {
+    const pool = (signer as { signInPool?: (tbs: Uint8Array) => Promise<Uint8Array> }).signInPool;
+    return typeof pool === 'function' ? pool.bind(signer) : signer.sign.bind(signer);
+  };
+  const bulkKsk = bulk(ksk);
+  const bulkZsk = bulk(zsk);
+
+  function signRrset(rrset: RRset, o: { wildcard?: Name; ksk?: boolean } = {}): Promise<Rr[]> {
+    return signWith(rrset, o, false);
+  }
+
+  async function signWith(rrset: RRset, o: { wildcard?: Name; ksk?: boolean }, background: boolean): Promise<Rr[]> {
     if (rrset.type === RRType.RRSIG) throw new SigningError('RRSIG RRsets are not signed (RFC 4035 §2.2)');
     if (!rrset.name.isSubdomainOf(zone)) throw new SigningError(`${rrset.name.key} is not in zone ${zone.key}`);
     if (rrset.rdatas.length === 0) throw new SigningError(`empty RRset ${rrset.name.key} type ${rrset.type}`);
@@ -91,7 +110,8 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
     const tbs = signedData(rrset, fields);
     const key = signatureCacheKey(signer.dnskey, tbs);
     // Served until the window's period ends; by then windowFor gives a new window, hence new keys.
-    const sig = await cache.getOrCreate(key, now, windowEnd(now, validity, winOpts), () => signer.sign(tbs));
+    const make = background ? (signer === ksk ? bulkKsk : bulkZsk) : signer.sign.bind(signer);
+    const sig = await cache.getOrCreate(key, now, windowEnd(now, validity, winOpts), () => make(tbs));
     return [{ name: rrset.name, type: RRType.RRSIG, class: rrset.class, ttl: rrset.ttl, rdata: rrsigRdata(fields, sig) }];
   }
 
@@ -104,7 +124,7 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
     for (let i = 0; i < list.length; i += batch) {
       if (po.signal?.aborted) break;
       const part = list.slice(i, i + batch);
-      const settled = await Promise.allSettled(part.map((it) => signRrset(it.rrset, { wildcard: it.wildcard, ksk: it.ksk })));
+      const settled = await Promise.allSettled(part.map((it) => signWith(it.rrset, { wildcard: it.wildcard, ksk: it.ksk }, true)));
       settled.forEach((s, j) => {
         if (s.status === 'fulfilled') result.signed++;
         else result.failed.push({ rrset: part[j].rrset, error: s.reason instanceof Error ? s.reason : new Error(String(s.reason)) });
@@ -120,5 +140,29 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
     signRrset,
     presign,
     currentWindow: () => windowFor(clock.now(), validity, winOpts),
+    refreshAt: () => windowEnd(clock.now(), validity, winOpts),
   };
+}
+
+/**
+ * The RRsets of a zone that answers carry RRSIGs for (RFC 4035 §2.2): every authoritative RRset, the
+ * served apex NS, DS at delegation points, and the SOA with its negative-answer TTL (RFC 2308 §5); not
+ * the NS RRset of a cut nor glue below it. What `presign` gets at zone load (STYLE habit 8).
+ */
+export function authoritativeRrsets(zone: Zone): RRset[] {
+  const out: RRset[] = [];
+  for (const node of zone.nodes.values()) {
+    if (isCut(zone, node.name)) {
+      const ds = node.rrsets.get(RRType.DS);
+      if (ds) out.push(ds);
+      continue;
+    }
+    if (atOrBelowCut(zone, node.name)) continue;
+    const apex = node.name.equals(zone.origin);
+    for (const rrset of node.rrsets.values()) if (!(apex && rrset.type === RRType.NS)) out.push(rrset);
+  }
+  out.push(zone.apexNs);
+  const ttl = negativeSoaTtl(zone.soa);
+  if (ttl !== zone.soa.ttl) out.push({ ...zone.soa, ttl });
+  return out;
 }

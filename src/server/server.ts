@@ -1,11 +1,11 @@
 // startServer: listeners + the zone manager + the admin API, with reload and graceful stop. No globals
-// (STYLE habit 5): two servers can live in one process.
+// (STYLE habit 5): two servers can live in one process. Several processes (workers) are cluster.ts.
 import type { Logger } from 'pino';
 import { formatEndpoint, type Endpoint, type ServerConfig } from '../config/server.js';
 import { systemClock, type Clock } from '../dnssec/types.js';
 import { SignatureCache } from '../dnssec/cache.js';
 import { ensureDir } from '../state/atomic.js';
-import { TandemZoneManager, type Served } from '../state/manager.js';
+import { TandemZoneManager, type ManagerOptions, type Served } from '../state/manager.js';
 import { startApi, resolveApiAuth, type RunningApi } from '../api/index.js';
 import { startParentChecks } from '../state/parentds.js';
 import { createHandler } from './handle.js';
@@ -31,24 +31,46 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(deps: ServerDeps): Promise<RunningServer> {
+/** Signatures kept per process (about 200 bytes each). */
+const SIGNATURE_CACHE_SIZE = 100_000;
+
+/**
+ * Opens the zone manager on the configured folders. `presign`: sign every authoritative RRset in the
+ * background (processes that answer queries); `afterChange`: see ManagerOptions.
+ */
+export async function openManager(
+  deps: ServerDeps, opts: { presign: boolean; afterChange?: ManagerOptions['afterChange'] },
+): Promise<{ manager: TandemZoneManager; errors: Error[] }> {
   const { config, logger } = deps;
   await ensureDir(config.state);
-  const clock = deps.clock ?? systemClock;
-  const { manager, errors } = await TandemZoneManager.open({
-    zonesDir: config.zones, stateDir: config.state, clock, logger, cache: new SignatureCache({ max: 100_000 }),
+  return TandemZoneManager.open({
+    zonesDir: config.zones, stateDir: config.state, clock: deps.clock ?? systemClock, logger,
+    cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange,
   });
-  for (const err of errors) logger.error({ err: err.message }, 'zone not loaded');
-  for (const z of manager.served().zones.zones()) {
-    logger.info({ zone: z.origin.toString(), records: z.recordCount, signed: manager.served().signing.has(z.origin.key), denial: z.settings.dnssec ? z.settings.denial : undefined, file: z.source }, 'zone loaded');
-  }
+}
 
-  const handler = createHandler(() => manager.served(), logger.child({ component: 'query' }));
+/** The start-up summary: one line per zone, one per zone that failed. */
+export function logZones(manager: TandemZoneManager, errors: Error[], logger: Logger): void {
+  for (const err of errors) logger.error({ err: err.message }, 'zone not loaded');
+  const served = manager.served();
+  for (const z of served.zones.zones()) {
+    logger.info({ zone: z.origin.toString(), records: z.recordCount, signed: served.signing.has(z.origin.key), denial: z.settings.dnssec ? z.settings.denial : undefined, file: z.source }, 'zone loaded');
+  }
+}
+
+export interface DnsListeners {
+  addresses: Endpoint[];
+  close(): Promise<void>;
+}
+
+/** UDP and TCP listeners on every configured address, answering from `served()`. */
+export async function startDns(deps: ServerDeps, served: () => Served): Promise<DnsListeners> {
+  const { config, logger } = deps;
+  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock });
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
-  let api: RunningApi | undefined;
-  const closeAll = async () => {
-    await Promise.all([...udp.map((u) => u.close()), ...tcp.map((t) => t.close()), api?.close()]);
+  const close = async () => {
+    await Promise.all([...udp.map((u) => u.close()), ...tcp.map((t) => t.close())]);
   };
   try {
     for (const at of config.listen) {
@@ -57,13 +79,34 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       tcp.push(t);
       udp.push(await listenUdp({ host: at.host, port: t.address.port }, handler, logger));
     }
-    const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
-    api = await startApi({ manager, auth, at: config.api, logger: logger.child({ component: 'api' }) });
   } catch (err) {
-    await closeAll();
+    await close();
     throw err;
   }
-  const addresses = tcp.map((t) => t.address);
+  return { addresses: tcp.map((t) => t.address), close };
+}
+
+/** The admin API on the configured address, with credentials from the config, env or flag. */
+export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager): Promise<RunningApi> {
+  const { config, logger } = deps;
+  const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
+  return startApi({ manager, auth, at: config.api, logger: logger.child({ component: 'api' }) });
+}
+
+export async function startServer(deps: ServerDeps): Promise<RunningServer> {
+  const { config, logger } = deps;
+  const { manager, errors } = await openManager(deps, { presign: true });
+  logZones(manager, errors, logger);
+
+  const dns = await startDns(deps, () => manager.served());
+  let api: RunningApi;
+  try {
+    api = await startAdminApi(deps, manager);
+  } catch (err) {
+    await dns.close();
+    throw err;
+  }
+  const addresses = dns.addresses;
   logger.info({ listen: addresses.map(formatEndpoint), api: formatEndpoint(api.address), zones: manager.served().zones.zones().length }, 'listening (udp+tcp)');
   const checks = startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval });
 
@@ -80,7 +123,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     },
     async stop() {
       checks.stop();
-      await closeAll();
+      await Promise.all([dns.close(), api.close()]);
       logger.info('stopped');
     },
   };

@@ -12,10 +12,19 @@ export interface UdpListener {
 
 export function listenUdp(at: Endpoint, handler: Handler, logger: Logger): Promise<UdpListener> {
   const socket = dgram.createSocket({ type: isIPv6(at.host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(at.host), reuseAddr: false });
+  // No send callback: without one, libuv tries the send at once (uv_udp_try_send) instead of queueing it
+  // and calling back into JS per datagram. A failed send of an answer is not reported (a client gone is
+  // not our error; UDP is best effort, RFC 1035 §4.2.1).
   socket.on('message', (msg, rinfo) => {
+    // A cached answer is sent in the same tick: no promise, no parsing (respcache.ts).
+    const hit = handler.cached(msg, 'udp');
+    if (hit) {
+      socket.send(hit, rinfo.port, rinfo.address);
+      return;
+    }
     handler(msg, 'udp').then(
       (resp) => {
-        if (resp) socket.send(resp, rinfo.port, rinfo.address, (err) => err && logger.debug({ err }, 'udp send failed'));
+        if (resp) socket.send(resp, rinfo.port, rinfo.address);
       },
       (err) => logger.error({ err }, 'udp handler failed'),
     );

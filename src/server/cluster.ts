@@ -1,0 +1,222 @@
+// Several processes serving one zones folder (issue 6), with node:cluster. The primary owns the zone
+// manager, the admin API and the parent DS checks and opens no DNS listener; each worker loads the zones
+// itself (read-only use of its own TandemZoneManager, keys already on disk because the primary loaded
+// first) and answers DNS. Workers share the listeners through the primary: one UDP socket whose datagrams
+// the kernel spreads over the workers, TCP connections handed out round-robin.
+//
+// Consistency: an admin change is written by the primary, then every worker is told to re-read that zone
+// file and must acknowledge before the API answers (ManagerOptions.afterChange), so after a 200 every
+// worker serves the change. SIGHUP re-reads the folder in the primary, then in every worker.
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import { formatEndpoint, type Endpoint } from '../config/server.js';
+import { startParentChecks } from '../state/parentds.js';
+import type { TandemZoneManager } from '../state/manager.js';
+import { logZones, openManager, startAdminApi, startDns, type ServerDeps } from './server.js';
+
+/** Primary -> worker. */
+export type ToWorker =
+  | { tandem: 'reload'; seq: number; file: string }
+  | { tandem: 'reload-all'; seq: number }
+  | { tandem: 'stop' };
+
+/** Worker -> primary. */
+export type ToPrimary =
+  | { tandem: 'ready'; addresses: Endpoint[] }
+  | { tandem: 'ack'; seq: number; error?: string }
+  | { tandem: 'failed'; error: string };
+
+export interface RunningCluster {
+  /** DNS addresses the workers listen on. */
+  addresses: Endpoint[];
+  api: Endpoint;
+  manager: TandemZoneManager;
+  /** Workers running now. */
+  workers(): number;
+  /** Re-reads the zones folder in the primary, then in every worker. */
+  reload(): Promise<Error[]>;
+  /** Stops the workers (each finishes in-flight TCP answers), then the API. */
+  stop(): Promise<void>;
+}
+
+/** How long the primary waits for one worker's acknowledgement of a reload before giving up on it. */
+const ACK_TIMEOUT_MS = 15_000;
+/** How long a worker gets to stop before it is killed. */
+const STOP_TIMEOUT_MS = 10_000;
+
+const isMessage = (m: unknown): m is ToPrimary => typeof m === 'object' && m !== null && 'tandem' in m;
+
+export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
+  const { config, logger } = deps;
+  const count = config.workers;
+  let seq = 0;
+  let stopping = false;
+
+  /** Sends `make(seq)` to every connected worker and waits for each one's ack (or its exit). */
+  const broadcast = async (make: (seq: number) => ToWorker & { seq: number }): Promise<void> => {
+    const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && w.isConnected());
+    await Promise.all(live.map((w) => new Promise<void>((resolve) => {
+      const msg = make(++seq);
+      const done = () => {
+        clearTimeout(timer);
+        w.off('message', onMessage);
+        w.off('exit', done);
+        resolve();
+      };
+      const onMessage = (m: unknown) => {
+        if (!isMessage(m) || m.tandem !== 'ack' || m.seq !== msg.seq) return;
+        if (m.error) logger.error({ worker: w.id, err: m.error }, 'worker reload failed');
+        done();
+      };
+      const timer = setTimeout(() => {
+        logger.error({ worker: w.id, message: msg.tandem }, 'worker did not acknowledge in time');
+        done();
+      }, ACK_TIMEOUT_MS);
+      w.on('message', onMessage);
+      w.once('exit', done);
+      w.send(msg);
+    })));
+  };
+
+  // The primary loads first: this creates missing keys before any worker reads the state folder.
+  const { manager, errors } = await openManager(deps, {
+    presign: false, // the primary answers no queries
+    afterChange: (file) => broadcast((s) => ({ tandem: 'reload', seq: s, file })),
+  });
+  logZones(manager, errors, logger);
+
+  let addresses: Endpoint[] = [];
+  const fork = (): Promise<Worker> => new Promise((resolve, reject) => {
+    const w = cluster.fork();
+    const onMessage = (m: unknown) => {
+      if (!isMessage(m)) return;
+      if (m.tandem === 'ready') {
+        addresses = m.addresses;
+        cleanup();
+        resolve(w);
+      } else if (m.tandem === 'failed') {
+        cleanup();
+        reject(new Error(m.error));
+      }
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`worker ${w.id} exited during start-up (code ${code})`));
+    };
+    const cleanup = () => {
+      w.off('message', onMessage);
+      w.off('exit', onExit);
+    };
+    w.on('message', onMessage);
+    w.once('exit', onExit);
+  });
+
+  const stopWorkers = async () => {
+    const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
+    await Promise.all(live.map((w) => new Promise<void>((resolve) => {
+      if (w.isDead()) return resolve();
+      const timer = setTimeout(() => w.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      w.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (w.isConnected()) w.send({ tandem: 'stop' } satisfies ToWorker);
+      else w.kill('SIGTERM');
+    })));
+  };
+
+  try {
+    await Promise.all(Array.from({ length: count }, fork));
+  } catch (err) {
+    stopping = true;
+    await stopWorkers();
+    throw err;
+  }
+  // A worker that dies is replaced (after a pause, so a crash loop does not spin).
+  cluster.on('exit', (w, code, signal) => {
+    if (stopping) return;
+    logger.error({ worker: w.id, code, signal }, 'worker exited; starting a new one');
+    setTimeout(() => {
+      if (!stopping) fork().catch((err: unknown) => logger.error({ err }, 'worker restart failed'));
+    }, 1000).unref();
+  });
+
+  let api;
+  try {
+    api = await startAdminApi(deps, manager);
+  } catch (err) {
+    stopping = true;
+    await stopWorkers();
+    throw err;
+  }
+  logger.info({ listen: addresses.map(formatEndpoint), api: formatEndpoint(api.address), zones: manager.served().zones.zones().length, workers: count }, 'listening (udp+tcp)');
+  const checks = startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval });
+
+  return {
+    addresses,
+    api: api.address,
+    manager,
+    workers: () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length,
+    async reload() {
+      const errs = await manager.reload();
+      for (const err of errs) logger.error({ err: err.message }, 'zone reload failed; last good version stays in service');
+      await broadcast((s) => ({ tandem: 'reload-all', seq: s }));
+      logger.info({ zones: manager.served().zones.zones().map((z) => z.origin.toString()) }, 'zones reloaded');
+      return errs;
+    },
+    async stop() {
+      stopping = true;
+      checks.stop();
+      await stopWorkers();
+      await api.close();
+      logger.info('stopped');
+    },
+  };
+}
+
+/**
+ * The worker side: load the zones, listen, tell the primary, then follow its messages until told to stop
+ * (exit 0). Signals are the primary's business: SIGINT (a terminal's Ctrl-C reaches the whole group) and
+ * SIGHUP are ignored here; SIGTERM stops this worker gracefully. A worker whose primary is gone exits.
+ */
+export async function startWorker(deps: ServerDeps): Promise<void> {
+  const { logger } = deps;
+  const send = (m: ToPrimary) => process.send?.(m);
+  process.on('SIGINT', () => undefined);
+  process.on('SIGHUP', () => undefined);
+
+  let manager: TandemZoneManager;
+  let dns: Awaited<ReturnType<typeof startDns>>;
+  try {
+    ({ manager } = await openManager(deps, { presign: true }));
+    dns = await startDns(deps, () => manager.served());
+  } catch (err) {
+    send({ tandem: 'failed', error: (err as Error).message });
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await dns.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('disconnect', () => void stop());
+  process.on('message', (m: ToWorker) => {
+    if (typeof m !== 'object' || m === null || !('tandem' in m)) return;
+    if (m.tandem === 'stop') {
+      void stop();
+      return;
+    }
+    const work = m.tandem === 'reload'
+      ? manager.reloadFile(m.file)
+      : manager.reload().then((errs) => { for (const e of errs) logger.debug({ err: e.message }, 'zone reload failed in worker'); });
+    work.then(
+      () => send({ tandem: 'ack', seq: m.seq }),
+      (err: unknown) => send({ tandem: 'ack', seq: m.seq, error: (err as Error).message }),
+    );
+  });
+  send({ tandem: 'ready', addresses: dns.addresses });
+}

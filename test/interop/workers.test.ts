@@ -1,0 +1,77 @@
+// `tandem serve --workers 2` as a user runs it (issue 6): two worker processes share the listeners, an admin
+// API change is answered by every worker as soon as the API returns, SIGTERM stops everything with exit 0.
+// dig decides what is served.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dig } from '../helpers/dig.js';
+import { serve, type ServeProcess } from '../helpers/cli.js';
+
+let dir: string;
+let p: ServeProcess;
+let api: string;
+const token = 'workers-test-' + Math.random().toString(36).slice(2);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tandem-workers-'));
+  await cp('zones', join(dir, 'zones'), { recursive: true });
+  // debug: one log line per query, with the answering worker's id.
+  p = await serve(['--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--workers', '2', '--api-token', token, '--log-level', 'debug']);
+  api = `http://${/"api":"([^"]+)"/.exec(p.logs())![1]}/client/v4`;
+}, 30_000);
+afterAll(async () => {
+  if (p?.child.exitCode === null) p.child.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+});
+
+const call = async (method: string, path: string, body?: unknown) => {
+  const r = await fetch(`${api}${path}`, {
+    method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return (await r.json()) as { success: boolean; result: any };
+};
+const at = () => ({ host: '127.0.0.1', port: p.port });
+/** Worker ids that logged a query for `qname` (lines of several processes share one pipe: match, do not parse). */
+const answeredBy = (qname: string, from = 0) =>
+  new Set(p.logs().slice(from).split('\n')
+    .filter((l) => l.includes('"msg":"query"') && l.includes(`"qname":"${qname}"`))
+    .map((l) => /"worker":(\d+)/.exec(l)?.[1])
+    .filter((w): w is string => w !== undefined));
+
+describe('tandem serve --workers 2', () => {
+  it('starts a primary and two workers that all answer on the one address (UDP and TCP)', async () => {
+    expect(p.logs()).toMatch(/"workers":2,"msg":"listening \(udp\+tcp\)"/);
+    for (let i = 0; i < 10; i++) {
+      const udp = await dig(at(), [`u${i}.spread.example.com`, 'A']);
+      expect(udp.status).toBe('NXDOMAIN');
+      const tcp = await dig(at(), ['+tcp', `t${i}.spread.example.com`, 'A']);
+      expect(tcp.status).toBe('NXDOMAIN');
+    }
+    // TCP connections are handed out round-robin: both workers answered some.
+    const byTcp = new Set([...Array(10).keys()].flatMap((i) => [...answeredBy(`t${i}.spread.example.com.`)]));
+    expect(byTcp.size).toBe(2);
+  });
+
+  it('an API change is served by every worker once the API has answered (20 queries, all see it)', async () => {
+    const zone = (await call('GET', '/zones?name=example.com')).result[0].id as string;
+    for (let i = 0; i < 20; i++) expect((await dig(at(), ['fresh.example.com', 'A'])).status).toBe('NXDOMAIN');
+    const mark = p.logs().length;
+    const created = await call('POST', `/zones/${zone}/dns_records`, { type: 'A', name: 'fresh.example.com', content: '192.0.2.123', ttl: 300 });
+    expect(created.success).toBe(true);
+    const seen = await Promise.all(Array.from({ length: 20 }, (_, i) => dig(at(), [...(i % 2 ? ['+tcp'] : []), 'fresh.example.com', 'A', '+dnssec'])));
+    for (const r of seen) {
+      expect(r.status).toBe('NOERROR');
+      expect(r.answer.filter((a) => a.type === 'A').map((a) => a.data)).toEqual(['192.0.2.123']);
+      expect(r.answer.some((a) => a.type === 'RRSIG')).toBe(true);
+    }
+    // Half of them over TCP, handed out round-robin: both workers answered after the change.
+    expect(answeredBy('fresh.example.com.', mark).size).toBe(2);
+  });
+
+  it('SIGTERM stops the workers and the primary with exit code 0', async () => {
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(p.logs()).toMatch(/"msg":"stopped"/);
+  });
+});
