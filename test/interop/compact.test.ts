@@ -1,7 +1,10 @@
 // RFC 9824 compact denial as dig sees it, and what DO=1 does to answers: RRSIGs only with DO, truncation rather
 // than stripping, and every RRSIG the server sends verifies with an independent implementation (@noble/curves).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import packet from 'dns-packet';
+import packetTyped from 'dns-packet';
+
+// dns-packet's RDATA encoders (packet.dnskey, packet.rrsig, ...) exist at run time but not in its type definitions.
+const packet = packetTyped as typeof packetTyped & Record<string, { encode(data: unknown): Buffer }>;
 import { dig } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { udpExchange, tcpExchange } from '../helpers/client.js';
@@ -32,7 +35,7 @@ describe('RFC 9824 compact denial, decided by dig', () => {
   it('§5.1: with the CO flag the rcode is NXDOMAIN and CO is echoed', async () => {
     // dig 9.18 cannot set the CO bit, so this query is built by hand (EDNS flags DO | CO = 0xc000).
     const raw = (await udpExchange(s.host, s.port, encodeQuery(Name.fromText('nope.example.com.'), RRType.A, { id: 5, do: true, co: true })))!;
-    const p = packet.decode(raw) as packet.DecodedPacket & { rcode: string };
+    const p = packet.decode(raw) as packetTyped.DecodedPacket & { rcode: string };
     expect(p.rcode).toBe('NXDOMAIN');
     expect(p.authorities!.some((a) => a.type === 'NSEC')).toBe(true);
     const opt = p.additionals!.find((a) => a.type === 'OPT') as unknown as { flags: number };
@@ -100,7 +103,7 @@ describe('every RRSIG the server sends verifies with @noble/curves', () => {
     const q = encodeQuery(Name.fromText(name), RRType[type as keyof typeof RRType], { id: 1, do: true });
     const [raw] = await tcpExchange(s.host, s.port, [q]);
     const dnskeyRaw = (await udpExchange(s.host, s.port, encodeQuery(Name.fromText('example.com.'), RRType.DNSKEY, { id: 2, do: true })))!;
-    const keys = packet.decode(dnskeyRaw).answers!.filter((a) => a.type === 'DNSKEY').map((a) => packet.dnskey.encode((a as unknown as { data: object }).data).subarray(2));
+    const keys = packet.decode(dnskeyRaw).answers!.filter((a) => a.type === 'DNSKEY').map((a) => packet['dnskey'].encode((a as unknown as { data: object }).data).subarray(2));
     const p = packet.decode(raw);
     const rrs = [...(p.answers ?? []), ...(p.authorities ?? [])];
     const sigs = rrs.filter((r) => r.type === 'RRSIG');
@@ -110,9 +113,9 @@ describe('every RRSIG the server sends verifies with @noble/curves', () => {
       const covered = rrs.filter((r) => r.type === data.typeCovered && r.name.toLowerCase() === sig.name.toLowerCase());
       const rrset = {
         name: Name.fromText(sig.name + '.'), type: RRType[data.typeCovered as keyof typeof RRType], class: 1, ttl: (covered[0] as { ttl: number }).ttl,
-        rdatas: covered.map((c) => (packet as unknown as Record<string, { encode(d: unknown): Buffer }>)[c.type.toLowerCase()].encode((c as unknown as { data: unknown }).data).subarray(2)),
+        rdatas: covered.map((c) => packet[c.type.toLowerCase()].encode((c as unknown as { data: unknown }).data).subarray(2)),
       };
-      const rrsigRdata = packet.rrsig.encode(data as never).subarray(2);
+      const rrsigRdata = packet['rrsig'].encode(data).subarray(2);
       expect(keys.some((k) => verifyRrsigNoble(rrsigRdata, rrset, k)), `${sig.name} RRSIG ${data.typeCovered}`).toBe(true);
     }
   });

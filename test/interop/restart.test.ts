@@ -31,7 +31,7 @@ describe('restart', () => {
     await cp('zones', zones, { recursive: true });
     const token = 'restart-token';
     const call = async (api: string, method: string, path: string, body?: unknown) => {
-      const r = await fetch(api + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+      const r = await fetch(api + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
       const j = (await r.json()) as { success: boolean; result: any; errors: unknown[] };
       expect(j.success, JSON.stringify(j.errors)).toBe(true);
       return j.result;
