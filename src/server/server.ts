@@ -90,7 +90,7 @@ export async function startDns(deps: ServerDeps, served: () => Served): Promise<
 export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager): Promise<RunningApi> {
   const { config, logger } = deps;
   const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
-  return startApi({ manager, auth, at: config.api, logger: logger.child({ component: 'api' }) });
+  return startApi({ manager, auth, at: config.api, logger });
 }
 
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
