@@ -1,0 +1,195 @@
+// Turns the raw results into bench/results/latest.md and a hand-written SVG bar chart (no dependencies).
+
+export const WORKLOADS = [
+  { id: 'pos-do', label: '(a) existing names, DO=1', short: 'existing, DO=1' },
+  { id: 'nx-do', label: '(b) random non-existent names, DO=1', short: 'random NX, DO=1' },
+  { id: 'pos-nodo', label: '(c) existing names, no DO', short: 'existing, no DO' },
+];
+
+export function median(xs) {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return undefined;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const fmtInt = (x) => (x === undefined || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const fmtK = (x) => (x === undefined || !Number.isFinite(x) ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)}k` : Math.round(x).toLocaleString('en-US'));
+const fmtMs = (x) => (x === undefined || !Number.isFinite(x) ? '–' : x < 1 ? x.toFixed(3) : x.toFixed(2));
+const fmtRatio = (a, b) => (a === undefined || b === undefined || !b ? '–' : `${(a / b).toFixed(2)}×`);
+const fmtS = (ms) => (ms === undefined || !Number.isFinite(ms) ? '–' : (ms / 1000).toFixed(ms < 10_000 ? 2 : 1));
+const fmtMiB = (b) => (b === undefined || !Number.isFinite(b) ? '–' : (b / 1048576).toFixed(1));
+
+/** The summary of one (server, workload): medians over the measured runs. */
+export function summarize(runs) {
+  return {
+    qps: median(runs.map((r) => r.qps)),
+    qpsMin: Math.min(...runs.map((r) => r.qps)),
+    qpsMax: Math.max(...runs.map((r) => r.qps)),
+    latencyAvgMs: median(runs.map((r) => r.latencyAvgMs)),
+    latencyMinMs: median(runs.map((r) => r.latencyMinMs)),
+    latencyMaxMs: median(runs.map((r) => r.latencyMaxMs)),
+    lostPct: median(runs.map((r) => (r.sent ? (100 * r.lost) / r.sent : 0))),
+    responseSize: median(runs.map((r) => r.responseSize)),
+  };
+}
+
+function rcodeText(rcodes) {
+  const total = Object.values(rcodes ?? {}).reduce((a, b) => a + b, 0);
+  if (!total) return '–';
+  return Object.entries(rcodes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${((100 * v) / total).toFixed(0)}%`).join(', ');
+}
+
+export function markdown(res) {
+  const L = [];
+  const env = res.environment;
+  L.push('# tandem benchmark results', '');
+  L.push(`Run ${res.startedAt} (${(res.durationMs / 60000).toFixed(1)} min): \`${res.command}\``, '');
+  L.push(`Machine: ${env.cpu}, ${env.cores} cores, ${env.memGiB} GiB RAM; ${env.os}. Node ${env.node}; ${env.versions.openssl ?? 'openssl ?'}; ` +
+    `Knot ${env.versions.knot ?? '?'}; PowerDNS ${env.versions.pdns ?? '?'}; dnsperf ${env.versions.dnsperf ?? '?'}.`);
+  L.push('The load generator (dnsperf) runs on the same cores as the server under test: every throughput figure is ' +
+    '"server + client on the same cores". Compare servers only within one run (runs vary by up to ±25 %).', '');
+  for (const n of res.notes ?? []) L.push(`- ${n}`);
+  if (res.notes?.length) L.push('');
+
+  if (res.signing) {
+    const s = res.signing;
+    L.push('## Signing (ECDSA P-256, algorithm 13)', '');
+    L.push(`TBS of ${s.tbsBytes} bytes; signatures/s over ${s.seconds} s per figure, median of ${s.rounds.length} rounds (range in brackets); each round runs ` +
+      'tandem and openssl one after the other, and the ratio is the median of the per-round ratios. openssl signs a ready digest; ' +
+      'tandem hashes the TBS (SHA-256) and signs through its async `Signer` contract.', '');
+    L.push('| signer | processes / threads | signatures/s | ÷ openssl (same parallelism) |', '|---|---:|---:|---:|');
+    const fig = (x) => (x ? `${fmtInt(x.signPerSec)}${x.rounds > 1 ? ` (${fmtK(x.min)}–${fmtK(x.max)})` : ''}` : '–');
+    const o1 = s.openssl1?.signPerSec;
+    if (s.tandem1) L.push(`| tandem \`NodeSigner\` (node:crypto) | 1 thread | ${fig(s.tandem1)} | ${s.ratios ? `${s.ratios.oneCore.toFixed(2)}×` : '–'} |`);
+    if (s.tandemN) L.push(`| tandem \`NodeSigner\` (node:crypto) | ${s.cores} worker_threads | ${fig(s.tandemN)} | ${s.ratios ? `${s.ratios.allCores.toFixed(2)}×` : '–'} |`);
+    if (s.noble1) L.push(`| @noble/curves p256 (RFC 6979, pure JS) | 1 thread | ${fig(s.noble1)} | ${fmtRatio(s.noble1.signPerSec, o1)} |`);
+    if (s.openssl1) L.push(`| \`${s.openssl1.command}\` | 1 process | ${fig(s.openssl1)} | 1.00× |`);
+    if (s.opensslMulti) L.push(`| \`${s.opensslMulti.command}\` | ${s.cores} processes | ${fig(s.opensslMulti)} | 1.00× |`);
+    if (s.skipped) L.push('', `Skipped: ${s.skipped}`);
+    L.push('');
+  }
+
+  if (res.dns) {
+    const d = res.dns;
+    L.push('## DNS throughput (dnsperf on loopback, UDP, A queries)', '');
+    L.push(`Zone \`bench.test.\` with ${fmtInt(d.zoneRecords)} records (${fmtInt(d.zoneNames)} names with one A record each, ` +
+      'apex SOA/NS, two nameserver addresses, one wildcard `*.w`), the same data in every server. ' +
+      `\`dnsperf ${d.dnsperfArgs}\`, ${d.seconds} s per run, median of ${d.runs} measured runs after a ${d.warmupSeconds} s warm-up; ` +
+      '(b) uses a fresh file of random names for every run (warm-up included). Average, min and max latency are dnsperf\'s, from the ' +
+      `saturated measured runs. dnsperf 2.10 has no latency histogram, so p50/p90/p99 come from one extra verbose run (\`dnsperf -v -Q ${d.latencyQps}\`, ${d.latencySeconds} s) ` +
+      `at an offered load of ${fmtInt(d.latencyQps)} q/s (or half the server's measured rate, if lower): the service time at moderate load, ` +
+      'not under saturation (printing every response caps dnsperf itself at 40-70k q/s here).', '');
+    L.push('| server | how it signs |', '|---|---|');
+    for (const s of d.servers) L.push(`| ${s.label} | ${s.signing}${s.workers ? ` (${s.workers} worker${s.workers > 1 ? 's' : ''})` : ''} |`);
+    L.push('');
+    const tandem = d.servers.find((s) => s.id === 'tandem');
+    const peers = d.servers.filter((s) => s.id !== 'tandem');
+    for (const w of WORKLOADS) {
+      L.push(`### ${w.label}`, '');
+      if (w.id === 'nx-do' && tandem?.workloads?.[w.id]) {
+        L.push('tandem answers these NOERROR: compact denial (RFC 9824) proves non-existence with an NSEC at the query name whose ' +
+          'bitmap holds NXNAME (TYPE128) instead of an NXDOMAIN rcode; Knot and PowerDNS answer NXDOMAIN with NSEC proofs.', '');
+      }
+      L.push('| server | queries/s (median) | runs min–max | avg latency ms | min ms | max ms | p50 ms | p90 ms | p99 ms | (at q/s) | lost | response codes | tandem ÷ server |');
+      L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|');
+      for (const s of d.servers) {
+        const r = s.workloads?.[w.id];
+        if (!r) { L.push(`| ${s.label} | ${s.error ? `failed: ${s.error.split('\n')[0].slice(0, 120)}` : '–'} ||||||||||||`); continue; }
+        const t = tandem?.workloads?.[w.id]?.summary?.qps;
+        L.push(`| ${s.label} | ${fmtInt(r.summary.qps)} | ${fmtK(r.summary.qpsMin)}–${fmtK(r.summary.qpsMax)} | ${fmtMs(r.summary.latencyAvgMs)} | ${fmtMs(r.summary.latencyMinMs)} | ${fmtMs(r.summary.latencyMaxMs)} | ` +
+          `${fmtMs(r.latency?.p50Ms)} | ${fmtMs(r.latency?.p90Ms)} | ${fmtMs(r.latency?.p99Ms)} | ${fmtK(r.latency?.offeredQps)} | ${r.summary.lostPct?.toFixed(2) ?? '–'} % | ${rcodeText(r.runs.at(-1)?.rcodes)} | ${s.id === 'tandem' ? '1.00×' : fmtRatio(t, r.summary.qps)} |`);
+      }
+      L.push('');
+    }
+    if (tandem && peers.length) {
+      L.push('### tandem ÷ peer (median queries/s)', '');
+      L.push(`| workload | ${peers.map((p) => `÷ ${p.label}`).join(' | ')} |`, `|---|${peers.map(() => '---:').join('|')}|`);
+      for (const w of WORKLOADS) {
+        const t = tandem.workloads?.[w.id]?.summary?.qps;
+        L.push(`| ${w.short} | ${peers.map((p) => fmtRatio(t, p.workloads?.[w.id]?.summary?.qps)).join(' | ')} |`);
+      }
+      L.push('');
+    }
+    L.push('![queries per second per workload and server](throughput.svg)', '');
+  }
+
+  if (res.scale) {
+    const sc = res.scale;
+    L.push('## Zone scale: load time and memory', '');
+    L.push('Generated zones of N names with one A record each (+6 records). "prepare" is offline work before the server starts ' +
+      '(PowerDNS: schema, `zone2sql --gsqlite` import, `pdnsutil secure-zone` + `rectify-zone`); "start → signed answer" runs from spawning the ' +
+      'server to the first `dig +dnssec SOA` answer carrying an RRSIG (Knot signs the whole zone in that time). ' +
+      `Memory is the resident set (VmRSS) of the server's process tree once it answers${sc.tandemWorkers ? `; tandem runs with --workers ${sc.tandemWorkers}` : ''}.`, '');
+    L.push('| server | records | prepare s | start → signed answer s | RSS MiB | RSS growth vs previous size | time growth vs previous size | extra |', '|---|---:|---:|---:|---:|---:|---:|---|');
+    for (const s of sc.servers) {
+      let prev;
+      for (const p of s.points) {
+        if (p.skipped) { L.push(`| ${s.label} | ${fmtInt(p.records)} | skipped: ${p.skipped} ||||||`); continue; }
+        if (p.error) { L.push(`| ${s.label} | ${fmtInt(p.records)} | failed: ${p.error.split('\n')[0].slice(0, 120)} ||||||`); continue; }
+        const total = (p.prepareMs ?? 0) + p.readyMs;
+        const g = (a, b) => (prev && a && b ? `${(a / b).toFixed(1)}× for ${(p.records / prev.records).toFixed(0)}× records` : '–');
+        const extra = [p.dbBytes ? `SQLite file ${fmtMiB(p.dbBytes)} MiB` : '', p.bytesPerRecord ? `${Math.round(p.bytesPerRecord)} B/record marginal` : ''].filter(Boolean).join('; ');
+        L.push(`| ${s.label} | ${fmtInt(p.records)} | ${fmtS(p.prepareMs)} | ${fmtS(p.readyMs)} | ${fmtMiB(p.rssBytes)} | ${g(p.rssBytes, prev?.rssBytes)} | ${g(total, prev ? (prev.prepareMs ?? 0) + prev.readyMs : undefined)} | ${extra || '–'} |`);
+        prev = p;
+      }
+    }
+    L.push('');
+  }
+  return L.join('\n');
+}
+
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A grouped bar chart: one group per workload, one bar per server, bar height = median queries/s. */
+export function svg(res) {
+  const d = res.dns;
+  const servers = d?.servers ?? [];
+  const colors = { tandem: '#2f6fdf', knot: '#e08a1e', pdns: '#3a9a5b' };
+  const W = 760, H = 380, left = 70, right = 20, top = 40, bottom = 80;
+  const plotW = W - left - right, plotH = H - top - bottom;
+  const vals = servers.flatMap((s) => WORKLOADS.map((w) => s.workloads?.[w.id]?.summary?.qps ?? 0));
+  const maxV = Math.max(1, ...vals);
+  const step = niceStep(maxV / 5);
+  const yMax = Math.ceil(maxV / step) * step;
+  const y = (v) => top + plotH - (v / yMax) * plotH;
+  const groupW = plotW / WORKLOADS.length;
+  const barW = Math.min(60, (groupW * 0.8) / Math.max(1, servers.length));
+  const o = [];
+  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  o.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
+  o.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">Queries/s (median of ${d?.runs ?? '?'} runs, dnsperf on the same ${res.environment.cores} cores)</text>`);
+  for (let v = 0; v <= yMax + 1e-9; v += step) {
+    o.push(`<line x1="${left}" x2="${W - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`);
+    o.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${esc(v >= 1000 ? `${+(v / 1000).toFixed(1)}k` : String(v))}</text>`);
+  }
+  o.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#333"/>`);
+  o.push(`<line x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`);
+  WORKLOADS.forEach((w, gi) => {
+    const gx = left + gi * groupW + (groupW - barW * servers.length) / 2;
+    servers.forEach((s, si) => {
+      const v = s.workloads?.[w.id]?.summary?.qps;
+      const x = gx + si * barW;
+      if (v === undefined) {
+        o.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${top + plotH - 4}" text-anchor="middle" fill="#999">n/a</text>`);
+        return;
+      }
+      o.push(`<rect x="${(x + 2).toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 4).toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${colors[s.id] ?? '#888'}"><title>${esc(`${s.label}, ${w.short}: ${fmtInt(v)} q/s`)}</title></rect>`);
+      o.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle" font-size="11">${esc(fmtK(v))}</text>`);
+    });
+    o.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 18}" text-anchor="middle">${esc(w.short)}</text>`);
+  });
+  servers.forEach((s, si) => {
+    const lx = left + si * 200, ly = H - 28;
+    o.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colors[s.id] ?? '#888'}"/>`);
+    o.push(`<text x="${lx + 18}" y="${ly}">${esc(`${s.label} (${s.signing.split(',')[0]})`)}</text>`);
+  });
+  o.push('</svg>');
+  return o.join('\n') + '\n';
+}
+
+function niceStep(raw) {
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}

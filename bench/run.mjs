@@ -1,0 +1,392 @@
+#!/usr/bin/env node
+// tandem's benchmark suite (never part of the test suite). Entry of `npm run bench` (docs/bench.md).
+//
+//   node bench/run.mjs [--only signing|dns|scale[,…]] [--runs N] [--seconds S] [--quick]
+//                      [--servers tandem,knot,pdns] [--sizes 10k,100k,1M] [--dns-zone N] [--workers N]
+//                      [--no-install] [--keep]
+//
+// Writes bench/results/latest.md, latest.json and throughput.svg; raw dnsperf output goes to
+// bench/results/raw/<timestamp>/ (git-ignored). Every server it starts is stopped by PID before it exits.
+import { parseArgs } from 'node:util';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { tmpdir, cpus, totalmem, availableParallelism, release } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run, freePort, stopAll, killAllSync, treeRssBytes, sleep } from './lib/proc.mjs';
+import { ownerLabels, writeMasterFile, writeTandemYaml, writePositiveQueries, writeRandomNxQueries, ORIGIN } from './lib/zonegen.mjs';
+import { tandem, knot, powerdns, tail } from './lib/servers.mjs';
+import { dnsperf, dnsperfLatency, DNSPERF_ARGS } from './lib/dnsperf.mjs';
+import { signInWorkers, opensslSpeed, TBS_BYTES } from './lib/signing.mjs';
+import { WORKLOADS, summarize, markdown, svg, median } from './lib/report.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = dirname(HERE);
+const RESULTS = join(HERE, 'results');
+
+const USAGE = `Usage: node bench/run.mjs [options]        (npm run bench -- [options] builds first)
+  --only PARTS      comma-separated: signing, dns, scale (default: all three)
+  --runs N          measured dnsperf runs per server and workload; the median is reported (default 3)
+  --seconds S       seconds per dnsperf run (default 10); signing runs S/2 seconds per figure
+  --quick           smoke run: --seconds 2, 1 s warm-up, zone sizes 10k and 100k (runs stay 3)
+  --servers LIST    comma-separated: tandem, knot, pdns (default: all)
+  --sizes LIST      zone sizes for the scale part (default 10k,100k,1M)
+  --scale-timeout S  limit per server and zone size for the scale part: a server that has not answered
+                    by then is stopped, and a size whose load time, extrapolated linearly from the
+                    previous size, would exceed it is skipped (default 300; --quick 180)
+  --latency-qps Q   offered load of the extra verbose run that gives latency percentiles (default 5000)
+  --dns-zone N      names in the zone served for the dnsperf part (default 10000)
+  --workers N       tandem --workers (default: the number of cores, when tandem's --help lists the flag)
+  --no-install      do not apt-get install missing peers (knot, pdns-server, pdns-backend-sqlite3, dnsperf)
+  --keep            keep the temporary work directory (zones, server logs, query files)
+`;
+
+function parseSize(s) {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s.trim());
+  if (!m) throw new Error(`bad size '${s}' (use e.g. 10k, 100k, 1M)`);
+  return Math.round(Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]) ? 1e3 : 1e6));
+}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' }, runs: { type: 'string' }, seconds: { type: 'string' }, quick: { type: 'boolean' },
+      servers: { type: 'string' }, sizes: { type: 'string' }, 'scale-timeout': { type: 'string' }, 'latency-qps': { type: 'string' }, 'dns-zone': { type: 'string' }, workers: { type: 'string' },
+      'no-install': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) { process.stdout.write(USAGE); process.exit(0); }
+  const quick = !!values.quick;
+  const parts = new Set((values.only ?? 'signing,dns,scale').split(',').map((s) => s.trim()).filter(Boolean));
+  for (const p of parts) if (!['signing', 'dns', 'scale'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
+  const servers = (values.servers ?? 'tandem,knot,pdns').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of servers) if (!['tandem', 'knot', 'pdns'].includes(s)) throw new Error(`--servers: unknown server '${s}'`);
+  const int = (v, d, name, min = 1) => {
+    if (v === undefined) return d;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+  const seconds = int(values.seconds, quick ? 2 : 10, '--seconds');
+  const cores = availableParallelism();
+  return {
+    quick, parts, servers, seconds,
+    runs: int(values.runs, 3, '--runs'),
+    warmupSeconds: quick ? 1 : Math.min(3, seconds),
+    latencySeconds: Math.min(3, seconds),
+    latencyQps: int(values['latency-qps'], 5000, '--latency-qps'),
+    scaleTimeoutS: int(values['scale-timeout'], quick ? 180 : 300, '--scale-timeout'),
+    signSeconds: quick ? 2 : Math.max(2, Math.round(seconds / 2)),
+    sizes: (values.sizes ?? (quick ? '10k,100k' : '10k,100k,1M')).split(',').map(parseSize),
+    dnsZone: values['dns-zone'] ? parseSize(values['dns-zone']) : 10_000,
+    workers: int(values.workers, cores, '--workers'),
+    cores,
+    install: !values['no-install'],
+    keep: !!values.keep,
+  };
+}
+
+const log = (...a) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${a.join(' ')}\n`);
+
+// ------------------------------------------------------------------------------------------- peers
+
+async function has(cmd) {
+  return (await run('sh', ['-c', `command -v ${cmd}`], { timeoutMs: 5000 })).code === 0;
+}
+
+/** Installs missing peers with apt-get (the bench runs as root); returns notes about what is missing. */
+async function ensurePeers(opt) {
+  const need = [];
+  if (opt.parts.has('dns') && !(await has('dnsperf'))) need.push('dnsperf');
+  if (opt.servers.includes('knot') && !(await has('knotd'))) need.push('knot');
+  if (opt.servers.includes('pdns') && (!(await has('pdns_server')) || !existsSync('/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql'))) need.push('pdns-server', 'pdns-backend-sqlite3');
+  if ((opt.parts.has('dns') || opt.parts.has('scale')) && !(await has('dig'))) need.push('bind9-dnsutils');
+  if ((opt.servers.includes('pdns')) && !(await has('sqlite3'))) need.push('sqlite3');
+  if (need.length === 0) return [];
+  if (!opt.install) return [`missing packages (not installed, --no-install): ${need.join(' ')}`];
+  if (process.getuid?.() !== 0) return [`missing packages and not root, install them: apt-get install -y ${need.join(' ')}`];
+  log(`installing ${need.join(' ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let r = await run('apt-get', ['install', '-y', '--no-install-recommends', ...need], { timeoutMs: 600_000, env });
+  if (r.code !== 0) {
+    await run('apt-get', ['update'], { timeoutMs: 300_000, env });
+    r = await run('apt-get', ['install', '-y', '--no-install-recommends', ...need], { timeoutMs: 600_000, env });
+  }
+  return r.code === 0 ? [`installed with apt-get: ${need.join(' ')}`] : [`apt-get install ${need.join(' ')} failed: ${r.stderr.trim().split('\n').at(-1)}`];
+}
+
+async function environment() {
+  const v = async (cmd, args, re) => {
+    const r = await run(cmd, args, { timeoutMs: 10_000 }).catch(() => undefined);
+    const m = r && re.exec(r.stdout + r.stderr);
+    return m ? m[1] : undefined;
+  };
+  let osName = `Linux ${release()}`;
+  try { osName = /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? osName; } catch { /* keep */ }
+  return {
+    cpu: cpus()[0]?.model?.trim() ?? 'unknown CPU',
+    cores: availableParallelism(),
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    os: osName,
+    node: process.version,
+    versions: {
+      openssl: await v('openssl', ['version'], /^(OpenSSL [\d.a-z]+)/),
+      knot: await v('knotd', ['-V'], /(\d+\.\d+\.\d+)/),
+      pdns: await v('pdns_server', ['--version'], /PowerDNS Authoritative Server (\S+)/),
+      dnsperf: await v('dnsperf', ['-H'], /Version (\S+)/),
+    },
+  };
+}
+
+function makeServers(opt) {
+  const all = { tandem: () => tandem({ repo: REPO, workers: opt.workers }), knot, pdns: powerdns };
+  return opt.servers.map((id) => all[id]());
+}
+
+// ----------------------------------------------------------------------------------------- signing
+
+async function signingBench(opt) {
+  // Rounds alternate tandem and openssl at the same parallelism, so each ratio compares neighbours in time
+  // (other load on the machine moves both); the report gives medians over the rounds.
+  const s = { seconds: opt.signSeconds, tbsBytes: TBS_BYTES, cores: opt.cores, rounds: [] };
+  const tandemBuilt = existsSync(join(REPO, 'dist/dnssec/signer.js')) && existsSync(join(REPO, 'dist/dnssec/keys.js'));
+  if (!tandemBuilt) s.skipped = 'tandem signer not built (dist/dnssec/signer.js missing)';
+  for (let i = 0; i < opt.runs; i++) {
+    const round = {};
+    log(`signing round ${i + 1}/${opt.runs}: ${opt.signSeconds} s per figure (openssl: sign and verify, ${opt.signSeconds} s each)`);
+    if (tandemBuilt) round.tandem1 = await signInWorkers({ repo: REPO, kind: 'tandem', threads: 1, seconds: opt.signSeconds });
+    round.openssl1 = await opensslSpeed(opt.signSeconds);
+    if (tandemBuilt) round.tandemN = await signInWorkers({ repo: REPO, kind: 'tandem', threads: opt.cores, seconds: opt.signSeconds });
+    round.opensslMulti = await opensslSpeed(opt.signSeconds, opt.cores);
+    if (i === 0) round.noble1 = await signInWorkers({ repo: REPO, kind: 'noble', threads: 1, seconds: Math.min(opt.signSeconds, 3) });
+    s.rounds.push(round);
+  }
+  const med = (key) => {
+    const xs = s.rounds.map((r) => r[key]?.signPerSec).filter((x) => x !== undefined);
+    return xs.length ? { signPerSec: median(xs), min: Math.min(...xs), max: Math.max(...xs), rounds: xs.length } : undefined;
+  };
+  for (const k of ['tandem1', 'tandemN', 'openssl1', 'opensslMulti', 'noble1']) s[k] = med(k);
+  s.openssl1.command = s.rounds[0].openssl1.command;
+  s.opensslMulti.command = s.rounds[0].opensslMulti.command;
+  s.openssl1.version = s.rounds[0].openssl1.version;
+  if (tandemBuilt) {
+    s.ratios = {
+      oneCore: median(s.rounds.map((r) => r.tandem1.signPerSec / r.openssl1.signPerSec)),
+      allCores: median(s.rounds.map((r) => r.tandemN.signPerSec / r.opensslMulti.signPerSec)),
+    };
+  }
+  log(`signing: tandem ${Math.round(s.tandem1?.signPerSec ?? 0)}/s vs openssl ${Math.round(s.openssl1.signPerSec)}/s; all cores ${Math.round(s.tandemN?.signPerSec ?? 0)}/s vs ${Math.round(s.opensslMulti.signPerSec)}/s`);
+  return s;
+}
+
+// --------------------------------------------------------------------------------------------- dns
+
+async function dnsBench(opt, work, rawDir, servers) {
+  const dir = join(work, 'dns');
+  mkdirSync(dir, { recursive: true });
+  log(`dns: generating zone of ${opt.dnsZone} names`);
+  const labels = ownerLabels(opt.dnsZone);
+  const zone = { master: join(dir, 'bench.test.zone'), yaml: join(dir, 'bench.test.yaml') };
+  const zoneRecords = await writeMasterFile(zone.master, labels);
+  await writeTandemYaml(zone.yaml, labels);
+  const posFile = join(dir, 'positive.txt');
+  await writePositiveQueries(posFile, labels);
+  const out = {
+    zoneNames: labels.length, zoneRecords, seconds: opt.seconds, runs: opt.runs, warmupSeconds: opt.warmupSeconds,
+    latencySeconds: opt.latencySeconds, latencyQps: opt.latencyQps, dnsperfArgs: `-s 127.0.0.1 -p PORT -d FILE -l ${opt.seconds} ${DNSPERF_ARGS.join(' ')} [-D]`, servers: [],
+  };
+  let nxSeq = 0;
+  const nxFile = async (count) => {
+    const f = join(dir, `nx-${nxSeq++ % 2}.txt`); // a fresh file of new random names every run
+    await writeRandomNxQueries(f, count);
+    return { file: f, count };
+  };
+  for (const srv of servers) {
+    const entry = { id: srv.id, label: srv.label, signing: srv.signing, workloads: {} };
+    out.servers.push(entry);
+    const why = await srv.available();
+    if (why) { entry.error = why; log(`dns: skipping ${srv.id}: ${why}`); continue; }
+    if (srv.id === 'tandem') entry.workers = srv.workers;
+    const sdir = join(dir, srv.id);
+    let handle;
+    try {
+      log(`dns: ${srv.id}: prepare + start`);
+      await srv.prepare(sdir, zone);
+      const port = await freePort();
+      ({ handle } = await srv.start(sdir, port));
+      entry.pid = handle.pid;
+      entry.rssAtStart = treeRssBytes(handle.pid);
+      for (const w of WORKLOADS) {
+        const dnssecOk = w.id !== 'pos-nodo';
+        const nx = w.id === 'nx-do';
+        // Warm-up: fills caches (positive) and gives the rate that sizes the random-name files.
+        const warmFile = nx ? await nxFile(150_000 * opt.warmupSeconds) : { file: posFile };
+        const warm = await dnsperf({ port, file: warmFile.file, seconds: opt.warmupSeconds, dnssecOk });
+        // Twice the best rate seen so far (at least 20k q/s): a cold warm-up must not undersize the file.
+        const perRun = (runs) => Math.min(4_000_000, Math.ceil(Math.max(20_000, warm.qps, ...runs.map((r) => r.qps)) * 2 * opt.seconds) + 10_000);
+        const runs = [];
+        for (let i = 0; i < opt.runs; i++) {
+          if (!handle.alive) throw new Error(`${srv.id} exited during ${w.id}: ${JSON.stringify(handle.exitInfo)}\n${tail(handle.log)}`);
+          const f = nx ? await nxFile(perRun(runs)) : { file: posFile };
+          const r = await dnsperf({ port, file: f.file, seconds: opt.seconds, dnssecOk });
+          writeFileSync(join(rawDir, `${srv.id}-${w.id}-${i + 1}.txt`), r.raw);
+          delete r.raw;
+          if (nx && r.sent > f.count) r.namesRepeated = true; // dnsperf wrapped around the file
+          runs.push(r);
+          log(`dns: ${srv.id} ${w.id} run ${i + 1}/${opt.runs}: ${Math.round(r.qps)} q/s, avg ${r.latencyAvgMs?.toFixed(3)} ms, lost ${r.lost}`);
+        }
+        const lf = nx ? await nxFile(Math.ceil(Math.min(warm.qps, opt.latencyQps) * 1.6 * opt.latencySeconds) + 10_000) : { file: posFile };
+        let latency;
+        try {
+          // A common moderate load (or half of what this server sustains, if that is lower).
+          const maxQps = Math.max(100, Math.min(opt.latencyQps, 0.5 * summarize(runs).qps));
+          latency = await dnsperfLatency({ port, file: lf.file, seconds: opt.latencySeconds, dnssecOk, maxQps });
+        } catch (err) {
+          latency = { error: err.message };
+        }
+        entry.workloads[w.id] = { warmupQps: warm.qps, runs, summary: summarize(runs), latency };
+      }
+      entry.rssAfterRuns = treeRssBytes(handle.pid);
+    } catch (err) {
+      entry.error = err.message;
+      log(`dns: ${srv.id} failed: ${err.message}`);
+    } finally {
+      if (handle) entry.stop = await handle.stop();
+    }
+  }
+  const tandemEntry = out.servers.find((s) => s.id === 'tandem');
+  out.ratios = {};
+  for (const w of WORKLOADS) {
+    out.ratios[w.id] = {};
+    for (const p of out.servers.filter((s) => s.id !== 'tandem')) {
+      const t = tandemEntry?.workloads?.[w.id]?.summary?.qps, q = p.workloads?.[w.id]?.summary?.qps;
+      out.ratios[w.id][p.id] = t && q ? t / q : null;
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------- scale
+
+async function digA(port, name) {
+  const r = await run('dig', ['@127.0.0.1', '-p', String(port), '+dnssec', '+norec', '+time=2', '+tries=1', name, 'A'], { timeoutMs: 10_000 }).catch(() => undefined);
+  return !!r && /status: NOERROR/.test(r.stdout) && /\sIN\s+A\s+10\./.test(r.stdout) && /\sRRSIG\s+A\s/.test(r.stdout);
+}
+
+async function scaleBench(opt, work, servers) {
+  const out = { sizes: opt.sizes, tandemWorkers: undefined, servers: servers.map((s) => ({ id: s.id, label: s.label, points: [] })) };
+  const avail = {};
+  for (const s of servers) avail[s.id] = await s.available();
+  const limitMs = opt.scaleTimeoutS * 1000;
+  for (const n of opt.sizes) {
+    const dir = join(work, `scale-${n}`);
+    mkdirSync(dir, { recursive: true });
+    log(`scale: generating zone of ${n} names`);
+    const labels = ownerLabels(n);
+    const zone = { master: join(dir, 'bench.test.zone'), yaml: join(dir, 'bench.test.yaml') };
+    const records = await writeMasterFile(zone.master, labels);
+    await writeTandemYaml(zone.yaml, labels);
+    for (const [i, srv] of servers.entries()) {
+      const point = { records };
+      out.servers[i].points.push(point);
+      if (avail[srv.id]) { point.error = avail[srv.id]; continue; }
+      const prev = out.servers[i].points.at(-2);
+      if (prev && (prev.error || prev.skipped)) { point.skipped = 'a smaller zone failed or was skipped'; continue; }
+      if (prev) {
+        const guess = ((prev.prepareMs ?? 0) + prev.readyMs) * (records / prev.records);
+        if (guess > limitMs) { point.skipped = `linear extrapolation from ${prev.records.toLocaleString('en-US')} records gives ${Math.round(guess / 1000)} s, over the ${opt.scaleTimeoutS} s limit`; log(`scale: ${srv.id} ${n}: skipped (${point.skipped})`); continue; }
+      }
+      const sdir = join(dir, srv.id);
+      let handle;
+      try {
+        log(`scale: ${srv.id} ${n} names: prepare`);
+        const prep = await srv.prepare(sdir, zone);
+        point.prepareMs = prep.prepareMs || undefined;
+        if (prep.importMs) point.importMs = prep.importMs;
+        const port = await freePort();
+        // tandem with one worker: the figures are for one copy of the zone.
+        const started = await srv.start(sdir, port, { timeoutMs: Math.max(10_000, limitMs - (point.prepareMs ?? 0)), workers: 1 });
+        handle = started.handle;
+        point.readyMs = started.readyMs;
+        if (srv.id === 'tandem') out.tandemWorkers = 1;
+        const rss0 = treeRssBytes(handle.pid);
+        point.answersExisting = await digA(port, `${labels[labels.length - 1]}.${ORIGIN}`);
+        await sleep(2000); // let load-time background work (GC, lazy signing) settle
+        point.rssBytes = Math.max(rss0, treeRssBytes(handle.pid));
+        if (srv.id === 'pdns') point.dbBytes = statSync(join(sdir, 'pdns.sqlite3')).size;
+        log(`scale: ${srv.id} ${n} names: prepare ${((point.prepareMs ?? 0) / 1000).toFixed(1)} s, ready ${(point.readyMs / 1000).toFixed(1)} s, RSS ${(point.rssBytes / 2 ** 20).toFixed(0)} MiB`);
+      } catch (err) {
+        point.error = err.message;
+        log(`scale: ${srv.id} ${n} failed: ${err.message}`);
+      } finally {
+        if (handle) await handle.stop(10_000);
+      }
+      rmSync(sdir, { recursive: true, force: true });
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const s of out.servers) {
+    const base = s.points.find((p) => p.rssBytes);
+    if (s.id === 'pdns') continue; // PowerDNS serves from SQLite on disk: its RSS does not hold the zone
+    for (const p of s.points) if (base && p !== base && p.rssBytes) p.bytesPerRecord = (p.rssBytes - base.rssBytes) / (p.records - base.records);
+  }
+  return out;
+}
+
+// -------------------------------------------------------------------------------------------- main
+
+async function main() {
+  const opt = options();
+  const t0 = Date.now();
+  const stamp = new Date(t0).toISOString().replace(/[:.]/g, '-');
+  const rawDir = join(RESULTS, 'raw', stamp);
+  mkdirSync(rawDir, { recursive: true });
+  const work = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
+  cleanup = () => { if (!opt.keep) rmSync(work, { recursive: true, force: true }); };
+  const res = {
+    startedAt: new Date(t0).toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''),
+    options: { ...opt, parts: [...opt.parts] },
+    notes: [],
+  };
+  try {
+    res.notes.push(...(await ensurePeers(opt)));
+    res.environment = await environment();
+    const servers = makeServers(opt);
+    if (opt.parts.has('signing')) res.signing = await signingBench(opt);
+    if (opt.parts.has('dns')) res.dns = await dnsBench(opt, work, rawDir, servers);
+    if (opt.parts.has('scale')) res.scale = await scaleBench(opt, work, servers);
+    for (const s of res.dns?.servers ?? []) {
+      const n = Object.values(s.workloads).flatMap((w) => w.runs).filter((r) => r.namesRepeated).length;
+      if (n) res.notes.push(`${s.label}: ${n} (b) run(s) sent more queries than the file had fresh names (dnsperf wrapped around)`);
+    }
+  } finally {
+    await stopAll();
+    cleanup();
+    if (opt.keep) log(`work directory kept: ${work}`);
+  }
+  res.durationMs = Date.now() - t0;
+  writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(res, null, 2) + '\n');
+  writeFileSync(join(rawDir, 'results.json'), JSON.stringify(res, null, 2) + '\n'); // this run's copy
+  writeFileSync(join(RESULTS, 'latest.md'), markdown(res));
+  if (res.dns) writeFileSync(join(RESULTS, 'throughput.svg'), svg(res));
+  log(`done in ${(res.durationMs / 60000).toFixed(1)} min: bench/results/latest.md, latest.json${res.dns ? ', throughput.svg' : ''}`);
+  process.stdout.write(markdown(res) + '\n');
+}
+
+/** Removes the temporary work directory (unless --keep); set once it exists. */
+let cleanup = () => {};
+
+process.on('exit', killAllSync);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    log(`${sig}: stopping servers`);
+    stopAll().finally(() => { cleanup(); process.exit(130); });
+  });
+}
+
+main().catch(async (err) => {
+  log(`failed: ${err.stack ?? err.message}`);
+  await stopAll();
+  process.exitCode = 1;
+});
