@@ -47,11 +47,17 @@ export interface Entry {
   pair: Pair;
 }
 
-/** The pairs of a mapping with their keys as text (YAML forbids duplicate keys, so keys are unique). */
+/**
+ * The pairs of a mapping with their keys as text. YAML forbids duplicate keys; they are caught here with a Set
+ * (the yaml package's own `uniqueKeys` check compares every key with every other: quadratic in zone size).
+ */
 export function entries(src: Source, map: YAMLMap, where: Where = {}): Entry[] {
+  const seen = new Set<string>();
   return map.items.map((pair) => {
     const key = scalarText(pair.key);
-    if (key === undefined) fail(src, pair.key, 'keys must be plain scalars', where);
+    if (key === undefined || key === null) fail(src, pair.key, 'keys must be plain scalars', where);
+    if (seen.has(key)) fail(src, pair.key, `duplicate key ${JSON.stringify(key)} (YAML 1.2 §3.2.1.1: mapping keys are unique)`, where);
+    seen.add(key);
     return { key: key ?? '', keyNode: pair.key, value: pair.value, pair };
   });
 }

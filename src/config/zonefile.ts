@@ -68,7 +68,7 @@ function refusal(type: number, text: string, config: ZoneConfig): string | undef
 export function parseZoneFile(file: string, text: string, options: ParseOptions = {}): LoadedZone {
   const lines = new LineCounter();
   const src: Source = { file, lines };
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');

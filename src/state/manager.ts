@@ -67,8 +67,26 @@ interface Entry {
   loaded: LoadedZone;
   prepared: Prepared;
   admin: AdminFile;
-  /** Records of the zone data (not SOA, not generated DNSSEC records) as the API shows them. */
-  records: RecordView[];
+  /** Records of the zone data (not SOA, not generated DNSSEC records) as the API shows them; made on first use. */
+  views?: RecordView[];
+}
+
+/** The API's view of a zone's records, built when first asked for (large zones pay nothing at load). */
+function recordsOf(e: Entry): RecordView[] {
+  if (e.views) return e.views;
+  const views: RecordView[] = [];
+  for (const rr of e.loaded.input.records) {
+    if (rr.type === RRType.SOA) continue;
+    const key = contentKey(rr);
+    const meta = e.admin.records[key] ?? {
+      id: createHash('sha256').update(`${e.id}|${key}`).digest('hex').slice(0, 32),
+      createdOn: e.admin.createdOn,
+      modifiedOn: e.admin.createdOn,
+    };
+    views.push({ id: meta.id, zoneId: e.id, name: rr.name, type: rr.type, ttl: rr.ttl, rdata: rr.rdata, comment: meta.comment, createdOn: meta.createdOn, modifiedOn: meta.modifiedOn });
+  }
+  e.views = views;
+  return views;
 }
 
 const now = (deps: ZoneLoaderDeps) => new Date(deps.clock.now() * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -190,19 +208,7 @@ export class TandemZoneManager implements ZoneManager {
       admin.dnssec.modifiedOn = await stat(loaded.file).then((s) => s.mtime.toISOString().replace(/\.\d{3}Z$/, 'Z'), () => ts);
     }
     const prepared = await prepareZone(loaded, this.deps, { cds: admin.dnssec.disabling ? 'delete' : 'publish' });
-    const id = zoneId(origin);
-    const records: RecordView[] = [];
-    for (const rr of loaded.input.records) {
-      if (rr.type === RRType.SOA) continue;
-      const key = contentKey(rr);
-      const meta = admin.records[key] ?? {
-        id: createHash('sha256').update(`${id}|${key}`).digest('hex').slice(0, 32),
-        createdOn: admin.createdOn,
-        modifiedOn: admin.createdOn,
-      };
-      records.push({ id: meta.id, zoneId: id, name: rr.name, type: rr.type, ttl: rr.ttl, rdata: rr.rdata, comment: meta.comment, createdOn: meta.createdOn, modifiedOn: meta.modifiedOn });
-    }
-    return { file: loaded.file, id, loaded, prepared, admin, records };
+    return { file: loaded.file, id: zoneId(origin), loaded, prepared, admin };
   }
 
   private publish(): void {
@@ -293,11 +299,11 @@ export class TandemZoneManager implements ZoneManager {
   // ---- records -----------------------------------------------------------------------------------
 
   records(zoneId: string): RecordView[] {
-    return this.entry(zoneId).records;
+    return recordsOf(this.entry(zoneId));
   }
 
   record(zoneId: string, id: string): RecordView | undefined {
-    return this.entry(zoneId).records.find((r) => r.id === id);
+    return recordsOf(this.entry(zoneId)).find((r) => r.id === id);
   }
 
   private found(zoneId: string, id: string): RecordView {
@@ -352,7 +358,7 @@ export class TandemZoneManager implements ZoneManager {
   }
 
   private byKey(zoneId: string, key: string): RecordView {
-    const r = this.entry(zoneId).records.find((x) => contentKey(x) === key);
+    const r = recordsOf(this.entry(zoneId)).find((x) => contentKey(x) === key);
     if (!r) throw new AdminError(81044, 404, 'Record does not exist.');
     return r;
   }
@@ -390,7 +396,7 @@ export class TandemZoneManager implements ZoneManager {
     view.ds = { rdata: ds, text: `${origin.toString()} ${ttl} IN DS ${formatRdata(RRType.DS, ds)}`, digestHex: Buffer.from(ds.subarray(4)).toString('hex').toUpperCase() };
     view.keys = [view.ksk, kv(keys.zsk.dnskey, 'own')];
     for (const rdata of e.prepared.imported) {
-      const rec = e.records.find((r) => r.type === RRType.DNSKEY && Buffer.compare(Buffer.from(r.rdata), Buffer.from(rdata)) === 0);
+      const rec = recordsOf(e).find((r) => r.type === RRType.DNSKEY && Buffer.compare(Buffer.from(r.rdata), Buffer.from(rdata)) === 0);
       view.keys.push({ ...kv(rdata, 'external', rec?.id), ttl: rec?.ttl ?? ttl });
     }
     return view;
@@ -548,7 +554,7 @@ class ChangeContext {
   private readonly touchedSets = new Map<string, [Name, number]>();
 
   constructor(readonly entry: Entry, private readonly doc: ReturnType<typeof openDoc>, readonly admin: AdminFile, readonly ts: string) {
-    this.records = [...entry.records];
+    this.records = [...recordsOf(entry)];
   }
 
   touched(): [Name, number][] {
