@@ -3,7 +3,7 @@
 // denial records of the zone's method (denial/). A signing error rejects the promise: the caller
 // answers SERVFAIL, never unsigned data from a signed zone (STYLE habit 13).
 import type { Name } from '../dns/name.js';
-import { rrsetRecords, type Rr, type RRset } from '../dns/rr.js';
+import type { Rr, RRset } from '../dns/rr.js';
 import { Rcode } from '../dns/types.js';
 import type { Sections } from '../zone/sections.js';
 import type { AnswerRRset, LookupResult, Zone } from '../zone/types.js';
@@ -23,7 +23,11 @@ interface Part {
   rrset: RRset;
   sign: boolean;
   wildcard?: Name;
+  /** Only this answer carries it: signed without the signature cache. */
+  once?: boolean;
 }
+
+const ONCE = { once: true } as const;
 
 export async function signAnswer(zone: Zone, signing: ZoneSigning, result: LookupResult, q: AnswerQuery): Promise<Sections> {
   const method = denialMethod(zone.settings.denial);
@@ -63,13 +67,24 @@ export async function signAnswer(zone: Zone, signing: ZoneSigning, result: Looku
       proofs.add(result.wildcard ? { kind: 'nodata', name: result.name, wildcard: result.wildcard } : { kind: 'nodata', name: result.name });
       break;
   }
-  authority.push(...proofs.sets.map(signed));
+  for (const p of proofs.parts) authority.push(p);
 
   const sections = [answer, authority, additional];
-  const rrsigs = await Promise.all(
-    sections.map((parts) => Promise.all(parts.map((p) => (p.sign ? signing.signRrset(p.rrset, p.wildcard ? { wildcard: p.wildcard } : undefined) : [])))),
-  );
-  const [a, ns, ar] = sections.map((parts, i) => parts.flatMap((p, j): Rr[] => [...rrsetRecords(p.rrset), ...rrsigs[i][j]]));
+  const pending: Promise<Rr[]>[] = [];
+  for (const parts of sections)
+    for (const p of parts) if (p.sign) pending.push(signing.signRrset(p.rrset, p.wildcard ? { wildcard: p.wildcard } : p.once ? ONCE : undefined));
+  const rrsigs = await Promise.all(pending);
+  let next = 0;
+  // Each RRset's records followed by its RRSIG(s), in section order (the order `pending` was filled in).
+  const records = (parts: Part[]): Rr[] => {
+    const out: Rr[] = [];
+    for (const { rrset, sign } of parts) {
+      for (const rdata of rrset.rdatas) out.push({ name: rrset.name, type: rrset.type, class: rrset.class, ttl: rrset.ttl, rdata });
+      if (sign) for (const sig of rrsigs[next++]) out.push(sig);
+    }
+    return out;
+  };
+  const a = records(answer), ns = records(authority), ar = records(additional);
   return { rcode, aa, answer: a, authority: ns, additional: ar };
 }
 
@@ -90,23 +105,32 @@ function chain(sets: readonly AnswerRRset[], method: DenialMethod, proofs: Proof
   });
 }
 
-/** The SOA of a negative answer, TTL min(SOA TTL, SOA MINIMUM) as in the unsigned answer (RFC 2308 §5). */
+const negativeSoas = new WeakMap<Zone, RRset>();
+
+/**
+ * The SOA of a negative answer, TTL min(SOA TTL, SOA MINIMUM) as in the unsigned answer (RFC 2308 §5):
+ * one RRset object per zone, so its signature is found by identity (ZoneSigning.signRrset).
+ */
 function negativeSoa(zone: Zone): RRset {
-  const ttl = negativeSoaTtl(zone.soa);
-  return ttl === zone.soa.ttl ? zone.soa : { ...zone.soa, ttl };
+  let soa = negativeSoas.get(zone);
+  if (!soa) {
+    const ttl = negativeSoaTtl(zone.soa);
+    soa = ttl === zone.soa.ttl ? zone.soa : { ...zone.soa, ttl };
+    negativeSoas.set(zone, soa);
+  }
+  return soa;
 }
 
 /** The denial RRsets of one response, each once (a CNAME chain may prove the same thing twice). */
 class Proofs {
-  readonly sets: RRset[] = [];
-  private readonly seen = new Set<string>();
+  readonly parts: Part[] = [];
 
   constructor(private readonly zone: Zone, private readonly method: DenialMethod, private readonly ttl: number) {}
 
   add(c: DenialCase): void {
-    for (const s of this.method.prove(this.zone, c, this.ttl)) {
-      const k = `${s.name.key}/${s.type}`;
-      if (!this.seen.has(k)) { this.seen.add(k); this.sets.push(s); }
+    const once = c.kind === 'nxdomain' && this.method.oneOffNxdomain;
+    for (const rrset of this.method.prove(this.zone, c, this.ttl)) {
+      if (!this.parts.some((p) => p.rrset.type === rrset.type && p.rrset.name.equals(rrset.name))) this.parts.push({ rrset, sign: true, once });
     }
   }
 }

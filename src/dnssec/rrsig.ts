@@ -42,21 +42,33 @@ export function fromSerialTime(serial: number, now: number): number {
 
 const HEADER = 18;
 
+function put16(buf: Uint8Array, o: number, v: number): void {
+  buf[o] = v >>> 8;
+  buf[o + 1] = v & 0xff;
+}
+
+function put32(buf: Uint8Array, o: number, v: number): void {
+  buf[o] = v >>> 24;
+  buf[o + 1] = (v >>> 16) & 0xff;
+  buf[o + 2] = (v >>> 8) & 0xff;
+  buf[o + 3] = v & 0xff;
+}
+
 function writeHeader(buf: Uint8Array, f: RrsigFields): number {
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  v.setUint16(0, f.typeCovered);
-  v.setUint8(2, f.algorithm);
-  v.setUint8(3, f.labels);
-  v.setUint32(4, f.originalTtl);
-  v.setUint32(8, toSerialTime(f.expiration));
-  v.setUint32(12, toSerialTime(f.inception));
-  v.setUint16(16, f.keyTag);
+  put16(buf, 0, f.typeCovered);
+  buf[2] = f.algorithm;
+  buf[3] = f.labels;
+  put32(buf, 4, f.originalTtl);
+  put32(buf, 8, toSerialTime(f.expiration));
+  put32(buf, 12, toSerialTime(f.inception));
+  put16(buf, 16, f.keyTag);
   f.signerName.writeInto(buf, HEADER, true); // RFC 4034 §3.1.7, §6.2: uncompressed, lower case
   return HEADER + f.signerName.wireLength;
 }
 
+const ok = (n: number, max: number) => Number.isInteger(n) && n >= 0 && n <= max;
+
 function checkFields(f: RrsigFields): void {
-  const ok = (n: number, max: number) => Number.isInteger(n) && n >= 0 && n <= max;
   if (!ok(f.typeCovered, 0xffff) || !ok(f.algorithm, 0xff) || !ok(f.labels, 0xff) || !ok(f.originalTtl, 0xffff_ffff) || !ok(f.keyTag, 0xffff))
     throw new RrsigError('RRSIG field out of range');
 }
@@ -72,32 +84,39 @@ export function signedOwner(owner: Name, labels: number): Name {
   return owner.suffix(labels).child('*');
 }
 
+/** The RDATAs in canonical form (RFC 4034 §6.2), sorted (§6.3), duplicates removed. */
+function canonicalSet(type: number, rdatas: readonly Uint8Array[]): readonly Uint8Array[] {
+  if (rdatas.length === 1) return [canonicalRdata(type, rdatas[0])];
+  const sorted = rdatas.map((r) => canonicalRdata(type, r)).sort(compareRdata);
+  return sorted.filter((r, i) => i === 0 || compareRdata(sorted[i - 1], r) !== 0);
+}
+
 /**
  * RFC 4034 §3.1.8.1 signed data: RRSIG RDATA without the signature, then each RR in canonical form
  * (§6.2: owner lower-cased and unexpanded, TTL = Original TTL, RDATA canonical), sorted by §6.3 with
- * duplicates removed.
+ * duplicates removed. Its first `HEADER + signer length` octets are the RRSIG RDATA up to the signature
+ * (rrsigFromSignedData).
  */
 export function signedData(rrset: RRset, fields: RrsigFields): Uint8Array {
   checkFields(fields);
   if (rrset.type !== fields.typeCovered) throw new RrsigError(`RRSIG covers type ${fields.typeCovered}, the RRset is type ${rrset.type}`);
-  const owner = signedOwner(rrset.name, fields.labels).canonicalWire();
-  const rdatas = rrset.rdatas.map((r) => canonicalRdata(rrset.type, r)).sort(compareRdata);
-  const unique = rdatas.filter((r, i) => i === 0 || compareRdata(rdatas[i - 1], r) !== 0);
+  const owner = signedOwner(rrset.name, fields.labels);
+  const ownerLen = owner.wireLength;
+  const unique = canonicalSet(rrset.type, rrset.rdatas);
   let len = HEADER + fields.signerName.wireLength;
   for (const r of unique) {
     if (r.length > 0xffff) throw new RrsigError('RDATA longer than 65535 octets');
-    len += owner.length + 10 + r.length;
+    len += ownerLen + 10 + r.length;
   }
   const out = new Uint8Array(len);
   let o = writeHeader(out, fields);
-  const v = new DataView(out.buffer);
   for (const r of unique) {
-    out.set(owner, o);
-    o += owner.length;
-    v.setUint16(o, rrset.type);
-    v.setUint16(o + 2, rrset.class);
-    v.setUint32(o + 4, fields.originalTtl);
-    v.setUint16(o + 8, r.length);
+    owner.writeInto(out, o, true);
+    o += ownerLen;
+    put16(out, o, rrset.type);
+    put16(out, o + 2, rrset.class);
+    put32(out, o + 4, fields.originalTtl);
+    put16(out, o + 8, r.length);
     out.set(r, o + 10);
     o += 10 + r.length;
   }
@@ -110,6 +129,18 @@ export function rrsigRdata(fields: RrsigFields, signature: Uint8Array): Uint8Arr
   const out = new Uint8Array(HEADER + fields.signerName.wireLength + signature.length);
   const o = writeHeader(out, fields);
   out.set(signature, o);
+  return out;
+}
+
+/**
+ * The same RRSIG RDATA from signed data made by `signedData(_, fields)`: its leading octets are exactly
+ * the RDATA fields (RFC 4034 §3.1.8.1), so they are copied rather than written again.
+ */
+export function rrsigFromSignedData(fields: RrsigFields, tbs: Uint8Array, signature: Uint8Array): Uint8Array {
+  const head = HEADER + fields.signerName.wireLength;
+  const out = new Uint8Array(head + signature.length);
+  out.set(tbs.subarray(0, head));
+  out.set(signature, head);
   return out;
 }
 

@@ -27,8 +27,11 @@ export interface SignatureWindow {
 /** Signing material of one zone, as the answer layer needs it. */
 export interface ZoneSigning {
   zone: Name;
-  /** Signs a whole RRset (cached by content); returns the RRSIG record(s) covering it. */
-  signRrset(rrset: RRset, opts?: { wildcard?: Name; ksk?: boolean }): Promise<Rr[]>;
+  /**
+   * Signs a whole RRset (cached by content); returns the RRSIG record(s) covering it, not to be modified.
+   * `once`: an RRset no other answer will carry (RFC 9824 §3.1), signed fresh and not cached.
+   */
+  signRrset(rrset: RRset, opts?: { wildcard?: Name; ksk?: boolean; once?: boolean }): Promise<Rr[]>;
   /** TTL to use for NSEC/NSEC3 records: min(SOA TTL, SOA MINIMUM) (RFC 4034 §4, RFC 9077). */
   readonly negativeTtl: number;
 }

@@ -7,9 +7,9 @@ import { RRType } from '../dns/types.js';
 import type { Zone } from '../zone/types.js';
 import { atOrBelowCut, isCut, negativeSoaTtl } from './denial/nsec.js';
 import { signatureCacheKey, type SignatureCache } from './cache.js';
-import { rrsigRdata, signedData, type RrsigFields } from './rrsig.js';
+import { rrsigFromSignedData, signedData, type RrsigFields } from './rrsig.js';
 import type { Clock, SignatureWindow, Signer, ZoneSigning } from './types.js';
-import { DEFAULT_VALIDITY, windowEnd, windowFor, type WindowOptions } from './window.js';
+import { DEFAULT_VALIDITY, periodStart, windowEnd, windowFor, type WindowOptions } from './window.js';
 
 export class SigningError extends Error {}
 
@@ -27,6 +27,11 @@ export interface ZoneSigningOptions {
   cache: SignatureCache;
   /** min(SOA TTL, SOA MINIMUM) (RFC 9077), for the denial layer. */
   negativeTtl: number;
+  /**
+   * Most zone RRsets whose RRSIG records are kept ready per window period (default 50 000), see
+   * `signRrset`; 0 turns that off.
+   */
+  answered?: number;
 }
 
 export interface SignItem {
@@ -95,24 +100,60 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
   const bulkKsk = bulk(ksk);
   const bulkZsk = bulk(zsk);
 
-  function signRrset(rrset: RRset, o: { wildcard?: Name; ksk?: boolean } = {}): Promise<Rr[]> {
-    return signWith(rrset, o, false);
+  // The window of the current period: the same all period long (window.ts), so computed once per period.
+  let period: { from: number; until: number; window: SignatureWindow } | undefined;
+  function periodAt(now: number): { from: number; until: number; window: SignatureWindow } {
+    if (!period || now < period.from || now >= period.until) {
+      period = { from: periodStart(now, validity, winOpts), until: windowEnd(now, validity, winOpts), window: windowFor(now, validity, winOpts) };
+      answered = { map: new WeakMap(), size: 0 };
+    }
+    return period;
   }
 
-  async function signWith(rrset: RRset, o: { wildcard?: Name; ksk?: boolean }, background: boolean): Promise<Rr[]> {
+  // The RRSIG records answers got for zone RRsets this period, by RRset object (zones are immutable, a
+  // change makes new RRsets): a repeat costs a map lookup instead of the signed data and its cache key.
+  // Bounded per period; filled from the query path only, so presigning does not fill it.
+  const answeredMax = opts.answered ?? 50_000;
+  let answered: { map: WeakMap<RRset, { ksk: boolean; rrs: Rr[] }>; size: number } | undefined;
+
+  /**
+   * `once`: the RRset is specific to this answer (RFC 9824 §3.1 NXNAME NSEC), so the signature goes
+   * neither to nor through the cache. Without `wildcard` or `once`, the RRset is taken to be a zone
+   * RRset that is not changed afterwards (answered above).
+   */
+  function signRrset(rrset: RRset, o: { wildcard?: Name; ksk?: boolean; once?: boolean } = {}): Promise<Rr[]> {
+    const now = clock.now();
+    const p = periodAt(now);
+    if (o.wildcard || o.once || answeredMax === 0) return signWith(rrset, o, false, now, p);
+    const memo = answered!;
+    const ksk = o.ksk === true;
+    const hit = memo.map.get(rrset);
+    if (hit && hit.ksk === ksk) return Promise.resolve(hit.rrs);
+    return signWith(rrset, o, false, now, p).then((rrs) => {
+      if (answered === memo && memo.size < answeredMax) {
+        if (!memo.map.has(rrset)) memo.size++;
+        memo.map.set(rrset, { ksk, rrs: Object.freeze(rrs) as Rr[] });
+      }
+      return rrs;
+    });
+  }
+
+  async function signWith(rrset: RRset, o: { wildcard?: Name; ksk?: boolean; once?: boolean }, background: boolean, now: number, p: { until: number; window: SignatureWindow }): Promise<Rr[]> {
     if (rrset.type === RRType.RRSIG) throw new SigningError('RRSIG RRsets are not signed (RFC 4035 §2.2)');
     if (!rrset.name.isSubdomainOf(zone)) throw new SigningError(`${rrset.name.key} is not in zone ${zone.key}`);
     if (rrset.rdatas.length === 0) throw new SigningError(`empty RRset ${rrset.name.key} type ${rrset.type}`);
     const signer = o.ksk || KSK_TYPES.has(rrset.type) ? ksk : zsk;
-    const now = clock.now();
-    const window = windowFor(now, validity, winOpts);
-    const fields = fieldsFor(rrset, signer, labelsFor(rrset, o.wildcard), window);
+    const fields = fieldsFor(rrset, signer, labelsFor(rrset, o.wildcard), p.window);
     const tbs = signedData(rrset, fields);
-    const key = signatureCacheKey(signer.dnskey, tbs);
-    // Served until the window's period ends; by then windowFor gives a new window, hence new keys.
-    const make = background ? (signer === ksk ? bulkKsk : bulkZsk) : signer.sign.bind(signer);
-    const sig = await cache.getOrCreate(key, now, windowEnd(now, validity, winOpts), () => make(tbs));
-    return [{ name: rrset.name, type: RRType.RRSIG, class: rrset.class, ttl: rrset.ttl, rdata: rrsigRdata(fields, sig) }];
+    let sig: Uint8Array;
+    if (o.once) sig = await signer.sign(tbs);
+    else {
+      const key = signatureCacheKey(signer.dnskey, tbs);
+      // Served until the window's period ends; by then windowFor gives a new window, hence new keys.
+      const make = background ? (signer === ksk ? bulkKsk : bulkZsk) : signer.sign.bind(signer);
+      sig = await cache.getOrCreate(key, now, p.until, () => make(tbs));
+    }
+    return [{ name: rrset.name, type: RRType.RRSIG, class: rrset.class, ttl: rrset.ttl, rdata: rrsigFromSignedData(fields, tbs, sig) }];
   }
 
   async function presign(
@@ -124,7 +165,9 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
     for (let i = 0; i < list.length; i += batch) {
       if (po.signal?.aborted) break;
       const part = list.slice(i, i + batch);
-      const settled = await Promise.allSettled(part.map((it) => signWith(it.rrset, { wildcard: it.wildcard, ksk: it.ksk }, true)));
+      const now = clock.now();
+      const p = periodAt(now);
+      const settled = await Promise.allSettled(part.map((it) => signWith(it.rrset, { wildcard: it.wildcard, ksk: it.ksk }, true, now, p)));
       settled.forEach((s, j) => {
         if (s.status === 'fulfilled') result.signed++;
         else result.failed.push({ rrset: part[j].rrset, error: s.reason instanceof Error ? s.reason : new Error(String(s.reason)) });
@@ -139,8 +182,8 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
     zone, ksk, zsk, validity, negativeTtl,
     signRrset,
     presign,
-    currentWindow: () => windowFor(clock.now(), validity, winOpts),
-    refreshAt: () => windowEnd(clock.now(), validity, winOpts),
+    currentWindow: () => ({ ...periodAt(clock.now()).window }),
+    refreshAt: () => periodAt(clock.now()).until,
   };
 }
 

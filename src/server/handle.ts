@@ -42,13 +42,23 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
   const clock = opts.clock ?? systemClock;
   const cache = opts.cache === false ? undefined : opts.cache ?? new ResponseCache();
 
+  // A miss in `cached` is followed in the same tick by the handler for the same message (udp.ts): it
+  // takes over the key instead of computing it and missing again. Kept for that tick only.
+  let missed: { msg: Uint8Array; transport: Transport; set: Served; k: CacheKey | undefined } | undefined;
   const cached = (msg: Uint8Array, transport: Transport): Uint8Array | undefined => {
     if (!cache) return undefined;
+    const set = served();
     const k = cacheKey(msg, transport === 'tcp' ? tcpLimit : udpLimit);
-    const hit = k && cache.get(served(), k, msg, clock.now());
-    if (hit && logger.isLevelEnabled('debug')) logHit(msg, transport, hit);
-    return hit;
+    const hit = k && cache.get(set, k, msg, clock.now());
+    if (hit) {
+      if (logger.isLevelEnabled('debug')) logHit(msg, transport, hit);
+      return hit;
+    }
+    if (missed === undefined) queueMicrotask(forget);
+    missed = { msg, transport, set, k };
+    return undefined;
   };
+  const forget = () => { missed = undefined; };
   // Debug logging stays one line per query (README), cached or not.
   const logHit = (msg: Uint8Array, transport: Transport, resp: Uint8Array) => {
     const { name, next } = Name.read(msg, 12);
@@ -57,13 +67,21 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
   };
 
   const handle = async (msg: Uint8Array, transport: Transport): Promise<Uint8Array | null> => {
-    const set = served();
     const now = clock.now();
-    const k = cache && cacheKey(msg, transport === 'tcp' ? tcpLimit : udpLimit);
-    const hit = k && cache.get(set, k, msg, now);
-    if (hit) {
-      if (logger.isLevelEnabled('debug')) logHit(msg, transport, hit);
-      return hit;
+    let set: Served, k: CacheKey | undefined;
+    const m = missed;
+    if (m && m.msg === msg && m.transport === transport && m.set === served()) {
+      missed = undefined;
+      set = m.set;
+      k = m.k;
+    } else {
+      set = served();
+      k = cache && cacheKey(msg, transport === 'tcp' ? tcpLimit : udpLimit);
+      const hit = k && cache?.get(set, k, msg, now);
+      if (hit) {
+        if (logger.isLevelEnabled('debug')) logHit(msg, transport, hit);
+        return hit;
+      }
     }
 
     const parsed = parseQuery(msg);
@@ -81,9 +99,10 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     const query = parsed.query;
     const limit = sizeLimit(transport, query.edns?.udpSize);
     let resp: Response;
+    let until = Infinity;
     let failed = false;
     try {
-      resp = await answer(query, set);
+      ({ response: resp, until } = await respond(query, set));
     } catch (err) {
       // Fail closed (STYLE habit 13): never an unsigned or half-built answer.
       logger.error({ err, qname: query.name.toString(), qtype: query.type }, 'answer failed, SERVFAIL');
@@ -94,22 +113,18 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
       logger.debug({ qname: query.name.toString(), qtype: query.type, transport, rcode: resp.rcode, an: resp.answer.length, ns: resp.authority.length }, 'query');
     }
     const wire = encodeResponse(resp, limit);
-    if (k && !failed && resp.rcode !== Rcode.SERVFAIL) cache.set(set, k, wire, now, cacheUntil(query, set));
+    if (k && cache && !failed && resp.rcode !== Rcode.SERVFAIL) cache.set(set, k, wire, now, until);
     return wire;
   };
   return Object.assign(handle, { cached });
 }
 
 /**
- * How long an answer may be served from the cache: while its served set is current (the cache checks
- * that), and for signed answers until their signatures' window stops being current. A signer without
- * `refreshAt` (a test double) gets no caching of signed answers.
+ * How long an answer signed by `signing` may be served from the cache: while its served set is current
+ * (the cache checks that) and its signatures' window is current. A signer without `refreshAt` (a test
+ * double) gets no caching of signed answers.
  */
-function cacheUntil(query: Query, served: Served): number {
-  if (!query.edns?.do) return Infinity;
-  const zone = served.zones.forQuery(query.name, query.type);
-  const signing = zone && served.signing.get(zone.origin.key);
-  if (!signing) return Infinity;
+function signedUntil(signing: object): number {
   const refreshAt = (signing as Partial<ZoneSigningImpl>).refreshAt;
   return typeof refreshAt === 'function' ? refreshAt.call(signing) : 0;
 }
@@ -126,21 +141,33 @@ function base(query: Query, rcode: number, options: { code: number; data: Uint8A
 
 /** The answer to one well-formed query. */
 export async function answer(query: Query, served: Served): Promise<Response> {
-  if (query.class !== RRClass.IN) return base(query, Rcode.REFUSED);
+  return (await respond(query, served)).response;
+}
+
+/** The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity). */
+async function respond(query: Query, served: Served): Promise<{ response: Response; until: number }> {
+  const plain = (response: Response) => ({ response, until: Infinity });
+  if (query.class !== RRClass.IN) return plain(base(query, Rcode.REFUSED));
   // RFC 9824 §3.5: an explicit query for the NXNAME meta-type is FORMERR, with EDE 30.
-  if (query.type === RRType.NXNAME) return base(query, Rcode.FORMERR, [ede(EdeCode.INVALID_QUERY_TYPE, 'NXNAME is a meta-type')]);
-  if (query.type === RRType.AXFR || query.type === RRType.IXFR) return base(query, Rcode.REFUSED);
+  if (query.type === RRType.NXNAME) return plain(base(query, Rcode.FORMERR, [ede(EdeCode.INVALID_QUERY_TYPE, 'NXNAME is a meta-type')]));
+  if (query.type === RRType.AXFR || query.type === RRType.IXFR) return plain(base(query, Rcode.REFUSED));
   if (query.type === RRType.OPT || query.type === RRType.TKEY || query.type === RRType.TSIG || query.type === RRType.MAILA || query.type === RRType.MAILB) {
-    return base(query, Rcode.FORMERR);
+    return plain(base(query, Rcode.FORMERR));
   }
   // RFC 4035 §3.1.4.1: a DS query for a served child apex goes to the parent zone when we serve that too.
   const zone = served.zones.forQuery(query.name, query.type);
-  if (!zone) return base(query, Rcode.REFUSED);
+  if (!zone) return plain(base(query, Rcode.REFUSED));
   const result = lookup(zone, query.name, query.type);
   const signing = served.signing.get(zone.origin.key);
-  const sections: Sections =
-    signing && query.edns?.do
-      ? await signAnswer(zone, signing, result, { name: query.name, type: query.type, co: query.edns.co })
-      : toSections(zone, result);
-  return { ...base(query, sections.rcode), aa: sections.aa, answer: sections.answer, authority: sections.authority, additional: sections.additional };
+  let sections: Sections, until = Infinity;
+  if (signing && query.edns?.do) {
+    sections = await signAnswer(zone, signing, result, { name: query.name, type: query.type, co: query.edns.co });
+    until = signedUntil(signing);
+  } else sections = toSections(zone, result);
+  const response = base(query, sections.rcode);
+  response.aa = sections.aa;
+  response.answer = sections.answer;
+  response.authority = sections.authority;
+  response.additional = sections.additional;
+  return { response, until };
 }

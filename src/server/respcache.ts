@@ -77,6 +77,7 @@ export function cacheKey(msg: Uint8Array, limit: (udpSize: number | undefined) =
 }
 
 interface Entry {
+  key: string;
   wire: Uint8Array;
   /** Epoch seconds from which the entry is not served. */
   expiresAt: number;
@@ -96,11 +97,17 @@ export interface ResponseCacheStats {
 export class ResponseCache {
   private readonly max: number;
   private map = new Map<string, Entry>();
+  // Insertion order as a ring of entries (an entry dropped early stays here until its turn and is then
+  // skipped). Not `map.keys().next()`: after many deletes that walks every deleted slot V8 keeps in the
+  // table until its next rehash, which made a store cost thousands of steps under a stream of new names.
+  private ring: (Entry | undefined)[] = [];
+  private head = 0;
+  private count = 0;
   private generation: object | undefined;
   readonly stats: ResponseCacheStats = { hits: 0, misses: 0, stores: 0 };
 
   constructor(opts: ResponseCacheOptions = {}) {
-    this.max = opts.max ?? 50_000;
+    this.max = Math.max(1, opts.max ?? 50_000);
   }
 
   get size(): number {
@@ -111,7 +118,7 @@ export class ResponseCache {
   private sync(generation: object): void {
     if (generation !== this.generation) {
       this.generation = generation;
-      this.map = new Map();
+      this.clear();
     }
   }
 
@@ -146,15 +153,30 @@ export class ResponseCache {
   set(generation: object, k: CacheKey, wire: Uint8Array, now: number, expiresAt: number): void {
     if (expiresAt <= now) return;
     this.sync(generation);
-    if (this.map.size >= this.max && !this.map.has(k.key)) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
-    this.map.set(k.key, { wire, expiresAt });
     this.stats.stores++;
+    const old = this.map.get(k.key);
+    if (old) {
+      // A new answer for a key still held keeps its place in the order.
+      old.wire = wire;
+      old.expiresAt = expiresAt;
+      return;
+    }
+    if (this.count === this.max) {
+      const oldest = this.ring[this.head]!;
+      if (this.map.get(oldest.key) === oldest) this.map.delete(oldest.key);
+      this.head = (this.head + 1) % this.max;
+      this.count--;
+    }
+    const e: Entry = { key: k.key, wire, expiresAt };
+    this.ring[(this.head + this.count) % this.max] = e;
+    this.count++;
+    this.map.set(k.key, e);
   }
 
   clear(): void {
     this.map = new Map();
+    this.ring = [];
+    this.head = 0;
+    this.count = 0;
   }
 }

@@ -30,6 +30,11 @@ export interface DenialMethod {
    * count) instead of with the wildcard's labels plus a proof.
    */
   readonly wildcardAsExact: boolean;
+  /**
+   * The proof of a nonexistent name is owned by that name alone (RFC 9824 §3.1), so its signature serves
+   * no other answer: the answer layer signs it without the signature cache.
+   */
+  readonly oneOffNxdomain: boolean;
   /** The RCODE of a nonexistent name; `co` is the query's Compact Answers OK flag (RFC 9824 §5.1). */
   nxdomainRcode(co: boolean): number;
   /** Unsigned NSEC/NSEC3 RRsets proving `c`, NSEC TTL `ttl` (RFC 9077: min(SOA TTL, SOA MINIMUM)). */
@@ -39,6 +44,7 @@ export interface DenialMethod {
 export const compactDenial: DenialMethod = {
   mode: 'compact',
   wildcardAsExact: true,
+  oneOffNxdomain: true,
   // RFC 9824 §3.1: NOERROR (the name "exists" with only NXNAME), NXDOMAIN only when CO was sent (§5.1).
   nxdomainRcode: (co) => (co ? Rcode.NXDOMAIN : Rcode.NOERROR),
   prove: compactProof,
@@ -47,6 +53,9 @@ export const compactDenial: DenialMethod = {
 export const nsecDenial: DenialMethod = {
   mode: 'nsec',
   wildcardAsExact: false,
+  // RFC 4470 white lies around a random name are one-off too, but the same proof also carries the
+  // reusable wildcard denial; those are cached together.
+  oneOffNxdomain: false,
   nxdomainRcode: () => Rcode.NXDOMAIN,
   prove: nsecProof,
 };
@@ -54,6 +63,7 @@ export const nsecDenial: DenialMethod = {
 export const nsec3Denial: DenialMethod = {
   mode: 'nsec3',
   wildcardAsExact: false,
+  oneOffNxdomain: false, // NSEC3 proofs come from the zone's own chain: reused across names
   nxdomainRcode: () => Rcode.NXDOMAIN,
   prove: nsec3Proof,
 };
