@@ -42,6 +42,11 @@ export class SignatureCache {
     this.lru = new LRUCache<string, Entry>({ max: opts.max ?? 100_000 });
   }
 
+  /** How many signatures it holds at most. */
+  get capacity(): number {
+    return this.lru.max;
+  }
+
   get size(): number {
     return this.lru.size;
   }

@@ -208,6 +208,8 @@ export class TandemZoneManager implements ZoneManager {
       admin.dnssec.modifiedOn = await stat(loaded.file).then((s) => s.mtime.toISOString().replace(/\.\d{3}Z$/, 'Z'), () => ts);
     }
     const prepared = await prepareZone(loaded, this.deps, { cds: admin.dnssec.disabling ? 'delete' : 'publish' });
+    // Line numbers only serve errors while building; a later change or reload parses the file anew.
+    loaded.locations = { owners: new Map(), records: new Map(), soa: loaded.locations.soa, nameservers: loaded.locations.nameservers };
     return { file: loaded.file, id: zoneId(origin), loaded, prepared, admin };
   }
 

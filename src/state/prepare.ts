@@ -106,7 +106,7 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
     cache: deps.cache,
     negativeTtl: negativeTtl(zone),
   });
-  if (deps.presign) presignInBackground(zone, signing, deps.logger);
+  if (deps.presign) presignInBackground(zone, signing, deps.logger, deps.cache.capacity);
   return { zone, signing, keys, imported };
 }
 
@@ -115,8 +115,10 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
  * batches); progress at info every 10% for zones of 1000+ RRsets. Signatures already cached (a reload of
  * an unchanged RRset) cost one hash each.
  */
-function presignInBackground(zone: Zone, signing: ZoneSigningImpl, logger: Logger): void {
-  const items = authoritativeRrsets(zone);
+function presignInBackground(zone: Zone, signing: ZoneSigningImpl, logger: Logger, capacity: number): void {
+  // More signatures than the cache holds would only evict each other: sign the first `capacity` RRsets
+  // (apex first); the rest are signed on first query and cached then.
+  const items = authoritativeRrsets(zone).slice(0, capacity);
   const log = logger.child({ zone: zone.origin.toString() });
   const started = Date.now();
   const big = items.length >= 1000;
