@@ -379,8 +379,8 @@ describe('RFC 4034 §6.3: RDATA order and equality', () => {
   });
 
   it('RFC 4034 §6.3: sorts A records numerically by octets', () => {
-    const rs = ['192.0.2.10', '192.0.2.9', '10.0.0.1'].map((a) => p('A', a));
-    expect(rs.sort(compareRdata).map((r) => fmt('A', r))).toEqual(['10.0.0.1', '192.0.2.9', '192.0.2.10']);
+    const rs = ['192.0.2.10', '192.0.2.9', '198.51.100.1'].map((a) => p('A', a));
+    expect(rs.sort(compareRdata).map((r) => fmt('A', r))).toEqual(['192.0.2.9', '192.0.2.10', '198.51.100.1']);
   });
 
   it('rdataEquals compares octets', () => {
