@@ -168,6 +168,12 @@ async function respond(query: Query, served: Served): Promise<{ response: Respon
   response.aa = sections.aa;
   response.answer = sections.answer;
   response.authority = sections.authority;
-  response.additional = sections.additional;
+  if (result.kind === 'referral') {
+    // RFC 9471 §3: in-domain glue (addresses at or below the cut) must fit, or the response is truncated;
+    // other addresses stay optional.
+    const cut = result.cut;
+    response.requiredAdditional = sections.additional.filter((rr) => rr.name.isSubdomainOf(cut));
+    response.additional = sections.additional.filter((rr) => !rr.name.isSubdomainOf(cut));
+  } else response.additional = sections.additional;
   return { response, until };
 }

@@ -241,3 +241,19 @@ describe('listeners', () => {
     }
   });
 });
+
+describe('RFC 9471 glue', () => {
+  it('§3: in-domain glue that does not fit sets TC; over TCP the referral has all of it', async () => {
+    const g = await startTestServer({ zones: 'test/fixtures/glue' });
+    try {
+      const udp = await dig({ host: g.host, port: g.port }, ['+norec', '+bufsize=512', '+ignore', 'www.big.glue.test', 'A']);
+      expect(udp.flags).toContain('tc');
+      const tcp = await dig({ host: g.host, port: g.port }, ['+norec', '+tcp', 'www.big.glue.test', 'A']);
+      expect(tcp.flags).not.toContain('tc');
+      expect(tcp.authority.filter((x) => x.type === 'NS')).toHaveLength(20);
+      expect(tcp.additional.filter((x) => x.type === 'A' || x.type === 'AAAA')).toHaveLength(40);
+    } finally {
+      await g.stop();
+    }
+  });
+});
