@@ -8,7 +8,7 @@ import { Rcode } from '../dns/types.js';
 import type { Sections } from '../zone/sections.js';
 import type { AnswerRRset, LookupResult, Zone } from '../zone/types.js';
 import { denialMethod, type DenialCase, type DenialMethod } from './denial/index.js';
-import { atOrBelowCut, negativeSoaTtl } from './denial/nsec.js';
+import { atOrBelowCut } from './denial/nsec.js';
 import type { ZoneSigning } from './types.js';
 
 export interface AnswerQuery {
@@ -58,12 +58,12 @@ export async function signAnswer(zone: Zone, signing: ZoneSigning, result: Looku
       // RFC 6604 §3: after a chain the RCODE describes the last name.
       rcode = method.nxdomainRcode(q.co);
       answer = chain(result.chain, method, proofs);
-      authority = [signed(negativeSoa(zone))];
+      authority = [signed(zone.negativeSoa)];
       proofs.add({ kind: 'nxdomain', name: result.name, closestEncloser: result.closestEncloser });
       break;
     case 'nodata':
       answer = chain(result.chain, method, proofs);
-      authority = [signed(negativeSoa(zone))];
+      authority = [signed(zone.negativeSoa)];
       proofs.add(result.wildcard ? { kind: 'nodata', name: result.name, wildcard: result.wildcard } : { kind: 'nodata', name: result.name });
       break;
   }
@@ -103,22 +103,6 @@ function chain(sets: readonly AnswerRRset[], method: DenialMethod, proofs: Proof
     }
     return { rrset: a.rrset, sign: true };
   });
-}
-
-const negativeSoas = new WeakMap<Zone, RRset>();
-
-/**
- * The SOA of a negative answer, TTL min(SOA TTL, SOA MINIMUM) as in the unsigned answer (RFC 2308 §5):
- * one RRset object per zone, so its signature is found by identity (ZoneSigning.signRrset).
- */
-function negativeSoa(zone: Zone): RRset {
-  let soa = negativeSoas.get(zone);
-  if (!soa) {
-    const ttl = negativeSoaTtl(zone.soa);
-    soa = ttl === zone.soa.ttl ? zone.soa : { ...zone.soa, ttl };
-    negativeSoas.set(zone, soa);
-  }
-  return soa;
 }
 
 /** The denial RRsets of one response, each once (a CNAME chain may prove the same thing twice). */

@@ -5,7 +5,7 @@ import type { Name } from '../dns/name.js';
 import type { Rr, RRset } from '../dns/rr.js';
 import { RRType } from '../dns/types.js';
 import type { Zone } from '../zone/types.js';
-import { atOrBelowCut, isCut, negativeSoaTtl } from './denial/nsec.js';
+import { atOrBelowCut, isCut } from './denial/nsec.js';
 import { signatureCacheKey, type SignatureCache } from './cache.js';
 import { rrsigFromSignedData, signedData, type RrsigFields } from './rrsig.js';
 import type { Clock, SignatureWindow, Signer, ZoneSigning } from './types.js';
@@ -205,7 +205,6 @@ export function authoritativeRrsets(zone: Zone): RRset[] {
     for (const rrset of node.rrsets.values()) if (!(apex && rrset.type === RRType.NS)) out.push(rrset);
   }
   out.push(zone.apexNs);
-  const ttl = negativeSoaTtl(zone.soa);
-  if (ttl !== zone.soa.ttl) out.push({ ...zone.soa, ttl });
+  if (zone.negativeSoa !== zone.soa) out.push(zone.negativeSoa);
   return out;
 }

@@ -44,12 +44,6 @@ export interface Prepared {
   imported: Uint8Array[];
 }
 
-function negativeTtl(zone: Zone): number {
-  const rd = zone.soa.rdatas[0];
-  const minimum = new DataView(rd.buffer, rd.byteOffset + rd.length - 4, 4).getUint32(0);
-  return Math.min(zone.soa.ttl, minimum);
-}
-
 /** Builds one zone from its parsed file: keys and apex DNSSEC RRsets first when the zone is signed. */
 export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts: PrepareOptions = {}): Promise<Prepared> {
   const dnssec = loaded.config.dnssec;
@@ -104,7 +98,7 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
     clock: deps.clock,
     validity: dnssec.signatureValidity,
     cache: deps.cache,
-    negativeTtl: negativeTtl(zone),
+    negativeTtl: zone.negativeSoa.ttl,
   });
   if (deps.presign) presignInBackground(zone, signing, deps.logger, deps.cache.capacity);
   return { zone, signing, keys, imported };

@@ -5,6 +5,7 @@ import { Name } from '../dns/name.js';
 import type { Rr, RRset } from '../dns/rr.js';
 import { RRClass, RRType, isMetaType, typeName } from '../dns/types.js';
 import type { Zone, ZoneNode, ZoneSettings } from './types.js';
+import { negativeSoa } from '../dns/soa.js';
 
 /** A rule the zone data breaks; `owner` is relative to the origin, `reason` ends with the rule's RFC section. */
 export class ZoneDataError extends Error {
@@ -229,11 +230,13 @@ function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[
     Object.freeze(nd);
   }
 
+  const soa = nodes.get(apexKey)!.rrsets.get(RRType.SOA)!;
   const zone: Zone = Object.freeze({
     origin,
     source: input.source,
     settings: Object.freeze({ ...settings }),
-    soa: nodes.get(apexKey)!.rrsets.get(RRType.SOA)!,
+    soa,
+    negativeSoa: negativeSoa(soa),
     apexNs,
     nodes,
     recordCount: input.records.length,

@@ -5,6 +5,7 @@ import { Name } from '../dns/name.js';
 import type { RRset } from '../dns/rr.js';
 import { RRClass, RRType } from '../dns/types.js';
 import type { AnswerRRset, LookupResult, Zone, ZoneNode } from './types.js';
+import { soaMinimum } from '../dns/soa.js';
 
 /** Most CNAME/DNAME steps followed for one query; real chains are short, loops are cut here. */
 export const MAX_CHAIN = 16;
@@ -180,12 +181,6 @@ function minTtl(zone: Zone, node: ZoneNode): number {
   let ttl = Infinity;
   for (const set of node.rrsets.values()) ttl = Math.min(ttl, set.ttl);
   return Number.isFinite(ttl) ? ttl : soaMinimum(zone.soa);
-}
-
-/** The SOA MINIMUM field: the last 32 bits of the SOA RDATA (RFC 1035 §3.3.13). */
-export function soaMinimum(soa: RRset): number {
-  const rd = soa.rdatas[0];
-  return new DataView(rd.buffer, rd.byteOffset, rd.byteLength).getUint32(rd.byteLength - 4);
 }
 
 /** The RRset under the owner name as the query spelled it (answers keep the query's case). */

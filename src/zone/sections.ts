@@ -1,8 +1,7 @@
 // Turns a lookup result into the sections of an unsigned response (RFC 1034 §4.3.2, RFC 2308).
 // The signer adds RRSIGs and denial records on its own path; this is what DO=0 clients get.
-import { rrsetRecords, type Rr, type RRset } from '../dns/rr.js';
+import { rrsetRecords, type Rr } from '../dns/rr.js';
 import { Rcode } from '../dns/types.js';
-import { soaMinimum } from './lookup.js';
 import type { AnswerRRset, LookupResult, Zone } from './types.js';
 
 export interface Sections {
@@ -13,11 +12,6 @@ export interface Sections {
   additional: Rr[];
 }
 
-/** The SOA as placed in negative answers: TTL = min(SOA TTL, SOA MINIMUM) (RFC 2308 §5, RFC 9077 §3). */
-export function negativeSoa(soa: RRset): RRset {
-  const ttl = Math.min(soa.ttl, soaMinimum(soa));
-  return ttl === soa.ttl ? soa : { ...soa, ttl };
-}
 
 function records(sets: readonly AnswerRRset[]): Rr[] {
   return sets.flatMap((a) => rrsetRecords(a.rrset));
@@ -41,8 +35,8 @@ export function toSections(zone: Zone, result: LookupResult): Sections {
       };
     case 'nxdomain':
       // RFC 6604 §3: NXDOMAIN describes the last name of the chain.
-      return { rcode: Rcode.NXDOMAIN, aa: true, answer: records(result.chain), authority: rrsetRecords(negativeSoa(zone.soa)), additional: [] };
+      return { rcode: Rcode.NXDOMAIN, aa: true, answer: records(result.chain), authority: rrsetRecords(zone.negativeSoa), additional: [] };
     case 'nodata':
-      return { rcode: Rcode.NOERROR, aa: true, answer: records(result.chain), authority: rrsetRecords(negativeSoa(zone.soa)), additional: [] };
+      return { rcode: Rcode.NOERROR, aa: true, answer: records(result.chain), authority: rrsetRecords(zone.negativeSoa), additional: [] };
   }
 }

@@ -34,6 +34,8 @@ export interface Zone {
   source: string;
   settings: ZoneSettings;
   soa: RRset;
+  /** The SOA as negative answers carry it: TTL = min(SOA TTL, MINIMUM) (RFC 2308 §5, RFC 9077 §3); also the NSEC TTL. */
+  negativeSoa: RRset;
   /** The apex NS RRset as served (see ZoneSettings.nameservers / multiProvider). */
   apexNs: RRset;
   /** Every node, keyed by Name.key; includes the apex and every empty non-terminal. */

@@ -137,12 +137,6 @@ export function atOrBelowCut(zone: Zone, name: Name): boolean {
   return isCut(zone, name) || belowCut(zone, name);
 }
 
-/** RFC 2308 §5, RFC 9077 §3: the TTL of the SOA in a negative answer, min(SOA TTL, SOA MINIMUM). */
-export function negativeSoaTtl(soa: RRset): number {
-  const rd = soa.rdatas[0];
-  return Math.min(soa.ttl, new DataView(rd.buffer, rd.byteOffset, rd.byteLength).getUint32(rd.byteLength - 4));
-}
-
 export function nameIndex(zone: Zone): NameIndex {
   let idx = indexes.get(zone);
   if (!idx) {

@@ -8,7 +8,8 @@ import { RRType } from '../../dns/types.js';
 import { encodeTypeBitmap } from '../../dns/bitmap.js';
 import type { Zone } from '../../zone/types.js';
 import type { DenialCase } from './index.js';
-import { authoritativeTypes, DenialError, isCut, nameIndex, negativeSoaTtl, nextCloser } from './nsec.js';
+import { authoritativeTypes, DenialError, isCut, nameIndex, nextCloser } from './nsec.js';
+import { negativeSoa } from '../../dns/soa.js';
 
 /** RFC 5155 §11: hash algorithm 1 = SHA-1. */
 export const NSEC3_SHA1 = 1;
@@ -60,7 +61,7 @@ export const NSEC3PARAM_RDATA = Uint8Array.of(NSEC3_SHA1, 0, 0, 0, 0);
  * the origin and SOA, so it can be made before the zone is built (ZoneInput.apexRrsets).
  */
 export function nsec3paramRrset(zone: Pick<Zone, 'origin' | 'soa'>): RRset {
-  return { name: zone.origin, type: RRType.NSEC3PARAM, class: zone.soa.class, ttl: negativeSoaTtl(zone.soa), rdatas: [NSEC3PARAM_RDATA] };
+  return { name: zone.origin, type: RRType.NSEC3PARAM, class: zone.soa.class, ttl: negativeSoa(zone.soa).ttl, rdatas: [NSEC3PARAM_RDATA] };
 }
 
 /** The hash of every authoritative name (RFC 5155 §7.1: ENTs and cuts included, glue not), once per zone. */

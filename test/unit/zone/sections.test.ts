@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { RRType, Rcode } from '../../../src/dns/types.js';
 import { buildZone } from '../../../src/zone/build.js';
 import { lookup } from '../../../src/zone/lookup.js';
-import { negativeSoa, toSections, type Sections } from '../../../src/zone/sections.js';
+import { toSections, type Sections } from '../../../src/zone/sections.js';
+import { negativeSoa } from '../../../src/dns/soa.js';
 import type { Zone } from '../../../src/zone/types.js';
 import { A, CNAME, DS, input, MX, n, NS, SOA, TXT } from './helpers.js';
 
