@@ -4,6 +4,7 @@
 import type { Name } from '../dns/name.js';
 import type { RRset } from '../dns/rr.js';
 import { RRClass, RRType } from '../dns/types.js';
+import { rdataEquals } from '../dns/rdata.js';
 import { checkDnskeyRdata, dsRdata, FLAGS_KSK, KeyError } from './keys.js';
 
 export type CdsMode = 'publish' | 'delete' | 'none';
@@ -32,16 +33,12 @@ export const CDS_DELETE = Uint8Array.of(0, 0, 0, 0, 0);
 /** RFC 8078 §4: `CDNSKEY 0 3 0 AA==`: flags 0, protocol 3, algorithm 0, one zero octet of key. */
 export const CDNSKEY_DELETE = Uint8Array.of(0, 0, 3, 0, 0);
 
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(a, b) === 0;
-}
-
 export function apexRrsets(input: ApexInput): ApexRrsets {
   const { zone, keys, dnskeyTtl, cds } = input;
   const dnskeys: Uint8Array[] = [];
   for (const [i, rdata] of [keys.ksk.dnskey, keys.zsk.dnskey, ...(input.imported ?? [])].entries()) {
     if (i >= 2 && input.importedChecked) {
-      if (!dnskeys.some((d) => same(d, rdata))) dnskeys.push(rdata);
+      if (!dnskeys.some((d) => rdataEquals(d, rdata))) dnskeys.push(rdata);
       continue;
     }
     try {
@@ -51,7 +48,7 @@ export function apexRrsets(input: ApexInput): ApexRrsets {
     } catch (err) {
       throw new KeyError(`${i < 2 ? 'own' : 'imported'} DNSKEY ${i < 2 ? (i === 0 ? 'KSK' : 'ZSK') : i - 2}: ${(err as Error).message}`);
     }
-    if (!dnskeys.some((d) => same(d, rdata))) dnskeys.push(rdata); // RFC 2181 §5: no duplicate RRs in an RRset
+    if (!dnskeys.some((d) => rdataEquals(d, rdata))) dnskeys.push(rdata); // RFC 2181 §5: no duplicate RRs in an RRset
   }
   const set = (type: number, rdatas: Uint8Array[]): RRset => ({ name: zone, type, class: RRClass.IN, ttl: dnskeyTtl, rdatas });
   const isKsk = (d: Uint8Array) => ((d[0] << 8) | d[1]) === FLAGS_KSK;

@@ -1,6 +1,7 @@
 // Other providers' public keys (RFC 8901 §2.1.2 model 2): the checks an imported DNSKEY must pass before it
 // joins our DNSKEY RRset. Each failure says why, so the operator can fix the key at its source.
 import { createPublicKey } from 'node:crypto';
+import { rdataEquals } from '../dns/rdata.js';
 import { ALG_ECDSAP256SHA256, DNSKEY_PROTOCOL, FLAG_REVOKE, FLAGS_KSK, FLAGS_ZSK, keyTag, parseDnskeyRdata, validatePublicKey } from './keys.js';
 
 export class ImportError extends Error {}
@@ -86,7 +87,7 @@ export function checkImportedKey(rdata: Uint8Array, check: ImportCheck): { flags
         'only with its own; all providers must use one algorithm (RFC 8901 §4). Force the import only if you accept that.',
     );
   }
-  if (check.own.some((o) => Buffer.compare(Buffer.from(o), Buffer.from(rdata)) === 0)) {
+  if (check.own.some((o) => rdataEquals(o, rdata))) {
     throw new ImportError(`key ${keyTag(rdata)} is one of this server's own keys; import the other providers' keys`);
   }
   return { flags: f.flags, algorithm: f.algorithm, keyTag: keyTag(rdata) };

@@ -15,7 +15,7 @@ import { loadZoneFile, parseZoneFile, type LoadedZone } from '../config/zonefile
 import { ZoneFileError } from '../config/errors.js';
 import { Name } from '../dns/name.js';
 import { RRType, typeName, isMetaType } from '../dns/types.js';
-import { canonicalRdata, formatRdata } from '../dns/rdata.js';
+import { canonicalRdata, formatRdata, rdataEquals } from '../dns/rdata.js';
 import { dsRdata, keyTag, parseDnskeyRdata } from '../dnssec/keys.js';
 import { checkImportedKey, ImportError } from '../dnssec/imported.js';
 import type { ZoneSigning } from '../dnssec/types.js';
@@ -398,7 +398,7 @@ export class TandemZoneManager implements ZoneManager {
     view.ds = { rdata: ds, text: `${origin.toString()} ${ttl} IN DS ${formatRdata(RRType.DS, ds)}`, digestHex: Buffer.from(ds.subarray(4)).toString('hex').toUpperCase() };
     view.keys = [view.ksk, kv(keys.zsk.dnskey, 'own')];
     for (const rdata of e.prepared.imported) {
-      const rec = recordsOf(e).find((r) => r.type === RRType.DNSKEY && Buffer.compare(Buffer.from(r.rdata), Buffer.from(rdata)) === 0);
+      const rec = recordsOf(e).find((r) => r.type === RRType.DNSKEY && rdataEquals(r.rdata, rdata));
       view.keys.push({ ...kv(rdata, 'external', rec?.id), ttl: rec?.ttl ?? ttl });
     }
     return view;
@@ -523,7 +523,7 @@ export class TandemZoneManager implements ZoneManager {
       // NS1 has no multi-signer switch: adding external keys turns it on.
       if (!ctx.entry.loaded.config.dnssec.multiSigner) ctx.setting(['dnssec', 'multi_signer'], true);
       for (const rdata of fresh) {
-        if (!ctx.records.some((x) => x.type === RRType.DNSKEY && Buffer.compare(Buffer.from(x.rdata), Buffer.from(rdata)) === 0)) {
+        if (!ctx.records.some((x) => x.type === RRType.DNSKEY && rdataEquals(x.rdata, rdata))) {
           ctx.add({ name: origin, type: RRType.DNSKEY, ttl, rdata });
         }
       }

@@ -10,6 +10,7 @@ import type { Endpoint } from '../config/server.js';
 import { encodeQuery } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { RRType } from '../dns/types.js';
+import { rdataEquals } from '../dns/rdata.js';
 import type { TandemZoneManager } from './manager.js';
 
 /** The first `nameserver` of /etc/resolv.conf, if any. */
@@ -63,7 +64,7 @@ export async function checkParents(manager: TandemZoneManager, resolver: Endpoin
       logger.debug({ zone: z.name.toString() }, 'parent DS check: no answer');
       continue;
     }
-    const present = ds.some((d) => ours.some((o) => Buffer.compare(Buffer.from(d), Buffer.from(o)) === 0));
+    const present = ds.some((d) => ours.some((o) => rdataEquals(d, o)));
     if (present === z.want) {
       await manager.setParentDs(z.id, present);
       logger.info({ zone: z.name.toString(), ds: present }, present ? 'our DS is at the parent: DNSSEC active' : 'our DS is gone from the parent: DNSSEC disabled');

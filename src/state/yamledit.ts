@@ -2,7 +2,7 @@
 // and the layout of untouched entries survive (the zone file stays the one source of records and settings).
 import { isMap, isScalar, isSeq, parseDocument, YAMLMap, type Document } from 'yaml';
 import { Name } from '../dns/name.js';
-import { formatRdata, parseRdata } from '../dns/rdata.js';
+import { formatRdata, parseRdata, rdataEquals } from '../dns/rdata.js';
 import { RRType, typeFromName, typeName } from '../dns/types.js';
 import { octodnsText } from '../config/octodns.js';
 
@@ -62,7 +62,7 @@ function txtValue(rdata: Uint8Array): string | undefined {
     else s += String.fromCharCode(b);
   }
   const again = parseRdata(RRType.TXT, octodnsText(s), Name.ROOT);
-  return Buffer.compare(Buffer.from(again), Buffer.from(rdata)) === 0 ? s : undefined;
+  return rdataEquals(again, rdata) ? s : undefined;
 }
 
 /** One value as the loader reads it back: presentation form (absolute names end in a dot), octoDNS text for TXT. */
