@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig } from './dig.js';
-import { freePort, runChecked, spawnDaemon, waitFor, type Daemon } from './procs.js';
+import { freePort, runChecked, spawnDaemon, startDaemonWithRetry, waitFor, type Daemon } from './procs.js';
 import { parseRrText, rdataKey } from './validate.js';
 
 export interface KnotOptions {
@@ -151,34 +151,29 @@ export async function startKnot(opts: KnotOptions): Promise<KnotInstance> {
   try {
     for (const sub of ['run', 'db', 'keys']) await mkdir(join(dir, sub), { recursive: true });
     await writeFile(zoneFile, zoneFileText(zone, zoneText, foreign));
-    // A port can be taken between freePort and knotd's bind (other workers): retry with a new one.
-    for (let attempt = 0; ; attempt++) {
-      port = await freePort();
-      await writeFile(conf, knotConf({ dir, port, zone, zoneFile, nsec3: opts.denial === 'nsec3', incremental }));
-      if (attempt === 0) await runChecked('knotc', ['-c', conf, 'conf-check'], { timeoutMs: 10_000 });
-      daemon = spawnDaemon('knotd', ['-c', conf], { name: 'knotd' });
-      const d = daemon;
-      try {
-        await waitFor(
-          async () => {
-            const r = await dig({ host: '127.0.0.1', port }, ['+dnssec', '+norec', zone, 'SOA']);
-            return r.answer.some((rr) => rr.type === 'RRSIG' && rr.data.startsWith('SOA ')) || undefined;
-          },
-          opts.startTimeoutMs ?? 15_000,
-          { what: `knotd signing ${zone}`, intervalMs: 150, abort: () => {
-            if (d.exited()) return 'knotd exited';
-            // A zone error does not stop knotd; give up at once instead of waiting for the timeout.
-            if (/zone event 'load' failed|failed to load zone/.test(d.logs())) return 'Knot could not load the zone';
-            return undefined;
-          } },
-        );
-        break;
-      } catch (e) {
-        const busy = /address already in use|failed to bind/i.test(d.logs());
-        await d.stop();
-        if (!busy || attempt >= 2) throw new Error(`${(e as Error).message}\nknotd log:\n${d.logs()}`);
-      }
-    }
+    daemon = await startDaemonWithRetry({
+      name: 'knotd',
+      busy: /address already in use|failed to bind/i,
+      start: async (attempt) => {
+        port = await freePort();
+        await writeFile(conf, knotConf({ dir, port, zone, zoneFile, nsec3: opts.denial === 'nsec3', incremental }));
+        if (attempt === 0) await runChecked('knotc', ['-c', conf, 'conf-check'], { timeoutMs: 10_000 });
+        return spawnDaemon('knotd', ['-c', conf], { name: 'knotd' });
+      },
+      ready: (d) => waitFor(
+        async () => {
+          const r = await dig({ host: '127.0.0.1', port }, ['+dnssec', '+norec', zone, 'SOA']);
+          return r.answer.some((rr) => rr.type === 'RRSIG' && rr.data.startsWith('SOA ')) || undefined;
+        },
+        opts.startTimeoutMs ?? 15_000,
+        { what: `knotd signing ${zone}`, intervalMs: 150, abort: () => {
+          if (d.exited()) return 'knotd exited';
+          // A zone error does not stop knotd; give up at once instead of waiting for the timeout.
+          if (/zone event 'load' failed|failed to load zone/.test(d.logs())) return 'Knot could not load the zone';
+          return undefined;
+        } },
+      ),
+    });
   } catch (e) {
     await daemon?.stop();
     await rm(dir, { recursive: true, force: true });

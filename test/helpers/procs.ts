@@ -109,6 +109,33 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
  * Starts `cmd args` detached (setsid: its own session and process group, leader = pid), capturing its output.
  * Stopping signals exactly that group, never anything found by name.
  */
+/**
+ * Starts a daemon and waits until it is ready, retrying with fresh ports when the log says a port was taken
+ * between freePort and the daemon's bind (other test workers pick ports too). A failed attempt's daemon is
+ * stopped; the last error carries its log.
+ */
+export async function startDaemonWithRetry(opts: {
+  name: string;
+  /** Log text that means "port already taken". */
+  busy: RegExp;
+  /** Writes the config with fresh ports and spawns the daemon (attempt 0, 1, ...). */
+  start: (attempt: number) => Promise<Daemon>;
+  ready: (d: Daemon) => Promise<unknown>;
+  attempts?: number;
+}): Promise<Daemon> {
+  for (let attempt = 0; ; attempt++) {
+    const d = await opts.start(attempt);
+    try {
+      await opts.ready(d);
+      return d;
+    } catch (e) {
+      const busy = opts.busy.test(d.logs());
+      await d.stop();
+      if (!busy || attempt >= (opts.attempts ?? 3) - 1) throw new Error(`${(e as Error).message}\n${opts.name} log:\n${d.logs()}`);
+    }
+  }
+}
+
 export function spawnDaemon(cmd: string, args: string[], opts: DaemonOptions = {}): Daemon {
   const name = opts.name ?? cmd;
   const max = opts.maxLogBytes ?? 1 << 20;

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig, type DigResult } from './dig.js';
-import { freePort, runChecked, runCommand, spawnDaemon, waitFor, type Daemon } from './procs.js';
+import { freePort, runChecked, runCommand, spawnDaemon, startDaemonWithRetry, waitFor, type Daemon } from './procs.js';
 import { addrString, dsToText, parseDs, type ServerAddr } from './validate.js';
 
 export interface StubZone {
@@ -110,26 +110,22 @@ export async function startUnbound(opts: UnboundOptions): Promise<UnboundInstanc
     return out;
   };
   try {
-    for (let attempt = 0; ; attempt++) {
-      port = await freePort();
-      const cport = String(await freePort());
-      // Nothing listens here (we bound and closed it): the root stub never leaves the machine.
-      const deadPort = await freePort();
-      await writeFile(conf, unboundConf({ dir, port, cport, deadPort, opts }));
-      if (attempt === 0) await runChecked('unbound-checkconf', [conf], { timeoutMs: 10_000 });
-      daemon = spawnDaemon('unbound', ['-d', '-c', conf], { name: 'unbound' });
-      const d = daemon;
-      try {
-        await waitFor(async () => (await runCommand('unbound-control', ['-c', conf, 'status'], { timeoutMs: 5000 })).code === 0 || undefined,
-          opts.startTimeoutMs ?? 10_000,
-          { what: 'unbound control', intervalMs: 100, abort: () => (d.exited() ? `unbound exited:\n${d.logs()}` : undefined) });
-        break;
-      } catch (e) {
-        const busy = /address already in use|could not open ports|can't bind/i.test(d.logs());
-        await d.stop();
-        if (!busy || attempt >= 2) throw new Error(`${(e as Error).message}\nunbound log:\n${d.logs()}`);
-      }
-    }
+    daemon = await startDaemonWithRetry({
+      name: 'unbound',
+      busy: /address already in use|could not open ports|can't bind/i,
+      start: async (attempt) => {
+        port = await freePort();
+        const cport = String(await freePort());
+        // Nothing listens here (we bound and closed it): the root stub never leaves the machine.
+        const deadPort = await freePort();
+        await writeFile(conf, unboundConf({ dir, port, cport, deadPort, opts }));
+        if (attempt === 0) await runChecked('unbound-checkconf', [conf], { timeoutMs: 10_000 });
+        return spawnDaemon('unbound', ['-d', '-c', conf], { name: 'unbound' });
+      },
+      ready: (d) => waitFor(async () => (await runCommand('unbound-control', ['-c', conf, 'status'], { timeoutMs: 5000 })).code === 0 || undefined,
+        opts.startTimeoutMs ?? 10_000,
+        { what: 'unbound control', intervalMs: 100, abort: () => (d.exited() ? `unbound exited:\n${d.logs()}` : undefined) }),
+    });
   } catch (e) {
     await daemon?.stop();
     await rm(dir, { recursive: true, force: true });
