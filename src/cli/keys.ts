@@ -7,7 +7,8 @@ import { RRType } from '../dns/types.js';
 import { formatRdata } from '../dns/rdata.js';
 import { dsRdata, parseDnskeyRdata, keyTag, isKsk } from '../dnssec/keys.js';
 import { importBindKey, readZoneKeyDir, zoneKeyDir, type StoredKey } from '../state/keystore.js';
-import { loadZoneFile, buildLoadedZone, type LoadedZone } from '../config/zonefile.js';
+import { buildLoadedZone, type LoadedZone } from '../config/zonefile.js';
+import { loadZoneFileAsync } from '../config/offthread.js';
 import { dumpSignedZone, dumpZone } from '../dnssec/dump.js';
 import { prepareZone } from '../state/prepare.js';
 import { SignatureCache } from '../dnssec/cache.js';
@@ -35,7 +36,7 @@ async function tryZoneFile(zones: string, zone: Name): Promise<LoadedZone | unde
   const base = zone.key === '.' ? 'root' : zone.key.slice(0, -1);
   for (const ext of ['.yaml', '.yml']) {
     try {
-      return await loadZoneFile(join(zones, base + ext));
+      return await loadZoneFileAsync(join(zones, base + ext));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || /ENOENT|cannot read/.test((err as Error).message)) continue;
       throw err;

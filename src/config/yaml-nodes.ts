@@ -6,6 +6,8 @@ import { ZoneFileError } from './errors.js';
 export interface Source {
   file: string;
   lines: LineCounter;
+  /** Lines of the file before the parsed text (a slice of a large zone file's records, see zonefile.ts). */
+  lineOffset?: number;
 }
 
 /** What the location of an error needs: the owner and type when known. */
@@ -19,7 +21,7 @@ export type Plain = string | null | Plain[] | { [key: string]: Plain };
 
 export function lineOf(src: Source, node: unknown): number | undefined {
   const range = (node as Node | null | undefined)?.range;
-  return range ? src.lines.linePos(range[0]).line : undefined;
+  return range ? src.lines.linePos(range[0]).line + (src.lineOffset ?? 0) : undefined;
 }
 
 export function fail(src: Source, node: unknown, reason: string, where: Where = {}): never {
@@ -50,9 +52,9 @@ export interface Entry {
 /**
  * The pairs of a mapping with their keys as text. YAML forbids duplicate keys; they are caught here with a Set
  * (the yaml package's own `uniqueKeys` check compares every key with every other: quadratic in zone size).
+ * `seen` carries the keys of earlier parts of one mapping parsed in slices.
  */
-export function entries(src: Source, map: YAMLMap, where: Where = {}): Entry[] {
-  const seen = new Set<string>();
+export function entries(src: Source, map: YAMLMap, where: Where = {}, seen = new Set<string>()): Entry[] {
   return map.items.map((pair) => {
     const key = scalarText(pair.key);
     if (key === undefined || key === null) fail(src, pair.key, 'keys must be plain scalars', where);

@@ -42,6 +42,10 @@ export interface LoadedZone {
 export interface ParseOptions {
   /** The file's modification time: the default SOA serial when `zone.soa.serial` is absent. */
   mtime?: Date;
+  /** Parse the records in slices from this file size on (default 1 MiB; tests set it lower). */
+  sliceFromBytes?: number;
+  /** Lines per slice (default 4000). */
+  sliceLines?: number;
 }
 
 const RECORD_KEYS = ['type', 'ttl', 'value', 'values', 'octodns'] as const;
@@ -64,16 +68,117 @@ function refusal(type: number, text: string, config: ZoneConfig): string | undef
   return undefined;
 }
 
-/** Parses one zone file's text; throws ZoneFileError. Does not build the zone (see buildLoadedZone). */
+/**
+ * Parses one zone file's text; throws ZoneFileError. Does not build the zone (see buildLoadedZone).
+ *
+ * A large file's records are parsed in slices of a few thousand lines (see sliceRecords): the yaml
+ * package's syntax tree of a million records would need gigabytes at once, a slice's tree is dropped
+ * when its records are read. The result is the same as parsing the whole document; when anything fails,
+ * the whole document is parsed after all if a slice has a YAML syntax error, so errors are reported
+ * as for the whole file.
+ */
 export function parseZoneFile(file: string, text: string, options: ParseOptions = {}): LoadedZone {
-  const lines = new LineCounter();
-  const src: Source = { file, lines };
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: true });
+  const sliced = text.length >= (options.sliceFromBytes ?? SLICE_FROM_BYTES) ? sliceRecords(text, options.sliceLines ?? SLICE_LINES) : undefined;
+  if (sliced) {
+    try {
+      return parseParts(file, sliced.head, sliced.slices, options);
+    } catch (err) {
+      if (!(err instanceof ZoneFileError) || !syntaxClean(sliced)) return parseParts(file, text, [], options);
+      throw err;
+    }
+  }
+  return parseParts(file, text, [], options);
+}
+
+/** Files of this many characters or more have their records parsed in slices. */
+const SLICE_FROM_BYTES = 1 << 20;
+/** Lines per slice (a slice ends at the first owner key after this many). */
+const SLICE_LINES = 4000;
+
+/** Part of the `records:` mapping of a large file: text and the number of its first line in the file. */
+interface Slice {
+  text: string;
+  firstLine: number;
+}
+
+/**
+ * Splits a file whose last top-level key is `records:` (a block mapping of owners) into the text up to
+ * and including the `records:` line and slices of the owners, cut before owner keys (lines indented
+ * exactly as the first owner, not a comment and not a `-` item). Returns undefined for any other shape,
+ * which is then parsed whole. A cut inside a multi-line construct leaves an unterminated flow collection
+ * or quoted scalar in the slice before it: a syntax error, so the whole document is parsed instead.
+ */
+function sliceRecords(text: string, linesPerSlice: number): { head: string; slices: Slice[] } | undefined {
+  const header = /^records:[ \t]*(#.*)?\r?$/m.exec(text);
+  if (!header) return undefined;
+  let pos = text.indexOf('\n', header.index);
+  if (pos < 0) return undefined;
+  pos += 1;
+  const head = text.slice(0, pos);
+  let line = head.split('\n').length; // number of the first body line
+  const slices: Slice[] = [];
+  let indent = -1;
+  let start = pos;
+  let startLine = line;
+  let count = 0;
+  while (pos < text.length) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    let sp = 0;
+    while (text.charCodeAt(pos + sp) === 0x20) sp++;
+    const c = pos + sp < end ? text.charCodeAt(pos + sp) : -1; // first character after the indentation
+    const blank = c === -1 || c === 0x0d || c === 0x23; // empty, CR only or a comment
+    if (!blank) {
+      if (sp === 0) return undefined; // another top-level key (or a document marker) after records:
+      if (indent < 0) {
+        if (c === 0x2d || c === 0x09) return undefined;
+        indent = sp;
+      } else if (sp === indent && c !== 0x2d && c !== 0x09 && count >= linesPerSlice) {
+        slices.push({ text: text.slice(start, pos), firstLine: startLine });
+        start = pos;
+        startLine = line;
+        count = 0;
+      }
+    }
+    count++;
+    line++;
+    pos = end + 1;
+  }
+  if (indent < 0) return undefined;
+  slices.push({ text: text.slice(start), firstLine: startLine });
+  return { head, slices };
+}
+
+/** True when the head and every slice parse without a YAML syntax error. */
+function syntaxClean(sliced: { head: string; slices: Slice[] }): boolean {
+  return [sliced.head, ...sliced.slices.map((s) => s.text)].every((t) => parseDocument(t, { uniqueKeys: false }).errors.length === 0);
+}
+
+function parseYaml(src: Source, text: string): ReturnType<typeof parseDocument> {
+  const doc = parseDocument(text, { lineCounter: src.lines, uniqueKeys: false, prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    throw new ZoneFileError({ file, line: e.linePos?.[0].line, reason: `YAML syntax error: ${message}` });
+    throw new ZoneFileError({ file: src.file, line: e.linePos ? e.linePos[0].line + (src.lineOffset ?? 0) : undefined, reason: `YAML syntax error: ${message}` });
   }
+  return doc;
+}
+
+/** The owner entries of the `records:` mapping, slice by slice, each with the Source its nodes belong to. */
+function* ownerGroups(src: Source, first: Entry[], slices: Slice[]): Generator<{ src: Source; entries: Entry[] }> {
+  yield { src, entries: first };
+  const seen = new Set(first.map((e) => e.key));
+  for (const slice of slices) {
+    const s: Source = { file: src.file, lines: new LineCounter(), lineOffset: slice.firstLine - 1 };
+    const doc = parseYaml(s, slice.text);
+    if (doc.contents === null) continue;
+    yield { src: s, entries: entries(s, asMap(s, doc.contents, 'records'), {}, seen) };
+  }
+}
+
+function parseParts(file: string, text: string, slices: Slice[], options: ParseOptions): LoadedZone {
+  const src: Source = { file, lines: new LineCounter() };
+  const doc = parseYaml(src, text);
   if (doc.contents === null) fail(src, undefined, 'empty zone file: expected `zone:` and `records:` sections');
   const top = entries(src, asMap(src, doc.contents, 'a zone file'));
   const zoneEntry = top.find((e) => e.key === 'zone');
@@ -98,22 +203,27 @@ export function parseZoneFile(file: string, text: string, options: ParseOptions 
   const recordLines = new Map<string, number>();
   const records: Rr[] = [soaRecord(src, parsed, zoneEntry)];
 
-  for (const oe of ownerEntries) {
-    const owner = ownerName(src, oe, origin);
-    const where: Where = { owner: owner.relativeTo(origin) };
-    owners.set(owner.key, lineOf(src, oe.keyNode) ?? 0);
-    if (isAlias(oe.value)) fail(src, oe.value, 'YAML aliases are not supported in zone files', where);
-    const items = isSeq(oe.value) ? oe.value.items : [oe.value];
-    if (items.length === 0) fail(src, oe.keyNode, 'no records under this owner', where);
-    const seen = new Set<number>();
-    for (const item of items) {
-      const rec = parseRecord(src, item, owner, parsed, where, warnings);
-      if (seen.has(rec.type)) {
-        fail(src, item, `a second ${typeName(rec.type)} entry for this owner; put all values in one entry's values (octoDNS: one record per name and type)`, { ...where, type: typeName(rec.type) });
+  for (const group of ownerGroups(src, ownerEntries, slices)) {
+    const gsrc = group.src;
+    for (const oe of group.entries) {
+      const owner = ownerName(gsrc, oe, origin);
+      const where: Where = { owner: owner.relativeTo(origin) };
+      owners.set(owner.key, lineOf(gsrc, oe.keyNode) ?? 0);
+      if (isAlias(oe.value)) fail(gsrc, oe.value, 'YAML aliases are not supported in zone files', where);
+      const items = isSeq(oe.value) ? oe.value.items : [oe.value];
+      if (items.length === 0) fail(gsrc, oe.keyNode, 'no records under this owner', where);
+      const seen = new Set<number>();
+      for (const item of items) {
+        const rec = parseRecord(gsrc, item, owner, parsed, where, warnings);
+        if (seen.has(rec.type)) {
+          fail(gsrc, item, `a second ${typeName(rec.type)} entry for this owner; put all values in one entry's values (octoDNS: one record per name and type)`, { ...where, type: typeName(rec.type) });
+        }
+        seen.add(rec.type);
+        // Record lines below the apex are never looked up (an owner's line names its errors); the apex has
+        // the SOA and server-made RRsets that a DNSKEY entry's error is told apart from.
+        if (owner.key === origin.key) recordLines.set(`${owner.key} ${rec.type}`, lineOf(gsrc, item) ?? 0);
+        for (const rr of rec.rrs) records.push(rr);
       }
-      seen.add(rec.type);
-      recordLines.set(`${owner.key} ${rec.type}`, lineOf(src, item) ?? 0);
-      records.push(...rec.rrs);
     }
   }
 

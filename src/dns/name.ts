@@ -2,6 +2,8 @@
 // `\000.a.example.` (RFC 9824 compact denial) are ordinary values. Comparison is case-insensitive
 // for ASCII letters only; the original case is kept for writing answers.
 
+import { keep } from './slab.js';
+
 const enc = new TextEncoder();
 
 export class NameError extends Error {}
@@ -31,6 +33,43 @@ function labelText(label: Uint8Array): string {
   return s;
 }
 
+/** RFC 1035 §2.3.4: labels of 1..63 octets, at most 255 octets in wire form. */
+function checkLabels(labels: readonly Uint8Array[]): void {
+  let wire = 1;
+  for (const l of labels) {
+    if (l.length === 0) throw new NameError('empty label');
+    if (l.length > 63) throw new NameError(`label longer than 63 octets`);
+    wire += l.length + 1;
+  }
+  if (wire > 255) throw new NameError(`name longer than 255 octets`);
+}
+
+/** Name.key: one flat string (a `join(...) + '.'` would keep a cons string of 32 more bytes per name). */
+function keyOf(labels: readonly Uint8Array[]): string {
+  if (labels.length === 0) return '.';
+  const parts = labels.map((l) => labelText(lowerLabel(l)));
+  parts.push('');
+  return parts.join('.');
+}
+
+/**
+ * The key of the parent of the name whose key is `key` (not the root): the key minus its first label,
+ * found without making a Name. Keys escape `.` inside a label as `\\.` and other octets as `\\DDD` or `\\c`.
+ */
+export function parentKey(key: string): string {
+  let i = 0;
+  while (key.charCodeAt(i) !== 0x2e) i += key.charCodeAt(i) === 0x5c ? (isDigit(key.charCodeAt(i + 1)) ? 4 : 2) : 1;
+  const rest = key.slice(i + 1);
+  return rest === '' ? '.' : rest;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** Label octets of the name being parsed by fromText (a name never needs more than 255). */
+const scratch = new Uint8Array(1024);
+
 /** Canonical ordering of two labels (RFC 4034 §6.1): case-folded octet strings, shorter first on a tie. */
 function compareLabels(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
@@ -52,17 +91,11 @@ export class Name {
 
   private constructor(labels: readonly Uint8Array[], key?: string) {
     this.labels = labels;
-    this.key = key ?? (labels.length === 0 ? '.' : labels.map((l) => labelText(lowerLabel(l))).join('.') + '.');
+    this.key = key ?? keyOf(labels);
   }
 
   static fromLabels(labels: readonly Uint8Array[]): Name {
-    let wire = 1;
-    for (const l of labels) {
-      if (l.length === 0) throw new NameError('empty label');
-      if (l.length > 63) throw new NameError(`label longer than 63 octets`);
-      wire += l.length + 1;
-    }
-    if (wire > 255) throw new NameError(`name longer than 255 octets`);
+    checkLabels(labels);
     return new Name(labels);
   }
 
@@ -77,9 +110,15 @@ export class Name {
     }
     if (text === '.') return Name.ROOT;
     if (text === '') throw new NameError('empty name');
-    const labels: Uint8Array[] = [];
-    let cur: number[] = [];
+    // Label octets are gathered in one scratch buffer, then copied into a shared slab (slab.ts): a zone of
+    // a million names keeps a million labels, and a Uint8Array of their own would cost twice the memory.
+    const ends: number[] = [];
+    let n = 0;
     let absolute = false;
+    const put = (b: number) => {
+      if (n === scratch.length) throw new NameError(`name longer than 255 octets`);
+      scratch[n++] = b;
+    };
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c === 0x5c) {
@@ -87,27 +126,29 @@ export class Name {
         if (/^[0-9]{3}$/.test(d)) {
           const v = Number(d);
           if (v > 255) throw new NameError(`bad escape \\${d} in ${JSON.stringify(text)}`);
-          cur.push(v);
+          put(v);
           i += 3;
         } else if (i + 1 < text.length) {
-          cur.push(text.charCodeAt(i + 1));
+          put(text.charCodeAt(i + 1));
           i += 1;
         } else throw new NameError(`dangling backslash in ${JSON.stringify(text)}`);
       } else if (c === 0x2e) {
-        if (cur.length === 0) throw new NameError(`empty label in ${JSON.stringify(text)}`);
-        labels.push(Uint8Array.from(cur));
-        cur = [];
+        if (n === (ends.at(-1) ?? 0)) throw new NameError(`empty label in ${JSON.stringify(text)}`);
+        ends.push(n);
         if (i === text.length - 1) absolute = true;
       } else if (c > 0x7f) {
-        for (const b of enc.encode(text[i])) cur.push(b);
-      } else cur.push(c);
+        for (const b of enc.encode(text[i])) put(b);
+      } else put(c);
     }
-    if (cur.length > 0) labels.push(Uint8Array.from(cur));
-    if (!absolute) {
-      if (!origin) throw new NameError(`relative name ${JSON.stringify(text)} without an origin`);
-      labels.push(...origin.labels);
-    }
-    return Name.fromLabels(labels);
+    if (n > (ends.at(-1) ?? 0)) ends.push(n);
+    if (!absolute && !origin) throw new NameError(`relative name ${JSON.stringify(text)} without an origin`);
+    const tail = absolute ? [] : origin!.labels;
+    const labels: Uint8Array[] = new Array<Uint8Array>(ends.length + tail.length);
+    for (let i = 0, from = 0; i < ends.length; from = ends[i], i++) labels[i] = scratch.subarray(from, ends[i]);
+    for (let j = 0; j < tail.length; j++) labels[ends.length + j] = tail[j];
+    checkLabels(labels);
+    for (let i = 0; i < ends.length; i++) labels[i] = keep(labels[i]);
+    return new Name(labels);
   }
 
   get labelCount(): number {

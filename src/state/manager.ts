@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { loadZoneFile, parseZoneFile, type LoadedZone } from '../config/zonefile.js';
+import type { LoadedZone } from '../config/zonefile.js';
+import { loadZoneFileAsync, parseZoneFileAsync } from '../config/offthread.js';
 import { ZoneFileError } from '../config/errors.js';
 import { Name } from '../dns/name.js';
 import { RRType, typeName, isMetaType } from '../dns/types.js';
@@ -160,7 +161,7 @@ export class TandemZoneManager implements ZoneManager {
   /** Re-reads one zone file (a worker told that the primary changed it). */
   reloadFile(file: string): Promise<void> {
     return this.serial(async () => {
-      const entry = await this.loadEntry(await loadZoneFile(file));
+      const entry = await this.loadEntry(await loadZoneFileAsync(file));
       this.entries.set(entry.prepared.zone.origin.key, entry);
       this.publish();
     });
@@ -183,7 +184,7 @@ export class TandemZoneManager implements ZoneManager {
     const byFile = new Map([...this.entries.values()].map((e) => [e.file, e]));
     for (const file of await this.zoneFiles()) {
       try {
-        const entry = await this.loadEntry(await loadZoneFile(file));
+        const entry = await this.loadEntry(await loadZoneFileAsync(file));
         const other = next.get(entry.prepared.zone.origin.key);
         if (other) throw new ZoneFileError({ file, reason: `zone ${entry.prepared.zone.origin} is already served from ${other.file}` });
         next.set(entry.prepared.zone.origin.key, entry);
@@ -252,7 +253,7 @@ export class TandemZoneManager implements ZoneManager {
       const newText = doc.toString();
       let next: Entry;
       try {
-        const loaded = parseZoneFile(e.file, newText, { mtime: new Date(this.deps.clock.now() * 1000) });
+        const loaded = await parseZoneFileAsync(e.file, newText, { mtime: new Date(this.deps.clock.now() * 1000) });
         next = await this.loadEntry(loaded, admin);
       } catch (err) {
         if (err instanceof AdminError) throw err;

@@ -1,7 +1,7 @@
 // Builds the immutable in-memory zone from parsed records: validates the data against the rules a
 // zone must keep (RFC 1034, RFC 1035 §5.2, RFC 2181, RFC 4035 §2.4, RFC 4592 §4, RFC 6672 §2.4),
 // groups records into RRsets, creates empty non-terminal nodes and fixes the served apex NS RRset.
-import { Name } from '../dns/name.js';
+import { Name, parentKey } from '../dns/name.js';
 import type { Rr, RRset } from '../dns/rr.js';
 import { RRClass, RRType, isMetaType, typeName } from '../dns/types.js';
 import type { Zone, ZoneNode, ZoneSettings } from './types.js';
@@ -75,9 +75,63 @@ function rdataDedupKey(type: number, rdata: Uint8Array): string {
   return s;
 }
 
+/**
+ * Things kept by type in an array: a node has a handful of RRsets, and a Map per node would cost about
+ * 190 bytes more, which a zone of a million names cannot afford (issue 6). Insertion order, like a Map.
+ */
+export class TypeTable<T extends { type: number }> {
+  constructor(private items: T[] = []) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  get(type: number): T | undefined {
+    for (const x of this.items) if (x.type === type) return x;
+    return undefined;
+  }
+
+  has(type: number): boolean {
+    return this.get(type) !== undefined;
+  }
+
+  /** Adds or replaces (keeping the position, as Map.set does) the entry of item.type. */
+  set(item: T): void {
+    const i = this.items.findIndex((x) => x.type === item.type);
+    if (i >= 0) this.items[i] = item;
+    else this.items.push(item);
+  }
+
+  keys(): number[] {
+    return this.items.map((x) => x.type);
+  }
+
+  /** Drops the spare capacity that push leaves (a zone keeps a million of these). */
+  trim(): void {
+    this.items = this.items.slice();
+  }
+
+  values(): readonly T[] {
+    return this.items;
+  }
+}
+
+/**
+ * A node while the zone is built: the same object becomes the ZoneNode, and its RRsets the zone's RRsets,
+ * so building a large zone leaves no garbage between the objects it keeps (issue 6: memory).
+ */
 interface Builder {
   name: Name;
-  sets: Map<number, { type: number; ttl: number; ttls: Set<number>; rdatas: Uint8Array[]; keys: Set<string> }>;
+  rrsets: TypeTable<RRset>;
+  children: number;
+}
+
+/** What an RRset of two or more records needs while it is gathered. */
+interface Gathering {
+  /** rdataDedupKey of each record. */
+  keys: Set<string>;
+  /** Every TTL seen, when they differ (RFC 2181 §5.2 warning). */
+  ttls?: number[];
 }
 
 function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[]; zone?: Zone } {
@@ -89,37 +143,41 @@ function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[
 
   // 1. Per-record checks and grouping into RRsets.
   const owners = new Map<string, Builder>();
+  const gathering = new Map<RRset, Gathering>();
   for (const rr of input.records) {
     if (rr.class !== RRClass.IN) { fail(rr.name, rr.type, `class ${rr.class} is not IN; only IN data is served (RFC 1035 §3.2.4)`); continue; }
     if (!rr.name.isSubdomainOf(origin)) { fail(rr.name, rr.type, `owner is outside the zone ${origin} (RFC 1034 §4.2)`); continue; }
     if (!Number.isInteger(rr.ttl) || rr.ttl < 0 || rr.ttl > MAX_TTL) { fail(rr.name, rr.type, `TTL ${rr.ttl} outside 0..${MAX_TTL} (RFC 2181 §8)`); continue; }
     if (isMetaType(rr.type)) { fail(rr.name, rr.type, `meta type cannot be stored in a zone (RFC 6895 §3.1)`); continue; }
     let b = owners.get(rr.name.key);
-    if (!b) { b = { name: rr.name, sets: new Map() }; owners.set(rr.name.key, b); }
-    let set = b.sets.get(rr.type);
-    if (!set) { set = { type: rr.type, ttl: rr.ttl, ttls: new Set(), rdatas: [], keys: new Set() }; b.sets.set(rr.type, set); }
+    if (!b) { b = { name: rr.name, rrsets: new TypeTable(), children: 0 }; owners.set(rr.name.key, b); }
+    const set = b.rrsets.get(rr.type);
+    if (!set) { b.rrsets.set({ name: b.name, type: rr.type, class: RRClass.IN, ttl: rr.ttl, rdatas: [rr.rdata] }); continue; }
+    let g = gathering.get(set);
+    if (!g) { g = { keys: new Set(set.rdatas.map((r) => rdataDedupKey(set.type, r))) }; gathering.set(set, g); }
     const key = rdataDedupKey(rr.type, rr.rdata);
-    if (set.keys.has(key)) { fail(rr.name, rr.type, `duplicate record (RFC 2181 §5)`); continue; }
-    set.keys.add(key);
+    if (g.keys.has(key)) { fail(rr.name, rr.type, `duplicate record (RFC 2181 §5)`); continue; }
+    g.keys.add(key);
     set.rdatas.push(rr.rdata);
-    set.ttls.add(rr.ttl);
-    set.ttl = Math.min(set.ttl, rr.ttl);
+    if (rr.ttl !== set.ttl || g.ttls) {
+      g.ttls ??= [set.ttl];
+      if (!g.ttls.includes(rr.ttl)) g.ttls.push(rr.ttl);
+      set.ttl = Math.min(set.ttl, rr.ttl);
+    }
   }
-  for (const b of owners.values()) {
-    for (const set of b.sets.values()) {
-      if (set.ttls.size > 1) {
-        warnings.push(`${rel(b.name)} ${typeName(set.type)}: records of one RRset have different TTLs (${[...set.ttls].sort((x, y) => x - y).join(', ')}); using ${set.ttl} (RFC 2181 §5.2)`);
-      }
+  for (const [set, g] of gathering) {
+    if (g.ttls && g.ttls.length > 1) {
+      warnings.push(`${rel(set.name)} ${typeName(set.type)}: records of one RRset have different TTLs (${[...g.ttls].sort((x, y) => x - y).join(', ')}); using ${set.ttl} (RFC 2181 §5.2)`);
     }
   }
 
   // 2. Server-provided apex RRsets replace data of the same type.
   const apexKey = origin.key;
-  if (!owners.has(apexKey)) owners.set(apexKey, { name: origin, sets: new Map() });
+  if (!owners.has(apexKey)) owners.set(apexKey, { name: origin, rrsets: new TypeTable(), children: 0 });
   const apex = owners.get(apexKey)!;
   for (const set of input.apexRrsets ?? []) {
     if (!set.name.equals(origin)) { fail(set.name, set.type, `server-provided RRset must be at the apex`); continue; }
-    apex.sets.set(set.type, { type: set.type, ttl: set.ttl, ttls: new Set([set.ttl]), rdatas: [...set.rdatas], keys: new Set() });
+    apex.rrsets.set({ name: apex.name, type: set.type, class: RRClass.IN, ttl: set.ttl, rdatas: [...set.rdatas] });
   }
 
   // 3. Per-owner rules.
@@ -127,8 +185,8 @@ function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[
   const dnames: Name[] = [];
   for (const b of owners.values()) {
     const atApex = b.name.equals(origin);
-    const types = [...b.sets.keys()];
-    const cname = b.sets.get(RRType.CNAME);
+    const types = [...b.rrsets.keys()];
+    const cname = b.rrsets.get(RRType.CNAME);
     if (cname) {
       if (atApex) fail(b.name, RRType.CNAME, `CNAME at the zone apex (RFC 1034 §3.6.2)`);
       if (cname.rdatas.length > 1) fail(b.name, RRType.CNAME, `more than one CNAME record at a name (RFC 2181 §10.1)`);
@@ -136,27 +194,27 @@ function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[
       const others = types.filter((t) => t !== RRType.CNAME && t !== RRType.RRSIG && t !== RRType.NSEC);
       if (others.length > 0) fail(b.name, RRType.CNAME, `CNAME beside ${others.map(typeName).join(', ')} (RFC 1034 §3.6.2; RFC 2181 §10.1)`);
     }
-    const dname = b.sets.get(RRType.DNAME);
+    const dname = b.rrsets.get(RRType.DNAME);
     if (dname) {
       if (atApex) fail(b.name, RRType.DNAME, `DNAME at the zone apex is not supported (RFC 6672 §2.3 allows it; tandem does not)`);
       if (dname.rdatas.length > 1) fail(b.name, RRType.DNAME, `more than one DNAME record at a name (RFC 6672 §2.4)`);
       dnames.push(b.name);
     }
-    const soa = b.sets.get(RRType.SOA);
+    const soa = b.rrsets.get(RRType.SOA);
     if (soa && !atApex) fail(b.name, RRType.SOA, `SOA below the zone apex (RFC 1035 §5.2)`);
     if (soa && atApex && soa.rdatas.length > 1) fail(b.name, RRType.SOA, `more than one SOA record (RFC 1035 §5.2; RFC 2181 §6.1)`);
-    if (b.sets.has(RRType.DS)) {
+    if (b.rrsets.has(RRType.DS)) {
       if (atApex) fail(b.name, RRType.DS, `DS at the zone apex belongs in the parent zone (RFC 4035 §2.4)`);
-      else if (!b.sets.has(RRType.NS)) fail(b.name, RRType.DS, `DS only at a delegation point, with NS (RFC 4035 §2.4)`);
+      else if (!b.rrsets.has(RRType.NS)) fail(b.name, RRType.DS, `DS only at a delegation point, with NS (RFC 4035 §2.4)`);
     }
     if (b.name.isWildcard()) {
-      if (b.sets.has(RRType.NS)) fail(b.name, RRType.NS, `NS at a wildcard owner (RFC 4592 §4.2)`);
-      if (b.sets.has(RRType.DS)) fail(b.name, RRType.DS, `DS at a wildcard owner (RFC 4592 §4.6)`);
+      if (b.rrsets.has(RRType.NS)) fail(b.name, RRType.NS, `NS at a wildcard owner (RFC 4592 §4.2)`);
+      if (b.rrsets.has(RRType.DS)) fail(b.name, RRType.DS, `DS at a wildcard owner (RFC 4592 §4.6)`);
     }
-    if (!atApex && b.sets.has(RRType.NS)) cuts.push(b.name);
+    if (!atApex && b.rrsets.has(RRType.NS)) cuts.push(b.name);
   }
-  if (!apex.sets.has(RRType.SOA)) fail(origin, RRType.SOA, `missing SOA at the zone apex (RFC 1035 §5.2)`);
-  const dataNs = apex.sets.get(RRType.NS);
+  if (!apex.rrsets.has(RRType.SOA)) fail(origin, RRType.SOA, `missing SOA at the zone apex (RFC 1035 §5.2)`);
+  const dataNs = apex.rrsets.get(RRType.NS);
   if (!dataNs && settings.nameservers.length === 0) {
     fail(origin, RRType.NS, `no apex NS records and no nameservers in the zone settings (RFC 1035 §5.2)`);
   }
@@ -165,25 +223,30 @@ function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[
   //    (RFC 1034 §4.2.1); nothing may exist below a DNAME (RFC 6672 §2.4).
   const cutKeys = new Set(cuts.map((c) => c.key));
   const dnameKeys = new Set(dnames.map((d) => d.key));
-  for (const b of owners.values()) {
-    const n = b.name;
-    for (let i = origin.labelCount + 1; i <= n.labelCount; i++) {
-      const anc = n.suffix(i);
-      const isSelf = i === n.labelCount;
-      if (cutKeys.has(anc.key)) {
-        const allowed: number[] = isSelf ? [RRType.NS, RRType.DS, RRType.A, RRType.AAAA] : [RRType.A, RRType.AAAA];
-        for (const t of b.sets.keys()) {
-          if (!allowed.includes(t)) {
-            fail(n, t, isSelf
-              ? `occluded: data at the delegation point ${rel(anc)} other than NS, DS and glue (RFC 1034 §4.2.1)`
-              : `occluded: below the delegation point ${rel(anc)} only glue (A/AAAA) may exist (RFC 1034 §4.2.1)`);
+  if (cutKeys.size + dnameKeys.size > 0) {
+    for (const b of owners.values()) {
+      const n = b.name;
+      // Ancestor keys from the owner up to (not including) the apex, walked top-down so the highest cut wins.
+      const up: string[] = [];
+      for (let k = n.key; k !== origin.key; k = parentKey(k)) up.push(k);
+      for (let j = up.length - 1; j >= 0; j--) {
+        const isSelf = j === 0;
+        if (cutKeys.has(up[j])) {
+          const anc = rel(n.suffix(n.labelCount - j));
+          const allowed: number[] = isSelf ? [RRType.NS, RRType.DS, RRType.A, RRType.AAAA] : [RRType.A, RRType.AAAA];
+          for (const t of b.rrsets.keys()) {
+            if (!allowed.includes(t)) {
+              fail(n, t, isSelf
+                ? `occluded: data at the delegation point ${anc} other than NS, DS and glue (RFC 1034 §4.2.1)`
+                : `occluded: below the delegation point ${anc} only glue (A/AAAA) may exist (RFC 1034 §4.2.1)`);
+            }
           }
+          break;
         }
-        break;
-      }
-      if (!isSelf && dnameKeys.has(anc.key)) {
-        for (const t of b.sets.keys()) fail(n, t, `occluded: data below the DNAME at ${rel(anc)} (RFC 6672 §2.4)`);
-        break;
+        if (!isSelf && dnameKeys.has(up[j])) {
+          for (const t of b.rrsets.keys()) fail(n, t, `occluded: data below the DNAME at ${rel(n.suffix(n.labelCount - j))} (RFC 6672 §2.4)`);
+          break;
+        }
       }
     }
   }
@@ -206,27 +269,26 @@ function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[
     apexNs = { name: apex.name, type: RRType.NS, class: RRClass.IN, ttl: dataNs!.ttl, rdatas: dataNs!.rdatas };
   }
 
-  // 6. Nodes, including every empty non-terminal between the apex and each owner.
-  const nodes = new Map<string, ZoneNode>();
-  const node = (name: Name): ZoneNode => {
-    let nd = nodes.get(name.key);
-    if (!nd) { nd = { name, rrsets: new Map(), children: 0 }; nodes.set(name.key, nd); }
-    return nd;
+  // 6. Nodes, including every empty non-terminal between the apex and each owner. The builders become the
+  //    nodes in place. Every node's ancestors are made with it, so the walk up from an owner stops at the
+  //    first node that exists.
+  const frozenSet = (set: RRset): RRset => {
+    if (set.rdatas.length > 1) set.rdatas = set.rdatas.slice(); // no spare capacity from push
+    Object.freeze(set.rdatas);
+    return Object.freeze(set);
   };
-  for (const b of owners.values()) {
-    const nd = node(b.name);
-    for (const set of b.sets.values()) {
-      const rrset: RRset = { name: b.name, type: set.type, class: RRClass.IN, ttl: set.ttl, rdatas: set.rdatas };
-      nd.rrsets.set(set.type, rrset);
+  const nodes: Map<string, Builder> = owners;
+  for (const nd of nodes.values()) {
+    if (nd.name.key === apexKey) continue;
+    for (let k = parentKey(nd.name.key), up = 1; !nodes.has(k); k = parentKey(k), up++) {
+      nodes.set(k, { name: nd.name.suffix(nd.name.labelCount - up), rrsets: new TypeTable(), children: 0 });
     }
-    for (let i = b.name.labelCount - 1; i >= origin.labelCount; i--) node(b.name.suffix(i));
   }
-  node(origin).rrsets.set(RRType.NS, apexNs);
+  nodes.get(apexKey)!.rrsets.set(apexNs);
+  for (const nd of nodes.values()) if (nd.name.key !== apexKey) nodes.get(parentKey(nd.name.key))!.children++;
   for (const nd of nodes.values()) {
-    if (nd.name.labelCount > origin.labelCount) nodes.get(nd.name.parent().key)!.children++;
-  }
-  for (const nd of nodes.values()) {
-    for (const set of nd.rrsets.values()) { Object.freeze(set.rdatas); Object.freeze(set); }
+    for (const set of nd.rrsets.values()) frozenSet(set);
+    nd.rrsets.trim();
     Object.freeze(nd);
   }
 

@@ -20,10 +20,19 @@ export interface ZoneSettings {
   multiProvider: boolean;
 }
 
+/** The RRsets of one node by type: the read side of a Map (build.ts stores them in a compact TypeTable). */
+export interface RRsetsByType {
+  readonly size: number;
+  get(type: number): RRset | undefined;
+  has(type: number): boolean;
+  keys(): Iterable<number>;
+  values(): Iterable<RRset>;
+}
+
 /** One owner name in the zone. Empty non-terminals are nodes with no RRsets. */
 export interface ZoneNode {
   name: Name;
-  rrsets: Map<number, RRset>;
+  rrsets: RRsetsByType;
   /** Number of direct children (nodes one label longer), so ENTs and leaves are known without scanning. */
   children: number;
 }

@@ -3,6 +3,7 @@
 
 import { Name, NameError } from '../name.js';
 import { RdataError } from './error.js';
+import { keep } from '../slab.js';
 
 export class Reader {
   pos = 0;
@@ -104,7 +105,8 @@ export class Writer {
     this.bytes(n.wire());
   }
 
+  /** The RDATA, in a shared slab (see slab.ts): zone data lives as long as the zone. */
   finish(): Uint8Array {
-    return Uint8Array.from(this.out);
+    return keep(Uint8Array.from(this.out));
   }
 }
