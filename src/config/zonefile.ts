@@ -108,7 +108,7 @@ interface Slice {
  * which is then parsed whole. A cut inside a multi-line construct leaves an unterminated flow collection
  * or quoted scalar in the slice before it: a syntax error, so the whole document is parsed instead.
  */
-function sliceRecords(text: string, linesPerSlice: number): { head: string; slices: Slice[] } | undefined {
+export function sliceRecords(text: string, linesPerSlice: number): { head: string; slices: Slice[] } | undefined {
   const header = /^records:[ \t]*(#.*)?\r?$/m.exec(text);
   if (!header) return undefined;
   let pos = text.indexOf('\n', header.index);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Name, NameError } from '../../../src/dns/name.js';
+import { Name, NameError, parentKey } from '../../../src/dns/name.js';
 
 const n = (s: string) => Name.fromText(s);
 
@@ -56,5 +56,22 @@ describe('Name', () => {
     expect(() => Name.read(new Uint8Array([0xc0, 0]), 0)).toThrow(NameError);
     expect(() => Name.read(new Uint8Array([0xc0, 5]), 0)).toThrow(NameError);
     expect(() => Name.read(new Uint8Array([5, 0x61]), 0)).toThrow(NameError);
+  });
+
+  it('parentKey drops the first label of a key, escaped dots and \\DDD inside it included', () => {
+    for (const t of ['a.b.example.', 'example.', 'a\\.b.example.', 'x\\\\.y.', '\\000.a.example.', 'a\\046b.c.', '*.w.example.']) {
+      const name = n(t);
+      expect(parentKey(name.key), t).toBe(name.parent().key);
+    }
+  });
+
+  it('fromText: labels are copies (the parse buffer is reused), a relative name shares its origin\'s labels', () => {
+    const a = n('abc.example.');
+    const b = n('xyz.example.');
+    expect([a.toString(), b.toString()]).toEqual(['abc.example.', 'xyz.example.']);
+    const origin = n('Example.');
+    const www = Name.fromText('www', origin);
+    expect(www.labels[1]).toBe(origin.labels[0]);
+    expect(www.toString()).toBe('www.Example.');
   });
 });

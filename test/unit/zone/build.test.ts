@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Name } from '../../../src/dns/name.js';
 import { RRClass, RRType } from '../../../src/dns/types.js';
-import { buildZone, buildZoneWithWarnings, checkZone, ZoneDataError } from '../../../src/zone/build.js';
+import { buildZone, buildZoneWithWarnings, checkZone, TypeTable, ZoneDataError } from '../../../src/zone/build.js';
 import { A, AAAA, apex, CNAME, DNAME, DS, input, MX, n, NS, ORIGIN, rd, rdataName, rr, settings, SOA, TXT, zoneOf } from './helpers.js';
 
 /** Builds and returns the thrown ZoneDataError (fails the test if none is thrown). */
@@ -242,5 +242,30 @@ describe('served apex NS (ZoneSettings.nameservers / multiProvider)', () => {
       'ns1.tandem.example.', 'ns2.tandem.example.', 'ns1.example.com.', 'ns2.example.net.',
     ]);
     expect(z.nodes.get(ORIGIN.key)!.rrsets.get(RRType.NS)).toBe(z.apexNs);
+  });
+});
+
+describe('TypeTable (a node\'s RRsets by type)', () => {
+  it('keeps insertion order like a Map, replaces in place, and answers get/has/size/keys', () => {
+    const t = new TypeTable<{ type: number; v: string }>();
+    t.set({ type: 16, v: 'txt' });
+    t.set({ type: 1, v: 'a' });
+    t.set({ type: 16, v: 'txt2' });
+    expect(t.keys()).toEqual([16, 1]);
+    expect([...t.values()].map((x) => x.v)).toEqual(['txt2', 'a']);
+    expect(t.get(16)!.v).toBe('txt2');
+    expect(t.has(28)).toBe(false);
+    expect(t.size).toBe(2);
+    t.trim();
+    expect(t.keys()).toEqual([16, 1]);
+  });
+
+  it('an owner listed before its ancestors still gets every empty non-terminal, each counted once as a child', () => {
+    const z = zoneOf([A('a.b.c', '192.0.2.1'), A('x.b.c', '192.0.2.2'), A('c', '192.0.2.3')]);
+    expect(z.nodes.get(n('b.c').key)!.children).toBe(2);
+    expect(z.nodes.get(n('c').key)!.children).toBe(1);
+    expect(z.nodes.get(n('b.c').key)!.rrsets.size).toBe(0);
+    expect(z.nodes.get(n('c').key)!.rrsets.get(RRType.A)!.rdatas.length).toBe(1);
+    expect(z.nodes.get(ORIGIN.key)!.children).toBe(1);
   });
 });

@@ -1,0 +1,78 @@
+// A zone file over 1 MiB takes the large-file path (records parsed in slices on a worker thread, issue 6):
+// the server serves it signed (delv validates an answer and a denial), and while such a zone is re-read the
+// event loop stays free, so the other zones are answered before the reload finishes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { OFF_THREAD_FROM_BYTES } from '../../src/config/offthread.js';
+import { Name } from '../../src/dns/name.js';
+import { delv, dig } from '../helpers/dig.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const NAMES = 40_000;
+
+function bigZone(serial: number): string {
+  const lines = [
+    'zone:',
+    `  soa: { mname: ns1.big.test., rname: hostmaster.big.test., serial: ${serial} }`,
+    '  nameservers: [ns1.big.test.]',
+    '  dnssec: { enabled: true, denial: nsec }',
+    'records:',
+    '  ns1: { type: A, value: 127.0.0.1 }',
+  ];
+  for (let i = 0; i < NAMES; i++) lines.push(`  h${i}: { type: A, value: 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} }`);
+  return lines.join('\n') + '\n';
+}
+
+describe('a zone file over 1 MiB', () => {
+  let s: TestServer;
+  let zones: string;
+  beforeAll(async () => {
+    zones = await mkdtemp(join(tmpdir(), 'tandem-large-'));
+    await copyFile('zones/example.com.yaml', join(zones, 'example.com.yaml'));
+    const text = bigZone(1);
+    expect(text.length).toBeGreaterThan(OFF_THREAD_FROM_BYTES);
+    await writeFile(join(zones, 'big.test.yaml'), text);
+    s = await startTestServer({ zones });
+  }, 120_000);
+  afterAll(async () => {
+    await s?.stop();
+    await rm(zones, { recursive: true, force: true });
+  });
+
+  it('is served signed: delv validates an answer and an NSEC denial', async () => {
+    const z = s.server.manager.zoneByName(Name.fromText('big.test.'))!;
+    const ds = s.server.manager.dnssec(z.id).ds!;
+    const [tag, alg, dt, digest] = ds.text.split(/\s+/).slice(4);
+    const anchor = join(s.dir, 'anchor.conf');
+    await writeFile(anchor, `trust-anchors { "big.test." static-ds ${tag} ${alg} ${dt} "${digest}"; };\n`);
+    const last = await delv({ host: s.host, port: s.port }, anchor, ['+root=big.test', `h${NAMES - 1}.big.test`, 'A']);
+    expect(last.validated, last.out).toBe(true);
+    expect(last.out).toContain(`10.0.${((NAMES - 1) >> 8) & 255}.${(NAMES - 1) & 255}`);
+    const none = await delv({ host: s.host, port: s.port }, anchor, ['+root=big.test', 'nope.big.test', 'A']);
+    expect(none.out).toMatch(/; negative response, fully validated/);
+    expect(none.out).toMatch(/ncache nxdomain/);
+  });
+
+  it('while it is re-read the event loop stays free (the parse runs on a thread); then the new serial is served', async () => {
+    await writeFile(join(s.zonesDir, 'big.test.yaml'), bigZone(2)); // the server's copy of the folder
+    // The longest stretch the event loop (which answers every zone) was blocked, against the whole reload.
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const started = performance.now();
+    let reloaded = false;
+    const reload = s.server.reload().then((errors) => { reloaded = true; return errors; });
+    const other = await dig({ host: s.host, port: s.port }, ['example.com.', 'SOA', '+norec']);
+    expect(other.status).toBe('NOERROR');
+    expect(reloaded).toBe(false); // answered during the reload
+    expect(await reload).toEqual([]);
+    const total = performance.now() - started;
+    delay.disable();
+    const longest = delay.max / 1e6;
+    expect(longest, `longest block ${longest.toFixed(0)} ms of a ${total.toFixed(0)} ms reload`).toBeLessThan(total / 2);
+    const soa = await dig({ host: s.host, port: s.port }, ['big.test.', 'SOA', '+norec']);
+    expect(soa.answer[0].data.split(' ')[2]).toBe('2');
+  }, 60_000);
+});
