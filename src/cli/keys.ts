@@ -8,7 +8,7 @@ import { formatRdata } from '../dns/rdata.js';
 import { dsRdata, parseDnskeyRdata, keyTag, isKsk } from '../dnssec/keys.js';
 import { importBindKey, readZoneKeyDir, zoneKeyDir, type StoredKey } from '../state/keystore.js';
 import { buildLoadedZone, type LoadedZone } from '../config/zonefile.js';
-import { loadZoneFileAsync } from '../config/offthread.js';
+import { loadZoneFileAsync } from '../state/offthread.js';
 import { dumpSignedZone, dumpZone } from '../dnssec/dump.js';
 import { prepareZone } from '../state/prepare.js';
 import { SignatureCache } from '../dnssec/cache.js';

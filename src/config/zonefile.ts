@@ -91,9 +91,9 @@ export function parseZoneFile(file: string, text: string, options: ParseOptions 
 }
 
 /** Files of this many characters or more have their records parsed in slices. */
-const SLICE_FROM_BYTES = 1 << 20;
+export const SLICE_FROM_BYTES = 1 << 20;
 /** Lines per slice (a slice ends at the first owner key after this many). */
-const SLICE_LINES = 4000;
+export const SLICE_LINES = 4000;
 
 /** Part of the `records:` mapping of a large file: text and the number of its first line in the file. */
 interface Slice {

@@ -12,7 +12,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LoadedZone } from '../config/zonefile.js';
-import { loadZoneFileAsync, parseZoneFileAsync } from '../config/offthread.js';
+import { editZoneFileAsync, loadZoneFileAsync } from './offthread.js';
 import { ZoneFileError } from '../config/errors.js';
 import { Name } from '../dns/name.js';
 import { RRType, typeName, isMetaType } from '../dns/types.js';
@@ -24,7 +24,7 @@ import { ZoneSet } from '../zone/zoneset.js';
 import type { Zone } from '../zone/types.js';
 import { writeFileAtomic, ensureDir } from './atomic.js';
 import { prepareZone, type Prepared, type ZoneLoaderDeps } from './prepare.js';
-import { openDoc, setRrset, setSetting, bumpSerial } from './yamledit.js';
+import type { ZoneEdit } from './yamledit.js';
 import {
   AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
   type RecordInput, type RecordView, type ZoneManager, type ZoneView,
@@ -239,22 +239,24 @@ export class TandemZoneManager implements ZoneManager {
     return this.serial(async () => {
       const e = this.entry(zoneId);
       const text = await readFile(e.file, 'utf8');
-      const doc = openDoc(text);
       const ts = now(this.deps);
       const admin: AdminFile = structuredClone(e.admin);
-      const ctx = new ChangeContext(e, doc, admin, ts);
+      const ctx = new ChangeContext(e, admin, ts);
       const result = edit(ctx);
       if (!ctx.changed) return result();
+      const edits: ZoneEdit[] = [...ctx.edits];
       for (const [owner, type] of ctx.touched()) {
         const set = ctx.records.filter((r) => r.name.equals(owner) && r.type === type);
-        setRrset(doc, e.loaded.input.origin, owner, type, set.length ? Math.min(...set.map((r) => r.ttl)) : 0, set.map((r) => r.rdata));
+        edits.push({ op: 'rrset', owner: owner.toString(), type, ttl: set.length ? Math.min(...set.map((r) => r.ttl)) : 0, rdatas: set.map((r) => r.rdata) });
       }
-      if (ctx.touched().length) bumpSerial(doc);
-      const newText = doc.toString();
+      if (ctx.touched().length) edits.push({ op: 'serial' });
+      let newText: string;
       let next: Entry;
       try {
-        const loaded = await parseZoneFileAsync(e.file, newText, { mtime: new Date(this.deps.clock.now() * 1000) });
-        next = await this.loadEntry(loaded, admin);
+        // Edited and parsed again as a whole (on a worker thread for a large file): the new zone must build.
+        const edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000) });
+        newText = edited.text;
+        next = await this.loadEntry(edited.loaded, admin);
       } catch (err) {
         if (err instanceof AdminError) throw err;
         // The new zone does not build: refuse the change; nothing has been written.
@@ -556,7 +558,10 @@ class ChangeContext {
   readonly records: RecordView[];
   private readonly touchedSets = new Map<string, [Name, number]>();
 
-  constructor(readonly entry: Entry, private readonly doc: ReturnType<typeof openDoc>, readonly admin: AdminFile, readonly ts: string) {
+  /** Changes to the zone file other than records (those follow from `touched`). */
+  readonly edits: ZoneEdit[] = [];
+
+  constructor(readonly entry: Entry, readonly admin: AdminFile, readonly ts: string) {
     this.records = [...recordsOf(entry)];
   }
 
@@ -565,7 +570,7 @@ class ChangeContext {
   }
 
   setting(path: string[], value: unknown): void {
-    setSetting(this.doc, path, value);
+    this.edits.push({ op: 'setting', path, value });
     this.changed = true;
   }
 

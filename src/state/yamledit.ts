@@ -5,11 +5,13 @@ import { Name } from '../dns/name.js';
 import { formatRdata, parseRdata, rdataEquals } from '../dns/rdata.js';
 import { RRType, typeFromName, typeName } from '../dns/types.js';
 import { octodnsText } from '../config/octodns.js';
+import { SLICE_FROM_BYTES, SLICE_LINES, sliceRecords } from '../config/zonefile.js';
 
 export class YamlEditError extends Error {}
 
 export function openDoc(text: string): Document {
-  const doc = parseDocument(text, { keepSourceTokens: false });
+  // Duplicate keys are caught when the result is parsed (yaml-nodes.ts entries); the yaml package's own check is quadratic.
+  const doc = parseDocument(text, { keepSourceTokens: false, uniqueKeys: false });
   if (doc.errors.length) throw new YamlEditError(`zone file does not parse: ${doc.errors[0].message}`);
   return doc;
 }
@@ -79,7 +81,10 @@ export function valueText(type: number, rdata: Uint8Array): string {
  * and the owner when nothing is left under it. Other entries are untouched.
  */
 export function setRrset(doc: Document, origin: Name, owner: Name, type: number, ttl: number, rdatas: Uint8Array[]): void {
-  const records = recordsMap(doc);
+  setRrsetIn(doc, recordsMap(doc), origin, owner, type, ttl, rdatas);
+}
+
+function setRrsetIn(doc: Document, records: YAMLMap, origin: Name, owner: Name, type: number, ttl: number, rdatas: Uint8Array[]): void {
   const pair = records.items.find((p) => sameOwner(p.key, owner, origin));
   const entry = () => {
     const values = rdatas.map((r) => valueText(type, r));
@@ -125,4 +130,92 @@ export function bumpSerial(doc: Document): void {
   if (s === undefined || s === null) return;
   const n = Number(s);
   if (Number.isInteger(n)) doc.setIn(['zone', 'soa', 'serial'], (n + 1) % 0x100000000);
+}
+
+/** One change to a zone file, as data (so it can be applied on the parser thread, see offthread.ts). */
+export type ZoneEdit =
+  | { op: 'rrset'; owner: string; type: number; ttl: number; rdatas: Uint8Array[] }
+  | { op: 'setting'; path: string[]; value: unknown }
+  | { op: 'serial' };
+
+export interface EditOptions {
+  sliceFromBytes?: number;
+  sliceLines?: number;
+}
+
+/**
+ * Applies edits to a zone file's text and returns the new text. A large file (see sliceRecords) is edited a
+ * slice at a time: only the `zone:` part and the slices holding a changed owner are parsed into documents
+ * and written anew, so memory stays bounded and the rest of the file is kept byte for byte. A new owner
+ * goes at the end of the records.
+ */
+export function applyEdits(text: string, originText: string, edits: ZoneEdit[], opts: EditOptions = {}): string {
+  const origin = Name.fromText(originText);
+  const sliced = text.length >= (opts.sliceFromBytes ?? SLICE_FROM_BYTES) ? sliceRecords(text, opts.sliceLines ?? SLICE_LINES) : undefined;
+  if (!sliced) {
+    const doc = openDoc(text);
+    for (const e of edits) {
+      if (e.op === 'rrset') setRrset(doc, origin, Name.fromText(e.owner), e.type, e.ttl, e.rdatas);
+      else if (e.op === 'setting') setSetting(doc, e.path, e.value);
+      else bumpSerial(doc);
+    }
+    return doc.toString();
+  }
+  let head = sliced.head;
+  const headEdits = edits.filter((e) => e.op !== 'rrset');
+  if (headEdits.length > 0) {
+    const doc = openDoc(head);
+    for (const e of headEdits) {
+      if (e.op === 'setting') setSetting(doc, e.path, e.value);
+      else bumpSerial(doc);
+    }
+    head = doc.toString();
+  }
+  // Owner key -> its edits, until the slice that holds the owner is found.
+  const pending = new Map<string, { owner: Name; edits: Extract<ZoneEdit, { op: 'rrset' }>[] }>();
+  for (const e of edits) {
+    if (e.op !== 'rrset') continue;
+    const owner = Name.fromText(e.owner);
+    const p = pending.get(owner.key) ?? { owner, edits: [] };
+    p.edits.push(e);
+    pending.set(owner.key, p);
+  }
+  const out = sliced.slices.map((x) => x.text);
+  const indent = /^( +)[^ #\r\n]/m.exec(out[0])?.[1] ?? '  ';
+  const write = (i: number, doc: Document, records: YAMLMap) => {
+    out[i] = records.items.length === 0 ? '' : doc.toString().replace(/^(?=.)/gm, indent);
+  };
+  let last: { doc: Document; records: YAMLMap } | undefined;
+  for (let i = 0; i < out.length && (pending.size > 0 || i === out.length - 1); i++) {
+    const doc = openDoc(out[i]);
+    if (!isMap(doc.contents)) continue;
+    const records = doc.contents as YAMLMap;
+    let changed = false;
+    for (const pair of [...records.items]) {
+      const t = keyText(pair.key);
+      let key: string;
+      try {
+        key = t === '' || t === '@' ? origin.key : Name.fromText(t, origin).key;
+      } catch {
+        continue;
+      }
+      const p = pending.get(key);
+      if (!p) continue;
+      for (const e of p.edits) setRrsetIn(doc, records, origin, p.owner, e.type, e.ttl, e.rdatas);
+      pending.delete(key);
+      changed = true;
+    }
+    if (changed) write(i, doc, records);
+    if (i === out.length - 1) last = { doc, records };
+  }
+  if (pending.size > 0) {
+    // New owners: appended to the last slice.
+    const i = out.length - 1;
+    const { doc, records } = last ?? { doc: openDoc(out[i]), records: undefined };
+    const map = records ?? (isMap(doc.contents) ? (doc.contents as YAMLMap) : undefined);
+    if (!map) throw new YamlEditError('records: is not a mapping');
+    for (const p of pending.values()) for (const e of p.edits) setRrsetIn(doc, map, origin, p.owner, e.type, e.ttl, e.rdatas);
+    write(i, doc, map);
+  }
+  return head + out.join('');
 }

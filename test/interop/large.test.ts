@@ -2,11 +2,11 @@
 // the server serves it signed (delv validates an answer and a denial), and while such a zone is re-read the
 // event loop stays free, so the other zones are answered before the reload finishes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { OFF_THREAD_FROM_BYTES } from '../../src/config/offthread.js';
+import { OFF_THREAD_FROM_BYTES } from '../../src/state/offthread.js';
 import { Name } from '../../src/dns/name.js';
 import { delv, dig } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -74,5 +74,27 @@ describe('a zone file over 1 MiB', () => {
     expect(longest, `longest block ${longest.toFixed(0)} ms of a ${total.toFixed(0)} ms reload`).toBeLessThan(total / 2);
     const soa = await dig({ host: s.host, port: s.port }, ['big.test.', 'SOA', '+norec']);
     expect(soa.answer[0].data.split(' ')[2]).toBe('2');
+  }, 60_000);
+
+  it('takes a record through the API: served at once; the file keeps every record line as it was', async () => {
+    const file = join(s.zonesDir, 'big.test.yaml');
+    const before = await readFile(file, 'utf8');
+    const z = s.server.manager.zoneByName(Name.fromText('big.test.'))!;
+    const r = await fetch(`${s.api}/client/v4/zones/${z.id}/dns_records`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'A', name: 'added.big.test', content: '192.0.2.77', ttl: 300 }),
+    });
+    const j = (await r.json()) as { success: boolean; errors: unknown[] };
+    expect(j.success, JSON.stringify(j.errors)).toBe(true);
+    const a = await dig({ host: s.host, port: s.port }, ['added.big.test.', 'A', '+norec']);
+    expect(a.answer.map((x) => x.data)).toEqual(['192.0.2.77']);
+    const after = await readFile(file, 'utf8');
+    const lines = new Set(after.split('\n'));
+    // Only the zone: section is written anew (the serial went up); every record line is as it was.
+    const changed = before.split('\n').flatMap((l, i) => (lines.has(l) ? [] : [i]));
+    expect(changed.every((i) => i < 4), `changed lines ${changed.join(', ')}`).toBe(true);
+    expect(after).toMatch(/serial: 3\b/);
+    expect(after).toMatch(/ {2}added:\n {4}type: A\n {4}ttl: 300\n {4}value: 192\.0\.2\.77\n$/);
   }, 60_000);
 });

@@ -2,7 +2,7 @@
 // thread (offthread.ts, packed.ts). Both must give exactly what parsing the whole file in place gives,
 // records, warnings, lines and errors alike; the thresholds are lowered so small texts take these paths.
 import { describe, expect, it } from 'vitest';
-import { parseZoneFileAsync } from '../../../src/config/offthread.js';
+import { parseZoneFileAsync } from '../../../src/state/offthread.js';
 import { packLoadedZone, unpackLoadedZone } from '../../../src/config/packed.js';
 import { parseZoneFile, sliceRecords, ZoneFileError, type LoadedZone } from '../../../src/config/zonefile.js';
 import { FILE, HEADER, thrown } from './helpers.js';

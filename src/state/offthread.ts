@@ -1,0 +1,84 @@
+// Large zone files are read on a worker thread. Two reasons: the DNS server keeps answering the other
+// zones (and the last good copy of this one) while a million-record file is parsed or changed, and the
+// parser's garbage (YAML syntax trees, temporaries) lives and dies in the thread's own heap instead of
+// fragmenting the main heap, where the zone then stays for the life of the process (issue 6: memory).
+import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ZoneFileError } from '../config/errors.js';
+import { unpackLoadedZone } from '../config/packed.js';
+import { parseZoneFile, type LoadedZone, type ParseOptions } from '../config/zonefile.js';
+import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
+import type { ZoneJob, ZoneReply } from './zone-worker.js';
+
+/** Files of this many characters or more are read on a worker thread; smaller ones cost less in place. */
+export const OFF_THREAD_FROM_BYTES = 1 << 20;
+
+export interface AsyncParseOptions extends ParseOptions {
+  /** Use a worker thread from this size on (default OFF_THREAD_FROM_BYTES; tests set it lower). */
+  offThreadFromBytes?: number;
+}
+
+/** parseZoneFile, on a worker thread for large texts. Same result, same ZoneFileError. */
+export async function parseZoneFileAsync(file: string, text: string, options: AsyncParseOptions = {}): Promise<LoadedZone> {
+  const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
+  if (text.length < offThreadFromBytes) return parseZoneFile(file, text, parse);
+  return (await run({ file, text, options: parse })).loaded;
+}
+
+/**
+ * Applies admin edits to a zone file's text (yamledit.ts applyEdits) and parses the result; on a worker
+ * thread for large texts. Throws YamlEditError when the text cannot be edited, ZoneFileError when the
+ * result is not a valid zone file.
+ */
+export async function editZoneFileAsync(
+  file: string, text: string, origin: string, edits: ZoneEdit[], options: AsyncParseOptions = {},
+): Promise<{ text: string; loaded: LoadedZone }> {
+  const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
+  if (text.length < offThreadFromBytes) {
+    const next = applyEdits(text, origin, edits, parse);
+    return { text: next, loaded: parseZoneFile(file, next, parse) };
+  }
+  const r = await run({ file, text, options: parse, edit: { origin, edits } });
+  return { text: r.text!, loaded: r.loaded };
+}
+
+/** loadZoneFile, parsing large files on a worker thread. */
+export async function loadZoneFileAsync(file: string, options: AsyncParseOptions = {}): Promise<LoadedZone> {
+  let text: string;
+  let mtime: Date;
+  try {
+    [text, mtime] = await Promise.all([readFile(file, 'utf8'), stat(file).then((s) => s.mtime)]);
+  } catch (err) {
+    throw new ZoneFileError({ file, reason: `cannot read the file: ${(err as Error).message}` });
+  }
+  return parseZoneFileAsync(file, text, { ...options, mtime });
+}
+
+async function run(job: ZoneJob): Promise<{ loaded: LoadedZone; text?: string }> {
+  const reply = await new Promise<ZoneReply>((resolve, reject) => {
+    const worker = spawn(job);
+    let answer: ZoneReply | undefined;
+    worker.once('message', (m: ZoneReply) => { answer = m; });
+    worker.once('error', (err) => reject(new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${err.message}` })));
+    worker.once('exit', (code) => {
+      if (answer) resolve(answer);
+      else reject(new ZoneFileError({ file: job.file, reason: `the zone parser stopped without an answer (exit code ${code})` }));
+    });
+  });
+  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), text: reply.text };
+  if ('zoneError' in reply) throw new ZoneFileError(reply.zoneError);
+  if ('editError' in reply) throw new YamlEditError(reply.editError);
+  throw new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${reply.error}` });
+}
+
+function spawn(job: ZoneJob): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./zone-worker.js', here), { workerData: job });
+  // Running from TypeScript source (tests, tsx): the thread registers tsx before importing the entry.
+  const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./zone-worker.ts', here).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData: job });
+}

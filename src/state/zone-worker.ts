@@ -1,0 +1,38 @@
+// Entry point of the thread that reads a large zone file (offthread.ts): parses it, or first applies an
+// admin change to its text and then parses the result. Its heap holds the YAML syntax trees and every
+// temporary and is thrown away with the thread; the main thread receives the records packed (packed.ts)
+// and builds only what it keeps.
+import { parentPort, workerData } from 'node:worker_threads';
+import { ZoneFileError } from '../config/errors.js';
+import { packLoadedZone, transferables, type PackedZone } from '../config/packed.js';
+import { parseZoneFile, type ParseOptions } from '../config/zonefile.js';
+import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
+
+export interface ZoneJob {
+  file: string;
+  text: string;
+  options: ParseOptions;
+  /** When set: apply these to `text` (zone origin `origin`) and parse the result. */
+  edit?: { origin: string; edits: ZoneEdit[] };
+}
+
+export type ZoneReply =
+  | { ok: PackedZone; text?: string }
+  | { zoneError: { file: string; line?: number; owner?: string; type?: string; reason: string } }
+  | { editError: string }
+  | { error: string };
+
+const job = workerData as ZoneJob;
+let reply: ZoneReply;
+let transfer: ArrayBuffer[] = [];
+try {
+  const text = job.edit ? applyEdits(job.text, job.edit.origin, job.edit.edits, job.options) : job.text;
+  const packed = packLoadedZone(parseZoneFile(job.file, text, job.options));
+  reply = job.edit ? { ok: packed, text } : { ok: packed };
+  transfer = transferables(packed);
+} catch (err) {
+  if (err instanceof ZoneFileError) reply = { zoneError: { file: err.file, line: err.line, owner: err.owner, type: err.type, reason: err.reason } };
+  else if (err instanceof YamlEditError) reply = { editError: err.message };
+  else reply = { error: (err as Error).stack ?? String(err) };
+}
+parentPort!.postMessage(reply, transfer);

@@ -1,0 +1,77 @@
+// Admin edits to a zone file's text (yamledit.ts applyEdits): a large file is edited slice by slice, and
+// the result must mean what editing the whole document means, while untouched slices stay byte for byte.
+import { describe, expect, it } from 'vitest';
+import { parseZoneFile, sliceRecords } from '../../../src/config/zonefile.js';
+import { parseRdata } from '../../../src/dns/rdata.js';
+import { Name } from '../../../src/dns/name.js';
+import { RRType } from '../../../src/dns/types.js';
+import { applyEdits, YamlEditError, type ZoneEdit } from '../../../src/state/yamledit.js';
+import { editZoneFileAsync } from '../../../src/state/offthread.js';
+
+const ORIGIN = 'example.org.';
+const o = Name.fromText(ORIGIN);
+const SLICED = { sliceFromBytes: 0, sliceLines: 4 };
+const WHOLE = { sliceFromBytes: Infinity };
+
+const HEAD = `# a zone
+zone:
+  soa: { mname: ns1, rname: hostmaster, serial: 41 }  # kept
+  nameservers: [ns1.example.org.]
+records:
+`;
+let body = '';
+for (let i = 0; i < 30; i++) body += i % 7 === 3 ? `  # comment ${i}\n  n${i}:\n    - { type: A, value: 192.0.2.${i} }\n    - { type: TXT, value: "t${i}" }\n` : `  n${i}: { type: A, value: 192.0.2.${i} }\n`;
+const TEXT = HEAD + body;
+
+const A = (owner: string, ...ips: string[]): ZoneEdit => ({ op: 'rrset', owner, type: RRType.A, ttl: 300, rdatas: ips.map((ip) => parseRdata(RRType.A, ip, o)) });
+const EDITS: ZoneEdit[] = [
+  { op: 'setting', path: ['dnssec', 'enabled'], value: true },
+  A('n10.example.org.', '198.51.100.10', '198.51.100.11'), // changed, in a middle slice
+  A('n3.example.org.'), // its A removed, its TXT stays
+  { op: 'rrset', owner: 'n17.example.org.', type: RRType.TXT, ttl: 60, rdatas: [parseRdata(RRType.TXT, '"added"', o)] }, // a type added
+  A('n25.example.org.'), // the only record: the owner goes
+  A('new.example.org.', '203.0.113.1'), // a new owner
+  { op: 'serial' },
+];
+
+const records = (text: string) => parseZoneFile('z.yaml', text, { ...WHOLE, mtime: new Date(0) }).input.records
+  .map((r) => `${r.name} ${r.type} ${r.ttl} ${Buffer.from(r.rdata).toString('hex')}`).sort();
+
+describe('applyEdits on a file edited slice by slice', () => {
+  it('means the same as editing the whole document', () => {
+    const whole = applyEdits(TEXT, ORIGIN, EDITS, WHOLE);
+    const sliced = applyEdits(TEXT, ORIGIN, EDITS, SLICED);
+    expect(records(sliced)).toEqual(records(whole));
+    const z = parseZoneFile('z.yaml', sliced, { mtime: new Date(0) });
+    expect(z.config.dnssec.enabled).toBe(true);
+    expect(sliced).toMatch(/serial: 42/);
+    expect(sliced).toContain('# kept');
+    expect(records(sliced)).not.toEqual(records(TEXT));
+    expect(sliced).not.toMatch(/n25:/);
+    expect(sliced).toMatch(/ {2}new:/);
+  });
+
+  it('keeps every slice without a changed owner byte for byte', () => {
+    const before = sliceRecords(TEXT, 4)!.slices.map((x) => x.text);
+    const after = applyEdits(TEXT, ORIGIN, [A('n10.example.org.', '198.51.100.10')], SLICED);
+    const kept = before.filter((t) => after.includes(t));
+    expect(kept.length).toBe(before.length - 1);
+    expect(before.find((t) => !after.includes(t))).toMatch(/n10:/);
+    expect(after.startsWith(HEAD)).toBe(true); // no setting or serial edit: the head is untouched too
+  });
+
+  it('a change to a file that does not parse is refused (by the edit, or by parsing its result)', async () => {
+    const broken = TEXT + '  bad: { type: A\n';
+    expect(() => applyEdits(broken, ORIGIN, EDITS, SLICED)).toThrow(YamlEditError); // the new owner goes in the broken slice
+    await expect(editZoneFileAsync('z.yaml', broken, ORIGIN, [A('n1.example.org.', '192.0.2.99')], SLICED)).rejects.toThrow(/YAML syntax error/);
+    await expect(editZoneFileAsync('z.yaml', broken, ORIGIN, [A('n1.example.org.', '192.0.2.99')], WHOLE)).rejects.toThrow(YamlEditError);
+  });
+
+  it('gives the same text and zone on a worker thread', async () => {
+    const inPlace = applyEdits(TEXT, ORIGIN, EDITS, SLICED);
+    const off = await editZoneFileAsync('z.yaml', TEXT, ORIGIN, EDITS, { ...SLICED, offThreadFromBytes: 0, mtime: new Date(0) });
+    expect(off.text).toBe(inPlace);
+    expect(off.loaded.input.records.length).toBe(parseZoneFile('z.yaml', inPlace, { mtime: new Date(0) }).input.records.length);
+    await expect(editZoneFileAsync('z.yaml', TEXT + '  bad: { type: A\n', ORIGIN, EDITS, { offThreadFromBytes: 0 })).rejects.toThrow(YamlEditError);
+  });
+});
