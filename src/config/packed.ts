@@ -32,39 +32,58 @@ export interface PackedZone {
   nameserversLine?: number;
 }
 
-export function packLoadedZone(z: LoadedZone): PackedZone {
-  const { origin, records } = z.input;
-  const n = records.length;
-  const owners: string[] = [];
-  const recOwner = new Uint32Array(n);
-  const recType = new Uint16Array(n);
-  const recClass = new Uint16Array(n);
-  const recTtl = new Uint32Array(n);
-  const rdataEnds = new Uint32Array(n);
-  let bytes = 0;
-  for (const rr of records) bytes += rr.rdata.length;
-  const rdata = new Uint8Array(bytes);
-  let last: Name | undefined;
-  for (let i = 0, o = 0; i < n; i++) {
-    const rr = records[i];
-    if (rr.name !== last) { owners.push(rr.name.relativeTo(origin)); last = rr.name; }
-    recOwner[i] = owners.length - 1;
-    recType[i] = rr.type;
-    recClass[i] = rr.class;
-    recTtl[i] = rr.ttl;
-    rdata.set(rr.rdata, o);
-    o += rr.rdata.length;
-    rdataEnds[i] = o;
+/**
+ * Packs records as they come (ParseOptions.onRecord), so the parser thread never holds a million record
+ * objects; `finish` adds the rest of the LoadedZone.
+ */
+export class ZonePacker {
+  private owners: string[] = [];
+  private last: Name | undefined;
+  private recOwner: number[] = [];
+  private recType: number[] = [];
+  private recClass: number[] = [];
+  private recTtl: number[] = [];
+  private rdataEnds: number[] = [];
+  private rdata = new Uint8Array(1 << 16);
+  private used = 0;
+
+  add(rr: Rr, origin: Name): void {
+    if (rr.name !== this.last) { this.owners.push(rr.name.relativeTo(origin)); this.last = rr.name; }
+    this.recOwner.push(this.owners.length - 1);
+    this.recType.push(rr.type);
+    this.recClass.push(rr.class);
+    this.recTtl.push(rr.ttl);
+    if (this.used + rr.rdata.length > this.rdata.length) {
+      const bigger = new Uint8Array(Math.max(this.rdata.length * 2, this.used + rr.rdata.length));
+      bigger.set(this.rdata.subarray(0, this.used));
+      this.rdata = bigger;
+    }
+    this.rdata.set(rr.rdata, this.used);
+    this.used += rr.rdata.length;
+    this.rdataEnds.push(this.used);
   }
-  const loc = z.locations;
-  return {
-    file: z.file, defaultTtl: z.defaultTtl, config: z.config, warnings: z.warnings, source: z.input.source,
-    origin: origin.toString(),
-    settings: { ...z.input.settings, nameservers: z.input.settings.nameservers.map((x) => x.toString()) },
-    owners: owners.join('\n'), recOwner, recType, recClass, recTtl, rdata, rdataEnds,
-    ownerKeys: [...loc.owners.keys()].join('\n'), ownerKeyLines: Uint32Array.from(loc.owners.values()),
-    recordLines: [...loc.records], soaLine: loc.soa, nameserversLine: loc.nameservers,
-  };
+
+  /** The packed zone: these records plus everything else `z` says (z.input.records is not read). */
+  finish(z: LoadedZone): PackedZone {
+    const loc = z.locations;
+    return {
+      file: z.file, defaultTtl: z.defaultTtl, config: z.config, warnings: z.warnings, source: z.input.source,
+      origin: z.input.origin.toString(),
+      settings: { ...z.input.settings, nameservers: z.input.settings.nameservers.map((x) => x.toString()) },
+      owners: this.owners.join('\n'),
+      recOwner: Uint32Array.from(this.recOwner), recType: Uint16Array.from(this.recType), recClass: Uint16Array.from(this.recClass),
+      recTtl: Uint32Array.from(this.recTtl), rdata: this.rdata.slice(0, this.used), rdataEnds: Uint32Array.from(this.rdataEnds),
+      ownerKeys: [...loc.owners.keys()].join('\n'), ownerKeyLines: Uint32Array.from(loc.owners.values()),
+      recordLines: [...loc.records], soaLine: loc.soa, nameserversLine: loc.nameservers,
+    };
+  }
+}
+
+/** Packs a parsed zone (see ZonePacker for packing while parsing). */
+export function packLoadedZone(z: LoadedZone): PackedZone {
+  const packer = new ZonePacker();
+  for (const rr of z.input.records) packer.add(rr, z.input.origin);
+  return packer.finish(z);
 }
 
 /** The typed arrays of a PackedZone, for postMessage's transfer list. */

@@ -46,6 +46,8 @@ export interface ParseOptions {
   sliceFromBytes?: number;
   /** Lines per slice (default 4000). */
   sliceLines?: number;
+  /** Receives every record instead of LoadedZone.input.records (which is then empty). */
+  onRecord?: (rr: Rr, origin: Name) => void;
 }
 
 const RECORD_KEYS = ['type', 'ttl', 'value', 'values', 'octodns'] as const;
@@ -201,7 +203,10 @@ function parseParts(file: string, text: string, slices: Slice[], options: ParseO
   const warnings: string[] = [];
   const owners = new Map<string, number>();
   const recordLines = new Map<string, number>();
-  const records: Rr[] = [soaRecord(src, parsed, zoneEntry)];
+  const records: Rr[] = [];
+  // With onRecord the records are handed over one by one (the parser thread packs them as it goes).
+  const add = options.onRecord ? (rr: Rr) => options.onRecord!(rr, origin) : (rr: Rr) => { records.push(rr); };
+  add(soaRecord(src, parsed, zoneEntry));
 
   for (const group of ownerGroups(src, ownerEntries, slices)) {
     const gsrc = group.src;
@@ -222,7 +227,7 @@ function parseParts(file: string, text: string, slices: Slice[], options: ParseO
         // Record lines below the apex are never looked up (an owner's line names its errors); the apex has
         // the SOA and server-made RRsets that a DNSKEY entry's error is told apart from.
         if (owner.key === origin.key) recordLines.set(`${owner.key} ${rec.type}`, lineOf(gsrc, item) ?? 0);
-        for (const rr of rec.rrs) records.push(rr);
+        for (const rr of rec.rrs) add(rr);
       }
     }
   }

@@ -44,16 +44,24 @@ export async function editZoneFileAsync(
   return { text: r.text!, loaded: r.loaded };
 }
 
-/** loadZoneFile, parsing large files on a worker thread. */
+/** loadZoneFile, parsing large files on a worker thread (which reads the file itself: its text never enters this heap). */
 export async function loadZoneFileAsync(file: string, options: AsyncParseOptions = {}): Promise<LoadedZone> {
-  let text: string;
-  let mtime: Date;
+  const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    [text, mtime] = await Promise.all([readFile(file, 'utf8'), stat(file).then((s) => s.mtime)]);
+    info = await stat(file);
   } catch (err) {
     throw new ZoneFileError({ file, reason: `cannot read the file: ${(err as Error).message}` });
   }
-  return parseZoneFileAsync(file, text, { ...options, mtime });
+  // A file's bytes are at least its characters (UTF-8), so a file under the limit is a text under it.
+  if (info.size >= offThreadFromBytes) return (await run({ file, options: { ...parse, mtime: info.mtime } })).loaded;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ZoneFileError({ file, reason: `cannot read the file: ${(err as Error).message}` });
+  }
+  return parseZoneFileAsync(file, text, { ...options, mtime: info.mtime });
 }
 
 async function run(job: ZoneJob): Promise<{ loaded: LoadedZone; text?: string }> {

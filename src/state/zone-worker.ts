@@ -2,15 +2,17 @@
 // admin change to its text and then parses the result. Its heap holds the YAML syntax trees and every
 // temporary and is thrown away with the thread; the main thread receives the records packed (packed.ts)
 // and builds only what it keeps.
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ZoneFileError } from '../config/errors.js';
-import { packLoadedZone, transferables, type PackedZone } from '../config/packed.js';
+import { transferables, ZonePacker, type PackedZone } from '../config/packed.js';
 import { parseZoneFile, type ParseOptions } from '../config/zonefile.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 
 export interface ZoneJob {
   file: string;
-  text: string;
+  /** The file's text; when absent the thread reads the file. */
+  text?: string;
   options: ParseOptions;
   /** When set: apply these to `text` (zone origin `origin`) and parse the result. */
   edit?: { origin: string; edits: ZoneEdit[] };
@@ -26,8 +28,10 @@ const job = workerData as ZoneJob;
 let reply: ZoneReply;
 let transfer: ArrayBuffer[] = [];
 try {
-  const text = job.edit ? applyEdits(job.text, job.edit.origin, job.edit.edits, job.options) : job.text;
-  const packed = packLoadedZone(parseZoneFile(job.file, text, job.options));
+  let text = job.text ?? readText(job.file);
+  if (job.edit) text = applyEdits(text, job.edit.origin, job.edit.edits, job.options);
+  const packer = new ZonePacker();
+  const packed = packer.finish(parseZoneFile(job.file, text, { ...job.options, onRecord: (rr, origin) => packer.add(rr, origin) }));
   reply = job.edit ? { ok: packed, text } : { ok: packed };
   transfer = transferables(packed);
 } catch (err) {
@@ -36,3 +40,11 @@ try {
   else reply = { error: (err as Error).stack ?? String(err) };
 }
 parentPort!.postMessage(reply, transfer);
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ZoneFileError({ file, reason: `cannot read the file: ${(err as Error).message}` });
+  }
+}

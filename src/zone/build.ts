@@ -99,6 +99,7 @@ export class TypeTable<T extends { type: number }> {
   set(item: T): void {
     const i = this.items.findIndex((x) => x.type === item.type);
     if (i >= 0) this.items[i] = item;
+    else if (this.items.length === 0) this.items = [item]; // exact size: push would reserve 17 slots
     else this.items.push(item);
   }
 
@@ -106,9 +107,9 @@ export class TypeTable<T extends { type: number }> {
     return this.items.map((x) => x.type);
   }
 
-  /** Drops the spare capacity that push leaves (a zone keeps a million of these). */
+  /** Drops the spare capacity that push leaves (a zone keeps a million of these; most hold one RRset and need none). */
   trim(): void {
-    this.items = this.items.slice();
+    if (this.items.length > 1) this.items = this.items.slice();
   }
 
   values(): readonly T[] {
