@@ -101,9 +101,18 @@ export class Name {
 
   /**
    * Parses a name in presentation form. A name without a trailing dot is relative to `origin`
-   * (required then); `@` alone is the origin.
+   * (required then); `@` alone is the origin. The labels go into shared slabs (slab.ts): use this for
+   * names that live with a zone, not for names made per query (see `child`).
    */
   static fromText(text: string, origin?: Name): Name {
+    return Name.parse(text, origin, keep);
+  }
+
+  /**
+   * fromText with `copy` making each label's own bytes. A view into a slab keeps the whole 64 KiB slab
+   * alive, so a name made while answering and then kept (say, in a cache) must not be one.
+   */
+  private static parse(text: string, origin: Name | undefined, copy: (label: Uint8Array) => Uint8Array): Name {
     if (text === '@') {
       if (!origin) throw new NameError(`'@' needs an origin`);
       return origin;
@@ -147,7 +156,7 @@ export class Name {
     for (let i = 0, from = 0; i < ends.length; from = ends[i], i++) labels[i] = scratch.subarray(from, ends[i]);
     for (let j = 0; j < tail.length; j++) labels[ends.length + j] = tail[j];
     checkLabels(labels);
-    for (let i = 0; i < ends.length; i++) labels[i] = keep(labels[i]);
+    for (let i = 0; i < ends.length; i++) labels[i] = copy(labels[i]);
     return new Name(labels);
   }
 
@@ -181,7 +190,8 @@ export class Name {
   }
 
   child(label: string | Uint8Array): Name {
-    const l = typeof label === 'string' ? (label === '*' ? Uint8Array.of(0x2a) : Name.fromText(label + '.').labels[0]) : label;
+    // Called while answering (NSEC3 owner names, wildcards): labels of their own, not slab views.
+    const l = typeof label === 'string' ? (label === '*' ? Uint8Array.of(0x2a) : Name.parse(label + '.', undefined, (b) => b.slice()).labels[0]) : label;
     return Name.fromLabels([l, ...this.labels]);
   }
 

@@ -74,4 +74,11 @@ describe('Name', () => {
     expect(www.labels[1]).toBe(origin.labels[0]);
     expect(www.toString()).toBe('www.Example.');
   });
+
+  it('zone names share slabs; child(label), used while answering, makes labels that pin no slab', () => {
+    expect(n('x.example.').labels[0].buffer.byteLength).toBeGreaterThan(1024);
+    const c = n('example.').child('abcdef');
+    expect(c.toString()).toBe('abcdef.example.');
+    expect(c.labels[0].buffer.byteLength).toBe(6);
+  });
 });
