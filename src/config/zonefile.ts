@@ -213,6 +213,10 @@ function parseParts(file: string, text: string, slices: Slice[], options: ParseO
     for (const oe of group.entries) {
       const owner = ownerName(gsrc, oe, origin);
       const where: Where = { owner: owner.relativeTo(origin) };
+      const earlier = owners.get(owner.key);
+      if (earlier !== undefined) {
+        fail(gsrc, oe.keyNode, `owner ${JSON.stringify(oe.key)} is the same name as the owner at line ${earlier} (names compare without case and escapes, RFC 4343 §3); give each owner once`, where);
+      }
       owners.set(owner.key, lineOf(gsrc, oe.keyNode) ?? 0);
       if (isAlias(oe.value)) fail(gsrc, oe.value, 'YAML aliases are not supported in zone files', where);
       const items = isSeq(oe.value) ? oe.value.items : [oe.value];

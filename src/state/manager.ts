@@ -245,9 +245,13 @@ export class TandemZoneManager implements ZoneManager {
       const result = edit(ctx);
       if (!ctx.changed) return result();
       const edits: ZoneEdit[] = [...ctx.edits];
+      const owners = new Set(recordsOf(e).map((r) => r.name.key)); // before the change
       for (const [owner, type] of ctx.touched()) {
         const set = ctx.records.filter((r) => r.name.equals(owner) && r.type === type);
-        edits.push({ op: 'rrset', owner: owner.toString(), type, ttl: set.length ? Math.min(...set.map((r) => r.ttl)) : 0, rdatas: set.map((r) => r.rdata) });
+        edits.push({
+          op: 'rrset', owner: owner.toString(), type, ttl: set.length ? Math.min(...set.map((r) => r.ttl)) : 0, rdatas: set.map((r) => r.rdata),
+          isNew: !owners.has(owner.key),
+        });
       }
       if (ctx.touched().length) edits.push({ op: 'serial' });
       let newText: string;

@@ -1,7 +1,7 @@
 // Admin changes written back into a zone's YAML file through the yaml package's document API, so comments
 // and the layout of untouched entries survive (the zone file stays the one source of records and settings).
 import { isMap, isScalar, isSeq, parseDocument, YAMLMap, type Document } from 'yaml';
-import { Name } from '../dns/name.js';
+import { Name, parentKey } from '../dns/name.js';
 import { formatRdata, parseRdata, rdataEquals } from '../dns/rdata.js';
 import { RRType, typeFromName, typeName } from '../dns/types.js';
 import { octodnsText } from '../config/octodns.js';
@@ -132,9 +132,15 @@ export function bumpSerial(doc: Document): void {
   if (Number.isInteger(n)) doc.setIn(['zone', 'soa', 'serial'], (n + 1) % 0x100000000);
 }
 
+/** The first label of a name as its key writes it (lower case, escaped). */
+function firstLabelKey(name: Name): string {
+  return name.key.slice(0, name.key.length - parentKey(name.key).length - 1);
+}
+
 /** One change to a zone file, as data (so it can be applied on the parser thread, see offthread.ts). */
 export type ZoneEdit =
-  | { op: 'rrset'; owner: string; type: number; ttl: number; rdatas: Uint8Array[] }
+  /** `isNew`: the owner has no records in the file (a large file is then not searched for it). */
+  | { op: 'rrset'; owner: string; type: number; ttl: number; rdatas: Uint8Array[]; isNew?: boolean }
   | { op: 'setting'; path: string[]; value: unknown }
   | { op: 'serial' };
 
@@ -172,11 +178,11 @@ export function applyEdits(text: string, originText: string, edits: ZoneEdit[], 
     head = doc.toString();
   }
   // Owner key -> its edits, until the slice that holds the owner is found.
-  const pending = new Map<string, { owner: Name; edits: Extract<ZoneEdit, { op: 'rrset' }>[] }>();
+  const pending = new Map<string, { owner: Name; isNew: boolean; edits: Extract<ZoneEdit, { op: 'rrset' }>[] }>();
   for (const e of edits) {
     if (e.op !== 'rrset') continue;
     const owner = Name.fromText(e.owner);
-    const p = pending.get(owner.key) ?? { owner, edits: [] };
+    const p = pending.get(owner.key) ?? { owner, isNew: e.isNew === true, edits: [] };
     p.edits.push(e);
     pending.set(owner.key, p);
   }
@@ -185,11 +191,13 @@ export function applyEdits(text: string, originText: string, edits: ZoneEdit[], 
   const write = (i: number, doc: Document, records: YAMLMap) => {
     out[i] = records.items.length === 0 ? '' : doc.toString().replace(/^(?=.)/gm, indent);
   };
-  let last: { doc: Document; records: YAMLMap } | undefined;
-  for (let i = 0; i < out.length && (pending.size > 0 || i === out.length - 1); i++) {
+  const docs = new Map<number, { doc: Document; records: YAMLMap }>();
+  const visit = (i: number): void => {
+    if (docs.has(i)) return;
     const doc = openDoc(out[i]);
-    if (!isMap(doc.contents)) continue;
+    if (!isMap(doc.contents)) return;
     const records = doc.contents as YAMLMap;
+    docs.set(i, { doc, records });
     let changed = false;
     for (const pair of [...records.items]) {
       const t = keyText(pair.key);
@@ -206,16 +214,23 @@ export function applyEdits(text: string, originText: string, edits: ZoneEdit[], 
       changed = true;
     }
     if (changed) write(i, doc, records);
-    if (i === out.length - 1) last = { doc, records };
+  };
+  // First the slices whose text holds an owner's first label (the apex: every slice, in order), then,
+  // for owners not found that may exist, every other slice. Owners known to be new are not searched for.
+  const needles = () => [...pending.values()].map((p) => (p.owner.equals(origin) ? '' : firstLabelKey(p.owner)));
+  for (let i = 0; i < out.length && pending.size > 0; i++) {
+    const lower = out[i].toLowerCase();
+    if (needles().some((x) => lower.includes(x))) visit(i);
   }
+  for (let i = 0; i < out.length && [...pending.values()].some((p) => !p.isNew); i++) visit(i);
+  const last = out.length - 1;
   if (pending.size > 0) {
     // New owners: appended to the last slice.
-    const i = out.length - 1;
-    const { doc, records } = last ?? { doc: openDoc(out[i]), records: undefined };
-    const map = records ?? (isMap(doc.contents) ? (doc.contents as YAMLMap) : undefined);
-    if (!map) throw new YamlEditError('records: is not a mapping');
-    for (const p of pending.values()) for (const e of p.edits) setRrsetIn(doc, map, origin, p.owner, e.type, e.ttl, e.rdatas);
-    write(i, doc, map);
+    visit(last);
+    const at = docs.get(last);
+    if (!at) throw new YamlEditError('records: is not a mapping');
+    for (const p of pending.values()) for (const e of p.edits) setRrsetIn(at.doc, at.records, origin, p.owner, e.type, e.ttl, e.rdatas);
+    write(last, at.doc, at.records);
   }
   return head + out.join('');
 }

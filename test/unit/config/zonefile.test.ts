@@ -182,6 +182,14 @@ describe('file structure and YAML', () => {
     expect(e.message).toMatch(/duplicate key "www" \(YAML 1.2/);
   });
 
+  it('one owner written two ways (case, escapes, relative and absolute) is an error, not two entries merged', () => {
+    for (const second of ['WWW', "'\\119ww'", 'www.example.org.']) {
+      const e = thrown(() => parseRecords(`  www: { type: A, value: 192.0.2.1 }\n  ${second}: { type: AAAA, value: "::1" }\n`)) as ZoneFileError;
+      expect(e.line, second).toBe(6);
+      expect(e.reason).toMatch(/is the same name as the owner at line 5 .*RFC 4343/);
+    }
+  });
+
   it('an empty file and unknown top-level keys beside records: are errors', () => {
     expect(thrown(() => parseZoneFile(FILE, '# nothing\n')).message).toMatch(/empty zone file/);
     expect(thrown(() => parseZoneFile(FILE, `${HEADER}records: {}\nwww: { type: A, value: 192.0.2.1 }\n`)).message).toMatch(/:5: unknown key "www" in the top level \(owner names go under records:\)/);

@@ -34,7 +34,7 @@ const EDITS: ZoneEdit[] = [
   { op: 'serial' },
 ];
 
-const records = (text: string) => parseZoneFile('z.yaml', text, { ...WHOLE, mtime: new Date(0) }).input.records
+const records = (text: string) => parseZoneFile('example.org.yaml', text, { ...WHOLE, mtime: new Date(0) }).input.records
   .map((r) => `${r.name} ${r.type} ${r.ttl} ${Buffer.from(r.rdata).toString('hex')}`).sort();
 
 describe('applyEdits on a file edited slice by slice', () => {
@@ -42,7 +42,7 @@ describe('applyEdits on a file edited slice by slice', () => {
     const whole = applyEdits(TEXT, ORIGIN, EDITS, WHOLE);
     const sliced = applyEdits(TEXT, ORIGIN, EDITS, SLICED);
     expect(records(sliced)).toEqual(records(whole));
-    const z = parseZoneFile('z.yaml', sliced, { mtime: new Date(0) });
+    const z = parseZoneFile('example.org.yaml', sliced, { mtime: new Date(0) });
     expect(z.config.dnssec.enabled).toBe(true);
     expect(sliced).toMatch(/serial: 42/);
     expect(sliced).toContain('# kept');
@@ -63,15 +63,27 @@ describe('applyEdits on a file edited slice by slice', () => {
   it('a change to a file that does not parse is refused (by the edit, or by parsing its result)', async () => {
     const broken = TEXT + '  bad: { type: A\n';
     expect(() => applyEdits(broken, ORIGIN, EDITS, SLICED)).toThrow(YamlEditError); // the new owner goes in the broken slice
-    await expect(editZoneFileAsync('z.yaml', broken, ORIGIN, [A('n1.example.org.', '192.0.2.99')], SLICED)).rejects.toThrow(/YAML syntax error/);
-    await expect(editZoneFileAsync('z.yaml', broken, ORIGIN, [A('n1.example.org.', '192.0.2.99')], WHOLE)).rejects.toThrow(YamlEditError);
+    await expect(editZoneFileAsync('example.org.yaml', broken, ORIGIN, [A('n1.example.org.', '192.0.2.99')], SLICED)).rejects.toThrow(/YAML syntax error/);
+    await expect(editZoneFileAsync('example.org.yaml', broken, ORIGIN, [A('n1.example.org.', '192.0.2.99')], WHOLE)).rejects.toThrow(YamlEditError);
   });
 
   it('gives the same text and zone on a worker thread', async () => {
     const inPlace = applyEdits(TEXT, ORIGIN, EDITS, SLICED);
-    const off = await editZoneFileAsync('z.yaml', TEXT, ORIGIN, EDITS, { ...SLICED, offThreadFromBytes: 0, mtime: new Date(0) });
+    const off = await editZoneFileAsync('example.org.yaml', TEXT, ORIGIN, EDITS, { ...SLICED, offThreadFromBytes: 0, mtime: new Date(0) });
     expect(off.text).toBe(inPlace);
-    expect(off.loaded.input.records.length).toBe(parseZoneFile('z.yaml', inPlace, { mtime: new Date(0) }).input.records.length);
-    await expect(editZoneFileAsync('z.yaml', TEXT + '  bad: { type: A\n', ORIGIN, EDITS, { offThreadFromBytes: 0 })).rejects.toThrow(YamlEditError);
+    expect(off.loaded.input.records.length).toBe(parseZoneFile('example.org.yaml', inPlace, { mtime: new Date(0) }).input.records.length);
+    await expect(editZoneFileAsync('example.org.yaml', TEXT + '  bad: { type: A\n', ORIGIN, EDITS, { offThreadFromBytes: 0 })).rejects.toThrow(YamlEditError);
+  });
+
+  it('finds an owner whose key is written with escapes (not by its text), and appends owners marked new', () => {
+    const text = TEXT.replace('  n12: {', "  '\\11012': {"); // n12, its n written as the escape \110
+    expect(text).toContain("'\\11012'");
+    const edited = applyEdits(text, ORIGIN, [A('n12.example.org.', '198.51.100.12'), { ...A('fresh.example.org.', '203.0.113.5'), isNew: true }], SLICED);
+    const got = records(edited);
+    expect(got.filter((r) => r.startsWith('n12.example.org. 1 '))).toEqual(['n12.example.org. 1 300 c633640c']);
+    expect(got.filter((r) => r.startsWith('fresh.example.org. 1 '))).toEqual(['fresh.example.org. 1 300 cb007105']);
+    // A wrong "new" mark for an owner the text search misses gives the owner twice, which parsing refuses.
+    const wrong = applyEdits(text, ORIGIN, [{ ...A('n12.example.org.', '203.0.113.6'), isNew: true }], SLICED);
+    expect(() => parseZoneFile('example.org.yaml', wrong, WHOLE)).toThrow(/owner "n12" is the same name as the owner at line \d+/);
   });
 });
