@@ -23,7 +23,7 @@ let body = '';
 for (let i = 0; i < 30; i++) body += i % 7 === 3 ? `  # comment ${i}\n  n${i}:\n    - { type: A, value: 192.0.2.${i} }\n    - { type: TXT, value: "t${i}" }\n` : `  n${i}: { type: A, value: 192.0.2.${i} }\n`;
 const TEXT = HEAD + body;
 
-const A = (owner: string, ...ips: string[]): ZoneEdit => ({ op: 'rrset', owner, type: RRType.A, ttl: 300, rdatas: ips.map((ip) => parseRdata(RRType.A, ip, o)) });
+const A = (owner: string, ...ips: string[]): Extract<ZoneEdit, { op: 'rrset' }> => ({ op: 'rrset', owner, type: RRType.A, ttl: 300, rdatas: ips.map((ip) => parseRdata(RRType.A, ip, o)) });
 const EDITS: ZoneEdit[] = [
   { op: 'setting', path: ['dnssec', 'enabled'], value: true },
   A('n10.example.org.', '198.51.100.10', '198.51.100.11'), // changed, in a middle slice
