@@ -113,7 +113,7 @@ describe('tandem keys with imported keys (issue 4)', () => {
     const k = generateKey(256);
     const text = (await readFile(join(zones, 'example.com.yaml'), 'utf8'))
       .replace('multi_signer: false', 'multi_signer: true')
-      .replace("records:\n", `records:\n  '@':\n    - { type: DNSKEY, ttl: 86400, value: { flags: 256, protocol: 3, algorithm: 13, public_key: ${Buffer.from(k.publicKey).toString('base64')} } }\n`);
+      .replace("  '':\n", `  '':\n    - { type: DNSKEY, ttl: 86400, value: { flags: 256, protocol: 3, algorithm: 13, public_key: ${Buffer.from(k.publicKey).toString('base64')} } }\n`);
     await writeFile(join(zdir, 'example.com.yaml'), text);
     const r = await tandem(['keys', 'example.com', '--state', state, '--zones', zdir]);
     expect(r.code, r.stderr).toBe(0);
