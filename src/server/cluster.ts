@@ -12,11 +12,13 @@ import type { Logger } from 'pino';
 import { formatEndpoint, type Endpoint } from '../config/server.js';
 import { startParentChecks } from '../state/parentds.js';
 import type { TandemZoneManager } from '../state/manager.js';
+import type { PackedZone } from '../config/packed.js';
 import { logZones, openManager, startAdminApi, startDns, type ServerDeps } from './server.js';
 
 /** Primary -> worker. */
 export type ToWorker =
-  | { tandem: 'reload'; seq: number; file: string }
+  /** `packed`: the zone as the primary parsed it after an admin change (large files), so the worker need not. */
+  | { tandem: 'reload'; seq: number; file: string; packed?: PackedZone }
   | { tandem: 'reload-all'; seq: number }
   | { tandem: 'stop' };
 
@@ -78,10 +80,13 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     })));
   };
 
+  // Messages carry typed arrays (a packed zone), so the IPC channel uses structured clone, not JSON.
+  cluster.setupPrimary({ serialization: 'advanced' });
+
   // The primary loads first: this creates missing keys before any worker reads the state folder.
   const { manager, errors } = await openManager(deps, {
     presign: false, // the primary answers no queries
-    afterChange: (file) => broadcast((s) => ({ tandem: 'reload', seq: s, file })),
+    afterChange: (file, packed) => broadcast((s) => ({ tandem: 'reload', seq: s, file, packed })),
   });
   logZones(manager, errors, logger);
 
@@ -210,8 +215,9 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
       void stop();
       return;
     }
+    if (m.tandem === 'reload' && m.packed) logger.debug({ file: m.file }, 'zone taken as the primary parsed it');
     const work = m.tandem === 'reload'
-      ? manager.reloadFile(m.file)
+      ? (m.packed ? manager.reloadPacked(m.packed) : manager.reloadFile(m.file))
       : manager.reload().then((errs) => { for (const e of errs) logger.debug({ err: e.message }, 'zone reload failed in worker'); });
     work.then(
       () => send({ tandem: 'ack', seq: m.seq }),

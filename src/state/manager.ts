@@ -12,6 +12,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LoadedZone } from '../config/zonefile.js';
+import { unpackLoadedZone, type PackedZone } from '../config/packed.js';
 import { editZoneFileAsync, loadZoneFileAsync } from './offthread.js';
 import { ZoneFileError } from '../config/errors.js';
 import { Name } from '../dns/name.js';
@@ -131,7 +132,7 @@ export interface ManagerOptions extends ZoneLoaderDeps {
    * Called after a change is durable and served here, before the change is acknowledged: other processes
    * serving the same zones (workers) reload the zone's file then, so every answer reflects it at once.
    */
-  afterChange?: (file: string) => Promise<void>;
+  afterChange?: (file: string, packed?: PackedZone) => Promise<void>;
 }
 
 export class TandemZoneManager implements ZoneManager {
@@ -162,6 +163,18 @@ export class TandemZoneManager implements ZoneManager {
   reloadFile(file: string): Promise<void> {
     return this.serial(async () => {
       const entry = await this.loadEntry(await loadZoneFileAsync(file));
+      this.entries.set(entry.prepared.zone.origin.key, entry);
+      this.publish();
+    });
+  }
+
+  /**
+   * Serves a zone parsed elsewhere (the primary's parse after an admin change, packed.ts): the same records
+   * without parsing the file again, which for a large zone is most of the work.
+   */
+  reloadPacked(packed: PackedZone): Promise<void> {
+    return this.serial(async () => {
+      const entry = await this.loadEntry(unpackLoadedZone(packed));
       this.entries.set(entry.prepared.zone.origin.key, entry);
       this.publish();
     });
@@ -256,9 +269,10 @@ export class TandemZoneManager implements ZoneManager {
       if (ctx.touched().length) edits.push({ op: 'serial' });
       let newText: string;
       let next: Entry;
+      let edited: Awaited<ReturnType<typeof editZoneFileAsync>>;
       try {
         // Edited and parsed again as a whole (on a worker thread for a large file): the new zone must build.
-        const edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000) });
+        edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000) });
         newText = edited.text;
         next = await this.loadEntry(edited.loaded, admin);
       } catch (err) {
@@ -273,7 +287,7 @@ export class TandemZoneManager implements ZoneManager {
       next.loaded.warnings.forEach((w) => this.deps.logger.warn({ file: e.file }, w));
       this.entries.set(next.prepared.zone.origin.key, next);
       this.publish();
-      await this.deps.afterChange?.(e.file);
+      await this.deps.afterChange?.(e.file, edited.packed);
       this.deps.logger.info({ zone: e.loaded.input.origin.toString(), change: ctx.what }, 'zone changed');
       return result();
     });

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ZoneFileError } from '../config/errors.js';
-import { unpackLoadedZone } from '../config/packed.js';
+import { unpackLoadedZone, type PackedZone } from '../config/packed.js';
 import { parseZoneFile, type LoadedZone, type ParseOptions } from '../config/zonefile.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import type { ZoneJob, ZoneReply } from './zone-worker.js';
@@ -34,14 +34,14 @@ export async function parseZoneFileAsync(file: string, text: string, options: As
  */
 export async function editZoneFileAsync(
   file: string, text: string, origin: string, edits: ZoneEdit[], options: AsyncParseOptions = {},
-): Promise<{ text: string; loaded: LoadedZone }> {
+): Promise<{ text: string; loaded: LoadedZone; packed?: PackedZone }> {
   const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
   if (text.length < offThreadFromBytes) {
     const next = applyEdits(text, origin, edits, parse);
     return { text: next, loaded: parseZoneFile(file, next, parse) };
   }
   const r = await run({ file, text, options: parse, edit: { origin, edits } });
-  return { text: r.text!, loaded: r.loaded };
+  return { text: r.text!, loaded: r.loaded, packed: r.packed };
 }
 
 /** loadZoneFile, parsing large files on a worker thread (which reads the file itself: its text never enters this heap). */
@@ -64,7 +64,7 @@ export async function loadZoneFileAsync(file: string, options: AsyncParseOptions
   return parseZoneFileAsync(file, text, { ...options, mtime: info.mtime });
 }
 
-async function run(job: ZoneJob): Promise<{ loaded: LoadedZone; text?: string }> {
+async function run(job: ZoneJob): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string }> {
   const reply = await new Promise<ZoneReply>((resolve, reject) => {
     const worker = spawn(job);
     let answer: ZoneReply | undefined;
@@ -75,7 +75,7 @@ async function run(job: ZoneJob): Promise<{ loaded: LoadedZone; text?: string }>
       else reject(new ZoneFileError({ file: job.file, reason: `the zone parser stopped without an answer (exit code ${code})` }));
     });
   });
-  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), text: reply.text };
+  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text };
   if ('zoneError' in reply) throw new ZoneFileError(reply.zoneError);
   if ('editError' in reply) throw new YamlEditError(reply.editError);
   throw new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${reply.error}` });

@@ -13,3 +13,20 @@ export async function exampleZoneDir(edit: (text: string) => string = (t) => t):
 
 export const withDenial = (mode: 'compact' | 'nsec' | 'nsec3') => (t: string) =>
   t.replace(/denial: compact\b/, `denial: ${mode}`);
+
+/**
+ * A signed zone `big.test.` of `names` one-line A records (h0 .. h{names-1}, 10.x.y.z) and ns1: with 40,000
+ * names the file is about 1.7 MB, over the size from which tandem parses zone files on a worker thread.
+ */
+export function bigZone(names: number, serial = 1): string {
+  const lines = [
+    'zone:',
+    `  soa: { mname: ns1.big.test., rname: hostmaster.big.test., serial: ${serial} }`,
+    '  nameservers: [ns1.big.test.]',
+    '  dnssec: { enabled: true, denial: nsec }',
+    'records:',
+    '  ns1: { type: A, value: 127.0.0.1 }',
+  ];
+  for (let i = 0; i < names; i++) lines.push(`  h${i}: { type: A, value: 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} }`);
+  return lines.join('\n') + '\n';
+}

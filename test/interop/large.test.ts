@@ -10,21 +10,9 @@ import { OFF_THREAD_FROM_BYTES } from '../../src/state/offthread.js';
 import { Name } from '../../src/dns/name.js';
 import { delv, dig } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { bigZone } from '../helpers/zones.js';
 
 const NAMES = 40_000;
-
-function bigZone(serial: number): string {
-  const lines = [
-    'zone:',
-    `  soa: { mname: ns1.big.test., rname: hostmaster.big.test., serial: ${serial} }`,
-    '  nameservers: [ns1.big.test.]',
-    '  dnssec: { enabled: true, denial: nsec }',
-    'records:',
-    '  ns1: { type: A, value: 127.0.0.1 }',
-  ];
-  for (let i = 0; i < NAMES; i++) lines.push(`  h${i}: { type: A, value: 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} }`);
-  return lines.join('\n') + '\n';
-}
 
 describe('a zone file over 1 MiB', () => {
   let s: TestServer;
@@ -32,7 +20,7 @@ describe('a zone file over 1 MiB', () => {
   beforeAll(async () => {
     zones = await mkdtemp(join(tmpdir(), 'tandem-large-'));
     await copyFile('zones/example.com.yaml', join(zones, 'example.com.yaml'));
-    const text = bigZone(1);
+    const text = bigZone(NAMES, 1);
     expect(text.length).toBeGreaterThan(OFF_THREAD_FROM_BYTES);
     await writeFile(join(zones, 'big.test.yaml'), text);
     s = await startTestServer({ zones });
@@ -57,7 +45,7 @@ describe('a zone file over 1 MiB', () => {
   });
 
   it('while it is re-read the event loop stays free (the parse runs on a thread); then the new serial is served', async () => {
-    await writeFile(join(s.zonesDir, 'big.test.yaml'), bigZone(2)); // the server's copy of the folder
+    await writeFile(join(s.zonesDir, 'big.test.yaml'), bigZone(NAMES, 2)); // the server's copy of the folder
     // The longest stretch the event loop (which answers every zone) was blocked, against the whole reload.
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();

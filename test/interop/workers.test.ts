@@ -2,11 +2,12 @@
 // API change is answered by every worker as soon as the API returns, SIGTERM stops everything with exit 0.
 // dig decides what is served.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig } from '../helpers/dig.js';
 import { serve, type ServeProcess } from '../helpers/cli.js';
+import { bigZone } from '../helpers/zones.js';
 
 let dir: string;
 let p: ServeProcess;
@@ -16,6 +17,7 @@ const token = 'workers-test-' + Math.random().toString(36).slice(2);
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tandem-workers-'));
   await cp('zones', join(dir, 'zones'), { recursive: true });
+  await writeFile(join(dir, 'zones', 'big.test.yaml'), bigZone(40_000)); // parsed on a worker thread
   // debug: one log line per query, with the answering worker's id.
   p = await serve(['--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--workers', '2', '--api-token', token, '--log-level', 'debug']);
   api = `http://${/"api":"([^"]+)"/.exec(p.logs())![1]}/client/v4`;
@@ -68,6 +70,17 @@ describe('tandem serve --workers 2', () => {
     // Half of them over TCP, handed out round-robin: both workers answered after the change.
     expect(answeredBy('fresh.example.com.', mark).size).toBe(2);
   });
+
+  it('a change to a large zone reaches every worker as the primary parsed it (no second parse of the file)', async () => {
+    const zone = (await call('GET', '/zones?name=big.test')).result[0].id as string;
+    const mark = p.logs().length;
+    const created = await call('POST', `/zones/${zone}/dns_records`, { type: 'TXT', name: 'note.big.test', content: 'from the api', ttl: 300 });
+    expect(created.success).toBe(true);
+    const seen = await Promise.all(Array.from({ length: 10 }, (_, i) => dig(at(), [...(i % 2 ? ['+tcp'] : []), 'note.big.test', 'TXT'])));
+    for (const r of seen) expect(r.answer.map((a) => a.data)).toEqual(['"from the api"']);
+    expect(answeredBy('note.big.test.', mark).size).toBe(2);
+    expect(p.logs().slice(mark).match(/zone taken as the primary parsed it/g)?.length).toBe(2);
+  }, 60_000);
 
   it('SIGTERM stops the workers and the primary with exit code 0', async () => {
     p.child.kill('SIGTERM');
