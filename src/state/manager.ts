@@ -12,6 +12,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LoadedZone } from '../config/zonefile.js';
+import type { Rr } from '../dns/rr.js';
 import { unpackLoadedZone, type PackedZone } from '../config/packed.js';
 import { editZoneFileAsync, loadZoneFileAsync } from './offthread.js';
 import { ZoneFileError } from '../config/errors.js';
@@ -77,18 +78,19 @@ interface Entry {
 function recordsOf(e: Entry): RecordView[] {
   if (e.views) return e.views;
   const views: RecordView[] = [];
-  for (const rr of e.loaded.input.records) {
-    if (rr.type === RRType.SOA) continue;
-    const key = contentKey(rr);
-    const meta = e.admin.records[key] ?? {
-      id: createHash('sha256').update(`${e.id}|${key}`).digest('hex').slice(0, 32),
-      createdOn: e.admin.createdOn,
-      modifiedOn: e.admin.createdOn,
-    };
-    views.push({ id: meta.id, zoneId: e.id, name: rr.name, type: rr.type, ttl: rr.ttl, rdata: rr.rdata, comment: meta.comment, createdOn: meta.createdOn, modifiedOn: meta.modifiedOn });
-  }
+  for (const rr of e.loaded.input.records) if (rr.type !== RRType.SOA) views.push(viewOf(e, rr, contentKey(rr)));
   e.views = views;
   return views;
+}
+
+/** One record's view; `key` is its contentKey. */
+function viewOf(e: Entry, rr: Rr, key: string): RecordView {
+  const meta = e.admin.records[key] ?? {
+    id: createHash('sha256').update(`${e.id}|${key}`).digest('hex').slice(0, 32),
+    createdOn: e.admin.createdOn,
+    modifiedOn: e.admin.createdOn,
+  };
+  return { id: meta.id, zoneId: e.id, name: rr.name, type: rr.type, ttl: rr.ttl, rdata: rr.rdata, comment: meta.comment, createdOn: meta.createdOn, modifiedOn: meta.modifiedOn };
 }
 
 const now = (deps: ZoneLoaderDeps) => new Date(deps.clock.now() * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -380,10 +382,15 @@ export class TandemZoneManager implements ZoneManager {
     });
   }
 
+  /** The view of the record with content `key`, without making every view of a zone that has none yet. */
   private byKey(zoneId: string, key: string): RecordView {
-    const r = recordsOf(this.entry(zoneId)).find((x) => contentKey(x) === key);
-    if (!r) throw new AdminError(81044, 404, 'Record does not exist.');
-    return r;
+    const e = this.entry(zoneId);
+    const found = (x: { type: number; name: Name; rdata: Uint8Array }) => x.type !== RRType.SOA && contentKey(x) === key;
+    const view = e.views?.find(found);
+    if (view) return view;
+    const rr = e.views ? undefined : e.loaded.input.records.find(found);
+    if (!rr) throw new AdminError(81044, 404, 'Record does not exist.');
+    return viewOf(e, rr, key);
   }
 
   // ---- DNSSEC ------------------------------------------------------------------------------------
