@@ -41,8 +41,12 @@ export interface RunningCluster {
   stop(): Promise<void>;
 }
 
-/** How long the primary waits for one worker's acknowledgement of a reload before giving up on it. */
-const ACK_TIMEOUT_MS = 15_000;
+/**
+ * How long the primary waits for one worker's acknowledgement before giving up on it: a reload after an admin
+ * change carries the parsed zone (or is a small file); a SIGHUP reload has every worker read every file, which
+ * for a zone of a million records takes about a minute.
+ */
+const ACK_TIMEOUT_MS = { reload: 15_000, 'reload-all': 600_000 } as const;
 /** How long a worker gets to stop before it is killed. */
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -73,7 +77,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
       const timer = setTimeout(() => {
         logger.error({ worker: w.id, message: msg.tandem }, 'worker did not acknowledge in time');
         done();
-      }, ACK_TIMEOUT_MS);
+      }, msg.tandem === 'reload-all' ? ACK_TIMEOUT_MS['reload-all'] : ACK_TIMEOUT_MS.reload);
       w.on('message', onMessage);
       w.once('exit', done);
       w.send(msg);
