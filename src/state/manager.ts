@@ -86,7 +86,7 @@ function recordsOf(e: Entry): RecordView[] {
 /** One record's view; `key` is its contentKey. */
 function viewOf(e: Entry, rr: Rr, key: string): RecordView {
   const meta = e.admin.records[key] ?? {
-    id: createHash('sha256').update(`${e.id}|${key}`).digest('hex').slice(0, 32),
+    id: createHash('sha256').update(`${e.id}|${key}`).digest().toString('hex', 0, 16),
     createdOn: e.admin.createdOn,
     modifiedOn: e.admin.createdOn,
   };
@@ -631,7 +631,7 @@ class ChangeContext {
   private meta(key: string, base: Partial<RecordMeta> & { id?: string }, comment?: string): void {
     const prev = this.admin.records[key];
     this.admin.records[key] = {
-      id: base.id ?? prev?.id ?? createHash('sha256').update(`${this.entry.id}|${key}`).digest('hex').slice(0, 32),
+      id: base.id ?? prev?.id ?? createHash('sha256').update(`${this.entry.id}|${key}`).digest().toString('hex', 0, 16),
       createdOn: base.createdOn ?? prev?.createdOn ?? this.ts,
       modifiedOn: this.ts,
       ...(comment !== undefined ? { comment } : prev?.comment !== undefined ? { comment: prev.comment } : {}),
@@ -643,7 +643,7 @@ class ChangeContext {
     const key = contentKey(rec);
     if (this.records.some((r) => contentKey(r) === key)) throw new AdminError(81058, 400, 'An identical record already exists.');
     // One TTL per RRset (RFC 2181 §5.2): a new record's TTL becomes the RRset's.
-    for (const r of this.records) if (r.name.equals(rec.name) && r.type === rec.type) r.ttl = rec.ttl;
+    this.setTtl(rec.name, rec.type, rec.ttl);
     this.records.push({ ...rec, id: '', zoneId: this.entry.id, createdOn: this.ts, modifiedOn: this.ts });
     this.meta(key, {}, rec.comment);
     this.touch(rec.name, rec.type);
@@ -660,6 +660,16 @@ class ChangeContext {
     this.what.push(`-${old.name} ${typeName(old.type)}`);
   }
 
+  /**
+   * Gives every record of an RRset `ttl`. The views are replaced, not changed: they are the served entry's
+   * (recordsOf), and a change that is refused later must leave them as they were.
+   */
+  private setTtl(name: Name, type: number, ttl: number): void {
+    this.records.forEach((r, i) => {
+      if (r.type === type && r.ttl !== ttl && r.name.equals(name)) this.records[i] = { ...r, ttl };
+    });
+  }
+
   /** PUT/PATCH: the record keeps its id and creation time. */
   replace(old: RecordView, input: RecordInput): string {
     const rec = this.check(input);
@@ -668,7 +678,7 @@ class ChangeContext {
     if (key !== oldKey && this.records.some((r) => contentKey(r) === key)) throw new AdminError(81058, 400, 'An identical record already exists.');
     this.remove(old);
     this.records.push({ ...rec, id: old.id, zoneId: this.entry.id, createdOn: old.createdOn, modifiedOn: this.ts });
-    for (const r of this.records) if (r.name.equals(rec.name) && r.type === rec.type) r.ttl = rec.ttl;
+    this.setTtl(rec.name, rec.type, rec.ttl);
     this.meta(key, { id: old.id, createdOn: old.createdOn }, rec.comment ?? old.comment);
     this.touch(rec.name, rec.type);
     return key;

@@ -92,6 +92,16 @@ describe('records', () => {
     expect(lookup(served(m), Name.fromText('www.m.test.'), RRType.A).kind).toBe('answer');
   });
 
+  it('a refused change leaves the records as the API lists them (a new TTL for an RRset is not half-applied)', async () => {
+    const m = await open();
+    const ttlOfWww = () => m.records(zid(m)).filter((r) => r.name.toString() === 'www.m.test.' && r.type === RRType.A).map((r) => r.ttl);
+    expect(ttlOfWww()).toEqual([3600]);
+    // The first post would give www's A RRset TTL 60; the second is refused, so the batch changes nothing.
+    await expect(m.batch(zid(m), { deletes: [], patches: [], puts: [], posts: [rec('www', 'A', '192.0.2.2', 60), rec('m.test.', 'SOA', 'a. b. 1 2 3 4 5')] }))
+      .rejects.toMatchObject({ code: 1004 });
+    expect(ttlOfWww()).toEqual([3600]);
+  });
+
   it('a duplicate is 81058 and an unknown id 81044/404', async () => {
     const m = await open();
     const www = m.records(zid(m)).find((r) => r.type === RRType.A && r.name.toString() === 'www.m.test.')!;
