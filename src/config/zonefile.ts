@@ -97,6 +97,9 @@ export const SLICE_FROM_BYTES = 1 << 20;
 /** Lines per slice (a slice ends at the first owner key after this many). */
 export const SLICE_LINES = 4000;
 
+/** First characters of a line at the owners' indentation that does not start an owner key: a `-` item, a tab, and the `?` / `:` of a complex key. */
+const NOT_A_KEY = new Set([0x2d, 0x09, 0x3f, 0x3a]);
+
 /** Part of the `records:` mapping of a large file: text and the number of its first line in the file. */
 interface Slice {
   text: string;
@@ -106,7 +109,7 @@ interface Slice {
 /**
  * Splits a file whose last top-level key is `records:` (a block mapping of owners) into the text up to
  * and including the `records:` line and slices of the owners, cut before owner keys (lines indented
- * exactly as the first owner, not a comment and not a `-` item). Returns undefined for any other shape,
+ * exactly as the first owner, not a comment, a `-` item or part of a `?` complex key). Returns undefined for any other shape,
  * which is then parsed whole. A cut inside a multi-line construct leaves an unterminated flow collection
  * or quoted scalar in the slice before it: a syntax error, so the whole document is parsed instead.
  */
@@ -135,7 +138,7 @@ export function sliceRecords(text: string, linesPerSlice: number): { head: strin
       if (indent < 0) {
         if (c === 0x2d || c === 0x09) return undefined;
         indent = sp;
-      } else if (sp === indent && c !== 0x2d && c !== 0x09 && count >= linesPerSlice) {
+      } else if (sp === indent && count >= linesPerSlice && !NOT_A_KEY.has(c)) {
         slices.push({ text: text.slice(start, pos), firstLine: startLine });
         start = pos;
         startLine = line;
