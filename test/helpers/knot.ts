@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig } from './dig.js';
-import { freePort, runChecked, spawnDaemon, startDaemonWithRetry, waitFor, type Daemon } from './procs.js';
+import { freePort, orRemove, runChecked, spawnDaemon, startDaemonWithRetry, waitFor } from './procs.js';
 import { parseRrText, rdataKey } from './validate.js';
 
 export interface KnotOptions {
@@ -144,14 +144,13 @@ export async function startKnot(opts: KnotOptions): Promise<KnotInstance> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-knot-'));
   const conf = join(dir, 'knot.conf');
   const zoneFile = join(dir, 'zone.db');
-  let daemon: Daemon | undefined;
   let port = 0;
   const zoneText = opts.zoneText;
   let foreign = opts.foreignApexRecords ?? [];
-  try {
+  const d = await orRemove(dir, async () => {
     for (const sub of ['run', 'db', 'keys']) await mkdir(join(dir, sub), { recursive: true });
     await writeFile(zoneFile, zoneFileText(zone, zoneText, foreign));
-    daemon = await startDaemonWithRetry({
+    return startDaemonWithRetry({
       name: 'knotd',
       busy: /address already in use|failed to bind/i,
       start: async (attempt) => {
@@ -174,12 +173,7 @@ export async function startKnot(opts: KnotOptions): Promise<KnotInstance> {
         } },
       ),
     });
-  } catch (e) {
-    await daemon?.stop();
-    await rm(dir, { recursive: true, force: true });
-    throw e;
-  }
-  const d = daemon as Daemon;
+  });
   const target = { host: '127.0.0.1', port };
   const keymgr = (args: string[]) => runChecked('keymgr', ['-c', conf, ...args], { timeoutMs: 15_000 });
   const knotc = (args: string[]) => runChecked('knotc', ['-c', conf, '-t', '10', ...args], { timeoutMs: 15_000 });

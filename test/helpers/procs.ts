@@ -3,6 +3,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createServer as createTcpServer } from 'node:net';
 import { createSocket } from 'node:dgram';
+import { rm } from 'node:fs/promises';
 
 /** Binds TCP and UDP on 127.0.0.1 port 0 (or `host`), keeps the port only if both are free, then closes both. */
 export async function freePort(host = '127.0.0.1', attempts = 20): Promise<number> {
@@ -105,10 +106,16 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-/**
- * Starts `cmd args` detached (setsid: its own session and process group, leader = pid), capturing its output.
- * Stopping signals exactly that group, never anything found by name.
- */
+/** Runs `fn`; if it throws, removes the scratch folder `dir` first, so a helper that fails to start leaves nothing. */
+export async function orRemove<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
 /**
  * Starts a daemon and waits until it is ready, retrying with fresh ports when the log says a port was taken
  * between freePort and the daemon's bind (other test workers pick ports too). A failed attempt's daemon is
@@ -136,6 +143,10 @@ export async function startDaemonWithRetry(opts: {
   }
 }
 
+/**
+ * Starts `cmd args` detached (setsid: its own session and process group, leader = pid), capturing its output.
+ * Stopping signals exactly that group, never anything found by name.
+ */
 export function spawnDaemon(cmd: string, args: string[], opts: DaemonOptions = {}): Daemon {
   const name = opts.name ?? cmd;
   const max = opts.maxLogBytes ?? 1 << 20;

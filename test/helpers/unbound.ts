@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig, type DigResult } from './dig.js';
-import { freePort, runChecked, runCommand, spawnDaemon, startDaemonWithRetry, waitFor, type Daemon } from './procs.js';
+import { freePort, orRemove, runChecked, runCommand, spawnDaemon, startDaemonWithRetry, waitFor } from './procs.js';
 import { addrString, dsToText, parseDs, type ServerAddr } from './validate.js';
 
 export interface StubZone {
@@ -102,15 +102,14 @@ ${stubs.join('\n')}`;
 export async function startUnbound(opts: UnboundOptions): Promise<UnboundInstance> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-unbound-'));
   const conf = join(dir, 'unbound.conf');
-  let daemon: Daemon | undefined;
   let port = 0;
   const control = async (cmd: string[]): Promise<string> => {
     const out = await runChecked('unbound-control', ['-c', conf, ...cmd], { timeoutMs: 10_000 });
     if (/^error/m.test(out)) throw new Error(`unbound-control ${cmd.join(' ')}: ${out.trim()}`);
     return out;
   };
-  try {
-    daemon = await startDaemonWithRetry({
+  const d = await orRemove(dir, async () => {
+    return startDaemonWithRetry({
       name: 'unbound',
       busy: /address already in use|could not open ports|can't bind/i,
       start: async (attempt) => {
@@ -126,12 +125,7 @@ export async function startUnbound(opts: UnboundOptions): Promise<UnboundInstanc
         opts.startTimeoutMs ?? 10_000,
         { what: 'unbound control', intervalMs: 100, abort: () => (d.exited() ? `unbound exited:\n${d.logs()}` : undefined) }),
     });
-  } catch (e) {
-    await daemon?.stop();
-    await rm(dir, { recursive: true, force: true });
-    throw e;
-  }
-  const d = daemon as Daemon;
+  });
   const target = { host: '127.0.0.1', port };
   const query = (name: string, type: string) => dig(target, ['+dnssec', name, type]);
   return {

@@ -76,6 +76,12 @@ export function dsToText(ds: DsRecord, ttl = 3600): string {
   return `${ds.owner} ${ttl} IN DS ${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${ds.digest}`;
 }
 
+/** The same DS with one digest nibble changed: a trust anchor that matches no key (negative controls). */
+export function corruptDs(ds: string): string {
+  const d = parseDs(ds);
+  return dsToText({ ...d, digest: (d.digest[0] === '0' ? '1' : '0') + d.digest.slice(1) });
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // dnspython
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { dig, requireTool } from '../helpers/dig.js';
 import { startKnot, type KnotInstance } from '../helpers/knot.js';
 import { runChecked } from '../helpers/procs.js';
-import { delvValidated, ldnsVerifyZone, parseDs, reportErrors, validateAnswers } from '../helpers/validate.js';
+import { corruptDs, delvValidated, ldnsVerifyZone, parseDs, reportErrors, validateAnswers } from '../helpers/validate.js';
 
 const ZONE = 'harness.test.';
 const ZONE_TEXT = `$TTL 300
@@ -19,13 +19,6 @@ www  IN TXT "hello"
 sub  IN NS  ns.sub
 ns.sub IN A 192.0.2.53
 `;
-
-/** The same DS with one digest nibble changed: a trust anchor that matches no key. */
-function corrupt(ds: string): string {
-  const d = parseDs(ds);
-  const flipped = (d.digest[0] === '0' ? '1' : '0') + d.digest.slice(1);
-  return `${d.owner} 3600 IN DS ${d.keyTag} ${d.algorithm} ${d.digestType} ${flipped}`;
-}
 
 async function bindKey(zone: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-bindkey-'));
@@ -94,7 +87,7 @@ describe('harness: Knot 3.2 as provider B, checked by independent validators', (
   });
 
   it('negative control: dnspython rejects the same answers with a wrong DS', async () => {
-    const report = await validateAnswers({ zone: ZONE, dnskeyFrom: knot, ds: ds.map(corrupt), queries: [{ name: `www.${ZONE}`, type: 'A' }] });
+    const report = await validateAnswers({ zone: ZONE, dnskeyFrom: knot, ds: ds.map(corruptDs), queries: [{ name: `www.${ZONE}`, type: 'A' }] });
     expect(report.ok).toBe(false);
     expect(report.dnskey.valid).toBe(false);
     expect(report.dnskey.trustedTags).toEqual([]);
@@ -111,7 +104,7 @@ describe('harness: Knot 3.2 as provider B, checked by independent validators', (
     const good = await delvValidated(knot, ds, `www.${ZONE}`, 'A');
     expect(good.validated, good.output).toBe(true);
     expect(good.output).toMatch(/192\.0\.2\.1/);
-    const bad = await delvValidated(knot, ds.map(corrupt), `www.${ZONE}`, 'A');
+    const bad = await delvValidated(knot, ds.map(corruptDs), `www.${ZONE}`, 'A');
     expect(bad.validated).toBe(false);
   });
 
@@ -120,7 +113,7 @@ describe('harness: Knot 3.2 as provider B, checked by independent validators', (
     expect(zone).toMatch(/\sRRSIG\s/);
     const good = await ldnsVerifyZone(zone, ds);
     expect(good.ok, good.output).toBe(true);
-    const bad = await ldnsVerifyZone(zone, ds.map(corrupt));
+    const bad = await ldnsVerifyZone(zone, ds.map(corruptDs));
     expect(good.output).toMatch(/Zone is verified and complete/);
     expect(bad.ok, bad.output).toBe(false);
     expect(bad.output).toMatch(/No keys with the keytag/);

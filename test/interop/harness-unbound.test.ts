@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../helpers/dig.js';
 import { startKnot, type KnotInstance } from '../helpers/knot.js';
 import { startUnbound, type UnboundInstance } from '../helpers/unbound.js';
-import { parseDs, reportErrors, validateAnswers } from '../helpers/validate.js';
+import { corruptDs, reportErrors, validateAnswers } from '../helpers/validate.js';
 
 const ZONE = 'pair.test.';
 const ZONE_TEXT = `$TTL 300
@@ -14,12 +14,6 @@ const ZONE_TEXT = `$TTL 300
 ns1  IN A   127.0.0.1
 www  IN A   192.0.2.1
 `;
-
-function corrupt(ds: string): string {
-  const d = parseDs(ds);
-  const flipped = (d.digest[0] === '0' ? '1' : '0') + d.digest.slice(1);
-  return `${d.owner} 3600 IN DS ${d.keyTag} ${d.algorithm} ${d.digestType} ${flipped}`;
-}
 
 const addr = (k: KnotInstance) => `${k.host}@${k.port}`;
 
@@ -51,7 +45,7 @@ describe('harness: unbound validating two Knot providers', () => {
   });
 
   it('negative control: unbound answers SERVFAIL with a wrong trust anchor (RFC 4035 §5.5)', async () => {
-    const u = await startUnbound({ trustAnchors: dsA.map(corrupt), stubs: [{ zone: ZONE, addrs: [addr(a)] }] });
+    const u = await startUnbound({ trustAnchors: dsA.map(corruptDs), stubs: [{ zone: ZONE, addrs: [addr(a)] }] });
     resolvers.push(u);
     const r = await u.query(`www.${ZONE}`, 'A');
     expect(r.status).toBe('SERVFAIL');
