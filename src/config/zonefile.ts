@@ -336,6 +336,11 @@ function parseRecord(src: Source, node: unknown, owner: Name, parsed: ParsedSett
   return { type, rrs };
 }
 
+/** The error for a zone file that cannot be read (or stat'ed). */
+export function unreadable(file: string, err: unknown): ZoneFileError {
+  return new ZoneFileError({ file, reason: `cannot read the file: ${(err as Error).message}` });
+}
+
 /** Reads and parses a zone file; the file's mtime is the default SOA serial. */
 export async function loadZoneFile(file: string): Promise<LoadedZone> {
   let text: string;
@@ -343,7 +348,7 @@ export async function loadZoneFile(file: string): Promise<LoadedZone> {
   try {
     [text, mtime] = await Promise.all([readFile(file, 'utf8'), stat(file).then((s) => s.mtime)]);
   } catch (err) {
-    throw new ZoneFileError({ file, reason: `cannot read the file: ${(err as Error).message}` });
+    throw unreadable(file, err);
   }
   return parseZoneFile(file, text, { mtime });
 }

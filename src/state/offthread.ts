@@ -2,13 +2,13 @@
 // zones (and the last good copy of this one) while a million-record file is parsed or changed, and the
 // parser's garbage (YAML syntax trees, temporaries) lives and dies in the thread's own heap instead of
 // fragmenting the main heap, where the zone then stays for the life of the process (issue 6: memory).
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ZoneFileError } from '../config/errors.js';
 import { unpackLoadedZone, type PackedZone } from '../config/packed.js';
-import { parseZoneFile, type LoadedZone, type ParseOptions } from '../config/zonefile.js';
+import { loadZoneFile, parseZoneFile, unreadable, type LoadedZone, type ParseOptions } from '../config/zonefile.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import type { ZoneJob, ZoneReply } from './zone-worker.js';
 
@@ -45,23 +45,16 @@ export async function editZoneFileAsync(
 }
 
 /** loadZoneFile, parsing large files on a worker thread (which reads the file itself: its text never enters this heap). */
-export async function loadZoneFileAsync(file: string, options: AsyncParseOptions = {}): Promise<LoadedZone> {
-  const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
+export async function loadZoneFileAsync(file: string): Promise<LoadedZone> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(file);
   } catch (err) {
-    throw new ZoneFileError({ file, reason: `cannot read the file: ${(err as Error).message}` });
+    throw unreadable(file, err);
   }
   // A file's bytes are at least its characters (UTF-8), so a file under the limit is a text under it.
-  if (info.size >= offThreadFromBytes) return (await run({ file, options: { ...parse, mtime: info.mtime } })).loaded;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ZoneFileError({ file, reason: `cannot read the file: ${(err as Error).message}` });
-  }
-  return parseZoneFileAsync(file, text, { ...options, mtime: info.mtime });
+  if (info.size < OFF_THREAD_FROM_BYTES) return loadZoneFile(file);
+  return (await run({ file, options: { mtime: info.mtime } })).loaded;
 }
 
 async function run(job: ZoneJob): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string }> {

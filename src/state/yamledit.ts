@@ -38,14 +38,19 @@ function keyText(k: unknown): string {
   return isScalar(k) ? String(k.value ?? '') : String(k);
 }
 
-function sameOwner(k: unknown, owner: Name, origin: Name): boolean {
+/** The Name.key of an owner key as written (`''` and `@` are the apex); undefined when it is not a name. */
+function ownerKeyOf(k: unknown, origin: Name): string | undefined {
   const t = keyText(k);
-  if (t === '' || t === '@') return owner.equals(origin);
+  if (t === '' || t === '@') return origin.key;
   try {
-    return Name.fromText(t, origin).equals(owner);
+    return Name.fromText(t, origin).key;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+function sameOwner(k: unknown, owner: Name, origin: Name): boolean {
+  return ownerKeyOf(k, origin) === owner.key;
 }
 
 /** TXT RDATA as one octoDNS text value (`;` escaped as `\;`), when splitting it again gives the same RDATA. */
@@ -158,23 +163,21 @@ export interface EditOptions {
 export function applyEdits(text: string, originText: string, edits: ZoneEdit[], opts: EditOptions = {}): string {
   const origin = Name.fromText(originText);
   const sliced = text.length >= (opts.sliceFromBytes ?? SLICE_FROM_BYTES) ? sliceRecords(text, opts.sliceLines ?? SLICE_LINES) : undefined;
+  const apply = (doc: Document, e: ZoneEdit) => {
+    if (e.op === 'rrset') setRrset(doc, origin, Name.fromText(e.owner), e.type, e.ttl, e.rdatas);
+    else if (e.op === 'setting') setSetting(doc, e.path, e.value);
+    else bumpSerial(doc);
+  };
   if (!sliced) {
     const doc = openDoc(text);
-    for (const e of edits) {
-      if (e.op === 'rrset') setRrset(doc, origin, Name.fromText(e.owner), e.type, e.ttl, e.rdatas);
-      else if (e.op === 'setting') setSetting(doc, e.path, e.value);
-      else bumpSerial(doc);
-    }
+    for (const e of edits) apply(doc, e);
     return doc.toString();
   }
   let head = sliced.head;
   const headEdits = edits.filter((e) => e.op !== 'rrset');
   if (headEdits.length > 0) {
     const doc = openDoc(head);
-    for (const e of headEdits) {
-      if (e.op === 'setting') setSetting(doc, e.path, e.value);
-      else bumpSerial(doc);
-    }
+    for (const e of headEdits) apply(doc, e);
     head = doc.toString();
   }
   // Owner key -> its edits, until the slice that holds the owner is found.
@@ -200,17 +203,11 @@ export function applyEdits(text: string, originText: string, edits: ZoneEdit[], 
     docs.set(i, { doc, records });
     let changed = false;
     for (const pair of [...records.items]) {
-      const t = keyText(pair.key);
-      let key: string;
-      try {
-        key = t === '' || t === '@' ? origin.key : Name.fromText(t, origin).key;
-      } catch {
-        continue;
-      }
-      const p = pending.get(key);
+      const key = ownerKeyOf(pair.key, origin);
+      const p = key === undefined ? undefined : pending.get(key);
       if (!p) continue;
       for (const e of p.edits) setRrsetIn(doc, records, origin, p.owner, e.type, e.ttl, e.rdatas);
-      pending.delete(key);
+      pending.delete(p.owner.key);
       changed = true;
     }
     if (changed) write(i, doc, records);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ZoneFileError } from '../config/errors.js';
 import { transferables, ZonePacker, type PackedZone } from '../config/packed.js';
-import { parseZoneFile, type ParseOptions } from '../config/zonefile.js';
+import { parseZoneFile, unreadable, type ParseOptions } from '../config/zonefile.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 
 export interface ZoneJob {
@@ -45,6 +45,6 @@ function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ZoneFileError({ file, reason: `cannot read the file: ${(err as Error).message}` });
+    throw unreadable(file, err);
   }
 }
