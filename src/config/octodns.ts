@@ -3,6 +3,7 @@
 // Shapes follow octoDNS's docs/records.md and octodns/record/*.py; any type also accepts a plain presentation
 // string (`value: "10 mail.example.com."`, `value: '\# 4 0A000001'`).
 import { RRType } from '../dns/types.js';
+import { decodeEscaped } from '../dns/rdata/text.js';
 import type { Plain } from './yaml-nodes.js';
 
 /** A value that cannot be turned into presentation text; the caller adds file, line, owner and type. */
@@ -132,39 +133,18 @@ function fieldText(typeText: string, field: Field, raw: string): string {
 
 // ---- text -----------------------------------------------------------------------------------------
 
-const utf8 = new TextEncoder();
-
 /**
  * Octets of an octoDNS string. Backslashes are master-file escapes (`\;`, `\\`, `\DDD`, RFC 1035 §5.1), as
  * octoDNS writes values into zone files verbatim; a `"` is literal. In TXT/SPF values octoDNS requires `;`
  * to be escaped (`\;`), so an unescaped one is refused rather than guessed at.
  */
 export function decodeOctodns(s: string, semicolonRule: boolean, what: string): Uint8Array {
-  const out: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '\\') {
-      const d = s.slice(i + 1, i + 4);
-      if (/^[0-9]{3}$/.test(d)) {
-        if (Number(d) > 255) throw new ValueError(`${what}: bad escape \\${d}`);
-        out.push(Number(d));
-        i += 3;
-        continue;
-      }
-      if (i + 1 >= s.length) throw new ValueError(`${what}: dangling backslash at the end`);
-      i++;
-    } else if (c === ';' && semicolonRule) {
-      throw new ValueError(`${what}: unescaped ';' (octoDNS requires \\; in TXT values, e.g. "v=DKIM1\\; k=ec")`);
-    }
-    const cp = s.codePointAt(i)!;
-    if (cp < 0x80) out.push(cp);
-    else {
-      const ch = String.fromCodePoint(cp);
-      out.push(...utf8.encode(ch));
-      i += ch.length - 1;
-    }
-  }
-  return Uint8Array.from(out);
+  return decodeEscaped(s, {
+    fail: (reason) => new ValueError(`${what}: ${reason}`),
+    refuse: (c) => (c === ';' && semicolonRule ? `unescaped ';' (octoDNS requires \\; in TXT values, e.g. "v=DKIM1\\; k=ec")` : undefined),
+    strictDigits: false,
+    dangling: 'dangling backslash at the end',
+  });
 }
 
 /** One quoted <character-string> (RFC 1035 §5.1) with `"`, `\` and non-printable octets escaped. */

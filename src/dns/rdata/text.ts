@@ -59,24 +59,36 @@ export function tokenize(s: string): Token[] {
   return out;
 }
 
-/** Decodes the escapes of a <character-string> body (RFC 1035 §5.1); non-ASCII text becomes UTF-8. */
-export function decodeCharString(text: string): Uint8Array {
+/**
+ * Octets of presentation text with RFC 1035 §5.1 escapes (`\DDD` decimal, `\X` for X itself); other
+ * non-ASCII text becomes UTF-8. `refuse` is asked about each unescaped character and returns the reason it
+ * may not stand there; `fail` turns a reason into the caller's error. A `\` followed by fewer than three
+ * digits is an error when `strictDigits`, else the digit stands for itself.
+ */
+export function decodeEscaped(text: string, opts: {
+  fail: (reason: string) => Error;
+  refuse?: (c: string) => string | undefined;
+  strictDigits: boolean;
+  dangling?: string;
+}): Uint8Array {
   const out: number[] = [];
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c) {
+    const c = text[i];
+    if (c === '\\') {
       const d = text.slice(i + 1, i + 4);
       if (/^[0-9]{3}$/.test(d)) {
-        const v = Number(d);
-        if (v > 255) throw new RdataError(`bad escape \\${d}`);
-        out.push(v);
+        if (Number(d) > 255) throw opts.fail(`bad escape \\${d}`);
+        out.push(Number(d));
         i += 3;
         continue;
       }
-      if (/^[0-9]/.test(d)) throw new RdataError(`bad escape \\${d}: \\DDD needs three decimal digits`);
-      if (i + 1 >= text.length) throw new RdataError('dangling backslash');
+      if (opts.strictDigits && /^[0-9]/.test(d)) throw opts.fail(`bad escape \\${d}: \\DDD needs three decimal digits`);
+      if (i + 1 >= text.length) throw opts.fail(opts.dangling ?? 'dangling backslash');
       i++;
-    } else if (c === 0x22) throw new RdataError(`unexpected '"' in ${JSON.stringify(text)}`);
+    } else {
+      const reason = opts.refuse?.(c);
+      if (reason !== undefined) throw opts.fail(reason);
+    }
     const cp = text.codePointAt(i)!;
     if (cp < 0x80) out.push(cp);
     else {
@@ -86,6 +98,15 @@ export function decodeCharString(text: string): Uint8Array {
     }
   }
   return Uint8Array.from(out);
+}
+
+/** Decodes the escapes of a <character-string> body (RFC 1035 §5.1); non-ASCII text becomes UTF-8. */
+export function decodeCharString(text: string): Uint8Array {
+  return decodeEscaped(text, {
+    fail: (reason) => new RdataError(reason),
+    refuse: (c) => (c === '"' ? `unexpected '"' in ${JSON.stringify(text)}` : undefined),
+    strictDigits: true,
+  });
 }
 
 /** Escapes octets for a quoted <character-string> the way BIND prints them. */

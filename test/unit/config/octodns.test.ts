@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ZoneFileError } from '../../../src/config/zonefile.js';
 import { RRType } from '../../../src/dns/types.js';
+import { decodeCharString } from '../../../src/dns/rdata/text.js';
+import { decodeOctodns } from '../../../src/config/octodns.js';
 import { parseRecords, shown, thrown } from './helpers.js';
 
 const one = (record: string, owner = 'x') => shown(parseRecords(`  ${owner}: ${record}\n`), owner);
@@ -173,5 +175,22 @@ describe('refused and malformed values', () => {
   it('the record type numbers are kept (type 65400 stays 65400)', () => {
     const z = parseRecords(String.raw`  x: { type: TYPE65400, value: '\# 0' }` + '\n');
     expect(z.input.records.map((r) => r.type)).toEqual([RRType.SOA, 65400]);
+  });
+});
+
+describe('escapes: one decoder, two rule sets (RFC 1035 §5.1 character-strings; octoDNS text)', () => {
+  it('character-strings: \\DDD needs three digits, a bare " is refused, UTF-8 and \\X decode', () => {
+    expect([...decodeCharString('a\\065\\;é')]).toEqual([0x61, 0x41, 0x3b, 0xc3, 0xa9]);
+    expect(() => decodeCharString('\\12x')).toThrow(/\\DDD needs three decimal digits/);
+    expect(() => decodeCharString('\\256')).toThrow(/bad escape \\256/);
+    expect(() => decodeCharString('a"b')).toThrow(/unexpected '"'/);
+    expect(() => decodeCharString('ab\\')).toThrow(/^dangling backslash$/);
+  });
+
+  it('octoDNS text: a short digit escape stands for the digit, " is literal, ; is refused only where asked', () => {
+    expect([...decodeOctodns('\\12"', false, 'v')]).toEqual([0x31, 0x32, 0x22]);
+    expect([...decodeOctodns('a;b', false, 'v')]).toEqual([0x61, 0x3b, 0x62]);
+    expect(() => decodeOctodns('a;b', true, 'TXT value')).toThrow(/^TXT value: unescaped ';'/);
+    expect(() => decodeOctodns('ab\\', false, 'v')).toThrow(/^v: dangling backslash at the end$/);
   });
 });
