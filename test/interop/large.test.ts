@@ -64,6 +64,21 @@ describe('a zone file over 1 MiB', () => {
     expect(soa.answer[0].data.split(' ')[2]).toBe('2');
   }, 60_000);
 
+  it('a broken large file on reload: the error names file and line, the last good zone stays in service', async () => {
+    const file = join(s.zonesDir, 'big.test.yaml');
+    const good = await readFile(file, 'utf8');
+    const lines = good.split('\n');
+    const bad = lines.length - 10; // a record near the end: in the last slice the parser thread reads
+    lines[bad - 1] = '  broken: { type: A, value: 192.0.2.300 }';
+    await writeFile(file, lines.join('\n'));
+    const errors = await s.server.reload();
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(new RegExp(`big\\.test\\.yaml:${bad}: broken A: `))]);
+    const still = await dig({ host: s.host, port: s.port }, [`h${NAMES - 1}.big.test.`, 'A', '+norec']);
+    expect(still.answer.map((a) => a.data)).toEqual([`10.0.${((NAMES - 1) >> 8) & 255}.${(NAMES - 1) & 255}`]);
+    await writeFile(file, good);
+    expect(await s.server.reload()).toEqual([]);
+  }, 60_000);
+
   it('takes a record through the API: served at once; the file keeps every record line as it was', async () => {
     const file = join(s.zonesDir, 'big.test.yaml');
     const before = await readFile(file, 'utf8');
