@@ -12,6 +12,7 @@ export interface PackedZone {
   defaultTtl: number;
   config: ZoneConfig;
   warnings: string[];
+  mtimeSerial?: boolean;
   source: string;
   origin: string;
   settings: Omit<ZoneSettings, 'nameservers'> & { nameservers: string[] };
@@ -67,7 +68,7 @@ export class ZonePacker {
   finish(z: LoadedZone): PackedZone {
     const loc = z.locations;
     return {
-      file: z.file, defaultTtl: z.defaultTtl, config: z.config, warnings: z.warnings, source: z.input.source,
+      file: z.file, defaultTtl: z.defaultTtl, config: z.config, warnings: z.warnings, mtimeSerial: z.mtimeSerial, source: z.input.source,
       origin: z.input.origin.toString(),
       settings: { ...z.input.settings, nameservers: z.input.settings.nameservers.map((x) => x.toString()) },
       owners: this.owners.join('\n'),
@@ -104,7 +105,7 @@ export function unpackLoadedZone(p: PackedZone): LoadedZone {
   const keys = p.ownerKeys === '' ? [] : p.ownerKeys.split('\n');
   const settings: ZoneSettings = { ...p.settings, nameservers: p.settings.nameservers.map((t) => Name.fromText(t)) };
   return {
-    file: p.file, defaultTtl: p.defaultTtl, config: p.config, warnings: p.warnings,
+    file: p.file, defaultTtl: p.defaultTtl, config: p.config, warnings: p.warnings, ...(p.mtimeSerial ? { mtimeSerial: true } : {}),
     input: { origin, source: p.source, settings, records },
     locations: { owners: new Map(keys.map((k, i) => [k, p.ownerKeyLines[i]])), records: new Map(p.recordLines), soa: p.soaLine, nameservers: p.nameserversLine },
   };

@@ -5,9 +5,10 @@ import type { DenialMode, ZoneSettings } from '../zone/types.js';
 import { MAX_TTL, parseDuration } from './duration.js';
 import { isSeq } from 'yaml';
 import { asMap, checkKeys, entries, fail, isNull, lineOf, scalarText, type Entry, type Source } from './yaml-nodes.js';
+import { parseTransferSettings, type TransferSettings } from './transfer-settings.js';
 
 /** Zone-level settings beyond ZoneSettings that other layers need (issue 3 signing, issue 4 multi-signer). */
-export interface ZoneConfig {
+export interface ZoneConfig extends TransferSettings {
   dnssec: {
     enabled: boolean;
     denial: DenialMode;
@@ -28,6 +29,8 @@ export interface SoaFields {
   mname: Name;
   rname: Name;
   serial: number;
+  /** False when `serial` is the file's mtime (no `zone.soa.serial`). */
+  serialExplicit: boolean;
   refresh: number;
   retry: number;
   expire: number;
@@ -47,7 +50,7 @@ export interface ParsedSettings {
   nameserversLine?: number;
 }
 
-export const ZONE_KEYS = ['origin', 'ttl', 'soa', 'nameservers', 'ns_ttl', 'multi_provider', 'dnssec'] as const;
+export const ZONE_KEYS = ['origin', 'ttl', 'soa', 'nameservers', 'ns_ttl', 'multi_provider', 'dnssec', 'serial_policy', 'transfer', 'secondary'] as const;
 const SOA_KEYS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum', 'ttl'] as const;
 const DNSSEC_KEYS = ['enabled', 'denial', 'signature_validity', 'multi_signer', 'dnskey_ttl', 'dnskey_set', 'key_tag_range', 'allow_foreign_algorithms'] as const;
 const DENIAL: readonly DenialMode[] = ['compact', 'nsec', 'nsec3'];
@@ -104,7 +107,7 @@ export function parseSettings(src: Source, node: unknown, mtime: Date | undefine
   const soaEntry = get('soa');
   const soa = soaEntry ? parseSoa(src, soaEntry.value, origin, ttl, mtime) : undefined;
 
-  const config = parseDnssec(src, get('dnssec')?.value);
+  const config: ZoneConfig = { ...parseDnssec(src, get('dnssec')?.value), ...parseTransferSettings(src, get) };
   const settings: ZoneSettings = {
     dnssec: config.dnssec.enabled,
     denial: config.dnssec.denial,
@@ -147,6 +150,7 @@ function parseSoa(src: Source, node: unknown, origin: Name, ttl: number, mtime: 
     mname: nameValue(src, mnameEntry.value, origin, 'zone.soa.mname'),
     rname: mailboxValue(src, rnameEntry.value, origin),
     serial,
+    serialExplicit: serialEntry !== undefined,
     refresh: timer('refresh'),
     retry: timer('retry'),
     expire: timer('expire'),
@@ -155,7 +159,7 @@ function parseSoa(src: Source, node: unknown, origin: Name, ttl: number, mtime: 
   };
 }
 
-function parseDnssec(src: Source, node: unknown): ZoneConfig {
+function parseDnssec(src: Source, node: unknown): Pick<ZoneConfig, 'dnssec'> {
   const dnssec: ZoneConfig['dnssec'] = {
     enabled: false, denial: 'compact', signatureValidity: DEFAULT_SIGNATURE_VALIDITY, multiSigner: false,
     dnskeyTtl: DEFAULT_TTL, dnskeySet: 'union', allowForeignAlgorithms: false,

@@ -36,6 +36,8 @@ export interface LoadedZone {
   config: ZoneConfig;
   /** Things accepted but worth telling the operator; buildLoadedZone appends buildZone's warnings. */
   warnings: string[];
+  /** True when the SOA serial is the file's mtime, not written in the file (the zone manager's serial policy decides). */
+  mtimeSerial?: boolean;
   locations: ZoneLocations;
 }
 
@@ -198,6 +200,13 @@ function parseParts(file: string, text: string, slices: Slice[], options: ParseO
   }
 
   const parsed = parseSettings(src, zoneEntry?.value, options.mtime);
+  if (parsed.config.secondary) {
+    // A secondary zone's records and SOA come by zone transfer (the zone manager adds them).
+    if (ownerEntries.length) fail(src, recordsEntry?.keyNode ?? ownerEntries[0].keyNode, 'a secondary zone (zone.secondary) has no records: its data comes by zone transfer from its primaries');
+    if (parsed.soa) fail(src, zoneEntry?.value, 'a secondary zone (zone.secondary) has no zone.soa: the SOA comes by zone transfer');
+    const input: ZoneInput = { origin: parsed.origin, source: file, settings: parsed.settings, records: [] };
+    return { file, input, config: parsed.config, warnings: [], defaultTtl: parsed.ttl, locations: { owners: new Map(), records: new Map() } };
+  }
   if (!parsed.soa) {
     fail(src, zoneEntry?.keyNode, 'missing SOA: add zone.soa with at least mname and rname' +
       (recordsEntry ? '' : ' (a plain octoDNS file needs a zone: section for tandem\'s settings)'));
@@ -241,7 +250,7 @@ function parseParts(file: string, text: string, slices: Slice[], options: ParseO
 
   const input: ZoneInput = { origin, source: file, settings: parsed.settings, records };
   return {
-    file, input, config: parsed.config, warnings, defaultTtl: parsed.ttl,
+    file, input, config: parsed.config, warnings, defaultTtl: parsed.ttl, ...(parsed.soa!.serialExplicit ? {} : { mtimeSerial: true }),
     locations: { owners, records: recordLines, soa: parsed.soaLine, nameservers: parsed.nameserversLine },
   };
 }

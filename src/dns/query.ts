@@ -175,7 +175,8 @@ export function parseQuery(buf: Uint8Array): ParseResult {
   });
 
   // Unknown opcodes may use another message layout, so they are NOTIMP whatever follows the header.
-  if (opcode !== Opcode.QUERY) return reply(Rcode.NOTIMP, question, malformed ? undefined : edns);
+  // NOTIFY (RFC 1996 §3.7) has the query layout: one question, the SOA hint in the answer section.
+  if (opcode !== Opcode.QUERY && opcode !== Opcode.NOTIFY) return reply(Rcode.NOTIMP, question, malformed ? undefined : edns);
   if (malformed) return reply(Rcode.FORMERR, question, undefined);
   if (qdcount !== 1 || !question) return reply(Rcode.FORMERR, undefined, edns);
   if (ednsBad) return reply(Rcode.FORMERR, question, undefined);

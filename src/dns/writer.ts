@@ -389,3 +389,63 @@ export function encodeQuery(name: Name, type: number, opts: QueryOptions = {}): 
   w.header({ id: opts.id ?? 0, flags, qd: 1, an: 0, ns: 0, ar: edns ? 1 : 0 });
   return w.buf.slice(0, w.off);
 }
+
+/**
+ * A response spread over several messages, as zone transfers send it over TCP (RFC 5936 §2.2): the
+ * records in the order given, as many in each message as fit in `limit` octets (RFC 5936 §2.2 leaves
+ * the packing to the server), each message complete in itself (compression never points into an
+ * earlier message). The question goes in the first message and may be left out of later ones
+ * (§2.2.1); the OPT, when the query had one, goes in the first message (§2.2.5). AA is set, TC never.
+ */
+export function* encodeStream(head: Omit<Response, 'answer' | 'authority' | 'additional'>, records: Iterable<Rr>, limit: number): Generator<Uint8Array> {
+  const max = Math.min(65535, Math.max(512, Math.floor(limit)));
+  let first = true;
+  let w: WireWriter | undefined;
+  let count = 0;
+  const flags = 0x8000 | ((head.opcode & 0xf) << 11) | (head.aa ? 0x0400 : 0) | (head.rd ? 0x0100 : 0) | (head.cd ? 0x0010 : 0) | (head.rcode & 0xf);
+  const open = (): WireWriter => {
+    const writer = new WireWriter(scratch, max);
+    const options = head.edns?.options ?? [];
+    if (first && head.edns) writer.limit = max - optLength(options);
+    if (first && head.question) writer.question(head.question);
+    count = 0;
+    return writer;
+  };
+  const close = (writer: WireWriter): Uint8Array => {
+    let ar = 0;
+    if (first && head.edns) {
+      writer.limit = max;
+      writer.opt(head.edns, head.rcode >> 4, head.edns.options);
+      ar = 1;
+    }
+    writer.header({ id: head.id, flags, qd: first && head.question ? 1 : 0, an: count, ns: 0, ar });
+    first = false;
+    return scratch.slice(0, writer.off);
+  };
+  for (const rr of records) {
+    w ??= open();
+    const m = w.mark();
+    if (w.rr(rr)) {
+      count++;
+      continue;
+    }
+    w.rollback(m);
+    if (count === 0) throw new RangeError(`record ${rr.name.toString()} type ${rr.type} does not fit in a message of ${max} octets`);
+    yield close(w);
+    w = open();
+    if (!w.rr(rr)) throw new RangeError(`record ${rr.name.toString()} type ${rr.type} does not fit in a message of ${max} octets`);
+    count = 1;
+  }
+  yield close(w ?? open());
+}
+
+/** Any message with its sections as given (NOTIFY, IXFR queries with an SOA in authority): QR as `qr` says. */
+export function encodeMessage(m: { id: number; qr: boolean; opcode: number; aa?: boolean; rd?: boolean; rcode?: number; question?: { name: Name; type: number; class: number }; answer?: Rr[]; authority?: Rr[]; additional?: Rr[] }): Uint8Array {
+  const w = new WireWriter(scratch, 65535);
+  if (m.question && !w.question(m.question)) throw new RangeError('question does not fit');
+  const an = m.answer ?? [], ns = m.authority ?? [], ar = m.additional ?? [];
+  if (!w.rrs(an) || !w.rrs(ns) || !w.rrs(ar)) throw new RangeError('message does not fit in 65535 octets');
+  const flags = (m.qr ? 0x8000 : 0) | ((m.opcode & 0xf) << 11) | (m.aa ? 0x0400 : 0) | (m.rd ? 0x0100 : 0) | ((m.rcode ?? 0) & 0xf);
+  w.header({ id: m.id, flags, qd: m.question ? 1 : 0, an: an.length, ns: ns.length, ar: ar.length });
+  return scratch.slice(0, w.off);
+}

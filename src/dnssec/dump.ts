@@ -7,6 +7,8 @@ import { RRClass, RRType, typeName } from '../dns/types.js';
 import { encodeTypeBitmap, formatRdata } from '../dns/rdata.js';
 import type { Zone, ZoneNode } from '../zone/types.js';
 import type { ZoneSigning } from './types.js';
+import { nsec3Hash, nsec3Rrset, nsec3Types, toBig } from './denial/nsec3.js';
+import { nameIndex } from './denial/nsec.js';
 
 /** True when `name` is at or below a delegation point of the zone (not the apex). */
 function cutAbove(zone: Zone, name: Name): Name | undefined {
@@ -25,8 +27,13 @@ function records(set: RRset): Rr[] {
   return set.rdatas.map((rdata) => ({ name: set.name, type: set.type, class: set.class, ttl: set.ttl, rdata }));
 }
 
-/** Every record of the signed zone, in canonical name order, SOA first. */
-export async function signedZoneRecords(zone: Zone, signing: ZoneSigning): Promise<Rr[]> {
+/**
+ * Every record of the signed zone, in canonical name order, SOA first, with a complete NSEC chain, or with
+ * `chain: 'nsec3'` a complete NSEC3 chain (RFC 5155 §7.1, RFC 9276 parameters: SHA-1, no salt, no extra
+ * iterations, no opt-out) and the NSEC3PARAM at the apex, appended after the zone's own records.
+ */
+export async function signedZoneRecords(zone: Zone, signing: ZoneSigning, opts: { chain?: 'nsec' | 'nsec3' } = {}): Promise<Rr[]> {
+  const nsec3 = opts.chain === 'nsec3';
   const nodes = [...zone.nodes.values()].sort((a, b) => a.name.compare(b.name));
   // NSEC chain members: authoritative names with data, and delegation points (RFC 4035 §2.3). ENTs and
   // occluded names (glue below a cut) have no NSEC.
@@ -39,7 +46,7 @@ export async function signedZoneRecords(zone: Zone, signing: ZoneSigning): Promi
   for (const node of nodes) {
     const cut = cutAbove(zone, node.name);
     const sets = [...node.rrsets.values()]
-      .filter((s) => s.type !== RRType.NSEC3PARAM)
+      .filter((s) => nsec3 || s.type !== RRType.NSEC3PARAM)
       .sort((a, b) => (a.type === RRType.SOA ? -1 : b.type === RRType.SOA ? 1 : a.type - b.type));
     for (const set of sets) {
       out.push(...records(set));
@@ -47,7 +54,7 @@ export async function signedZoneRecords(zone: Zone, signing: ZoneSigning): Promi
       const authoritative = !cut || (cut.equals(node.name) && set.type === RRType.DS);
       if (authoritative) out.push(...(await signing.signRrset(set)));
     }
-    const i = chain.indexOf(node);
+    const i = nsec3 ? -1 : chain.indexOf(node);
     if (i >= 0) {
       const next = chain[(i + 1) % chain.length].name;
       const types = [...node.rrsets.keys()].filter((t) => t !== RRType.NSEC3PARAM);
@@ -56,6 +63,14 @@ export async function signedZoneRecords(zone: Zone, signing: ZoneSigning): Promi
         rdatas: [concat(next.wire(), encodeTypeBitmap([...types, RRType.RRSIG, RRType.NSEC]))],
       };
       out.push(...records(nsec), ...(await signing.signRrset(nsec)));
+    }
+  }
+  if (nsec3) {
+    // Every authoritative name, ENTs and delegations included, glue not (RFC 5155 §7.1), by hash order.
+    const hashes = nameIndex(zone).names.map((name) => ({ name, h: toBig(nsec3Hash(name)) })).sort((a, b) => (a.h < b.h ? -1 : a.h > b.h ? 1 : 0));
+    for (let i = 0; i < hashes.length; i++) {
+      const set = nsec3Rrset(zone, hashes[i].h, hashes[(i + 1) % hashes.length].h, nsec3Types(zone, hashes[i].name), signing.negativeTtl);
+      out.push(...records(set), ...(await signing.signRrset(set)));
     }
   }
   return out;

@@ -13,20 +13,28 @@ import { formatEndpoint, type Endpoint } from '../config/server.js';
 import { startParentChecks } from '../state/parentds.js';
 import type { TandemZoneManager } from '../state/manager.js';
 import type { PackedZone } from '../config/packed.js';
-import { logZones, openManager, startAdminApi, startDns, type ServerDeps } from './server.js';
+import { logZones, openManager, startAdminApi, startDns, startTransfers, type ServerDeps } from './server.js';
+import { parseQuery } from '../dns/query.js';
+import type { ControlHandler, Peer, Reply, Transport } from './handle.js';
+import type { TransferService } from '../transfer/service.js';
 
 /** Primary -> worker. */
 export type ToWorker =
   /** `packed`: the zone as the primary parsed it after an admin change (large files), so the worker need not. */
   | { tandem: 'reload'; seq: number; file: string; packed?: PackedZone }
   | { tandem: 'reload-all'; seq: number }
-  | { tandem: 'stop' };
+  | { tandem: 'stop' }
+  /** Answers to a forwarded control message: messages in order, then the end (`failed`: nothing more). */
+  | { tandem: 'control-msg'; id: number; wire: Uint8Array }
+  | { tandem: 'control-end'; id: number; failed?: string };
 
 /** Worker -> primary. */
 export type ToPrimary =
   | { tandem: 'ready'; addresses: Endpoint[] }
   | { tandem: 'ack'; seq: number; error?: string }
-  | { tandem: 'failed'; error: string };
+  | { tandem: 'failed'; error: string }
+  /** AXFR/IXFR/NOTIFY, for the primary's transfer service (it has the manager, journals, secondaries). */
+  | { tandem: 'control'; id: number; msg: Uint8Array; transport: Transport; peer: Peer };
 
 export interface RunningCluster {
   /** DNS addresses the workers listen on. */
@@ -93,6 +101,10 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     afterChange: (file, packed) => broadcast((s) => ({ tandem: 'reload', seq: s, file, packed })),
   });
   logZones(manager, errors, logger);
+  const transfers = startTransfers(deps, manager);
+  cluster.on('message', (w, m: unknown) => {
+    if (isMessage(m) && m.tandem === 'control') serveControl(w, m, transfers, logger);
+  });
 
   let addresses: Endpoint[] = [];
   const fork = (): Promise<Worker> => new Promise((resolve, reject) => {
@@ -138,6 +150,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     await Promise.all(Array.from({ length: count }, fork));
   } catch (err) {
     stopping = true;
+    transfers.stop();
     await stopWorkers();
     throw err;
   }
@@ -155,6 +168,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     api = await startAdminApi(deps, manager);
   } catch (err) {
     stopping = true;
+    transfers.stop();
     await stopWorkers();
     throw err;
   }
@@ -176,6 +190,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     async stop() {
       stopping = true;
       checks.stop();
+      transfers.stop();
       await stopWorkers();
       await api.close();
       logger.info('stopped');
@@ -196,9 +211,10 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
 
   let manager: TandemZoneManager;
   let dns: Awaited<ReturnType<typeof startDns>>;
+  const forwarder = controlForwarder(send);
   try {
-    ({ manager } = await openManager(deps, { presign: true }));
-    dns = await startDns(deps, () => manager.served());
+    ({ manager } = await openManager(deps, { presign: true, role: 'replica' }));
+    dns = await startDns(deps, () => manager.served(), forwarder.control);
   } catch (err) {
     send({ tandem: 'failed', error: (err as Error).message });
     process.exit(1);
@@ -219,6 +235,10 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
       void stop();
       return;
     }
+    if (m.tandem === 'control-msg' || m.tandem === 'control-end') {
+      forwarder.receive(m);
+      return;
+    }
     if (m.tandem === 'reload' && m.packed) logger.debug({ file: m.file }, 'zone taken as the primary parsed it');
     const work = m.tandem === 'reload'
       ? (m.packed ? manager.reloadPacked(m.packed) : manager.reloadFile(m.file))
@@ -229,4 +249,64 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
     );
   });
   send({ tandem: 'ready', addresses: dns.addresses });
+}
+
+/** Primary side of a forwarded control message: parse it again, answer through the transfer service. */
+function serveControl(w: Worker, m: Extract<ToPrimary, { tandem: 'control' }>, transfers: TransferService, logger: Logger): void {
+  const reply = (x: ToWorker) => { if (w.isConnected()) w.send(x); };
+  const parsed = parseQuery(m.msg);
+  if (!parsed.ok) return reply({ tandem: 'control-end', id: m.id, failed: 'unparsable' });
+  transfers.control(m.msg, parsed.query, m.transport, m.peer).then(async (r) => {
+    if (r === null) {
+      // nothing to send
+    } else if (r instanceof Uint8Array) reply({ tandem: 'control-msg', id: m.id, wire: r });
+    else for await (const wire of r) reply({ tandem: 'control-msg', id: m.id, wire });
+    reply({ tandem: 'control-end', id: m.id });
+  }).catch((err: unknown) => {
+    logger.error({ err }, 'control message failed');
+    reply({ tandem: 'control-end', id: m.id, failed: (err as Error).message });
+  });
+}
+
+/**
+ * Worker side: a ControlHandler that forwards to the primary and turns its answers back into a Reply
+ * (the first message for UDP, a stream for TCP).
+ */
+function controlForwarder(send: (m: ToPrimary) => void): { control: ControlHandler; receive(m: Extract<ToWorker, { tandem: 'control-msg' | 'control-end' }>): void } {
+  let next = 0;
+  const open = new Map<number, { items: Uint8Array[]; done: boolean; failed?: string; wake?: () => void }>();
+  const control: ControlHandler = async (msg, _query, transport, peer): Promise<Reply> => {
+    const id = ++next;
+    const st: { items: Uint8Array[]; done: boolean; failed?: string; wake?: () => void } = { items: [], done: false };
+    open.set(id, st);
+    send({ tandem: 'control', id, msg, transport, peer });
+    const wait = () => new Promise<void>((r) => { st.wake = r; });
+    async function* stream(): AsyncGenerator<Uint8Array> {
+      try {
+        for (;;) {
+          while (st.items.length) yield st.items.shift()!;
+          if (st.done) return;
+          await wait();
+        }
+      } finally {
+        open.delete(id);
+      }
+    }
+    if (transport === 'tcp') return stream();
+    const it = stream();
+    const first = await it.next();
+    await it.return(undefined);
+    return first.done ? null : first.value;
+  };
+  return {
+    control,
+    receive(m) {
+      const st = open.get(m.id);
+      if (!st) return;
+      if (m.tandem === 'control-msg') st.items.push(m.wire);
+      else { st.done = true; st.failed = m.failed; }
+      st.wake?.();
+      st.wake = undefined;
+    },
+  };
 }

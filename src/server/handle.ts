@@ -13,13 +13,16 @@ import { systemClock, type Clock } from '../dnssec/types.js';
 import type { ZoneSigningImpl } from '../dnssec/zonesigning.js';
 import { cacheKey, ResponseCache, type CacheKey } from './respcache.js';
 
-export type Transport = 'udp' | 'tcp';
+export type { Transport, Peer, Reply, ControlHandler } from '../transfer/service.js';
+import { isControl, type ControlHandler, type Peer, type Reply, type Transport } from '../transfer/service.js';
+import { Opcode } from '../dns/types.js';
 
 /** Our EDNS UDP payload size (DNS Flag Day 2020; RFC 6891 §6.2.5). */
 export const EDNS_UDP_SIZE = 1232;
 
 export interface Handler {
-  (msg: Uint8Array, transport: Transport): Promise<Uint8Array | null>;
+  /** `peer`: the client's address (zone transfers and NOTIFY check it). A stream answers AXFR/IXFR over TCP. */
+  (msg: Uint8Array, transport: Transport, peer?: Peer): Promise<Reply>;
   /** The cached answer, synchronously, or undefined (then call the handler). For the UDP hot path. */
   cached(msg: Uint8Array, transport: Transport): Uint8Array | undefined;
 }
@@ -28,7 +31,11 @@ export interface HandlerOptions {
   clock?: Clock;
   /** The response cache; `false` turns it off. Default: a new one with 50 000 entries. */
   cache?: ResponseCache | false;
+  /** AXFR/IXFR and NOTIFY go here (transfer/service.ts, or the cluster's forwarder); without it they are REFUSED/NOTIMP. */
+  control?: ControlHandler;
 }
+
+const NO_PEER: Peer = { address: '', port: 0 };
 
 /** The response size limit: 64 KiB over TCP, else the client's EDNS size capped at ours, else 512 (RFC 1035 §4.2.1). */
 function sizeLimit(transport: Transport, udpSize: number | undefined): number {
@@ -66,7 +73,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     logger.debug({ qname: name.toString(), qtype: (msg[next] << 8) | msg[next + 1], transport, rcode, an: (resp[6] << 8) | resp[7], ns: (resp[8] << 8) | resp[9], cached: true }, 'query');
   };
 
-  const handle = async (msg: Uint8Array, transport: Transport): Promise<Uint8Array | null> => {
+  const handle = async (msg: Uint8Array, transport: Transport, peer?: Peer): Promise<Reply> => {
     const now = clock.now();
     let set: Served, k: CacheKey | undefined;
     const m = missed;
@@ -97,6 +104,8 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
       );
     }
     const query = parsed.query;
+    // Zone transfers and NOTIFY leave the request path for the zone manager's process (never cached).
+    if (opts.control && isControl(query)) return opts.control(msg, query, transport, peer ?? NO_PEER);
     const limit = sizeLimit(transport, query.edns?.udpSize);
     let resp: Response;
     let until = Infinity;
@@ -147,6 +156,7 @@ export async function answer(query: Query, served: Served): Promise<Response> {
 /** The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity). */
 async function respond(query: Query, served: Served): Promise<{ response: Response; until: number }> {
   const plain = (response: Response) => ({ response, until: Infinity });
+  if (query.opcode !== Opcode.QUERY) return plain(base(query, Rcode.NOTIMP));
   if (query.class !== RRClass.IN) return plain(base(query, Rcode.REFUSED));
   // RFC 9824 §3.5: an explicit query for the NXNAME meta-type is FORMERR, with EDE 30.
   if (query.type === RRType.NXNAME) return plain(base(query, Rcode.FORMERR, [ede(EdeCode.INVALID_QUERY_TYPE, 'NXNAME is a meta-type')]));

@@ -8,7 +8,8 @@ import { ensureDir } from '../state/atomic.js';
 import { TandemZoneManager, type ManagerOptions, type Served } from '../state/manager.js';
 import { startApi, resolveApiAuth, type RunningApi } from '../api/index.js';
 import { startParentChecks } from '../state/parentds.js';
-import { createHandler } from './handle.js';
+import { createHandler, type ControlHandler } from './handle.js';
+import { TransferService, keyringOf } from '../transfer/service.js';
 import { listenUdp, type UdpListener } from './udp.js';
 import { listenTcp, type TcpListener } from './tcp.js';
 
@@ -25,6 +26,8 @@ export interface RunningServer {
   /** The admin API address. */
   api: Endpoint;
   manager: TandemZoneManager;
+  /** Zone transfers, NOTIFY, secondary zones. */
+  transfers: TransferService;
   served(): Served;
   /** Re-reads the zones folder; bad files keep their last good zone. Returns the errors found. */
   reload(): Promise<Error[]>;
@@ -39,13 +42,13 @@ const SIGNATURE_CACHE_SIZE = 100_000;
  * background (processes that answer queries); `afterChange`: see ManagerOptions.
  */
 export async function openManager(
-  deps: ServerDeps, opts: { presign: boolean; afterChange?: ManagerOptions['afterChange'] },
+  deps: ServerDeps, opts: { presign: boolean; afterChange?: ManagerOptions['afterChange']; role?: ManagerOptions['role'] },
 ): Promise<{ manager: TandemZoneManager; errors: Error[] }> {
   const { config, logger } = deps;
   await ensureDir(config.state);
   return TandemZoneManager.open({
     zonesDir: config.zones, stateDir: config.state, clock: deps.clock ?? systemClock, logger,
-    cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange,
+    cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange, role: opts.role,
   });
 }
 
@@ -63,10 +66,10 @@ export interface DnsListeners {
   close(): Promise<void>;
 }
 
-/** UDP and TCP listeners on every configured address, answering from `served()`. */
-export async function startDns(deps: ServerDeps, served: () => Served): Promise<DnsListeners> {
+/** UDP and TCP listeners on every configured address, answering from `served()`; zone transfers and NOTIFY go to `control`. */
+export async function startDns(deps: ServerDeps, served: () => Served, control?: ControlHandler): Promise<DnsListeners> {
   const { config, logger } = deps;
-  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock });
+  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control });
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
   const close = async () => {
@@ -86,6 +89,15 @@ export async function startDns(deps: ServerDeps, served: () => Served): Promise<
   return { addresses: tcp.map((t) => t.address), close };
 }
 
+/** The zone-transfer service of the process that owns the manager (the single process, or the cluster primary). */
+export function startTransfers(deps: ServerDeps, manager: TandemZoneManager): TransferService {
+  const t = new TransferService({
+    manager, keyring: keyringOf(deps.config), stateDir: deps.config.state, clock: deps.clock ?? systemClock, logger: deps.logger,
+  });
+  t.start();
+  return t;
+}
+
 /** The admin API on the configured address, with credentials from the config, env or flag. */
 export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager): Promise<RunningApi> {
   const { config, logger } = deps;
@@ -97,13 +109,21 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, logger } = deps;
   const { manager, errors } = await openManager(deps, { presign: true });
   logZones(manager, errors, logger);
+  const transfers = startTransfers(deps, manager);
 
-  const dns = await startDns(deps, () => manager.served());
+  let dns: DnsListeners;
+  try {
+    dns = await startDns(deps, () => manager.served(), transfers.control);
+  } catch (err) {
+    transfers.stop();
+    throw err;
+  }
   let api: RunningApi;
   try {
     api = await startAdminApi(deps, manager);
   } catch (err) {
     await dns.close();
+    transfers.stop();
     throw err;
   }
   const addresses = dns.addresses;
@@ -114,6 +134,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     addresses,
     api: api.address,
     manager,
+    transfers,
     served: () => manager.served(),
     async reload() {
       const errs = await manager.reload();
@@ -123,6 +144,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     },
     async stop() {
       checks.stop();
+      transfers.stop();
       await Promise.all([dns.close(), api.close()]);
       logger.info('stopped');
     },

@@ -33,6 +33,23 @@ export function listenTcp(at: Endpoint, handler: Handler, opts: TcpOptions, logg
     conns.set(sock, state);
     sock.setTimeout(opts.idleTimeoutMs, () => sock.destroy());
     let buf: Buffer = Buffer.alloc(0);
+    const peer = { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
+    /** RFC 7766 §8: length and message in one write; resolves when the socket can take more. */
+    const send = (resp: Uint8Array | null): Promise<void> | void => {
+      if (!resp || sock.destroyed) return;
+      const out = Buffer.allocUnsafe(2 + resp.length);
+      out.writeUInt16BE(resp.length, 0);
+      out.set(resp, 2);
+      if (!sock.write(out)) return new Promise<void>((r) => { sock.once('drain', r); sock.once('close', r); });
+    };
+    /** A zone transfer: every message in order, waiting for the socket to drain (back-pressure). */
+    const stream = async (messages: AsyncIterable<Uint8Array>): Promise<void> => {
+      for await (const m of messages) {
+        if (sock.destroyed) return;
+        sock.setTimeout(opts.idleTimeoutMs); // a long transfer is not idleness
+        await send(m);
+      }
+    };
     const maybeEnd = () => {
       if (closing && state.inFlight === 0) sock.end();
     };
@@ -46,16 +63,11 @@ export function listenTcp(at: Endpoint, handler: Handler, opts: TcpOptions, logg
         if (closing) continue;
         state.inFlight++;
         if (state.inFlight >= maxInFlight) sock.pause();
-        handler(msg, 'tcp').then(
-          (resp) => {
+        handler(msg, 'tcp', peer)
+          .then((resp) => (resp === null || resp instanceof Uint8Array ? send(resp) : stream(resp)))
+          .then(
+          () => {
             state.inFlight--;
-            if (resp && !sock.destroyed) {
-              // RFC 7766 §8: length and message in one write.
-              const out = Buffer.allocUnsafe(2 + resp.length);
-              out.writeUInt16BE(resp.length, 0);
-              out.set(resp, 2);
-              sock.write(out);
-            }
             if (sock.isPaused() && state.inFlight < maxInFlight) sock.resume();
             maybeEnd();
           },

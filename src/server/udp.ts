@@ -22,9 +22,10 @@ export function listenUdp(at: Endpoint, handler: Handler, logger: Logger): Promi
       socket.send(hit, rinfo.port, rinfo.address);
       return;
     }
-    handler(msg, 'udp').then(
+    handler(msg, 'udp', { address: rinfo.address, port: rinfo.port }).then(
       (resp) => {
-        if (resp) socket.send(resp, rinfo.port, rinfo.address);
+        // Streams are TCP-only (zone transfers); the handler never gives one for UDP.
+        if (resp instanceof Uint8Array) socket.send(resp, rinfo.port, rinfo.address);
       },
       (err) => logger.error({ err }, 'udp handler failed'),
     );

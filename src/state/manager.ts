@@ -26,6 +26,11 @@ import { ZoneSet } from '../zone/zoneset.js';
 import type { Zone } from '../zone/types.js';
 import { writeFileAtomic, ensureDir } from './atomic.js';
 import { prepareZone, type Prepared, type ZoneLoaderDeps } from './prepare.js';
+import type { VersionState } from './version.js';
+import { decideSerial } from './version.js';
+import type { ZoneConfig } from '../config/zone-settings.js';
+import type { ZoneKeys } from './keystore.js';
+import { periodStart } from '../dnssec/window.js';
 import type { ZoneEdit } from './yamledit.js';
 import {
   AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
@@ -62,7 +67,28 @@ interface AdminFile {
   records: Record<string, RecordMeta>;
   /** NS1 external key sets: name -> TTL and base64 DNSKEY RDATA. */
   keySets: Record<string, { ttl: number; keys: string[] }>;
+  /** The serial served last and the digest of what it served (state/version.ts). */
+  served?: VersionState;
 }
+
+/** One version of a served zone: what zone transfers and NOTIFY (transfer/) work from. */
+export interface ZoneVersion {
+  id: string;
+  origin: Name;
+  serial: number;
+  file: string;
+  zone: Zone;
+  signing?: ZoneSigning;
+  keys?: ZoneKeys;
+  /** Other providers' DNSKEY RDATA (all of them, also those left out of the served set by dnskey_set: own-ksk). */
+  imported: Uint8Array[];
+  config: ZoneConfig;
+  /** The zone data as parsed (the apex NS records in it, also those the served NS RRset leaves out). */
+  records: readonly Rr[];
+}
+
+/** Told of every new version of a zone after it is served (primary only); `prev` is undefined for a zone new to this process. */
+export type VersionListener = (next: ZoneVersion, prev: ZoneVersion | undefined) => void;
 
 interface Entry {
   file: string;
@@ -72,6 +98,23 @@ interface Entry {
   admin: AdminFile;
   /** Records of the zone data (not SOA, not generated DNSSEC records) as the API shows them; made on first use. */
   views?: RecordView[];
+  /** The serial served (the file's, or the one the serial policy chose). */
+  serial: number;
+  /** The admin state's `version` changed while loading: the loader persists it. */
+  versionChanged: boolean;
+}
+
+function versionOf(e: Entry): ZoneVersion {
+  return {
+    id: e.id, origin: e.loaded.input.origin, serial: e.serial, file: e.file, zone: e.prepared.zone, signing: e.prepared.signing,
+    keys: e.prepared.keys, imported: e.prepared.imported, config: e.loaded.config, records: e.loaded.input.records,
+  };
+}
+
+/** True when some receiver of the zone's transfers gets it signed (then re-signing makes a new version). */
+export function transfersSigned(config: ZoneConfig): boolean {
+  const t = config.transfer;
+  return !!t && config.dnssec.enabled && (t.content === 'signed' || t.allow.some((a) => a.content === 'signed'));
 }
 
 /** The API's view of a zone's records, built when first asked for (large zones pay nothing at load). */
@@ -135,12 +178,18 @@ export interface ManagerOptions extends ZoneLoaderDeps {
    * serving the same zones (workers) reload the zone's file then, so every answer reflects it at once.
    */
   afterChange?: (file: string, packed?: PackedZone) => Promise<void>;
+  /**
+   * 'primary' (default) decides serials and persists them; 'replica' (a cluster worker) serves what the
+   * primary decided and writes nothing.
+   */
+  role?: 'primary' | 'replica';
 }
 
 export class TandemZoneManager implements ZoneManager {
   private entries = new Map<string, Entry>();
   private current: Served = { zones: new ZoneSet([]), signing: new Map() };
   private queue: Promise<unknown> = Promise.resolve();
+  private listeners: VersionListener[] = [];
 
   private constructor(private readonly deps: ManagerOptions) {}
 
@@ -154,6 +203,63 @@ export class TandemZoneManager implements ZoneManager {
 
   served(): Served {
     return this.current;
+  }
+
+  /** Calls `listener` after every new version of a zone is served (transfer/: journal, NOTIFY). */
+  onVersion(listener: VersionListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** The version of each zone served now. */
+  versions(): ZoneVersion[] {
+    return [...this.entries.values()].map(versionOf);
+  }
+
+  version(origin: Name): ZoneVersion | undefined {
+    const e = this.entries.get(origin.key);
+    return e && versionOf(e);
+  }
+
+  /** Tells the listeners of the zones whose serial moved (or that are new) between two sets of entries. */
+  private announce(before: ReadonlyMap<string, Entry>, after: Iterable<Entry>): void {
+    if (this.deps.role === 'replica' || this.listeners.length === 0) return;
+    for (const e of after) {
+      const prev = before.get(e.prepared.zone.origin.key);
+      if (prev && prev.serial === e.serial) continue;
+      const next = versionOf(e);
+      const old = prev && versionOf(prev);
+      for (const l of this.listeners) {
+        try {
+          l(next, old);
+        } catch (err) {
+          this.deps.logger.error({ err, zone: next.origin.toString() }, 'version listener failed');
+        }
+      }
+    }
+  }
+
+  /**
+   * Re-prepares a zone from the data already parsed (no file read): a zone transferred signed gets a new
+   * version when its signature period turns (transfersSigned), so secondaries receive the fresh RRSIGs.
+   */
+  resign(zoneId: string): Promise<void> {
+    return this.serial(async () => {
+      const e = this.entry(zoneId);
+      const next = await this.loadEntry(e.loaded, structuredClone(e.admin));
+      if (next.serial === e.serial) return;
+      await this.persistVersion(next);
+      const before = new Map(this.entries);
+      this.entries.set(next.prepared.zone.origin.key, next);
+      this.publish();
+      await this.deps.afterChange?.(e.file);
+      this.announce(before, [next]);
+    });
+  }
+
+  private async persistVersion(e: Entry): Promise<void> {
+    if (this.deps.role === 'replica' || !e.versionChanged) return;
+    await writeFileAtomic(adminPath(this.deps.stateDir, e.loaded.input.origin), JSON.stringify(e.admin, null, 2) + '\n');
+    e.versionChanged = false;
   }
 
   /** Re-reads the zones folder (SIGHUP). A file that fails keeps its last good zone; removed files are dropped. */
@@ -203,6 +309,7 @@ export class TandemZoneManager implements ZoneManager {
         const other = next.get(entry.prepared.zone.origin.key);
         if (other) throw new ZoneFileError({ file, reason: `zone ${entry.prepared.zone.origin} is already served from ${other.file}` });
         next.set(entry.prepared.zone.origin.key, entry);
+        await this.persistVersion(entry);
         for (const w of entry.loaded.warnings) this.deps.logger.warn({ file }, w);
       } catch (err) {
         errors.push(err as Error);
@@ -210,8 +317,10 @@ export class TandemZoneManager implements ZoneManager {
         if (old && !next.has(old.prepared.zone.origin.key)) next.set(old.prepared.zone.origin.key, old);
       }
     }
+    const before = this.entries;
     this.entries = next;
     this.publish();
+    this.announce(before, next.values());
     return errors;
   }
 
@@ -223,10 +332,29 @@ export class TandemZoneManager implements ZoneManager {
       // Enabled in the zone file (not through the API): count it as enabled when the file was written.
       admin.dnssec.modifiedOn = await stat(loaded.file).then((s) => s.mtime.toISOString().replace(/\.\d{3}Z$/, 'Z'), () => ts);
     }
-    const prepared = await prepareZone(loaded, this.deps, { cds: admin.dnssec.disabling ? 'delete' : 'publish' });
+    let serial = 0;
+    let versionChanged = false;
+    const version = (digest: string, fileSerial: number): number => {
+      if (this.deps.role === 'replica') return (serial = admin!.served?.serial ?? fileSerial);
+      const d = decideSerial({
+        policy: loaded.config.serialPolicy, fileSerial, explicit: !loaded.mtimeSerial, digest, stored: admin!.served, now: this.deps.clock.now(),
+      });
+      if (d.behind !== undefined) {
+        this.deps.logger.warn({ zone: origin.toString(), file: loaded.file, fileSerial: d.behind, serial: d.serial }, 'zone.soa.serial is behind the serial already served; serving a newer one (RFC 1982: serials never go back)');
+      }
+      if (d.changed) {
+        admin!.served = { serial: d.serial, digest };
+        versionChanged = true;
+      }
+      return (serial = d.serial);
+    };
+    const digestExtra = transfersSigned(loaded.config)
+      ? `signed:${periodStart(this.deps.clock.now(), loaded.config.dnssec.signatureValidity)}`
+      : undefined;
+    const prepared = await prepareZone(loaded, this.deps, { cds: admin.dnssec.disabling ? 'delete' : 'publish', version, digestExtra });
     // Line numbers only serve errors while building; a later change or reload parses the file anew.
     loaded.locations = { owners: new Map(), records: new Map(), soa: loaded.locations.soa, nameservers: loaded.locations.nameservers };
-    return { file: loaded.file, id: zoneId(origin), loaded, prepared, admin };
+    return { file: loaded.file, id: zoneId(origin), loaded, prepared, admin, serial, versionChanged };
   }
 
   private publish(): void {
@@ -287,9 +415,12 @@ export class TandemZoneManager implements ZoneManager {
       await writeFileAtomic(adminPath(this.deps.stateDir, e.loaded.input.origin), JSON.stringify(admin, null, 2) + '\n');
       if (newText !== text) await writeFileAtomic(e.file, newText);
       next.loaded.warnings.forEach((w) => this.deps.logger.warn({ file: e.file }, w));
+      next.versionChanged = false; // written with the admin state above
+      const before = new Map(this.entries);
       this.entries.set(next.prepared.zone.origin.key, next);
       this.publish();
       await this.deps.afterChange?.(e.file, edited.packed);
+      this.announce(before, [next]);
       this.deps.logger.info({ zone: e.loaded.input.origin.toString(), change: ctx.what }, 'zone changed');
       return result();
     });

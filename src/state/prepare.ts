@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { buildLoadedZone, type LoadedZone } from '../config/zonefile.js';
 import { ZoneFileError } from '../config/errors.js';
 import type { Zone } from '../zone/types.js';
-import type { RRset } from '../dns/rr.js';
+import type { Rr, RRset } from '../dns/rr.js';
+import { contentDigest, soaSerial, withSerial } from './version.js';
 import { RRType } from '../dns/types.js';
 import type { Clock, ZoneSigning } from '../dnssec/types.js';
 import { loadOrCreateZoneKeys, type ZoneKeys } from './keystore.js';
@@ -34,6 +35,12 @@ export interface PrepareOptions {
   signed?: boolean;
   /** CDS/CDNSKEY: publish our KSKs, or the RFC 8078 delete form while DNSSEC is being turned off. */
   cds?: CdsMode;
+  /**
+   * The serial to serve, given the digest of the served content (state/version.ts) and the file's serial;
+   * default: the file's. `digestExtra` joins the digest (see contentDigest).
+   */
+  version?: (digest: string, fileSerial: number) => number;
+  digestExtra?: string;
 }
 
 export interface Prepared {
@@ -53,7 +60,10 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
   const importedRrs = loaded.input.records.filter((r) => r.type === RRType.DNSKEY && r.name.equals(origin));
   const data = { ...loaded, input: { ...loaded.input, records: loaded.input.records.filter((r) => !importedRrs.includes(r)) } };
   const signed = opts.signed ?? dnssec.enabled;
-  if (!signed) return { zone: buildLoadedZone(data), imported: [] };
+  if (!signed) {
+    setServedSerial(data.input.records, [], loaded, opts);
+    return { zone: buildLoadedZone(data), imported: [] };
+  }
 
   const importedTags = new Set(importedRrs.map((r) => keyTag(r.rdata)));
   const range = dnssec.keyTagRange;
@@ -88,6 +98,7 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
     cds: opts.cds ?? 'publish', omitImportedKsks: dnssec.dnskeySet === 'own-ksk',
   });
   const apex: RRset[] = [sets.dnskey, ...(sets.cds ? [sets.cds] : []), ...(sets.cdnskey ? [sets.cdnskey] : [])];
+  setServedSerial(data.input.records, apex, loaded, opts);
   // NSEC3 zones publish NSEC3PARAM at the apex (RFC 5155 §4); it needs the SOA, so build once to learn it.
   let zone = buildLoadedZone(data, apex);
   if (dnssec.denial === 'nsec3') zone = buildLoadedZone(data, [...apex, nsec3paramRrset(zone)]);
@@ -102,6 +113,20 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
   });
   if (deps.presign) presignInBackground(zone, signing, deps.logger, deps.cache.capacity);
   return { zone, signing, keys, imported };
+}
+
+/**
+ * Gives the SOA in `records` (a copy of the file's list) the serial opts.version decides for this content
+ * (state/version.ts); the file's own records keep theirs.
+ */
+function setServedSerial(records: Rr[], apex: RRset[], loaded: LoadedZone, opts: PrepareOptions): void {
+  if (!opts.version) return;
+  const i = records.findIndex((r) => r.type === RRType.SOA);
+  if (i < 0) return; // buildZone reports the missing SOA
+  const soa = records[i];
+  const fileSerial = soaSerial(soa.rdata);
+  const serial = opts.version(contentDigest(records, apex, loaded.input.settings, opts.digestExtra), fileSerial);
+  if (serial !== fileSerial) records[i] = { ...soa, rdata: withSerial(soa.rdata, serial) };
 }
 
 /**

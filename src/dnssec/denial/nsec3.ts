@@ -39,7 +39,7 @@ export function nsec3Hash(name: Name): Uint8Array {
   return new Uint8Array(createHash('sha1').update(name.canonicalWire()).digest());
 }
 
-function toBig(hash: Uint8Array): bigint {
+export function toBig(hash: Uint8Array): bigint {
   return BigInt('0x' + Buffer.from(hash).toString('hex'));
 }
 
@@ -81,14 +81,14 @@ export function nsec3Index(zone: Zone): Map<bigint, Name> {
  * Bitmap types of an existing name's NSEC3 (RFC 5155 §3.2.1): its types, plus RRSIG when the name has
  * signed RRsets (not at an insecure delegation, where NS is unsigned; not at an ENT: empty bitmap).
  */
-function nsec3Types(zone: Zone, name: Name): number[] {
+export function nsec3Types(zone: Zone, name: Name): number[] {
   const types = authoritativeTypes(zone, name);
   if (!types) throw new DenialError(`${name.key} is not in zone ${zone.origin.key}`);
   const signed = isCut(zone, name) ? types.includes(RRType.DS) : types.length > 0;
   return signed ? [...types, RRType.RRSIG] : types;
 }
 
-function nsec3Rrset(zone: Zone, owner: bigint, next: bigint, types: number[], ttl: number): RRset {
+export function nsec3Rrset(zone: Zone, owner: bigint, next: bigint, types: number[], ttl: number): RRset {
   const bitmap = encodeTypeBitmap(types);
   const rdata = new Uint8Array(6 + HASH_LEN + bitmap.length);
   // RFC 5155 §3.2: algorithm, flags (opt-out clear), iterations (16 bits), salt length 0, hash length, next, bitmap.

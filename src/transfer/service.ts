@@ -1,0 +1,272 @@
+// The zone-transfer service of the process that owns the zone manager: answers AXFR/IXFR (out.ts) and
+// NOTIFY, keeps the IXFR journals (journal.ts) and the signed snapshots, sends NOTIFY when a zone gets a
+// new version (the manager's onVersion), and re-versions zones transferred signed when their signature
+// period turns. Cluster workers forward these messages here (server/cluster.ts).
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Query } from '../dns/query.js';
+import type { Rr } from '../dns/rr.js';
+import { Name } from '../dns/name.js';
+import { Opcode, RRType, Rcode } from '../dns/types.js';
+import { Keyring, verifyRequest, type TsigKey } from '../dns/tsig.js';
+import type { Clock } from '../dnssec/types.js';
+import { transfersSigned, type TandemZoneManager, type ZoneVersion } from '../state/manager.js';
+import type { RemoteServer } from '../config/transfer-settings.js';
+import { admit, contentFor, sameKey } from './acl.js';
+import { diffRecords, diffUnsigned, signedRecords, soaRecord, unsignedRecords } from './content.js';
+import { Journal } from './journal.js';
+import { clientIsCurrent, ixfrSerial, xfrError, xfrMessages, type XfrBody, type XfrRequest } from './out.js';
+import { notifyReply, sendNotify, type NotifyTarget } from './notify.js';
+
+export type Transport = 'udp' | 'tcp';
+export interface Peer {
+  address: string;
+  port: number;
+}
+/** One answer, none, or a stream of messages (TCP only). */
+export type Reply = Uint8Array | null | AsyncIterable<Uint8Array>;
+
+/** Messages that go to the zone manager's process: AXFR/IXFR, NOTIFY (later UPDATE). */
+export type ControlHandler = (msg: Uint8Array, query: Query, transport: Transport, peer: Peer) => Promise<Reply>;
+
+/** The TSIG keys of the server config (`tsig:`). */
+export function keyringOf(config: object): Keyring {
+  return new Keyring((config as { tsig?: TsigKey[] }).tsig ?? []);
+}
+
+export function isControl(query: Query): boolean {
+  return query.opcode === Opcode.NOTIFY || query.type === RRType.AXFR || query.type === RRType.IXFR;
+}
+
+export interface TransferDeps {
+  manager: TandemZoneManager;
+  keyring: Keyring;
+  stateDir: string;
+  clock: Clock;
+  logger: Logger;
+  /** NOTIFY tuning (tests). */
+  notify?: { tries?: number; timeoutMs?: number };
+}
+
+interface ZoneState {
+  /** Changes of the unsigned transfer content, on disk. */
+  journal?: Journal;
+  /** Changes of the signed transfer content, in memory (see journal.ts). */
+  signedJournal?: Journal;
+  /** The signed content of one serial, made once and reused by every transfer of that version. */
+  signed?: { serial: number; records: Promise<Rr[]> };
+  /** Work on this zone's versions, in order. */
+  queue: Promise<unknown>;
+  resignTimer?: NodeJS.Timeout;
+  notifyAbort?: AbortController;
+}
+
+function zoneDir(origin: Name): string {
+  return origin.key === '.' ? '.root' : origin.key.slice(0, -1);
+}
+
+export class TransferService {
+  private zones = new Map<string, ZoneState>();
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: TransferDeps) {
+    this.log = deps.logger.child({ component: 'transfer' });
+    deps.manager.onVersion((next, prev) => this.onVersion(next, prev));
+  }
+
+  /** Takes the zones already served (the manager loaded them before this service existed). */
+  start(): void {
+    for (const v of this.deps.manager.versions()) this.onVersion(v, undefined);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const st of this.zones.values()) {
+      clearTimeout(st.resignTimer);
+      st.notifyAbort?.abort();
+    }
+  }
+
+  /** Resolves once the work queued for every zone so far is done (tests, shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.zones.values()].map((s) => s.queue));
+  }
+
+  private state(origin: Name): ZoneState {
+    let st = this.zones.get(origin.key);
+    if (!st) {
+      st = { queue: Promise.resolve() };
+      this.zones.set(origin.key, st);
+    }
+    return st;
+  }
+
+  private key(name: string | undefined, where: string): TsigKey | undefined {
+    if (name === undefined) return undefined;
+    const k = this.deps.keyring.byName(name);
+    if (!k) this.log.error({ key: name, where }, 'TSIG key not defined in the server config (tsig:)');
+    return k;
+  }
+
+  // ---- versions: journals, signed snapshots, NOTIFY ------------------------------------------------
+
+  private onVersion(next: ZoneVersion, prev: ZoneVersion | undefined): void {
+    if (this.stopped) return;
+    const st = this.state(next.origin);
+    const run = async () => {
+      const cfg = next.config.transfer;
+      const log = this.log.child({ zone: next.origin.toString() });
+      if (cfg) {
+        const includeKsk = cfg.includeKsk;
+        st.journal ??= await Journal.open(join(this.deps.stateDir, 'journal', zoneDir(next.origin)), cfg.journal);
+        if (prev && prev.serial !== next.serial && prev.config.transfer?.includeKsk === includeKsk) {
+          const diff = diffUnsigned(prev, next, { includeKsk });
+          await st.journal.append({ from: prev.serial, to: next.serial, ...diff });
+          log.debug({ from: prev.serial, to: next.serial, deleted: diff.deleted.length, added: diff.added.length }, 'journal entry');
+        } else if (st.journal.last !== next.serial) await st.journal.reset();
+        if (transfersSigned(next.config)) await this.snapshot(st, next, prev, log);
+      }
+      this.scheduleResign(st, next);
+      this.notifyAll(st, next, log);
+    };
+    st.queue = st.queue.then(run, run).catch((err: unknown) => this.log.error({ err, zone: next.origin.toString() }, 'zone version bookkeeping failed'));
+  }
+
+  /** Makes the signed content of `next` and journals its difference from the previous snapshot. */
+  private async snapshot(st: ZoneState, next: ZoneVersion, prev: ZoneVersion | undefined, log: Logger): Promise<void> {
+    const before = st.signed;
+    const records = this.signedOf(st, next);
+    st.signedJournal ??= await Journal.open(undefined, next.config.transfer!.journal);
+    if (before && prev && before.serial === prev.serial) {
+      const diff = diffRecords(await before.records, await records);
+      await st.signedJournal.append({ from: prev.serial, to: next.serial, ...diff });
+      log.debug({ from: prev.serial, to: next.serial, deleted: diff.deleted.length, added: diff.added.length }, 'signed journal entry');
+    } else await st.signedJournal.reset();
+  }
+
+  private signedOf(st: ZoneState, v: ZoneVersion): Promise<Rr[]> {
+    if (st.signed?.serial !== v.serial) {
+      const records = signedRecords(v);
+      records.catch(() => undefined);
+      st.signed = { serial: v.serial, records };
+    }
+    return st.signed.records;
+  }
+
+  /** A zone transferred signed gets a new version when its signatures' period turns (manager.resign). */
+  private scheduleResign(st: ZoneState, v: ZoneVersion): void {
+    clearTimeout(st.resignTimer);
+    st.resignTimer = undefined;
+    const signing = v.signing as { refreshAt?: () => number } | undefined;
+    if (!transfersSigned(v.config) || typeof signing?.refreshAt !== 'function') return;
+    const ms = Math.max(1000, (signing.refreshAt() - this.deps.clock.now()) * 1000);
+    // setTimeout holds at most 2^31-1 ms (~24.8 days); periods are shorter (validity / 4 <= 91.5 days? then re-arm).
+    st.resignTimer = setTimeout(() => {
+      if (ms > 0x7fffffff) return this.scheduleResign(st, v);
+      this.deps.manager.resign(v.id).catch((err: unknown) => this.log.error({ err, zone: v.origin.toString() }, 're-signing failed'));
+    }, Math.min(ms, 0x7fffffff));
+    st.resignTimer.unref();
+  }
+
+  /** NOTIFY every configured secondary (RFC 1996 §3.5); a newer version cancels the rounds still retrying. */
+  private notifyAll(st: ZoneState, v: ZoneVersion, log: Logger): void {
+    const cfg = v.config.transfer;
+    if (!cfg || cfg.notify.length === 0) return;
+    st.notifyAbort?.abort();
+    const abort = new AbortController();
+    st.notifyAbort = abort;
+    const soa = soaRecord(v);
+    for (const t of cfg.notify) {
+      const target: NotifyTarget = { host: t.host, port: t.port, key: this.key(t.key, `${v.origin} transfer.notify`) };
+      if (t.key && !target.key) continue;
+      void sendNotify(target, v.origin, soa, { clock: this.deps.clock, logger: log, signal: abort.signal, ...this.deps.notify }).then((r) => {
+        if (r.ok) log.info({ target: `${t.host}:${t.port}`, serial: v.serial }, 'NOTIFY sent');
+        else if (r.reason !== 'cancelled') log.warn({ target: `${t.host}:${t.port}`, serial: v.serial, reason: r.reason }, 'NOTIFY failed');
+      });
+    }
+  }
+
+  // ---- requests ---------------------------------------------------------------------------------
+
+  control: ControlHandler = async (msg, query, transport, peer) => {
+    const now = this.deps.clock.now();
+    const t = verifyRequest(msg, this.deps.keyring, now);
+    const base: XfrRequest = { query };
+    if (t.kind === 'formerr') return xfrError(base, Rcode.FORMERR);
+    if (t.kind === 'error') {
+      this.log.info({ peer: peer.address, qname: query.name.toString(), tsigError: t.error, key: t.key?.name.toString() }, 'TSIG check failed');
+      return xfrError({ query, sign: { sign: (m) => t.signer.sign(m, this.deps.clock.now()), overhead: t.signer.overhead } }, Rcode.NOTAUTH);
+    }
+    const key = t.kind === 'ok' ? t.key : undefined;
+    const req: XfrRequest = t.kind === 'ok' ? { query, sign: { sign: (m) => t.signer.sign(m, this.deps.clock.now()), overhead: t.signer.overhead } } : base;
+    if (query.opcode === Opcode.NOTIFY) return this.notifyIn(req, peer, key);
+    if (query.opcode !== Opcode.QUERY) return xfrError(req, Rcode.NOTIMP);
+    return this.transferOut(msg, req, transport, peer, key);
+  };
+
+  private async transferOut(msg: Uint8Array, req: XfrRequest, transport: Transport, peer: Peer, key: TsigKey | undefined): Promise<Reply> {
+    const { query } = req;
+    const kind = query.type === RRType.AXFR ? 'AXFR' : 'IXFR';
+    const v = this.deps.manager.version(query.name);
+    const who = { peer: `${peer.address}#${peer.port}`, zone: query.name.toString(), key: key?.name.toString(), transport };
+    // RFC 5936 §2.2.1: not authoritative for the zone -> NOTAUTH.
+    if (!v) return xfrError(req, Rcode.NOTAUTH);
+    const cfg = v.config.transfer;
+    const entry = admit(cfg, peer.address, key);
+    if (!cfg || !entry) {
+      this.log.info({ ...who, kind }, `${kind} refused: not allowed by zone.transfer.allow`);
+      return xfrError(req, Rcode.REFUSED);
+    }
+    // RFC 5936 §4.2: AXFR is a TCP exchange.
+    if (kind === 'AXFR' && transport === 'udp') return xfrError(req, Rcode.NOTIMP);
+    let content = contentFor(cfg, entry);
+    if (content === 'signed' && !v.signing) {
+      this.log.warn({ ...who }, 'signed transfer asked for an unsigned zone; sending it unsigned');
+      content = 'unsigned';
+    }
+    const st = this.state(v.origin);
+    const soa = soaRecord(v);
+    const full = async (): Promise<XfrBody> => ({
+      kind: 'full',
+      records: content === 'signed' ? await this.signedOf(st, v) : unsignedRecords(v, { includeKsk: cfg.includeKsk }),
+    });
+    let body: XfrBody;
+    if (kind === 'AXFR') body = await full();
+    else {
+      const client = ixfrSerial(msg, v.origin);
+      if (client === undefined) return xfrError(req, Rcode.FORMERR);
+      if (clientIsCurrent(client, v.serial) || transport === 'udp') body = { kind: 'soa-only' };
+      else {
+        // Wait for the journal entry of the newest version if it is still being written.
+        await st.queue;
+        const journal = content === 'signed' ? st.signedJournal : st.journal;
+        const changes = await journal?.since(client, v.serial);
+        body = changes ? { kind: 'incremental', changes } : await full();
+      }
+    }
+    this.log.info({ ...who, kind, serial: v.serial, content, mode: body.kind }, `${kind} out`);
+    const messages = xfrMessages(req, soa, body);
+    if (transport === 'udp') return messages.next().value ?? null;
+    return (async function* () { yield* messages; })();
+  }
+
+  /** NOTIFY in (RFC 1996 §3.10): only from a zone's primaries; acting on it is the secondary's job. */
+  private async notifyIn(req: XfrRequest, peer: Peer, key: TsigKey | undefined): Promise<Reply> {
+    const { query } = req;
+    const sign = (m: Uint8Array) => (req.sign ? req.sign.sign(m) : m);
+    const v = this.deps.manager.version(query.name);
+    if (!v) return sign(notifyReply(query.id, query.name, Rcode.NOTAUTH));
+    const sec = v.config.secondary;
+    const from = sec?.primaries.find((p) => p.host === peer.address || `::ffff:${p.host}` === peer.address);
+    if (!sec || !from || (from.key !== undefined && !sameKey(key, from.key))) {
+      this.log.info({ peer: `${peer.address}#${peer.port}`, zone: query.name.toString(), key: key?.name.toString() }, 'NOTIFY refused: not from a primary of this secondary zone');
+      return sign(notifyReply(query.id, query.name, Rcode.REFUSED));
+    }
+    this.onNotify?.(v, from);
+    return sign(notifyReply(query.id, query.name, Rcode.NOERROR));
+  }
+
+  /** Set by the secondary scheduler: a primary told us the zone changed (RFC 1996 §3.11). */
+  onNotify?: (v: ZoneVersion, from: RemoteServer) => void;
+}
