@@ -204,8 +204,11 @@ function parseParts(file: string, text: string, slices: Slice[], options: ParseO
     // A secondary zone's records and SOA come by zone transfer (the zone manager adds them).
     if (ownerEntries.length) fail(src, recordsEntry?.keyNode ?? ownerEntries[0].keyNode, 'a secondary zone (zone.secondary) has no records: its data comes by zone transfer from its primaries');
     if (parsed.soa) fail(src, zoneEntry?.value, 'a secondary zone (zone.secondary) has no zone.soa: the SOA comes by zone transfer');
-    const input: ZoneInput = { origin: parsed.origin, source: file, settings: parsed.settings, records: [] };
-    return { file, input, config: parsed.config, warnings: [], defaultTtl: parsed.ttl, locations: { owners: new Map(), records: new Map() } };
+    // The DNSSEC mode of the secondary decides whether tandem signs (live, multi-signer) or not (off, presigned).
+    const mode = parsed.config.secondary.dnssec;
+    const config = { ...parsed.config, dnssec: { ...parsed.config.dnssec, enabled: mode === 'live' || mode === 'multi-signer', multiSigner: mode === 'multi-signer' } };
+    const input: ZoneInput = { origin: parsed.origin, source: file, settings: { ...parsed.settings, dnssec: config.dnssec.enabled }, records: [] };
+    return { file, input, config, warnings: [], defaultTtl: parsed.ttl, locations: { owners: new Map(), records: new Map() } };
   }
   if (!parsed.soa) {
     fail(src, zoneEntry?.keyNode, 'missing SOA: add zone.soa with at least mname and rname' +

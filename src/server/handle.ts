@@ -148,6 +148,11 @@ function base(query: Query, rcode: number, options: { code: number; data: Uint8A
   };
 }
 
+/** True when a zone of `failing` encloses `name` more closely than the served zone `zone` does. */
+function failingFor(failing: Name[], name: Name, zone: { origin: Name } | undefined): boolean {
+  return failing.some((f) => name.isSubdomainOf(f) && (!zone || f.labelCount > zone.origin.labelCount));
+}
+
 /** The answer to one well-formed query. */
 export async function answer(query: Query, served: Served): Promise<Response> {
   return (await respond(query, served)).response;
@@ -166,6 +171,8 @@ async function respond(query: Query, served: Served): Promise<{ response: Respon
   }
   // RFC 4035 §3.1.4.1: a DS query for a served child apex goes to the parent zone when we serve that too.
   const zone = served.zones.forQuery(query.name, query.type);
+  // A secondary zone we cannot serve (not transferred yet, expired) below or instead of the zone found: SERVFAIL.
+  if (served.failing?.length && failingFor(served.failing, query.name, zone)) return plain(base(query, Rcode.SERVFAIL));
   if (!zone) return plain(base(query, Rcode.REFUSED));
   const result = lookup(zone, query.name, query.type);
   const signing = served.signing.get(zone.origin.key);

@@ -31,6 +31,8 @@ import { decideSerial } from './version.js';
 import type { ZoneConfig } from '../config/zone-settings.js';
 import type { ZoneKeys } from './keystore.js';
 import { periodStart } from '../dnssec/window.js';
+import { loadSecondary } from './secondary.js';
+import { writeCopy } from './secondary-store.js';
 import type { ZoneEdit } from './yamledit.js';
 import {
   AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
@@ -42,6 +44,8 @@ export interface Served {
   zones: ZoneSet;
   /** Signing material per zone origin key, for zones with DNSSEC on. */
   signing: Map<string, ZoneSigning>;
+  /** Zones we are authoritative for but cannot serve (a secondary not transferred yet or expired): SERVFAIL. */
+  failing?: Name[];
 }
 
 interface RecordMeta {
@@ -85,6 +89,8 @@ export interface ZoneVersion {
   config: ZoneConfig;
   /** The zone data as parsed (the apex NS records in it, also those the served NS RRset leaves out). */
   records: readonly Rr[];
+  /** False for a secondary zone that is not served (not transferred yet, or expired): `zone` is a placeholder. */
+  available: boolean;
 }
 
 /** Told of every new version of a zone after it is served (primary only); `prev` is undefined for a zone new to this process. */
@@ -102,12 +108,15 @@ interface Entry {
   serial: number;
   /** The admin state's `version` changed while loading: the loader persists it. */
   versionChanged: boolean;
+  /** Set for a secondary zone that is not served, with the reason (state/secondary.ts). */
+  unavailable?: string;
 }
 
 function versionOf(e: Entry): ZoneVersion {
   return {
     id: e.id, origin: e.loaded.input.origin, serial: e.serial, file: e.file, zone: e.prepared.zone, signing: e.prepared.signing,
     keys: e.prepared.keys, imported: e.prepared.imported, config: e.loaded.config, records: e.loaded.input.records,
+    available: e.unavailable === undefined,
   };
 }
 
@@ -187,7 +196,7 @@ export interface ManagerOptions extends ZoneLoaderDeps {
 
 export class TandemZoneManager implements ZoneManager {
   private entries = new Map<string, Entry>();
-  private current: Served = { zones: new ZoneSet([]), signing: new Map() };
+  private current: Served = { zones: new ZoneSet([]), signing: new Map(), failing: [] };
   private queue: Promise<unknown> = Promise.resolve();
   private listeners: VersionListener[] = [];
 
@@ -225,9 +234,9 @@ export class TandemZoneManager implements ZoneManager {
     if (this.deps.role === 'replica' || this.listeners.length === 0) return;
     for (const e of after) {
       const prev = before.get(e.prepared.zone.origin.key);
-      if (prev && prev.serial === e.serial) continue;
+      if (e.unavailable !== undefined || (prev && prev.serial === e.serial && prev.unavailable === undefined)) continue;
       const next = versionOf(e);
-      const old = prev && versionOf(prev);
+      const old = prev && prev.unavailable === undefined ? versionOf(prev) : undefined;
       for (const l of this.listeners) {
         try {
           l(next, old);
@@ -324,9 +333,12 @@ export class TandemZoneManager implements ZoneManager {
     return errors;
   }
 
-  private async loadEntry(loaded: LoadedZone, admin?: AdminFile): Promise<Entry> {
+  private async loadEntry(loaded: LoadedZone, admin?: AdminFile, transferred?: readonly Rr[]): Promise<Entry> {
     const origin = loaded.input.origin;
     const ts = now(this.deps);
+    let unavailable: string | undefined;
+    const secondary = loaded.config.secondary !== undefined;
+    if (secondary) ({ loaded, unavailable } = await loadSecondary(loaded, this.deps.stateDir, this.deps.clock.now(), this.deps.logger, transferred));
     admin ??= await readAdmin(adminPath(this.deps.stateDir, origin), ts);
     if (loaded.config.dnssec.enabled && admin.dnssec.modifiedOn === null) {
       // Enabled in the zone file (not through the API): count it as enabled when the file was written.
@@ -335,6 +347,8 @@ export class TandemZoneManager implements ZoneManager {
     let serial = 0;
     let versionChanged = false;
     const version = (digest: string, fileSerial: number): number => {
+      // A secondary serves its primary's serial; replicas serve what the primary process decided.
+      if (secondary) return (serial = fileSerial);
       if (this.deps.role === 'replica') return (serial = admin!.served?.serial ?? fileSerial);
       const d = decideSerial({
         policy: loaded.config.serialPolicy, fileSerial, explicit: !loaded.mtimeSerial, digest, stored: admin!.served, now: this.deps.clock.now(),
@@ -354,17 +368,67 @@ export class TandemZoneManager implements ZoneManager {
     const prepared = await prepareZone(loaded, this.deps, { cds: admin.dnssec.disabling ? 'delete' : 'publish', version, digestExtra });
     // Line numbers only serve errors while building; a later change or reload parses the file anew.
     loaded.locations = { owners: new Map(), records: new Map(), soa: loaded.locations.soa, nameservers: loaded.locations.nameservers };
-    return { file: loaded.file, id: zoneId(origin), loaded, prepared, admin, serial, versionChanged };
+    return { file: loaded.file, id: zoneId(origin), loaded, prepared, admin, serial, versionChanged, ...(unavailable !== undefined ? { unavailable } : {}) };
   }
 
   private publish(): void {
     const zones: Zone[] = [];
     const signing = new Map<string, ZoneSigning>();
+    const failing: Name[] = [];
     for (const e of this.entries.values()) {
+      if (e.unavailable !== undefined) {
+        failing.push(e.prepared.zone.origin);
+        continue;
+      }
       zones.push(e.prepared.zone);
       if (e.prepared.signing) signing.set(e.prepared.zone.origin.key, e.prepared.signing);
     }
-    this.current = { zones: new ZoneSet(zones), signing };
+    this.current = { zones: new ZoneSet(zones), signing, failing };
+  }
+
+  // ---- secondary zones -------------------------------------------------------------------------
+
+  /** The secondary zones (served or not), for the transfer scheduler. */
+  secondaries(): ZoneVersion[] {
+    return [...this.entries.values()].filter((e) => e.loaded.config.secondary).map(versionOf);
+  }
+
+  /**
+   * Serves a transfer's records for a secondary zone, the way every change goes: validated by building the
+   * zone (a transfer that does not build changes nothing and throws), written to the state folder, swapped
+   * in, then workers and listeners (journal, NOTIFY to our own secondaries) are told.
+   */
+  applyTransfer(origin: Name, records: readonly Rr[]): Promise<ZoneVersion> {
+    return this.serial(async () => {
+      const e = this.entries.get(origin.key);
+      if (!e?.loaded.config.secondary) throw new Error(`${origin} is not a secondary zone here`);
+      const next = await this.loadEntry(await loadZoneFileAsync(e.file), structuredClone(e.admin), records);
+      for (const w of next.loaded.warnings) this.deps.logger.warn({ zone: origin.toString() }, w);
+      await writeCopy(this.deps.stateDir, origin, records);
+      await this.persistVersion(next);
+      const before = new Map(this.entries);
+      this.entries.set(origin.key, next);
+      this.publish();
+      await this.deps.afterChange?.(e.file);
+      this.announce(before, [next]);
+      return versionOf(next);
+    });
+  }
+
+  /** Loads a secondary zone again from its files (after its refresh state changed: expired, or refreshed). */
+  reloadSecondary(origin: Name): Promise<ZoneVersion | undefined> {
+    return this.serial(async () => {
+      const e = this.entries.get(origin.key);
+      if (!e?.loaded.config.secondary) return undefined;
+      const next = await this.loadEntry(await loadZoneFileAsync(e.file), structuredClone(e.admin));
+      if (next.unavailable === e.unavailable && next.serial === e.serial) return versionOf(e);
+      const before = new Map(this.entries);
+      this.entries.set(origin.key, next);
+      this.publish();
+      await this.deps.afterChange?.(e.file);
+      this.announce(before, [next]);
+      return versionOf(next);
+    });
   }
 
   private entry(zoneId: string): Entry {
@@ -387,6 +451,9 @@ export class TandemZoneManager implements ZoneManager {
       const ctx = new ChangeContext(e, admin, ts);
       const result = edit(ctx);
       if (!ctx.changed) return result();
+      if (e.loaded.config.secondary && ctx.touched().length) {
+        throw new AdminError(1004, 400, `DNS Validation Error: ${e.loaded.input.origin} is a secondary zone: its records come by zone transfer from ${e.loaded.config.secondary.primaries.map((p) => `${p.host}:${p.port}`).join(', ')}; change them at the primary`);
+      }
       const edits: ZoneEdit[] = [...ctx.edits];
       const owners = new Set(recordsOf(e).map((r) => r.name.key)); // before the change
       for (const [owner, type] of ctx.touched()) {

@@ -16,6 +16,7 @@ import { SignatureCache } from '../dnssec/cache.js';
 import { nsec3paramRrset } from '../dnssec/denial/nsec3.js';
 import { checkImportedKey, ImportError } from '../dnssec/imported.js';
 import { ALG_ECDSAP256SHA256, keyTag } from '../dnssec/keys.js';
+import { rdataEquals } from '../dns/rdata.js';
 
 export interface ZoneLoaderDeps {
   zonesDir: string;
@@ -75,10 +76,17 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
   if (keys.created) deps.logger.info({ zone: origin.toString(), ksk: keys.ksk.keyTag, zsk: keys.zsk.keyTag }, 'generated KSK and ZSK');
 
   const imported: Uint8Array[] = [];
+  const own = [keys.ksk.dnskey, keys.zsk.dnskey];
   for (const rr of importedRrs) {
     try {
-      checkImportedKey(rr.rdata, { zoneAlgorithm: ALG_ECDSAP256SHA256, force: dnssec.allowForeignAlgorithms, own: [keys.ksk.dnskey, keys.zsk.dnskey] });
+      checkImportedKey(rr.rdata, { zoneAlgorithm: ALG_ECDSAP256SHA256, force: dnssec.allowForeignAlgorithms, own });
     } catch (err) {
+      if (err instanceof ImportError && loaded.config.secondary) {
+        // A transferred DNSKEY set holds our own keys (the primary imported them) and may hold keys we refuse
+        // (another algorithm, REVOKE during the primary's rollover): those are left out, the zone still loads.
+        if (!own.some((k) => rdataEquals(k, rr.rdata))) loaded.warnings.push(`@ DNSKEY: transferred key ${keyTag(rr.rdata)} left out: ${err.message}`);
+        continue;
+      }
       if (err instanceof ImportError) {
         const line = loaded.locations.records.get(`${origin.key} ${RRType.DNSKEY}`);
         throw new ZoneFileError({ file: loaded.file, line, owner: '@', type: 'DNSKEY', reason: `imported key ${keyTag(rr.rdata)}: ${err.message}` });

@@ -7,8 +7,7 @@
 // restart makes others, so differences from before a restart would not apply.
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Name } from '../dns/name.js';
-import type { Rr } from '../dns/rr.js';
+import { readRecords, recordsSize, writeRecords } from './wire-records.js';
 import { ensureDir, writeFileAtomic } from '../state/atomic.js';
 import type { Diff } from './content.js';
 
@@ -106,46 +105,22 @@ export class Journal {
 // uncompressed wire form (owner, type, class, TTL, RDLENGTH, RDATA).
 
 export function encodeChange(c: Change): Uint8Array {
-  let size = MAGIC.length + 16;
-  for (const r of [...c.deleted, ...c.added]) size += r.name.wireLength + 10 + r.rdata.length;
-  const buf = Buffer.alloc(size);
+  const buf = Buffer.alloc(MAGIC.length + 16 + recordsSize(c.deleted) + recordsSize(c.added));
   let o = buf.write(MAGIC, 0, 'latin1');
   o = buf.writeUInt32BE(c.from, o);
   o = buf.writeUInt32BE(c.to, o);
   o = buf.writeUInt32BE(c.deleted.length, o);
   o = buf.writeUInt32BE(c.added.length, o);
-  for (const r of [...c.deleted, ...c.added]) {
-    buf.set(r.name.wire(), o);
-    o += r.name.wireLength;
-    o = buf.writeUInt16BE(r.type, o);
-    o = buf.writeUInt16BE(r.class, o);
-    o = buf.writeUInt32BE(r.ttl >>> 0, o);
-    o = buf.writeUInt16BE(r.rdata.length, o);
-    buf.set(r.rdata, o);
-    o += r.rdata.length;
-  }
+  writeRecords(buf, writeRecords(buf, o, c.deleted), c.added);
   return buf;
 }
 
 export function decodeChange(bytes: Uint8Array): Change {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   if (buf.toString('latin1', 0, MAGIC.length) !== MAGIC) throw new Error('not an IXFR journal entry');
-  let o = MAGIC.length;
+  const o = MAGIC.length;
   const from = buf.readUInt32BE(o), to = buf.readUInt32BE(o + 4), dn = buf.readUInt32BE(o + 8), an = buf.readUInt32BE(o + 12);
-  o += 16;
-  const read = (n: number): Rr[] => {
-    const out: Rr[] = [];
-    for (let i = 0; i < n; i++) {
-      const { name, next } = Name.read(bytes, o);
-      o = next;
-      const type = buf.readUInt16BE(o), cls = buf.readUInt16BE(o + 2), ttl = buf.readUInt32BE(o + 4), len = buf.readUInt16BE(o + 8);
-      o += 10;
-      out.push({ name, type, class: cls, ttl, rdata: bytes.slice(o, o + len) });
-      o += len;
-    }
-    return out;
-  };
-  const deleted = read(dn);
-  const added = read(an);
-  return { from, to, deleted, added };
+  const deleted = readRecords(bytes, o + 16, dn);
+  const added = readRecords(bytes, deleted.next, an);
+  return { from, to, deleted: deleted.rrs, added: added.rrs };
 }
