@@ -6,33 +6,33 @@
 // One story for admin changes and zone files: the YAML file stays the source of records and settings; the API
 // edits it through the yaml document API (comments and untouched entries survive) and SIGHUP re-reads it.
 // What YAML cannot hold lives in `<state>/zones/<zone>.json`: record ids and timestamps, the DNSSEC state
-// machine (Cloudflare's pending/active/pending-disabled/disabled), NS1 external key set names.
+// machine (Cloudflare's pending/active/pending-disabled/disabled), NS1 external key set names (admin-file.ts).
+// The change context (change-context.ts) is the working copy a change edits; record-views.ts makes the API's views.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
 import type { LoadedZone } from '../config/zonefile.js';
-import type { Rr } from '../dns/rr.js';
 import { unpackLoadedZone, type PackedZone } from '../config/packed.js';
 import { editZoneFileAsync, loadZoneFileAsync } from './offthread.js';
 import { ZoneFileError } from '../config/errors.js';
 import { Name } from '../dns/name.js';
-import { RRType, typeName, isMetaType } from '../dns/types.js';
-import { canonicalRdata, formatRdata, rdataEquals } from '../dns/rdata.js';
+import type { Rr } from '../dns/rr.js';
+import { RRType } from '../dns/types.js';
+import { formatRdata, rdataEquals } from '../dns/rdata.js';
 import { dsRdata, keyTag, parseDnskeyRdata } from '../dnssec/keys.js';
-import { checkImportedKey, ImportError } from '../dnssec/imported.js';
 import type { ZoneSigning } from '../dnssec/types.js';
 import { ZoneSet } from '../zone/zoneset.js';
 import type { Zone } from '../zone/types.js';
 import { writeFileAtomic, ensureDir } from './atomic.js';
-import { prepareZone, type Prepared, type ZoneLoaderDeps } from './prepare.js';
-import type { VersionState } from './version.js';
+import { adminPath, readAdmin, type AdminFile } from './admin-file.js';
+import { ChangeContext } from './change-context.js';
+import { contentKey, recordsOf, viewOf, type Entry } from './record-views.js';
+import { prepareZone, type ZoneLoaderDeps } from './prepare.js';
 import { decideSerial } from './version.js';
-import type { ZoneConfig } from '../config/zone-settings.js';
-import type { ZoneKeys } from './keystore.js';
 import { periodStart } from '../dnssec/window.js';
 import { loadSecondary } from './secondary.js';
 import { writeCopy } from './secondary-store.js';
+import { transfersSigned, versionOf, type VersionListener, type ZoneVersion } from './zone-version.js';
 import type { ZoneEdit } from './yamledit.js';
 import {
   AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
@@ -48,138 +48,14 @@ export interface Served {
   failing?: Name[];
 }
 
-interface RecordMeta {
-  id: string;
-  createdOn: string;
-  modifiedOn: string;
-  comment?: string;
-}
-
-interface AdminFile {
-  version: 1;
-  createdOn: string;
-  modifiedOn: string;
-  dnssec: {
-    /** null: never enabled or deleted (Cloudflare's "deleted" state). */
-    modifiedOn: string | null;
-    /** Whether our DS is at the parent (from the parent check or the lab override); null = unknown. */
-    parentDs: boolean | null;
-    /** DNSSEC is being turned off: still signing, CDS/CDNSKEY delete published (RFC 8078 §4). */
-    disabling: boolean;
-  };
-  /** Content key -> record metadata. */
-  records: Record<string, RecordMeta>;
-  /** NS1 external key sets: name -> TTL and base64 DNSKEY RDATA. */
-  keySets: Record<string, { ttl: number; keys: string[] }>;
-  /** The serial served last and the digest of what it served (state/version.ts). */
-  served?: VersionState;
-}
-
-/** One version of a served zone: what zone transfers and NOTIFY (transfer/) work from. */
-export interface ZoneVersion {
-  id: string;
-  origin: Name;
-  serial: number;
-  file: string;
-  zone: Zone;
-  signing?: ZoneSigning;
-  keys?: ZoneKeys;
-  /** Other providers' DNSKEY RDATA (all of them, also those left out of the served set by dnskey_set: own-ksk). */
-  imported: Uint8Array[];
-  config: ZoneConfig;
-  /** The zone data as parsed (the apex NS records in it, also those the served NS RRset leaves out). */
-  records: readonly Rr[];
-  /** False for a secondary zone that is not served (not transferred yet, or expired): `zone` is a placeholder. */
-  available: boolean;
-}
-
-/** Told of every new version of a zone after it is served (primary only); `prev` is undefined for a zone new to this process. */
-export type VersionListener = (next: ZoneVersion, prev: ZoneVersion | undefined) => void;
-
-interface Entry {
-  file: string;
-  id: string;
-  loaded: LoadedZone;
-  prepared: Prepared;
-  admin: AdminFile;
-  /** Records of the zone data (not SOA, not generated DNSSEC records) as the API shows them; made on first use. */
-  views?: RecordView[];
-  /** The serial served (the file's, or the one the serial policy chose). */
-  serial: number;
-  /** The admin state's `version` changed while loading: the loader persists it. */
-  versionChanged: boolean;
-  /** Set for a secondary zone that is not served, with the reason (state/secondary.ts). */
-  unavailable?: string;
-}
-
-function versionOf(e: Entry): ZoneVersion {
-  return {
-    id: e.id, origin: e.loaded.input.origin, serial: e.serial, file: e.file, zone: e.prepared.zone, signing: e.prepared.signing,
-    keys: e.prepared.keys, imported: e.prepared.imported, config: e.loaded.config, records: e.loaded.input.records,
-    available: e.unavailable === undefined,
-  };
-}
-
-/** True when some receiver of the zone's transfers gets it signed (then re-signing makes a new version). */
-export function transfersSigned(config: ZoneConfig): boolean {
-  const t = config.transfer;
-  return !!t && config.dnssec.enabled && (t.content === 'signed' || t.allow.some((a) => a.content === 'signed'));
-}
-
-/** The API's view of a zone's records, built when first asked for (large zones pay nothing at load). */
-function recordsOf(e: Entry): RecordView[] {
-  if (e.views) return e.views;
-  const views: RecordView[] = [];
-  for (const rr of e.loaded.input.records) if (rr.type !== RRType.SOA) views.push(viewOf(e, rr, contentKey(rr)));
-  e.views = views;
-  return views;
-}
-
-/** One record's view; `key` is its contentKey. */
-function viewOf(e: Entry, rr: Rr, key: string): RecordView {
-  const meta = e.admin.records[key] ?? {
-    id: createHash('sha256').update(`${e.id}|${key}`).digest().toString('hex', 0, 16),
-    createdOn: e.admin.createdOn,
-    modifiedOn: e.admin.createdOn,
-  };
-  return { id: meta.id, zoneId: e.id, name: rr.name, type: rr.type, ttl: rr.ttl, rdata: rr.rdata, comment: meta.comment, createdOn: meta.createdOn, modifiedOn: meta.modifiedOn };
-}
-
-const now = (deps: ZoneLoaderDeps) => new Date(deps.clock.now() * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+export { transfersSigned, type VersionListener, type ZoneVersion } from './zone-version.js';
 
 /** Zone ids are 32 hex digits derived from the name: stable across restarts and machines. */
 export function zoneId(origin: Name): string {
   return createHash('sha256').update(`tandem-zone:${origin.key}`).digest('hex').slice(0, 32);
 }
 
-function contentKey(rr: { name: Name; type: number; rdata: Uint8Array }): string {
-  return `${rr.name.key}|${rr.type}|${Buffer.from(canonicalRdata(rr.type, rr.rdata)).toString('hex')}`;
-}
-
-function adminPath(stateDir: string, origin: Name): string {
-  return join(stateDir, 'zones', `${origin.key === '.' ? '.root' : origin.key.slice(0, -1)}.json`);
-}
-
-function freshAdmin(ts: string): AdminFile {
-  return { version: 1, createdOn: ts, modifiedOn: ts, dnssec: { modifiedOn: null, parentDs: null, disabling: false }, records: {}, keySets: {} };
-}
-
-async function readAdmin(path: string, ts: string): Promise<AdminFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return freshAdmin(ts);
-    throw err;
-  }
-  try {
-    const a = JSON.parse(text) as AdminFile;
-    if (a.version !== 1) throw new Error(`unknown version ${String(a.version)}`);
-    return { ...freshAdmin(ts), ...a, dnssec: { ...freshAdmin(ts).dnssec, ...a.dnssec } };
-  } catch (err) {
-    throw new Error(`${path}: admin state does not parse (${(err as Error).message}); fix or remove it`);
-  }
-}
+const now = (deps: ZoneLoaderDeps) => new Date(deps.clock.now() * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export interface ManagerOptions extends ZoneLoaderDeps {
   /**
@@ -771,115 +647,6 @@ export class TandemZoneManager implements ZoneManager {
       ctx.what.push(`external key set ${set} removed`);
       return () => undefined;
     });
-  }
-}
-
-/** The working copy of one zone during a change. */
-class ChangeContext {
-  changed = false;
-  readonly what: string[] = [];
-  readonly records: RecordView[];
-  private readonly touchedSets = new Map<string, [Name, number]>();
-
-  /** Changes to the zone file other than records (those follow from `touched`). */
-  readonly edits: ZoneEdit[] = [];
-
-  constructor(readonly entry: Entry, readonly admin: AdminFile, readonly ts: string) {
-    this.records = [...recordsOf(entry)];
-  }
-
-  touched(): [Name, number][] {
-    return [...this.touchedSets.values()];
-  }
-
-  setting(path: string[], value: unknown): void {
-    this.edits.push({ op: 'setting', path, value });
-    this.changed = true;
-  }
-
-  private touch(name: Name, type: number): void {
-    this.touchedSets.set(`${name.key}|${type}`, [name, type]);
-    this.changed = true;
-  }
-
-  private check(rec: RecordInput): RecordInput {
-    const origin = this.entry.loaded.input.origin;
-    if (!rec.name.isSubdomainOf(origin)) throw new AdminError(1004, 400, `DNS Validation Error: ${rec.name} is not in the zone ${origin}`);
-    if (rec.type === RRType.SOA) throw new AdminError(1004, 400, 'DNS Validation Error: the SOA record is managed by tandem (zone.soa in the zone file)');
-    if ([RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM, RRType.CDS, RRType.CDNSKEY].includes(rec.type as never) || isMetaType(rec.type)) {
-      throw new AdminError(1004, 400, `DNS Validation Error: ${typeName(rec.type)} records are generated by the signer and cannot be added`);
-    }
-    if (!Number.isInteger(rec.ttl) || rec.ttl < 0 || rec.ttl > 2147483647) throw new AdminError(1004, 400, `DNS Validation Error: ttl ${rec.ttl} is outside 0..2147483647 (RFC 2181 §8)`);
-    if (rec.type === RRType.DNSKEY) {
-      if (!this.entry.loaded.config.dnssec.multiSigner) {
-        throw new AdminError(1004, 400, 'DNS Validation Error: DNSKEY records can only be added with DNSSEC multi-signer on (PATCH /zones/{zone_id}/dnssec {"dnssec_multi_signer": true})');
-      }
-      if (!rec.name.equals(origin)) throw new AdminError(1004, 400, 'DNS Validation Error: DNSKEY records belong at the zone apex');
-      const keys = this.entry.prepared.keys;
-      try {
-        checkImportedKey(rec.rdata, { zoneAlgorithm: 13, force: this.entry.loaded.config.dnssec.allowForeignAlgorithms, own: keys ? [keys.ksk.dnskey, keys.zsk.dnskey] : [] });
-      } catch (err) {
-        if (err instanceof ImportError) throw new AdminError(1004, 400, `DNS Validation Error: DNSKEY ${keyTag(rec.rdata)}: ${err.message}`);
-        throw err;
-      }
-    }
-    return rec;
-  }
-
-  private meta(key: string, base: Partial<RecordMeta> & { id?: string }, comment?: string): void {
-    const prev = this.admin.records[key];
-    this.admin.records[key] = {
-      id: base.id ?? prev?.id ?? createHash('sha256').update(`${this.entry.id}|${key}`).digest().toString('hex', 0, 16),
-      createdOn: base.createdOn ?? prev?.createdOn ?? this.ts,
-      modifiedOn: this.ts,
-      ...(comment !== undefined ? { comment } : prev?.comment !== undefined ? { comment: prev.comment } : {}),
-    };
-  }
-
-  add(input: RecordInput): string {
-    const rec = this.check(input);
-    const key = contentKey(rec);
-    if (this.records.some((r) => contentKey(r) === key)) throw new AdminError(81058, 400, 'An identical record already exists.');
-    // One TTL per RRset (RFC 2181 §5.2): a new record's TTL becomes the RRset's.
-    this.setTtl(rec.name, rec.type, rec.ttl);
-    this.records.push({ ...rec, id: '', zoneId: this.entry.id, createdOn: this.ts, modifiedOn: this.ts });
-    this.meta(key, {}, rec.comment);
-    this.touch(rec.name, rec.type);
-    this.what.push(`+${rec.name} ${typeName(rec.type)}`);
-    return key;
-  }
-
-  remove(old: RecordView): void {
-    const i = this.records.findIndex((r) => r.id === old.id);
-    if (i < 0) throw new AdminError(81044, 404, 'Record does not exist.');
-    this.records.splice(i, 1);
-    delete this.admin.records[contentKey(old)];
-    this.touch(old.name, old.type);
-    this.what.push(`-${old.name} ${typeName(old.type)}`);
-  }
-
-  /**
-   * Gives every record of an RRset `ttl`. The views are replaced, not changed: they are the served entry's
-   * (recordsOf), and a change that is refused later must leave them as they were.
-   */
-  private setTtl(name: Name, type: number, ttl: number): void {
-    this.records.forEach((r, i) => {
-      if (r.type === type && r.ttl !== ttl && r.name.equals(name)) this.records[i] = { ...r, ttl };
-    });
-  }
-
-  /** PUT/PATCH: the record keeps its id and creation time. */
-  replace(old: RecordView, input: RecordInput): string {
-    const rec = this.check(input);
-    const key = contentKey(rec);
-    const oldKey = contentKey(old);
-    if (key !== oldKey && this.records.some((r) => contentKey(r) === key)) throw new AdminError(81058, 400, 'An identical record already exists.');
-    this.remove(old);
-    this.records.push({ ...rec, id: old.id, zoneId: this.entry.id, createdOn: old.createdOn, modifiedOn: this.ts });
-    this.setTtl(rec.name, rec.type, rec.ttl);
-    this.meta(key, { id: old.id, createdOn: old.createdOn }, rec.comment ?? old.comment);
-    this.touch(rec.name, rec.type);
-    return key;
   }
 }
 
