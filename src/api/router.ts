@@ -2,7 +2,7 @@
 // only by insertion order, so add specific routes first.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
-import type { ZoneManager } from '../state/types.js';
+import type { TransferApi, ZoneManager } from '../state/types.js';
 
 export type Shape = 'cloudflare' | 'ns1';
 
@@ -16,6 +16,8 @@ export interface RequestContext {
   /** Parsed JSON body; undefined when the request had none. */
   body: unknown;
   manager: ZoneManager;
+  /** Zone transfers (secondary status, force_axfr); absent in servers without them. */
+  transfers?: TransferApi;
   logger: Logger;
 }
 

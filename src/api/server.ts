@@ -4,16 +4,19 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { ZoneManager } from '../state/types.js';
+import type { TransferApi, ZoneManager } from '../state/types.js';
+import { addSecondaryRoutes } from './secondary.js';
 import { checkCloudflareAuth, checkNs1Auth, type ApiAuthConfig } from './auth.js';
 import { MAX_BODY, parseJson, readBody } from './body.js';
-import { addCloudflareRoutes } from './cloudflare.js';
+import { addCloudflareRoutes, CF_PREFIX } from './cloudflare.js';
 import { ApiError, Code, failure, sendJson, toApiError } from './envelope.js';
 import { addNs1Routes, NS1_PREFIX, Ns1Error, ns1ErrorBody } from './ns1.js';
 import { Router, type Shape } from './router.js';
 
 export interface ApiOptions {
   manager: ZoneManager;
+  /** Zone transfers (the secondary_dns routes). */
+  transfers?: TransferApi;
   auth: ApiAuthConfig;
   at: { host: string; port: number };
   logger: Logger;
@@ -28,6 +31,7 @@ export interface RunningApi {
 
 export function createRouter(): Router {
   const r = new Router();
+  addSecondaryRoutes(r, CF_PREFIX);
   addCloudflareRoutes(r);
   addNs1Routes(r);
   return r;
@@ -68,7 +72,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
       throw new ApiError(405, Code.METHOD_NOT_ALLOWED, `Method ${method} not available for that URI.`);
     }
     const body = BODY_METHODS.has(method) ? parseJson(await readBody(req, opts.maxBody ?? MAX_BODY)) : undefined;
-    const reply = await match.handler({ method, path, params: match.params, query: url.searchParams, headers: req.headers, body, manager: opts.manager, logger: log });
+    const reply = await match.handler({ method, path, params: match.params, query: url.searchParams, headers: req.headers, body, manager: opts.manager, transfers: opts.transfers, logger: log });
     sendJson(res, reply.status ?? 200, reply.body);
     log.debug({ method, path, status: reply.status ?? 200 }, 'api request');
   } catch (err) {

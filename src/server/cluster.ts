@@ -165,7 +165,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
 
   let api;
   try {
-    api = await startAdminApi(deps, manager);
+    api = await startAdminApi(deps, manager, transfers);
   } catch (err) {
     stopping = true;
     transfers.stop();
@@ -183,6 +183,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     async reload() {
       const errs = await manager.reload();
       for (const err of errs) logger.error({ err: err.message }, 'zone reload failed; last good version stays in service');
+      transfers.reloaded();
       await broadcast((s) => ({ tandem: 'reload-all', seq: s }));
       logger.info({ zones: manager.served().zones.zones().map((z) => z.origin.toString()) }, 'zones reloaded');
       return errs;

@@ -99,10 +99,10 @@ export function startTransfers(deps: ServerDeps, manager: TandemZoneManager): Tr
 }
 
 /** The admin API on the configured address, with credentials from the config, env or flag. */
-export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager): Promise<RunningApi> {
+export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferService): Promise<RunningApi> {
   const { config, logger } = deps;
   const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
-  return startApi({ manager, auth, at: config.api, logger });
+  return startApi({ manager, transfers, auth, at: config.api, logger });
 }
 
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
@@ -120,7 +120,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   }
   let api: RunningApi;
   try {
-    api = await startAdminApi(deps, manager);
+    api = await startAdminApi(deps, manager, transfers);
   } catch (err) {
     await dns.close();
     transfers.stop();
@@ -139,6 +139,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     async reload() {
       const errs = await manager.reload();
       for (const err of errs) logger.error({ err: err.message }, 'zone reload failed; last good version stays in service');
+      transfers.reloaded();
       logger.info({ zones: manager.served().zones.zones().map((z) => z.origin.toString()) }, 'zones reloaded');
       return errs;
     },

@@ -31,7 +31,7 @@ import { prepareZone, type ZoneLoaderDeps } from './prepare.js';
 import { decideSerial } from './version.js';
 import { periodStart } from '../dnssec/window.js';
 import { loadSecondary } from './secondary.js';
-import { writeCopy } from './secondary-store.js';
+import { writeCopy, writeMeta, type SecondaryMeta } from './secondary-store.js';
 import { transfersSigned, versionOf, type VersionListener, type ZoneVersion } from './zone-version.js';
 import type { ZoneEdit } from './yamledit.js';
 import {
@@ -274,13 +274,15 @@ export class TandemZoneManager implements ZoneManager {
    * zone (a transfer that does not build changes nothing and throws), written to the state folder, swapped
    * in, then workers and listeners (journal, NOTIFY to our own secondaries) are told.
    */
-  applyTransfer(origin: Name, records: readonly Rr[]): Promise<ZoneVersion> {
+  applyTransfer(origin: Name, records: readonly Rr[], meta?: SecondaryMeta): Promise<ZoneVersion> {
     return this.serial(async () => {
       const e = this.entries.get(origin.key);
       if (!e?.loaded.config.secondary) throw new Error(`${origin} is not a secondary zone here`);
       const next = await this.loadEntry(await loadZoneFileAsync(e.file), structuredClone(e.admin), records);
       for (const w of next.loaded.warnings) this.deps.logger.warn({ zone: origin.toString() }, w);
       await writeCopy(this.deps.stateDir, origin, records);
+      // The refresh state is written before workers re-read the zone: they must not see an old expiry.
+      if (meta) await writeMeta(this.deps.stateDir, origin, meta);
       await this.persistVersion(next);
       const before = new Map(this.entries);
       this.entries.set(origin.key, next);

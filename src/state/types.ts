@@ -119,3 +119,38 @@ export interface ZoneManager {
   putExternalKeySet(zoneId: string, set: string, ttl: number, keys: { flags: number; protocol: number; algorithm: number; publicKey: string }[]): Promise<{ name: string; ttl: number; keys: KeyView[] }>;
   deleteExternalKeySet(zoneId: string, set: string): Promise<void>;
 }
+
+/** A secondary zone's refresh state, as the API and CLI show it (transfer/secondary.ts). */
+export interface SecondaryStatusView {
+  zone: string;
+  primaries: string[];
+  dnssec: string;
+  /** 'serving', 'not transferred yet' or 'expired'. */
+  state: string;
+  serial?: number;
+  primary?: string;
+  lastTransfer?: string;
+  lastRefresh?: string;
+  nextRefresh?: string;
+  expiresAt?: string;
+  lastError?: { at: string; primary: string; reason: string };
+  refreshing: boolean;
+}
+
+/** A primary zone's outgoing transfers, as the API shows them. */
+export interface OutgoingView {
+  zone: string;
+  serial: number;
+  allow: { address?: string; key?: string; content: string }[];
+  notify: string[];
+  content: string;
+  journal: { kept: number; max: number };
+}
+
+/** Zone transfers as the admin API drives them (transfer/service.ts implements it). */
+export interface TransferApi {
+  secondary(zone: Name): SecondaryStatusView | undefined;
+  /** Refreshes a secondary zone now (Cloudflare's force_axfr: `axfr` transfers the whole zone). */
+  refresh(zone: Name, opts: { axfr: boolean }): Promise<SecondaryStatusView | undefined>;
+  outgoing(zone: Name): OutgoingView | undefined;
+}

@@ -12,11 +12,13 @@ import { Keyring, verifyRequest, type TsigKey } from '../dns/tsig.js';
 import type { Clock } from '../dnssec/types.js';
 import { transfersSigned, type TandemZoneManager, type ZoneVersion } from '../state/manager.js';
 import type { RemoteServer } from '../config/transfer-settings.js';
+import type { OutgoingView, SecondaryStatusView, TransferApi } from '../state/types.js';
 import { admit, contentFor, sameKey } from './acl.js';
 import { diffRecords, diffUnsigned, signedRecords, soaRecord, unsignedRecords } from './content.js';
 import { Journal } from './journal.js';
 import { clientIsCurrent, ixfrSerial, xfrError, xfrMessages, type XfrBody, type XfrRequest } from './out.js';
 import { notifyReply, sendNotify, type NotifyTarget } from './notify.js';
+import { SecondaryScheduler, type SecondaryDeps } from './secondary.js';
 
 export type Transport = 'udp' | 'tcp';
 export interface Peer {
@@ -46,6 +48,8 @@ export interface TransferDeps {
   logger: Logger;
   /** NOTIFY tuning (tests). */
   notify?: { tries?: number; timeoutMs?: number };
+  /** Secondary-zone client tuning (tests). */
+  secondary?: Pick<SecondaryDeps, 'client' | 'firstRetry'>;
 }
 
 interface ZoneState {
@@ -65,23 +69,35 @@ function zoneDir(origin: Name): string {
   return origin.key === '.' ? '.root' : origin.key.slice(0, -1);
 }
 
-export class TransferService {
+export class TransferService implements TransferApi {
   private zones = new Map<string, ZoneState>();
   private stopped = false;
   private readonly log: Logger;
 
+  /** Secondary zones: refresh timers, transfers in. */
+  readonly secondaries: SecondaryScheduler;
+
   constructor(private readonly deps: TransferDeps) {
     this.log = deps.logger.child({ component: 'transfer' });
+    this.secondaries = new SecondaryScheduler({ ...deps, ...deps.secondary });
+    this.onNotify = (v, from) => this.secondaries.notify(v.origin, from);
     deps.manager.onVersion((next, prev) => this.onVersion(next, prev));
   }
 
-  /** Takes the zones already served (the manager loaded them before this service existed). */
+  /** Takes the zones already served (the manager loaded them before this service existed) and starts the secondaries. */
   start(): void {
     for (const v of this.deps.manager.versions()) this.onVersion(v, undefined);
+    this.secondaries.start().catch((err: unknown) => this.log.error({ err }, 'secondary zones did not start'));
+  }
+
+  /** After the zones folder was read again (SIGHUP): new secondary zones start, removed ones stop. */
+  reloaded(): void {
+    this.secondaries.sync().catch((err: unknown) => this.log.error({ err }, 'secondary zones did not follow the reload'));
   }
 
   stop(): void {
     this.stopped = true;
+    this.secondaries.stop();
     for (const st of this.zones.values()) {
       clearTimeout(st.resignTimer);
       st.notifyAbort?.abort();
@@ -112,7 +128,7 @@ export class TransferService {
   // ---- versions: journals, signed snapshots, NOTIFY ------------------------------------------------
 
   private onVersion(next: ZoneVersion, prev: ZoneVersion | undefined): void {
-    if (this.stopped) return;
+    if (this.stopped || !next.available) return;
     const st = this.state(next.origin);
     const run = async () => {
       const cfg = next.config.transfer;
@@ -187,6 +203,31 @@ export class TransferService {
     }
   }
 
+  // ---- the admin API's view (TransferApi) ---------------------------------------------------------
+
+  secondary(zone: Name): SecondaryStatusView | undefined {
+    return this.secondaries.status(zone);
+  }
+
+  async refresh(zone: Name, opts: { axfr: boolean }): Promise<SecondaryStatusView | undefined> {
+    await this.secondaries.refreshNow(zone, opts);
+    return this.secondaries.status(zone);
+  }
+
+  outgoing(zone: Name): OutgoingView | undefined {
+    const v = this.deps.manager.version(zone);
+    const cfg = v?.config.transfer;
+    if (!v || !cfg) return undefined;
+    return {
+      zone: v.origin.toString(),
+      serial: v.serial,
+      allow: cfg.allow.map((a) => ({ ...(a.address ? { address: a.address.text } : {}), ...(a.key ? { key: a.key } : {}), content: a.content ?? cfg.content })),
+      notify: cfg.notify.map((n) => `${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.port}`),
+      content: cfg.content,
+      journal: { kept: this.zones.get(v.origin.key)?.journal?.size ?? 0, max: cfg.journal },
+    };
+  }
+
   // ---- requests ---------------------------------------------------------------------------------
 
   control: ControlHandler = async (msg, query, transport, peer) => {
@@ -212,6 +253,8 @@ export class TransferService {
     const who = { peer: `${peer.address}#${peer.port}`, zone: query.name.toString(), key: key?.name.toString(), transport };
     // RFC 5936 §2.2.1: not authoritative for the zone -> NOTAUTH.
     if (!v) return xfrError(req, Rcode.NOTAUTH);
+    // A secondary zone we cannot serve (not transferred yet, expired) is not transferred onwards either.
+    if (!v.available) return xfrError(req, Rcode.SERVFAIL);
     const cfg = v.config.transfer;
     const entry = admit(cfg, peer.address, key);
     if (!cfg || !entry) {
@@ -263,10 +306,11 @@ export class TransferService {
       this.log.info({ peer: `${peer.address}#${peer.port}`, zone: query.name.toString(), key: key?.name.toString() }, 'NOTIFY refused: not from a primary of this secondary zone');
       return sign(notifyReply(query.id, query.name, Rcode.REFUSED));
     }
-    this.onNotify?.(v, from);
+    this.log.info({ peer: `${peer.address}#${peer.port}`, zone: query.name.toString() }, 'NOTIFY from a primary: refreshing');
+    this.onNotify(v, from);
     return sign(notifyReply(query.id, query.name, Rcode.NOERROR));
   }
 
-  /** Set by the secondary scheduler: a primary told us the zone changed (RFC 1996 §3.11). */
-  onNotify?: (v: ZoneVersion, from: RemoteServer) => void;
+  /** A primary told us the zone changed (RFC 1996 §3.11): the secondary scheduler refreshes it. */
+  private onNotify: (v: ZoneVersion, from: RemoteServer) => void;
 }
