@@ -59,7 +59,7 @@ const DROP: ParseResult = { ok: false, action: 'drop' };
  * malformed (RFC 1035 §4.1.4: pointers go back to a prior occurrence, labels are at most 63 octets
  * and the name at most 255).
  */
-function skipName(msg: Uint8Array, offset: number): number {
+export function skipName(msg: Uint8Array, offset: number): number {
   let o = offset;
   let next = -1;
   let total = 1;
@@ -188,7 +188,7 @@ export function parseQuery(buf: Uint8Array): ParseResult {
 }
 
 /** Reads the OPT fields after its root owner (RFC 6891 §6.1.2); undefined when an option overruns. */
-function readOpt(buf: Uint8Array, off: number): Edns | undefined {
+export function readOpt(buf: Uint8Array, off: number): Edns | undefined {
   const size = u16(buf, off + 2);
   const version = buf[off + 5];
   const flags = u16(buf, off + 6);
