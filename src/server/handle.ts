@@ -12,11 +12,11 @@ import type { Served } from '../state/manager.js';
 import { systemClock, type Clock } from '../dnssec/types.js';
 import type { ZoneSigningImpl } from '../dnssec/zonesigning.js';
 import { cacheKey, ResponseCache, type CacheKey } from './respcache.js';
+import { EDNS_UDP_SIZE, sizeLimit, type Transport } from './limits.js';
+import { Keyring } from '../dns/tsig.js';
+import { tsigCheck } from './tsig.js';
 
-export type Transport = 'udp' | 'tcp';
-
-/** Our EDNS UDP payload size (DNS Flag Day 2020; RFC 6891 §6.2.5). */
-export const EDNS_UDP_SIZE = 1232;
+export { EDNS_UDP_SIZE, type Transport } from './limits.js';
 
 export interface Handler {
   (msg: Uint8Array, transport: Transport): Promise<Uint8Array | null>;
@@ -28,19 +28,17 @@ export interface HandlerOptions {
   clock?: Clock;
   /** The response cache; `false` turns it off. Default: a new one with 50 000 entries. */
   cache?: ResponseCache | false;
+  /** TSIG keys (RFC 8945) signed queries may use; default none (a signed query then gets BADKEY). */
+  tsig?: Keyring;
 }
 
-/** The response size limit: 64 KiB over TCP, else the client's EDNS size capped at ours, else 512 (RFC 1035 §4.2.1). */
-function sizeLimit(transport: Transport, udpSize: number | undefined): number {
-  if (transport === 'tcp') return 65535;
-  return udpSize === undefined ? 512 : Math.min(Math.max(udpSize, 512), EDNS_UDP_SIZE);
-}
 const udpLimit = (udpSize: number | undefined) => sizeLimit('udp', udpSize);
 const tcpLimit = (udpSize: number | undefined) => sizeLimit('tcp', udpSize);
 
 export function createHandler(served: () => Served, logger: Logger, opts: HandlerOptions = {}): Handler {
   const clock = opts.clock ?? systemClock;
   const cache = opts.cache === false ? undefined : opts.cache ?? new ResponseCache();
+  const keyring = opts.tsig ?? new Keyring([]);
 
   // A miss in `cached` is followed in the same tick by the handler for the same message (udp.ts): it
   // takes over the key instead of computing it and missing again. Kept for that tick only.
@@ -85,16 +83,22 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     }
 
     const parsed = parseQuery(msg);
+    if (!parsed.ok && parsed.action === 'drop') return null;
+    // RFC 8945 §5.2: a signed query is checked first (server/tsig.ts answers a failure); its answer is signed and
+    // never cached (a signed query has no cache key: respcache.ts).
+    const tsig = (parsed.ok ? parsed.query.tsig : parsed.tsig) === undefined ? undefined : tsigCheck(msg, keyring, now, { transport, logger });
+    if (tsig?.kind === 'reject') return tsig.response;
+    const signer = tsig?.kind === 'ok' ? tsig.signer : undefined;
+    const seal = (wire: Uint8Array) => (signer ? signer.sign(wire, now) : wire);
     if (!parsed.ok) {
-      if (parsed.action === 'drop') return null;
-      return encodeResponse(
+      return seal(encodeResponse(
         {
           id: parsed.id, opcode: parsed.opcode, aa: false, rd: parsed.rd, cd: parsed.cd, rcode: parsed.rcode,
           question: parsed.question, answer: [], authority: [], additional: [],
           edns: parsed.edns || parsed.rcode === Rcode.BADVERS ? { udpSize: EDNS_UDP_SIZE, do: parsed.edns?.do ?? false, co: false, options: [] } : undefined,
         },
-        transport === 'tcp' ? 65535 : 512,
-      );
+        transport === 'tcp' ? 65535 : 512, signer?.overhead,
+      ));
     }
     const query = parsed.query;
     const limit = sizeLimit(transport, query.edns?.udpSize);
@@ -112,9 +116,9 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     if (logger.isLevelEnabled('debug')) {
       logger.debug({ qname: query.name.toString(), qtype: query.type, transport, rcode: resp.rcode, an: resp.answer.length, ns: resp.authority.length }, 'query');
     }
-    const wire = encodeResponse(resp, limit);
-    if (k && cache && !failed && resp.rcode !== Rcode.SERVFAIL) cache.set(set, k, wire, now, until);
-    return wire;
+    const wire = encodeResponse(resp, limit, signer?.overhead);
+    if (k && cache && !signer && !failed && resp.rcode !== Rcode.SERVFAIL) cache.set(set, k, wire, now, until);
+    return seal(wire);
   };
   return Object.assign(handle, { cached });
 }

@@ -9,6 +9,7 @@ import { TandemZoneManager, type ManagerOptions, type Served } from '../state/ma
 import { startApi, resolveApiAuth, type RunningApi } from '../api/index.js';
 import { startParentChecks } from '../state/parentds.js';
 import { createHandler } from './handle.js';
+import { Keyring } from '../dns/tsig.js';
 import { listenUdp, type UdpListener } from './udp.js';
 import { listenTcp, type TcpListener } from './tcp.js';
 
@@ -66,7 +67,7 @@ export interface DnsListeners {
 /** UDP and TCP listeners on every configured address, answering from `served()`. */
 export async function startDns(deps: ServerDeps, served: () => Served): Promise<DnsListeners> {
   const { config, logger } = deps;
-  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock });
+  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, tsig: new Keyring(config.tsig) });
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
   const close = async () => {
