@@ -280,6 +280,7 @@ class ResponseSigner implements TsigSigner {
     private readonly algorithm: Name,
     requestMac: Uint8Array,
     private readonly error: number,
+    private readonly requestTime: number,
   ) {
     this.prev = requestMac;
   }
@@ -297,12 +298,15 @@ class ResponseSigner implements TsigSigner {
   sign(response: Uint8Array, now: number): Uint8Array {
     const originalId = (response[0] << 8) | response[1];
     const other = this.error === TsigError.BADTIME ? u48(now) : new Uint8Array(0);
-    const fields = { keyName: this.keyName, algorithm: this.algorithm, timeSigned: now, fudge: DEFAULT_FUDGE, originalId, error: this.error, other };
+    // An error answer carries the request's Time Signed, so a client whose clock is off can still check it (our
+    // time is in Other Data for BADTIME, §5.2.3), as Knot does.
+    const timeSigned = this.error === 0 ? now : this.requestTime;
+    const fields = { keyName: this.keyName, algorithm: this.algorithm, timeSigned, fudge: DEFAULT_FUDGE, originalId, error: this.error, other };
     if (!this.signs) return appendTsig(response, { ...fields, mac: new Uint8Array(0) });
     const h = this.running ?? this.start();
     this.running = undefined;
     h.update(response);
-    h.update(this.first ? variables(this.keyName, this.algorithm, now, DEFAULT_FUDGE, this.error, other) : timers(now, DEFAULT_FUDGE));
+    h.update(this.first ? variables(this.keyName, this.algorithm, timeSigned, DEFAULT_FUDGE, this.error, other) : timers(timeSigned, DEFAULT_FUDGE));
     const mac = new Uint8Array(h.digest());
     this.prev = mac;
     this.first = false;
@@ -340,7 +344,7 @@ export function verifyRequest(msg: Uint8Array, keyring: Keyring, now: number, pa
   // §5.2.1: an unknown key, or a known key used with another algorithm, is BADKEY.
   if (!key || algorithm !== key.algorithm) {
     const reason = !key ? `unknown TSIG key ${t.name}` : `TSIG key ${t.name} is ${key.algorithm}, the request used ${t.algorithm}`;
-    return { kind: 'error', error: TsigError.BADKEY, signer: new ResponseSigner(undefined, t.name, t.algorithm, t.mac, TsigError.BADKEY), reason };
+    return { kind: 'error', error: TsigError.BADKEY, signer: new ResponseSigner(undefined, t.name, t.algorithm, t.mac, TsigError.BADKEY, t.timeSigned), reason };
   }
   // §5.2.2.1: longer than the hash, or shorter than max(10, hash/2), is FORMERR.
   if (t.mac.length > macLength(key.algorithm) || t.mac.length < minMacLength(key.algorithm)) {
@@ -350,15 +354,15 @@ export function verifyRequest(msg: Uint8Array, keyring: Keyring, now: number, pa
   feedReceived(h, msg, t);
   h.update(variables(t.name, t.algorithm, t.timeSigned, t.fudge, t.error, t.other));
   if (!macMatches(new Uint8Array(h.digest()), t.mac)) {
-    return { kind: 'error', error: TsigError.BADSIG, key, signer: new ResponseSigner(key, t.name, t.algorithm, t.mac, TsigError.BADSIG), reason: `TSIG MAC does not verify with key ${key.name}` };
+    return { kind: 'error', error: TsigError.BADSIG, key, signer: new ResponseSigner(key, t.name, t.algorithm, t.mac, TsigError.BADSIG, t.timeSigned), reason: `TSIG MAC does not verify with key ${key.name}` };
   }
   if (Math.abs(now - t.timeSigned) > t.fudge) {
     return {
-      kind: 'error', error: TsigError.BADTIME, key, signer: new ResponseSigner(key, t.name, t.algorithm, t.mac, TsigError.BADTIME),
+      kind: 'error', error: TsigError.BADTIME, key, signer: new ResponseSigner(key, t.name, t.algorithm, t.mac, TsigError.BADTIME, t.timeSigned),
       reason: `TSIG time ${t.timeSigned} is ${now - t.timeSigned} s from ours, fudge ${t.fudge}`,
     };
   }
-  return { kind: 'ok', key, signer: new ResponseSigner(key, t.name, t.algorithm, t.mac, 0) };
+  return { kind: 'ok', key, signer: new ResponseSigner(key, t.name, t.algorithm, t.mac, 0, t.timeSigned) };
 }
 
 // ---- client side --------------------------------------------------------------------------------------------
