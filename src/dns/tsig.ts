@@ -176,33 +176,22 @@ function rrLength(keyName: Name, algorithm: Name, macLen: number, otherLen: numb
   return keyName.wireLength + 10 + algorithm.wireLength + 6 + 2 + 2 + macLen + 2 + 2 + 2 + otherLen;
 }
 
-interface TsigFields {
-  keyName: Name;
-  algorithm: Name;
-  timeSigned: number;
-  fudge: number;
-  mac: Uint8Array;
-  originalId: number;
-  error: number;
-  other: Uint8Array;
-}
-
 /** `msg` with the TSIG RR appended and ARCOUNT one more (RFC 8945 §4.2: the last record, class ANY, TTL 0). */
-function appendTsig(msg: Uint8Array, f: TsigFields): Uint8Array {
-  const size = rrLength(f.keyName, f.algorithm, f.mac.length, f.other.length);
+function appendTsig(msg: Uint8Array, f: Omit<TsigRecord, 'offset'>): Uint8Array {
+  const size = rrLength(f.name, f.algorithm, f.mac.length, f.other.length);
   const out = new Uint8Array(msg.length + size);
   out.set(msg, 0);
   const ar = ((msg[10] << 8) | msg[11]) + 1;
   out[10] = ar >> 8;
   out[11] = ar & 0xff;
   let o = msg.length;
-  f.keyName.writeInto(out, o, false);
-  o += f.keyName.wireLength;
+  f.name.writeInto(out, o, false);
+  o += f.name.wireLength;
   const put16 = (v: number) => { out[o++] = (v >> 8) & 0xff; out[o++] = v & 0xff; };
   put16(RRType.TSIG);
   put16(RRClass.ANY);
   o += 4; // TTL 0
-  put16(size - f.keyName.wireLength - 10);
+  put16(size - f.name.wireLength - 10);
   f.algorithm.writeInto(out, o, true);
   o += f.algorithm.wireLength;
   out.set(u48(f.timeSigned), o); o += 6;
@@ -301,7 +290,7 @@ class ResponseSigner implements TsigSigner {
     // An error answer carries the request's Time Signed, so a client whose clock is off can still check it (our
     // time is in Other Data for BADTIME, §5.2.3), as Knot does.
     const timeSigned = this.error === 0 ? now : this.requestTime;
-    const fields = { keyName: this.keyName, algorithm: this.algorithm, timeSigned, fudge: DEFAULT_FUDGE, originalId, error: this.error, other };
+    const fields = { name: this.keyName, algorithm: this.algorithm, timeSigned, fudge: DEFAULT_FUDGE, originalId, error: this.error, other };
     if (!this.signs) return appendTsig(response, { ...fields, mac: new Uint8Array(0) });
     const h = this.running ?? this.start();
     this.running = undefined;
@@ -458,6 +447,6 @@ export function signRequest(msg: Uint8Array, key: TsigKey, now: number, opts: { 
   h.update(msg);
   h.update(variables(key.name, algorithm, now, fudge, 0, new Uint8Array(0)));
   const mac = new Uint8Array(h.digest());
-  const wire = appendTsig(msg, { keyName: key.name, algorithm, timeSigned: now, fudge, mac, originalId: (msg[0] << 8) | msg[1], error: 0, other: new Uint8Array(0) });
+  const wire = appendTsig(msg, { name: key.name, algorithm, timeSigned: now, fudge, mac, originalId: (msg[0] << 8) | msg[1], error: 0, other: new Uint8Array(0) });
   return { wire, verifier: new StreamVerifier(key, mac) };
 }

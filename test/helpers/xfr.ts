@@ -6,6 +6,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig } from './dig.js';
+import { knotBaseConf } from './knot.js';
 import { freePort, orRemove, runChecked, spawnDaemon, startDaemonWithRetry, waitFor, type Daemon } from './procs.js';
 
 /**
@@ -73,20 +74,7 @@ export async function startKnotPrimary(opts: { zone: string; zoneText: string; k
       busy: /address already in use|failed to bind/i,
       start: async (attempt) => {
         port = await freePort();
-        await writeFile(conf, `server:
-    rundir: "${dir}/run"
-    listen: [ 127.0.0.1@${port} ]
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-
-log:
-  - target: stderr
-    any: info
-
-database:
-    storage: "${dir}/db"
-
+        await writeFile(conf, `${knotBaseConf(dir, port)}
 ${opts.keySection}
 
 acl:
