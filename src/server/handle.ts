@@ -89,16 +89,16 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     const tsig = (parsed.ok ? parsed.query.tsig : parsed.tsig) === undefined ? undefined : tsigCheck(msg, keyring, now, { transport, logger });
     if (tsig?.kind === 'reject') return tsig.response;
     const signer = tsig?.kind === 'ok' ? tsig.signer : undefined;
-    const seal = (wire: Uint8Array) => (signer ? signer.sign(wire, now) : wire);
     if (!parsed.ok) {
-      return seal(encodeResponse(
+      const wire = encodeResponse(
         {
           id: parsed.id, opcode: parsed.opcode, aa: false, rd: parsed.rd, cd: parsed.cd, rcode: parsed.rcode,
           question: parsed.question, answer: [], authority: [], additional: [],
           edns: parsed.edns || parsed.rcode === Rcode.BADVERS ? { udpSize: EDNS_UDP_SIZE, do: parsed.edns?.do ?? false, co: false, options: [] } : undefined,
         },
         transport === 'tcp' ? 65535 : 512, signer?.overhead,
-      ));
+      );
+      return signer ? signer.sign(wire, now) : wire;
     }
     const query = parsed.query;
     const limit = sizeLimit(transport, query.edns?.udpSize);
@@ -118,7 +118,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     }
     const wire = encodeResponse(resp, limit, signer?.overhead);
     if (k && cache && !signer && !failed && resp.rcode !== Rcode.SERVFAIL) cache.set(set, k, wire, now, until);
-    return seal(wire);
+    return signer ? signer.sign(wire, now) : wire;
   };
   return Object.assign(handle, { cached });
 }

@@ -47,6 +47,21 @@ function mustSign(r: ReturnType<typeof verifyRequest>): TsigSigner {
   return r.signer;
 }
 
+describe('TSIG golden vector', () => {
+  it('RFC 8945 §4.3.1: SOA query for example.com, key golden-key. (hmac-sha256, secret 00..1f), time 1700000000, fudge 300: the bytes dnspython 2.3 makes', () => {
+    const key: TsigKey = { name: Name.fromText('golden-key.'), algorithm: 'hmac-sha256', secret: Uint8Array.from({ length: 32 }, (_, i) => i) };
+    const q = encodeQuery(zone, RRType.SOA, { id: 0x2a2a, edns: false });
+    expect(hex(q)).toBe('2a2a00000001000000000000076578616d706c6503636f6d0000060001');
+    expect(hex(signRequest(q, key, 1_700_000_000, { fudge: 300 }).wire)).toBe(
+      '2a2a00000001000000000001076578616d706c6503636f6d0000060001' + // the query, ARCOUNT 1
+      '0a676f6c64656e2d6b657900' + '00fa' + '00ff' + '00000000' + '003d' + // golden-key. TSIG ANY TTL 0 RDLENGTH 61
+      '0b686d61632d73686132353600' + '00006553f100' + '012c' + // hmac-sha256. time 1700000000, fudge 300
+      '0020' + 'aa19248cbb9a41579dc78de1ae4f2148b4a9365f8feb948322c6792ea5ab4071' + // MAC size 32, MAC
+      '2a2a' + '0000' + '0000', // original ID, error, other length
+    );
+  });
+});
+
 describe('TSIG against dnspython (dns.tsig)', () => {
   for (const algorithm of TSIG_ALGORITHMS) {
     it(`RFC 8945 §4.3.1: a ${algorithm} request is byte for byte dnspython's, and each verifies the other's`, () => {
