@@ -57,6 +57,8 @@ export const EDNS_DO = 0x8000;
 export const EDNS_CO = 0x4000;
 
 const DROP: ParseResult = { ok: false, action: 'drop' };
+/** What an unsigned query spreads into its result (no object per query). */
+const UNSIGNED: { tsig?: number } = Object.freeze({});
 
 /**
  * Skips a possibly compressed name without allocating; returns the offset after it or -1 when it is
@@ -180,7 +182,7 @@ export function parseQuery(buf: Uint8Array): ParseResult {
     if (!edns) ednsBad = true;
   }
 
-  const tsig = malformed || misplacedTsig || tsigAt < 0 ? {} : { tsig: tsigAt };
+  const tsig = malformed || misplacedTsig || tsigAt < 0 ? UNSIGNED : { tsig: tsigAt };
   const reply = (rcode: number, q: typeof question, e: Edns | undefined): ParseResult => ({
     ok: false, action: 'reply', rcode, id, opcode, rd, cd,
     ...(q && qdcount === 1 ? { question: q } : {}),
