@@ -5,3 +5,4 @@ export { Name } from './dns/name.js';
 export { RRType, Rcode } from './dns/types.js';
 export { encodeQuery, parseQuery, encodeResponse } from './dns/message.js';
 export type { Clock } from './dnssec/types.js';
+export { signRequest, generateSecret, type TsigKey, type TsigAlgorithm, type TsigVerifier } from './dns/tsig.js';

@@ -1,6 +1,8 @@
 // Server configuration: flags and the same keys in an optional YAML file (--config). Flags win over the file.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import type { TsigKey } from '../dns/tsig.js';
+import { loadTsigKeys, TsigConfigError } from './tsig.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -27,6 +29,8 @@ export interface ServerConfig {
   parentResolver?: Endpoint;
   /** Seconds between parent DS checks of zones waiting for their parent. */
   parentCheckInterval: number;
+  /** TSIG keys (RFC 8945) from `tsig:` (config/tsig.ts), for signed queries, transfers and NOTIFY. */
+  tsig: TsigKey[];
 }
 
 export class ConfigError extends Error {}
@@ -41,6 +45,7 @@ export const defaults: ServerConfig = {
   tcpIdleTimeoutMs: 10_000,
   tcpMaxConnections: 1000,
   parentCheckInterval: 3600,
+  tsig: [],
 };
 
 const levels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -95,6 +100,7 @@ function fromRaw(raw: Raw, where: string): Partial<ServerConfig> {
       case 'api-token': out.apiToken = str(); break;
       case 'parent-resolver': out.parentResolver = parseEndpoint(str()); break;
       case 'parent-check-interval': out.parentCheckInterval = int(10, 86400 * 7); break;
+      case 'tsig': break; // read by resolveConfig: items may name files
       default: throw new ConfigError(`${where}: unknown setting '${key}'`);
     }
   }
@@ -119,6 +125,14 @@ export async function resolveConfig(flags: Raw, configFile?: string): Promise<Se
     }
     if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw new ConfigError(`${configFile}: expected a mapping`);
     file = fromRaw((raw ?? {}) as Raw, configFile);
+    const tsig = (raw as Raw | null)?.tsig;
+    if (tsig !== undefined) {
+      try {
+        file.tsig = await loadTsigKeys(tsig, configFile);
+      } catch (e) {
+        throw e instanceof TsigConfigError ? new ConfigError(e.message) : e;
+      }
+    }
   }
   return { ...defaults, ...file, ...fromRaw(flags, 'flags') };
 }

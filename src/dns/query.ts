@@ -31,6 +31,8 @@ export interface Query {
   edns?: Edns;
   /** Bytes of the query message. */
   size: number;
+  /** Offset of the TSIG record (RFC 8945), present only when it is the one TSIG and the last record (§5.1). */
+  tsig?: number;
 }
 
 export type ParseResult =
@@ -46,6 +48,8 @@ export type ParseResult =
       cd: boolean;
       question?: { name: Name; type: number; class: number };
       edns?: Edns;
+      /** As Query.tsig: the reply is to be signed when the request's TSIG verifies. */
+      tsig?: number;
     };
 
 /** Flag bits of the OPT TTL's low 16 bits (RFC 3225, RFC 9824 §5.1). */
@@ -53,13 +57,15 @@ export const EDNS_DO = 0x8000;
 export const EDNS_CO = 0x4000;
 
 const DROP: ParseResult = { ok: false, action: 'drop' };
+/** What an unsigned query spreads into its result (no object per query). */
+const UNSIGNED: { tsig?: number } = Object.freeze({});
 
 /**
  * Skips a possibly compressed name without allocating; returns the offset after it or -1 when it is
  * malformed (RFC 1035 §4.1.4: pointers go back to a prior occurrence, labels are at most 63 octets
  * and the name at most 255).
  */
-function skipName(msg: Uint8Array, offset: number): number {
+export function skipName(msg: Uint8Array, offset: number): number {
   let o = offset;
   let next = -1;
   let total = 1;
@@ -98,7 +104,8 @@ interface OptScan {
  * Parses a DNS query message (RFC 1035 §4.1). Answers `drop` for anything that must never be
  * answered (shorter than a header, or a response: QR=1, which also stops reflection loops), and a
  * `reply` with the RCODE to send for queries we cannot serve: NOTIMP for opcodes other than QUERY
- * (RFC 1035 §4.1.1), FORMERR for malformed messages, BADVERS for EDNS versions above 0 (RFC 6891
+ * (RFC 1035 §4.1.1), FORMERR for malformed messages and for a TSIG that is not the one and last record
+ * (RFC 8945 §5.1), BADVERS for EDNS versions above 0 (RFC 6891
  * §6.1.3). Bytes after the last record are ignored: nothing in them is meaningful, and refusing
  * them would fail queries that still name a well-formed question (robustness, RFC 1123 §1.2.2).
  */
@@ -141,6 +148,9 @@ export function parseQuery(buf: Uint8Array): ParseResult {
   // Answer and authority records are skipped; OPT belongs in the additional section only (RFC 6891 §6.1.1).
   const opt: OptScan = { at: -1, count: 0, rootOwner: false };
   let misplacedOpt = false;
+  // RFC 8945 §5.1: one TSIG at most, and it must be the last record.
+  let tsigAt = -1;
+  let misplacedTsig = false;
   if (!malformed) {
     for (let i = 0; i < rrcount + arcount; i++) {
       const start = off;
@@ -149,6 +159,10 @@ export function parseQuery(buf: Uint8Array): ParseResult {
       const type = u16(buf, off);
       const rdlength = u16(buf, off + 8);
       if (off + 10 + rdlength > buf.length) { malformed = true; break; }
+      if (type === RRType.TSIG) {
+        if (i === rrcount + arcount - 1) tsigAt = start;
+        else misplacedTsig = true;
+      }
       if (type === RRType.OPT) {
         if (i < rrcount) misplacedOpt = true;
         else {
@@ -168,28 +182,31 @@ export function parseQuery(buf: Uint8Array): ParseResult {
     if (!edns) ednsBad = true;
   }
 
+  const tsig = malformed || misplacedTsig || tsigAt < 0 ? UNSIGNED : { tsig: tsigAt };
   const reply = (rcode: number, q: typeof question, e: Edns | undefined): ParseResult => ({
     ok: false, action: 'reply', rcode, id, opcode, rd, cd,
     ...(q && qdcount === 1 ? { question: q } : {}),
     ...(e ? { edns: e } : {}),
+    ...tsig,
   });
 
   // Unknown opcodes may use another message layout, so they are NOTIMP whatever follows the header.
   // NOTIFY (RFC 1996 §3.7) has the query layout: one question, the SOA hint in the answer section.
   if (opcode !== Opcode.QUERY && opcode !== Opcode.NOTIFY) return reply(Rcode.NOTIMP, question, malformed ? undefined : edns);
   if (malformed) return reply(Rcode.FORMERR, question, undefined);
+  if (misplacedTsig) return reply(Rcode.FORMERR, question, undefined);
   if (qdcount !== 1 || !question) return reply(Rcode.FORMERR, undefined, edns);
   if (ednsBad) return reply(Rcode.FORMERR, question, undefined);
   if (edns && edns.version > 0) return reply(Rcode.BADVERS, question, edns);
 
   return {
     ok: true,
-    query: { id, opcode, rd, cd, ad, name: question.name, type: question.type, class: question.class, ...(edns ? { edns } : {}), size: buf.length },
+    query: { id, opcode, rd, cd, ad, name: question.name, type: question.type, class: question.class, ...(edns ? { edns } : {}), size: buf.length, ...tsig },
   };
 }
 
 /** Reads the OPT fields after its root owner (RFC 6891 §6.1.2); undefined when an option overruns. */
-function readOpt(buf: Uint8Array, off: number): Edns | undefined {
+export function readOpt(buf: Uint8Array, off: number): Edns | undefined {
   const size = u16(buf, off + 2);
   const version = buf[off + 5];
   const flags = u16(buf, off + 6);

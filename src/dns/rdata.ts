@@ -5,7 +5,7 @@
 import { Name } from './name.js';
 import { RRType, typeName } from './types.js';
 import { RdataError } from './rdata/error.js';
-import { Reader, Writer } from './rdata/wire.js';
+import { CompressedReader, Reader, Writer } from './rdata/wire.js';
 import { type Token, tokenize, parseUint, parseHex, formatHex } from './rdata/text.js';
 import { Cursor, MissingField, type ReadCtx, type FoundName } from './rdata/fields.js';
 import { typeSpec } from './rdata/schemas.js';
@@ -129,6 +129,46 @@ export function canonicalRdata(type: number, rdata: Uint8Array): Uint8Array {
     if (out === rdata) out = rdata.slice();
     out.set(n.name.canonicalWire(), n.offset);
   }
+  return out;
+}
+
+/**
+ * Types defined after RFC 1035 whose names some senders compress anyway; RFC 3597 §4 asks receivers to
+ * decompress them too (the RFC 1035 types are those whose spec says `compress`).
+ */
+const DECOMPRESS_ALSO = new Set<number>([RRType.RP, RRType.AFSDB, RRType.RT, RRType.SIG, RRType.PX, RRType.NXT, RRType.NAPTR, RRType.SRV]);
+
+/**
+ * The RDATA of a record inside a message (`length` octets at `start`), in uncompressed wire form: names of the
+ * types RFC 3597 §4 lets senders compress are expanded, every other RDATA is copied as it is (a pointer there
+ * would be read as data, as RFC 3597 §4 says for unknown types). Throws RdataError when RDATA that has to be
+ * walked is malformed.
+ */
+export function readRdata(type: number, msg: Uint8Array, start: number, length: number): Uint8Array {
+  const end = start + length;
+  const spec = typeSpec(type);
+  if (!spec || !(spec.compress || DECOMPRESS_ALSO.has(type))) return msg.slice(start, end);
+  const t = typeName(type);
+  const r = new CompressedReader(msg.subarray(0, end), start);
+  const found: FoundName[] = [];
+  for (const field of spec.fields) {
+    try { field.read(r, { names: found, text: false }); } catch (e) { wrap(e, `${t} ${field.label}`); }
+  }
+  if (r.remaining > 0) throw new RdataError(`${t}: ${r.remaining} octets of trailing garbage`);
+  let grow = 0;
+  for (const n of found) grow += n.name.wireLength - n.length;
+  if (grow === 0) return msg.slice(start, end);
+  const out = new Uint8Array(length + grow);
+  let from = start, o = 0;
+  for (const n of found) {
+    out.set(msg.subarray(from, n.offset), o);
+    o += n.offset - from;
+    n.name.writeInto(out, o, false);
+    o += n.name.wireLength;
+    from = n.offset + n.length;
+  }
+  out.set(msg.subarray(from, end), o);
+  if (out.length > MAX_RDATA) throw new RdataError(`${t}: RDATA longer than 65535 octets once decompressed`);
   return out;
 }
 

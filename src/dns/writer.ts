@@ -279,14 +279,16 @@ function rrsetGroups(rrs: readonly Rr[]): Rr[][] {
 const scratch = new Uint8Array(65535);
 
 /**
- * Encodes a response of at most `limit` octets (512 without EDNS, the client's EDNS size capped at our
+ * Encodes a response of at most `limit` - `reserve` octets (512 without EDNS, the client's EDNS size capped at our
  * own for UDP, 65535 for TCP; below 512 is read as 512, RFC 1035 §2.3.4). When the question, answer,
  * authority, required additional records and OPT do not fit, the result has TC=1 and keeps only the
  * header, question and OPT (RFC 2181 §9: never a partial RRset; the client retries over TCP).
  * Optional additional RRsets are added whole while they fit and otherwise left out without TC.
  */
-export function encodeResponse(resp: Response, limit: number): Uint8Array {
-  const max = Number.isFinite(limit) ? Math.min(65535, Math.max(512, Math.floor(limit))) : 512;
+export function encodeResponse(resp: Response, limit: number, reserve = 0): Uint8Array {
+  // `reserve`: octets kept free for a record the caller appends after encoding (a TSIG, RFC 8945 §5.3), taken
+  // from the limit after the 512 floor, so a signed UDP answer with its TSIG still fits the client's buffer.
+  const max = (Number.isFinite(limit) ? Math.min(65535, Math.max(512, Math.floor(limit))) : 512) - Math.max(0, reserve);
   const w = new WireWriter(scratch, max);
 
   // An extended RCODE cannot be sent without an OPT; its low bits alone would claim something else
@@ -299,9 +301,9 @@ export function encodeResponse(resp: Response, limit: number): Uint8Array {
   let options = resp.edns?.options ?? [];
   const qLen = resp.question ? resp.question.name.wireLength + 4 : 0;
   if (resp.edns && 12 + qLen + optLength(options) > max) options = [];
-  const reserve = resp.edns ? optLength(options) : 0;
+  const optRoom = resp.edns ? optLength(options) : 0;
 
-  w.limit = max - reserve;
+  w.limit = max - optRoom;
   if (resp.question && !w.question(resp.question)) {
     // Cannot happen within 512 octets (a name is at most 255); keep the header at least.
     w.rollback(12);

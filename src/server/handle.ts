@@ -12,13 +12,14 @@ import type { Served } from '../state/manager.js';
 import { systemClock, type Clock } from '../dnssec/types.js';
 import type { ZoneSigningImpl } from '../dnssec/zonesigning.js';
 import { cacheKey, ResponseCache, type CacheKey } from './respcache.js';
+import { EDNS_UDP_SIZE, sizeLimit, type Transport } from './limits.js';
+import { Keyring } from '../dns/tsig.js';
+import { tsigCheck } from './tsig.js';
 
-export type { Transport, Peer, Reply, ControlHandler } from '../transfer/service.js';
-import { isControl, type ControlHandler, type Peer, type Reply, type Transport } from '../transfer/service.js';
+export { EDNS_UDP_SIZE, type Transport } from './limits.js';
+export type { Peer, Reply, ControlHandler } from '../transfer/service.js';
+import { isControl, type ControlHandler, type Peer, type Reply } from '../transfer/service.js';
 import { Opcode } from '../dns/types.js';
-
-/** Our EDNS UDP payload size (DNS Flag Day 2020; RFC 6891 §6.2.5). */
-export const EDNS_UDP_SIZE = 1232;
 
 export interface Handler {
   /** `peer`: the client's address (zone transfers and NOTIFY check it). A stream answers AXFR/IXFR over TCP. */
@@ -33,21 +34,19 @@ export interface HandlerOptions {
   cache?: ResponseCache | false;
   /** AXFR/IXFR and NOTIFY go here (transfer/service.ts, or the cluster's forwarder); without it they are REFUSED/NOTIMP. */
   control?: ControlHandler;
+  /** TSIG keys (RFC 8945) signed queries may use; default none (a signed query then gets BADKEY). */
+  tsig?: Keyring;
 }
 
 const NO_PEER: Peer = { address: '', port: 0 };
 
-/** The response size limit: 64 KiB over TCP, else the client's EDNS size capped at ours, else 512 (RFC 1035 §4.2.1). */
-function sizeLimit(transport: Transport, udpSize: number | undefined): number {
-  if (transport === 'tcp') return 65535;
-  return udpSize === undefined ? 512 : Math.min(Math.max(udpSize, 512), EDNS_UDP_SIZE);
-}
 const udpLimit = (udpSize: number | undefined) => sizeLimit('udp', udpSize);
 const tcpLimit = (udpSize: number | undefined) => sizeLimit('tcp', udpSize);
 
 export function createHandler(served: () => Served, logger: Logger, opts: HandlerOptions = {}): Handler {
   const clock = opts.clock ?? systemClock;
   const cache = opts.cache === false ? undefined : opts.cache ?? new ResponseCache();
+  const keyring = opts.tsig ?? new Keyring([]);
 
   // A miss in `cached` is followed in the same tick by the handler for the same message (udp.ts): it
   // takes over the key instead of computing it and missing again. Kept for that tick only.
@@ -92,20 +91,27 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     }
 
     const parsed = parseQuery(msg);
+    if (!parsed.ok && parsed.action === 'drop') return null;
+    // Zone transfers and NOTIFY leave the request path for the zone manager's process, which checks their TSIG
+    // itself (transfer/service.ts); never cached.
+    if (parsed.ok && opts.control && isControl(parsed.query)) return opts.control(msg, parsed.query, transport, peer ?? NO_PEER);
+    // RFC 8945 §5.2: a signed query is checked first (server/tsig.ts answers a failure); its answer is signed and
+    // never cached (a signed query has no cache key: respcache.ts).
+    const tsig = (parsed.ok ? parsed.query.tsig : parsed.tsig) === undefined ? undefined : tsigCheck(msg, keyring, now, { transport, logger });
+    if (tsig?.kind === 'reject') return tsig.response;
+    const signer = tsig?.kind === 'ok' ? tsig.signer : undefined;
     if (!parsed.ok) {
-      if (parsed.action === 'drop') return null;
-      return encodeResponse(
+      const wire = encodeResponse(
         {
           id: parsed.id, opcode: parsed.opcode, aa: false, rd: parsed.rd, cd: parsed.cd, rcode: parsed.rcode,
           question: parsed.question, answer: [], authority: [], additional: [],
           edns: parsed.edns || parsed.rcode === Rcode.BADVERS ? { udpSize: EDNS_UDP_SIZE, do: parsed.edns?.do ?? false, co: false, options: [] } : undefined,
         },
-        transport === 'tcp' ? 65535 : 512,
+        transport === 'tcp' ? 65535 : 512, signer?.overhead,
       );
+      return signer ? signer.sign(wire, now) : wire;
     }
     const query = parsed.query;
-    // Zone transfers and NOTIFY leave the request path for the zone manager's process (never cached).
-    if (opts.control && isControl(query)) return opts.control(msg, query, transport, peer ?? NO_PEER);
     const limit = sizeLimit(transport, query.edns?.udpSize);
     let resp: Response;
     let until = Infinity;
@@ -121,9 +127,9 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     if (logger.isLevelEnabled('debug')) {
       logger.debug({ qname: query.name.toString(), qtype: query.type, transport, rcode: resp.rcode, an: resp.answer.length, ns: resp.authority.length }, 'query');
     }
-    const wire = encodeResponse(resp, limit);
-    if (k && cache && !failed && resp.rcode !== Rcode.SERVFAIL) cache.set(set, k, wire, now, until);
-    return wire;
+    const wire = encodeResponse(resp, limit, signer?.overhead);
+    if (k && cache && !signer && !failed && resp.rcode !== Rcode.SERVFAIL) cache.set(set, k, wire, now, until);
+    return signer ? signer.sign(wire, now) : wire;
   };
   return Object.assign(handle, { cached });
 }

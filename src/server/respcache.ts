@@ -7,6 +7,9 @@
 // query) and the question name's case (same length, so every compression pointer stays valid; answer
 // owners and compact-denial owners point into the question, so they follow its case, as on the full path).
 //
+// A TSIG-signed query (RFC 8945) is never keyed: its TSIG is a record other than the one OPT allowed here, and its
+// answer carries a MAC over that one request, so it is made (and signed) afresh every time.
+//
 // Invalidation: an entry belongs to one served set (the manager swaps `served()` as one object, so its
 // identity is the generation), and carries an expiry: signed answers never outlive the point where the
 // signer starts making signatures of a new window (ZoneSigningImpl.refreshAt).

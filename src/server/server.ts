@@ -9,7 +9,8 @@ import { TandemZoneManager, type ManagerOptions, type Served } from '../state/ma
 import { startApi, resolveApiAuth, type RunningApi } from '../api/index.js';
 import { startParentChecks } from '../state/parentds.js';
 import { createHandler, type ControlHandler } from './handle.js';
-import { TransferService, keyringOf } from '../transfer/service.js';
+import { Keyring } from '../dns/tsig.js';
+import { TransferService } from '../transfer/service.js';
 import { listenUdp, type UdpListener } from './udp.js';
 import { listenTcp, type TcpListener } from './tcp.js';
 
@@ -69,7 +70,7 @@ export interface DnsListeners {
 /** UDP and TCP listeners on every configured address, answering from `served()`; zone transfers and NOTIFY go to `control`. */
 export async function startDns(deps: ServerDeps, served: () => Served, control?: ControlHandler): Promise<DnsListeners> {
   const { config, logger } = deps;
-  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control });
+  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig) });
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
   const close = async () => {
@@ -92,7 +93,7 @@ export async function startDns(deps: ServerDeps, served: () => Served, control?:
 /** The zone-transfer service of the process that owns the manager (the single process, or the cluster primary). */
 export function startTransfers(deps: ServerDeps, manager: TandemZoneManager): TransferService {
   const t = new TransferService({
-    manager, keyring: keyringOf(deps.config), stateDir: deps.config.state, clock: deps.clock ?? systemClock, logger: deps.logger,
+    manager, keyring: new Keyring(deps.config.tsig), stateDir: deps.config.state, clock: deps.clock ?? systemClock, logger: deps.logger,
   });
   t.start();
   return t;

@@ -8,7 +8,7 @@ import type { Query } from '../dns/query.js';
 import type { Rr } from '../dns/rr.js';
 import { Name } from '../dns/name.js';
 import { Opcode, RRType, Rcode } from '../dns/types.js';
-import { Keyring, verifyRequest, type TsigKey } from '../dns/tsig.js';
+import { verifyRequest, type Keyring, type TsigKey } from '../dns/tsig.js';
 import type { Clock } from '../dnssec/types.js';
 import { transfersSigned, type TandemZoneManager, type ZoneVersion } from '../state/manager.js';
 import type { RemoteServer } from '../config/transfer-settings.js';
@@ -30,11 +30,6 @@ export type Reply = Uint8Array | null | AsyncIterable<Uint8Array>;
 
 /** Messages that go to the zone manager's process: AXFR/IXFR, NOTIFY (later UPDATE). */
 export type ControlHandler = (msg: Uint8Array, query: Query, transport: Transport, peer: Peer) => Promise<Reply>;
-
-/** The TSIG keys of the server config (`tsig:`). */
-export function keyringOf(config: object): Keyring {
-  return new Keyring((config as { tsig?: TsigKey[] }).tsig ?? []);
-}
 
 export function isControl(query: Query): boolean {
   return query.opcode === Opcode.NOTIFY || query.type === RRType.AXFR || query.type === RRType.IXFR;

@@ -67,11 +67,11 @@ export interface KnotInstance {
 
 const withDot = (z: string): string => (z.endsWith('.') ? z : `${z}.`);
 
-function knotConf(p: { dir: string; port: number; zone: string; zoneFile: string; nsec3: boolean; incremental: boolean }): string {
-  // Block style; `knotc conf-check` accepts it. Everything lives in the temp dir.
+/** The server, log and database sections of a knotd on 127.0.0.1@port living in `dir` (run/ and db/ inside). */
+export function knotBaseConf(dir: string, port: number): string {
   return `server:
-    rundir: "${p.dir}/run"
-    listen: [ 127.0.0.1@${p.port} ]
+    rundir: "${dir}/run"
+    listen: [ 127.0.0.1@${port} ]
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1
@@ -81,8 +81,13 @@ log:
     any: info
 
 database:
-    storage: "${p.dir}/db"
+    storage: "${dir}/db"
+`;
+}
 
+function knotConf(p: { dir: string; port: number; zone: string; zoneFile: string; nsec3: boolean; incremental: boolean }): string {
+  // Block style; `knotc conf-check` accepts it. Everything lives in the temp dir.
+  return `${knotBaseConf(p.dir, p.port)}
 keystore:
   - id: k
     backend: pem

@@ -72,6 +72,29 @@ export class Reader {
   }
 }
 
+/**
+ * Reads RDATA in place inside a message, where names may be compressed (RFC 1035 §4.1.4): `msg` ends where the
+ * RDATA ends, reading starts at `start`, and pointers may reach back anywhere before the name. Name.read bounds
+ * the walk (backward pointers only), so a pointer loop cannot hang it.
+ */
+export class CompressedReader extends Reader {
+  constructor(msg: Uint8Array, start: number) {
+    super(msg);
+    this.pos = start;
+  }
+
+  override name(what: string): Name {
+    try {
+      const { name, next } = Name.read(this.buf, this.pos);
+      this.pos = next;
+      return name;
+    } catch (e) {
+      if (e instanceof NameError) throw new RdataError(`${what}: ${e.message}`);
+      throw e;
+    }
+  }
+}
+
 export class Writer {
   private readonly out: number[] = [];
 
