@@ -223,7 +223,8 @@ function udpExchange(p: Primary, msg: Uint8Array, id: number, ms: number): Promi
     sock.on('message', (m) => {
       if (m.length >= 12 && ((m[0] << 8) | m[1]) === id) done(new Uint8Array(m));
     });
-    sock.send(msg, p.port, p.host);
+    // Connected, so a closed port (ICMP port unreachable) fails at once instead of after the timeout.
+    sock.connect(p.port, p.host, () => sock.send(msg));
   });
 }
 
