@@ -47,9 +47,11 @@ export async function openManager(
 ): Promise<{ manager: TandemZoneManager; errors: Error[] }> {
   const { config, logger } = deps;
   await ensureDir(config.state);
+  const keyring = new Keyring(config.tsig);
   return TandemZoneManager.open({
     zonesDir: config.zones, stateDir: config.state, clock: deps.clock ?? systemClock, logger,
     cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange, role: opts.role,
+    knownKey: (name) => keyring.byName(name) !== undefined,
   });
 }
 

@@ -68,6 +68,8 @@ export interface ManagerOptions extends ZoneLoaderDeps {
    * primary decided and writes nothing.
    */
   role?: 'primary' | 'replica';
+  /** Whether a TSIG key of this name is defined (server config `tsig:`); zones naming another are not loaded. */
+  knownKey?: (name: string) => boolean;
 }
 
 export class TandemZoneManager implements ZoneManager {
@@ -141,6 +143,23 @@ export class TandemZoneManager implements ZoneManager {
     });
   }
 
+  /** Every TSIG key a zone's transfer settings name must be defined in the server config. */
+  private checkKeys(loaded: LoadedZone): void {
+    const known = this.deps.knownKey;
+    if (!known) return;
+    const c = loaded.config;
+    const named: [string, string | undefined][] = [
+      ...(c.transfer?.allow ?? []).map((a): [string, string | undefined] => ['zone.transfer.allow', a.key]),
+      ...(c.transfer?.notify ?? []).map((n): [string, string | undefined] => ['zone.transfer.notify', n.key]),
+      ...(c.secondary?.primaries ?? []).map((p): [string, string | undefined] => ['zone.secondary.primaries', p.key]),
+    ];
+    for (const [where, key] of named) {
+      if (key !== undefined && !known(key)) {
+        throw new ZoneFileError({ file: loaded.file, reason: `${where}: TSIG key ${JSON.stringify(key)} is not defined in the server config (tsig:); \`tandem tsig-keygen ${key}\` makes one` });
+      }
+    }
+  }
+
   private async persistVersion(e: Entry): Promise<void> {
     if (this.deps.role === 'replica' || !e.versionChanged) return;
     await writeFileAtomic(adminPath(this.deps.stateDir, e.loaded.input.origin), JSON.stringify(e.admin, null, 2) + '\n');
@@ -212,6 +231,7 @@ export class TandemZoneManager implements ZoneManager {
   private async loadEntry(loaded: LoadedZone, admin?: AdminFile, transferred?: readonly Rr[]): Promise<Entry> {
     const origin = loaded.input.origin;
     const ts = now(this.deps);
+    this.checkKeys(loaded);
     let unavailable: string | undefined;
     const secondary = loaded.config.secondary !== undefined;
     if (secondary) ({ loaded, unavailable } = await loadSecondary(loaded, this.deps.stateDir, this.deps.clock.now(), this.deps.logger, transferred));
