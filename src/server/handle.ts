@@ -8,6 +8,8 @@ import { Name } from '../dns/name.js';
 import { lookup } from '../zone/lookup.js';
 import { toSections, type Sections } from '../zone/sections.js';
 import { signAnswer } from '../dnssec/answer.js';
+import { presignedAnswer, wantsPresigned } from '../dnssec/presigned.js';
+import type { Zone } from '../zone/types.js';
 import type { Served } from '../state/manager.js';
 import { systemClock, type Clock } from '../dnssec/types.js';
 import type { ZoneSigningImpl } from '../dnssec/zonesigning.js';
@@ -41,6 +43,13 @@ const tcpLimit = (udpSize: number | undefined) => sizeLimit('tcp', udpSize);
 export function createHandler(served: () => Served, logger: Logger, opts: HandlerOptions = {}): Handler {
   const clock = opts.clock ?? systemClock;
   const cache = opts.cache === false ? undefined : opts.cache ?? new ResponseCache();
+  // A pre-signed zone that lacks an RRSIG or a proof is reported once per loaded version, not per query.
+  const reported = new WeakSet<Zone>();
+  const report = (lack: Lacking) => {
+    if (reported.has(lack.zone)) return;
+    reported.add(lack.zone);
+    logger.warn({ zone: lack.zone.origin.toString(), missing: lack.missing.slice(0, 5) }, 'pre-signed zone lacks DNSSEC records for an answer; answering with what it has');
+  };
 
   // A miss in `cached` is followed in the same tick by the handler for the same message (udp.ts): it
   // takes over the key instead of computing it and missing again. Kept for that tick only.
@@ -102,7 +111,9 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     let until = Infinity;
     let failed = false;
     try {
-      ({ response: resp, until } = await respond(query, set));
+      let lacking: Lacking | undefined;
+      ({ response: resp, until, lacking } = await respond(query, set, now));
+      if (lacking) report(lacking);
     } catch (err) {
       // Fail closed (STYLE habit 13): never an unsigned or half-built answer.
       logger.error({ err, qname: query.name.toString(), qtype: query.type }, 'answer failed, SERVFAIL');
@@ -140,12 +151,21 @@ function base(query: Query, rcode: number, options: { code: number; data: Uint8A
 }
 
 /** The answer to one well-formed query. */
-export async function answer(query: Query, served: Served): Promise<Response> {
-  return (await respond(query, served)).response;
+export async function answer(query: Query, served: Served, now: number = systemClock.now()): Promise<Response> {
+  return (await respond(query, served, now)).response;
 }
 
-/** The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity). */
-async function respond(query: Query, served: Served): Promise<{ response: Response; until: number }> {
+/** DNSSEC records a pre-signed zone lacked for an answer (dnssec/presigned.ts). */
+interface Lacking {
+  zone: Zone;
+  missing: string[];
+}
+
+/**
+ * The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity; answers of a
+ * pre-signed zone: the earliest expiration of their RRSIGs).
+ */
+async function respond(query: Query, served: Served, now: number): Promise<{ response: Response; until: number; lacking?: Lacking }> {
   const plain = (response: Response) => ({ response, until: Infinity });
   if (query.class !== RRClass.IN) return plain(base(query, Rcode.REFUSED));
   // RFC 9824 §3.5: an explicit query for the NXNAME meta-type is FORMERR, with EDE 30.
@@ -159,8 +179,13 @@ async function respond(query: Query, served: Served): Promise<{ response: Respon
   if (!zone) return plain(base(query, Rcode.REFUSED));
   const result = lookup(zone, query.name, query.type);
   const signing = served.signing.get(zone.origin.key);
-  let sections: Sections, until = Infinity;
-  if (signing && query.edns?.do) {
+  let sections: Sections, until = Infinity, lacking: Lacking | undefined;
+  const dnssecOk = query.edns?.do ?? false;
+  if (wantsPresigned(zone, query.type, dnssecOk)) {
+    const p = presignedAnswer(zone, result, { name: query.name, type: query.type, dnssecOk, now });
+    ({ sections, until } = p);
+    if (p.missing.length > 0) lacking = { zone, missing: p.missing };
+  } else if (signing && query.edns?.do) {
     sections = await signAnswer(zone, signing, result, { name: query.name, type: query.type, co: query.edns.co });
     until = signedUntil(signing);
   } else sections = toSections(zone, result);
@@ -175,5 +200,5 @@ async function respond(query: Query, served: Served): Promise<{ response: Respon
     response.requiredAdditional = sections.additional.filter((rr) => rr.name.isSubdomainOf(cut));
     response.additional = sections.additional.filter((rr) => !rr.name.isSubdomainOf(cut));
   } else response.additional = sections.additional;
-  return { response, until };
+  return { response, until, lacking };
 }
