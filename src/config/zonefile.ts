@@ -360,7 +360,9 @@ export async function loadZoneFile(file: string): Promise<LoadedZone> {
  * A ZoneDataError becomes a ZoneFileError at the owner's line; warnings are appended to loaded.warnings.
  */
 export function buildLoadedZone(loaded: LoadedZone, apexRrsets?: RRset[]): Zone {
-  const input: ZoneInput = apexRrsets ? { ...loaded.input, apexRrsets } : loaded.input;
+  let input: ZoneInput = apexRrsets ? { ...loaded.input, apexRrsets } : loaded.input;
+  // A pre-signed zone's RRSIG and NSEC3 records are indexed beside the tree, never made names (zone/presigned.ts).
+  if (loaded.config.dnssec.presigned && !input.presigned) input = { ...input, presigned: true };
   try {
     const { zone, warnings } = buildZoneWithWarnings(input);
     // A zone may be built more than once (e.g. again with NSEC3PARAM); report each warning once.

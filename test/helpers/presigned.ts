@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Name } from '../../src/dns/name.js';
-import { parseRdata } from '../../src/dns/rdata.js';
+import { formatRdata, parseRdata } from '../../src/dns/rdata.js';
 import type { Rr } from '../../src/dns/rr.js';
-import { RRClass, typeFromName } from '../../src/dns/types.js';
+import { RRClass, RRType, typeFromName, typeName } from '../../src/dns/types.js';
 import type { LoadedZone } from '../../src/config/zonefile.js';
 import type { ZoneConfig } from '../../src/config/zone-settings.js';
 import { defaults, type Endpoint } from '../../src/config/server.js';
@@ -100,11 +100,15 @@ export async function signZone(opts: SignOptions): Promise<SignedZone> {
     const nsec3 = opts.chain !== 'nsec';
     let text: string;
     if (opts.signer === 'bind') {
-      await runChecked('dnssec-keygen', ['-q', '-K', dir, '-a', 'ECDSAP256SHA256', '-f', 'KSK', bare]);
-      await runChecked('dnssec-keygen', ['-q', '-K', dir, '-a', 'ECDSAP256SHA256', bare]);
+      // Keys published and active from the inception on: smart signing (-S) uses only keys active then.
+      const timing = opts.inception ? ['-P', opts.inception, '-A', opts.inception] : [];
+      await runChecked('dnssec-keygen', ['-q', '-K', dir, '-a', 'ECDSAP256SHA256', ...timing, '-f', 'KSK', bare]);
+      await runChecked('dnssec-keygen', ['-q', '-K', dir, '-a', 'ECDSAP256SHA256', ...timing, bare]);
       const args = ['-S', '-K', dir, '-o', bare, '-f', out];
       if (opts.inception) args.push('-s', opts.inception);
       if (opts.expiration) args.push('-e', opts.expiration);
+      // The post-signing check verifies at the current time: off for a window that is not current.
+      if (opts.inception || opts.expiration) args.push('-P');
       if (nsec3) args.push('-3', opts.salt ?? '-', '-H', String(opts.iterations ?? 0));
       if (opts.chain === 'nsec3-optout') args.push('-A');
       await runChecked('dnssec-signzone', [...args, file], { cwd: dir });
@@ -157,6 +161,38 @@ export function readSignedRecords(text: string, origin: Name): Rr[] {
     out.push({ name: Name.fromText(m[1]), type, class: RRClass.IN, ttl: Number(m[2]), rdata: parseRdata(type, m[4].trim(), origin) });
   }
   return out;
+}
+
+/**
+ * A YAML zone file (`zone.dnssec.presigned: true`) holding `records` exactly: the SOA as zone.soa, every
+ * other record in RFC 3597 generic form (`\\# len hex`), so the bytes the signer signed arrive unchanged.
+ */
+export function presignedYaml(origin: Name, records: Rr[]): string {
+  const soa = records.find((r) => r.type === RRType.SOA)!;
+  const [mname, rname, serial, refresh, retry, expire, minimum] = formatRdata(RRType.SOA, soa.rdata).split(' ');
+  const lines = [
+    'zone:',
+    `  origin: ${origin.toString()}`,
+    `  soa: { mname: ${mname}, rname: ${rname}, serial: ${serial}, refresh: ${refresh}, retry: ${retry}, expire: ${expire}, minimum: ${minimum}, ttl: ${soa.ttl} }`,
+    '  dnssec: { presigned: true }',
+    'records:',
+  ];
+  const owners = new Map<string, Map<number, Rr[]>>();
+  for (const r of records) {
+    if (r.type === RRType.SOA) continue;
+    const key = r.name.equals(origin) ? '@' : r.name.relativeTo(origin);
+    const byType = owners.get(key) ?? new Map<number, Rr[]>();
+    owners.set(key, byType);
+    byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+  }
+  for (const [owner, byType] of owners) {
+    lines.push(`  ${JSON.stringify(owner)}:`);
+    for (const [type, rrs] of byType) {
+      const values = rrs.map((r) => JSON.stringify(`\\# ${r.rdata.length} ${Buffer.from(r.rdata).toString('hex')}`));
+      lines.push(`    - { type: ${typeName(type)}, ttl: ${Math.min(...rrs.map((r) => r.ttl))}, values: [${values.join(', ')}] }`);
+    }
+  }
+  return lines.join('\n') + '\n';
 }
 
 /** The `zone:` configuration of a pre-signed zone (what `dnssec: { presigned: true }` parses to). */
