@@ -287,7 +287,7 @@ class Builder {
         // §7.2.7: the cut's matching NSEC3 (NS, no DS), or in an opt-out span the closest provable encloser
         // proof whose covering NSEC3 has the Opt-Out flag.
         const m = this.match(c.cut);
-        if (m) this.proof(m, '');
+        if (m) this.proof(m, `NSEC3 matching ${this.rel(c.cut)}`);
         else this.closestEncloserProof(c.cut, c.cut.parent());
         return;
       }

@@ -23,11 +23,13 @@ export function rrsigTimes(rrsigRdata: Uint8Array): { expiration: number; incept
   return { expiration: v.getUint32(8), inception: v.getUint32(12) };
 }
 
+const latin1 = new TextDecoder('latin1');
+
 /** The hash an NSEC3 owner stands for: its single label below the apex, base32hex (RFC 5155 §3); else undefined. */
 export function nsec3OwnerHash(owner: Name, origin: Name): Uint8Array | undefined {
   if (owner.labelCount !== origin.labelCount + 1 || !owner.isSubdomainOf(origin)) return undefined;
   try {
-    const hash = parseBase32Hex(new TextDecoder().decode(owner.labels[0]));
+    const hash = parseBase32Hex(latin1.decode(owner.labels[0]));
     return hash.length > 0 ? hash : undefined;
   } catch {
     return undefined;
