@@ -44,8 +44,9 @@ export function presignedAnswer(zone: Zone, result: LookupResult, q: PresignedQu
   if (!data) throw new RangeError(`${zone.origin} is not a pre-signed zone`);
   const b = new Builder(zone, data, q.now);
 
-  // An explicit RRSIG query gets every signature at the name (as BIND and Knot answer it), DO or not.
-  const sigs = q.type === RRType.RRSIG && result.kind !== 'referral' ? data.rrsigs.get(q.name.key) : undefined;
+  // An explicit RRSIG query gets every signature at the name (as BIND and Knot answer it), DO or not; the
+  // name must be one of the zone's (an NSEC3 owner is not, RFC 5155 §7.2.8) and not below a cut.
+  const sigs = q.type === RRType.RRSIG && result.kind !== 'referral' && zone.nodes.has(q.name.key) ? data.rrsigs.get(q.name.key) : undefined;
   if (sigs) {
     for (const s of sigs) b.records(b.answer, { ...s, name: q.name });
     return b.finish(Rcode.NOERROR, true);

@@ -239,11 +239,13 @@ describe('pre-signed answers from an NSEC3 zone with salt and iterations (RFC 51
     expect(nsec3Owners(r.sections.authority)).toEqual([await h('insecure.example.org')]);
   });
 
-  it('RFC 5155 §7.2.8: a query for an NSEC3 owner name is a name error', async () => {
+  it('RFC 5155 §7.2.8: a query for an NSEC3 owner name is a name error, for its RRSIG too', async () => {
     const owner = `${await h('www.example.org')}.example.org.`;
-    const r = ask(z, owner, RRType.NSEC3);
-    expect(r.sections.rcode).toBe(Rcode.NXDOMAIN);
-    expect(ofType(r.sections.answer, RRType.NSEC3)).toHaveLength(0);
+    for (const type of [RRType.NSEC3, RRType.RRSIG]) {
+      const r = ask(z, owner, type);
+      expect(r.sections.rcode).toBe(Rcode.NXDOMAIN);
+      expect(r.sections.answer).toHaveLength(0);
+    }
   });
 });
 
