@@ -22,6 +22,11 @@ export interface ZoneConfig extends TransferSettings {
     keyTagRange?: [number, number];
     /** Accept imported keys of another algorithm than ours (RFC 8901 §4 says all providers should share one). */
     allowForeignAlgorithms: boolean;
+    /**
+     * The records come signed (RRSIG, DNSKEY, NSEC or NSEC3, CDS/CDNSKEY) and are served as given, with no
+     * signing of ours (issue 11, Cloudflare's `dnssec_presigned`); excludes `enabled` and `multi_signer`.
+     */
+    presigned: boolean;
   };
 }
 
@@ -52,7 +57,7 @@ export interface ParsedSettings {
 
 export const ZONE_KEYS = ['origin', 'ttl', 'soa', 'nameservers', 'ns_ttl', 'multi_provider', 'dnssec', 'serial_policy', 'transfer', 'secondary'] as const;
 const SOA_KEYS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum', 'ttl'] as const;
-const DNSSEC_KEYS = ['enabled', 'denial', 'signature_validity', 'multi_signer', 'dnskey_ttl', 'dnskey_set', 'key_tag_range', 'allow_foreign_algorithms'] as const;
+const DNSSEC_KEYS = ['enabled', 'denial', 'signature_validity', 'multi_signer', 'dnskey_ttl', 'dnskey_set', 'key_tag_range', 'allow_foreign_algorithms', 'presigned'] as const;
 const DENIAL: readonly DenialMode[] = ['compact', 'nsec', 'nsec3'];
 
 export const DEFAULT_TTL = 3600;
@@ -108,6 +113,13 @@ export function parseSettings(src: Source, node: unknown, mtime: Date | undefine
   const soa = soaEntry ? parseSoa(src, soaEntry.value, origin, ttl, mtime) : undefined;
 
   const config: ZoneConfig = { ...parseDnssec(src, get('dnssec')?.value), ...parseTransferSettings(src, get) };
+  if (config.dnssec.presigned) {
+    // The apex NS RRset is signed as it is in the data: serving other nameservers would break its RRSIG.
+    for (const k of ['nameservers', 'multi_provider'] as const) {
+      const e = get(k);
+      if (e) fail(src, e.keyNode, `zone.${k} cannot be used with zone.dnssec.presigned: the apex NS records are served as signed (RFC 4035 §2.2)`);
+    }
+  }
   const settings: ZoneSettings = {
     dnssec: config.dnssec.enabled,
     denial: config.dnssec.denial,
@@ -162,11 +174,23 @@ function parseSoa(src: Source, node: unknown, origin: Name, ttl: number, mtime: 
 function parseDnssec(src: Source, node: unknown): Pick<ZoneConfig, 'dnssec'> {
   const dnssec: ZoneConfig['dnssec'] = {
     enabled: false, denial: 'compact', signatureValidity: DEFAULT_SIGNATURE_VALIDITY, multiSigner: false,
-    dnskeyTtl: DEFAULT_TTL, dnskeySet: 'union', allowForeignAlgorithms: false,
+    dnskeyTtl: DEFAULT_TTL, dnskeySet: 'union', allowForeignAlgorithms: false, presigned: false,
   };
   if (isNull(node)) return { dnssec };
   const items = entries(src, asMap(src, node, 'zone.dnssec'));
   checkKeys(src, items, DNSSEC_KEYS, 'zone.dnssec');
+  const presigned = items.find((e) => e.key === 'presigned');
+  if (presigned && boolValue(src, presigned.value, 'zone.dnssec.presigned')) {
+    // Served as given: every other DNSSEC setting is about signing it ourselves.
+    for (const e of items) {
+      if (e === presigned || ((e.key === 'enabled' || e.key === 'multi_signer') && scalarText(e.value) === 'false')) continue;
+      fail(src, e.keyNode, e.key === 'enabled' || e.key === 'multi_signer'
+        ? `zone.dnssec.presigned and zone.dnssec.${e.key} exclude each other: a pre-signed zone is served as given, tandem does not sign it`
+        : `zone.dnssec.${e.key} does not apply to a pre-signed zone (zone.dnssec.presigned: the records are served as given)`);
+    }
+    dnssec.presigned = true;
+    return { dnssec };
+  }
   for (const e of items) {
     switch (e.key) {
       case 'enabled': dnssec.enabled = boolValue(src, e.value, 'zone.dnssec.enabled'); break;

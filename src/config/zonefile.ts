@@ -61,10 +61,12 @@ function refusal(type: number, text: string, config: ZoneConfig): string | undef
   switch (type) {
     case RRType.SOA: return 'SOA comes from zone.soa, not from records';
     case RRType.RRSIG: case RRType.NSEC: case RRType.NSEC3: case RRType.NSEC3PARAM:
-      return `${text} records are made by the signer (RFC 4035 §2), not given as zone data`;
+      // A pre-signed zone (issue 11) is served as given, its DNSSEC records included.
+      if (config.dnssec.presigned) break;
+      return `${text} records are made by the signer (RFC 4035 §2), not given as zone data unless zone.dnssec.presigned is true`;
     case RRType.DNSKEY:
-      if (!config.dnssec.multiSigner) {
-        return 'DNSKEY records are refused unless zone.dnssec.multi_signer is true: the signer publishes its own keys, ' +
+      if (!config.dnssec.multiSigner && !config.dnssec.presigned) {
+        return 'DNSKEY records are refused unless zone.dnssec.multi_signer (or presigned) is true: the signer publishes its own keys, ' +
           'and only a multi-signer zone imports other providers\' keys (RFC 8901 §2)';
       }
   }
@@ -370,7 +372,9 @@ export async function loadZoneFile(file: string): Promise<LoadedZone> {
  * A ZoneDataError becomes a ZoneFileError at the owner's line; warnings are appended to loaded.warnings.
  */
 export function buildLoadedZone(loaded: LoadedZone, apexRrsets?: RRset[]): Zone {
-  const input: ZoneInput = apexRrsets ? { ...loaded.input, apexRrsets } : loaded.input;
+  let input: ZoneInput = apexRrsets ? { ...loaded.input, apexRrsets } : loaded.input;
+  // A pre-signed zone's RRSIG and NSEC3 records are indexed beside the tree, never made names (zone/presigned.ts).
+  if (loaded.config.dnssec.presigned && !input.presigned) input = { ...input, presigned: true };
   try {
     const { zone, warnings } = buildZoneWithWarnings(input);
     // A zone may be built more than once (e.g. again with NSEC3PARAM); report each warning once.

@@ -8,6 +8,8 @@ import { Name } from '../dns/name.js';
 import { lookup } from '../zone/lookup.js';
 import { toSections, type Sections } from '../zone/sections.js';
 import { signAnswer } from '../dnssec/answer.js';
+import { presignedAnswer, wantsPresigned } from '../dnssec/presigned.js';
+import type { Zone } from '../zone/types.js';
 import type { Served } from '../state/manager.js';
 import { systemClock, type Clock } from '../dnssec/types.js';
 import type { ZoneSigningImpl } from '../dnssec/zonesigning.js';
@@ -22,8 +24,11 @@ import { isControl, type ControlHandler, type Peer, type Reply } from '../transf
 import { Opcode } from '../dns/types.js';
 
 export interface Handler {
-  /** `peer`: the client's address (zone transfers and NOTIFY check it). A stream answers AXFR/IXFR over TCP. */
-  (msg: Uint8Array, transport: Transport, peer?: Peer): Promise<Reply>;
+  /**
+   * The answer (null: none). `peer`: the client's address (zone transfers and NOTIFY check it). An answer of
+   * several messages (AXFR/IXFR over TCP) goes to `more`, one message at a time, and the call resolves null.
+   */
+  (msg: Uint8Array, transport: Transport, peer?: Peer, more?: (msg: Uint8Array) => Promise<void> | void): Promise<Uint8Array | null>;
   /** The cached answer, synchronously, or undefined (then call the handler). For the UDP hot path. */
   cached(msg: Uint8Array, transport: Transport): Uint8Array | undefined;
 }
@@ -47,6 +52,13 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
   const clock = opts.clock ?? systemClock;
   const cache = opts.cache === false ? undefined : opts.cache ?? new ResponseCache();
   const keyring = opts.tsig ?? new Keyring([]);
+  // A pre-signed zone that lacks an RRSIG or a proof is reported once per loaded version, not per query.
+  const reported = new WeakSet<Zone>();
+  const report = (lack: Lacking) => {
+    if (reported.has(lack.zone)) return;
+    reported.add(lack.zone);
+    logger.warn({ zone: lack.zone.origin.toString(), missing: lack.missing.slice(0, 5) }, 'pre-signed zone lacks DNSSEC records for an answer; answering with what it has');
+  };
 
   // A miss in `cached` is followed in the same tick by the handler for the same message (udp.ts): it
   // takes over the key instead of computing it and missing again. Kept for that tick only.
@@ -72,7 +84,17 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     logger.debug({ qname: name.toString(), qtype: (msg[next] << 8) | msg[next + 1], transport, rcode, an: (resp[6] << 8) | resp[7], ns: (resp[8] << 8) | resp[9], cached: true }, 'query');
   };
 
-  const handle = async (msg: Uint8Array, transport: Transport, peer?: Peer): Promise<Reply> => {
+  /** A control answer as the transports take it: a stream goes to `more` (or, without one, only its first message). */
+  const deliver = async (r: Reply, more?: (msg: Uint8Array) => Promise<void> | void): Promise<Uint8Array | null> => {
+    if (r === null || r instanceof Uint8Array) return r;
+    for await (const m of r) {
+      if (!more) return m;
+      await more(m);
+    }
+    return null;
+  };
+
+  const handle = async (msg: Uint8Array, transport: Transport, peer?: Peer, more?: (msg: Uint8Array) => Promise<void> | void): Promise<Uint8Array | null> => {
     const now = clock.now();
     let set: Served, k: CacheKey | undefined;
     const m = missed;
@@ -94,7 +116,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     if (!parsed.ok && parsed.action === 'drop') return null;
     // Zone transfers and NOTIFY leave the request path for the zone manager's process, which checks their TSIG
     // itself (transfer/service.ts); never cached.
-    if (parsed.ok && opts.control && isControl(parsed.query)) return opts.control(msg, parsed.query, transport, peer ?? NO_PEER);
+    if (parsed.ok && opts.control && isControl(parsed.query)) return deliver(await opts.control(msg, parsed.query, transport, peer ?? NO_PEER), more);
     // RFC 8945 §5.2: a signed query is checked first (server/tsig.ts answers a failure); its answer is signed and
     // never cached (a signed query has no cache key: respcache.ts).
     const tsig = (parsed.ok ? parsed.query.tsig : parsed.tsig) === undefined ? undefined : tsigCheck(msg, keyring, now, { transport, logger });
@@ -117,7 +139,9 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     let until = Infinity;
     let failed = false;
     try {
-      ({ response: resp, until } = await respond(query, set));
+      let lacking: Lacking | undefined;
+      ({ response: resp, until, lacking } = await respond(query, set, now));
+      if (lacking) report(lacking);
     } catch (err) {
       // Fail closed (STYLE habit 13): never an unsigned or half-built answer.
       logger.error({ err, qname: query.name.toString(), qtype: query.type }, 'answer failed, SERVFAIL');
@@ -160,12 +184,21 @@ function failingFor(failing: Name[], name: Name, zone: { origin: Name } | undefi
 }
 
 /** The answer to one well-formed query. */
-export async function answer(query: Query, served: Served): Promise<Response> {
-  return (await respond(query, served)).response;
+export async function answer(query: Query, served: Served, now: number = systemClock.now()): Promise<Response> {
+  return (await respond(query, served, now)).response;
 }
 
-/** The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity). */
-async function respond(query: Query, served: Served): Promise<{ response: Response; until: number }> {
+/** DNSSEC records a pre-signed zone lacked for an answer (dnssec/presigned.ts). */
+interface Lacking {
+  zone: Zone;
+  missing: string[];
+}
+
+/**
+ * The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity; answers of a
+ * pre-signed zone: the earliest expiration of their RRSIGs).
+ */
+async function respond(query: Query, served: Served, now: number): Promise<{ response: Response; until: number; lacking?: Lacking }> {
   const plain = (response: Response) => ({ response, until: Infinity });
   if (query.opcode !== Opcode.QUERY) return plain(base(query, Rcode.NOTIMP));
   if (query.class !== RRClass.IN) return plain(base(query, Rcode.REFUSED));
@@ -182,8 +215,13 @@ async function respond(query: Query, served: Served): Promise<{ response: Respon
   if (!zone) return plain(base(query, Rcode.REFUSED));
   const result = lookup(zone, query.name, query.type);
   const signing = served.signing.get(zone.origin.key);
-  let sections: Sections, until = Infinity;
-  if (signing && query.edns?.do) {
+  let sections: Sections, until = Infinity, lacking: Lacking | undefined;
+  const dnssecOk = query.edns?.do ?? false;
+  if (wantsPresigned(zone, query.type, dnssecOk)) {
+    const p = presignedAnswer(zone, result, { name: query.name, type: query.type, dnssecOk, now });
+    ({ sections, until } = p);
+    if (p.missing.length > 0) lacking = { zone, missing: p.missing };
+  } else if (signing && query.edns?.do) {
     sections = await signAnswer(zone, signing, result, { name: query.name, type: query.type, co: query.edns.co });
     until = signedUntil(signing);
   } else sections = toSections(zone, result);
@@ -198,5 +236,5 @@ async function respond(query: Query, served: Served): Promise<{ response: Respon
     response.requiredAdditional = sections.additional.filter((rr) => rr.name.isSubdomainOf(cut));
     response.additional = sections.additional.filter((rr) => !rr.name.isSubdomainOf(cut));
   } else response.additional = sections.additional;
-  return { response, until };
+  return { response, until, lacking };
 }

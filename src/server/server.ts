@@ -60,7 +60,7 @@ export function logZones(manager: TandemZoneManager, errors: Error[], logger: Lo
   for (const err of errors) logger.error({ err: err.message }, 'zone not loaded');
   const served = manager.served();
   for (const z of served.zones.zones()) {
-    logger.info({ zone: z.origin.toString(), records: z.recordCount, signed: served.signing.has(z.origin.key), denial: z.settings.dnssec ? z.settings.denial : undefined, file: z.source }, 'zone loaded');
+    logger.info({ zone: z.origin.toString(), records: z.recordCount, signed: served.signing.has(z.origin.key), presigned: z.presigned ? true : undefined, denial: z.presigned?.denial ?? (z.settings.dnssec ? z.settings.denial : undefined), file: z.source }, 'zone loaded');
   }
 }
 

@@ -34,22 +34,19 @@ export function listenTcp(at: Endpoint, handler: Handler, opts: TcpOptions, logg
     sock.setTimeout(opts.idleTimeoutMs, () => sock.destroy());
     let buf: Buffer = Buffer.alloc(0);
     const peer = { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
-    /** RFC 7766 §8: length and message in one write; resolves when the socket can take more. */
+    /**
+     * RFC 7766 §8: length and message in one write; resolves when the socket can take more (a zone transfer
+     * sends its messages through here one by one: back-pressure, and a long transfer is not idleness).
+     */
     const send = (resp: Uint8Array | null): Promise<void> | void => {
       if (!resp || sock.destroyed) return;
+      sock.setTimeout(opts.idleTimeoutMs);
       const out = Buffer.allocUnsafe(2 + resp.length);
       out.writeUInt16BE(resp.length, 0);
       out.set(resp, 2);
       if (!sock.write(out)) return new Promise<void>((r) => { sock.once('drain', r); sock.once('close', r); });
     };
-    /** A zone transfer: every message in order, waiting for the socket to drain (back-pressure). */
-    const stream = async (messages: AsyncIterable<Uint8Array>): Promise<void> => {
-      for await (const m of messages) {
-        if (sock.destroyed) return;
-        sock.setTimeout(opts.idleTimeoutMs); // a long transfer is not idleness
-        await send(m);
-      }
-    };
+
     const maybeEnd = () => {
       if (closing && state.inFlight === 0) sock.end();
     };
@@ -63,8 +60,8 @@ export function listenTcp(at: Endpoint, handler: Handler, opts: TcpOptions, logg
         if (closing) continue;
         state.inFlight++;
         if (state.inFlight >= maxInFlight) sock.pause();
-        handler(msg, 'tcp', peer)
-          .then((resp) => (resp === null || resp instanceof Uint8Array ? send(resp) : stream(resp)))
+        handler(msg, 'tcp', peer, send)
+          .then(send)
           .then(
           () => {
             state.inFlight--;

@@ -24,8 +24,7 @@ export function listenUdp(at: Endpoint, handler: Handler, logger: Logger): Promi
     }
     handler(msg, 'udp', { address: rinfo.address, port: rinfo.port }).then(
       (resp) => {
-        // Streams are TCP-only (zone transfers); the handler never gives one for UDP.
-        if (resp instanceof Uint8Array) socket.send(resp, rinfo.port, rinfo.address);
+        if (resp) socket.send(resp, rinfo.port, rinfo.address);
       },
       (err) => logger.error({ err }, 'udp handler failed'),
     );

@@ -40,6 +40,9 @@ export class ChangeContext {
 
   private check(rec: RecordInput): RecordInput {
     const origin = this.entry.loaded.input.origin;
+    if (this.entry.loaded.config.dnssec.presigned) {
+      throw new AdminError(1004, 400, 'DNS Validation Error: the records of a pre-signed zone come signed from its source; change them there (an unsigned change would fail validation)');
+    }
     if (!rec.name.isSubdomainOf(origin)) throw new AdminError(1004, 400, `DNS Validation Error: ${rec.name} is not in the zone ${origin}`);
     if (rec.type === RRType.SOA) throw new AdminError(1004, 400, 'DNS Validation Error: the SOA record is managed by tandem (zone.soa in the zone file)');
     if ([RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM, RRType.CDS, RRType.CDNSKEY].includes(rec.type as never) || isMetaType(rec.type)) {

@@ -493,6 +493,8 @@ export class TandemZoneManager implements ZoneManager {
 
   private status(e: Entry): DnssecStatus {
     const d = e.admin.dnssec;
+    // A pre-signed zone is signed where it comes from; its DS is the signer's business, not ours to track.
+    if (e.loaded.config.dnssec.presigned) return 'active';
     if (!e.loaded.config.dnssec.enabled) return 'disabled';
     if (d.disabling) return d.parentDs ? 'pending-disabled' : 'disabled';
     return d.parentDs ? 'active' : 'pending';
@@ -506,17 +508,24 @@ export class TandemZoneManager implements ZoneManager {
       status: this.status(e),
       modifiedOn: cfg.enabled ? e.admin.dnssec.modifiedOn : null,
       multiSigner: cfg.multiSigner,
-      presigned: false,
+      presigned: cfg.presigned,
       useNsec3: cfg.denial === 'nsec3',
       keys: [],
     };
-    const keys = e.prepared.keys;
-    if (!keys) return view;
-    const ttl = cfg.dnskeyTtl;
-    const kv = (rdata: Uint8Array, source: KeyView['source'], recordId?: string): KeyView => {
+    const kv = (rdata: Uint8Array, source: KeyView['source'], recordId?: string, ttl = cfg.dnskeyTtl): KeyView => {
       const f = parseDnskeyRdata(rdata);
       return { keyTag: keyTag(rdata), flags: f.flags, algorithm: f.algorithm, publicKey: Buffer.from(f.publicKey).toString('base64'), dnskey: rdata, ttl, source, recordId };
     };
+    if (cfg.presigned) {
+      // Served as given: the zone's own DNSKEY RRset, every key someone else's; no KSK or DS of ours.
+      const set = e.prepared.zone.nodes.get(origin.key)?.rrsets.get(RRType.DNSKEY);
+      view.useNsec3 = e.prepared.presigned?.denial === 'nsec3';
+      view.keys = (set?.rdatas ?? []).map((r) => kv(r, 'external', undefined, set!.ttl));
+      return view;
+    }
+    const keys = e.prepared.keys;
+    if (!keys) return view;
+    const ttl = cfg.dnskeyTtl;
     view.ksk = kv(keys.ksk.dnskey, 'own');
     const ds = dsRdata(origin, keys.ksk.dnskey, 2);
     view.ds = { rdata: ds, text: `${origin.toString()} ${ttl} IN DS ${formatRdata(RRType.DS, ds)}`, digestHex: Buffer.from(ds.subarray(4)).toString('hex').toUpperCase() };

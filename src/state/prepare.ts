@@ -17,6 +17,7 @@ import { nsec3paramRrset } from '../dnssec/denial/nsec3.js';
 import { checkImportedKey, ImportError } from '../dnssec/imported.js';
 import { ALG_ECDSAP256SHA256, keyTag } from '../dnssec/keys.js';
 import { rdataEquals } from '../dns/rdata.js';
+import { preparePresignedZone, type PresignedSummary } from './presigned.js';
 
 export interface ZoneLoaderDeps {
   zonesDir: string;
@@ -50,11 +51,14 @@ export interface Prepared {
   keys?: ZoneKeys;
   /** Imported DNSKEY RDATA (other providers' keys) in the served set. */
   imported: Uint8Array[];
+  /** Set for a pre-signed zone (served as given, no keys of ours): what its load found. */
+  presigned?: PresignedSummary;
 }
 
-/** Builds one zone from its parsed file: keys and apex DNSSEC RRsets first when the zone is signed. */
+/** Builds one zone from its parsed file: keys and apex DNSSEC RRsets first when the zone is signed; a pre-signed zone as given. */
 export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts: PrepareOptions = {}): Promise<Prepared> {
   const dnssec = loaded.config.dnssec;
+  if (dnssec.presigned) return preparePresignedZone(loaded, deps);
   const origin = loaded.input.origin;
   // DNSKEY records in the data are other providers' keys (accepted only with multi_signer, see the loader):
   // they join the apex DNSKEY RRset below instead of being served as plain data.

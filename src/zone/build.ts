@@ -6,6 +6,7 @@ import type { Rr, RRset } from '../dns/rr.js';
 import { RRClass, RRType, isMetaType, typeName } from '../dns/types.js';
 import type { Zone, ZoneNode, ZoneSettings } from './types.js';
 import { negativeSoa } from '../dns/soa.js';
+import { indexPresigned, nsec3OwnerHash } from './presigned.js';
 
 /** A rule the zone data breaks; `owner` is relative to the origin, `reason` ends with the rule's RFC section. */
 export class ZoneDataError extends Error {
@@ -23,6 +24,11 @@ export interface ZoneInput {
   records: Rr[];
   /** RRsets the server adds at the apex (DNSKEY, CDS, CDNSKEY, NSEC3PARAM); they replace zone data of the same type. */
   apexRrsets?: RRset[];
+  /**
+   * The records are pre-signed and served as given (issue 11): RRSIG and NSEC3 records are indexed beside the
+   * tree (Zone.presigned, zone/presigned.ts) instead of becoming RRsets of nodes, and NSEC may sit at a cut.
+   */
+  presigned?: boolean;
 }
 
 export interface ZoneCheck {
@@ -142,14 +148,22 @@ function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[
   const rel = (n: Name) => n.relativeTo(origin);
   const fail = (owner: Name, type: number, reason: string) => errors.push(new ZoneDataError(rel(owner), typeName(type), reason));
 
-  // 1. Per-record checks and grouping into RRsets.
+  // 1. Per-record checks and grouping into RRsets (a pre-signed zone's RRSIG and NSEC3 records aside).
   const owners = new Map<string, Builder>();
   const gathering = new Map<RRset, Gathering>();
+  const rrsigs: Rr[] = [];
+  const nsec3s: Rr[] = [];
   for (const rr of input.records) {
     if (rr.class !== RRClass.IN) { fail(rr.name, rr.type, `class ${rr.class} is not IN; only IN data is served (RFC 1035 §3.2.4)`); continue; }
     if (!rr.name.isSubdomainOf(origin)) { fail(rr.name, rr.type, `owner is outside the zone ${origin} (RFC 1034 §4.2)`); continue; }
     if (!Number.isInteger(rr.ttl) || rr.ttl < 0 || rr.ttl > MAX_TTL) { fail(rr.name, rr.type, `TTL ${rr.ttl} outside 0..${MAX_TTL} (RFC 2181 §8)`); continue; }
     if (isMetaType(rr.type)) { fail(rr.name, rr.type, `meta type cannot be stored in a zone (RFC 6895 §3.1)`); continue; }
+    if (input.presigned && rr.type === RRType.RRSIG) { rrsigs.push(rr); continue; }
+    if (input.presigned && rr.type === RRType.NSEC3) {
+      if (!nsec3OwnerHash(rr.name, origin)) fail(rr.name, rr.type, `an NSEC3 owner is one base32hex label (the hash) directly below the apex (RFC 5155 §3)`);
+      else nsec3s.push(rr);
+      continue;
+    }
     let b = owners.get(rr.name.key);
     if (!b) { b = { name: rr.name, rrsets: new TypeTable(), children: 0 }; owners.set(rr.name.key, b); }
     const set = b.rrsets.get(rr.type);
@@ -234,11 +248,12 @@ function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[
         const isSelf = j === 0;
         if (cutKeys.has(up[j])) {
           const anc = rel(n.suffix(n.labelCount - j));
-          const allowed: number[] = isSelf ? [RRType.NS, RRType.DS, RRType.A, RRType.AAAA] : [RRType.A, RRType.AAAA];
+          // RFC 4035 §2.3: the NSEC at a cut is the parent's (a pre-signed zone has one there).
+          const allowed: number[] = isSelf ? [RRType.NS, RRType.DS, RRType.NSEC, RRType.A, RRType.AAAA] : [RRType.A, RRType.AAAA];
           for (const t of b.rrsets.keys()) {
             if (!allowed.includes(t)) {
               fail(n, t, isSelf
-                ? `occluded: data at the delegation point ${anc} other than NS, DS and glue (RFC 1034 §4.2.1)`
+                ? `occluded: data at the delegation point ${anc} other than NS, DS, NSEC and glue (RFC 1034 §4.2.1)`
                 : `occluded: below the delegation point ${anc} only glue (A/AAAA) may exist (RFC 1034 §4.2.1)`);
             }
           }
@@ -294,7 +309,7 @@ function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[
   }
 
   const soa = nodes.get(apexKey)!.rrsets.get(RRType.SOA)!;
-  const zone: Zone = Object.freeze({
+  const zone: Zone = {
     origin,
     source: input.source,
     settings: Object.freeze({ ...settings }),
@@ -303,6 +318,11 @@ function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[
     apexNs,
     nodes,
     recordCount: input.records.length,
-  });
-  return { errors, warnings, zone };
+  };
+  if (input.presigned) {
+    const indexed = indexPresigned(origin, nodes, rrsigs, nsec3s);
+    zone.presigned = indexed.data;
+    warnings.push(...indexed.warnings);
+  }
+  return { errors, warnings, zone: Object.freeze(zone) };
 }

@@ -51,6 +51,40 @@ export interface Zone {
   nodes: Map<string, ZoneNode>;
   /** Number of records in the zone data. */
   recordCount: number;
+  /**
+   * Set for a pre-signed zone (records served as given, `zone.dnssec.presigned`): its RRSIG and NSEC3
+   * records, indexed at load beside the name tree. NSEC records stay in the tree (their owners are names).
+   */
+  presigned?: PresignedData;
+}
+
+/** The NSEC3 parameters of the chain a pre-signed zone answers from (RFC 5155 §4: its NSEC3PARAM). */
+export interface Nsec3Params {
+  algorithm: number;
+  iterations: number;
+  salt: Uint8Array;
+}
+
+/** One NSEC3 RRset of the chain and the hash its owner label stands for (RFC 5155 §3). */
+export interface Nsec3Entry {
+  hash: Uint8Array;
+  rrset: RRset;
+}
+
+/**
+ * The DNSSEC records of a pre-signed zone that are not names of the zone (RFC 4035 §2, RFC 5155 §7.2.8),
+ * built once at load (zone/presigned.ts) so an answer finds each proof by a map look-up or a binary search.
+ */
+export interface PresignedData {
+  /** Which chain denial comes from: NSEC3 when the zone has an NSEC3PARAM and its chain, else NSEC, else none. */
+  denial: 'nsec' | 'nsec3' | 'none';
+  /** RRSIG RRsets by owner key, one RRset per covered type (read with `sigsFor`). */
+  rrsigs: ReadonlyMap<string, readonly RRset[]>;
+  /** The NSEC RRsets (also in the tree) in canonical order of their owners (RFC 4034 §6.1). */
+  nsec: readonly RRset[];
+  /** The NSEC3 RRsets of the chain with `nsec3Params`, sorted by hash (the order of the chain). */
+  nsec3: readonly Nsec3Entry[];
+  nsec3Params?: Nsec3Params;
 }
 
 /** An RRset placed in a response, with what the signer needs to know about where it came from. */

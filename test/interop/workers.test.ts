@@ -19,9 +19,10 @@ beforeAll(async () => {
   await cp('zones', join(dir, 'zones'), { recursive: true });
   await writeFile(join(dir, 'zones', 'big.test.yaml'), bigZone(40_000)); // parsed on a worker thread
   // debug: one log line per query, with the answering worker's id.
-  p = await serve(['--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--workers', '2', '--api-token', token, '--log-level', 'debug']);
+  // Three processes and a 40,000-name zone: under a full test run on 2 cores this start has taken over 20 s.
+  p = await serve(['--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--workers', '2', '--api-token', token, '--log-level', 'debug'], {}, 60_000);
   api = `http://${/"api":"([^"]+)"/.exec(p.logs())![1]}/client/v4`;
-}, 30_000);
+}, 75_000);
 afterAll(async () => {
   if (p?.child.exitCode === null) p.child.kill('SIGKILL');
   await rm(dir, { recursive: true, force: true });

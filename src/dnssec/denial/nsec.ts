@@ -15,6 +15,9 @@ import { RRType } from '../../dns/types.js';
 import { encodeTypeBitmap } from '../../dns/bitmap.js';
 import type { Zone } from '../../zone/types.js';
 import type { DenialCase } from './index.js';
+import { nsecCovers } from '../../zone/presigned.js';
+
+export { nsecCovers };
 
 const MAX_NAME = 255; // RFC 1035 §3.1
 const MAX_LABEL = 63;
@@ -226,13 +229,6 @@ function covering(zone: Zone, idx: NameIndex, nc: Name, ttl: number): RRset {
   const succ = subtreeSuccessor(nc);
   const nextName = succ && (!next || succ.compare(next) <= 0) ? succ : (next ?? zone.origin);
   return nsecRrset(zone, owner, nextName, ownerTypes, ttl);
-}
-
-/** True when the NSEC covers `name` (RFC 4034 §4.1.1; next <= owner means the chain wraps to the apex). */
-export function nsecCovers(set: RRset, name: Name): boolean {
-  const owner = set.name, next = Name.read(set.rdatas[0], 0).name;
-  if (owner.compare(next) < 0) return owner.compare(name) < 0 && name.compare(next) < 0;
-  return owner.compare(name) < 0 || name.compare(next) < 0;
 }
 
 /** RFC 4470 NSEC RRsets (unsigned) proving `c`; the caller signs them. */

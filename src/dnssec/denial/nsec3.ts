@@ -39,6 +39,16 @@ export function nsec3Hash(name: Name): Uint8Array {
   return new Uint8Array(createHash('sha1').update(name.canonicalWire()).digest());
 }
 
+/**
+ * RFC 5155 §5 with any parameters (a pre-signed zone's chain): IH(salt, x, 0) = H(x || salt),
+ * IH(salt, x, k) = H(IH(salt, x, k-1) || salt), for k = `iterations`; H is SHA-1 (algorithm 1).
+ */
+export function nsec3HashWith(name: Name, salt: Uint8Array, iterations: number): Uint8Array {
+  let h = createHash('sha1').update(name.canonicalWire()).update(salt).digest();
+  for (let k = 0; k < iterations; k++) h = createHash('sha1').update(h).update(salt).digest();
+  return new Uint8Array(h);
+}
+
 export function toBig(hash: Uint8Array): bigint {
   return BigInt('0x' + Buffer.from(hash).toString('hex'));
 }

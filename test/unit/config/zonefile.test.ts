@@ -19,7 +19,7 @@ describe('zones/example.com.yaml (the default zone)', async () => {
   it('loads and builds without warnings, DNSSEC on with compact denial', () => {
     expect(loaded.warnings).toEqual([]);
     expect(zone.origin.toString()).toBe('example.com.');
-    expect(loaded.config.dnssec).toEqual({ enabled: true, denial: 'compact', signatureValidity: 14 * 86400, multiSigner: false, dnskeyTtl: 3600, dnskeySet: 'union', allowForeignAlgorithms: false });
+    expect(loaded.config.dnssec).toEqual({ enabled: true, denial: 'compact', signatureValidity: 14 * 86400, multiSigner: false, dnskeyTtl: 3600, dnskeySet: 'union', allowForeignAlgorithms: false, presigned: false });
     expect(zone.settings.dnssec).toBe(true);
   });
 
@@ -96,7 +96,7 @@ describe('the zone: section', () => {
   it('defaults: ttl 3600, ns_ttl = ttl, no DNSSEC, compact denial, 14d validity, RIPE-203 SOA timers', () => {
     const z = parseZoneFile(FILE, 'zone:\n  soa: { mname: ns1, rname: hostmaster }\nrecords:\n  ns1: { type: A, value: 192.0.2.1 }\n');
     expect(z.input.settings).toEqual({ dnssec: false, denial: 'compact', nameservers: [], nsTtl: 3600, multiProvider: false });
-    expect(z.config.dnssec).toEqual({ enabled: false, denial: 'compact', signatureValidity: 1209600, multiSigner: false, dnskeyTtl: 3600, dnskeySet: 'union', allowForeignAlgorithms: false });
+    expect(z.config.dnssec).toEqual({ enabled: false, denial: 'compact', signatureValidity: 1209600, multiSigner: false, dnskeyTtl: 3600, dnskeySet: 'union', allowForeignAlgorithms: false, presigned: false });
     expect(z.input.records.find((r) => r.name.toString() === 'ns1.example.org.')!.ttl).toBe(3600);
     const soa = z.input.records[0];
     expect(soa.type).toBe(RRType.SOA);
@@ -124,7 +124,7 @@ records:
     expect(z.input.settings.nameservers.map(String)).toEqual(['ns1.example.org.', 'ns2.example.net.']);
     expect(z.input.settings.nsTtl).toBe(86400);
     expect(z.input.settings.multiProvider).toBe(true);
-    expect(z.config.dnssec).toEqual({ enabled: true, denial: 'nsec3', signatureValidity: 7 * 86400 + 12 * 3600, multiSigner: true, dnskeyTtl: 3600, dnskeySet: 'union', allowForeignAlgorithms: false });
+    expect(z.config.dnssec).toEqual({ enabled: true, denial: 'nsec3', signatureValidity: 7 * 86400 + 12 * 3600, multiSigner: true, dnskeyTtl: 3600, dnskeySet: 'union', allowForeignAlgorithms: false, presigned: false });
     expect(z.input.records[1].ttl).toBe(90);
     expect(z.input.records[0].ttl).toBe(3600);
   });
