@@ -7,7 +7,8 @@ import { keyTag } from '../dnssec/keys.js';
 import { checkImportedKey, ImportError } from '../dnssec/imported.js';
 import type { AdminFile, RecordMeta } from './admin-file.js';
 import { contentKey, recordsOf, type Entry } from './record-views.js';
-import type { ZoneEdit } from './yamledit.js';
+import type { LoadedZone } from '../config/zonefile.js';
+import type { RrsetEdit, ZoneEdit } from './yamledit.js';
 import { AdminError, type RecordInput, type RecordView } from './types.js';
 
 /** The working copy of one zone during a change. */
@@ -28,7 +29,38 @@ export class ChangeContext {
     return [...this.touchedSets.values()];
   }
 
-  setting(path: string[], value: unknown): void {
+  /** The zone file edits of the RRsets this change touched: each (owner, type) as it is now, whole. */
+  rrsetEdits(): RrsetEdit[] {
+    const before = new Set(recordsOf(this.entry).map((r) => r.name.key));
+    return this.touched().map(([owner, type]) => {
+      const set = this.records.filter((r) => r.name.equals(owner) && r.type === type);
+      return {
+        op: 'rrset', owner: owner.toString(), type, ttl: set.length ? Math.min(...set.map((r) => r.ttl)) : 0, rdatas: set.map((r) => r.rdata),
+        isNew: !before.has(owner.key), defaultTtl: this.entry.loaded.defaultTtl,
+      };
+    });
+  }
+
+  /**
+   * The edited file, parsed again, must hold exactly the touched RRsets as this change made them (fail
+   * closed: a file edit that reads back otherwise is refused, never written).
+   */
+  checkReadBack(loaded: LoadedZone): void {
+    const want = new Map<string, string[]>();
+    const key = (r: { name: Name; type: number }) => `${r.name.key}|${r.type}`;
+    const rr = (r: { ttl: number; rdata: Uint8Array }) => `${r.ttl} ${Buffer.from(r.rdata).toString('hex')}`;
+    for (const [owner, type] of this.touched()) want.set(`${owner.key}|${type}`, []);
+    for (const r of this.records) want.get(key(r))?.push(rr(r));
+    const got = new Map([...want.keys()].map((k) => [k, [] as string[]]));
+    for (const r of loaded.input.records) got.get(key(r))?.push(rr(r));
+    for (const [k, w] of want) {
+      if (w.sort().join() !== got.get(k)!.sort().join()) {
+        throw new Error(`the zone file as edited does not read back as the change at ${k.replace('|', ' type ')} (a bug in tandem; nothing was written)`);
+      }
+    }
+  }
+
+  setting(path: string[], value: string | number | boolean): void {
     this.edits.push({ op: 'setting', path, value });
     this.changed = true;
   }

@@ -177,15 +177,7 @@ export class TandemZoneManager implements ZoneManager {
       const ctx = new ChangeContext(e, admin, ts);
       const result = edit(ctx);
       if (!ctx.changed) return result();
-      const edits: ZoneEdit[] = [...ctx.edits];
-      const owners = new Set(recordsOf(e).map((r) => r.name.key)); // before the change
-      for (const [owner, type] of ctx.touched()) {
-        const set = ctx.records.filter((r) => r.name.equals(owner) && r.type === type);
-        edits.push({
-          op: 'rrset', owner: owner.toString(), type, ttl: set.length ? Math.min(...set.map((r) => r.ttl)) : 0, rdatas: set.map((r) => r.rdata),
-          isNew: !owners.has(owner.key),
-        });
-      }
+      const edits: ZoneEdit[] = [...ctx.edits, ...ctx.rrsetEdits()];
       if (ctx.touched().length) edits.push({ op: 'serial' });
       let newText: string;
       let next: Entry;
@@ -194,6 +186,7 @@ export class TandemZoneManager implements ZoneManager {
         // Edited and parsed again as a whole (on a worker thread for a large file): the new zone must build.
         edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000) });
         newText = edited.text;
+        ctx.checkReadBack(edited.loaded);
         next = await this.loadEntry(edited.loaded, admin);
       } catch (err) {
         if (err instanceof AdminError) throw err;
