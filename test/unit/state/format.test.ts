@@ -15,7 +15,7 @@ import { parseZoneFile } from '../../../src/config/zonefile.js';
 import { Name } from '../../../src/dns/name.js';
 import { RRType } from '../../../src/dns/types.js';
 import { parseRdata } from '../../../src/dns/rdata.js';
-import { applyEdits, type ZoneEdit } from '../../../src/state/yamledit.js';
+import { applyEdits, type RrsetEdit, type ZoneEdit } from '../../../src/state/yamledit.js';
 
 const origin = Name.fromText('fmt.test.');
 const LONG = 'v=DKIM1; k=rsa; p=' + 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu'.repeat(5);
@@ -306,7 +306,7 @@ describe('sliced and whole-document edits give the same text', () => {
   it('for every kind of edit of the formatted file', () => {
     const text = fileText(VARIANTS[1]);
     const o = 'fmt.test.';
-    const A = (owner: string, ttl: number, ...ips: string[]): ZoneEdit => ({ op: 'rrset', owner, type: RRType.A, ttl, defaultTtl: 3600, rdatas: ips.map((ip) => parseRdata(RRType.A, ip, origin)) });
+    const A = (owner: string, ttl: number, ...ips: string[]): RrsetEdit => ({ op: 'rrset', owner, type: RRType.A, ttl, defaultTtl: 3600, rdatas: ips.map((ip) => parseRdata(RRType.A, ip, origin)) });
     const edits: ZoneEdit[] = [
       A('www.fmt.test.', 3600, '192.0.2.10', '192.0.2.11'), A('api.fmt.test.', 300), A('mail.fmt.test.', 3600), A('ns2.fmt.test.', 60, '192.0.2.54'),
       { ...A('new.fmt.test.', 3600, '192.0.2.99'), isNew: true }, { op: 'setting', path: ['dnssec', 'multi_signer'], value: true }, { op: 'serial' },
