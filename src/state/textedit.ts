@@ -65,23 +65,14 @@ export class TextEdit {
     return pos - this.lineStart(pos);
   }
 
-  /** Whole lines at `pos` (a line start, or the end of a text that has no final newline, which stays so). */
+  /** Whole lines at `pos`, a line start (the text ends with a line ending: see applyEdits). */
   insertLines(pos: number, lines: string[]): void {
-    if (lines.length === 0) return;
-    if (pos === this.text.length && this.text.length > 0 && !this.text.endsWith('\n')) this.insert(pos, this.eol + lines.join(this.eol));
-    else this.insert(pos, lines.map((l) => l + this.eol).join(''));
+    this.insert(pos, lines.map((l) => l + this.eol).join(''));
   }
 
   /** Replaces the lines [from, to) (`from` a line start, `to` a line end) with `lines`. */
   replaceLines(from: number, to: number, lines: string[]): void {
-    if (lines.length > 0) {
-      const last = to === this.text.length && !this.text.endsWith('\n');
-      this.replace(from, to, lines.join(this.eol) + (last ? '' : this.eol));
-      return;
-    }
-    // The last line of a text without a final newline goes with the newline before it, so none is added.
-    if (to === this.text.length && !this.text.endsWith('\n') && from > 0) from -= this.text[from - 2] === '\r' ? 2 : 1;
-    this.replace(from, to, '');
+    this.replace(from, to, lines.map((l) => l + this.eol).join(''));
   }
 
   /** The text of [from, to) with the edits inside it applied (default: the whole text). */

@@ -448,9 +448,16 @@ function pendingOf(edits: ZoneEdit[]): Pending {
  * `zone:` part and the slices holding a changed owner are parsed, so memory stays bounded. A new owner goes
  * at the end of the records.
  */
-export function applyEdits(text: string, originText: string, edits: ZoneEdit[], opts: EditOptions = {}): string {
+export function applyEdits(file: string, originText: string, edits: ZoneEdit[], opts: EditOptions = {}): string {
   const origin = Name.fromText(originText);
-  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const eol = file.includes('\r\n') ? '\r\n' : '\n';
+  // Lines are edited with their line endings: a file without a final newline gets one while it is edited.
+  const bare = file.length > 0 && !file.endsWith('\n');
+  const edited = applyToText(bare ? file + eol : file, origin, eol, edits, opts);
+  return bare && edited.endsWith('\n') ? edited.slice(0, edited.endsWith('\r\n') ? -2 : -1) : edited;
+}
+
+function applyToText(text: string, origin: Name, eol: string, edits: ZoneEdit[], opts: EditOptions): string {
   const pending = pendingOf(edits);
   const sliced = text.length >= (opts.sliceFromBytes ?? SLICE_FROM_BYTES) ? sliceRecords(text, opts.sliceLines ?? SLICE_LINES) : undefined;
   if (!sliced) {
