@@ -1,12 +1,13 @@
 // Random admin edits of formatted zone files (the shipped demo zone's shapes and the format test's): after
 // any sequence of RRset edits the file must read back as exactly the intended records, every record not
-// edited unchanged (STYLE habit 15: the seed is in the test name; TANDEM_SEED=<seed> replays it).
+// edited unchanged (STYLE habit 15: the seed is in the test name; FUZZ_SEED=<seed> replays it).
 import { describe, expect, it } from 'vitest';
 import { parseZoneFile } from '../../../src/config/zonefile.js';
 import { Name } from '../../../src/dns/name.js';
 import { RRType } from '../../../src/dns/types.js';
 import { parseRdata } from '../../../src/dns/rdata.js';
 import { applyEdits, type RrsetEdit } from '../../../src/state/yamledit.js';
+import { rng } from '../../helpers/random.js';
 
 const ORIGIN = 'rnd.test.';
 const origin = Name.fromText(ORIGIN);
@@ -42,18 +43,6 @@ records:
     - { type: A, value: 192.0.2.77 }
 `;
 
-/** mulberry32: a small seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Rec = { owner: string; type: number; ttl: number; hex: string };
 const load = (text: string): Rec[] =>
   parseZoneFile('rnd.test.yaml', text, { mtime: new Date(0) }).input.records
@@ -71,7 +60,7 @@ const VALUES: Record<number, string[]> = {
 
 describe('random RRset edits read back exactly', () => {
   for (const crlf of [false, true]) {
-    const seed = Number(process.env.TANDEM_SEED) || Math.floor(Math.random() * 2 ** 31); // replay: TANDEM_SEED=<seed>
+    const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31)); // replay: FUZZ_SEED=<seed>
     it(`seed ${seed}${crlf ? ', CRLF, no final newline' : ''}`, () => {
       const rand = rng(seed);
       const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
