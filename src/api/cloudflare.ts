@@ -4,7 +4,9 @@
 import { createHash } from 'node:crypto';
 import { canonicalRdata } from '../dns/rdata.js';
 import { RRType } from '../dns/types.js';
-import type { DnssecView, DnsSettingsView, KeyView, RecordInput, RecordView, ZoneManager, ZoneView } from '../state/types.js';
+import type { DnssecView, DnsSettingsView, KeyView, RecordInput, RecordSource, RecordView, SourceOptions, ZoneManager, ZoneView } from '../state/types.js';
+import { describeSources, RECORD_SOURCES } from '../state/claims.js';
+import { keyTag } from '../dnssec/keys.js';
 import { ApiError, Code, success } from './envelope.js';
 import { filterRecords, orderItems, paginate } from './list.js';
 import { AUTO_TTL_SECONDS, fqdn, recordFromBody, recordFromPatch, recordToJson, type RecordJson } from './records.js';
@@ -53,13 +55,40 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** 81058 before the manager is asked: the same owner, type and (canonical) RDATA already exists. */
-function refuseDuplicate(m: ZoneManager, zoneId: string, rec: RecordInput, except?: string): void {
+/**
+ * 81058 before the manager is asked: the same owner, type and (canonical) RDATA already exists. An imported
+ * DNSKEY another source holds is no duplicate: the caller's source gains a claim on it (claims.ts).
+ */
+function refuseDuplicate(m: ZoneManager, zoneId: string, rec: RecordInput, source: SourceOptions, except?: string): void {
   const canon = canonicalRdata(rec.type, rec.rdata);
   for (const r of m.records(zoneId)) {
     if (r.id === except || r.type !== rec.type || !r.name.equals(rec.name)) continue;
-    if (sameBytes(canonicalRdata(r.type, r.rdata), canon)) throw new ApiError(400, Code.RECORD_EXISTS, 'An identical record already exists.');
+    if (!sameBytes(canonicalRdata(r.type, r.rdata), canon)) continue;
+    if (r.keySources && !r.keySources.includes(source.source ?? 'records')) continue;
+    throw new ApiError(400, Code.RECORD_EXISTS, 'An identical record already exists.');
   }
+}
+
+/**
+ * Who asks, for imported keys: `X-Tandem-Source: cli` marks `tandem import-key` / `remove-key` (a header
+ * Cloudflare's SDKs never send, so their requests stay the dns_records source); `?all_sources=true` on a
+ * DELETE removes a key from every source.
+ */
+function sourceOf(ctx: RequestContext): SourceOptions {
+  const h = ctx.headers['x-tandem-source'];
+  const v = (Array.isArray(h) ? h[0] : h)?.trim().toLowerCase();
+  if (v !== undefined && v !== '' && !(RECORD_SOURCES as readonly string[]).includes(v)) {
+    throw new ApiError(400, Code.INVALID_HEADERS, `X-Tandem-Source: '${v}' is not one of ${RECORD_SOURCES.join(', ')}`);
+  }
+  const opts: SourceOptions = { source: (v || 'records') as RecordSource };
+  if (ctx.query.get('all_sources') === 'true') opts.allSources = true;
+  return opts;
+}
+
+/** The messages of a DELETE that left an imported key in place: who still holds it. */
+function stillHeld(rec: RecordView): { code: number; message: string }[] {
+  if (!rec.keySources?.length) return [];
+  return [{ code: Code.KEY_STILL_HELD, message: `key ${keyTag(rec.rdata)} is still held by ${describeSources(rec.keySources)}: only this source's claim was removed; the key stays published` }];
 }
 
 export function zoneJson(z: ZoneView): Record<string, unknown> {
@@ -188,6 +217,7 @@ export function addCloudflareRoutes(r: Router): void {
 
   r.add('POST', `${p}/zones/:zone/dns_records/batch`, async (ctx) => {
     const zone = zoneOf(ctx);
+    const source = sourceOf(ctx);
     const b = parse(batchBody, ctx.body);
     const m = ctx.manager;
     const dflt = zoneDefaultTtl(zone);
@@ -198,16 +228,19 @@ export function addCloudflareRoutes(r: Router): void {
       return { id, record: recordFromBody(body, zone, dflt) };
     });
     const posts = (b.posts ?? []).map((body) => recordFromBody(body, zone, dflt));
-    const res = await m.batch(zone.id, { deletes, patches, puts, posts });
+    const res = await m.batch(zone.id, { deletes, patches, puts, posts }, source);
     const j = (list: RecordView[]) => list.map((rec) => recordToJson(rec, zone));
-    return { body: success({ deletes: j(res.deletes), patches: j(res.patches), puts: j(res.puts), posts: j(res.posts) }) };
+    const body = success({ deletes: j(res.deletes), patches: j(res.patches), puts: j(res.puts), posts: j(res.posts) });
+    body.messages = res.deletes.flatMap(stillHeld);
+    return { body };
   });
 
   r.add('POST', `${p}/zones/:zone/dns_records`, async (ctx) => {
     const zone = zoneOf(ctx);
+    const source = sourceOf(ctx);
     const rec = recordFromBody(parse(recordBody, ctx.body), zone, zoneDefaultTtl(zone));
-    refuseDuplicate(ctx.manager, zone.id, rec);
-    return { body: success(recordToJson(await ctx.manager.createRecord(zone.id, rec), zone)) };
+    refuseDuplicate(ctx.manager, zone.id, rec, source);
+    return { body: success(recordToJson(await ctx.manager.createRecord(zone.id, rec, source), zone)) };
   });
 
   r.add('GET', `${p}/zones/:zone/dns_records/:id`, (ctx) => {
@@ -218,24 +251,31 @@ export function addCloudflareRoutes(r: Router): void {
   r.add('PATCH', `${p}/zones/:zone/dns_records/:id`, async (ctx) => {
     const zone = zoneOf(ctx);
     const base = recordOr404(ctx.manager, zone.id, ctx.params.id);
+    const source = sourceOf(ctx);
     const rec = recordFromPatch(parse(recordBody, ctx.body), base, zone, zoneDefaultTtl(zone));
-    refuseDuplicate(ctx.manager, zone.id, rec, base.id);
-    return { body: success(recordToJson(await ctx.manager.updateRecord(zone.id, base.id, rec), zone)) };
+    refuseDuplicate(ctx.manager, zone.id, rec, source, base.id);
+    return { body: success(recordToJson(await ctx.manager.updateRecord(zone.id, base.id, rec, source), zone)) };
   });
 
   r.add('PUT', `${p}/zones/:zone/dns_records/:id`, async (ctx) => {
     const zone = zoneOf(ctx);
     const base = recordOr404(ctx.manager, zone.id, ctx.params.id);
+    const source = sourceOf(ctx);
     const rec = recordFromBody(parse(recordBody, ctx.body), zone, zoneDefaultTtl(zone));
-    refuseDuplicate(ctx.manager, zone.id, rec, base.id);
-    return { body: success(recordToJson(await ctx.manager.updateRecord(zone.id, base.id, rec), zone)) };
+    refuseDuplicate(ctx.manager, zone.id, rec, source, base.id);
+    return { body: success(recordToJson(await ctx.manager.updateRecord(zone.id, base.id, rec, source), zone)) };
   });
 
   r.add('DELETE', `${p}/zones/:zone/dns_records/:id`, async (ctx) => {
     const zone = zoneOf(ctx);
     const base = recordOr404(ctx.manager, zone.id, ctx.params.id);
-    const gone = await ctx.manager.deleteRecord(zone.id, base.id);
-    return { body: success({ id: gone.id }) };
+    const gone = await ctx.manager.deleteRecord(zone.id, base.id, sourceOf(ctx));
+    if (!gone.keySources?.length) return { body: success({ id: gone.id }) };
+    // tandem extension: an imported key other sources hold stays; the result says who holds it.
+    ctx.logger.info({ zone: fqdn(zone.name), keyTag: keyTag(gone.rdata), heldBy: gone.keySources }, 'DNSKEY claim removed; the key stays');
+    const body = success({ id: gone.id, deleted: false, key_sources: gone.keySources });
+    body.messages = stillHeld(gone);
+    return { body };
   });
 
   // --- dnssec --------------------------------------------------------------------------------------------------

@@ -78,6 +78,8 @@ export const Code = {
   /** Invalid or missing "status" and friends on PATCH /dnssec. */
   DNSSEC_BAD_REQUEST: 1002,
   INTERNAL: 1001,
+  /** tandem's message (not an error): a deleted DNSKEY record stays because other sources still hold the key. */
+  KEY_STILL_HELD: 81090,
 } as const;
 
 export function success(result: unknown, resultInfo?: ResultInfo): Envelope {

@@ -53,7 +53,8 @@ function keySetJson(set: { name: string; ttl: number; keys: KeyView[] }): Record
     name: set.name,
     dnskey: {
       ttl: set.ttl,
-      data: set.keys.map((k) => ({ flags: k.flags, protocol: k.dnskey[2], algorithm: k.algorithm, public_key: k.publicKey })),
+      // `sources` (tandem): who holds each key; deleting this set removes only its own claim (docs/api.md).
+      data: set.keys.map((k) => ({ flags: k.flags, protocol: k.dnskey[2], algorithm: k.algorithm, public_key: k.publicKey, ...(k.sources ? { sources: k.sources } : {}) })),
     },
   };
 }

@@ -39,7 +39,8 @@ export interface RecordJson {
   proxiable: boolean;
   comment: string | null;
   tags: string[];
-  meta: { auto_added: boolean; source: string };
+  /** tandem adds `key_sources` to an imported DNSKEY: who holds the key (docs/api.md "Who holds a key"). */
+  meta: { auto_added: boolean; source: string; key_sources?: string[] };
   settings: Record<string, never>;
   created_on: string;
   modified_on: string;
@@ -153,6 +154,7 @@ export function recordToJson(rec: RecordView, zone: ZoneView): RecordJson {
     modified_on: rec.modifiedOn,
   };
   if (priority !== undefined) json.priority = priority;
+  if (rec.keySources) json.meta.key_sources = [...rec.keySources];
   const data = rdataToData(rec.type, rec.rdata);
   if (data) json.data = data;
   return json;

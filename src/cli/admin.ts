@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { describeSource, type KeySource } from '../state/claims.js';
 
 export const ADMIN_COMMANDS = ['status', 'dnssec', 'import-key', 'keys-list', 'remove-key', 'apex-ns', 'ds', 'zsk'] as const;
 
@@ -14,8 +15,11 @@ export const adminUsage = `Admin commands (talk to a running tandem over its API
   tandem dnssec parent-ds ZONE present|absent   lab override of the parent DS check
   tandem import-key ZONE DNSKEY [--ttl N]       add another provider's key; DNSKEY is 'FLAGS 3 ALG BASE64',
                                                 a DNSKEY RR line, or @FILE (e.g. a BIND K*.key file)
-  tandem keys-list ZONE                         every key in the zone's DNSKEY RRset
-  tandem remove-key ZONE TAG|RECORD_ID          remove an imported DNSKEY
+  tandem keys-list ZONE                         every key in the zone's DNSKEY RRset and who holds it
+  tandem remove-key ZONE TAG|RECORD_ID [--all-sources]
+                                                let go of a key imported with import-key; it stays while
+                                                another source (a dns_record, an NS1 set) holds it, unless
+                                                --all-sources
   tandem apex-ns ZONE [on|off]                  serve the zone's apex NS records with ours (multi_provider)
   tandem apex-ns ZONE add|remove HOST           add or remove an apex NS record
   tandem ds ZONE                                our DS record for the registrar
@@ -47,6 +51,9 @@ interface Client {
   call(method: string, path: string, body?: unknown): Promise<any>;
 }
 
+/** Names the CLI as its own holder of imported keys (docs/api.md "Who holds a key"); Cloudflare ignores it. */
+const SOURCE_HEADER = { 'x-tandem-source': 'cli' };
+
 async function makeClient(values: Record<string, string | boolean | undefined>, io: AdminIo): Promise<Client> {
   const base = String(values.api ?? io.env.TANDEM_API ?? 'http://127.0.0.1:8053').replace(/\/+$/, '');
   const api = /^https?:\/\//.test(base) ? base : `http://${base}`;
@@ -59,7 +66,7 @@ async function makeClient(values: Record<string, string | boolean | undefined>, 
       if (values['token-file']) throw new CliError(`cannot read token file ${file}`);
     }
   }
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...SOURCE_HEADER };
   if (token) headers.authorization = `Bearer ${token}`;
   else if (io.env.TANDEM_AUTH_EMAIL && io.env.TANDEM_AUTH_KEY) {
     headers['x-auth-email'] = io.env.TANDEM_AUTH_EMAIL;
@@ -153,7 +160,7 @@ export async function runAdminCommand(cmd: string, argv: string[], io: AdminIo =
       args: argv,
       options: {
         api: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, state: { type: 'string' },
-        'multi-signer': { type: 'boolean' }, presigned: { type: 'boolean' }, nsec3: { type: 'boolean' }, ttl: { type: 'string' },
+        'multi-signer': { type: 'boolean' }, presigned: { type: 'boolean' }, nsec3: { type: 'boolean' }, ttl: { type: 'string' }, 'all-sources': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -196,18 +203,21 @@ export async function runAdminCommand(cmd: string, argv: string[], io: AdminIo =
         const text = spec.startsWith('@') ? await readFile(spec.slice(1), 'utf8') : spec;
         const data = parseDnskeyText(text);
         const body: Record<string, unknown> = { type: 'DNSKEY', name: zone.name, data, ttl: values.ttl ? Number(values.ttl) : 3600 };
-        let rec: { id: string };
+        const tag = keyTagOf(data.flags, data.protocol, data.algorithm, data.public_key);
+        let rec: { id: string; meta?: { key_sources?: string[] } };
         try {
           rec = (await c.call('POST', `/zones/${zone.id}/dns_records`, body)).result;
         } catch (err) {
           // Importing the same key twice is a no-op (the API reports the duplicate as 81058).
           if (err instanceof CliError && /\(81058\)/.test(err.message)) {
-            io.out(`key ${keyTagOf(data.flags, data.protocol, data.algorithm, data.public_key)} is already in ${zone.name}: nothing to do\n`);
+            io.out(`key ${tag} is already imported into ${zone.name} with import-key: nothing to do\n`);
             return 0;
           }
           throw err;
         }
-        io.out(`imported key ${keyTagOf(data.flags, data.protocol, data.algorithm, data.public_key)} (flags ${data.flags}) into ${zone.name} as record ${rec.id}\n`);
+        const others = (rec.meta?.key_sources ?? []).filter((s) => s !== 'cli');
+        if (others.length > 0) io.out(`key ${tag} was already in ${zone.name}, held by ${others.map((s) => describeSource(s as KeySource)).join(', ')}; import-key holds it too now (record ${rec.id})\n`);
+        else io.out(`imported key ${tag} (flags ${data.flags}) into ${zone.name} as record ${rec.id}\n`);
         return 0;
       }
       case 'keys-list': {
@@ -215,16 +225,13 @@ export async function runAdminCommand(cmd: string, argv: string[], io: AdminIo =
         const dd = (await c.call('GET', `/zones/${zone.id}/dnssec`)).result;
         const zsk = (await c.call('GET', `/zones/${zone.id}/dnssec/zsk`)).result as any[];
         const recs = (await c.call('GET', `/zones/${zone.id}/dns_records?type=DNSKEY&per_page=5000`)).result as any[];
-        const rows = [['TAG', 'FLAGS', 'ALG', 'SOURCE', 'RECORD', 'PUBLIC KEY']];
-        if (dd.key_tag !== null) rows.push([String(dd.key_tag), String(dd.flags), dd.algorithm, 'ours (KSK)', '-', dd.public_key]);
-        for (const k of zsk.filter((k) => k.Tag !== 'external')) rows.push([String(keyTagOf(k.DNSKEY.Flags, k.DNSKEY.Protocol, k.DNSKEY.Algorithm, k.DNSKEY.PublicKey)), String(k.DNSKEY.Flags), String(k.DNSKEY.Algorithm), 'ours (ZSK)', '-', k.DNSKEY.PublicKey]);
-        const seen = new Set<string>();
+        const rows = [['TAG', 'FLAGS', 'ALG', 'SOURCE', 'HELD BY', 'RECORD', 'PUBLIC KEY']];
+        if (dd.key_tag !== null) rows.push([String(dd.key_tag), String(dd.flags), dd.algorithm, 'ours (KSK)', '-', '-', dd.public_key]);
+        for (const k of zsk.filter((k) => k.Tag !== 'external')) rows.push([String(keyTagOf(k.DNSKEY.Flags, k.DNSKEY.Protocol, k.DNSKEY.Algorithm, k.DNSKEY.PublicKey)), String(k.DNSKEY.Flags), String(k.DNSKEY.Algorithm), 'ours (ZSK)', '-', '-', k.DNSKEY.PublicKey]);
         for (const r of recs) {
-          seen.add(r.data.public_key);
-          rows.push([String(keyTagOf(r.data.flags, r.data.protocol, r.data.algorithm, r.data.public_key)), String(r.data.flags), String(r.data.algorithm), 'imported', r.id, r.data.public_key]);
+          const held = (r.meta?.key_sources ?? ['records']).join(',');
+          rows.push([String(keyTagOf(r.data.flags, r.data.protocol, r.data.algorithm, r.data.public_key)), String(r.data.flags), String(r.data.algorithm), 'imported', held, r.id, r.data.public_key]);
         }
-        for (const k of zsk.filter((k) => k.Tag === 'external' && !seen.has(k.DNSKEY.PublicKey)))
-          rows.push([String(keyTagOf(k.DNSKEY.Flags, k.DNSKEY.Protocol, k.DNSKEY.Algorithm, k.DNSKEY.PublicKey)), String(k.DNSKEY.Flags), String(k.DNSKEY.Algorithm), 'imported (NS1 set)', '-', k.DNSKEY.PublicKey]);
         io.out(rows.length === 1 ? `${zone.name}: no keys (DNSSEC ${dd.status})\n` : table(rows));
         return 0;
       }
@@ -235,8 +242,13 @@ export async function runAdminCommand(cmd: string, argv: string[], io: AdminIo =
         const hits = recs.filter((r) => r.id === b || String(keyTagOf(r.data.flags, r.data.protocol, r.data.algorithm, r.data.public_key)) === b);
         if (hits.length === 0) throw new CliError(`no imported DNSKEY with tag or id ${b} in ${zone.name} (our own keys cannot be removed here)`);
         if (hits.length > 1) throw new CliError(`key tag ${b} matches ${hits.length} records; give the record id (${hits.map((h) => h.id).join(', ')})`);
-        await c.call('DELETE', `/zones/${zone.id}/dns_records/${hits[0].id}`);
-        io.out(`removed DNSKEY ${b} (record ${hits[0].id}) from ${zone.name}\n`);
+        const hit = hits[0];
+        const tag = keyTagOf(hit.data.flags, hit.data.protocol, hit.data.algorithm, hit.data.public_key);
+        const all = values['all-sources'] === true;
+        const res = await c.call('DELETE', `/zones/${zone.id}/dns_records/${hit.id}${all ? '?all_sources=true' : ''}`);
+        const left: string[] = res.result?.key_sources ?? [];
+        if (left.length > 0) io.out(`key ${tag} is still held by ${left.map((s) => describeSource(s as KeySource)).join(', ')}: import-key's claim is removed, the key stays in ${zone.name} (--all-sources removes it)\n`);
+        else io.out(`removed DNSKEY ${tag} (record ${hit.id}) from ${zone.name}${all ? ' (every source)' : ''}\n`);
         return 0;
       }
       case 'apex-ns': {

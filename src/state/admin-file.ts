@@ -1,9 +1,11 @@
 // The admin state of one zone, `<state>/zones/<zone>.json`: what the YAML zone file cannot hold (record ids and
-// timestamps, the DNSSEC state machine, NS1 external key set names). Written atomically with each change.
+// timestamps, the DNSSEC state machine, NS1 external key set names, who holds each imported key). Written
+// atomically with each change.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Name } from '../dns/name.js';
 import type { VersionState } from './version.js';
+import type { KeySource } from './claims.js';
 
 export interface RecordMeta {
   id: string;
@@ -30,6 +32,8 @@ export interface AdminFile {
   keySets: Record<string, { ttl: number; keys: string[] }>;
   /** The serial served last and the digest of what it served (state/version.ts). */
   served?: VersionState;
+  /** Imported DNSKEYs (base64 RDATA) -> the sources holding them (claims.ts); absent in older state. */
+  keyClaims?: Record<string, KeySource[]>;
 }
 
 export function adminPath(stateDir: string, origin: Name): string {
@@ -37,7 +41,7 @@ export function adminPath(stateDir: string, origin: Name): string {
 }
 
 export function freshAdmin(ts: string): AdminFile {
-  return { version: 1, createdOn: ts, modifiedOn: ts, dnssec: { modifiedOn: null, parentDs: null, disabling: false }, records: {}, keySets: {} };
+  return { version: 1, createdOn: ts, modifiedOn: ts, dnssec: { modifiedOn: null, parentDs: null, disabling: false }, records: {}, keySets: {}, keyClaims: {} };
 }
 
 export async function readAdmin(path: string, ts: string): Promise<AdminFile> {

@@ -3,12 +3,15 @@
 import { createHash } from 'node:crypto';
 import type { Name } from '../dns/name.js';
 import { RRType, typeName, isMetaType } from '../dns/types.js';
+import { rdataEquals } from '../dns/rdata.js';
 import { keyTag } from '../dnssec/keys.js';
 import { checkImportedKey, ImportError } from '../dnssec/imported.js';
 import type { AdminFile, RecordMeta } from './admin-file.js';
+import { describeSource, describeSources, holders, keyId, type KeySource } from './claims.js';
 import { contentKey, recordsOf, type Entry } from './record-views.js';
-import type { ZoneEdit } from './yamledit.js';
-import { AdminError, type RecordInput, type RecordView } from './types.js';
+import type { LoadedZone } from '../config/zonefile.js';
+import type { RrsetEdit, ZoneEdit } from './yamledit.js';
+import { AdminError, type RecordInput, type RecordView, type SourceOptions } from './types.js';
 
 /** The working copy of one zone during a change. */
 export class ChangeContext {
@@ -19,18 +22,142 @@ export class ChangeContext {
 
   /** Changes to the zone file other than records (those follow from `touched`). */
   readonly edits: ZoneEdit[] = [];
+  /** zone.dnssec.multi_signer as this change leaves it (NS1 key sets turn it on before adding keys). */
+  private multiSigner: boolean;
 
   constructor(readonly entry: Entry, readonly admin: AdminFile, readonly ts: string) {
     this.records = [...recordsOf(entry)];
+    this.multiSigner = entry.loaded.config.dnssec.multiSigner;
   }
 
   touched(): [Name, number][] {
     return [...this.touchedSets.values()];
   }
 
-  setting(path: string[], value: unknown): void {
+  /** The zone file edits of the RRsets this change touched: each (owner, type) as it is now, whole. */
+  rrsetEdits(): RrsetEdit[] {
+    const before = new Set(recordsOf(this.entry).map((r) => r.name.key));
+    return this.touched().map(([owner, type]) => {
+      const set = this.records.filter((r) => r.name.equals(owner) && r.type === type);
+      return {
+        op: 'rrset', owner: owner.toString(), type, ttl: set.length ? Math.min(...set.map((r) => r.ttl)) : 0, rdatas: set.map((r) => r.rdata),
+        isNew: !before.has(owner.key), defaultTtl: this.entry.loaded.defaultTtl,
+      };
+    });
+  }
+
+  /**
+   * The edited file, parsed again, must hold exactly the touched RRsets as this change made them (fail
+   * closed: a file edit that reads back otherwise is refused, never written).
+   */
+  checkReadBack(loaded: LoadedZone): void {
+    const want = new Map<string, string[]>();
+    const key = (r: { name: Name; type: number }) => `${r.name.key}|${r.type}`;
+    const rr = (r: { ttl: number; rdata: Uint8Array }) => `${r.ttl} ${Buffer.from(r.rdata).toString('hex')}`;
+    for (const [owner, type] of this.touched()) want.set(`${owner.key}|${type}`, []);
+    for (const r of this.records) want.get(key(r))?.push(rr(r));
+    const got = new Map([...want.keys()].map((k) => [k, [] as string[]]));
+    const types = new Set(this.touched().map(([, type]) => type));
+    for (const r of loaded.input.records) if (types.has(r.type)) got.get(key(r))?.push(rr(r));
+    for (const [k, w] of want) {
+      if (w.sort().join() !== got.get(k)!.sort().join()) {
+        throw new Error(`the zone file as edited does not read back as the change at ${k.replace('|', ' type ')} (a bug in tandem; nothing was written)`);
+      }
+    }
+  }
+
+  setting(path: string[], value: string | number | boolean): void {
     this.edits.push({ op: 'setting', path, value });
+    if (path.join('.') === 'dnssec.multi_signer') this.multiSigner = value === true;
     this.changed = true;
+  }
+
+  // ---- imported keys and who holds them (claims.ts) ----
+
+  /** Whether a record is an imported key: a DNSKEY at the apex. */
+  isKey(r: { name: Name; type: number }): boolean {
+    return r.type === RRType.DNSKEY && r.name.equals(this.entry.loaded.input.origin);
+  }
+
+  private keyRecord(rdata: Uint8Array): RecordView | undefined {
+    return this.records.find((r) => this.isKey(r) && rdataEquals(r.rdata, rdata));
+  }
+
+  /** The sources holding a key now; none when the key is not in the zone. */
+  keySources(rdata: Uint8Array): KeySource[] {
+    return this.keyRecord(rdata) ? holders(this.admin, rdata) : [];
+  }
+
+  /**
+   * `source` holds the key from now on. A key no source held is added as a DNSKEY record at the apex (with
+   * every check of an imported key); a key held already gains a claim. 81058 when `source` holds it already.
+   * Returns the record's content key.
+   */
+  claimKey(rdata: Uint8Array, source: KeySource, ttl: number, comment?: string): string {
+    const origin = this.entry.loaded.input.origin;
+    const existing = this.keyRecord(rdata);
+    if (source.startsWith('ns1:')) this.admin.keySets[source.slice(4)] ??= { ttl, keys: [] };
+    if (!existing) {
+      const key = this.add({ name: origin, type: RRType.DNSKEY, ttl, rdata, comment });
+      this.setClaims(rdata, [source]);
+      return key;
+    }
+    const held = holders(this.admin, rdata);
+    if (held.includes(source)) throw new AdminError(81058, 400, `An identical record already exists: DNSKEY ${keyTag(rdata)} is held by ${describeSource(source)} already.`);
+    this.setClaims(rdata, [...held, source]);
+    this.changed = true;
+    this.what.push(`DNSKEY ${keyTag(rdata)} also held by ${source}`);
+    return contentKey(existing);
+  }
+
+  /**
+   * `source` lets go of the key: the DNSKEY record goes when no other source holds it, else only the claim.
+   * `held` is false (and nothing changes) when `source` did not hold it; `heldBy` is who holds it after.
+   */
+  releaseKey(rdata: Uint8Array, source: KeySource): { held: boolean; heldBy: KeySource[] } {
+    const existing = this.keyRecord(rdata);
+    if (!existing) return { held: false, heldBy: [] };
+    const held = holders(this.admin, rdata);
+    if (!held.includes(source)) return { held: false, heldBy: held };
+    const rest = held.filter((s) => s !== source);
+    if (rest.length === 0) this.remove(existing);
+    else {
+      this.setClaims(rdata, rest);
+      this.changed = true;
+      this.what.push(`DNSKEY ${keyTag(rdata)} released by ${source}, still held by ${rest.join(', ')}`);
+    }
+    return { held: true, heldBy: rest };
+  }
+
+  /**
+   * A DNSKEY record removed through the dns_records routes: the caller's claim goes (every claim with
+   * allSources). Refused (1004) when the caller does not hold the key. Returns who still holds it.
+   */
+  releaseKeyAs(rdata: Uint8Array, opts: SourceOptions = {}): KeySource[] {
+    if (opts.allSources) {
+      for (const s of this.keySources(rdata)) this.releaseKey(rdata, s);
+      return [];
+    }
+    const source = opts.source ?? 'records';
+    const r = this.releaseKey(rdata, source);
+    if (!r.held) {
+      throw new AdminError(1004, 400, `DNSKEY ${keyTag(rdata)} is held by ${describeSources(r.heldBy)}, not by ${describeSource(source)}: nothing was removed. ` +
+        'Remove it there, or from every source with all_sources=true (tandem remove-key --all-sources).');
+    }
+    return r.heldBy;
+  }
+
+  /** Records who holds a key; NS1 sets list their keys too (claimsAtLoad reads the `ns1:` claims from them). */
+  private setClaims(rdata: Uint8Array, sources: KeySource[]): void {
+    const id = keyId(rdata);
+    this.admin.keyClaims ??= {};
+    if (sources.length > 0) this.admin.keyClaims[id] = sources;
+    else delete this.admin.keyClaims[id];
+    for (const [name, set] of Object.entries(this.admin.keySets)) {
+      const wanted = sources.includes(`ns1:${name}`);
+      if (wanted && !set.keys.includes(id)) set.keys.push(id);
+      if (!wanted && set.keys.includes(id)) set.keys = set.keys.filter((k) => k !== id);
+    }
   }
 
   private touch(name: Name, type: number): void {
@@ -50,7 +177,7 @@ export class ChangeContext {
     }
     if (!Number.isInteger(rec.ttl) || rec.ttl < 0 || rec.ttl > 2147483647) throw new AdminError(1004, 400, `DNS Validation Error: ttl ${rec.ttl} is outside 0..2147483647 (RFC 2181 §8)`);
     if (rec.type === RRType.DNSKEY) {
-      if (!this.entry.loaded.config.dnssec.multiSigner) {
+      if (!this.multiSigner) {
         throw new AdminError(1004, 400, 'DNS Validation Error: DNSKEY records can only be added with DNSSEC multi-signer on (PATCH /zones/{zone_id}/dnssec {"dnssec_multi_signer": true})');
       }
       if (!rec.name.equals(origin)) throw new AdminError(1004, 400, 'DNS Validation Error: DNSKEY records belong at the zone apex');
@@ -93,6 +220,7 @@ export class ChangeContext {
     if (i < 0) throw new AdminError(81044, 404, 'Record does not exist.');
     this.records.splice(i, 1);
     delete this.admin.records[contentKey(old)];
+    if (this.isKey(old)) this.setClaims(old.rdata, []);
     this.touch(old.name, old.type);
     this.what.push(`-${old.name} ${typeName(old.type)}`);
   }
@@ -107,13 +235,26 @@ export class ChangeContext {
     });
   }
 
-  /** PUT/PATCH: the record keeps its id and creation time. */
-  replace(old: RecordView, input: RecordInput): string {
+  /**
+   * PUT/PATCH: the record keeps its id and creation time. A DNSKEY changed into another key must be held by
+   * `source` alone (the other sources still want the old key); the same key with another TTL or comment
+   * keeps its claims.
+   */
+  replace(old: RecordView, input: RecordInput, source: KeySource = 'records'): string {
     const rec = this.check(input);
     const key = contentKey(rec);
     const oldKey = contentKey(old);
     if (key !== oldKey && this.records.some((r) => contentKey(r) === key)) throw new AdminError(81058, 400, 'An identical record already exists.');
+    const sameKey = this.isKey(old) && this.isKey(rec) && rdataEquals(old.rdata, rec.rdata);
+    const claims = sameKey ? holders(this.admin, old.rdata) : [source];
+    if (this.isKey(old) && !sameKey) {
+      const others = holders(this.admin, old.rdata).filter((s) => s !== source);
+      if (others.length > 0) {
+        throw new AdminError(1004, 400, `DNSKEY ${keyTag(old.rdata)} is also held by ${describeSources(others)}: add the new key as a record of its own and delete this one`);
+      }
+    }
     this.remove(old);
+    if (this.isKey(rec)) this.setClaims(rec.rdata, claims);
     this.records.push({ ...rec, id: old.id, zoneId: this.entry.id, createdOn: old.createdOn, modifiedOn: this.ts });
     this.setTtl(rec.name, rec.type, rec.ttl);
     this.meta(key, { id: old.id, createdOn: old.createdOn }, rec.comment ?? old.comment);

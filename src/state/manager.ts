@@ -26,6 +26,7 @@ import type { Zone } from '../zone/types.js';
 import { writeFileAtomic, ensureDir } from './atomic.js';
 import { adminPath, readAdmin, type AdminFile } from './admin-file.js';
 import { ChangeContext } from './change-context.js';
+import { claimsAtLoad, holders, keyId, ns1Source } from './claims.js';
 import { contentKey, recordsOf, viewOf, type Entry } from './record-views.js';
 import { prepareZone, type ZoneLoaderDeps } from './prepare.js';
 import { decideSerial } from './version.js';
@@ -36,7 +37,7 @@ import { transfersSigned, versionOf, type VersionListener, type ZoneVersion } fr
 import type { ZoneEdit } from './yamledit.js';
 import {
   AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
-  type RecordInput, type RecordView, type ZoneManager, type ZoneView,
+  type RecordInput, type RecordView, type SourceOptions, type ZoneManager, type ZoneView,
 } from './types.js';
 
 /** What the query handler serves; swapped as one object, so no query sees half a change. */
@@ -240,6 +241,7 @@ export class TandemZoneManager implements ZoneManager {
       // Enabled in the zone file (not through the API): count it as enabled when the file was written.
       admin.dnssec.modifiedOn = await stat(loaded.file).then((s) => s.mtime.toISOString().replace(/\.\d{3}Z$/, 'Z'), () => ts);
     }
+    claimsAtLoad(admin, loaded.input.records.filter((r) => r.type === RRType.DNSKEY && r.name.equals(origin)).map((r) => r.rdata));
     let serial = 0;
     let versionChanged = false;
     const version = (digest: string, fileSerial: number): number => {
@@ -352,15 +354,7 @@ export class TandemZoneManager implements ZoneManager {
       if (e.loaded.config.secondary && ctx.touched().length) {
         throw new AdminError(1004, 400, `DNS Validation Error: ${e.loaded.input.origin} is a secondary zone: its records come by zone transfer from ${e.loaded.config.secondary.primaries.map((p) => `${p.host}:${p.port}`).join(', ')}; change them at the primary`);
       }
-      const edits: ZoneEdit[] = [...ctx.edits];
-      const owners = new Set(recordsOf(e).map((r) => r.name.key)); // before the change
-      for (const [owner, type] of ctx.touched()) {
-        const set = ctx.records.filter((r) => r.name.equals(owner) && r.type === type);
-        edits.push({
-          op: 'rrset', owner: owner.toString(), type, ttl: set.length ? Math.min(...set.map((r) => r.ttl)) : 0, rdatas: set.map((r) => r.rdata),
-          isNew: !owners.has(owner.key),
-        });
-      }
+      const edits: ZoneEdit[] = [...ctx.edits, ...ctx.rrsetEdits()];
       if (ctx.touched().length) edits.push({ op: 'serial' });
       let newText: string;
       let next: Entry;
@@ -369,6 +363,7 @@ export class TandemZoneManager implements ZoneManager {
         // Edited and parsed again as a whole (on a worker thread for a large file): the new zone must build.
         edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000) });
         newText = edited.text;
+        ctx.checkReadBack(edited.loaded);
         next = await this.loadEntry(edited.loaded, admin);
       } catch (err) {
         if (err instanceof AdminError) throw err;
@@ -433,42 +428,48 @@ export class TandemZoneManager implements ZoneManager {
     return r;
   }
 
-  createRecord(zoneId: string, rec: RecordInput): Promise<RecordView> {
+  createRecord(zoneId: string, rec: RecordInput, opts: SourceOptions = {}): Promise<RecordView> {
     return this.change(zoneId, (ctx) => {
-      const key = ctx.add(rec);
+      const key = ctx.isKey(rec) ? ctx.claimKey(rec.rdata, opts.source ?? 'records', rec.ttl, rec.comment) : ctx.add(rec);
       return () => this.byKey(zoneId, key);
     });
   }
 
-  updateRecord(zoneId: string, id: string, rec: RecordInput): Promise<RecordView> {
+  updateRecord(zoneId: string, id: string, rec: RecordInput, opts: SourceOptions = {}): Promise<RecordView> {
     return this.change(zoneId, (ctx) => {
       const old = this.found(zoneId, id);
-      const key = ctx.replace(old, rec);
+      const key = ctx.replace(old, rec, opts.source);
       return () => this.byKey(zoneId, key);
     });
   }
 
-  deleteRecord(zoneId: string, id: string): Promise<RecordView> {
+  deleteRecord(zoneId: string, id: string, opts: SourceOptions = {}): Promise<RecordView> {
     return this.change(zoneId, (ctx) => {
       const old = this.found(zoneId, id);
-      ctx.remove(old);
-      return () => old;
+      if (!ctx.isKey(old)) {
+        ctx.remove(old);
+        return () => old;
+      }
+      // An imported key: only the caller's claim goes; the record stays while another source holds the key.
+      const left = ctx.releaseKeyAs(old.rdata, opts);
+      return () => ({ ...old, keySources: left });
     });
   }
 
-  batch(zoneId: string, ops: BatchInput): Promise<BatchResult> {
+  batch(zoneId: string, ops: BatchInput, opts: SourceOptions = {}): Promise<BatchResult> {
     return this.change(zoneId, (ctx) => {
       const deletes = ops.deletes.map((id) => {
         const old = this.found(zoneId, id);
-        ctx.remove(old);
+        if (!ctx.isKey(old)) ctx.remove(old);
+        else return { ...old, keySources: ctx.releaseKeyAs(old.rdata, opts) };
         return old;
       });
       const patchKeys = ops.patches.map((p) => {
         const old = this.found(zoneId, p.id);
-        return ctx.replace(old, { name: old.name, type: old.type, ttl: old.ttl, rdata: old.rdata, comment: old.comment, ...p.patch });
+        return ctx.replace(old, { name: old.name, type: old.type, ttl: old.ttl, rdata: old.rdata, comment: old.comment, ...p.patch }, opts.source);
       });
-      const putKeys = ops.puts.map((p) => ctx.replace(this.found(zoneId, p.id), p.record));
-      const postKeys = ops.posts.map((r) => ctx.add(r));
+      const putKeys = ops.puts.map((p) => ctx.replace(this.found(zoneId, p.id), p.record, opts.source));
+      const postKeys = ops.posts.map((r) => (ctx.isKey(r) ? ctx.claimKey(r.rdata, opts.source ?? 'records', r.ttl, r.comment) : ctx.add(r)));
       return () => ({
         deletes,
         patches: patchKeys.map((k) => this.byKey(zoneId, k)),
@@ -532,7 +533,7 @@ export class TandemZoneManager implements ZoneManager {
     view.keys = [view.ksk, kv(keys.zsk.dnskey, 'own')];
     for (const rdata of e.prepared.imported) {
       const rec = recordsOf(e).find((r) => r.type === RRType.DNSKEY && rdataEquals(r.rdata, rdata));
-      view.keys.push({ ...kv(rdata, 'external', rec?.id), ttl: rec?.ttl ?? ttl });
+      view.keys.push({ ...kv(rdata, 'external', rec?.id), ttl: rec?.ttl ?? ttl, sources: holders(e.admin, rdata) });
     }
     return view;
   }
@@ -643,24 +644,22 @@ export class TandemZoneManager implements ZoneManager {
 
   putExternalKeySet(zoneId: string, set: string, ttl: number, keys: { flags: number; protocol: number; algorithm: number; publicKey: string }[]): Promise<{ name: string; ttl: number; keys: KeyView[] }> {
     return this.change(zoneId, (ctx) => {
-      const origin = ctx.entry.loaded.input.origin;
-      const old = new Set(ctx.admin.keySets[set]?.keys ?? []);
-      const fresh = keys.map((k) => {
+      const source = ns1Source(set);
+      const fresh: Uint8Array[] = [];
+      for (const k of keys) {
         const pub = Buffer.from(k.publicKey, 'base64');
         const rdata = new Uint8Array(4 + pub.length);
         rdata[0] = k.flags >> 8; rdata[1] = k.flags & 0xff; rdata[2] = k.protocol; rdata[3] = k.algorithm;
         rdata.set(pub, 4);
-        return rdata;
-      });
-      for (const r of ctx.records.filter((x) => x.type === RRType.DNSKEY && old.has(Buffer.from(x.rdata).toString('base64')))) ctx.remove(r);
+        if (!fresh.some((f) => rdataEquals(f, rdata))) fresh.push(rdata);
+      }
+      const old = (ctx.admin.keySets[set]?.keys ?? []).map((b64) => new Uint8Array(Buffer.from(b64, 'base64')));
       // NS1 has no multi-signer switch: adding external keys turns it on.
       if (!ctx.entry.loaded.config.dnssec.multiSigner) ctx.setting(['dnssec', 'multi_signer'], true);
-      for (const rdata of fresh) {
-        if (!ctx.records.some((x) => x.type === RRType.DNSKEY && rdataEquals(x.rdata, rdata))) {
-          ctx.add({ name: origin, type: RRType.DNSKEY, ttl, rdata });
-        }
-      }
-      ctx.admin.keySets[set] = { ttl, keys: fresh.map((r) => Buffer.from(r).toString('base64')) };
+      // The set's claims change; keys other sources hold stay (claims.ts).
+      for (const r of old) if (!fresh.some((f) => rdataEquals(f, r))) ctx.releaseKey(r, source);
+      for (const r of fresh) if (!old.some((o) => rdataEquals(o, r))) ctx.claimKey(r, source, ttl);
+      ctx.admin.keySets[set] = { ttl, keys: fresh.map(keyId) };
       ctx.changed = true;
       ctx.what.push(`external key set ${set}`);
       return () => this.externalKeySets(zoneId).find((s) => s.name === set)!;
@@ -671,8 +670,8 @@ export class TandemZoneManager implements ZoneManager {
     return this.change(zoneId, (ctx) => {
       const old = ctx.admin.keySets[set];
       if (!old) throw new AdminError(404, 404, `external key set ${set} not found`);
-      const keys = new Set(old.keys);
-      for (const r of ctx.records.filter((x) => x.type === RRType.DNSKEY && keys.has(Buffer.from(x.rdata).toString('base64')))) ctx.remove(r);
+      // Only the set's claims go: a key another source (the CLI, a dns_record, another set) holds stays.
+      for (const b64 of old.keys) ctx.releaseKey(new Uint8Array(Buffer.from(b64, 'base64')), ns1Source(set));
       delete ctx.admin.keySets[set];
       ctx.changed = true;
       ctx.what.push(`external key set ${set} removed`);
@@ -680,4 +679,3 @@ export class TandemZoneManager implements ZoneManager {
     });
   }
 }
-

@@ -7,6 +7,7 @@ import { canonicalRdata } from '../dns/rdata.js';
 import { RRType } from '../dns/types.js';
 import type { Name } from '../dns/name.js';
 import type { AdminFile } from './admin-file.js';
+import { holders } from './claims.js';
 import type { Prepared } from './prepare.js';
 import type { RecordView } from './types.js';
 
@@ -42,7 +43,9 @@ export function viewOf(e: Entry, rr: Rr, key: string): RecordView {
     createdOn: e.admin.createdOn,
     modifiedOn: e.admin.createdOn,
   };
-  return { id: meta.id, zoneId: e.id, name: rr.name, type: rr.type, ttl: rr.ttl, rdata: rr.rdata, comment: meta.comment, createdOn: meta.createdOn, modifiedOn: meta.modifiedOn };
+  const view: RecordView = { id: meta.id, zoneId: e.id, name: rr.name, type: rr.type, ttl: rr.ttl, rdata: rr.rdata, comment: meta.comment, createdOn: meta.createdOn, modifiedOn: meta.modifiedOn };
+  if (rr.type === RRType.DNSKEY && rr.name.equals(e.loaded.input.origin)) view.keySources = holders(e.admin, rr.rdata);
+  return view;
 }
 
 export function contentKey(rr: { name: Name; type: number; rdata: Uint8Array }): string {

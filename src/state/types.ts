@@ -2,6 +2,9 @@
 // (state/manager.ts) persists every accepted change before it resolves, serialises changes per zone, and swaps the
 // served zone set at once.
 import type { Name } from '../dns/name.js';
+import type { KeySource, RecordSource } from './claims.js';
+
+export type { KeySource, RecordSource } from './claims.js';
 
 /** An admin failure with a Cloudflare-style error code and the HTTP status to answer with. */
 export class AdminError extends Error {
@@ -35,6 +38,11 @@ export interface RecordInput {
 export interface RecordView extends RecordInput {
   /** 32 lower-case hex, stable across restarts and edits of the record. */
   id: string;
+  /**
+   * A DNSKEY at the apex: the sources that hold the key (claims.ts). In what deleteRecord returns: the
+   * sources still holding it, so the record stays while this is not empty.
+   */
+  keySources?: KeySource[];
   zoneId: string;
   createdOn: string;
   modifiedOn: string;
@@ -53,6 +61,14 @@ export interface KeyView {
   source: 'own' | 'external';
   /** Record id when the key came in as a DNSKEY record (external keys). */
   recordId?: string;
+  /** External keys: the sources holding the key (claims.ts). */
+  sources?: KeySource[];
+}
+
+/** Who asks through the dns_records routes; removing a DNSKEY removes only this source's claim unless allSources. */
+export interface SourceOptions {
+  source?: RecordSource;
+  allSources?: boolean;
 }
 
 export interface DnssecView {
@@ -97,12 +113,14 @@ export interface ZoneManager {
 
   records(zoneId: string): RecordView[];
   record(zoneId: string, id: string): RecordView | undefined;
-  createRecord(zoneId: string, rec: RecordInput): Promise<RecordView>;
+  /** A DNSKEY that another source already holds gains this source's claim (81058 only when it holds it already). */
+  createRecord(zoneId: string, rec: RecordInput, opts?: SourceOptions): Promise<RecordView>;
   /** PATCH (partial) and PUT (whole) both end here: the record keeps its id. */
-  updateRecord(zoneId: string, id: string, rec: RecordInput): Promise<RecordView>;
-  deleteRecord(zoneId: string, id: string): Promise<RecordView>;
+  updateRecord(zoneId: string, id: string, rec: RecordInput, opts?: SourceOptions): Promise<RecordView>;
+  /** A DNSKEY held by other sources stays: only the caller's claim goes (the view's keySources says who holds it). */
+  deleteRecord(zoneId: string, id: string, opts?: SourceOptions): Promise<RecordView>;
   /** All or nothing, in Cloudflare's order: deletes, patches, puts, posts. */
-  batch(zoneId: string, ops: BatchInput): Promise<BatchResult>;
+  batch(zoneId: string, ops: BatchInput, opts?: SourceOptions): Promise<BatchResult>;
 
   dnssec(zoneId: string): DnssecView;
   patchDnssec(zoneId: string, patch: { status?: 'active' | 'disabled'; multiSigner?: boolean; presigned?: boolean; useNsec3?: boolean }): Promise<DnssecView>;

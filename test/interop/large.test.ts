@@ -98,6 +98,6 @@ describe('a zone file over 1 MiB', () => {
     const changed = before.split('\n').flatMap((l, i) => (lines.has(l) ? [] : [i]));
     expect(changed.every((i) => i < 4), `changed lines ${changed.join(', ')}`).toBe(true);
     expect(after).toMatch(/serial: 3\b/);
-    expect(after).toMatch(/ {2}added:\n {4}type: A\n {4}ttl: 300\n {4}value: 192\.0\.2\.77\n$/);
+    expect(after.endsWith("  added: { type: A, ttl: 300, value: 192.0.2.77 }\n")).toBe(true);
   }, 60_000);
 });

@@ -190,6 +190,18 @@ describe('multi-signer: tandem (A) and Knot (B)', () => {
     expect(r.answer.map((x) => x.data).sort()).toEqual(['ns1.knot.ms.test.', 'ns1.tandem.ms.test.']);
   });
 
+  it('issue 13: deleting an NS1 key set that also listed Knot\'s ZSK leaves the ZSK (the dns_records import holds it); Knot\'s answers still validate with tandem\'s DNSKEY RRset (dnspython)', async () => {
+    const zsk = (await api(t, 'GET', `/zones/${id}/dns_records?type=DNSKEY`)).result.find((r: { data: { flags: number } }) => r.data.flags === 256);
+    const ns1 = (method: string, body?: unknown) => fetch(`${t.api}/v1/zones/${ZONE.slice(0, -1)}/dnssec/external_keys/knot`, {
+      method, headers: { 'x-nsone-key': t.token, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    expect((await ns1('PUT', { dnskey: { ttl: 3600, data: [zsk.data] } })).status).toBe(200);
+    expect((await ns1('DELETE')).status).toBe(200);
+    const report = await validateAnswers({ zone: ZONE, dnskeyFrom: addr(a), dataFrom: addr(b), ds: [...a.ds, ...b.ds], queries: QUERIES });
+    expect(reportErrors(report)).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
   it('negative control: with Knot\'s ZSK removed from tandem, Knot\'s answers fail with tandem\'s DNSKEY RRset', async () => {
     const zsk = (await api(t, 'GET', `/zones/${id}/dns_records?type=DNSKEY`)).result.find((r: { data: { flags: number } }) => r.data.flags === 256);
     expect(knotKeyIds).toContain(zsk.id);

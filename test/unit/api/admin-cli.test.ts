@@ -51,7 +51,7 @@ describe('tandem admin commands', () => {
     expect(await run('keys-list', 'example.com')).toBe(0);
     expect(out).toMatch(/ours \(KSK\)/);
     expect(out).toMatch(/ours \(ZSK\)/);
-    expect(out).toMatch(new RegExp(`^${tag}\\s+256\\s+13\\s+imported\\s+[0-9a-f]{32}`, 'm'));
+    expect(out).toMatch(new RegExp(`^${tag}\\s+256\\s+13\\s+imported\\s+\\S+\\s+[0-9a-f]{32}`, 'm'));
     out = '';
     expect(await run('zsk', 'example.com')).toBe(0);
     expect(out).toContain(`example.com. 3600 IN DNSKEY 256 3 13 ${PUB64} ; external`);

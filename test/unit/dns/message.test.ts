@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Name } from '../../../src/dns/name.js';
 import { RRType, Rcode, Opcode, EdnsOption } from '../../../src/dns/types.js';
 import { parseQuery, encodeQuery, type ParseResult } from '../../../src/dns/message.js';
+import { rng } from '../../helpers/random.js';
 
 const qname = Name.fromText('WwW.Example.COM.');
 
@@ -194,18 +195,6 @@ describe('parseQuery', () => {
     expect(imports).toEqual(['./name.js', './types.js']);
   });
 });
-
-/** mulberry32: a small seeded PRNG so a failing fuzz run can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('parseQuery fuzz', () => {
   it('never throws on 10,000 random or mutated packets (seed logged)', () => {

@@ -239,3 +239,65 @@ describe('DNS settings', () => {
     expect(await readFile(zoneFile(), 'utf8')).toMatch(/multi_provider: true/);
   });
 });
+
+describe('who holds an imported key (issue 13)', () => {
+  const keyOf = (k: { dnskey: Uint8Array }) => ({ flags: (k.dnskey[0] << 8) | k.dnskey[1], protocol: 3, algorithm: 13, publicKey: Buffer.from(k.dnskey.subarray(4)).toString('base64') });
+  const served1 = (m: TandemZoneManager, k: { dnskey: Uint8Array }) => dnskeys(m).rdatas.some((r) => Buffer.compare(Buffer.from(r), Buffer.from(k.dnskey)) === 0);
+  const view = (m: TandemZoneManager, k: { dnskey: Uint8Array }) => m.records(zid(m)).find((r) => r.type === RRType.DNSKEY && Buffer.compare(Buffer.from(r.rdata), Buffer.from(k.dnskey)) === 0);
+
+  it('claims survive restarts: a set deleted after a restart leaves the key the CLI holds', async () => {
+    const m = await open();
+    await m.patchDnssec(zid(m), { multiSigner: true });
+    const k = foreignZsk();
+    await m.createRecord(zid(m), rec('@', 'DNSKEY', dnskeyText(k.dnskey)), { source: 'cli' });
+    await m.putExternalKeySet(zid(m), 'a', 3600, [keyOf(k)]);
+    const again = await open();
+    expect(view(again, k)?.keySources).toEqual(['cli', 'ns1:a']);
+    await again.deleteExternalKeySet(zid(again), 'a');
+    const third = await open();
+    expect(served1(third, k)).toBe(true);
+    expect(view(third, k)?.keySources).toEqual(['cli']);
+    expect(JSON.parse(await readFile(join(stateDir, 'zones', 'm.test.json'), 'utf8')).keyClaims).toEqual({ [Buffer.from(k.dnskey).toString('base64')]: ['cli'] });
+    const left = await third.deleteRecord(zid(third), view(third, k)!.id, { source: 'cli' });
+    expect(left.keySources).toEqual([]);
+    expect(served1(third, k)).toBe(false);
+  });
+
+  it('state from before claims keeps every key of the file: the file holds it besides the NS1 sets that list it', async () => {
+    const k = foreignKsk();
+    const b64 = Buffer.from(k.dnskey).toString('base64');
+    await writeFile(zoneFile(), ZONE.replace('multi_signer: false', 'multi_signer: true').replace('records:\n', `records:\n  '': { type: DNSKEY, value: '${dnskeyText(k.dnskey)}' }\n`));
+    await mkdir(join(stateDir, 'zones'), { recursive: true });
+    const old = { version: 1, createdOn: '2024-01-01T00:00:00Z', modifiedOn: '2024-01-01T00:00:00Z', dnssec: { modifiedOn: null, parentDs: null, disabling: false }, records: {}, keySets: { a: { ttl: 3600, keys: [b64] } } };
+    await writeFile(join(stateDir, 'zones', 'm.test.json'), JSON.stringify(old));
+    const m = await open();
+    expect(view(m, k)?.keySources).toEqual(['records', 'ns1:a']);
+    await m.deleteExternalKeySet(zid(m), 'a');
+    expect(served1(m, k)).toBe(true);
+    expect(served(m).nodes.get(origin.key)!.rrsets.get(RRType.CDS)!.rdatas.map((r) => (r[0] << 8) | r[1])).toContain(keyTag(k.dnskey));
+  });
+
+  it('the same source adding a key twice is 81058; an NS1 set turns multi-signer on and adds its keys', async () => {
+    const m = await open();
+    const k = foreignZsk();
+    await m.putExternalKeySet(zid(m), 'x', 3600, [keyOf(k)]);
+    expect(m.dnssec(zid(m)).multiSigner).toBe(true);
+    expect(served1(m, k)).toBe(true);
+    await m.createRecord(zid(m), rec('@', 'DNSKEY', dnskeyText(k.dnskey)), { source: 'cli' });
+    await expect(m.createRecord(zid(m), rec('@', 'DNSKEY', dnskeyText(k.dnskey)), { source: 'cli' })).rejects.toMatchObject({ code: 81058 });
+    expect(m.dnssec(zid(m)).keys.find((x) => x.source === 'external')?.sources).toEqual(['ns1:x', 'cli']);
+  });
+
+  it('a DNSKEY record changed into another key is refused while other sources hold the old one', async () => {
+    const m = await open();
+    await m.patchDnssec(zid(m), { multiSigner: true });
+    const k = foreignZsk();
+    await m.createRecord(zid(m), rec('@', 'DNSKEY', dnskeyText(k.dnskey)));
+    await m.putExternalKeySet(zid(m), 'x', 3600, [keyOf(k)]);
+    const other = foreignZsk();
+    await expect(m.updateRecord(zid(m), view(m, k)!.id, rec('@', 'DNSKEY', dnskeyText(other.dnskey)))).rejects.toMatchObject({ code: 1004, message: expect.stringMatching(/also held by NS1 set 'x'/) });
+    // The same key with another TTL keeps its claims.
+    await m.updateRecord(zid(m), view(m, k)!.id, rec('@', 'DNSKEY', dnskeyText(k.dnskey), 600));
+    expect(view(m, k)?.keySources).toEqual(['records', 'ns1:x']);
+  });
+});

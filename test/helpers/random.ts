@@ -1,0 +1,13 @@
+// Seeded randomness for fuzz and random-scenario tests (STYLE habit 15): log the seed, replay with FUZZ_SEED.
+
+/** mulberry32: a small seeded PRNG so a failing run can be replayed from its seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
