@@ -208,7 +208,10 @@ function parseParts(file: string, text: string, slices: Slice[], options: ParseO
     if (parsed.soa) fail(src, zoneEntry?.value, 'a secondary zone (zone.secondary) has no zone.soa: the SOA comes by zone transfer');
     // The DNSSEC mode of the secondary decides whether tandem signs (live, multi-signer) or not (off, presigned).
     const mode = parsed.config.secondary.dnssec;
-    const config = { ...parsed.config, dnssec: { ...parsed.config.dnssec, enabled: mode === 'live' || mode === 'multi-signer', multiSigner: mode === 'multi-signer' } };
+    const config = {
+      ...parsed.config,
+      dnssec: { ...parsed.config.dnssec, enabled: mode === 'live' || mode === 'multi-signer', multiSigner: mode === 'multi-signer', presigned: mode === 'presigned' },
+    };
     const input: ZoneInput = { origin: parsed.origin, source: file, settings: { ...parsed.settings, dnssec: config.dnssec.enabled }, records: [] };
     return { file, input, config, warnings: [], defaultTtl: parsed.ttl, locations: { owners: new Map(), records: new Map() } };
   }

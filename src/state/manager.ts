@@ -509,7 +509,7 @@ export class TandemZoneManager implements ZoneManager {
       status: this.status(e),
       modifiedOn: cfg.enabled ? e.admin.dnssec.modifiedOn : null,
       multiSigner: cfg.multiSigner,
-      presigned: cfg.presigned,
+      presigned: cfg.presigned || e.loaded.config.secondary?.dnssec === 'presigned',
       useNsec3: cfg.denial === 'nsec3',
       keys: [],
     };
@@ -541,6 +541,23 @@ export class TandemZoneManager implements ZoneManager {
   patchDnssec(zoneId: string, patch: { status?: 'active' | 'disabled'; multiSigner?: boolean; presigned?: boolean; useNsec3?: boolean }): Promise<DnssecView> {
     return this.change(zoneId, (ctx) => {
       const cfg = ctx.entry.loaded.config.dnssec;
+      const sec = ctx.entry.loaded.config.secondary;
+      if (sec) {
+        // A secondary zone's DNSSEC is its mode (the provider docs' three, plus off): presigned serves the
+        // primary's signatures, live and multi-signer sign with our keys.
+        let mode = sec.dnssec;
+        if (patch.presigned === true) mode = 'presigned';
+        else if (patch.presigned === false && mode === 'presigned') mode = 'off';
+        if (patch.status === 'active' && mode === 'off') mode = 'live';
+        if (patch.multiSigner === true) mode = 'multi-signer';
+        else if (patch.multiSigner === false && mode === 'multi-signer') mode = 'live';
+        if (mode !== sec.dnssec) {
+          ctx.setting(['secondary', 'dnssec'], mode);
+          if (mode === 'live' || mode === 'multi-signer') ctx.admin.dnssec = { ...ctx.admin.dnssec, modifiedOn: ctx.ts, disabling: false };
+          ctx.what.push(`secondary dnssec ${mode}`);
+        }
+        patch = { ...patch, presigned: undefined, multiSigner: undefined, status: patch.status === 'active' ? undefined : patch.status };
+      }
       if (patch.presigned === true) {
         throw new AdminError(1004, 400, 'dnssec_presigned applies to secondary zones that receive signed data by zone transfer; tandem serves primary zones and signs them itself');
       }
@@ -579,7 +596,11 @@ export class TandemZoneManager implements ZoneManager {
       if (ctx.entry.loaded.config.dnssec.enabled && status !== 'disabled') {
         throw new AdminError(1004, 400, `DNSSEC is ${status}: disable it first (PATCH status "disabled") and wait until the DS is gone from the parent`);
       }
-      if (ctx.entry.loaded.config.dnssec.enabled) {
+      if (ctx.entry.loaded.config.secondary && ctx.entry.loaded.config.secondary.dnssec !== 'off') {
+        ctx.setting(['secondary', 'dnssec'], 'off');
+        ctx.admin.dnssec = { modifiedOn: null, parentDs: null, disabling: false };
+        ctx.what.push('dnssec deleted');
+      } else if (ctx.entry.loaded.config.dnssec.enabled) {
         ctx.setting(['dnssec', 'enabled'], false);
         ctx.admin.dnssec = { modifiedOn: null, parentDs: null, disabling: false };
         ctx.what.push('dnssec deleted');

@@ -48,5 +48,7 @@ function placeholder(settings: LoadedZone): LoadedZone {
   const origin = settings.input.origin;
   const soa: Rr = { name: origin, type: RRType.SOA, class: RRClass.IN, ttl: 0, rdata: parseRdata(RRType.SOA, `${origin} ${origin} 0 0 0 0 0`, Name.ROOT) };
   const ns: Rr = { name: origin, type: RRType.NS, class: RRClass.IN, ttl: 0, rdata: parseRdata(RRType.NS, 'invalid.', Name.ROOT) };
-  return { ...settings, input: { ...settings.input, records: settings.input.settings.nameservers.length ? [soa] : [soa, ns] }, mtimeSerial: undefined };
+  // Built unsigned and never served: a pre-signed mode's checks (an apex DNSKEY) apply to real data only.
+  const config = { ...settings.config, dnssec: { ...settings.config.dnssec, presigned: false } };
+  return { ...settings, config, input: { ...settings.input, records: settings.input.settings.nameservers.length ? [soa] : [soa, ns] }, mtimeSerial: undefined };
 }
