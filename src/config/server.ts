@@ -1,6 +1,7 @@
 // Server configuration: flags and the same keys in an optional YAML file (--config). Flags win over the file.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { zoneDefaultsProblem } from './masterzone.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -27,6 +28,8 @@ export interface ServerConfig {
   parentResolver?: Endpoint;
   /** Seconds between parent DS checks of zones waiting for their parent. */
   parentCheckInterval: number;
+  /** `zone-defaults:`: settings of master-file zones without their own (a `zone:` section's keys but origin and soa). */
+  zoneDefaults?: Record<string, unknown>;
 }
 
 export class ConfigError extends Error {}
@@ -95,6 +98,12 @@ function fromRaw(raw: Raw, where: string): Partial<ServerConfig> {
       case 'api-token': out.apiToken = str(); break;
       case 'parent-resolver': out.parentResolver = parseEndpoint(str()); break;
       case 'parent-check-interval': out.parentCheckInterval = int(10, 86400 * 7); break;
+      case 'zone-defaults': case 'zone_defaults': {
+        const problem = zoneDefaultsProblem(value);
+        if (problem) throw new ConfigError(`${where}: ${problem}`);
+        out.zoneDefaults = value as Record<string, unknown>;
+        break;
+      }
       default: throw new ConfigError(`${where}: unknown setting '${key}'`);
     }
   }

@@ -44,7 +44,7 @@ export async function openManager(
   const { config, logger } = deps;
   await ensureDir(config.state);
   return TandemZoneManager.open({
-    zonesDir: config.zones, stateDir: config.state, clock: deps.clock ?? systemClock, logger,
+    zonesDir: config.zones, stateDir: config.state, zoneDefaults: config.zoneDefaults, clock: deps.clock ?? systemClock, logger,
     cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange,
   });
 }
