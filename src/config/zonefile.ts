@@ -204,7 +204,9 @@ function parseParts(file: string, text: string, slices: Slice[], options: ParseO
   const parsed = parseSettings(src, zoneEntry?.value, options.mtime);
   if (!parsed.soa) {
     fail(src, zoneEntry?.keyNode, 'missing SOA: add zone.soa with at least mname and rname' +
-      (recordsEntry ? '' : ' (a plain octoDNS file needs a zone: section for tandem\'s settings)'));
+      (recordsEntry ? '' : ownerEntries.length === 0
+        ? ' (or, if this is the settings file of a master-file zone, put <zone>.zone beside it)'
+        : ' (a plain octoDNS file needs a zone: section for tandem\'s settings)'));
   }
   const { origin } = parsed;
   const warnings: string[] = [];

@@ -192,6 +192,12 @@ describe('the zones folder', () => {
     expect(f.ignored[3].reason).toMatch(/folder/);
   });
 
+  it('a settings file whose .zone is missing is not a zone: the error says where the master file should be', async () => {
+    await writeFile(join(dir, 'lone.test.yaml'), 'zone:\n  dnssec: { enabled: true }\n');
+    const e = await loadZoneFileAsync(join(dir, 'lone.test.yaml')).catch((x: unknown) => x);
+    expect((e as ZoneFileError).reason).toMatch(/missing SOA.*settings file of a master-file zone, put <zone>\.zone beside it/);
+  });
+
   it('the settings file is not read as a zone of its own', async () => {
     await writeFile(join(dir, 'm.test.zone'), ZONE);
     await writeFile(join(dir, 'm.test.yaml'), 'zone:\n  dnssec: { enabled: true }\n');
