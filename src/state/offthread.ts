@@ -17,12 +17,12 @@ import type { ZoneJob, ZoneReply } from './zone-worker.js';
 /** Files of this many characters or more are read on a worker thread; smaller ones cost less in place. */
 export const OFF_THREAD_FROM_BYTES = 1 << 20;
 
-export interface AsyncParseOptions extends AnyParseOptions {
+export interface AsyncParseOptions extends Omit<AnyParseOptions, 'readText'> {
   /** Use a worker thread from this size on (default OFF_THREAD_FROM_BYTES; tests set it lower). */
   offThreadFromBytes?: number;
 }
 
-/** parseZoneFile, on a worker thread for large texts. Same result, same ZoneFileError. */
+/** parseZoneFile (parseMasterZone for a `.zone` file), on a worker thread for large texts. Same result, same ZoneFileError. */
 export async function parseZoneFileAsync(file: string, text: string, options: AsyncParseOptions = {}): Promise<LoadedZone> {
   const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
   if (text.length < offThreadFromBytes) return parseAnyZoneFile(file, text, parse);
@@ -41,7 +41,7 @@ export async function editZoneFileAsync(
   const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
   if (text.length < offThreadFromBytes) {
     if (isMasterFile(file)) {
-      const m = applyMasterEdits(file, text, origin, edits, parse);
+      const m = applyMasterEdits(file, text, origin, edits);
       return { text: m.text, others: m.others, loaded: parseAnyZoneFile(file, m.text, { ...parse, readText: m.readText }) };
     }
     const next = applyEdits(text, origin, edits, parse);

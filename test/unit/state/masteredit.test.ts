@@ -11,6 +11,7 @@ import { Name } from '../../../src/dns/name.js';
 import { formatRdata, parseRdata } from '../../../src/dns/rdata.js';
 import { RRType, typeName } from '../../../src/dns/types.js';
 import type { ZoneEdit } from '../../../src/state/yamledit.js';
+import { editZoneFileAsync } from '../../../src/state/offthread.js';
 
 const ORIGIN = 'm.test.';
 const origin = Name.fromText(ORIGIN);
@@ -132,6 +133,24 @@ describe('settings changes go to <zone>.yaml beside the file', () => {
     const out = applyMasterEdits(file, ZONE, ORIGIN, [{ op: 'setting', path: ['dnssec', 'enabled'], value: true }]);
     expect(out.text).toBe(ZONE);
     expect(out.others).toEqual([{ file: join(dir, 'm.test.yaml'), text: 'zone:\n  dnssec:\n    enabled: true\n' }]);
+  });
+
+  it('editZoneFileAsync on the parser thread gives what it gives in place: main text, other files, records', async () => {
+    const file = join(dir, 'm.test.zone');
+    const text = `${ZONE}$INCLUDE hosts.zone hosts\n`;
+    await writeFile(file, text);
+    await writeFile(join(dir, 'hosts.zone'), 'h1 60 A 192.0.2.11\n');
+    const edits: ZoneEdit[] = [rrset('h1.hosts', 'A', 60, '192.0.2.99'), rrset('new', 'A', 60, '192.0.2.5'), { op: 'serial' }, { op: 'setting', path: ['dnssec', 'enabled'], value: true }];
+    const here = await editZoneFileAsync(file, text, ORIGIN, edits);
+    const off = await editZoneFileAsync(file, text, ORIGIN, edits, { offThreadFromBytes: 0 });
+    expect(off.text).toBe(here.text);
+    expect(off.others).toEqual(here.others);
+    expect(off.others!.map((o) => o.file).sort()).toEqual([join(dir, 'hosts.zone'), join(dir, 'm.test.yaml')]);
+    expect(off.loaded.config.dnssec.enabled).toBe(true); // parsed with the edited settings, before anything is written
+    const show = (z: typeof off.loaded) => z.input.records.map((r) => `${r.name} ${formatRdata(r.type, r.rdata)}`).sort();
+    expect(show(off.loaded)).toEqual(show(here.loaded));
+    expect(show(off.loaded)).toContain('h1.hosts.m.test. 192.0.2.99');
+    expect(off.packed).toBeDefined();
   });
 
   it('an existing one keeps its comments and other keys', async () => {
