@@ -98,14 +98,14 @@ function settingsNode(file: string, origin: Name, opts: MasterZoneOptions): { sr
   const src: Source = { file: found?.file ?? settingsFilesOf(file)[0], lines: new LineCounter() };
   let doc = new Document({});
   if (found) {
-    doc = parseDocument(found.text, { lineCounter: src.lines, uniqueKeys: false, prettyErrors: true });
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0];
+    const read = parseDocument(found.text, { lineCounter: src.lines, uniqueKeys: false, prettyErrors: true });
+    if (read.errors.length > 0) {
+      const e = read.errors[0];
       throw new ZoneFileError({ file: src.file, line: e.linePos?.[0].line, reason: `YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` });
     }
-    if (doc.contents !== null && !isMap(doc.contents)) throw new ZoneFileError({ file: src.file, reason: 'a settings file is a mapping with one key, zone:' });
-    if (doc.contents !== null) {
-      for (const e of entries(src, doc.contents as YAMLMap)) {
+    if (read.contents !== null) {
+      if (!isMap(read.contents)) throw new ZoneFileError({ file: src.file, reason: 'a settings file is a mapping with one key, zone:' });
+      for (const e of entries(src, read.contents)) {
         if (e.key !== 'zone') {
           throw new ZoneFileError({
             file: src.file, line: lineOf(src, e.keyNode),
@@ -113,9 +113,9 @@ function settingsNode(file: string, origin: Name, opts: MasterZoneOptions): { sr
           });
         }
       }
+      doc = read;
     }
   }
-  if (!found || doc.contents === null) doc = new Document({});
   const top = doc.contents as YAMLMap;
   if (isNull(top.get('zone', true))) setNode(doc, top, 'zone', {});
   const node = top.get('zone', true);
