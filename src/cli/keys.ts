@@ -34,7 +34,8 @@ async function ownKeys(state: string, zone: Name): Promise<StoredKey[]> {
 
 async function tryZoneFile(zones: string, zone: Name): Promise<LoadedZone | undefined> {
   const base = zone.key === '.' ? 'root' : zone.key.slice(0, -1);
-  for (const ext of ['.yaml', '.yml']) {
+  // A master file first: beside it, <zone>.yaml is its settings file (config/masterzone.ts).
+  for (const ext of ['.zone', '.yaml', '.yml']) {
     try {
       return await loadZoneFileAsync(join(zones, base + ext));
     } catch (err) {

@@ -11,6 +11,7 @@ import { startServer } from '../server/server.js';
 import { startPrimary, startWorker } from '../server/cluster.js';
 import { runKeyCommand } from './keys.js';
 import { runTsigKeygen } from './tsig.js';
+import { runConvert } from './convert.js';
 import { ADMIN_COMMANDS, adminUsage, runAdminCommand } from './admin.js';
 
 const usage = `tandem — authoritative DNS server and co-signing DNSSEC provider
@@ -23,6 +24,7 @@ Usage:
   tandem dump --signed ZONE [--zones DIR] [--state DIR]   write the signed zone (RFC 1035 format) to stdout
   tandem import-bind ZONE KFILE [--state DIR]             take over an existing BIND key pair (keep the KSK and DS)
   tandem tsig-keygen NAME [--algorithm hmac-sha256]       print a new TSIG key for tandem, BIND, Knot and dig -y
+  tandem convert FILE [--origin ZONE] [--out FILE]        an RFC 1035 master file as tandem's YAML zone file
 
 Defaults: --zones zones  --state .tandem  --listen 127.0.0.1:5300  --api 127.0.0.1:8053  --log-level info
           --workers <one per core>
@@ -100,6 +102,9 @@ async function main(): Promise<void> {
     case 'dump':
     case 'import-bind':
       process.exitCode = await runKeyCommand(cmd, rest);
+      return;
+    case 'convert':
+      process.exitCode = await runConvert(rest);
       return;
     case undefined:
     case 'help':

@@ -29,6 +29,9 @@ export interface PackedZone {
   ownerKeys: string;
   ownerKeyLines: Uint32Array;
   recordLines: [string, number][];
+  includes?: string[];
+  /** locations.files (owners in a master file's $INCLUDEd files). */
+  ownerFiles?: [string, string][];
   soaLine?: number;
   nameserversLine?: number;
 }
@@ -68,7 +71,7 @@ export class ZonePacker {
   finish(z: LoadedZone): PackedZone {
     const loc = z.locations;
     return {
-      file: z.file, defaultTtl: z.defaultTtl, config: z.config, warnings: z.warnings, mtimeSerial: z.mtimeSerial, source: z.input.source,
+      file: z.file, defaultTtl: z.defaultTtl, config: z.config, warnings: z.warnings, mtimeSerial: z.mtimeSerial, source: z.input.source, includes: z.includes,
       origin: z.input.origin.toString(),
       settings: { ...z.input.settings, nameservers: z.input.settings.nameservers.map((x) => x.toString()) },
       owners: this.owners.join('\n'),
@@ -76,6 +79,7 @@ export class ZonePacker {
       recTtl: Uint32Array.from(this.recTtl), rdata: this.rdata.slice(0, this.used), rdataEnds: Uint32Array.from(this.rdataEnds),
       ownerKeys: [...loc.owners.keys()].join('\n'), ownerKeyLines: Uint32Array.from(loc.owners.values()),
       recordLines: [...loc.records], soaLine: loc.soa, nameserversLine: loc.nameservers,
+      ownerFiles: loc.files && [...loc.files],
     };
   }
 }
@@ -105,8 +109,9 @@ export function unpackLoadedZone(p: PackedZone): LoadedZone {
   const keys = p.ownerKeys === '' ? [] : p.ownerKeys.split('\n');
   const settings: ZoneSettings = { ...p.settings, nameservers: p.settings.nameservers.map((t) => Name.fromText(t)) };
   return {
-    file: p.file, defaultTtl: p.defaultTtl, config: p.config, warnings: p.warnings, ...(p.mtimeSerial ? { mtimeSerial: true } : {}),
+    file: p.file, defaultTtl: p.defaultTtl, config: p.config, warnings: p.warnings, includes: p.includes, ...(p.mtimeSerial ? { mtimeSerial: true } : {}),
     input: { origin, source: p.source, settings, records },
-    locations: { owners: new Map(keys.map((k, i) => [k, p.ownerKeyLines[i]])), records: new Map(p.recordLines), soa: p.soaLine, nameservers: p.nameserversLine },
+    locations: { owners: new Map(keys.map((k, i) => [k, p.ownerKeyLines[i]])), records: new Map(p.recordLines), soa: p.soaLine, nameservers: p.nameserversLine,
+      files: p.ownerFiles && new Map(p.ownerFiles) },
   };
 }

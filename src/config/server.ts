@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { TsigKey } from '../dns/tsig.js';
 import { loadTsigKeys, TsigConfigError } from './tsig.js';
+import { zoneDefaultsProblem } from './masterzone.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -31,6 +32,8 @@ export interface ServerConfig {
   parentCheckInterval: number;
   /** TSIG keys (RFC 8945) from `tsig:` (config/tsig.ts), for signed queries, transfers and NOTIFY. */
   tsig: TsigKey[];
+  /** `zone-defaults:`: settings of master-file zones without their own (a `zone:` section's keys but origin and soa). */
+  zoneDefaults?: Record<string, unknown>;
 }
 
 export class ConfigError extends Error {}
@@ -101,6 +104,12 @@ function fromRaw(raw: Raw, where: string): Partial<ServerConfig> {
       case 'parent-resolver': out.parentResolver = parseEndpoint(str()); break;
       case 'parent-check-interval': out.parentCheckInterval = int(10, 86400 * 7); break;
       case 'tsig': break; // read by resolveConfig: items may name files
+      case 'zone-defaults': case 'zone_defaults': {
+        const problem = zoneDefaultsProblem(value);
+        if (problem) throw new ConfigError(`${where}: ${problem}`);
+        out.zoneDefaults = value as Record<string, unknown>;
+        break;
+      }
       default: throw new ConfigError(`${where}: unknown setting '${key}'`);
     }
   }

@@ -26,6 +26,8 @@ export interface ZoneLocations {
   records: ReadonlyMap<string, number>;
   soa?: number;
   nameservers?: number;
+  /** Name.key -> the file of the owner's line, when not LoadedZone.file (a master file's $INCLUDE). */
+  files?: ReadonlyMap<string, string>;
 }
 
 export interface LoadedZone {
@@ -39,6 +41,8 @@ export interface LoadedZone {
   /** True when the SOA serial is the file's mtime, not written in the file (the zone manager's serial policy decides). */
   mtimeSerial?: boolean;
   locations: ZoneLocations;
+  /** Other files this zone was read from: a master file's $INCLUDEs (config/masterzone.ts). */
+  includes?: string[];
 }
 
 export interface ParseOptions {
@@ -56,8 +60,8 @@ const RECORD_KEYS = ['type', 'ttl', 'value', 'values', 'octodns'] as const;
 
 const ALIAS_REFUSED = 'ALIAS is a provider-side pseudo-type with no DNS wire form; use A/AAAA records (or a CNAME below the apex)';
 
-/** Types refused in `records`, with the reason. */
-function refusal(type: number, text: string, config: ZoneConfig): string | undefined {
+/** Types refused in `records` (and in a master file, config/masterzone.ts), with the reason. */
+export function refusal(type: number, text: string, config: ZoneConfig): string | undefined {
   switch (type) {
     case RRType.SOA: return 'SOA comes from zone.soa, not from records';
     case RRType.RRSIG: case RRType.NSEC: case RRType.NSEC3: case RRType.NSEC3PARAM:
@@ -217,7 +221,9 @@ function parseParts(file: string, text: string, slices: Slice[], options: ParseO
   }
   if (!parsed.soa) {
     fail(src, zoneEntry?.keyNode, 'missing SOA: add zone.soa with at least mname and rname' +
-      (recordsEntry ? '' : ' (a plain octoDNS file needs a zone: section for tandem\'s settings)'));
+      (recordsEntry ? '' : ownerEntries.length === 0
+        ? ' (or, if this is the settings file of a master-file zone, put <zone>.zone beside it)'
+        : ' (a plain octoDNS file needs a zone: section for tandem\'s settings)'));
   }
   const { origin } = parsed;
   const warnings: string[] = [];
@@ -385,28 +391,30 @@ export function buildLoadedZone(loaded: LoadedZone, apexRrsets?: RRset[]): Zone 
     return zone;
   } catch (err) {
     if (err instanceof ZoneDataError) {
-      throw new ZoneFileError({ file: loaded.file, line: lineForDataError(loaded, err), owner: err.owner, type: err.type, reason: err.reason });
+      const at = lineForDataError(loaded, err);
+      throw new ZoneFileError({ file: at.file ?? loaded.file, line: at.line, owner: err.owner, type: err.type, reason: err.reason });
     }
     throw err;
   }
 }
 
-function lineForDataError(loaded: LoadedZone, err: ZoneDataError): number | undefined {
+function lineForDataError(loaded: LoadedZone, err: ZoneDataError): { line?: number; file?: string } {
   const { origin } = loaded.input;
   const loc = loaded.locations;
   let key: string;
   try {
     key = err.owner === '@' ? origin.key : Name.fromText(err.owner, origin).key;
   } catch {
-    return undefined;
+    return {};
   }
+  const file = loc.files?.get(key);
   const atApex = key === origin.key;
-  if (atApex && err.type === 'SOA') return loc.soa;
+  if (atApex && err.type === 'SOA') return { line: loc.soa, file };
   const line = loc.owners.get(key);
-  if (line !== undefined) return line;
-  if (atApex && err.type === 'NS') return loc.nameservers;
+  if (line !== undefined) return { line, file };
+  if (atApex && err.type === 'NS') return { line: loc.nameservers };
   const type = typeFromName(err.type);
-  return type === undefined ? undefined : loc.records.get(`${key} ${type}`);
+  return { line: type === undefined ? undefined : loc.records.get(`${key} ${type}`), file };
 }
 
 /**

@@ -51,9 +51,14 @@ function formatGeneric(rdata: Uint8Array): string {
  * '.'; `\#` works for every type. Throws RdataError naming the type and field.
  */
 export function parseRdata(type: number, text: string, origin: Name): Uint8Array {
-  const t = typeName(type);
   let tokens: Token[];
-  try { tokens = tokenize(text); } catch (e) { wrap(e, t); }
+  try { tokens = tokenize(text); } catch (e) { wrap(e, typeName(type)); }
+  return parseRdataTokens(type, tokens, origin);
+}
+
+/** parseRdata for text already split into tokens (a master file's lexer makes them, config/masterfile.ts). */
+export function parseRdataTokens(type: number, tokens: Token[], origin: Name): Uint8Array {
+  const t = typeName(type);
   if (tokens.length > 0 && !tokens[0].quoted && tokens[0].text === '\\#') return parseGeneric(type, tokens);
   const spec = typeSpec(type);
   if (!spec || !spec.text) throw new RdataError(`${t}: no presentation syntax known; use the RFC 3597 form '\\# <length> <hex>'`);

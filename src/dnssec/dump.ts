@@ -3,8 +3,9 @@
 // zone to a secondary that serves pre-signed data.
 import type { Name } from '../dns/name.js';
 import type { Rr, RRset } from '../dns/rr.js';
-import { RRClass, RRType, typeName } from '../dns/types.js';
-import { encodeTypeBitmap, formatRdata } from '../dns/rdata.js';
+import { RRClass, RRType } from '../dns/types.js';
+import { encodeTypeBitmap } from '../dns/rdata.js';
+import { rrLine } from '../dns/zonetext.js';
 import type { Zone, ZoneNode } from '../zone/types.js';
 import type { ZoneSigning } from './types.js';
 import { nsec3Hash, nsec3Rrset, nsec3Types, toBig } from './denial/nsec3.js';
@@ -17,10 +18,6 @@ function cutAbove(zone: Zone, name: Name): Name | undefined {
     if (node?.rrsets.has(RRType.NS)) return n;
   }
   return undefined;
-}
-
-function rrLine(rr: Rr): string {
-  return `${rr.name.toString()}\t${rr.ttl}\tIN\t${typeName(rr.type)}\t${formatRdata(rr.type, rr.rdata)}`;
 }
 
 function records(set: RRset): Rr[] {
@@ -78,7 +75,7 @@ export async function signedZoneRecords(zone: Zone, signing: ZoneSigning, opts: 
 
 export async function dumpSignedZone(zone: Zone, signing: ZoneSigning): Promise<string> {
   const rrs = await signedZoneRecords(zone, signing);
-  return `; signed zone ${zone.origin.toString()} from ${zone.source}\n$ORIGIN ${zone.origin.toString()}\n` + rrs.map(rrLine).join('\n') + '\n';
+  return `; signed zone ${zone.origin.toString()} from ${zone.source}\n$ORIGIN ${zone.origin.toString()}\n` + rrs.map((rr) => rrLine(rr)).join('\n') + '\n';
 }
 
 export async function dumpZone(zone: Zone): Promise<string> {

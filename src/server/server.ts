@@ -49,7 +49,7 @@ export async function openManager(
   await ensureDir(config.state);
   const keyring = new Keyring(config.tsig);
   return TandemZoneManager.open({
-    zonesDir: config.zones, stateDir: config.state, clock: deps.clock ?? systemClock, logger,
+    zonesDir: config.zones, stateDir: config.state, zoneDefaults: config.zoneDefaults, clock: deps.clock ?? systemClock, logger,
     cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange, role: opts.role,
     knownKey: (name) => keyring.byName(name) !== undefined,
   });

@@ -9,12 +9,13 @@
 // machine (Cloudflare's pending/active/pending-disabled/disabled), NS1 external key set names (admin-file.ts).
 // The change context (change-context.ts) is the working copy a change edits; record-views.ts makes the API's views.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedZone } from '../config/zonefile.js';
 import { unpackLoadedZone, type PackedZone } from '../config/packed.js';
 import { editZoneFileAsync, loadZoneFileAsync } from './offthread.js';
 import { ZoneFileError } from '../config/errors.js';
+import { unreadFiles, zoneFolder, type ZoneDefaults } from '../config/masterzone.js';
 import { Name } from '../dns/name.js';
 import type { Rr } from '../dns/rr.js';
 import { RRType } from '../dns/types.js';
@@ -59,6 +60,8 @@ export function zoneId(origin: Name): string {
 const now = (deps: ZoneLoaderDeps) => new Date(deps.clock.now() * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export interface ManagerOptions extends ZoneLoaderDeps {
+  /** The server config's `zone-defaults:` for master-file zones (config/masterzone.ts). */
+  zoneDefaults?: ZoneDefaults;
   /**
    * Called after a change is durable and served here, before the change is acknowledged: other processes
    * serving the same zones (workers) reload the zone's file then, so every answer reflects it at once.
@@ -175,7 +178,7 @@ export class TandemZoneManager implements ZoneManager {
   /** Re-reads one zone file (a worker told that the primary changed it). */
   reloadFile(file: string): Promise<void> {
     return this.serial(async () => {
-      const entry = await this.loadEntry(await loadZoneFileAsync(file));
+      const entry = await this.loadEntry(await loadZoneFileAsync(file, { zoneDefaults: this.deps.zoneDefaults }));
       this.entries.set(entry.prepared.zone.origin.key, entry);
       this.publish();
     });
@@ -199,18 +202,14 @@ export class TandemZoneManager implements ZoneManager {
     return run;
   }
 
-  private async zoneFiles(): Promise<string[]> {
-    const names = await readdir(this.deps.zonesDir);
-    return names.filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.')).sort().map((n) => join(this.deps.zonesDir, n));
-  }
-
   private async loadAll(): Promise<Error[]> {
     const errors: Error[] = [];
     const next = new Map<string, Entry>();
     const byFile = new Map([...this.entries.values()].map((e) => [e.file, e]));
-    for (const file of await this.zoneFiles()) {
+    const folder = await zoneFolder(this.deps.zonesDir);
+    for (const file of folder.files) {
       try {
-        const entry = await this.loadEntry(await loadZoneFileAsync(file));
+        const entry = await this.loadEntry(await loadZoneFileAsync(file, { zoneDefaults: this.deps.zoneDefaults }));
         const other = next.get(entry.prepared.zone.origin.key);
         if (other) throw new ZoneFileError({ file, reason: `zone ${entry.prepared.zone.origin} is already served from ${other.file}` });
         next.set(entry.prepared.zone.origin.key, entry);
@@ -222,6 +221,8 @@ export class TandemZoneManager implements ZoneManager {
         if (old && !next.has(old.prepared.zone.origin.key)) next.set(old.prepared.zone.origin.key, old);
       }
     }
+    // What tandem does not read in the folder is logged at warn once per load, never skipped silently.
+    for (const u of unreadFiles(folder, [...next.values()].map((e) => e.loaded))) this.deps.logger.warn({ file: u.file }, u.reason);
     const before = this.entries;
     this.entries = next;
     this.publish();
@@ -361,7 +362,7 @@ export class TandemZoneManager implements ZoneManager {
       let edited: Awaited<ReturnType<typeof editZoneFileAsync>>;
       try {
         // Edited and parsed again as a whole (on a worker thread for a large file): the new zone must build.
-        edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000) });
+        edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000), zoneDefaults: this.deps.zoneDefaults });
         newText = edited.text;
         ctx.checkReadBack(edited.loaded);
         next = await this.loadEntry(edited.loaded, admin);
@@ -374,6 +375,7 @@ export class TandemZoneManager implements ZoneManager {
       admin.modifiedOn = ts;
       await writeFileAtomic(adminPath(this.deps.stateDir, e.loaded.input.origin), JSON.stringify(admin, null, 2) + '\n');
       if (newText !== text) await writeFileAtomic(e.file, newText);
+      for (const o of edited.others ?? []) await writeFileAtomic(o.file, o.text); // a master file's includes and settings
       next.loaded.warnings.forEach((w) => this.deps.logger.warn({ file: e.file }, w));
       next.versionChanged = false; // written with the admin state above
       const before = new Map(this.entries);

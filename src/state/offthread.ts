@@ -2,50 +2,60 @@
 // zones (and the last good copy of this one) while a million-record file is parsed or changed, and the
 // parser's garbage (YAML syntax trees, temporaries) lives and dies in the thread's own heap instead of
 // fragmenting the main heap, where the zone then stays for the life of the process (issue 6: memory).
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ZoneFileError } from '../config/errors.js';
 import { unpackLoadedZone, type PackedZone } from '../config/packed.js';
-import { loadZoneFile, parseZoneFile, unreadable, type LoadedZone, type ParseOptions } from '../config/zonefile.js';
+import { loadZoneFile, parseZoneFile, unreadable, type LoadedZone } from '../config/zonefile.js';
+import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
+import { applyMasterEdits } from './masteredit.js';
 import type { ZoneJob, ZoneReply } from './zone-worker.js';
 
 /** Files of this many characters or more are read on a worker thread; smaller ones cost less in place. */
 export const OFF_THREAD_FROM_BYTES = 1 << 20;
 
-export interface AsyncParseOptions extends ParseOptions {
+export interface AsyncParseOptions extends Omit<AnyParseOptions, 'readText'> {
   /** Use a worker thread from this size on (default OFF_THREAD_FROM_BYTES; tests set it lower). */
   offThreadFromBytes?: number;
 }
 
-/** parseZoneFile, on a worker thread for large texts. Same result, same ZoneFileError. */
+/** parseZoneFile (parseMasterZone for a `.zone` file), on a worker thread for large texts. Same result, same ZoneFileError. */
 export async function parseZoneFileAsync(file: string, text: string, options: AsyncParseOptions = {}): Promise<LoadedZone> {
   const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
-  if (text.length < offThreadFromBytes) return parseZoneFile(file, text, parse);
+  if (text.length < offThreadFromBytes) return parseAnyZoneFile(file, text, parse);
   return (await run({ file, text, options: parse })).loaded;
 }
 
 /**
- * Applies admin edits to a zone file's text (yamledit.ts applyEdits) and parses the result; on a worker
- * thread for large texts. Throws YamlEditError when the text cannot be edited, ZoneFileError when the
- * result is not a valid zone file.
+ * Applies admin edits to a zone file's text and parses the result; on a worker thread for large texts. YAML
+ * zones are edited by yamledit.ts, master-file zones by masteredit.ts (which may also change $INCLUDEd files
+ * and the settings file: `others`, to be written with the main file). Throws YamlEditError when the text
+ * cannot be edited, ZoneFileError when the result is not a valid zone file.
  */
 export async function editZoneFileAsync(
   file: string, text: string, origin: string, edits: ZoneEdit[], options: AsyncParseOptions = {},
-): Promise<{ text: string; loaded: LoadedZone; packed?: PackedZone }> {
+): Promise<{ text: string; others?: { file: string; text: string }[]; loaded: LoadedZone; packed?: PackedZone }> {
   const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
   if (text.length < offThreadFromBytes) {
+    if (isMasterFile(file)) {
+      const m = applyMasterEdits(file, text, origin, edits);
+      return { text: m.text, others: m.others, loaded: parseAnyZoneFile(file, m.text, { ...parse, readText: m.readText }) };
+    }
     const next = applyEdits(text, origin, edits, parse);
     return { text: next, loaded: parseZoneFile(file, next, parse) };
   }
   const r = await run({ file, text, options: parse, edit: { origin, edits } });
-  return { text: r.text!, loaded: r.loaded, packed: r.packed };
+  return { text: r.text!, others: r.others, loaded: r.loaded, packed: r.packed };
 }
 
-/** loadZoneFile, parsing large files on a worker thread (which reads the file itself: its text never enters this heap). */
-export async function loadZoneFileAsync(file: string): Promise<LoadedZone> {
+/**
+ * loadZoneFile (or a master-file zone, config/masterzone.ts), parsing large files on a worker thread (which reads
+ * the file itself: its text never enters this heap).
+ */
+export async function loadZoneFileAsync(file: string, options: Pick<AnyParseOptions, 'zoneDefaults'> = {}): Promise<LoadedZone> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(file);
@@ -53,11 +63,20 @@ export async function loadZoneFileAsync(file: string): Promise<LoadedZone> {
     throw unreadable(file, err);
   }
   // A file's bytes are at least its characters (UTF-8), so a file under the limit is a text under it.
-  if (info.size < OFF_THREAD_FROM_BYTES) return loadZoneFile(file);
-  return (await run({ file, options: { mtime: info.mtime } })).loaded;
+  if (info.size < OFF_THREAD_FROM_BYTES) {
+    if (!isMasterFile(file)) return loadZoneFile(file);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw unreadable(file, err);
+    }
+    return parseAnyZoneFile(file, text, options);
+  }
+  return (await run({ file, options: { ...options, mtime: info.mtime } })).loaded;
 }
 
-async function run(job: ZoneJob): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string }> {
+async function run(job: ZoneJob): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; others?: { file: string; text: string }[] }> {
   const reply = await new Promise<ZoneReply>((resolve, reject) => {
     const worker = spawn(job);
     let answer: ZoneReply | undefined;
@@ -68,7 +87,7 @@ async function run(job: ZoneJob): Promise<{ loaded: LoadedZone; packed: PackedZo
       else reject(new ZoneFileError({ file: job.file, reason: `the zone parser stopped without an answer (exit code ${code})` }));
     });
   });
-  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text };
+  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text, others: reply.others };
   if ('zoneError' in reply) throw new ZoneFileError(reply.zoneError);
   if ('editError' in reply) throw new YamlEditError(reply.editError);
   throw new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${reply.error}` });

@@ -3,23 +3,27 @@
 // temporary and is thrown away with the thread; the main thread receives the records packed (packed.ts)
 // and builds only what it keeps.
 import { readFileSync } from 'node:fs';
+import type { Name } from '../dns/name.js';
+import type { Rr } from '../dns/rr.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ZoneFileError } from '../config/errors.js';
 import { transferables, ZonePacker, type PackedZone } from '../config/packed.js';
-import { parseZoneFile, unreadable, type ParseOptions } from '../config/zonefile.js';
+import { unreadable } from '../config/zonefile.js';
+import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
+import { applyMasterEdits } from './masteredit.js';
 
 export interface ZoneJob {
   file: string;
   /** The file's text; when absent the thread reads the file. */
   text?: string;
-  options: ParseOptions;
+  options: Omit<AnyParseOptions, 'readText'>;
   /** When set: apply these to `text` (zone origin `origin`) and parse the result. */
   edit?: { origin: string; edits: ZoneEdit[] };
 }
 
 export type ZoneReply =
-  | { ok: PackedZone; text?: string }
+  | { ok: PackedZone; text?: string; others?: { file: string; text: string }[] }
   | { zoneError: { file: string; line?: number; owner?: string; type?: string; reason: string } }
   | { editError: string }
   | { error: string };
@@ -29,10 +33,15 @@ let reply: ZoneReply;
 let transfer: ArrayBuffer[] = [];
 try {
   let text = job.text ?? readText(job.file);
-  if (job.edit) text = applyEdits(text, job.edit.origin, job.edit.edits, job.options);
+  let master: ReturnType<typeof applyMasterEdits> | undefined;
+  if (job.edit && isMasterFile(job.file)) {
+    master = applyMasterEdits(job.file, text, job.edit.origin, job.edit.edits);
+    text = master.text;
+  } else if (job.edit) text = applyEdits(text, job.edit.origin, job.edit.edits, job.options);
   const packer = new ZonePacker();
-  const packed = packer.finish(parseZoneFile(job.file, text, { ...job.options, onRecord: (rr, origin) => packer.add(rr, origin) }));
-  reply = job.edit ? { ok: packed, text } : { ok: packed };
+  const onRecord = (rr: Rr, origin: Name) => packer.add(rr, origin);
+  const packed = packer.finish(parseAnyZoneFile(job.file, text, { ...job.options, readText: master?.readText, onRecord }));
+  reply = job.edit ? { ok: packed, text, others: master?.others } : { ok: packed };
   transfer = transferables(packed);
 } catch (err) {
   if (err instanceof ZoneFileError) reply = { zoneError: { file: err.file, line: err.line, owner: err.owner, type: err.type, reason: err.reason } };

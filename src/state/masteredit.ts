@@ -1,0 +1,141 @@
+// Admin changes written back into a master-file zone (config/masterzone.ts). Only the lines of a changed RRset
+// are touched: they are removed, and the RRset's new lines (one record each, owner, TTL and class written
+// out) go where its first old line was, or at the end of the main file for a new RRset. Records from an
+// $INCLUDEd file are edited in that file. A line right after a changed one that inherited its owner or
+// its TTL (RFC 1035 §5.1) from it gets them written out, so it keeps meaning what it meant; every other
+// byte stays. The SOA serial is bumped in place; settings changes go to the `<zone>.yaml` beside the file.
+import { readFileSync } from 'node:fs';
+import { walkMasterFile, type MasterRecord } from '../config/masterfile.js';
+import { readSettingsFile, settingsFilesOf } from '../config/masterzone.js';
+import { Name } from '../dns/name.js';
+import { RRClass, RRType } from '../dns/types.js';
+import { rrLine } from '../dns/zonetext.js';
+import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
+import { Document } from 'yaml';
+
+/** A change that cannot be written into the master file; nothing is written. */
+export class MasterEditError extends YamlEditError {}
+
+export interface MasterEdited {
+  /** The main file's new text. */
+  text: string;
+  /** Other files changed: $INCLUDEd files, the settings file (created when missing). */
+  others: { file: string; text: string }[];
+  /** Reads a file as it is after the change (for parsing the result before anything is written). */
+  readText: (path: string) => string;
+}
+
+interface Splice {
+  start: number;
+  end: number;
+  text: string;
+}
+
+type RrsetEdit = Extract<ZoneEdit, { op: 'rrset' }>;
+
+const readDisk = (path: string) => readFileSync(path, 'utf8');
+
+/** The lines of an RRset as the editor writes them, owners relative to `origin` (the $ORIGIN where they go). */
+function rrsetLines(e: RrsetEdit, owner: Name, origin: Name): string {
+  let s = '';
+  for (const rdata of e.rdatas) s += rrLine({ name: owner, type: e.type, class: RRClass.IN, ttl: e.ttl, rdata }, origin) + '\n';
+  return s;
+}
+
+function spliced(text: string, splices: Splice[]): string {
+  let out = '';
+  let at = 0;
+  for (const s of splices) {
+    out += text.slice(at, s.start) + s.text;
+    at = s.end;
+  }
+  return out + text.slice(at);
+}
+
+/** RFC 1982: the next serial. */
+function nextSerial(r: MasterRecord): Splice {
+  const tok = r.rdata[2];
+  if (!tok || tok.quoted || !/^[0-9]+$/.test(tok.text)) throw new MasterEditError(`${r.file}:${r.line}: the SOA serial ${JSON.stringify(tok?.text)} is not a number`);
+  return { start: tok.at, end: tok.at + tok.text.length, text: String((Number(tok.text) + 1) % 0x100000000) };
+}
+
+/** Applies admin edits to a master-file zone whose main file is `file` with text `text`. */
+export function applyMasterEdits(
+  file: string, text: string, originText: string, edits: ZoneEdit[], opts: { readText?: (path: string) => string } = {},
+): MasterEdited {
+  const origin = Name.fromText(originText);
+  const readText = opts.readText ?? readDisk;
+  const sets = new Map<string, { edit: RrsetEdit; owner: Name; placed: boolean }>();
+  for (const e of edits) {
+    if (e.op !== 'rrset') continue;
+    const owner = Name.fromText(e.owner);
+    sets.set(`${owner.key}|${e.type}`, { edit: e, owner, placed: false });
+  }
+  const bump = edits.some((e) => e.op === 'serial');
+  const splices = new Map<string, Splice[]>();
+  const add = (f: string, s: Splice) => {
+    const list = splices.get(f);
+    if (list) list.push(s);
+    else splices.set(f, [s]);
+  };
+  // What the new text says before the line being looked at: each part's last owner (owners are inherited
+  // within one reading of a file) and the last TTL written anywhere (inherited across files, as in BIND).
+  const lastOwner = new Map<number, Name | undefined>();
+  let lastTtl: number | undefined;
+  const walk = walkMasterFile(file, text, { origin, readText }, (r) => {
+    const set = sets.get(`${r.name.key}|${r.type}`);
+    if (set) {
+      let lines = '';
+      if (!set.placed) {
+        set.placed = true;
+        lines = rrsetLines(set.edit, set.owner, r.origin);
+        if (lines) {
+          lastOwner.set(r.part, set.owner);
+          lastTtl = set.edit.ttl;
+        }
+      }
+      add(r.file, { start: r.start, end: r.end, text: lines });
+      return;
+    }
+    const before = lastOwner.get(r.part);
+    if (!r.ownerWritten && (before === undefined || before.toString() !== r.name.toString())) {
+      add(r.file, { start: r.start, end: r.start, text: r.name.relativeTo(r.origin) });
+    }
+    lastOwner.set(r.part, r.name);
+    if (r.ttlFrom === 'previous' && lastTtl !== r.ttl) add(r.file, { start: r.restAt, end: r.restAt, text: `${r.ttl} ` });
+    if (r.ttlFrom === 'written' || r.ttlFrom === 'previous') lastTtl = r.ttl;
+    if (bump && r.type === RRType.SOA) add(r.file, nextSerial(r));
+  });
+  // New RRsets: at the end of the main file, under the $ORIGIN in effect there.
+  let tail = '';
+  for (const set of sets.values()) if (!set.placed) tail += rrsetLines(set.edit, set.owner, walk.files.get(file)!.endOrigin);
+  if (tail) add(file, { start: text.length, end: text.length, text: (text === '' || text.endsWith('\n') ? '' : '\n') + tail });
+
+  const changed = new Map<string, string>();
+  for (const [f, list] of splices) {
+    const info = walk.files.get(f)!;
+    if (info.reads > 1) throw new MasterEditError(`${f} is $INCLUDEd ${info.reads} times; a record in it cannot be changed for one inclusion (edit the file by hand)`);
+    changed.set(f, spliced(info.text, list));
+  }
+  const settings = edits.filter((e): e is Extract<ZoneEdit, { op: 'setting' }> => e.op === 'setting');
+  if (settings.length > 0) {
+    const found = readSettingsFile(file, readText);
+    let out: string;
+    if (found && found.text.trim() !== '') {
+      // An existing settings file keeps every line but the settings changed (yamledit.ts edits by position).
+      out = applyEdits(found.text, originText, settings);
+    } else {
+      const doc = new Document({ zone: {} });
+      for (const e of settings) doc.setIn(['zone', ...e.path], e.value);
+      out = doc.toString();
+    }
+    changed.set(found?.file ?? settingsFilesOf(file)[0], out);
+  }
+  const main = changed.get(file) ?? text;
+  changed.delete(file);
+  return {
+    text: main,
+    others: [...changed].map(([f, t]) => ({ file: f, text: t })),
+    readText: (path) => (path === file ? main : changed.get(path) ?? readText(path)),
+  };
+}
