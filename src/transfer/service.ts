@@ -19,6 +19,7 @@ import { Journal } from './journal.js';
 import { clientIsCurrent, ixfrSerial, xfrError, xfrMessages, type XfrBody, type XfrRequest } from './out.js';
 import { notifyReply, sendNotify, type NotifyTarget } from './notify.js';
 import { SecondaryScheduler, type SecondaryDeps } from './secondary.js';
+import { apexNsNames, resolveTargets } from './apex-notify.js';
 
 export type Transport = 'udp' | 'tcp';
 export interface Peer {
@@ -183,17 +184,30 @@ export class TransferService implements TransferApi {
   /** NOTIFY every configured secondary (RFC 1996 §3.5); a newer version cancels the rounds still retrying. */
   private notifyAll(st: ZoneState, v: ZoneVersion, log: Logger): void {
     const cfg = v.config.transfer;
-    if (!cfg || cfg.notify.length === 0) return;
+    if (!cfg || (cfg.notify.length === 0 && !cfg.notifyApexNs)) return;
     st.notifyAbort?.abort();
     const abort = new AbortController();
     st.notifyAbort = abort;
     const soa = soaRecord(v);
+    const send = (target: NotifyTarget, label: string) => {
+      void sendNotify(target, v.origin, soa, { clock: this.deps.clock, logger: log, signal: abort.signal, ...this.deps.notify }).then((r) => {
+        if (r.ok) log.info({ target: label, serial: v.serial }, 'NOTIFY sent');
+        else if (r.reason !== 'cancelled') log.warn({ target: label, serial: v.serial, reason: r.reason }, 'NOTIFY failed');
+      });
+    };
+    const explicit = new Set<string>();
     for (const t of cfg.notify) {
       const target: NotifyTarget = { host: t.host, port: t.port, key: this.key(t.key, `${v.origin} transfer.notify`) };
       if (t.key && !target.key) continue;
-      void sendNotify(target, v.origin, soa, { clock: this.deps.clock, logger: log, signal: abort.signal, ...this.deps.notify }).then((r) => {
-        if (r.ok) log.info({ target: `${t.host}:${t.port}`, serial: v.serial }, 'NOTIFY sent');
-        else if (r.reason !== 'cancelled') log.warn({ target: `${t.host}:${t.port}`, serial: v.serial, reason: r.reason }, 'NOTIFY failed');
+      explicit.add(`${t.host}|${t.port}`);
+      send(target, `${t.host}:${t.port}`);
+    }
+    if (cfg.notifyApexNs) {
+      // RFC 1996 §3.6: the apex NS hosts but the SOA MNAME and ours; unsigned (no key is configured for them).
+      void resolveTargets(v, apexNsNames(v)).then(({ targets, unresolved }) => {
+        if (abort.signal.aborted) return;
+        for (const name of unresolved) log.warn({ ns: name }, 'NOTIFY: no address for this apex NS host');
+        for (const t of targets) if (!explicit.has(`${t.host}|${t.port}`)) send({ host: t.host, port: t.port }, `${t.name} ${t.host}`);
       });
     }
   }
