@@ -28,7 +28,9 @@ export interface ServeProcess {
  * 20 s; a start that parses a large zone on a loaded 2-core machine needs more).
  */
 export function serve(args: string[], env: NodeJS.ProcessEnv = {}, startTimeoutMs = 20_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [...entry, 'serve', '--listen', '127.0.0.1:0', '--api', '127.0.0.1:0', ...args], {
+  // Ephemeral ports unless the caller names its own.
+  const defaults = [...(args.includes('--listen') ? [] : ['--listen', '127.0.0.1:0']), ...(args.includes('--api') ? [] : ['--api', '127.0.0.1:0'])];
+  const child = spawn(process.execPath, [...entry, 'serve', ...defaults, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
