@@ -5,3 +5,7 @@ export { Name } from './dns/name.js';
 export { RRType, Rcode } from './dns/types.js';
 export { encodeQuery, parseQuery, encodeResponse } from './dns/message.js';
 export type { Clock } from './dnssec/types.js';
+export {
+  startFixture, type Fixture, type FixtureOptions, type FixtureZone, type FixtureRecord, type FixtureKey, type RecordSpec, type RecordValue,
+} from './fixture.js';
+export type { DnssecStatus } from './state/types.js';
