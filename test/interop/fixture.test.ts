@@ -1,11 +1,12 @@
 // The test fixture (src/fixture.ts) as a user's suite drives it, with dig and delv deciding what is served.
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFixture, type Fixture } from '../../src/fixture.js';
 import { dig } from '../helpers/dig.js';
 import { waitFor } from '../helpers/procs.js';
+import { EXAMPLE_ZONES } from '../helpers/zones.js';
 import { delvValidated } from '../helpers/validate.js';
 import { formatRdata } from '../../src/dns/rdata.js';
 import { RRType } from '../../src/dns/types.js';
@@ -120,6 +121,24 @@ describe('state folders', () => {
       await b.close();
     } finally {
       await rm(state, { recursive: true, force: true });
+    }
+  });
+
+  it('a folder of zone files is copied, never written; reload() picks up an edit of the copy', async () => {
+    const f = await startFixture({ zones: EXAMPLE_ZONES });
+    try {
+      expect(await answers(f, 'www.example.com', 'A')).toEqual(['192.0.2.1']);
+      await f.zone('example.com').setRecords({ name: 'www', type: 'A', value: '192.0.2.7' });
+      expect(await readFile(join(EXAMPLE_ZONES, 'example.com.yaml'), 'utf8')).not.toContain('192.0.2.7');
+      const file = join(f.zonesDir, 'example.com.yaml');
+      await writeFile(file, (await readFile(file, 'utf8')).replace('192.0.2.7', '192.0.2.8'));
+      await f.reload();
+      expect(await answers(f, 'www.example.com', 'A')).toEqual(['192.0.2.8']);
+      await writeFile(file, 'zone: [');
+      await expect(f.reload()).rejects.toThrow(/example\.com\.yaml/);
+      expect(await answers(f, 'www.example.com', 'A')).toEqual(['192.0.2.8']); // the last good zone stays
+    } finally {
+      await f.close();
     }
   });
 
