@@ -203,7 +203,7 @@ describe('npm pack', () => {
         daemons.push(p);
         return p;
       },
-      ready: (p) => waitFor(async () => (await dig({ host: '127.0.0.1', port }, ['www.example.com', 'A'])).answer.length > 0, 30_000, { what: 'npx tandem serve answering', abort: () => (p.exited() ? 'exited' : undefined) }),
+      ready: (p) => waitFor(async () => (await dig({ host: '127.0.0.1', port }, ['www.example.com', 'A'])).answer.length > 0, 60_000, { what: 'npx tandem serve answering', abort: () => (p.exited() ? 'exited' : undefined) }),
     });
     const www = await dig({ host: '127.0.0.1', port }, ['www.example.com', 'A', '+dnssec']);
     expect(www.answer.filter((r) => r.type === 'A').map((r) => r.data)).toEqual(['192.0.2.1']);
@@ -220,7 +220,7 @@ describe('npm pack', () => {
     expect(rdata(ds)).toBe(rdata(bind));
     await d.stop(10_000);
     expect(d.exited()?.signal).not.toBe('SIGKILL'); // stopped by SIGTERM, not killed after the grace period
-  });
+  }, 120_000);
 });
 
 describe('Dockerfile', () => {
@@ -269,7 +269,7 @@ describe('Dockerfile', () => {
     expect(JSON.parse(api.stdout)).toMatchObject({ success: true, result: [{ name: 'example.com' }] });
     await d.stop(10_000); // docker stop: SIGTERM
     expect(d.exited()).toEqual({ code: 0, signal: null });
-  });
+  }, 120_000);
 });
 
 describe('systemd unit', () => {
@@ -330,7 +330,7 @@ describe('systemd unit', () => {
     expect(await digInside(d, '127.0.0.1', 'www.example.com')).toBe('192.0.2.1');
     await d.stop(30_000); // KillSignal=SIGTERM
     expect(d.exited()).toEqual({ code: 0, signal: null });
-  });
+  }, 120_000);
 
   it('without the capability the same user cannot bind port 53: the capability is what makes it work', async (ctx) => {
     const why = await canSandbox();
@@ -339,5 +339,5 @@ describe('systemd unit', () => {
     await waitFor(() => d.exited(), 30_000, { what: 'the server to give up' });
     expect(d.exited()!.code).not.toBe(0);
     expect(d.logs()).toMatch(/EACCES/);
-  });
+  }, 120_000);
 });
