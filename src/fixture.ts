@@ -19,7 +19,7 @@ import { startServer } from './server/server.js';
 import type { DnssecStatus, KeyView, RecordInput, RecordView, ZoneManager } from './state/types.js';
 
 /** One record value: zone-file presentation text (`'10 mail'`), or octoDNS's structured form (`{preference, exchange}`). */
-export type RecordValue = string | number | { [field: string]: string | number | boolean | null | RecordValue[] | { [k: string]: unknown } };
+export type RecordValue = string | number | { [field: string]: unknown };
 
 /** Records of one owner and type, as in a zone file's `records:` (names relative to the zone; '' or '@' = apex). */
 export interface RecordSpec {
