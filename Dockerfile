@@ -3,7 +3,7 @@
 #   docker run -d --name tandem -p 53:53/udp -p 53:53/tcp -p 127.0.0.1:8053:8053 -v tandem:/var/lib/tandem tandem
 # Zone files: /var/lib/tandem/zones (the demo zone until you put yours there; the admin API writes them), keys
 # and state: /var/lib/tandem/state (API token: state/api-token). `docker kill -s HUP tandem` re-reads the zones.
-# test/interop/package.test.ts checks this file: what it COPYs, and its CMD run as the non-root user.
+# test/package/package.test.ts checks this file: what it COPYs, and its CMD run as the non-root user.
 
 # Build stage: the package exactly as `npm pack` makes it (prepack builds dist/).
 FROM node:20-slim AS build
