@@ -23,8 +23,8 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/** `tandem serve` on an ephemeral port; resolves once it logs that it listens. */
-export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+/** `tandem serve` on an ephemeral port; resolves once it logs that it listens (bounded by `timeoutMs`). */
+export function serve(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<ServeProcess> {
   const child = spawn(process.execPath, [...entry, 'serve', '--listen', '127.0.0.1:0', '--api', '127.0.0.1:0', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,8 +34,8 @@ export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Serv
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`tandem serve did not start:\n${out}`));
-    }, 20_000);
+      reject(new Error(`tandem serve did not start within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = /"listen":\["127\.0\.0\.1:(\d+)"/.exec(out);

@@ -19,9 +19,9 @@ beforeAll(async () => {
   await cp(EXAMPLE_ZONES, join(dir, 'zones'), { recursive: true });
   await writeFile(join(dir, 'zones', 'big.test.yaml'), bigZone(40_000)); // parsed on a worker thread
   // debug: one log line per query, with the answering worker's id.
-  p = await serve(['--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--workers', '2', '--api-token', token, '--log-level', 'debug']);
+  p = await serve(['--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--workers', '2', '--api-token', token, '--log-level', 'debug'], {}, 90_000);
   api = `http://${/"api":"([^"]+)"/.exec(p.logs())![1]}/client/v4`;
-}, 30_000);
+}, 120_000);
 afterAll(async () => {
   if (p?.child.exitCode === null) p.child.kill('SIGKILL');
   await rm(dir, { recursive: true, force: true });
