@@ -28,7 +28,7 @@ export interface ServerConfig {
   apiToken?: string;
   /** Where to ask for our DS at the parent (DNSSEC pending -> active); default: the first resolv.conf nameserver. */
   parentResolver?: Endpoint;
-  /** Seconds between parent DS checks of zones waiting for their parent. */
+  /** Seconds between parent DS checks of zones waiting for their parent; 0 = none (library only: the flag's minimum is 10). */
   parentCheckInterval: number;
   /** TSIG keys (RFC 8945) from `tsig:` (config/tsig.ts), for signed queries, transfers and NOTIFY. */
   tsig: TsigKey[];

@@ -131,7 +131,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   }
   const addresses = dns.addresses;
   logger.info({ listen: addresses.map(formatEndpoint), api: formatEndpoint(api.address), zones: manager.served().zones.zones().length }, 'listening (udp+tcp)');
-  const checks = startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval });
+  // 0: no checks (the test fixture's default, so a test never asks the network on its own).
+  const checks = config.parentCheckInterval > 0
+    ? startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval })
+    : { stop() {} };
 
   return {
     addresses,

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { defaults, type ServerConfig } from '../../src/config/server.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import type { Clock } from '../../src/dnssec/types.js';
+import { EXAMPLE_ZONES } from './zones.js';
 
 export interface TestServer {
   server: RunningServer;
@@ -22,7 +23,7 @@ export interface TestServer {
 }
 
 export interface TestServerOptions {
-  /** Folder of zone files to copy (default: the shipped zones/). */
+  /** Folder of zone files to copy (default: the tests' example zone, EXAMPLE_ZONES). */
   zones?: string;
   listen?: { host: string; port: number }[];
   config?: Partial<ServerConfig>;
@@ -34,7 +35,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const dir = await mkdtemp(join(tmpdir(), 'tandem-test-'));
   const zonesDir = join(dir, 'zones');
   const stateDir = join(dir, 'state');
-  await cp(opts.zones ?? 'zones', zonesDir, { recursive: true });
+  await cp(opts.zones ?? EXAMPLE_ZONES, zonesDir, { recursive: true });
   const config: ServerConfig = {
     ...defaults,
     zones: zonesDir,

@@ -1,12 +1,19 @@
-// Zone folders for tests: the shipped example zone with settings changed.
+// Zone folders for tests: the example zone (the tests' own copy of the demo zone) with settings changed.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A temp zones folder holding zones/example.com.yaml with `edit` applied to its text. */
+/**
+ * The tests' example zones folder (example.com, a copy of demo/zones/). Tests never read demo/ or a zones/
+ * folder of the checkout: `npm start` serves and the README's walkthrough edits those.
+ */
+export const EXAMPLE_ZONES = join(import.meta.dirname, '../fixtures/example');
+export const EXAMPLE_ZONE_FILE = join(EXAMPLE_ZONES, 'example.com.yaml');
+
+/** A temp zones folder holding the example zone with `edit` applied to its text. */
 export async function exampleZoneDir(edit: (text: string) => string = (t) => t): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-zones-'));
-  const text = await readFile('zones/example.com.yaml', 'utf8');
+  const text = await readFile(EXAMPLE_ZONE_FILE, 'utf8');
   await writeFile(join(dir, 'example.com.yaml'), edit(text));
   return dir;
 }

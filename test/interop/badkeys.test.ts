@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { defaults } from '../../src/config/server.js';
 import { startServer } from '../../src/server/server.js';
 import { dig } from '../helpers/dig.js';
+import { EXAMPLE_ZONES } from '../helpers/zones.js';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -18,7 +19,7 @@ describe('torn key files', () => {
     dirs.push(dir);
     const zones = join(dir, 'zones');
     const state = join(dir, 'state');
-    await cp('zones', zones, { recursive: true });
+    await cp(EXAMPLE_ZONES, zones, { recursive: true });
     await cp('test/fixtures/multisigner/ms.test.yaml', join(zones, 'ms.test.yaml'));
     const lines: string[] = [];
     const logger = pino({ level: 'error' }, { write: (l: string) => void lines.push(l) });

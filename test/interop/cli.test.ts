@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig } from '../helpers/dig.js';
 import { serve, tandem, type ServeProcess } from '../helpers/cli.js';
+import { EXAMPLE_ZONES } from '../helpers/zones.js';
 
 let dir: string;
 let zones: string;
@@ -14,7 +15,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tandem-cli-'));
   zones = join(dir, 'zones');
   state = join(dir, 'state');
-  await cp('zones', zones, { recursive: true });
+  await cp(EXAMPLE_ZONES, zones, { recursive: true });
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 

@@ -10,7 +10,7 @@ import { OFF_THREAD_FROM_BYTES } from '../../src/state/offthread.js';
 import { Name } from '../../src/dns/name.js';
 import { delv, dig } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { bigZone } from '../helpers/zones.js';
+import { bigZone, EXAMPLE_ZONE_FILE } from '../helpers/zones.js';
 
 const NAMES = 40_000;
 
@@ -19,7 +19,7 @@ describe('a zone file over 1 MiB', () => {
   let zones: string;
   beforeAll(async () => {
     zones = await mkdtemp(join(tmpdir(), 'tandem-large-'));
-    await copyFile('zones/example.com.yaml', join(zones, 'example.com.yaml'));
+    await copyFile(EXAMPLE_ZONE_FILE, join(zones, 'example.com.yaml'));
     const text = bigZone(NAMES, 1);
     expect(text.length).toBeGreaterThan(OFF_THREAD_FROM_BYTES);
     await writeFile(join(zones, 'big.test.yaml'), text);

@@ -9,6 +9,7 @@ import { defaults } from '../../src/config/server.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { generateKey } from '../../src/dnssec/keys.js';
 import { dig } from '../helpers/dig.js';
+import { EXAMPLE_ZONES } from '../helpers/zones.js';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -28,7 +29,7 @@ describe('restart', () => {
     dirs.push(dir);
     const zones = join(dir, 'zones');
     const state = join(dir, 'state');
-    await cp('zones', zones, { recursive: true });
+    await cp(EXAMPLE_ZONES, zones, { recursive: true });
     const token = 'restart-token';
     const call = async (api: string, method: string, path: string, body?: unknown) => {
       const r = await fetch(api + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

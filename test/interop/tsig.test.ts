@@ -15,6 +15,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { serve, tandem, type ServeProcess } from '../helpers/cli.js';
 import { startKnotPrimary, tcpStream, type KnotPrimary } from '../helpers/xfr.js';
 import { runCommand } from '../helpers/procs.js';
+import { EXAMPLE_ZONES } from '../helpers/zones.js';
 import { Name } from '../../src/dns/name.js';
 import { readMessage, type Message } from '../../src/dns/reader.js';
 import { RRType } from '../../src/dns/types.js';
@@ -163,7 +164,7 @@ describe('tandem tsig-keygen', () => {
   it('the YAML part configures `tandem serve`; dig -y with the printed -y form and dig -k with the BIND part verify its answers', async () => {
     await writeFile(join(dir, 'tandem.yaml'), `${gen.tandem}\n`);
     await writeFile(join(dir, 'xfr-key.conf'), `${gen.BIND}\n`);
-    p = await serve(['--config', join(dir, 'tandem.yaml'), '--zones', 'zones', '--state', join(dir, 'state'), '--workers', '1']);
+    p = await serve(['--config', join(dir, 'tandem.yaml'), '--zones', EXAMPLE_ZONES, '--state', join(dir, 'state'), '--workers', '1']);
     for (const args of [['-y', gen.dig], ['-k', join(dir, 'xfr-key.conf')]]) {
       const r = await dig({ host: '127.0.0.1', port: p.port }, [...args, 'www.example.com', 'A']);
       expect(r.status).toBe('NOERROR');

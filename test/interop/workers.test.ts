@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig } from '../helpers/dig.js';
 import { serve, type ServeProcess } from '../helpers/cli.js';
-import { bigZone } from '../helpers/zones.js';
+import { bigZone, EXAMPLE_ZONES } from '../helpers/zones.js';
 
 let dir: string;
 let p: ServeProcess;
@@ -16,13 +16,13 @@ const token = 'workers-test-' + Math.random().toString(36).slice(2);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tandem-workers-'));
-  await cp('zones', join(dir, 'zones'), { recursive: true });
+  await cp(EXAMPLE_ZONES, join(dir, 'zones'), { recursive: true });
   await writeFile(join(dir, 'zones', 'big.test.yaml'), bigZone(40_000)); // parsed on a worker thread
   // debug: one log line per query, with the answering worker's id.
   // Three processes and a 40,000-name zone: under a full test run on 2 cores this start has taken over 20 s.
-  p = await serve(['--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--workers', '2', '--api-token', token, '--log-level', 'debug'], {}, 60_000);
+  p = await serve(['--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--workers', '2', '--api-token', token, '--log-level', 'debug'], {}, 90_000);
   api = `http://${/"api":"([^"]+)"/.exec(p.logs())![1]}/client/v4`;
-}, 75_000);
+}, 120_000);
 afterAll(async () => {
   if (p?.child.exitCode === null) p.child.kill('SIGKILL');
   await rm(dir, { recursive: true, force: true });

@@ -5,12 +5,13 @@ import { buildLoadedZone, loadZoneDir, loadZoneFile, parseZoneFile, ZoneFileErro
 import { Name } from '../../../src/dns/name.js';
 import { RRType, typeName } from '../../../src/dns/types.js';
 import { FILE, HEADER, parseRecords, thrown } from './helpers.js';
+import { EXAMPLE_ZONE_FILE } from '../../helpers/zones.js';
 
 const fixtures = join(import.meta.dirname, '../../fixtures/zones');
-const exampleFile = join(import.meta.dirname, '../../../zones/example.com.yaml');
+const exampleFile = EXAMPLE_ZONE_FILE;
 const n = (s: string) => Name.fromText(s);
 
-describe('zones/example.com.yaml (the default zone)', async () => {
+describe('the example zone (test/fixtures/example, a copy of the demo zone)', async () => {
   const loaded = await loadZoneFile(exampleFile);
   const zone = buildLoadedZone(loaded);
   const node = (s: string) => zone.nodes.get(n(s).key);
