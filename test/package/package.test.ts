@@ -265,7 +265,15 @@ describe('Dockerfile', () => {
     }, 'docker CMD');
     expect(await digInside(d, '127.0.0.1', 'www.example.com')).toBe('192.0.2.1');
     expect(await procStatus(d.pid)).toEqual({ uid: String(NOBODY), capEff: '0000000000000000' });
-    const api = await inside(d, ['sh', '-c', `curl -sS -H "Authorization: Bearer $(cat ${flag('--state')}/api-token)" http://127.0.0.1:8053/client/v4/zones`]);
+    // The API starts after the DNS listeners: wait for it (bounded) rather than race it.
+    const api = await waitFor(async () => {
+      const r = await inside(d, ['sh', '-c', `curl -sS -H "Authorization: Bearer $(cat ${flag('--state')}/api-token)" http://127.0.0.1:8053/client/v4/zones`]);
+      try {
+        return (JSON.parse(r.stdout) as { success?: boolean }).success === true && r;
+      } catch {
+        return false;
+      }
+    }, 10_000, { what: 'the admin API in the sandbox' });
     expect(JSON.parse(api.stdout)).toMatchObject({ success: true, result: [{ name: 'example.com' }] });
     await d.stop(10_000); // docker stop: SIGTERM
     expect(d.exited()).toEqual({ code: 0, signal: null });
