@@ -48,8 +48,13 @@ export function holders(admin: AdminFile, rdata: Uint8Array): KeySource[] {
  * file that nobody claims is held by the file. Older state without claims keeps every key the file has
  * (`records`) besides the NS1 sets that list it: nothing is lost by an upgrade.
  */
-export function claimsAtLoad(admin: AdminFile, fileKeys: Uint8Array[]): void {
+export function claimsAtLoad(admin: AdminFile, fileKeys: Uint8Array[], transferred = false): void {
   const inFile = new Set(fileKeys.map(keyId));
+  if (transferred) {
+    // A secondary zone's DNSKEYs are held by its transfer alone (the API cannot change a secondary's records).
+    admin.keyClaims = Object.fromEntries([...inFile].map((k): [string, KeySource[]] => [k, ['transfer']]));
+    return;
+  }
   for (const set of Object.values(admin.keySets)) set.keys = set.keys.filter((k) => inFile.has(k));
   const claims: Record<string, KeySource[]> = {};
   for (const k of inFile) {

@@ -242,7 +242,7 @@ export class TandemZoneManager implements ZoneManager {
       // Enabled in the zone file (not through the API): count it as enabled when the file was written.
       admin.dnssec.modifiedOn = await stat(loaded.file).then((s) => s.mtime.toISOString().replace(/\.\d{3}Z$/, 'Z'), () => ts);
     }
-    claimsAtLoad(admin, loaded.input.records.filter((r) => r.type === RRType.DNSKEY && r.name.equals(origin)).map((r) => r.rdata));
+    claimsAtLoad(admin, loaded.input.records.filter((r) => r.type === RRType.DNSKEY && r.name.equals(origin)).map((r) => r.rdata), secondary);
     let serial = 0;
     let versionChanged = false;
     const version = (digest: string, fileSerial: number): number => {
