@@ -153,3 +153,22 @@ describe('expire: the last copy serves until SOA EXPIRE after the last refresh, 
     expect(st.lastError!.primary).toBe(`127.0.0.1:${knotPort}`);
   }, 40_000);
 });
+
+describe('presigned mode and an unsigned primary', () => {
+  let knot: KnotXfr;
+  let s: TestServer;
+  afterAll(async () => {
+    await s?.stop();
+    await knot?.stop();
+  });
+
+  it('a transfer without DNSKEY is refused as a pre-signed zone: nothing served (SERVFAIL), the reason in the status', async () => {
+    requireTool('knotd', 'knot');
+    knot = await startKnotXfr({ zones: [{ domain: 'sec.test', role: 'primary', zoneText: primaryZone(40) }] });
+    s = await startTestServer({ zones: await zonesDir(`zone:\n  secondary:\n    primaries: ["127.0.0.1:${knot.port}"]\n    dnssec: presigned\n`) });
+    const st = await waitFor(() => s.server.transfers.secondaries.status(origin)?.lastError && s.server.transfers.secondaries.status(origin), 15_000, { what: 'the refused transfer' });
+    expect(st.lastError!.reason).toMatch(/DNSKEY/);
+    expect(st.state).toBe('not transferred yet');
+    expect((await dig({ host: s.host, port: s.port }, ['+norec', 'www.sec.test', 'A'])).status).toBe('SERVFAIL');
+  }, 30_000);
+});

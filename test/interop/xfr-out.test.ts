@@ -25,6 +25,8 @@ function xfrAnswer(r: DigResult): DigResult {
 const dig = async (t: Target, args: string[]) => xfrAnswer(await digRaw(t, args));
 const kdig = async (t: Target, args: string[]) => xfrAnswer(await kdigRaw(t, args));
 
+const SECRET = 'tfE8Nr6N6X3m2b7lEwgd7VoUO7qRiK2YbkP2mF0wJ2U=';
+
 /** Adds `lines` (already indented for `zone:`) right after the `zone:` line. */
 const withZoneSettings = (lines: string) => (t: string) => t.replace(/^zone:\n/m, `zone:\n${lines}`);
 
@@ -140,13 +142,18 @@ for (const mode of ['nsec', 'nsec3'] as const) {
       requireTool('delv', 'bind9-dnsutils');
       const knotPort = await freePort();
       // Knot's port is known before it starts, so tandem can be told where to send NOTIFY.
+      // TSIG on both ways: Knot's transfers and tandem's NOTIFY are signed with xfr-key.
       s = await startTestServer({
+        config: { tsig: [{ name: Name.fromText('xfr-key.'), algorithm: 'hmac-sha256', secret: new Uint8Array(Buffer.from(SECRET, 'base64')) }] },
         zones: await exampleZoneDir((t) => withZoneSettings(
-          `  transfer:\n    allow: [{ address: 127.0.0.1, content: signed }]\n    notify: ["127.0.0.1:${knotPort}"]\n`,
+          `  transfer:\n    allow: [{ key: xfr-key, content: signed }]\n    notify: [{ address: "127.0.0.1:${knotPort}", key: xfr-key }]\n`,
         )(withDenial(mode)(t))),
       });
       anchor = await anchorFor(s);
-      knot = await startKnotXfr({ zones: [{ domain: 'example.com', role: 'secondary', primary: { host: s.host, port: s.port } }], port: knotPort });
+      knot = await startKnotXfr({
+        keys: [{ name: 'xfr-key', algorithm: 'hmac-sha256', secret: SECRET }],
+        zones: [{ domain: 'example.com', role: 'secondary', primary: { host: s.host, port: s.port, key: 'xfr-key' } }], port: knotPort,
+      });
       await knot.waitSerial('example.com', served(s));
     }, 60_000);
     afterAll(async () => {
