@@ -139,11 +139,7 @@ export class TandemZoneManager implements ZoneManager {
       const next = await this.loadEntry(e.loaded, structuredClone(e.admin));
       if (next.serial === e.serial) return;
       await this.persistVersion(next);
-      const before = new Map(this.entries);
-      this.entries.set(next.prepared.zone.origin.key, next);
-      this.publish();
-      await this.deps.afterChange?.(e.file);
-      this.announce(before, [next]);
+      await this.swapIn(next, e.file);
     });
   }
 
@@ -162,6 +158,18 @@ export class TandemZoneManager implements ZoneManager {
         throw new ZoneFileError({ file: loaded.file, reason: `${where}: TSIG key ${JSON.stringify(key)} is not defined in the server config (tsig:); \`tandem tsig-keygen ${key}\` makes one` });
       }
     }
+  }
+
+  /**
+   * Serves `next` in place of the entry of its zone: published here, then other processes (workers, told to
+   * read `file` again or given `packed`), then the version listeners (journal, NOTIFY).
+   */
+  private async swapIn(next: Entry, file: string, packed?: PackedZone): Promise<void> {
+    const before = new Map(this.entries);
+    this.entries.set(next.prepared.zone.origin.key, next);
+    this.publish();
+    await this.deps.afterChange?.(file, packed);
+    this.announce(before, [next]);
   }
 
   private async persistVersion(e: Entry): Promise<void> {
@@ -307,11 +315,7 @@ export class TandemZoneManager implements ZoneManager {
       // The refresh state is written before workers re-read the zone: they must not see an old expiry.
       if (meta) await writeMeta(this.deps.stateDir, origin, meta);
       await this.persistVersion(next);
-      const before = new Map(this.entries);
-      this.entries.set(origin.key, next);
-      this.publish();
-      await this.deps.afterChange?.(e.file);
-      this.announce(before, [next]);
+      await this.swapIn(next, e.file);
       return versionOf(next);
     });
   }
@@ -323,11 +327,7 @@ export class TandemZoneManager implements ZoneManager {
       if (!e?.loaded.config.secondary) return undefined;
       const next = await this.loadEntry(await loadZoneFileAsync(e.file), structuredClone(e.admin));
       if (next.unavailable === e.unavailable && next.serial === e.serial) return versionOf(e);
-      const before = new Map(this.entries);
-      this.entries.set(origin.key, next);
-      this.publish();
-      await this.deps.afterChange?.(e.file);
-      this.announce(before, [next]);
+      await this.swapIn(next, e.file);
       return versionOf(next);
     });
   }
@@ -378,11 +378,7 @@ export class TandemZoneManager implements ZoneManager {
       for (const o of edited.others ?? []) await writeFileAtomic(o.file, o.text); // a master file's includes and settings
       next.loaded.warnings.forEach((w) => this.deps.logger.warn({ file: e.file }, w));
       next.versionChanged = false; // written with the admin state above
-      const before = new Map(this.entries);
-      this.entries.set(next.prepared.zone.origin.key, next);
-      this.publish();
-      await this.deps.afterChange?.(e.file, edited.packed);
-      this.announce(before, [next]);
+      await this.swapIn(next, e.file, edited.packed);
       this.deps.logger.info({ zone: e.loaded.input.origin.toString(), change: ctx.what }, 'zone changed');
       return result();
     });

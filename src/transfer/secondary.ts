@@ -12,6 +12,7 @@ import type { Keyring, TsigKey } from '../dns/tsig.js';
 import type { Clock } from '../dnssec/types.js';
 import type { RemoteServer } from '../config/transfer-settings.js';
 import type { TandemZoneManager, ZoneVersion } from '../state/manager.js';
+import type { SecondaryStatusView } from '../state/types.js';
 import { readCopy, readMeta, writeMeta, type SecondaryMeta } from '../state/secondary-store.js';
 import { soaSerial } from '../state/version.js';
 import { serialNewer } from './serial.js';
@@ -29,22 +30,8 @@ export interface SecondaryDeps {
   firstRetry?: number;
 }
 
-/** What the API and CLI show of a secondary zone. */
-export interface SecondaryStatus {
-  zone: string;
-  primaries: string[];
-  dnssec: string;
-  /** 'serving', 'not transferred yet' or 'expired'. */
-  state: string;
-  serial?: number;
-  primary?: string;
-  lastTransfer?: string;
-  lastRefresh?: string;
-  nextRefresh?: string;
-  expiresAt?: string;
-  lastError?: { at: string; primary: string; reason: string };
-  refreshing: boolean;
-}
+/** What the API and CLI show of a secondary zone (state/types.ts). */
+export type SecondaryStatus = SecondaryStatusView;
 
 interface ZoneTimers {
   origin: Name;

@@ -96,3 +96,22 @@ export function requireTool(name: string, pkg: string): void {
     throw new Error(`${name} is not installed: apt-get install ${pkg} (the README's test command does it)`);
   }
 }
+
+/** dig and kdig print a zone transfer without section headers: every record line is the answer. */
+export function transferRecords(r: DigResult): DigResult {
+  const answer = r.raw.split('\n').filter((l) => l.trim() && !l.startsWith(';')).map(parseRecord).filter((x): x is DigRecord => x !== undefined);
+  return { ...r, answer };
+}
+
+/** `dig ... AXFR|IXFR=N`, its records as `answer`. */
+export async function digXfr(t: Target, args: string[]): Promise<DigResult> {
+  return transferRecords(await dig(t, args));
+}
+
+/** `kdig ... AXFR|IXFR=N`, its records as `answer`; kdig exits non-zero on a failed transfer, so its output is kept, not thrown. */
+export async function kdigXfr(t: Target, args: string[]): Promise<DigResult> {
+  const r = await run('kdig', [`@${t.host}`, '-p', String(t.port), '+retry=0', '+timeout=3', ...args], { timeout: 15_000 }).catch(
+    (e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }),
+  );
+  return transferRecords({ ...parseDig(r.stdout), raw: `${r.stdout}\n${r.stderr}` });
+}

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, orRemove, runChecked, spawnDaemon, startDaemonWithRetry, waitFor, type Daemon } from './procs.js';
 import { dig } from './dig.js';
+import { knotBaseConf } from './knot.js';
 
 export interface XfrKey {
   name: string;
@@ -42,7 +43,7 @@ export interface KnotXfr {
 
 const dot = (z: string) => (z.endsWith('.') ? z : `${z}.`);
 
-function conf(dir: string, port: number, keys: XfrKey[], zones: KnotZone[]): string {
+function conf(dir: string, port: number, keys: XfrKey[], keySections: string[], zones: KnotZone[]): string {
   const remotes: string[] = [];
   const acls: string[] = [];
   const zoneLines: string[] = [];
@@ -60,20 +61,9 @@ function conf(dir: string, port: number, keys: XfrKey[], zones: KnotZone[]): str
       zoneLines.push(`  - domain: ${dot(z.domain)}\n    file: "${dir}/zones/${dot(z.domain)}zone"\n    acl: [ xfr${i} ]\n${notify.length ? `    notify: [ ${notify.join(', ')} ]\n` : ''}`);
     }
   });
-  return `server:
-    rundir: "${dir}/run"
-    listen: [ 127.0.0.1@${port} ]
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-
-log:
-  - target: stderr
-    any: debug
-
-database:
-    storage: "${dir}/db"
+  return `${knotBaseConf(dir, port)}
 ${keys.length ? `\nkey:\n${keys.map((k) => `  - id: ${k.name}\n    algorithm: ${k.algorithm}\n    secret: ${k.secret}\n`).join('')}` : ''}
+${keySections.join('\n')}
 ${remotes.length ? `remote:\n${remotes.join('')}` : ''}
 ${acls.length ? `acl:\n${acls.join('')}` : ''}
 template:
@@ -86,8 +76,11 @@ zone:
 ${zoneLines.join('')}`;
 }
 
-/** `port`: listen there (e.g. a port tandem already sends NOTIFY to); default a free one. */
-export async function startKnotXfr(opts: { keys?: XfrKey[]; zones: KnotZone[]; port?: number; startTimeoutMs?: number }): Promise<KnotXfr> {
+/**
+ * `port`: listen there (e.g. a port tandem already sends NOTIFY to); default a free one. `keySections`: Knot
+ * `key:` sections as text (what `tandem tsig-keygen` prints), beside `keys`.
+ */
+export async function startKnotXfr(opts: { keys?: XfrKey[]; keySections?: string[]; zones: KnotZone[]; port?: number; startTimeoutMs?: number }): Promise<KnotXfr> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-knotxfr-'));
   const confFile = join(dir, 'knot.conf');
   let port = 0;
@@ -99,13 +92,20 @@ export async function startKnotXfr(opts: { keys?: XfrKey[]; zones: KnotZone[]; p
       busy: /address already in use|failed to bind/i,
       start: async (attempt) => {
         port = attempt === 0 && opts.port ? opts.port : await freePort();
-        await writeFile(confFile, conf(dir, port, opts.keys ?? [], opts.zones));
+        await writeFile(confFile, conf(dir, port, opts.keys ?? [], opts.keySections ?? [], opts.zones));
         if (attempt === 0) await runChecked('knotc', ['-c', confFile, 'conf-check'], { timeoutMs: 10_000 });
         return spawnDaemon('knotd', ['-c', confFile], { name: 'knotd' });
       },
-      ready: (d) => waitFor(async () => (await runChecked('knotc', ['-c', confFile, '-t', '5', 'status'], { timeoutMs: 6000 })) !== undefined, opts.startTimeoutMs ?? 15_000, {
-        what: 'knotd up', intervalMs: 150, abort: () => (d.exited() ? 'knotd exited' : undefined),
-      }),
+      // Up, and serving every zone it is the primary of (a secondary zone comes later, by transfer).
+      ready: (d) => waitFor(async () => {
+        await runChecked('knotc', ['-c', confFile, '-t', '5', 'status'], { timeoutMs: 6000 });
+        for (const z of opts.zones) {
+          if (z.role !== 'primary') continue;
+          const r = await dig({ host: '127.0.0.1', port }, ['+norec', dot(z.domain), 'SOA']);
+          if (!r.answer.some((rr) => rr.type === 'SOA')) return false;
+        }
+        return true;
+      }, opts.startTimeoutMs ?? 15_000, { what: 'knotd up', intervalMs: 150, abort: () => (d.exited() ? 'knotd exited' : undefined) }),
     });
   });
   const knotc = (args: string[]) => runChecked('knotc', ['-c', confFile, '-t', '10', ...args], { timeoutMs: 15_000 });

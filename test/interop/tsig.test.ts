@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { dig, kdig, requireTool } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { serve, tandem, type ServeProcess } from '../helpers/cli.js';
-import { startKnotPrimary, tcpStream, type KnotPrimary } from '../helpers/xfr.js';
+import { tcpStream } from '../helpers/xfr.js';
+import { startKnotXfr, type KnotXfr } from '../helpers/knot-xfr.js';
 import { runCommand } from '../helpers/procs.js';
 import { EXAMPLE_ZONES } from '../helpers/zones.js';
 import { Name } from '../../src/dns/name.js';
@@ -253,7 +254,7 @@ describe('multi-message TSIG streams (RFC 8945 §5.3.1)', () => {
   }, 60_000);
 
   describe('knotd as the primary: TsigVerifier and the reader check its signed AXFR', () => {
-    let knot: KnotPrimary;
+    let knot: KnotXfr;
     let key: TsigKey;
     const zone = 'xfr.test.';
     beforeAll(async () => {
@@ -264,7 +265,7 @@ describe('multi-message TSIG streams (RFC 8945 §5.3.1)', () => {
         lines.push(`h${i} 300 IN A 10.1.${(i >> 8) & 255}.${i & 255}`);
         lines.push(`h${i} 300 IN TXT "filler ${i} the quick brown fox jumps over the lazy dog 0123456789"`);
       }
-      knot = await startKnotPrimary({ zone, zoneText: lines.join('\n'), keySection: gen.Knot, keyId: 'knot-key' });
+      knot = await startKnotXfr({ keySections: [gen.Knot], zones: [{ domain: zone, role: 'primary', zoneText: `$ORIGIN ${zone}\n${lines.join('\n')}\n`, allow: { key: 'knot-key' } }] });
     }, 60_000);
     afterAll(() => knot?.stop());
 

@@ -5,19 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dig as digRaw, requireTool, type DigResult, type Target } from '../helpers/dig.js';
+import { dig as digRaw, digXfr, requireTool } from '../helpers/dig.js';
 import { serve, type ServeProcess } from '../helpers/cli.js';
 import { startKnotXfr, type KnotXfr } from '../helpers/knot-xfr.js';
 import { freePort, waitFor } from '../helpers/procs.js';
 
-const records = (r: DigResult): DigResult => ({
-  ...r,
-  answer: r.raw.split('\n').filter((l) => l.trim() && !l.startsWith(';')).map((l) => {
-    const m = /^(\S+)\s+(\d+)\s+(\S+)\s+(\S+)\s*(.*)$/.exec(l.trim())!;
-    return { name: m[1], ttl: Number(m[2]), class: m[3], type: m[4], data: m[5] };
-  }),
-});
-const xfr = async (t: Target, args: string[]) => records(await digRaw(t, args));
+const xfr = digXfr;
 
 let dir: string;
 let p: ServeProcess;

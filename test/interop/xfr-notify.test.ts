@@ -6,8 +6,7 @@ import dgram from 'node:dgram';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dig as digRaw, parseDig, requireTool, type DigResult, type Target } from '../helpers/dig.js';
-import { runCommand } from '../helpers/procs.js';
+import { dig as digRaw, digXfr, kdigXfr, requireTool } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { Name } from '../../src/dns/name.js';
 import { readMessage } from '../../src/dns/reader.js';
@@ -18,19 +17,8 @@ const SECRET = 'tfE8Nr6N6X3m2b7lEwgd7VoUO7qRiK2YbkP2mF0wJ2U=';
 const WRONG = 'AAE8Nr6N6X3m2b7lEwgd7VoUO7qRiK2YbkP2mF0wJ2U=';
 const tsig = [{ name: Name.fromText('xfr-key.'), algorithm: 'hmac-sha256' as const, secret: new Uint8Array(Buffer.from(SECRET, 'base64')) }];
 
-const records = (r: DigResult): DigResult => ({
-  ...r,
-  answer: r.raw.split('\n').filter((l) => l.trim() && !l.startsWith(';')).map((l) => {
-    const m = /^(\S+)\s+(\d+)\s+(\S+)\s+(\S+)\s*(.*)$/.exec(l.trim())!;
-    return { name: m[1], ttl: Number(m[2]), class: m[3], type: m[4], data: m[5] };
-  }),
-});
-const dig = async (t: Target, args: string[]) => records(await digRaw(t, args));
-/** kdig exits non-zero when a transfer fails: keep its output for the assertions. */
-async function kdig(t: Target, args: string[]): Promise<DigResult> {
-  const r = await runCommand('kdig', [`@${t.host}`, '-p', String(t.port), '+retry=0', '+timeout=3', ...args]);
-  return records({ ...parseDig(r.stdout), raw: `${r.stdout}\n${r.stderr}` });
-}
+const dig = digXfr;
+const kdig = kdigXfr;
 
 async function zonesDir(name: string, yaml: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-notify-'));

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { delv, dig as digRaw, kdig as kdigRaw, requireTool, type DigResult, type Target } from '../helpers/dig.js';
+import { delv, digXfr, kdigXfr, requireTool } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { exampleZoneDir, withDenial } from '../helpers/zones.js';
 import { startKnotXfr, type KnotXfr } from '../helpers/knot-xfr.js';
@@ -14,16 +14,8 @@ import { encodeQuery } from '../../src/dns/message.js';
 import { RRType, Rcode } from '../../src/dns/types.js';
 import { udpExchange } from '../helpers/client.js';
 
-/** dig/kdig print transfers without section headers: every record line is the answer. */
-function xfrAnswer(r: DigResult): DigResult {
-  const answer = r.raw.split('\n').filter((l) => l.trim() && !l.startsWith(';')).map((l) => {
-    const m = /^(\S+)\s+(\d+)\s+(\S+)\s+(\S+)\s*(.*)$/.exec(l.trim())!;
-    return { name: m[1], ttl: Number(m[2]), class: m[3], type: m[4], data: m[5].replace(/\s+/g, ' ').trim() };
-  });
-  return { ...r, answer };
-}
-const dig = async (t: Target, args: string[]) => xfrAnswer(await digRaw(t, args));
-const kdig = async (t: Target, args: string[]) => xfrAnswer(await kdigRaw(t, args));
+const dig = digXfr;
+const kdig = kdigXfr;
 
 const SECRET = 'tfE8Nr6N6X3m2b7lEwgd7VoUO7qRiK2YbkP2mF0wJ2U=';
 
