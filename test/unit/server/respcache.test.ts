@@ -15,28 +15,16 @@ import { TandemZoneManager, type Served } from '../../../src/state/manager.js';
 import { createHandler, EDNS_UDP_SIZE } from '../../../src/server/handle.js';
 import { cacheKey, ResponseCache } from '../../../src/server/respcache.js';
 import { decode } from '../../helpers/client.js';
-import { exampleZoneDir } from '../../helpers/zones.js';
+import { useExampleManager } from '../../helpers/manager.js';
 
 const logger = pino({ level: 'silent' });
 const T0 = 1_800_000_000;
-const clock = { t: T0, now() { return this.t; } };
-let zonesDir: string;
-let stateDir: string;
-let manager: TandemZoneManager;
-
-beforeAll(async () => {
-  zonesDir = await exampleZoneDir();
-  stateDir = await mkdtemp(join(tmpdir(), 'tandem-respcache-'));
-  ({ manager } = await TandemZoneManager.open({ zonesDir, stateDir, clock, logger, cache: new SignatureCache() }));
-});
-afterAll(async () => {
-  await rm(zonesDir, { recursive: true, force: true });
-  await rm(stateDir, { recursive: true, force: true });
-});
+const ex = useExampleManager(T0);
+const clock = ex.clock;
 
 const q = (name: string, type: number = RRType.A, o: Parameters<typeof encodeQuery>[2] = {}) =>
   Buffer.from(encodeQuery(Name.fromText(name), type, { udpSize: 1232, ...o }));
-const setup = (served: () => Served = () => manager.served()) => {
+const setup = (served: () => Served = () => ex.manager.served()) => {
   const cache = new ResponseCache();
   return { cache, handler: createHandler(served, logger, { clock, cache }) };
 };
@@ -45,7 +33,7 @@ const udpLimit = (s: number | undefined) => (s === undefined ? 512 : Math.min(Ma
 describe('response cache: hits', () => {
   it('RFC 1035 §4.1.1, RFC 4035 §3.2.2: a hit has the query ID, RD and CD, and the question in the query\'s case', async () => {
     const { cache, handler } = setup();
-    const uncached = createHandler(() => manager.served(), logger, { clock, cache: false });
+    const uncached = createHandler(() => ex.manager.served(), logger, { clock, cache: false });
     (await handler(q('www.example.com.', RRType.A, { id: 1, do: true }), 'udp') as Uint8Array | null);
     const second = q('WwW.ExAmPlE.cOm.', RRType.A, { id: 0xbeef, do: true, rd: true, cd: true });
     const hit = handler.cached(second, 'udp');
@@ -120,7 +108,7 @@ describe('response cache: what is never served from it', () => {
   });
 
   it('STYLE habit 13: SERVFAIL (a signing failure) is never stored', async () => {
-    const real = manager.served();
+    const real = ex.manager.served();
     const failing = new Map([...real.signing].map(([k, s]) => [k, { ...s, signRrset: () => Promise.reject(new Error('HSM gone')) }]));
     const served: Served = { zones: real.zones, signing: failing };
     const { cache, handler } = setup(() => served);
@@ -134,8 +122,8 @@ describe('response cache: what is never served from it', () => {
 });
 
 describe('response cache: invalidation', () => {
-  it('a new served set (manager publish) empties the cache: the next answer shows the change', async () => {
-    const file = join(zonesDir, 'example.com.yaml');
+  it('a new served set (ex.manager publish) empties the cache: the next answer shows the change', async () => {
+    const file = join(ex.zonesDir, 'example.com.yaml');
     const before = await readFile(file, 'utf8');
     const { cache, handler } = setup();
     const ask = async () => decode(Buffer.from((handler.cached(q('added.example.com.'), 'udp') ?? ((await handler(q('added.example.com.'), 'udp') as Uint8Array | null)))!));
@@ -144,18 +132,18 @@ describe('response cache: invalidation', () => {
     expect(cache.stats.hits).toBe(1);
     await writeFile(file, before.replace('records:\n', 'records:\n  added: { type: A, value: 192.0.2.99 }\n'));
     try {
-      await manager.reloadFile(file);
+      await ex.manager.reloadFile(file);
       const after = await ask();
       expect(after.rcode).toBe('NOERROR');
       expect(after.answers!.map((a) => (a as { data?: unknown }).data)).toEqual(['192.0.2.99']);
     } finally {
       await writeFile(file, before);
-      await manager.reloadFile(file);
+      await ex.manager.reloadFile(file);
     }
   });
 
   it('the served set\'s identity is the generation: a swap to an equal-content set still misses', async () => {
-    let served = manager.served();
+    let served = ex.manager.served();
     const { cache, handler } = setup(() => served);
     (await handler(q('www.example.com.'), 'udp') as Uint8Array | null);
     expect(handler.cached(q('www.example.com.'), 'udp')).toBeDefined();
@@ -168,7 +156,7 @@ describe('response cache: invalidation', () => {
     const { handler } = setup();
     const query = q('www.example.com.', RRType.A, { do: true });
     (await handler(query, 'udp') as Uint8Array | null);
-    const signing = manager.served().signing.get('example.com.') as ZoneSigningImpl;
+    const signing = ex.manager.served().signing.get('example.com.') as ZoneSigningImpl;
     const refreshAt = signing.refreshAt();
     expect(refreshAt).toBeGreaterThan(clock.t);
     const plain = q('www.example.com.');

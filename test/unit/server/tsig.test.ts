@@ -16,29 +16,17 @@ import { TandemZoneManager } from '../../../src/state/manager.js';
 import { createHandler } from '../../../src/server/handle.js';
 import { cacheKey, ResponseCache } from '../../../src/server/respcache.js';
 import { tsigCheck } from '../../../src/server/tsig.js';
-import { exampleZoneDir } from '../../helpers/zones.js';
+import { useExampleManager } from '../../helpers/manager.js';
 
 const logger = pino({ level: 'silent' });
 const T0 = 1_800_000_000;
-const clock = { t: T0, now() { return this.t; } };
-let zonesDir: string;
-let stateDir: string;
-let manager: TandemZoneManager;
-
-beforeAll(async () => {
-  zonesDir = await exampleZoneDir();
-  stateDir = await mkdtemp(join(tmpdir(), 'tandem-tsig-handler-'));
-  ({ manager } = await TandemZoneManager.open({ zonesDir, stateDir, clock, logger, cache: new SignatureCache() }));
-});
-afterAll(async () => {
-  await rm(zonesDir, { recursive: true, force: true });
-  await rm(stateDir, { recursive: true, force: true });
-});
+const ex = useExampleManager(T0);
+const clock = ex.clock;
 
 const key: TsigKey = { name: Name.fromText('xfr-key.'), algorithm: 'hmac-sha256', secret: generateSecret('hmac-sha256') };
 const setup = () => {
   const cache = new ResponseCache();
-  const h = createHandler(() => manager.served(), logger, { clock, cache, tsig: new Keyring([key]) });
+  const h = createHandler(() => ex.manager.served(), logger, { clock, cache, tsig: new Keyring([key]) });
   // Queries are answered with one message (streams are zone transfers).
   const handler = Object.assign((m: Uint8Array, t: 'udp' | 'tcp') => h(m, t) as Promise<Uint8Array | null>, { cached: h.cached });
   return { cache, handler };
@@ -94,7 +82,7 @@ describe('signed queries (RFC 8945 §5.2, §5.3)', () => {
   });
 
   it('§5.2.1: a server without keys answers a signed query BADKEY (no unsigned answer)', async () => {
-    const handler = createHandler(() => manager.served(), logger, { clock, cache: false });
+    const handler = createHandler(() => ex.manager.served(), logger, { clock, cache: false });
     const m = read((await handler(signRequest(q('www.example.com.'), key, T0).wire, 'tcp')) as Uint8Array | null);
     expect([m.rcode, m.tsig?.error]).toEqual([Rcode.NOTAUTH, TsigError.BADKEY]);
   });
