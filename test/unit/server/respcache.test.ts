@@ -1,17 +1,15 @@
 // The response cache in front of the request path: a hit is the full path's answer with the query's ID,
 // RD/CD bits and question case; a swap of the served set or the end of the signatures' window empties it;
 // SERVFAIL and answers to malformed queries are never stored.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { encodeQuery } from '../../../src/dns/message.js';
 import { Name } from '../../../src/dns/name.js';
 import { Rcode, RRType } from '../../../src/dns/types.js';
-import { SignatureCache } from '../../../src/dnssec/cache.js';
 import type { ZoneSigningImpl } from '../../../src/dnssec/zonesigning.js';
-import { TandemZoneManager, type Served } from '../../../src/state/manager.js';
+import type { Served } from '../../../src/state/manager.js';
 import { createHandler, EDNS_UDP_SIZE } from '../../../src/server/handle.js';
 import { cacheKey, ResponseCache } from '../../../src/server/respcache.js';
 import { decode } from '../../helpers/client.js';

@@ -1,18 +1,13 @@
 // TSIG on the request path (server/tsig.ts, handle.ts): a signed query gets a signed answer that is never cached;
 // BADKEY, BADSIG and BADTIME are NOTAUTH with the TSIG error (RFC 8945 §5.2, §5.3.2); a misplaced TSIG is FORMERR
 // (§5.1); a UDP answer that does not fit with its TSIG is truncated, and still signed.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { encodeQuery } from '../../../src/dns/writer.js';
 import { Name } from '../../../src/dns/name.js';
 import { readMessage, type Message } from '../../../src/dns/reader.js';
 import { Opcode, Rcode, RRType } from '../../../src/dns/types.js';
 import { generateSecret, Keyring, signRequest, TsigError, type TsigKey } from '../../../src/dns/tsig.js';
-import { SignatureCache } from '../../../src/dnssec/cache.js';
-import { TandemZoneManager } from '../../../src/state/manager.js';
 import { createHandler } from '../../../src/server/handle.js';
 import { cacheKey, ResponseCache } from '../../../src/server/respcache.js';
 import { tsigCheck } from '../../../src/server/tsig.js';
