@@ -78,7 +78,7 @@ export async function querySoa(p: Primary, zone: Name, opts: ClientOptions): Pro
   if (answer[2] & 0x02) {
     // Truncated: ask again over TCP, with a fresh signature.
     ({ wire, verifier } = p.key ? signRequest(query(id, zone, RRType.SOA), p.key, opts.clock.now()) : { wire: query(id, zone, RRType.SOA), verifier: undefined });
-    const msgs = await tcpExchange(p, wire, opts, (m, count) => count >= 1);
+    const msgs = await tcpExchange(p, wire, opts, (_m, count) => count >= 1);
     answer = msgs[0];
   }
   const m = check(answer, id, p, verifier, opts.clock);

@@ -42,7 +42,7 @@ function unsignedApex(v: ZoneVersion, opts: UnsignedOptions): { ns: RRset; dnske
 }
 
 /** The RRsets of one node as an unsigned transfer carries them (not the SOA). */
-function unsignedSets(v: ZoneVersion, node: ZoneNode, apex: ReturnType<typeof unsignedApex> | undefined): RRset[] {
+function unsignedSets(node: ZoneNode, apex: ReturnType<typeof unsignedApex> | undefined): RRset[] {
   const out: RRset[] = [];
   for (const set of node.rrsets.values()) {
     if (set.type === RRType.SOA || SIGNER_TYPES.has(set.type)) continue;
@@ -65,10 +65,10 @@ export function soaRecord(v: ZoneVersion): Rr {
 export function* unsignedRrsets(v: ZoneVersion, opts: UnsignedOptions): Generator<RRset> {
   const apex = unsignedApex(v, opts);
   const origin = v.zone.origin;
-  yield* unsignedSets(v, v.zone.nodes.get(origin.key)!, apex);
+  yield* unsignedSets(v.zone.nodes.get(origin.key)!, apex);
   for (const node of v.zone.nodes.values()) {
     if (node.name.equals(origin)) continue;
-    yield* unsignedSets(v, node, undefined);
+    yield* unsignedSets(node, undefined);
   }
 }
 
