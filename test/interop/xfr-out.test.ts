@@ -206,3 +206,39 @@ describe('serials', () => {
     await rm(s1.dir, { recursive: true, force: true });
   });
 });
+
+describe('re-signing makes a new version of a zone transferred signed', () => {
+  it('when the signature period turns, the serial moves, and the signed IXFR carries the new RRSIGs; within one period nothing moves', async () => {
+    const T0 = 1_800_000_000;
+    const clock = { t: T0, now() { return this.t; } };
+    const s = await startTestServer({
+      clock,
+      zones: await exampleZoneDir((t) => withZoneSettings('  serial_policy: increment\n  transfer:\n    allow: [{ address: 127.0.0.1, content: signed }]\n')(withDenial('nsec')(t))),
+    });
+    try {
+      const id = zoneId(s);
+      const before = served(s);
+      await s.server.manager.resign(id);
+      expect(served(s)).toBe(before); // same period: nothing to re-sign
+      await s.server.transfers.idle();
+      const inception = async () => {
+        const r = await dig({ host: s.host, port: s.port }, ['example.com', 'AXFR']);
+        return new Set(r.answer.filter((a) => a.type === 'RRSIG').map((a) => a.data.split(' ')[5]));
+      };
+      const first = await inception();
+      clock.t += 4 * 86400; // past the 3.5-day period of a 14-day validity
+      await s.server.manager.resign(id);
+      const after = served(s);
+      expect(after).toBe((before + 1) >>> 0);
+      await s.server.transfers.idle();
+      const second = await inception();
+      expect([...second].some((x) => !first.has(x))).toBe(true);
+      const ixfr = await dig({ host: s.host, port: s.port }, ['example.com', `IXFR=${before}`]);
+      const soas = ixfr.answer.filter((a) => a.type === 'SOA').map((a) => Number(a.data.split(' ')[2]));
+      expect(soas).toEqual([after, before, after, after]);
+      expect(ixfr.answer.filter((a) => a.type === 'RRSIG').length).toBeGreaterThan(10);
+    } finally {
+      await s.stop();
+    }
+  });
+});
