@@ -176,6 +176,7 @@ export class TransferService implements TransferApi {
     // setTimeout holds at most 2^31-1 ms (~24.8 days); periods are shorter (validity / 4 <= 91.5 days? then re-arm).
     st.resignTimer = setTimeout(() => {
       if (ms > 0x7fffffff) return this.scheduleResign(st, v);
+      if (!this.deps.manager.version(v.origin)) return; // the zone was removed by a reload
       this.deps.manager.resign(v.id).catch((err: unknown) => this.log.error({ err, zone: v.origin.toString() }, 're-signing failed'));
     }, Math.min(ms, 0x7fffffff));
     st.resignTimer.unref();
