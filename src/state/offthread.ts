@@ -16,6 +16,9 @@ import type { ZoneJob, ZoneProgress, ZoneReply } from './zone-worker.js';
 
 export type { ZoneProgress } from './zone-worker.js';
 
+/** How often a large load reports its progress, by default. */
+export const PROGRESS_EVERY_MS = 1000;
+
 /** Files of this many characters or more are read on a worker thread; smaller ones cost less in place. */
 export const OFF_THREAD_FROM_BYTES = 1 << 20;
 
@@ -56,6 +59,8 @@ export async function editZoneFileAsync(
 export interface LoadOptions extends Pick<AnyParseOptions, 'zoneDefaults'> {
   /** Told now and then how a large file's parse goes (files read on a worker thread only). */
   onProgress?: (p: ZoneProgress) => void;
+  /** How often onProgress is called (default PROGRESS_EVERY_MS). */
+  progressEveryMs?: number;
 }
 
 /**
@@ -68,7 +73,7 @@ export async function loadZoneFileAsync(file: string, options: LoadOptions = {})
 
 /** loadZoneFileAsync, with the records as the thread packed them (large files), to hand to other processes. */
 export async function loadZoneFilePacked(file: string, options: LoadOptions = {}): Promise<{ loaded: LoadedZone; packed?: PackedZone }> {
-  const { onProgress, ...parse } = options;
+  const { onProgress, progressEveryMs = PROGRESS_EVERY_MS, ...parse } = options;
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(file);
@@ -86,7 +91,7 @@ export async function loadZoneFilePacked(file: string, options: LoadOptions = {}
     }
     return { loaded: parseAnyZoneFile(file, text, parse) };
   }
-  const r = await run({ file, options: { ...parse, mtime: info.mtime }, progress: onProgress !== undefined }, onProgress);
+  const r = await run({ file, options: { ...parse, mtime: info.mtime }, ...(onProgress ? { progressEveryMs } : {}) }, onProgress);
   return { loaded: r.loaded, packed: r.packed };
 }
 

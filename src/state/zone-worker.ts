@@ -20,8 +20,8 @@ export interface ZoneJob {
   options: Omit<AnyParseOptions, 'readText'>;
   /** When set: apply these to `text` (zone origin `origin`) and parse the result. */
   edit?: { origin: string; edits: ZoneEdit[] };
-  /** Post a `progress` message about every PROGRESS_EVERY_MS while parsing. */
-  progress?: boolean;
+  /** Post a `progress` message about every this many ms while parsing. */
+  progressEveryMs?: number;
 }
 
 /** Records read so far, the share of the file's lines behind them, and the time spent. */
@@ -30,9 +30,6 @@ export interface ZoneProgress {
   percent: number;
   ms: number;
 }
-
-/** How often a large load reports its progress. */
-export const PROGRESS_EVERY_MS = 1000;
 
 export type ZoneReply =
   | { progress: ZoneProgress }
@@ -52,7 +49,7 @@ try {
     text = master.text;
   } else if (job.edit) text = applyEdits(text, job.edit.origin, job.edit.edits, job.options);
   const packer = new ZonePacker();
-  const progress = job.progress ? reporter(text) : undefined;
+  const progress = job.progressEveryMs !== undefined ? reporter(text, job.progressEveryMs) : undefined;
   const onRecord = progress
     ? (rr: Rr, origin: Name) => { packer.add(rr, origin); progress.record(); }
     : (rr: Rr, origin: Name) => packer.add(rr, origin);
@@ -67,11 +64,11 @@ try {
 parentPort!.postMessage(reply, transfer);
 
 /** Counts records and posts progress now and then (the clock is read every 1024 records). */
-function reporter(text: string): { record(): void; line(n: number): void } {
+function reporter(text: string, everyMs: number): { record(): void; line(n: number): void } {
   let lines = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
   const started = Date.now();
-  let next = started + PROGRESS_EVERY_MS;
+  let next = started + everyMs;
   let records = 0;
   let reached = 0;
   return {
@@ -79,7 +76,7 @@ function reporter(text: string): { record(): void; line(n: number): void } {
       if ((++records & 1023) !== 0) return;
       const now = Date.now();
       if (now < next) return;
-      next = now + PROGRESS_EVERY_MS;
+      next = now + everyMs;
       const percent = Math.min(99, Math.floor((reached * 100) / lines));
       parentPort!.postMessage({ progress: { records, percent, ms: now - started } } satisfies ZoneReply);
     },
