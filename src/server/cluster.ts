@@ -184,7 +184,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     if (stopping) return;
     logger.error({ worker: w.id, code, signal }, 'worker exited; starting a new one');
     setTimeout(() => {
-      if (!stopping) fork('load').catch((err: unknown) => logger.error({ err }, 'worker restart failed'));
+      if (!stopping) fork('load').then((n) => logger.info({ worker: n.id, replaces: w.id }, 'new worker serving every zone'), (err: unknown) => logger.error({ err }, 'worker restart failed'));
     }, 1000).unref();
   });
 

@@ -129,6 +129,22 @@ describe('each zone is served as soon as it is loaded: a large zone beside a sma
           expect(p.percent).toBeLessThan(100);
           expect(p.rate).toBeGreaterThan(0);
         }
+        if (workers === '2') {
+          // A worker that dies is replaced by one that loads every zone before it binds: no answer is ever
+          // missing a zone (the other worker answers meanwhile).
+          const victim = log.find((l) => l.msg === 'query' && l.worker === 1)!;
+          process.kill(victim.pid as number, 'SIGKILL');
+          const statuses = new Set<string>();
+          await waitFor(async () => {
+            statuses.add((await dig(at, ['+tcp', 'h1.big.test.', 'A', '+norec'])).status);
+            return lines(d).some((l) => l.msg === 'new worker serving every zone' && l.replaces === 1);
+          }, 120_000, { what: 'the replacement worker' });
+          expect([...statuses]).toEqual(['NOERROR']);
+          const mark = d.logs().length;
+          for (let i = 0; i < 8; i++) expect((await dig(at, ['+tcp', `h${i}.big.test.`, 'A', '+norec'])).status).toBe('NOERROR');
+          const by = new Set(d.logs().slice(mark).split('\n').filter((l) => l.includes('"msg":"query"')).map((l) => /"worker":(\d+)/.exec(l)?.[1]));
+          expect(by).toEqual(new Set(['2', '3']));
+        }
         const big = log.find((l) => l.msg === 'zone in service' && l.zone === 'big.test.')!;
         expect(big).toMatchObject({ records: NAMES + 2, signed: true, denial: 'nsec', serial: 1 });
         // Smallest first; then one summary line.
