@@ -47,8 +47,11 @@ export interface Served {
   zones: ZoneSet;
   /** Signing material per zone origin key, for zones with DNSSEC on. */
   signing: Map<string, ZoneSigning>;
-  /** Zones we are authoritative for but cannot serve (a secondary not transferred yet or expired): SERVFAIL. */
-  failing?: Name[];
+  /**
+   * Zones we are authoritative for but cannot serve, by Name.key: a secondary not transferred yet or expired, a
+   * zone not loaded yet at start-up. Answered SERVFAIL.
+   */
+  failing?: ReadonlyMap<string, Name>;
 }
 
 export { transfersSigned, type VersionListener, type ZoneVersion } from './zone-version.js';
@@ -90,7 +93,7 @@ export interface FirstLoadOptions {
 
 export class TandemZoneManager implements ZoneManager {
   private entries = new Map<string, Entry>();
-  private current: Served = { zones: new ZoneSet([]), signing: new Map(), failing: [] };
+  private current: Served = { zones: new ZoneSet([]), signing: new Map(), failing: new Map() };
   private queue: Promise<unknown> = Promise.resolve();
   private listeners: VersionListener[] = [];
   /** Files of the first read not loaded yet, with the zone each is expected to hold (answered SERVFAIL). */
@@ -392,10 +395,11 @@ export class TandemZoneManager implements ZoneManager {
   private publish(): void {
     const zones: Zone[] = [];
     const signing = new Map<string, ZoneSigning>();
-    const failing: Name[] = [...this.pending.values()];
+    const failing = new Map<string, Name>();
+    for (const n of this.pending.values()) failing.set(n.key, n);
     for (const e of this.entries.values()) {
       if (e.unavailable !== undefined) {
-        failing.push(e.prepared.zone.origin);
+        failing.set(e.prepared.zone.origin.key, e.prepared.zone.origin);
         continue;
       }
       zones.push(e.prepared.zone);
