@@ -302,9 +302,10 @@ export class TandemZoneManager implements ZoneManager {
           return;
         }
         for (const w of entry.loaded.warnings) this.deps.logger.warn({ file }, w);
-        const before = new Map(this.entries);
+        const key = entry.prepared.zone.origin.key;
+        const prev = this.entries.get(key);
         this.serve(entry);
-        this.announce(before, [entry]);
+        this.announce(new Map(prev ? [[key, prev]] : []), [entry]);
         await opts.inService?.(loadedSummary(entry, performance.now() - started), file, packed);
       });
     }

@@ -181,10 +181,10 @@ describe('misconfigurations are messages that name the thing and the fix', () =>
     await mkdir(state);
     await chmod(state, 0o755);
     // As root every folder is writable: run tandem as nobody, who may read but not write this root-owned folder.
-    const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-    if (asNobody.length === 0) await chmod(state, 0o500);
-    const [cmd, ...pre] = asNobody.length ? asNobody : [process.execPath];
-    const args = [...pre, ...(asNobody.length ? [process.execPath] : []), built.main, 'serve', '--workers', '1', '--zones', zones, '--state', state, '--listen', '127.0.0.1:0', '--api', '127.0.0.1:0'];
+    const root = process.getuid?.() === 0;
+    if (!root) await chmod(state, 0o500);
+    const serveArgs = [built.main, 'serve', '--workers', '1', '--zones', zones, '--state', state, '--listen', '127.0.0.1:0', '--api', '127.0.0.1:0'];
+    const [cmd, args] = root ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...serveArgs]] : [process.execPath, serveArgs];
     const r = await runCommand(cmd, args, { timeoutMs: 20_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^tandem: state folder ${state}: is not writable by this user \\(uid \\d+\\); give it to this user \\(chown\\) or choose another --state\\n$`));
