@@ -1,45 +1,13 @@
 // `tandem` admin subcommands: thin clients of the admin HTTP API (docs/api.md). They parse flags, call the
-// Cloudflare-shaped routes and print plain text. Zones may be given by name or by id.
+// Cloudflare-shaped routes and print plain text. Zones may be given by name or by id. Each command is one
+// definition (spec.ts): its flags, arguments and help come from there.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { describeSource, type KeySource } from '../state/claims.js';
+import { defineCommand, processIo, runCommand, type ArgSpec, type Command, type Io, type OptionSpecs, type Parsed } from './spec.js';
 
-export const ADMIN_COMMANDS = ['status', 'dnssec', 'import-key', 'keys-list', 'remove-key', 'apex-ns', 'ds', 'zsk'] as const;
-
-export const adminUsage = `Admin commands (talk to a running tandem over its API):
-  tandem status [ZONE]                          zones, DNSSEC state, multi-signer and apex NS settings
-  tandem dnssec enable ZONE [--multi-signer] [--presigned] [--nsec3]
-  tandem dnssec disable ZONE
-  tandem dnssec delete ZONE                     remove DNSSEC records (only once disabled)
-  tandem dnssec parent-ds ZONE present|absent   lab override of the parent DS check
-  tandem import-key ZONE DNSKEY [--ttl N]       add another provider's key; DNSKEY is 'FLAGS 3 ALG BASE64',
-                                                a DNSKEY RR line, or @FILE (e.g. a BIND K*.key file)
-  tandem keys-list ZONE                         every key in the zone's DNSKEY RRset and who holds it
-  tandem remove-key ZONE TAG|RECORD_ID [--all-sources]
-                                                let go of a key imported with import-key; it stays while
-                                                another source (a dns_record, an NS1 set) holds it, unless
-                                                --all-sources
-  tandem apex-ns ZONE [on|off]                  serve the zone's apex NS records with ours (multi_provider)
-  tandem apex-ns ZONE add|remove HOST           add or remove an apex NS record
-  tandem ds ZONE                                our DS record for the registrar
-  tandem zsk ZONE                               the ZSKs (ours and imported) for the other providers
-
-Common flags: --api URL (or TANDEM_API; default http://127.0.0.1:8053)
-              --token TOKEN (or TANDEM_TOKEN); otherwise --token-file FILE or <--state DIR>/api-token
-`;
-
-export interface AdminIo {
-  out(text: string): void;
-  err(text: string): void;
-  env: NodeJS.ProcessEnv;
-}
-
-const defaultIo: AdminIo = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  env: process.env,
-};
+/** The admin commands' output and environment (tests pass their own). */
+export type AdminIo = Io;
 
 class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {
@@ -54,23 +22,47 @@ interface Client {
 /** Names the CLI as its own holder of imported keys (docs/api.md "Who holds a key"); Cloudflare ignores it. */
 const SOURCE_HEADER = { 'x-tandem-source': 'cli' };
 
-async function makeClient(values: Record<string, string | boolean | undefined>, io: AdminIo): Promise<Client> {
-  const base = String(values.api ?? io.env.TANDEM_API ?? 'http://127.0.0.1:8053').replace(/\/+$/, '');
+const DEFAULT_API = 'http://127.0.0.1:8053';
+
+/** The flags every admin command takes: where the API is and how to prove who we are. */
+export const API_OPTIONS = {
+  api: { type: 'string', value: 'URL', defaultText: DEFAULT_API, help: "the running server's admin API (env TANDEM_API)" },
+  token: { type: 'string', value: 'TOKEN', help: 'API token (env TANDEM_TOKEN)' },
+  'token-file': { type: 'string', value: 'FILE', help: 'read the API token from FILE' },
+  state: { type: 'string', value: 'DIR', defaultText: '.tandem', help: "the server's state folder: its api-token is read when no token is given (env TANDEM_STATE)" },
+} as const satisfies OptionSpecs;
+
+type ApiValues = { api?: string; token?: string; 'token-file'?: string; state?: string };
+
+/**
+ * The API client. Credentials: --token, TANDEM_TOKEN (or TANDEM_API_TOKEN), --token-file, the server's
+ * `<state>/api-token`, or TANDEM_AUTH_EMAIL + TANDEM_AUTH_KEY. A token file that cannot be read is said so
+ * here, rather than sending no credentials and printing the server's "missing credentials" (9106).
+ */
+async function makeClient(values: ApiValues, io: AdminIo): Promise<Client> {
+  const base = String(values.api ?? io.env.TANDEM_API ?? DEFAULT_API).replace(/\/+$/, '');
   const api = /^https?:\/\//.test(base) ? base : `http://${base}`;
-  let token = (values.token as string | undefined) ?? io.env.TANDEM_TOKEN ?? io.env.TANDEM_API_TOKEN;
-  if (!token) {
-    const file = (values['token-file'] as string | undefined) ?? join(String(values.state ?? io.env.TANDEM_STATE ?? '.tandem'), 'api-token');
+  let token = values.token ?? io.env.TANDEM_TOKEN ?? io.env.TANDEM_API_TOKEN;
+  const emailKey = io.env.TANDEM_AUTH_EMAIL && io.env.TANDEM_AUTH_KEY;
+  if (!token && (values['token-file'] !== undefined || !emailKey)) {
+    const named = values['token-file'];
+    const file = named ?? join(String(values.state ?? io.env.TANDEM_STATE ?? '.tandem'), 'api-token');
     try {
       token = (await readFile(file, 'utf8')).trim();
-    } catch {
-      if (values['token-file']) throw new CliError(`cannot read token file ${file}`);
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (e as Error).message;
+      throw new CliError(named !== undefined
+        ? `cannot read the token file ${file} (${why})`
+        : `no API token: --token and TANDEM_TOKEN are not set and the server's token file ${file} cannot be read (${why}); ` +
+          'give --token, --token-file FILE, or --state DIR naming the state folder of the running server');
     }
+    if (!token) throw new CliError(`the token file ${file} is empty`);
   }
   const headers: Record<string, string> = { 'content-type': 'application/json', ...SOURCE_HEADER };
   if (token) headers.authorization = `Bearer ${token}`;
-  else if (io.env.TANDEM_AUTH_EMAIL && io.env.TANDEM_AUTH_KEY) {
-    headers['x-auth-email'] = io.env.TANDEM_AUTH_EMAIL;
-    headers['x-auth-key'] = io.env.TANDEM_AUTH_KEY;
+  else if (emailKey) {
+    headers['x-auth-email'] = io.env.TANDEM_AUTH_EMAIL!;
+    headers['x-auth-key'] = io.env.TANDEM_AUTH_KEY!;
   }
   return {
     async call(method, path, body) {
@@ -154,154 +146,219 @@ function printDnssec(d: any, zone: Zone, io: AdminIo): void {
   if (d.status === 'pending') io.out('Waiting for the parent to publish this DS (status becomes active then).\n');
 }
 
-export async function runAdminCommand(cmd: string, argv: string[], io: AdminIo = defaultIo): Promise<number> {
+/**
+ * One admin command: its own flags beside API_OPTIONS, and a body that gets the client. Errors of the API or
+ * of the arguments are printed as `tandem CMD: message` (exit 1, or 2 for a wrong command line).
+ */
+function adminCommand<const O extends OptionSpecs>(c: {
+  name: string; summary: string; args: ArgSpec[]; options: O; notes?: string[];
+  run(client: Client, p: Parsed<O & typeof API_OPTIONS>, io: AdminIo): Promise<void>;
+}): Command<O & typeof API_OPTIONS> {
+  return defineCommand({
+    name: c.name, summary: c.summary, group: 'admin', args: c.args, notes: c.notes,
+    options: { ...c.options, ...API_OPTIONS },
+    async run(p, io) {
+      try {
+        await c.run(await makeClient(p.values as ApiValues, io), p, io);
+        return 0;
+      } catch (e) {
+        if (e instanceof CliError) {
+          io.err(`tandem ${c.name}: ${e.message}\n`);
+          return e.exitCode;
+        }
+        throw e;
+      }
+    },
+  });
+}
+
+const ZONE: ArgSpec = { name: 'ZONE' };
+
+export const statusCommand = adminCommand({
+  name: 'status', summary: 'zones, DNSSEC state, multi-signer and apex NS settings, keys', args: [{ name: 'ZONE', optional: true }], options: {},
+  run: (c, p, io) => status(c, p.args.ZONE, io),
+});
+
+export const dnssecCommand = adminCommand({
+  name: 'dnssec', summary: 'turn DNSSEC on or off for a zone, or tell it the parent has the DS (labs)',
+  args: [{ name: 'ACTION', choices: ['enable', 'disable', 'delete', 'parent-ds'] }, ZONE, { name: 'present|absent', optional: true }],
+  options: {
+    'multi-signer': { type: 'boolean', help: 'enable: import other providers\' keys (RFC 8901 model 2)' },
+    presigned: { type: 'boolean', help: 'enable: serve the signatures a secondary zone receives' },
+    nsec3: { type: 'boolean', help: 'enable: deny existence with NSEC3 (RFC 5155)' },
+  },
+  notes: [
+    'enable ZONE      sign the zone (DNSSEC pending until the parent has our DS)',
+    'disable ZONE     publish the delete CDS/CDNSKEY, keep signing until the DS is gone (pending-disabled)',
+    'delete ZONE      remove the DNSSEC records (only once disabled)',
+    'parent-ds ZONE present|absent   lab override of the parent DS check',
+  ],
+  async run(c, p, io) {
+    const action = p.args.ACTION;
+    const zone = await resolveZone(c, p.args.ZONE);
+    const path = `/zones/${zone.id}/dnssec`;
+    if (action !== 'parent-ds' && p.args['present|absent'] !== undefined) throw new CliError(`unexpected argument '${p.args['present|absent']}'`, 2);
+    if (action === 'enable') {
+      const body: Record<string, unknown> = { status: 'active' };
+      if (p.values['multi-signer']) body.dnssec_multi_signer = true;
+      if (p.values.presigned) body.dnssec_presigned = true;
+      if (p.values.nsec3) body.dnssec_use_nsec3 = true;
+      printDnssec((await c.call('PATCH', path, body)).result, zone, io);
+    } else if (action === 'disable') {
+      printDnssec((await c.call('PATCH', path, { status: 'disabled' })).result, zone, io);
+    } else if (action === 'delete') {
+      await c.call('DELETE', path);
+      io.out(`${zone.name}: DNSSEC records deleted\n`);
+    } else {
+      const d = p.args['present|absent'];
+      if (d !== 'present' && d !== 'absent') throw new CliError('usage: tandem dnssec parent-ds ZONE present|absent', 2);
+      printDnssec((await c.call('POST', `${path}/parent_ds`, { present: d === 'present' })).result, zone, io);
+    }
+  },
+});
+
+export const importKeyCommand = adminCommand({
+  name: 'import-key', summary: "add another provider's DNSKEY to a multi-signer zone (held by the CLI until remove-key)",
+  args: [ZONE, { name: 'DNSKEY', rest: true }],
+  options: { ttl: { type: 'string', value: 'SECONDS', defaultText: '3600', help: 'TTL of the record' } },
+  notes: ["DNSKEY is 'FLAGS 3 ALGORITHM BASE64', a DNSKEY RR line, or @FILE (e.g. a BIND K*.key file)."],
+  async run(c, p, io) {
+    const zone = await resolveZone(c, p.args.ZONE);
+    const spec = p.args.DNSKEY!;
+    const text = spec.startsWith('@') ? await readFile(spec.slice(1), 'utf8') : spec;
+    const data = parseDnskeyText(text);
+    const body: Record<string, unknown> = { type: 'DNSKEY', name: zone.name, data, ttl: p.values.ttl ? Number(p.values.ttl) : 3600 };
+    const tag = keyTagOf(data.flags, data.protocol, data.algorithm, data.public_key);
+    let rec: { id: string; meta?: { key_sources?: string[] } };
+    try {
+      rec = (await c.call('POST', `/zones/${zone.id}/dns_records`, body)).result;
+    } catch (err) {
+      // Importing the same key twice is a no-op (the API reports the duplicate as 81058).
+      if (err instanceof CliError && /\(81058\)/.test(err.message)) {
+        io.out(`key ${tag} is already imported into ${zone.name} with import-key: nothing to do\n`);
+        return;
+      }
+      throw err;
+    }
+    const others = (rec.meta?.key_sources ?? []).filter((s) => s !== 'cli');
+    if (others.length > 0) io.out(`key ${tag} was already in ${zone.name}, held by ${others.map((s) => describeSource(s as KeySource)).join(', ')}; import-key holds it too now (record ${rec.id})\n`);
+    else io.out(`imported key ${tag} (flags ${data.flags}) into ${zone.name} as record ${rec.id}\n`);
+  },
+});
+
+export const keysListCommand = adminCommand({
+  name: 'keys-list', summary: "every key in the zone's DNSKEY RRset and who holds it", args: [ZONE], options: {},
+  async run(c, p, io) {
+    const zone = await resolveZone(c, p.args.ZONE);
+    const dd = (await c.call('GET', `/zones/${zone.id}/dnssec`)).result;
+    const zsk = (await c.call('GET', `/zones/${zone.id}/dnssec/zsk`)).result as any[];
+    const recs = (await c.call('GET', `/zones/${zone.id}/dns_records?type=DNSKEY&per_page=5000`)).result as any[];
+    const rows = [['TAG', 'FLAGS', 'ALG', 'SOURCE', 'HELD BY', 'RECORD', 'PUBLIC KEY']];
+    if (dd.key_tag !== null) rows.push([String(dd.key_tag), String(dd.flags), dd.algorithm, 'ours (KSK)', '-', '-', dd.public_key]);
+    for (const k of zsk.filter((k) => k.Tag !== 'external')) rows.push([String(keyTagOf(k.DNSKEY.Flags, k.DNSKEY.Protocol, k.DNSKEY.Algorithm, k.DNSKEY.PublicKey)), String(k.DNSKEY.Flags), String(k.DNSKEY.Algorithm), 'ours (ZSK)', '-', '-', k.DNSKEY.PublicKey]);
+    for (const r of recs) {
+      const held = (r.meta?.key_sources ?? ['records']).join(',');
+      rows.push([String(keyTagOf(r.data.flags, r.data.protocol, r.data.algorithm, r.data.public_key)), String(r.data.flags), String(r.data.algorithm), 'imported', held, r.id, r.data.public_key]);
+    }
+    io.out(rows.length === 1 ? `${zone.name}: no keys (DNSSEC ${dd.status})\n` : table(rows));
+  },
+});
+
+export const removeKeyCommand = adminCommand({
+  name: 'remove-key', summary: "let go of a key imported with import-key (it stays while another source holds it)",
+  args: [ZONE, { name: 'TAG|RECORD_ID' }],
+  options: { 'all-sources': { type: 'boolean', help: 'remove the key whoever holds it (a dns_record, an NS1 set)' } },
+  async run(c, p, io) {
+    const zone = await resolveZone(c, p.args.ZONE);
+    const b = p.args['TAG|RECORD_ID']!;
+    const recs = (await c.call('GET', `/zones/${zone.id}/dns_records?type=DNSKEY&per_page=5000`)).result as any[];
+    const hits = recs.filter((r) => r.id === b || String(keyTagOf(r.data.flags, r.data.protocol, r.data.algorithm, r.data.public_key)) === b);
+    if (hits.length === 0) throw new CliError(`no imported DNSKEY with tag or id ${b} in ${zone.name} (our own keys cannot be removed here)`);
+    if (hits.length > 1) throw new CliError(`key tag ${b} matches ${hits.length} records; give the record id (${hits.map((h) => h.id).join(', ')})`);
+    const hit = hits[0];
+    const tag = keyTagOf(hit.data.flags, hit.data.protocol, hit.data.algorithm, hit.data.public_key);
+    const all = p.values['all-sources'] === true;
+    const res = await c.call('DELETE', `/zones/${zone.id}/dns_records/${hit.id}${all ? '?all_sources=true' : ''}`);
+    const left: string[] = res.result?.key_sources ?? [];
+    if (left.length > 0) io.out(`key ${tag} is still held by ${left.map((s) => describeSource(s as KeySource)).join(', ')}: import-key's claim is removed, the key stays in ${zone.name} (--all-sources removes it)\n`);
+    else io.out(`removed DNSKEY ${tag} (record ${hit.id}) from ${zone.name}${all ? ' (every source)' : ''}\n`);
+  },
+});
+
+export const apexNsCommand = adminCommand({
+  name: 'apex-ns', summary: "the zone's apex NS records: show, serve them with ours (on|off), add or remove one",
+  args: [ZONE, { name: 'ACTION', choices: ['on', 'off', 'add', 'remove'], optional: true }, { name: 'HOST', optional: true }],
+  options: { ttl: { type: 'string', value: 'SECONDS', defaultText: '86400', help: 'add: TTL of the NS record' } },
+  notes: [
+    'apex-ns ZONE                 multi_provider and the apex NS records',
+    'apex-ns ZONE on|off          serve the apex NS records with ours (multi_provider), or ours only',
+    'apex-ns ZONE add|remove HOST add or remove an apex NS record',
+  ],
+  async run(c, p, io) {
+    const zone = await resolveZone(c, p.args.ZONE);
+    const b = p.args.ACTION;
+    const d = p.args.HOST;
+    if ((b === 'on' || b === 'off' || b === undefined) && d !== undefined) throw new CliError(`unexpected argument '${d}'`, 2);
+    if (b === 'on' || b === 'off') {
+      const s = (await c.call('PATCH', `/zones/${zone.id}/dns_settings`, { multi_provider: b === 'on' })).result;
+      io.out(`${zone.name}: apex NS records ${s.multi_provider ? 'are served with ours (multi_provider on)' : 'ignored; only our nameservers are served'}\n`);
+    } else if (b === 'add' || b === 'remove') {
+      if (!d) throw new CliError(`usage: tandem apex-ns ZONE ${b} HOST`, 2);
+      const host = d.replace(/\.$/, '');
+      if (b === 'add') {
+        await c.call('POST', `/zones/${zone.id}/dns_records`, { type: 'NS', name: zone.name, content: host, ttl: p.values.ttl ? Number(p.values.ttl) : 86400 });
+        io.out(`added NS ${host} at ${zone.name}\n`);
+      } else {
+        const recs = (await c.call('GET', `/zones/${zone.id}/dns_records?type=NS&name=${encodeURIComponent(zone.name)}&content=${encodeURIComponent(host)}`)).result as any[];
+        if (recs.length === 0) throw new CliError(`no apex NS ${host} in ${zone.name}`);
+        for (const r of recs) await c.call('DELETE', `/zones/${zone.id}/dns_records/${r.id}`);
+        io.out(`removed NS ${host} from ${zone.name}\n`);
+      }
+    } else {
+      const s = (await c.call('GET', `/zones/${zone.id}/dns_settings`)).result;
+      const ns = (await c.call('GET', `/zones/${zone.id}/dns_records?type=NS&name=${encodeURIComponent(zone.name)}`)).result as any[];
+      io.out(`${zone.name}: multi_provider ${s.multi_provider ? 'on' : 'off'}; ours: ${zone.name_servers.join(', ')}; apex NS records: ${ns.map((r) => r.content).join(', ') || 'none'}\n`);
+    }
+  },
+});
+
+export const zskCommand = adminCommand({
+  name: 'zsk', summary: 'the ZSKs (ours and imported) as DNSKEY RRs, for the other providers', args: [ZONE], options: {},
+  async run(c, p, io) {
+    const zone = await resolveZone(c, p.args.ZONE);
+    const zsk = (await c.call('GET', `/zones/${zone.id}/dnssec/zsk`)).result as any[];
+    for (const k of zsk) io.out(`${k.DNSKEY.Hdr.Name} ${k.DNSKEY.Hdr.Ttl} IN DNSKEY ${k.DNSKEY.Flags} ${k.DNSKEY.Protocol} ${k.DNSKEY.Algorithm} ${k.DNSKEY.PublicKey} ; ${k.Tag}\n`);
+    if (zsk.length === 0) io.out(`; ${zone.name}: no ZSKs (DNSSEC off)\n`);
+  },
+});
+
+/** `tandem ds ZONE --api URL`: our DS as the running server reports it (keys.ts decides offline or API). */
+export async function adminDs(values: ApiValues, zoneArg: string, io: AdminIo): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: {
-        api: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, state: { type: 'string' },
-        'multi-signer': { type: 'boolean' }, presigned: { type: 'boolean' }, nsec3: { type: 'boolean' }, ttl: { type: 'string' }, 'all-sources': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-    if (values.help) {
-      io.out(adminUsage);
-      return 0;
-    }
     const c = await makeClient(values, io);
-    const [a, b, d] = positionals;
-    switch (cmd) {
-      case 'status':
-        await status(c, a, io);
-        return 0;
-      case 'dnssec': {
-        const zone = await resolveZone(c, b);
-        const p = `/zones/${zone.id}/dnssec`;
-        if (a === 'enable') {
-          const body: Record<string, unknown> = { status: 'active' };
-          if (values['multi-signer']) body.dnssec_multi_signer = true;
-          if (values.presigned) body.dnssec_presigned = true;
-          if (values.nsec3) body.dnssec_use_nsec3 = true;
-          printDnssec((await c.call('PATCH', p, body)).result, zone, io);
-        } else if (a === 'disable') {
-          printDnssec((await c.call('PATCH', p, { status: 'disabled' })).result, zone, io);
-        } else if (a === 'delete') {
-          await c.call('DELETE', p);
-          io.out(`${zone.name}: DNSSEC records deleted\n`);
-        } else if (a === 'parent-ds') {
-          if (d !== 'present' && d !== 'absent') throw new CliError('usage: tandem dnssec parent-ds ZONE present|absent', 2);
-          printDnssec((await c.call('POST', `${p}/parent_ds`, { present: d === 'present' })).result, zone, io);
-        } else throw new CliError('usage: tandem dnssec enable|disable|delete|parent-ds ZONE', 2);
-        return 0;
-      }
-      case 'import-key': {
-        const zone = await resolveZone(c, a);
-        const spec = positionals.slice(1).join(' ');
-        if (!spec) throw new CliError('usage: tandem import-key ZONE "FLAGS 3 ALG BASE64" | @FILE', 2);
-        const text = spec.startsWith('@') ? await readFile(spec.slice(1), 'utf8') : spec;
-        const data = parseDnskeyText(text);
-        const body: Record<string, unknown> = { type: 'DNSKEY', name: zone.name, data, ttl: values.ttl ? Number(values.ttl) : 3600 };
-        const tag = keyTagOf(data.flags, data.protocol, data.algorithm, data.public_key);
-        let rec: { id: string; meta?: { key_sources?: string[] } };
-        try {
-          rec = (await c.call('POST', `/zones/${zone.id}/dns_records`, body)).result;
-        } catch (err) {
-          // Importing the same key twice is a no-op (the API reports the duplicate as 81058).
-          if (err instanceof CliError && /\(81058\)/.test(err.message)) {
-            io.out(`key ${tag} is already imported into ${zone.name} with import-key: nothing to do\n`);
-            return 0;
-          }
-          throw err;
-        }
-        const others = (rec.meta?.key_sources ?? []).filter((s) => s !== 'cli');
-        if (others.length > 0) io.out(`key ${tag} was already in ${zone.name}, held by ${others.map((s) => describeSource(s as KeySource)).join(', ')}; import-key holds it too now (record ${rec.id})\n`);
-        else io.out(`imported key ${tag} (flags ${data.flags}) into ${zone.name} as record ${rec.id}\n`);
-        return 0;
-      }
-      case 'keys-list': {
-        const zone = await resolveZone(c, a);
-        const dd = (await c.call('GET', `/zones/${zone.id}/dnssec`)).result;
-        const zsk = (await c.call('GET', `/zones/${zone.id}/dnssec/zsk`)).result as any[];
-        const recs = (await c.call('GET', `/zones/${zone.id}/dns_records?type=DNSKEY&per_page=5000`)).result as any[];
-        const rows = [['TAG', 'FLAGS', 'ALG', 'SOURCE', 'HELD BY', 'RECORD', 'PUBLIC KEY']];
-        if (dd.key_tag !== null) rows.push([String(dd.key_tag), String(dd.flags), dd.algorithm, 'ours (KSK)', '-', '-', dd.public_key]);
-        for (const k of zsk.filter((k) => k.Tag !== 'external')) rows.push([String(keyTagOf(k.DNSKEY.Flags, k.DNSKEY.Protocol, k.DNSKEY.Algorithm, k.DNSKEY.PublicKey)), String(k.DNSKEY.Flags), String(k.DNSKEY.Algorithm), 'ours (ZSK)', '-', '-', k.DNSKEY.PublicKey]);
-        for (const r of recs) {
-          const held = (r.meta?.key_sources ?? ['records']).join(',');
-          rows.push([String(keyTagOf(r.data.flags, r.data.protocol, r.data.algorithm, r.data.public_key)), String(r.data.flags), String(r.data.algorithm), 'imported', held, r.id, r.data.public_key]);
-        }
-        io.out(rows.length === 1 ? `${zone.name}: no keys (DNSSEC ${dd.status})\n` : table(rows));
-        return 0;
-      }
-      case 'remove-key': {
-        const zone = await resolveZone(c, a);
-        if (!b) throw new CliError('usage: tandem remove-key ZONE TAG|RECORD_ID', 2);
-        const recs = (await c.call('GET', `/zones/${zone.id}/dns_records?type=DNSKEY&per_page=5000`)).result as any[];
-        const hits = recs.filter((r) => r.id === b || String(keyTagOf(r.data.flags, r.data.protocol, r.data.algorithm, r.data.public_key)) === b);
-        if (hits.length === 0) throw new CliError(`no imported DNSKEY with tag or id ${b} in ${zone.name} (our own keys cannot be removed here)`);
-        if (hits.length > 1) throw new CliError(`key tag ${b} matches ${hits.length} records; give the record id (${hits.map((h) => h.id).join(', ')})`);
-        const hit = hits[0];
-        const tag = keyTagOf(hit.data.flags, hit.data.protocol, hit.data.algorithm, hit.data.public_key);
-        const all = values['all-sources'] === true;
-        const res = await c.call('DELETE', `/zones/${zone.id}/dns_records/${hit.id}${all ? '?all_sources=true' : ''}`);
-        const left: string[] = res.result?.key_sources ?? [];
-        if (left.length > 0) io.out(`key ${tag} is still held by ${left.map((s) => describeSource(s as KeySource)).join(', ')}: import-key's claim is removed, the key stays in ${zone.name} (--all-sources removes it)\n`);
-        else io.out(`removed DNSKEY ${tag} (record ${hit.id}) from ${zone.name}${all ? ' (every source)' : ''}\n`);
-        return 0;
-      }
-      case 'apex-ns': {
-        const zone = await resolveZone(c, a);
-        if (b === 'on' || b === 'off') {
-          const s = (await c.call('PATCH', `/zones/${zone.id}/dns_settings`, { multi_provider: b === 'on' })).result;
-          io.out(`${zone.name}: apex NS records ${s.multi_provider ? 'are served with ours (multi_provider on)' : 'ignored; only our nameservers are served'}\n`);
-        } else if (b === 'add' || b === 'remove') {
-          if (!d) throw new CliError(`usage: tandem apex-ns ZONE ${b} HOST`, 2);
-          const host = d.replace(/\.$/, '');
-          if (b === 'add') {
-            await c.call('POST', `/zones/${zone.id}/dns_records`, { type: 'NS', name: zone.name, content: host, ttl: values.ttl ? Number(values.ttl) : 86400 });
-            io.out(`added NS ${host} at ${zone.name}\n`);
-          } else {
-            const recs = (await c.call('GET', `/zones/${zone.id}/dns_records?type=NS&name=${encodeURIComponent(zone.name)}&content=${encodeURIComponent(host)}`)).result as any[];
-            if (recs.length === 0) throw new CliError(`no apex NS ${host} in ${zone.name}`);
-            for (const r of recs) await c.call('DELETE', `/zones/${zone.id}/dns_records/${r.id}`);
-            io.out(`removed NS ${host} from ${zone.name}\n`);
-          }
-        } else if (b === undefined) {
-          const s = (await c.call('GET', `/zones/${zone.id}/dns_settings`)).result;
-          const ns = (await c.call('GET', `/zones/${zone.id}/dns_records?type=NS&name=${encodeURIComponent(zone.name)}`)).result as any[];
-          io.out(`${zone.name}: multi_provider ${s.multi_provider ? 'on' : 'off'}; ours: ${zone.name_servers.join(', ')}; apex NS records: ${ns.map((r) => r.content).join(', ') || 'none'}\n`);
-        } else throw new CliError('usage: tandem apex-ns ZONE [on|off|add HOST|remove HOST]', 2);
-        return 0;
-      }
-      case 'ds': {
-        const zone = await resolveZone(c, a);
-        const dd = (await c.call('GET', `/zones/${zone.id}/dnssec`)).result;
-        if (!dd.ds) throw new CliError(`${zone.name}: DNSSEC is ${dd.status}; no DS to publish`);
-        io.out(`${dd.ds}\n`);
-        return 0;
-      }
-      case 'zsk': {
-        const zone = await resolveZone(c, a);
-        const zsk = (await c.call('GET', `/zones/${zone.id}/dnssec/zsk`)).result as any[];
-        for (const k of zsk)
-          io.out(`${k.DNSKEY.Hdr.Name} ${k.DNSKEY.Hdr.Ttl} IN DNSKEY ${k.DNSKEY.Flags} ${k.DNSKEY.Protocol} ${k.DNSKEY.Algorithm} ${k.DNSKEY.PublicKey} ; ${k.Tag}\n`);
-        if (zsk.length === 0) io.out(`; ${zone.name}: no ZSKs (DNSSEC off)\n`);
-        return 0;
-      }
-      default:
-        throw new CliError(`unknown admin command '${cmd}'\n\n${adminUsage}`, 2);
-    }
+    const zone = await resolveZone(c, zoneArg);
+    const dd = (await c.call('GET', `/zones/${zone.id}/dnssec`)).result;
+    if (!dd.ds) throw new CliError(`${zone.name}: DNSSEC is ${dd.status}; no DS to publish`);
+    io.out(`${dd.ds}\n`);
+    return 0;
   } catch (e) {
     if (e instanceof CliError) {
-      io.err(`tandem ${cmd}: ${e.message}\n`);
+      io.err(`tandem ds: ${e.message}\n`);
       return e.exitCode;
-    }
-    if (e instanceof TypeError && /parseArgs|option|argument/i.test(e.message)) {
-      io.err(`tandem ${cmd}: ${e.message}\n`);
-      return 2;
     }
     throw e;
   }
+}
+
+export const ADMIN_COMMANDS: readonly Command<any>[] = [statusCommand, dnssecCommand, importKeyCommand, keysListCommand, removeKeyCommand, apexNsCommand, zskCommand];
+
+/** Runs admin command `name` (`ds` included) with `argv`, as `tandem name ...` does. */
+export async function runAdminCommand(name: string, argv: string[], io: AdminIo = processIo): Promise<number> {
+  const { dsCommand } = await import('./keys.js');
+  const cmd = name === 'ds' ? dsCommand : ADMIN_COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    io.err(`tandem: unknown admin command '${name}'\n`);
+    return 2;
+  }
+  return runCommand(cmd, argv, io);
 }

@@ -3,7 +3,6 @@
 // over with its comments. Records tandem makes itself (RRSIG, NSEC, NSEC3, NSEC3PARAM; DNSKEY unless
 // multi_signer) are left out with a note on stderr, so the result loads and serves the same data.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { Document, isMap, LineCounter, parseDocument, type YAMLMap } from 'yaml';
 import { ZoneFileError } from '../config/errors.js';
 import { parseMasterFile } from '../config/masterfile.js';
@@ -15,6 +14,7 @@ import type { Rr } from '../dns/rr.js';
 import { RRType, typeName } from '../dns/types.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { valueText } from '../state/yamledit.js';
+import { defineCommand } from './spec.js';
 
 /** A YAML scalar: plain when that reads back as the same string, else double-quoted (JSON is valid YAML there). */
 function scalar(s: string): string {
@@ -92,30 +92,35 @@ export function convertMasterFile(file: string, text: string, origin: Name, sett
   return { yaml: doc.toString() + lines.join('\n') + '\n', notes };
 }
 
-export async function runConvert(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { origin: { type: 'string' }, out: { type: 'string' } }, allowPositionals: true, strict: true });
-  if (positionals.length !== 1) {
-    process.stderr.write('usage: tandem convert FILE [--origin ZONE] [--out FILE]\n');
-    return 2;
-  }
-  const file = positionals[0];
-  try {
-    let origin: Name;
-    if (values.origin) origin = Name.fromText(values.origin.endsWith('.') ? values.origin : `${values.origin}.`);
-    else if (isMasterFile(file)) origin = masterOrigin(file);
-    else {
-      process.stderr.write(`tandem convert: give the zone with --origin (or name the file <zone>.zone)\n`);
-      return 2;
+export const convertCommand = defineCommand({
+  name: 'convert', group: 'offline', summary: "an RFC 1035 master file as tandem's YAML zone file",
+  args: [{ name: 'FILE' }],
+  options: {
+    origin: { type: 'string', value: 'ZONE', help: 'the zone (default: from the file name <zone>.zone)' },
+    out: { type: 'string', value: 'FILE', help: 'write the YAML there (atomically) instead of to stdout' },
+  },
+  notes: ['Records tandem makes itself (RRSIG, NSEC, NSEC3, NSEC3PARAM; DNSKEY unless multi_signer) are left out, with a note on stderr.'],
+  async run(p, io) {
+    const file = p.args.FILE!;
+    try {
+      let origin: Name;
+      const given = p.values.origin;
+      if (given) origin = Name.fromText(given.endsWith('.') ? given : `${given}.`);
+      else if (isMasterFile(file)) origin = masterOrigin(file);
+      else {
+        io.err('tandem convert: give the zone with --origin (or name the file <zone>.zone)\n');
+        return 2;
+      }
+      const text = await readFile(file, 'utf8');
+      const beside = isMasterFile(file) ? readSettingsFile(file) : undefined;
+      const { yaml, notes } = convertMasterFile(file, text, origin, beside?.text);
+      for (const n of notes) io.err(`tandem convert: ${n}\n`);
+      if (p.values.out) await writeFileAtomic(p.values.out, yaml);
+      else io.out(yaml);
+      return 0;
+    } catch (err) {
+      io.err(`tandem convert: ${(err as Error).message}\n`);
+      return 1;
     }
-    const text = await readFile(file, 'utf8');
-    const beside = isMasterFile(file) ? readSettingsFile(file) : undefined;
-    const { yaml, notes } = convertMasterFile(file, text, origin, beside?.text);
-    for (const n of notes) process.stderr.write(`tandem convert: ${n}\n`);
-    if (values.out) await writeFileAtomic(values.out, yaml);
-    else process.stdout.write(yaml);
-    return 0;
-  } catch (err) {
-    process.stderr.write(`tandem convert: ${(err as Error).message}\n`);
-    return 1;
-  }
-}
+  },
+});

@@ -1,5 +1,5 @@
-// `tandem ds`, `tandem keys`, `tandem dump`: read the zone's keys from the state folder (and the zone file).
-import { parseArgs } from 'node:util';
+// `tandem ds`, `tandem keys`, `tandem dump`, `tandem import-bind`: read the zone's keys from the state folder
+// (and the zone file); `ds` asks a running server instead when given its API.
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Name } from '../dns/name.js';
@@ -14,6 +14,8 @@ import { prepareZone } from '../state/prepare.js';
 import { SignatureCache } from '../dnssec/cache.js';
 import { systemClock } from '../dnssec/types.js';
 import { defaults } from '../config/server.js';
+import { adminDs, API_OPTIONS } from './admin.js';
+import { defineCommand } from './spec.js';
 
 function zoneName(text: string | undefined): Name {
   if (!text) throw new Error('missing ZONE argument');
@@ -50,73 +52,99 @@ function dnskeyLine(zone: Name, ttl: number, rdata: Uint8Array): string {
   return `${zone.toString()} ${ttl} IN DNSKEY ${formatRdata(RRType.DNSKEY, rdata)}`;
 }
 
-export async function runKeyCommand(cmd: 'ds' | 'keys' | 'dump' | 'import-bind', argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      state: { type: 'string', default: defaults.state },
-      zones: { type: 'string', default: defaults.zones },
-      zsk: { type: 'boolean', default: false },
-      signed: { type: 'boolean', default: false },
-      'digest-type': { type: 'string', default: '2' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  const zone = zoneName(positionals[0]);
-  const out = (s: string) => process.stdout.write(s + '\n');
+const STATE = { type: 'string', value: 'DIR', default: defaults.state, help: 'the state folder: keys and admin state' } as const;
+const ZONES = { type: 'string', value: 'DIR', default: defaults.zones, help: 'the zones folder' } as const;
+const out = (s: string) => process.stdout.write(s + '\n');
 
-  if (cmd === 'import-bind') {
-    // Move a zone to tandem without a new KSK: take over an existing BIND key pair (K<zone>.+013+<tag>).
-    if (!positionals[1]) throw new Error('usage: tandem import-bind ZONE K<zone>.+013+<tag>[.key|.private] [--state DIR]');
-    const keys = await importBindKey(values.state!, zone, positionals[1]);
-    out(`imported into ${zoneKeyDir(values.state!, zone)}: KSK ${keys.ksk.keyTag}, ZSK ${keys.zsk.keyTag} (restart or SIGHUP the server to use them)`);
+export const dsCommand = defineCommand({
+  name: 'ds', group: 'offline', summary: "the DS record(s) of the zone's KSK, for the registrar (from the state folder, or a running server with --api)",
+  args: [{ name: 'ZONE' }],
+  options: {
+    // No parseArgs default for --state: given, it means "read the folder" even when TANDEM_API is set.
+    ...API_OPTIONS,
+    state: { type: 'string', value: 'DIR', defaultText: defaults.state, help: 'the state folder; given, it wins over TANDEM_API' },
+    zones: ZONES,
+    'digest-type': { type: 'string', value: '2|4|all', default: '2', help: 'SHA-256 (2), SHA-384 (4) or both' },
+  },
+  notes: ['Offline unless --api is given or TANDEM_API is set (then the running server answers, as `tandem status` does).'],
+  async run(p, io) {
+    const v = p.values;
+    if (v.api !== undefined || (io.env.TANDEM_API && v.state === undefined)) return adminDs(v, p.args.ZONE!, io);
+    const zone = zoneName(p.args.ZONE);
+    const state = v.state ?? defaults.state;
+    const keys = await ownKeys(state, zone);
+    const loaded = await tryZoneFile(v.zones, zone);
+    // The DS carries the served DNSKEY TTL (the parent may choose its own).
+    const ttl = loaded?.config.dnssec.dnskeyTtl ?? 3600;
+    const digestTypes = v['digest-type'] === 'all' ? [2, 4] as const : [Number(v['digest-type']) as 2 | 4];
+    for (const t of digestTypes) if (t !== 2 && t !== 4) throw new Error('digest type must be 2 (SHA-256), 4 (SHA-384) or all');
+    for (const k of keys.filter((k) => k.role === 'ksk')) {
+      for (const t of digestTypes) out(`${zone.toString()} ${ttl} IN DS ${formatRdata(RRType.DS, dsRdata(zone, k.key.dnskey, t))}`);
+    }
     return 0;
-  }
+  },
+});
 
-  if (cmd === 'dump') {
-    const loaded = await tryZoneFile(values.zones!, zone);
-    if (!loaded) throw new Error(`no zone file for ${zone} in ${values.zones}`);
-    if (!values.signed) {
+export const keysCommand = defineCommand({
+  name: 'keys', group: 'offline', summary: "the zone's keys: tag, role, source, algorithm, flags, DNSKEY RR",
+  args: [{ name: 'ZONE' }],
+  options: { state: STATE, zones: ZONES, zsk: { type: 'boolean', help: 'print only our ZSK as a DNSKEY RR (for the other providers)' } },
+  async run(p) {
+    const zone = zoneName(p.args.ZONE);
+    const keys = await ownKeys(p.values.state, zone);
+    const loaded = await tryZoneFile(p.values.zones, zone);
+    const ttl = loaded?.config.dnssec.dnskeyTtl ?? 3600;
+    if (p.values.zsk) {
+      for (const k of keys.filter((k) => k.role === 'zsk')) out(dnskeyLine(zone, ttl, k.key.dnskey));
+      return 0;
+    }
+    out('TAG    ROLE  SOURCE    ALG  FLAGS  DNSKEY');
+    for (const k of keys) {
+      out(`${String(k.key.keyTag).padEnd(6)} ${k.role.toUpperCase().padEnd(5)} ${'own'.padEnd(9)} ${String(k.key.algorithm).padEnd(4)} ${String(k.key.flags).padEnd(6)} ${dnskeyLine(zone, ttl, k.key.dnskey)}`);
+    }
+    for (const rr of loaded?.input.records.filter((r) => r.type === RRType.DNSKEY) ?? []) {
+      const f = parseDnskeyRdata(rr.rdata);
+      if (rr.ttl !== ttl) {
+        process.stderr.write(`warning: imported key ${keyTag(rr.rdata)} has TTL ${rr.ttl}; the DNSKEY RRset is served with ${ttl} (zone.dnssec.dnskey_ttl)\n`);
+      }
+      out(`${String(keyTag(rr.rdata)).padEnd(6)} ${(isKsk(f.flags) ? 'KSK' : 'ZSK').padEnd(5)} ${'external'.padEnd(9)} ${String(f.algorithm).padEnd(4)} ${String(f.flags).padEnd(6)} ${dnskeyLine(zone, ttl, rr.rdata)}`);
+    }
+    return 0;
+  },
+});
+
+export const dumpCommand = defineCommand({
+  name: 'dump', group: 'offline', summary: 'the zone in RFC 1035 form on stdout (--signed: with RRSIGs and an NSEC chain, as served)',
+  args: [{ name: 'ZONE' }],
+  options: { signed: { type: 'boolean', help: 'sign it with the zone\'s keys (DNSSEC must be on)' }, zones: ZONES, state: STATE },
+  async run(p) {
+    const zone = zoneName(p.args.ZONE);
+    const loaded = await tryZoneFile(p.values.zones, zone);
+    if (!loaded) throw new Error(`no zone file for ${zone} in ${p.values.zones}`);
+    if (!p.values.signed) {
       out((await dumpZone(buildLoadedZone(loaded))).trimEnd());
       return 0;
     }
     if (!loaded.config.dnssec.enabled) throw new Error(`${loaded.file}: DNSSEC is not enabled for ${zone} (zone.dnssec.enabled)`);
     const prepared = await prepareZone(loaded, {
-      zonesDir: values.zones!, stateDir: values.state!, clock: systemClock, logger: pino({ level: 'silent' }), cache: new SignatureCache({ max: 1000 }),
+      zonesDir: p.values.zones, stateDir: p.values.state, clock: systemClock, logger: pino({ level: 'silent' }), cache: new SignatureCache({ max: 1000 }),
     });
     out((await dumpSignedZone(prepared.zone, prepared.signing!)).trimEnd());
     return 0;
-  }
+  },
+});
 
-  const keys = await ownKeys(values.state!, zone);
-  const loaded = await tryZoneFile(values.zones!, zone);
-  // DNSKEY lines carry the served DNSKEY TTL; the DS the same (the parent may choose its own).
-  const ttl = loaded?.config.dnssec.dnskeyTtl ?? 3600;
-  if (cmd === 'ds') {
-    const digestTypes = values['digest-type'] === 'all' ? [2, 4] as const : [Number(values['digest-type']) as 2 | 4];
-    for (const t of digestTypes) if (t !== 2 && t !== 4) throw new Error(`digest type must be 2 (SHA-256), 4 (SHA-384) or all`);
-    for (const k of keys.filter((k) => k.role === 'ksk')) {
-      for (const t of digestTypes) out(`${zone.toString()} ${ttl} IN DS ${formatRdata(RRType.DS, dsRdata(zone, k.key.dnskey, t))}`);
-    }
+export const importBindCommand = defineCommand({
+  name: 'import-bind', group: 'offline', summary: 'take over an existing BIND key pair (keep the KSK, so the DS at the parent stays)',
+  args: [{ name: 'ZONE' }, { name: 'KFILE' }],
+  options: { state: STATE },
+  notes: ['KFILE is K<zone>.+013+<tag>.key or .private (the other file is read from beside it). Restart or SIGHUP the server to use the keys.'],
+  async run(p) {
+    const zone = zoneName(p.args.ZONE);
+    const keys = await importBindKey(p.values.state, zone, p.args.KFILE!);
+    out(`imported into ${zoneKeyDir(p.values.state, zone)}: KSK ${keys.ksk.keyTag}, ZSK ${keys.zsk.keyTag} (restart or SIGHUP the server to use them)`);
     return 0;
-  }
-  // keys
-  if (values.zsk) {
-    for (const k of keys.filter((k) => k.role === 'zsk')) out(dnskeyLine(zone, ttl, k.key.dnskey));
-    return 0;
-  }
-  out('TAG    ROLE  SOURCE    ALG  FLAGS  DNSKEY');
-  for (const k of keys) {
-    out(`${String(k.key.keyTag).padEnd(6)} ${k.role.toUpperCase().padEnd(5)} ${'own'.padEnd(9)} ${String(k.key.algorithm).padEnd(4)} ${String(k.key.flags).padEnd(6)} ${dnskeyLine(zone, loaded?.config.dnssec.dnskeyTtl ?? ttl, k.key.dnskey)}`);
-  }
-  const dnskeyTtl = loaded?.config.dnssec.dnskeyTtl ?? ttl;
-  for (const rr of loaded?.input.records.filter((r) => r.type === RRType.DNSKEY) ?? []) {
-    const f = parseDnskeyRdata(rr.rdata);
-    if (rr.ttl !== dnskeyTtl) {
-      process.stderr.write(`warning: imported key ${keyTag(rr.rdata)} has TTL ${rr.ttl}; the DNSKEY RRset is served with ${dnskeyTtl} (zone.dnssec.dnskey_ttl)\n`);
-    }
-    out(`${String(keyTag(rr.rdata)).padEnd(6)} ${(isKsk(f.flags) ? 'KSK' : 'ZSK').padEnd(5)} ${'external'.padEnd(9)} ${String(f.algorithm).padEnd(4)} ${String(f.flags).padEnd(6)} ${dnskeyLine(zone, ttl, rr.rdata)}`);
-  }
-  return 0;
-}
+  },
+});
+
+export const KEY_COMMANDS = [dsCommand, keysCommand, dumpCommand, importBindCommand] as const;

@@ -4,6 +4,7 @@
 // served unsigned with the defaults. The result is the LoadedZone the YAML path makes, so everything after
 // loading (prepare, the manager, the API, DNSSEC) is the same, and so is the record policy (zonefile.ts refusal).
 import { readFileSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Document, isMap, isScalar, LineCounter, parseDocument, type YAMLMap } from 'yaml';
@@ -50,6 +51,8 @@ export interface MasterZoneOptions {
   readText?: (path: string) => string;
   /** Receives every record instead of LoadedZone.input.records (which is then empty), as ParseOptions.onRecord. */
   onRecord?: (rr: Rr, origin: Name) => void;
+  /** Told the line of the main file reached as records are read (progress of a large load), as ParseOptions.onProgress. */
+  onProgress?: (line: number) => void;
 }
 
 const readDisk = (path: string) => readFileSync(path, 'utf8');
@@ -183,6 +186,7 @@ export function parseMasterZone(file: string, text: string, opts: MasterZoneOpti
       if (rr.name.equals(origin) && !recordLines.has(`${origin.key} ${rr.type}`)) recordLines.set(`${origin.key} ${rr.type}`, at.line);
       if (opts.onRecord) opts.onRecord(rr, origin);
       else records.push(rr);
+      if (opts.onProgress && at.file === file) opts.onProgress(at.line);
     },
   });
   if (!soaAt) throw new ZoneFileError({ file, reason: `no SOA record for ${origin}: a zone's master file has exactly one, at the apex (RFC 1035 §5.2)` });
@@ -219,6 +223,27 @@ export function zoneDefaultsProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The zones folder cannot be read: the message names it and says what to do (not a raw ENOENT from scandir). */
+export class ZonesFolderError extends Error {
+  constructor(readonly dir: string, reason: string) {
+    super(`zones folder ${dir}: ${reason}`);
+    this.name = 'ZonesFolderError';
+  }
+}
+
+function zonesFolderError(dir: string, err: unknown): Error {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return new ZonesFolderError(dir, 'does not exist; create it and put zone files in it (<zone>.yaml or <zone>.zone), or point --zones (config `zones:`) at yours');
+    case 'ENOTDIR':
+      return new ZonesFolderError(dir, 'is a file, not a folder; --zones (config `zones:`) names the folder that holds the zone files');
+    case 'EACCES': case 'EPERM':
+      return new ZonesFolderError(dir, 'cannot be read by this user: permission denied');
+    default:
+      return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
 /** How the zones folder's entries are read. */
 export interface ZoneFolder {
   /** Zone files, sorted: `<zone>.yaml` / `.yml` YAML zones and `<zone>.zone` master files. */
@@ -233,7 +258,12 @@ export interface ZoneFolder {
  * with a dot (editor swap files, `.git`) are skipped without a word.
  */
 export async function zoneFolder(dir: string): Promise<ZoneFolder> {
-  const dirents = await readdir(dir, { withFileTypes: true });
+  let dirents: Dirent[];
+  try {
+    dirents = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    throw zonesFolderError(dir, err);
+  }
   const names = new Set(dirents.map((d) => d.name));
   const out: ZoneFolder = { files: [], ignored: [] };
   for (const d of [...dirents].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {

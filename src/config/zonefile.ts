@@ -54,6 +54,8 @@ export interface ParseOptions {
   sliceLines?: number;
   /** Receives every record instead of LoadedZone.input.records (which is then empty). */
   onRecord?: (rr: Rr, origin: Name) => void;
+  /** Told the line reached as records are read (a sliced file: before each slice), for progress of a large load. */
+  onProgress?: (line: number) => void;
 }
 
 const RECORD_KEYS = ['type', 'ttl', 'value', 'values', 'octodns'] as const;
@@ -178,10 +180,11 @@ function parseYaml(src: Source, text: string): ReturnType<typeof parseDocument> 
 }
 
 /** The owner entries of the `records:` mapping, slice by slice, each with the Source its nodes belong to. */
-function* ownerGroups(src: Source, first: Entry[], slices: Slice[]): Generator<{ src: Source; entries: Entry[] }> {
+function* ownerGroups(src: Source, first: Entry[], slices: Slice[], onProgress?: (line: number) => void): Generator<{ src: Source; entries: Entry[] }> {
   yield { src, entries: first };
   const seen = new Set(first.map((e) => e.key));
   for (const slice of slices) {
+    onProgress?.(slice.firstLine - 1);
     const s: Source = { file: src.file, lines: new LineCounter(), lineOffset: slice.firstLine - 1 };
     const doc = parseYaml(s, slice.text);
     if (doc.contents === null) continue;
@@ -234,7 +237,7 @@ function parseParts(file: string, text: string, slices: Slice[], options: ParseO
   const add = options.onRecord ? (rr: Rr) => options.onRecord!(rr, origin) : (rr: Rr) => { records.push(rr); };
   add(soaRecord(src, parsed, zoneEntry));
 
-  for (const group of ownerGroups(src, ownerEntries, slices)) {
+  for (const group of ownerGroups(src, ownerEntries, slices, options.onProgress)) {
     const gsrc = group.src;
     for (const oe of group.entries) {
       const owner = ownerName(gsrc, oe, origin);

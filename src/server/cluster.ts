@@ -7,13 +7,23 @@
 // Consistency: an admin change is written by the primary, then every worker is told to re-read that zone
 // file and must acknowledge before the API answers (ManagerOptions.afterChange), so after a 200 every
 // worker serves the change. SIGHUP re-reads the folder in the primary, then in every worker.
+//
+// Start-up: the workers are forked first and bind the listeners (an address in use fails at once), holding
+// no zone. The primary then loads the zones one by one, smallest first (creating keys and deciding serials
+// before any worker reads the state folder), and hands each zone to every worker as it parsed it ('load');
+// a zone is "in service" once every worker has acknowledged it. Until then a worker answers the zone's
+// name SERVFAIL (the primary named the files beforehand: 'expect'), never with another zone's data, and
+// a zone is missing from a worker only for the time that worker takes to build it. A worker started later
+// (a replacement) loads every zone itself before it binds, so it never answers with zones missing.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { formatEndpoint, type Endpoint } from '../config/server.js';
 import { startParentChecks } from '../state/parentds.js';
 import type { TandemZoneManager } from '../state/manager.js';
 import type { PackedZone } from '../config/packed.js';
-import { logZones, openManager, startAdminApi, startDns, startTransfers, type ServerDeps } from './server.js';
+import { checkFolders, createManager, laterTransferApi, logLoadEnd, startAdminApi, startDns, startTransfers, type ServerDeps } from './server.js';
+import { logLoaded } from '../state/loading.js';
+import type { RunningApi } from '../api/index.js';
 import { parseQuery } from '../dns/query.js';
 import type { ControlHandler, Peer, Reply, Transport } from './handle.js';
 import type { TransferService } from '../transfer/service.js';
@@ -22,6 +32,12 @@ import type { TransferService } from '../transfer/service.js';
 export type ToWorker =
   /** `packed`: the zone as the primary parsed it after an admin change (large files), so the worker need not. */
   | { tandem: 'reload'; seq: number; file: string; packed?: PackedZone }
+  /** Start-up: the zone files the primary will load, in order (SERVFAIL for their zones until each comes). */
+  | { tandem: 'expect'; seq: number; files: string[] }
+  /** Start-up: one zone of the first load, as the primary parsed it (large files) or to read from `file`. */
+  | { tandem: 'load'; seq: number; file: string; packed?: PackedZone }
+  /** Start-up: the first load has ended; an expected zone that did not come failed. */
+  | { tandem: 'loaded'; seq: number }
   | { tandem: 'reload-all'; seq: number }
   | { tandem: 'stop' }
   /** Answers to a forwarded control message: messages in order, then the end (`failed`: nothing more). */
@@ -41,6 +57,8 @@ export interface RunningCluster {
   addresses: Endpoint[];
   api: Endpoint;
   manager: TandemZoneManager;
+  /** The first load: resolves once every worker serves every zone that loaded (with the files that failed). */
+  loaded: Promise<Error[]>;
   /** Workers running now. */
   workers(): number;
   /** Re-reads the zones folder in the primary, then in every worker. */
@@ -54,7 +72,12 @@ export interface RunningCluster {
  * change carries the parsed zone (or is a small file); a SIGHUP reload has every worker read every file, which
  * for a zone of a million records takes about a minute.
  */
-const ACK_TIMEOUT_MS = { reload: 15_000, 'reload-all': 600_000 } as const;
+type Acked = Extract<ToWorker, { seq: number }>;
+const ACK_TIMEOUT_MS: Record<Acked['tandem'], number> = {
+  reload: 15_000, expect: 15_000, loaded: 15_000, load: 600_000, 'reload-all': 600_000,
+};
+/** Environment variable telling a worker how it starts: 'follow' (bind, then take zones from the primary) or 'load'. */
+const START_ENV = 'TANDEM_WORKER_START';
 /** How long a worker gets to stop before it is killed. */
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -67,7 +90,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   let stopping = false;
 
   /** Sends `make(seq)` to every connected worker and waits for each one's ack (or its exit). */
-  const broadcast = async (make: (seq: number) => ToWorker & { seq: number }): Promise<void> => {
+  const broadcast = async (make: (seq: number) => Acked): Promise<void> => {
     const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && w.isConnected());
     await Promise.all(live.map((w) => new Promise<void>((resolve) => {
       const msg = make(++seq);
@@ -79,36 +102,35 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
       };
       const onMessage = (m: unknown) => {
         if (!isMessage(m) || m.tandem !== 'ack' || m.seq !== msg.seq) return;
-        if (m.error) logger.error({ worker: w.id, err: m.error }, 'worker reload failed');
+        if (m.error) logger.error({ worker: w.id, message: msg.tandem, err: m.error }, 'worker reload failed');
         done();
       };
       const timer = setTimeout(() => {
         logger.error({ worker: w.id, message: msg.tandem }, 'worker did not acknowledge in time');
         done();
-      }, msg.tandem === 'reload-all' ? ACK_TIMEOUT_MS['reload-all'] : ACK_TIMEOUT_MS.reload);
+      }, ACK_TIMEOUT_MS[msg.tandem]);
       w.on('message', onMessage);
       w.once('exit', done);
       w.send(msg);
     })));
   };
 
+  await checkFolders(config);
   // Messages carry typed arrays (a packed zone), so the IPC channel uses structured clone, not JSON.
   cluster.setupPrimary({ serialization: 'advanced' });
 
-  // The primary loads first: this creates missing keys before any worker reads the state folder.
-  const { manager, errors } = await openManager(deps, {
+  const manager = await createManager(deps, {
     presign: false, // the primary answers no queries
     afterChange: (file, packed) => broadcast((s) => ({ tandem: 'reload', seq: s, file, packed })),
   });
-  logZones(manager, errors, logger);
-  const transfers = startTransfers(deps, manager);
+  let transfers: TransferService | undefined;
   cluster.on('message', (w, m: unknown) => {
     if (isMessage(m) && m.tandem === 'control') serveControl(w, m, transfers, logger);
   });
 
   let addresses: Endpoint[] = [];
-  const fork = (): Promise<Worker> => new Promise((resolve, reject) => {
-    const w = cluster.fork();
+  const fork = (start: 'follow' | 'load'): Promise<Worker> => new Promise((resolve, reject) => {
+    const w = cluster.fork({ [START_ENV]: start });
     const onMessage = (m: unknown) => {
       if (!isMessage(m)) return;
       if (m.tandem === 'ready') {
@@ -147,51 +169,72 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   };
 
   try {
-    await Promise.all(Array.from({ length: count }, fork));
+    // Each worker binds before any zone is loaded: an address in use ends the start here.
+    const started = await Promise.allSettled(Array.from({ length: count }, () => fork('follow')));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (err) {
     stopping = true;
-    transfers.stop();
     await stopWorkers();
     throw err;
   }
-  // A worker that dies is replaced (after a pause, so a crash loop does not spin).
+  // A worker that dies is replaced (after a pause, so a crash loop does not spin); it loads every zone
+  // before it binds.
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
     logger.error({ worker: w.id, code, signal }, 'worker exited; starting a new one');
     setTimeout(() => {
-      if (!stopping) fork().catch((err: unknown) => logger.error({ err }, 'worker restart failed'));
+      if (!stopping) fork('load').then((n) => logger.info({ worker: n.id, replaces: w.id }, 'new worker serving every zone'), (err: unknown) => logger.error({ err }, 'worker restart failed'));
     }, 1000).unref();
   });
 
-  let api;
+  let api: RunningApi;
   try {
-    api = await startAdminApi(deps, manager, transfers);
+    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers));
   } catch (err) {
     stopping = true;
-    transfers.stop();
     await stopWorkers();
     throw err;
   }
-  logger.info({ listen: addresses.map(formatEndpoint), api: formatEndpoint(api.address), zones: manager.served().zones.zones().length, workers: count }, 'listening (udp+tcp)');
-  const checks = startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval });
+  const where = { listen: addresses.map(formatEndpoint), api: formatEndpoint(api.address), workers: count };
+  logger.info(where, 'listening (udp+tcp); loading zones');
+
+  let checks: { stop(): void } | undefined;
+  const began = performance.now();
+  const loaded = manager.loadZones({
+    order: (files) => broadcast((s) => ({ tandem: 'expect', seq: s, files })),
+    inService: async (z, file, packed) => {
+      await broadcast((s) => ({ tandem: 'load', seq: s, file, packed }));
+      logLoaded(logger, z);
+    },
+  }).then(async (errors) => {
+    await broadcast((s) => ({ tandem: 'loaded', seq: s }));
+    if (stopping) return errors;
+    transfers = startTransfers(deps, manager);
+    checks = startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval });
+    logLoadEnd(logger, manager, errors, { ...where, ms: Math.round(performance.now() - began) });
+    return errors;
+  });
+  loaded.catch(() => undefined); // the caller decides (tandem serve exits)
 
   return {
     addresses,
     api: api.address,
     manager,
+    loaded,
     workers: () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length,
     async reload() {
       const errs = await manager.reload();
       for (const err of errs) logger.error({ err: err.message }, 'zone reload failed; last good version stays in service');
-      transfers.reloaded();
+      transfers?.reloaded();
       await broadcast((s) => ({ tandem: 'reload-all', seq: s }));
       logger.info({ zones: manager.served().zones.zones().map((z) => z.origin.toString()) }, 'zones reloaded');
       return errs;
     },
     async stop() {
       stopping = true;
-      checks.stop();
-      transfers.stop();
+      checks?.stop();
+      transfers?.stop();
       await stopWorkers();
       await api.close();
       logger.info('stopped');
@@ -200,9 +243,10 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
 }
 
 /**
- * The worker side: load the zones, listen, tell the primary, then follow its messages until told to stop
- * (exit 0). Signals are the primary's business: SIGINT (a terminal's Ctrl-C reaches the whole group) and
- * SIGHUP are ignored here; SIGTERM stops this worker gracefully. A worker whose primary is gone exits.
+ * The worker side: bind the listeners, tell the primary, then take the zones it sends ('follow', at start-up)
+ * or load every zone first and then bind ('load', a replacement worker), and follow its messages until told
+ * to stop (exit 0). Signals are the primary's business: SIGINT (a terminal's Ctrl-C reaches the whole group)
+ * and SIGHUP are ignored here; SIGTERM stops this worker gracefully. A worker whose primary is gone exits.
  */
 export async function startWorker(deps: ServerDeps): Promise<void> {
   const { logger } = deps;
@@ -214,7 +258,10 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
   let dns: Awaited<ReturnType<typeof startDns>>;
   const forwarder = controlForwarder(send);
   try {
-    ({ manager } = await openManager(deps, { presign: true, role: 'replica' }));
+    manager = await createManager(deps, { presign: true, role: 'replica' });
+    if (process.env[START_ENV] !== 'follow') {
+      for (const e of await manager.loadZones()) logger.debug({ err: e.message }, 'zone not loaded in worker');
+    }
     dns = await startDns(deps, () => manager.served(), forwarder.control);
   } catch (err) {
     send({ tandem: 'failed', error: (err as Error).message });
@@ -240,10 +287,14 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
       forwarder.receive(m);
       return;
     }
-    if (m.tandem === 'reload' && m.packed) logger.debug({ file: m.file }, 'zone taken as the primary parsed it');
-    const work = m.tandem === 'reload'
-      ? (m.packed ? manager.reloadPacked(m.packed) : manager.reloadFile(m.file))
-      : manager.reload().then((errs) => { for (const e of errs) logger.debug({ err: e.message }, 'zone reload failed in worker'); });
+    if ((m.tandem === 'reload' || m.tandem === 'load') && m.packed) logger.debug({ file: m.file }, 'zone taken as the primary parsed it');
+    let work: Promise<void>;
+    switch (m.tandem) {
+      case 'expect': manager.expect(m.files); work = Promise.resolve(); break;
+      case 'loaded': manager.expectNone(); work = Promise.resolve(); break;
+      case 'load': case 'reload': work = m.packed ? manager.reloadPacked(m.packed) : manager.reloadFile(m.file); break;
+      case 'reload-all': work = manager.reload().then((errs) => { for (const e of errs) logger.debug({ err: e.message }, 'zone reload failed in worker'); }); break;
+    }
     work.then(
       () => send({ tandem: 'ack', seq: m.seq }),
       (err: unknown) => send({ tandem: 'ack', seq: m.seq, error: (err as Error).message }),
@@ -253,8 +304,10 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
 }
 
 /** Primary side of a forwarded control message: parse it again, answer through the transfer service. */
-function serveControl(w: Worker, m: Extract<ToPrimary, { tandem: 'control' }>, transfers: TransferService, logger: Logger): void {
+function serveControl(w: Worker, m: Extract<ToPrimary, { tandem: 'control' }>, transfers: TransferService | undefined, logger: Logger): void {
   const reply = (x: ToWorker) => { if (w.isConnected()) w.send(x); };
+  // Before the zones are loaded the transfer service does not run: no answer (the peer retries).
+  if (!transfers) return reply({ tandem: 'control-end', id: m.id });
   const parsed = parseQuery(m.msg);
   if (!parsed.ok) return reply({ tandem: 'control-end', id: m.id, failed: 'unparsable' });
   transfers.control(m.msg, parsed.query, m.transport, m.peer).then(async (r) => {

@@ -178,9 +178,14 @@ function base(query: Query, rcode: number, options: { code: number; data: Uint8A
   };
 }
 
-/** True when a zone of `failing` encloses `name` more closely than the served zone `zone` does. */
-function failingFor(failing: Name[], name: Name, zone: { origin: Name } | undefined): boolean {
-  return failing.some((f) => name.isSubdomainOf(f) && (!zone || f.labelCount > zone.origin.labelCount));
+/**
+ * True when a zone of `failing` encloses `name` more closely than the served zone `zone` does: a walk up the
+ * name's labels (during start-up every zone not loaded yet is failing, thousands of them on a large server).
+ */
+function failingFor(failing: ReadonlyMap<string, Name>, name: Name, zone: { origin: Name } | undefined): boolean {
+  const above = zone ? zone.origin.labelCount : -1;
+  for (let i = name.labelCount; i > above; i--) if (failing.has(i === name.labelCount ? name.key : name.suffix(i).key)) return true;
+  return false;
 }
 
 /** The answer to one well-formed query. */
@@ -211,7 +216,7 @@ async function respond(query: Query, served: Served, now: number): Promise<{ res
   // RFC 4035 §3.1.4.1: a DS query for a served child apex goes to the parent zone when we serve that too.
   const zone = served.zones.forQuery(query.name, query.type);
   // A secondary zone we cannot serve (not transferred yet, expired) below or instead of the zone found: SERVFAIL.
-  if (served.failing?.length && failingFor(served.failing, query.name, zone)) return plain(base(query, Rcode.SERVFAIL));
+  if (served.failing?.size && failingFor(served.failing, query.name, zone)) return plain(base(query, Rcode.SERVFAIL));
   if (!zone) return plain(base(query, Rcode.REFUSED));
   const result = lookup(zone, query.name, query.type);
   const signing = served.signing.get(zone.origin.key);

@@ -4,7 +4,11 @@ import type { Logger } from 'pino';
 import { formatEndpoint, type Endpoint, type ServerConfig } from '../config/server.js';
 import { systemClock, type Clock } from '../dnssec/types.js';
 import { SignatureCache } from '../dnssec/cache.js';
-import { ensureDir } from '../state/atomic.js';
+import { checkStateDir } from '../state/atomic.js';
+import { zoneFolder } from '../config/masterzone.js';
+import { logLoaded } from '../state/loading.js';
+import type { TransferApi } from '../state/types.js';
+import { listenError } from './listen-error.js';
 import { TandemZoneManager, type ManagerOptions, type Served } from '../state/manager.js';
 import { startApi, resolveApiAuth, type RunningApi } from '../api/index.js';
 import { startParentChecks } from '../state/parentds.js';
@@ -27,8 +31,13 @@ export interface RunningServer {
   /** The admin API address. */
   api: Endpoint;
   manager: TandemZoneManager;
-  /** Zone transfers, NOTIFY, secondary zones. */
-  transfers: TransferService;
+  /** Zone transfers, NOTIFY, secondary zones: started once the zones are loaded (`loaded`); throws before. */
+  readonly transfers: TransferService;
+  /**
+   * The first read of the zones folder, which runs while the listeners already answer (each zone from the
+   * moment it is loaded): resolves with the files that failed, rejects when the folder cannot be read.
+   */
+  loaded: Promise<Error[]>;
   served(): Served;
   /** Re-reads the zones folder; bad files keep their last good zone. Returns the errors found. */
   reload(): Promise<Error[]>;
@@ -39,29 +48,35 @@ export interface RunningServer {
 const SIGNATURE_CACHE_SIZE = 100_000;
 
 /**
- * Opens the zone manager on the configured folders. `presign`: sign every authoritative RRset in the
- * background (processes that answer queries); `afterChange`: see ManagerOptions.
+ * The folders, checked before anything binds or loads, each failure a message naming the folder and the
+ * fix: the state folder usable (created 0700 when missing, refused when others may write it), the zones
+ * folder readable.
  */
-export async function openManager(
+export async function checkFolders(config: ServerConfig): Promise<void> {
+  await checkStateDir(config.state);
+  await zoneFolder(config.zones);
+}
+
+/**
+ * The zone manager on the configured folders, serving nothing until its loadZones. `presign`: sign every
+ * authoritative RRset in the background (processes that answer queries); `afterChange`: see ManagerOptions.
+ */
+export async function createManager(
   deps: ServerDeps, opts: { presign: boolean; afterChange?: ManagerOptions['afterChange']; role?: ManagerOptions['role'] },
-): Promise<{ manager: TandemZoneManager; errors: Error[] }> {
+): Promise<TandemZoneManager> {
   const { config, logger } = deps;
-  await ensureDir(config.state);
   const keyring = new Keyring(config.tsig);
-  return TandemZoneManager.open({
+  return TandemZoneManager.create({
     zonesDir: config.zones, stateDir: config.state, zoneDefaults: config.zoneDefaults, clock: deps.clock ?? systemClock, logger,
     cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange, role: opts.role,
     knownKey: (name) => keyring.byName(name) !== undefined,
   });
 }
 
-/** The start-up summary: one line per zone, one per zone that failed. */
-export function logZones(manager: TandemZoneManager, errors: Error[], logger: Logger): void {
+/** The end of the first load: the files that failed, then one summary line. */
+export function logLoadEnd(logger: Logger, manager: TandemZoneManager, errors: Error[], fields: Record<string, unknown>): void {
   for (const err of errors) logger.error({ err: err.message }, 'zone not loaded');
-  const served = manager.served();
-  for (const z of served.zones.zones()) {
-    logger.info({ zone: z.origin.toString(), records: z.recordCount, signed: served.signing.has(z.origin.key), presigned: z.presigned ? true : undefined, denial: z.presigned?.denial ?? (z.settings.dnssec ? z.settings.denial : undefined), file: z.source }, 'zone loaded');
-  }
+  logger.info({ ...fields, zones: manager.served().zones.zones().length, failed: errors.length }, 'zones loaded');
 }
 
 export interface DnsListeners {
@@ -69,7 +84,10 @@ export interface DnsListeners {
   close(): Promise<void>;
 }
 
-/** UDP and TCP listeners on every configured address, answering from `served()`; zone transfers and NOTIFY go to `control`. */
+/**
+ * UDP and TCP listeners on every configured address, answering from `served()`; zone transfers and NOTIFY go
+ * to `control`. A listener that cannot bind throws a ListenError saying why (address in use, port < 1024).
+ */
 export async function startDns(deps: ServerDeps, served: () => Served, control?: ControlHandler): Promise<DnsListeners> {
   const { config, logger } = deps;
   const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig) });
@@ -81,15 +99,37 @@ export async function startDns(deps: ServerDeps, served: () => Served, control?:
   try {
     for (const at of config.listen) {
       // TCP first, so that port 0 gives one port for both transports.
-      const t = await listenTcp(at, handler, { idleTimeoutMs: config.tcpIdleTimeoutMs, maxConnections: config.tcpMaxConnections }, logger);
+      const t = await listenTcp(at, handler, { idleTimeoutMs: config.tcpIdleTimeoutMs, maxConnections: config.tcpMaxConnections }, logger)
+        .catch((err: unknown) => { throw listenError(err, at, 'DNS over TCP', '--listen'); });
       tcp.push(t);
-      udp.push(await listenUdp({ host: at.host, port: t.address.port }, handler, logger));
+      const u = { host: at.host, port: t.address.port };
+      udp.push(await listenUdp(u, handler, logger).catch((err: unknown) => { throw listenError(err, u, 'DNS over UDP', '--listen'); }));
     }
   } catch (err) {
     await close();
     throw err;
   }
   return { addresses: tcp.map((t) => t.address), close };
+}
+
+/**
+ * Zone transfers and NOTIFY for a service that starts later (once the zones are loaded): until then they get
+ * no answer, and the peer retries as it does after a lost datagram (RFC 1996 §3.6, RFC 5936 §4.1).
+ */
+export function laterControl(service: () => TransferService | undefined): ControlHandler {
+  return async (msg, query, transport, peer) => {
+    const t = service();
+    return t ? t.control(msg, query, transport, peer) : null;
+  };
+}
+
+/** The admin API's view of zone transfers before the service runs: no secondary or outgoing state yet. */
+export function laterTransferApi(service: () => TransferService | undefined): TransferApi {
+  return {
+    secondary: (zone) => service()?.secondary(zone),
+    refresh: async (zone, opts) => service()?.refresh(zone, opts),
+    outgoing: (zone) => service()?.outgoing(zone),
+  };
 }
 
 /** The zone-transfer service of the process that owns the manager (the single process, or the cluster primary). */
@@ -102,56 +142,85 @@ export function startTransfers(deps: ServerDeps, manager: TandemZoneManager): Tr
 }
 
 /** The admin API on the configured address, with credentials from the config, env or flag. */
-export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferService): Promise<RunningApi> {
+export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferApi): Promise<RunningApi> {
   const { config, logger } = deps;
   const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
-  return startApi({ manager, transfers, auth, at: config.api, logger });
+  return startApi({ manager, transfers, auth, at: config.api, logger }).catch((err: unknown) => { throw listenError(err, config.api, 'the admin API', '--api'); });
 }
 
+/**
+ * Starts a server and resolves once every zone of the folder is loaded (or failed): what a test or an
+ * embedding program wants. `tandem serve` uses launchServer, which resolves as soon as it listens.
+ */
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
-  const { config, logger } = deps;
-  const { manager, errors } = await openManager(deps, { presign: true });
-  logZones(manager, errors, logger);
-  const transfers = startTransfers(deps, manager);
-
-  let dns: DnsListeners;
+  const server = await launchServer(deps);
   try {
-    dns = await startDns(deps, () => manager.served(), transfers.control);
+    await server.loaded;
   } catch (err) {
-    transfers.stop();
+    await server.stop();
     throw err;
   }
+  return server;
+}
+
+/**
+ * Start-up in the order an operator needs: the folders checked, the DNS listeners and the admin API bound
+ * (an address in use fails here, at once), then the zones loaded in the background, smallest first, each
+ * served as soon as it is built; zone transfers and the parent DS checks start once all are known.
+ */
+export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
+  const { config, logger } = deps;
+  await checkFolders(config);
+  const manager = await createManager(deps, { presign: true });
+  let transfers: TransferService | undefined;
+  const dns = await startDns(deps, () => manager.served(), laterControl(() => transfers));
   let api: RunningApi;
   try {
-    api = await startAdminApi(deps, manager, transfers);
+    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers));
   } catch (err) {
     await dns.close();
-    transfers.stop();
     throw err;
   }
   const addresses = dns.addresses;
-  logger.info({ listen: addresses.map(formatEndpoint), api: formatEndpoint(api.address), zones: manager.served().zones.zones().length }, 'listening (udp+tcp)');
-  // 0: no checks (the test fixture's default, so a test never asks the network on its own).
-  const checks = config.parentCheckInterval > 0
-    ? startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval })
-    : { stop() {} };
+  const where = { listen: addresses.map(formatEndpoint), api: formatEndpoint(api.address) };
+  logger.info(where, 'listening (udp+tcp); loading zones');
+
+  let stopped = false;
+  let checks: { stop(): void } | undefined;
+  const started = performance.now();
+  const loaded = manager.loadZones({ inService: (z) => logLoaded(logger, z) }).then((errors) => {
+    if (stopped) return errors;
+    transfers = startTransfers(deps, manager);
+    // 0: no checks (the test fixture's default, so a test never asks the network on its own).
+    checks = config.parentCheckInterval > 0
+      ? startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval })
+      : { stop() {} };
+    logLoadEnd(logger, manager, errors, { ...where, ms: Math.round(performance.now() - started) });
+    return errors;
+  });
+  loaded.catch(() => undefined); // the caller decides (startServer, tandem serve)
 
   return {
     addresses,
     api: api.address,
     manager,
-    transfers,
+    get transfers(): TransferService {
+      if (!transfers) throw new Error('zone transfers start once the zones are loaded (await `loaded`)');
+      return transfers;
+    },
+    loaded,
     served: () => manager.served(),
     async reload() {
       const errs = await manager.reload();
       for (const err of errs) logger.error({ err: err.message }, 'zone reload failed; last good version stays in service');
-      transfers.reloaded();
+      transfers?.reloaded();
       logger.info({ zones: manager.served().zones.zones().map((z) => z.origin.toString()) }, 'zones reloaded');
       return errs;
     },
     async stop() {
-      checks.stop();
-      transfers.stop();
+      stopped = true;
+      checks?.stop();
+      transfers?.stop();
       await Promise.all([dns.close(), api.close()]);
       logger.info('stopped');
     },

@@ -1,7 +1,7 @@
 // The one durable write (STYLE habit 7): temp file in the same folder, write, fsync, rename, fsync the folder.
 // A reader therefore sees the old file or the new one, never a torn mix, even across a crash or power loss.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, chmod, stat } from 'node:fs/promises';
+import { access, constants, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Mode for files holding private material. */
@@ -24,11 +24,66 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Creates `dir` (and parents) if needed and makes sure `dir` itself has `mode` (default 0700). */
+/** A state folder tandem cannot or must not use; the message says which folder, why, and how to fix it. */
+export class StateDirError extends Error {
+  constructor(readonly dir: string, reason: string) {
+    super(`state folder ${dir}: ${reason}`);
+    this.name = 'StateDirError';
+  }
+}
+
+/**
+ * Creates `dir` (and parents) with `mode` (default 0700) if it is missing. An existing folder keeps its mode:
+ * tandem never changes the permissions an operator chose, but refuses a folder that group or others may
+ * write, since whoever can write there can replace zone keys.
+ */
 export async function ensureDir(dir: string, mode: number = STATE_DIR_MODE): Promise<void> {
-  await mkdir(dir, { recursive: true, mode });
+  let created: string | undefined;
+  try {
+    created = await mkdir(dir, { recursive: true, mode });
+  } catch (err) {
+    throw folderError(dir, err, 'create');
+  }
+  if (created !== undefined) return; // made now, with `mode` narrowed by the umask at most
   const st = await stat(dir);
-  if ((st.mode & 0o777) !== mode) await chmod(dir, mode);
+  if (!st.isDirectory()) throw new StateDirError(dir, 'is not a folder');
+  const open = st.mode & 0o022;
+  if (open) {
+    const who = open === 0o022 ? 'its group and everyone' : open === 0o020 ? 'its group' : 'everyone';
+    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+    throw new StateDirError(dir, `is writable by ${who} (mode ${mode}) and holds private keys, so tandem will not use it: run \`chmod 700 ${dir}\``);
+  }
+}
+
+/**
+ * The state folder a server uses: created (0700) when missing, refused when others may write it (ensureDir),
+ * and checked writable by this process before anything is loaded, so a folder owned by another user fails
+ * here with its name rather than later with a raw EACCES.
+ */
+export async function checkStateDir(dir: string): Promise<void> {
+  await ensureDir(dir);
+  try {
+    await access(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw folderError(dir, err, 'write');
+  }
+}
+
+function folderError(dir: string, err: unknown, action: 'create' | 'write'): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const user = typeof process.getuid === 'function' ? `this user (uid ${process.getuid()})` : 'this user';
+  switch (code) {
+    case 'EACCES': case 'EPERM':
+      return new StateDirError(dir, action === 'create'
+        ? `cannot be created by ${user}: permission denied in a parent folder; create it for this user (mkdir, chown) or choose another --state`
+        : `is not writable by ${user}; give it to this user (chown) or choose another --state`);
+    case 'EROFS':
+      return new StateDirError(dir, `cannot be ${action === 'create' ? 'created' : 'written'}: the file system is read-only; choose another --state`);
+    case 'ENOTDIR': case 'EEXIST':
+      return new StateDirError(dir, 'cannot be created: a file is in the way (the path or one of its parents is not a folder)');
+    default:
+      return err instanceof Error ? err : new Error(String(err));
+  }
 }
 
 /**

@@ -11,11 +11,11 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LoadedZone } from '../config/zonefile.js';
+import { buildLoadedZone, type LoadedZone } from '../config/zonefile.js';
 import { unpackLoadedZone, type PackedZone } from '../config/packed.js';
-import { editZoneFileAsync, loadZoneFileAsync } from './offthread.js';
+import { editZoneFileAsync, loadZoneFileAsync, loadZoneFilePacked, parseZoneFileAsync } from './offthread.js';
 import { ZoneFileError } from '../config/errors.js';
-import { unreadFiles, zoneFolder, type ZoneDefaults } from '../config/masterzone.js';
+import { unreadFiles, zoneFolder, ZonesFolderError, type ZoneDefaults, type ZoneFolder } from '../config/masterzone.js';
 import { Name } from '../dns/name.js';
 import type { Rr } from '../dns/rr.js';
 import { RRType } from '../dns/types.js';
@@ -36,6 +36,7 @@ import { loadSecondary } from './secondary.js';
 import { writeCopy, writeMeta, type SecondaryMeta } from './secondary-store.js';
 import { transfersSigned, versionOf, type VersionListener, type ZoneVersion } from './zone-version.js';
 import type { ZoneEdit } from './yamledit.js';
+import { expectedOrigin, loadedSummary, loadOrder, progressLogger, type ZoneLoaded } from './loading.js';
 import {
   AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
   type RecordInput, type RecordView, type SourceOptions, type ZoneManager, type ZoneView,
@@ -46,8 +47,11 @@ export interface Served {
   zones: ZoneSet;
   /** Signing material per zone origin key, for zones with DNSSEC on. */
   signing: Map<string, ZoneSigning>;
-  /** Zones we are authoritative for but cannot serve (a secondary not transferred yet or expired): SERVFAIL. */
-  failing?: Name[];
+  /**
+   * Zones we are authoritative for but cannot serve, by Name.key: a secondary not transferred yet or expired, a
+   * zone not loaded yet at start-up. Answered SERVFAIL.
+   */
+  failing?: ReadonlyMap<string, Name>;
 }
 
 export { transfersSigned, type VersionListener, type ZoneVersion } from './zone-version.js';
@@ -76,20 +80,74 @@ export interface ManagerOptions extends ZoneLoaderDeps {
   knownKey?: (name: string) => boolean;
 }
 
+/** ManagerOptions.loadZones: what happens as each zone of the first read is served. */
+export interface FirstLoadOptions {
+  /** Told the files about to be loaded, in order, before the first (a cluster primary tells its workers). */
+  order?: (files: string[]) => Promise<void> | void;
+  /**
+   * Called in the manager's queue once a zone is served here, with the records as parsed off-thread (large
+   * files); the next zone is loaded once it resolves (a cluster primary waits for its workers here).
+   */
+  inService?: (z: ZoneLoaded, file: string, packed?: PackedZone) => Promise<void> | void;
+}
+
 export class TandemZoneManager implements ZoneManager {
   private entries = new Map<string, Entry>();
-  private current: Served = { zones: new ZoneSet([]), signing: new Map(), failing: [] };
+  private current: Served = { zones: new ZoneSet([]), signing: new Map(), failing: new Map() };
   private queue: Promise<unknown> = Promise.resolve();
   private listeners: VersionListener[] = [];
+  /** Files of the first read not loaded yet, with the zone each is expected to hold (answered SERVFAIL). */
+  private pending = new Map<string, Name>();
+  private first?: Promise<Error[]>;
+  private firstDone = false;
 
   private constructor(private readonly deps: ManagerOptions) {}
 
-  /** Loads every zone file; returns the manager and the files that failed (they are not served). */
-  static async open(deps: ManagerOptions): Promise<{ manager: TandemZoneManager; errors: Error[] }> {
+  /** A manager serving nothing yet: loadZones reads the folder (listeners can be bound before). */
+  static async create(deps: ManagerOptions): Promise<TandemZoneManager> {
     const m = new TandemZoneManager(deps);
     await ensureDir(join(deps.stateDir, 'zones'));
-    const errors = await m.loadAll();
+    return m;
+  }
+
+  /** Loads every zone file; returns the manager and the files that failed (they are not served). */
+  static async open(deps: ManagerOptions): Promise<{ manager: TandemZoneManager; errors: Error[] }> {
+    const m = await TandemZoneManager.create(deps);
+    const errors = await m.loadZones();
     return { manager: m, errors };
+  }
+
+  /**
+   * The first read of the zones folder: smallest file first, each zone served as soon as it is built (not
+   * swapped in with the rest, as a reload does), so a large zone never delays the others. Until its file
+   * is read, a zone's name (from the file name) is answered SERVFAIL. Resolves with the files that failed;
+   * throws ZonesFolderError when the folder cannot be read. Called once; later calls return the same promise.
+   */
+  loadZones(opts: FirstLoadOptions = {}): Promise<Error[]> {
+    this.first ??= this.loadFirst(opts).finally(() => { this.firstDone = true; });
+    return this.first;
+  }
+
+  /** Whether the first read of the zones folder has ended (every file served or failed). */
+  loaded(): boolean {
+    return this.firstDone;
+  }
+
+  /**
+   * Cluster workers: the primary names the files it is about to load (each zone answered SERVFAIL until
+   * reloadFile/reloadPacked brings it), then says it is done (`expectNone`: what did not come failed).
+   */
+  expect(files: readonly string[]): void {
+    for (const f of files) {
+      const origin = expectedOrigin(f);
+      if (origin) this.pending.set(f, origin);
+    }
+    this.publish();
+  }
+
+  expectNone(): void {
+    this.pending.clear();
+    this.publish();
   }
 
   served(): Served {
@@ -178,17 +236,27 @@ export class TandemZoneManager implements ZoneManager {
     e.versionChanged = false;
   }
 
-  /** Re-reads the zones folder (SIGHUP). A file that fails keeps its last good zone; removed files are dropped. */
-  reload(): Promise<Error[]> {
-    return this.serial(() => this.loadAll());
+  /**
+   * Re-reads the zones folder (SIGHUP), after the first read has ended. A file that fails keeps its last good
+   * zone; removed files are dropped; every zone is swapped in at once. A folder that cannot be read changes
+   * nothing and is returned as the error.
+   */
+  async reload(): Promise<Error[]> {
+    await this.first?.catch(() => undefined);
+    return this.serial(async () => {
+      try {
+        return await this.loadAll();
+      } catch (err) {
+        if (err instanceof ZonesFolderError) return [err];
+        throw err;
+      }
+    });
   }
 
   /** Re-reads one zone file (a worker told that the primary changed it). */
   reloadFile(file: string): Promise<void> {
     return this.serial(async () => {
-      const entry = await this.loadEntry(await loadZoneFileAsync(file, { zoneDefaults: this.deps.zoneDefaults }));
-      this.entries.set(entry.prepared.zone.origin.key, entry);
-      this.publish();
+      this.serve(await this.loadEntry(await loadZoneFileAsync(file, { zoneDefaults: this.deps.zoneDefaults })));
     });
   }
 
@@ -198,10 +266,15 @@ export class TandemZoneManager implements ZoneManager {
    */
   reloadPacked(packed: PackedZone): Promise<void> {
     return this.serial(async () => {
-      const entry = await this.loadEntry(unpackLoadedZone(packed));
-      this.entries.set(entry.prepared.zone.origin.key, entry);
-      this.publish();
+      this.serve(await this.loadEntry(unpackLoadedZone(packed)));
     });
+  }
+
+  /** Serves one zone's new entry now (the others stay as they are). */
+  private serve(entry: Entry): void {
+    this.entries.set(entry.prepared.zone.origin.key, entry);
+    this.pending.delete(entry.file);
+    this.publish();
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -210,14 +283,65 @@ export class TandemZoneManager implements ZoneManager {
     return run;
   }
 
+  private async loadFirst(opts: FirstLoadOptions): Promise<Error[]> {
+    const folder = await this.serial(() => zoneFolder(this.deps.zonesDir));
+    this.noZonesWarning(folder);
+    const files = await loadOrder(folder.files);
+    this.expect(files);
+    await opts.order?.(files);
+    const errors: Error[] = [];
+    for (const file of files) {
+      // One queue item per zone: an admin change to a zone already served need not wait for the others.
+      await this.serial(async () => {
+        const started = performance.now();
+        let entry: Entry;
+        let packed: PackedZone | undefined;
+        try {
+          let loaded: LoadedZone;
+          ({ loaded, packed } = await loadZoneFilePacked(file, { zoneDefaults: this.deps.zoneDefaults, onProgress: progressLogger(this.deps.logger, file, this.pending.get(file)) }));
+          entry = await this.loadEntry(loaded);
+          const other = this.entries.get(entry.prepared.zone.origin.key);
+          if (other) throw new ZoneFileError({ file, reason: `zone ${entry.prepared.zone.origin} is already served from ${other.file}` });
+          await this.persistVersion(entry);
+        } catch (err) {
+          errors.push(err as Error);
+          this.pending.delete(file);
+          this.publish();
+          return;
+        }
+        for (const w of entry.loaded.warnings) this.deps.logger.warn({ file }, w);
+        const key = entry.prepared.zone.origin.key;
+        const prev = this.entries.get(key);
+        this.serve(entry);
+        this.announce(new Map(prev ? [[key, prev]] : []), [entry]);
+        await opts.inService?.(loadedSummary(entry, performance.now() - started), file, packed);
+      });
+    }
+    this.unreadWarnings(folder);
+    return errors;
+  }
+
+  /** An empty zones folder is allowed (zones may come later, then SIGHUP) but worth a warning. */
+  private noZonesWarning(folder: ZoneFolder): void {
+    if (folder.files.length > 0) return;
+    this.deps.logger.warn({ zones: this.deps.zonesDir }, 'no zone files in the zones folder (<zone>.yaml, <zone>.zone): every query is answered REFUSED until zone files are added (then SIGHUP)');
+  }
+
+  /** What tandem does not read in the folder is logged at warn once per load, never skipped silently. */
+  private unreadWarnings(folder: ZoneFolder): void {
+    for (const u of unreadFiles(folder, [...this.entries.values()].map((e) => e.loaded))) this.deps.logger.warn({ file: u.file }, u.reason);
+  }
+
   private async loadAll(): Promise<Error[]> {
     const errors: Error[] = [];
     const next = new Map<string, Entry>();
     const byFile = new Map([...this.entries.values()].map((e) => [e.file, e]));
     const folder = await zoneFolder(this.deps.zonesDir);
+    this.noZonesWarning(folder);
     for (const file of folder.files) {
       try {
-        const entry = await this.loadEntry(await loadZoneFileAsync(file, { zoneDefaults: this.deps.zoneDefaults }));
+        const old = byFile.get(file)?.prepared.zone.origin;
+        const entry = await this.loadEntry(await loadZoneFileAsync(file, { zoneDefaults: this.deps.zoneDefaults, onProgress: progressLogger(this.deps.logger, file, old) }));
         const other = next.get(entry.prepared.zone.origin.key);
         if (other) throw new ZoneFileError({ file, reason: `zone ${entry.prepared.zone.origin} is already served from ${other.file}` });
         next.set(entry.prepared.zone.origin.key, entry);
@@ -229,11 +353,10 @@ export class TandemZoneManager implements ZoneManager {
         if (old && !next.has(old.prepared.zone.origin.key)) next.set(old.prepared.zone.origin.key, old);
       }
     }
-    // What tandem does not read in the folder is logged at warn once per load, never skipped silently.
-    for (const u of unreadFiles(folder, [...next.values()].map((e) => e.loaded))) this.deps.logger.warn({ file: u.file }, u.reason);
     const before = this.entries;
     this.entries = next;
     this.publish();
+    this.unreadWarnings(folder);
     this.announce(before, next.values());
     return errors;
   }
@@ -281,10 +404,11 @@ export class TandemZoneManager implements ZoneManager {
   private publish(): void {
     const zones: Zone[] = [];
     const signing = new Map<string, ZoneSigning>();
-    const failing: Name[] = [];
+    const failing = new Map<string, Name>();
+    for (const n of this.pending.values()) failing.set(n.key, n);
     for (const e of this.entries.values()) {
       if (e.unavailable !== undefined) {
-        failing.push(e.prepared.zone.origin);
+        failing.set(e.prepared.zone.origin.key, e.prepared.zone.origin);
         continue;
       }
       zones.push(e.prepared.zone);
@@ -368,6 +492,11 @@ export class TandemZoneManager implements ZoneManager {
         next = await this.loadEntry(edited.loaded, admin);
       } catch (err) {
         if (err instanceof AdminError) throw err;
+        // The file as it is on disk may be what fails (edited by hand since it was loaded): say which line.
+        const broken = await this.brokenOnDisk(e.file, text);
+        if (broken) {
+          throw new AdminError(1004, 400, `DNS Validation Error: the zone file on disk does not load, so no change can be written into it: ${broken.message}; fix the file (SIGHUP reloads it) and retry`);
+        }
         // The new zone does not build: refuse the change; nothing has been written.
         const reason = err instanceof ZoneFileError ? err.reason : (err as Error).message;
         throw new AdminError(1004, 400, `DNS Validation Error: ${reason}`);
@@ -382,6 +511,17 @@ export class TandemZoneManager implements ZoneManager {
       this.deps.logger.info({ zone: e.loaded.input.origin.toString(), change: ctx.what }, 'zone changed');
       return result();
     });
+  }
+
+  /** The error (with file and line) of a zone file's text as it is on disk, or undefined when it loads. */
+  private async brokenOnDisk(file: string, text: string): Promise<ZoneFileError | undefined> {
+    try {
+      const loaded = await parseZoneFileAsync(file, text, { zoneDefaults: this.deps.zoneDefaults });
+      if (!loaded.config.secondary) buildLoadedZone(loaded); // a secondary's records come by transfer
+      return undefined;
+    } catch (err) {
+      return err instanceof ZoneFileError ? err : undefined;
+    }
   }
 
   // ---- zones -------------------------------------------------------------------------------------

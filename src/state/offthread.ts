@@ -12,7 +12,12 @@ import { loadZoneFile, parseZoneFile, unreadable, type LoadedZone } from '../con
 import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import { applyMasterEdits } from './masteredit.js';
-import type { ZoneJob, ZoneReply } from './zone-worker.js';
+import type { ZoneJob, ZoneProgress, ZoneReply } from './zone-worker.js';
+
+export type { ZoneProgress } from './zone-worker.js';
+
+/** How often a large load reports its progress, by default. */
+export const PROGRESS_EVERY_MS = 1000;
 
 /** Files of this many characters or more are read on a worker thread; smaller ones cost less in place. */
 export const OFF_THREAD_FROM_BYTES = 1 << 20;
@@ -51,11 +56,24 @@ export async function editZoneFileAsync(
   return { text: r.text!, others: r.others, loaded: r.loaded, packed: r.packed };
 }
 
+export interface LoadOptions extends Pick<AnyParseOptions, 'zoneDefaults'> {
+  /** Told now and then how a large file's parse goes (files read on a worker thread only). */
+  onProgress?: (p: ZoneProgress) => void;
+  /** How often onProgress is called (default PROGRESS_EVERY_MS). */
+  progressEveryMs?: number;
+}
+
 /**
  * loadZoneFile (or a master-file zone, config/masterzone.ts), parsing large files on a worker thread (which reads
  * the file itself: its text never enters this heap).
  */
-export async function loadZoneFileAsync(file: string, options: Pick<AnyParseOptions, 'zoneDefaults'> = {}): Promise<LoadedZone> {
+export async function loadZoneFileAsync(file: string, options: LoadOptions = {}): Promise<LoadedZone> {
+  return (await loadZoneFilePacked(file, options)).loaded;
+}
+
+/** loadZoneFileAsync, with the records as the thread packed them (large files), to hand to other processes. */
+export async function loadZoneFilePacked(file: string, options: LoadOptions = {}): Promise<{ loaded: LoadedZone; packed?: PackedZone }> {
+  const { onProgress, progressEveryMs = PROGRESS_EVERY_MS, ...parse } = options;
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(file);
@@ -64,23 +82,27 @@ export async function loadZoneFileAsync(file: string, options: Pick<AnyParseOpti
   }
   // A file's bytes are at least its characters (UTF-8), so a file under the limit is a text under it.
   if (info.size < OFF_THREAD_FROM_BYTES) {
-    if (!isMasterFile(file)) return loadZoneFile(file);
+    if (!isMasterFile(file)) return { loaded: await loadZoneFile(file) };
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
       throw unreadable(file, err);
     }
-    return parseAnyZoneFile(file, text, options);
+    return { loaded: parseAnyZoneFile(file, text, parse) };
   }
-  return (await run({ file, options: { ...options, mtime: info.mtime } })).loaded;
+  const r = await run({ file, options: { ...parse, mtime: info.mtime }, ...(onProgress ? { progressEveryMs } : {}) }, onProgress);
+  return { loaded: r.loaded, packed: r.packed };
 }
 
-async function run(job: ZoneJob): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; others?: { file: string; text: string }[] }> {
-  const reply = await new Promise<ZoneReply>((resolve, reject) => {
+async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; others?: { file: string; text: string }[] }> {
+  const reply = await new Promise<Exclude<ZoneReply, { progress: ZoneProgress }>>((resolve, reject) => {
     const worker = spawn(job);
-    let answer: ZoneReply | undefined;
-    worker.once('message', (m: ZoneReply) => { answer = m; });
+    let answer: Exclude<ZoneReply, { progress: ZoneProgress }> | undefined;
+    worker.on('message', (m: ZoneReply) => {
+      if ('progress' in m) onProgress?.(m.progress);
+      else answer = m;
+    });
     worker.once('error', (err) => reject(new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${err.message}` })));
     worker.once('exit', (code) => {
       if (answer) resolve(answer);

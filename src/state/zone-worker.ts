@@ -20,9 +20,19 @@ export interface ZoneJob {
   options: Omit<AnyParseOptions, 'readText'>;
   /** When set: apply these to `text` (zone origin `origin`) and parse the result. */
   edit?: { origin: string; edits: ZoneEdit[] };
+  /** Post a `progress` message about every this many ms while parsing. */
+  progressEveryMs?: number;
+}
+
+/** Records read so far, the share of the file's lines behind them, and the time spent. */
+export interface ZoneProgress {
+  records: number;
+  percent: number;
+  ms: number;
 }
 
 export type ZoneReply =
+  | { progress: ZoneProgress }
   | { ok: PackedZone; text?: string; others?: { file: string; text: string }[] }
   | { zoneError: { file: string; line?: number; owner?: string; type?: string; reason: string } }
   | { editError: string }
@@ -39,8 +49,11 @@ try {
     text = master.text;
   } else if (job.edit) text = applyEdits(text, job.edit.origin, job.edit.edits, job.options);
   const packer = new ZonePacker();
-  const onRecord = (rr: Rr, origin: Name) => packer.add(rr, origin);
-  const packed = packer.finish(parseAnyZoneFile(job.file, text, { ...job.options, readText: master?.readText, onRecord }));
+  const progress = job.progressEveryMs !== undefined ? reporter(text, job.progressEveryMs) : undefined;
+  const onRecord = progress
+    ? (rr: Rr, origin: Name) => { packer.add(rr, origin); progress.record(); }
+    : (rr: Rr, origin: Name) => packer.add(rr, origin);
+  const packed = packer.finish(parseAnyZoneFile(job.file, text, { ...job.options, readText: master?.readText, onRecord, onProgress: progress?.line }));
   reply = job.edit ? { ok: packed, text, others: master?.others } : { ok: packed };
   transfer = transferables(packed);
 } catch (err) {
@@ -49,6 +62,29 @@ try {
   else reply = { error: (err as Error).stack ?? String(err) };
 }
 parentPort!.postMessage(reply, transfer);
+
+/** Counts records and posts progress now and then (the clock is read every 1024 records). */
+function reporter(text: string, everyMs: number): { record(): void; line(n: number): void } {
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  const started = Date.now();
+  let next = started + everyMs;
+  let records = 0;
+  let reached = 0;
+  return {
+    record() {
+      if ((++records & 1023) !== 0) return;
+      const now = Date.now();
+      if (now < next) return;
+      next = now + everyMs;
+      const percent = Math.min(99, Math.floor((reached * 100) / lines));
+      parentPort!.postMessage({ progress: { records, percent, ms: now - started } } satisfies ZoneReply);
+    },
+    line(n) {
+      reached = n;
+    },
+  };
+}
 
 function readText(file: string): string {
   try {

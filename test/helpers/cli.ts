@@ -24,8 +24,9 @@ export interface ServeProcess {
 }
 
 /**
- * `tandem serve` on an ephemeral port; resolves once it logs that it listens, within `startTimeoutMs` (default
- * 20 s; a start that parses a large zone on a loaded 2-core machine needs more).
+ * `tandem serve` on an ephemeral port; resolves once it logs that every zone is loaded ("zones loaded", with the
+ * addresses), within `startTimeoutMs` (default 20 s; a start that parses a large zone on a loaded 2-core machine
+ * needs more). It listens earlier ("listening (udp+tcp); loading zones"), answering each zone once it is loaded.
  */
 export function serve(args: string[], env: NodeJS.ProcessEnv = {}, startTimeoutMs = 20_000): Promise<ServeProcess> {
   // Ephemeral ports unless the caller names its own.
@@ -43,7 +44,7 @@ export function serve(args: string[], env: NodeJS.ProcessEnv = {}, startTimeoutM
     }, startTimeoutMs);
     const onData = (d: Buffer) => {
       out += d.toString();
-      const m = /"listen":\["127\.0\.0\.1:(\d+)"/.exec(out);
+      const m = /"listen":\["127\.0\.0\.1:(\d+)"[^\n]*"msg":"zones loaded"/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve({ child, port: Number(m[1]), logs: () => out, exited });

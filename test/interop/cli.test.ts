@@ -37,7 +37,8 @@ describe('tandem serve', () => {
 
   it('logs a start-up summary as JSON lines (zones, record counts, listeners)', () => {
     const lines = p.logs().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.some((l) => l.msg === 'zone loaded' && l.zone === 'example.com.' && typeof l.records === 'number')).toBe(true);
+    expect(lines.some((l) => l.msg === 'zone in service' && l.zone === 'example.com.' && typeof l.records === 'number')).toBe(true);
+    expect(lines.some((l) => l.msg === 'zones loaded' && l.zones === 1 && l.failed === 0)).toBe(true);
   });
 
   it('SIGHUP reloads zones; a bad file keeps its last good zone in service and the error names file and reason', async () => {

@@ -108,6 +108,32 @@ describe('tandem admin commands', () => {
     expect(err).toMatch(/Authentication error \(10000\)/);
   });
 
+  it('a token file that cannot be read is said so, before any request (not the server\'s 9106)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tandem-cli-'));
+    try {
+      io.env = { TANDEM_API: h.base };
+      expect(await run('status', '--token-file', join(dir, 'nope'))).toBe(1);
+      expect(err).toBe(`tandem status: cannot read the token file ${join(dir, 'nope')} (no such file)\n`);
+      err = '';
+      expect(await run('status', '--state', dir)).toBe(1);
+      expect(err).toMatch(new RegExp(`^tandem status: no API token: --token and TANDEM_TOKEN are not set and the server's token file ${join(dir, 'api-token').replace(/[.]/g, '\\.')} cannot be read \\(no such file\\); give --token, --token-file FILE, or --state DIR`));
+      expect(err).not.toContain('9106');
+      // The state folder's token works as before.
+      await writeFile(join(dir, 'api-token'), `${TOKEN}\n`);
+      expect(await run('status', '--state', dir)).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every admin command takes --help (exit 0, its own usage)', async () => {
+    for (const cmd of ['status', 'dnssec', 'import-key', 'keys-list', 'remove-key', 'apex-ns', 'zsk', 'ds']) {
+      out = '';
+      expect(await run(cmd, '--help')).toBe(0);
+      expect(out).toMatch(new RegExp(`^Usage: tandem ${cmd}\\b`));
+    }
+  });
+
   it('an unreachable API is reported', async () => {
     io.env = { TANDEM_API: 'http://127.0.0.1:1', TANDEM_TOKEN: 'x' };
     expect(await run('status')).toBe(1);

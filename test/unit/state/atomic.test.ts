@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDir, writeFileAtomic } from '../../../src/state/atomic.js';
+import { checkStateDir, ensureDir, StateDirError, writeFileAtomic } from '../../../src/state/atomic.js';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tandem-atomic-')); });
@@ -37,12 +37,35 @@ describe('writeFileAtomic', () => {
 });
 
 describe('ensureDir', () => {
-  it('creates state folders with mode 0700 and narrows an existing wider folder', async () => {
+  it('creates state folders with mode 0700', async () => {
     const d = join(dir, 's', 't');
     await ensureDir(d);
     expect(statSync(d).mode & 0o777).toBe(0o700);
-    chmodSync(d, 0o755);
+  });
+
+  it('leaves the mode of an existing folder as the operator set it (no silent chmod)', async () => {
+    const d = join(dir, 'mine');
+    mkdirSync(d);
+    chmodSync(d, 0o750);
     await ensureDir(d);
-    expect(statSync(d).mode & 0o777).toBe(0o700);
+    expect(statSync(d).mode & 0o777).toBe(0o750);
+  });
+
+  it('refuses a folder group or others may write, saying how to fix it, and changes nothing', async () => {
+    for (const [mode, who] of [[0o777, 'its group and everyone'], [0o770, 'its group'], [0o703, 'everyone']] as const) {
+      const d = join(dir, `open-${mode.toString(8)}`);
+      mkdirSync(d);
+      chmodSync(d, mode);
+      const err = await ensureDir(d).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(StateDirError);
+      expect((err as Error).message).toBe(`state folder ${d}: is writable by ${who} (mode 0${mode.toString(8)}) and holds private keys, so tandem will not use it: run \`chmod 700 ${d}\``);
+      expect(statSync(d).mode & 0o777).toBe(mode);
+    }
+  });
+
+  it('a file in the way is named, not a raw EEXIST/ENOTDIR', async () => {
+    writeFileSync(join(dir, 'file'), 'x');
+    await expect(ensureDir(join(dir, 'file', 'state'))).rejects.toThrow(`state folder ${join(dir, 'file', 'state')}: cannot be created: a file is in the way`);
+    await expect(checkStateDir(join(dir, 'file'))).rejects.toThrow(/state folder .*file: cannot be created: a file is in the way/);
   });
 });
