@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { dig, requireTool } from '../helpers/dig.js';
 import { buildTandem, type BuiltTandem } from '../helpers/built.js';
 import { runCommand, spawnDaemon, waitFor, type Daemon } from '../helpers/procs.js';
-import { bigZone } from '../helpers/zones.js';
+import { bigZone, EXAMPLE_ZONE_FILE } from '../helpers/zones.js';
 
 /** 150,000 names: about 6 MB, parsed on a worker thread for several seconds, long after example.com is served. */
 const NAMES = 150_000;
@@ -28,7 +28,7 @@ beforeAll(async () => {
   await chmod(dir, 0o755); // readable by the unprivileged user of the state-folder test
   zones = join(dir, 'zones');
   await mkdir(zones);
-  await cp('zones/example.com.yaml', join(zones, 'example.com.yaml'));
+  await cp(EXAMPLE_ZONE_FILE, join(zones, 'example.com.yaml'));
   await writeFile(join(zones, 'big.test.yaml'), bigZone(NAMES));
 }, 300_000);
 afterAll(async () => {
