@@ -17,8 +17,8 @@ import { ADMIN_COMMANDS, adminUsage, runAdminCommand } from './admin.js';
 const usage = `tandem — authoritative DNS server and co-signing DNSSEC provider
 
 Usage:
-  tandem serve [--config FILE] [--zones DIR] [--state DIR] [--listen HOST:PORT]... [--api HOST:PORT]
-               [--log-level LEVEL] [--workers N] [--api-token TOKEN] [--parent-resolver HOST:PORT]
+  tandem serve [--config FILE] [--zones DIR] [--state DIR] [--listen HOST:PORT]... [--api HOST:PORT|off]
+               [--metrics HOST:PORT] [--log-level LEVEL] [--workers N] [--api-token TOKEN] [--parent-resolver HOST:PORT]
   tandem ds ZONE [--state DIR]              print the DS records of the zone's KSK(s) for the registrar
   tandem keys ZONE [--state DIR] [--zsk]    list the zone's keys (tag, role, algorithm, flags, DNSKEY RR)
   tandem dump --signed ZONE [--zones DIR] [--state DIR]   write the signed zone (RFC 1035 format) to stdout
@@ -39,6 +39,7 @@ async function serve(argv: string[]): Promise<void> {
       state: { type: 'string' },
       listen: { type: 'string', multiple: true },
       api: { type: 'string' },
+      metrics: { type: 'string' },
       'log-level': { type: 'string' },
       workers: { type: 'string' },
       'api-token': { type: 'string' },

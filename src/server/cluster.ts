@@ -17,6 +17,9 @@ import { logZones, openManager, startAdminApi, startDns, startTransfers, type Se
 import { parseQuery } from '../dns/query.js';
 import type { ControlHandler, Peer, Reply, Transport } from './handle.js';
 import type { TransferService } from '../transfer/service.js';
+import { systemClock } from '../dnssec/types.js';
+import { Metrics } from '../metrics/registry.js';
+import { answerPrimary, workerMetrics } from '../metrics/cluster.js';
 
 /** Primary -> worker. */
 export type ToWorker =
@@ -39,7 +42,9 @@ export type ToPrimary =
 export interface RunningCluster {
   /** DNS addresses the workers listen on. */
   addresses: Endpoint[];
-  api: Endpoint;
+  /** Undefined with `api: off`. */
+  api?: Endpoint;
+  metrics?: Endpoint;
   manager: TandemZoneManager;
   /** Workers running now. */
   workers(): number;
@@ -61,6 +66,10 @@ const STOP_TIMEOUT_MS = 10_000;
 const isMessage = (m: unknown): m is ToPrimary => typeof m === 'object' && m !== null && 'tandem' in m;
 
 export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
+  // The primary's own figures (zones, transfers, admin changes) plus each worker's, summed at each scrape.
+  const metrics = deps.metrics ?? new Metrics({ clock: deps.clock ?? systemClock });
+  deps = { ...deps, metrics };
+  metrics.addWorkers(workerMetrics(deps.logger));
   const { config, logger } = deps;
   const count = config.workers;
   let seq = 0;
@@ -164,22 +173,25 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   });
 
   let api;
+  const running = () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length;
+  const missing = () => (running() < count ? [{ reason: `${running()} of ${count} workers running` }] : []);
   try {
-    api = await startAdminApi(deps, manager, transfers);
+    api = await startAdminApi(deps, manager, transfers, missing);
   } catch (err) {
     stopping = true;
     transfers.stop();
     await stopWorkers();
     throw err;
   }
-  logger.info({ listen: addresses.map(formatEndpoint), api: formatEndpoint(api.address), zones: manager.served().zones.zones().length, workers: count }, 'listening (udp+tcp)');
+  logger.info({ listen: addresses.map(formatEndpoint), api: api.api ? formatEndpoint(api.api) : 'off', metrics: api.metrics && formatEndpoint(api.metrics), zones: manager.served().zones.zones().length, workers: count }, 'listening (udp+tcp)');
   const checks = startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval });
 
   return {
     addresses,
-    api: api.address,
+    api: api.api,
+    metrics: api.metrics,
     manager,
-    workers: () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length,
+    workers: running,
     async reload() {
       const errs = await manager.reload();
       for (const err of errs) logger.error({ err: err.message }, 'zone reload failed; last good version stays in service');
@@ -205,6 +217,10 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
  * SIGHUP are ignored here; SIGTERM stops this worker gracefully. A worker whose primary is gone exits.
  */
 export async function startWorker(deps: ServerDeps): Promise<void> {
+  // Queries, cache and signing figures; the primary asks for them at each scrape.
+  const metrics = deps.metrics ?? new Metrics({ clock: deps.clock ?? systemClock });
+  deps = { ...deps, metrics };
+  answerPrimary(metrics);
   const { logger } = deps;
   const send = (m: ToPrimary) => process.send?.(m);
   process.on('SIGINT', () => undefined);

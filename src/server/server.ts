@@ -11,6 +11,10 @@ import { startParentChecks } from '../state/parentds.js';
 import { createHandler, type ControlHandler } from './handle.js';
 import { Keyring } from '../dns/tsig.js';
 import { TransferService } from '../transfer/service.js';
+import { ResponseCache } from './respcache.js';
+import { Metrics } from '../metrics/registry.js';
+import { opsEndpoints, startOpsListener } from '../metrics/http.js';
+import { readiness, type NotReady } from '../metrics/readiness.js';
 import { listenUdp, type UdpListener } from './udp.js';
 import { listenTcp, type TcpListener } from './tcp.js';
 
@@ -19,13 +23,17 @@ export interface ServerDeps {
   logger: Logger;
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
+  /** This process's metrics (metrics/registry.ts); startServer and the cluster make one when not given. */
+  metrics?: Metrics;
 }
 
 export interface RunningServer {
   /** The bound DNS addresses (real ports when 0 was asked), UDP and TCP alike. */
   addresses: Endpoint[];
-  /** The admin API address. */
-  api: Endpoint;
+  /** The admin API address; undefined with `api: off`. */
+  api?: Endpoint;
+  /** The `metrics:` listener's address (/health, /ready, /metrics), when configured. */
+  metrics?: Endpoint;
   manager: TandemZoneManager;
   /** Zone transfers, NOTIFY, secondary zones. */
   transfers: TransferService;
@@ -52,6 +60,7 @@ export async function openManager(
     zonesDir: config.zones, stateDir: config.state, zoneDefaults: config.zoneDefaults, clock: deps.clock ?? systemClock, logger,
     cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange, role: opts.role,
     knownKey: (name) => keyring.byName(name) !== undefined,
+    signingObserver: deps.metrics?.signing, onLoad: deps.metrics?.onLoad,
   });
 }
 
@@ -72,7 +81,9 @@ export interface DnsListeners {
 /** UDP and TCP listeners on every configured address, answering from `served()`; zone transfers and NOTIFY go to `control`. */
 export async function startDns(deps: ServerDeps, served: () => Served, control?: ControlHandler): Promise<DnsListeners> {
   const { config, logger } = deps;
-  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig) });
+  const cache = new ResponseCache();
+  deps.metrics?.watchCache(cache);
+  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig), cache, queries: deps.metrics?.queries });
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
   const close = async () => {
@@ -96,19 +107,50 @@ export async function startDns(deps: ServerDeps, served: () => Served, control?:
 export function startTransfers(deps: ServerDeps, manager: TandemZoneManager): TransferService {
   const t = new TransferService({
     manager, keyring: new Keyring(deps.config.tsig), stateDir: deps.config.state, clock: deps.clock ?? systemClock, logger: deps.logger,
+    observer: deps.metrics?.transfers,
   });
   t.start();
   return t;
 }
 
-/** The admin API on the configured address, with credentials from the config, env or flag. */
-export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferService): Promise<RunningApi> {
+export interface HttpListeners {
+  /** The admin API's address (undefined with `api: off`). */
+  api?: Endpoint;
+  /** The `metrics:` listener's address. */
+  metrics?: Endpoint;
+  close(): Promise<void>;
+}
+
+/**
+ * The admin API on the configured address (unless `api: off`), with credentials from the config, env or flag,
+ * and the `metrics:` listener when configured; both serve /health, /ready and /metrics (metrics/http.ts).
+ * `notReady`: what else keeps this process from being ready (a cluster's missing workers).
+ */
+export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferService, notReady?: () => NotReady[]): Promise<HttpListeners> {
   const { config, logger } = deps;
-  const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
-  return startApi({ manager, transfers, auth, at: config.api, logger });
+  deps.metrics?.watchManager(manager, transfers?.secondaries);
+  const sources = { metrics: deps.metrics, ready: () => readiness(manager, notReady?.()) };
+  let api: RunningApi | undefined;
+  if (config.api) {
+    const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
+    api = await startApi({ manager, transfers, auth, at: config.api, logger, ops: opsEndpoints(sources, { metricsAuth: config.metricsAuth }), onChange: deps.metrics?.onChange });
+  } else if (!config.metrics) logger.info('admin API off (api: off) and no metrics listener: /health, /ready and /metrics are not served (metrics: HOST:PORT serves them)');
+  let ops;
+  try {
+    ops = config.metrics ? await startOpsListener(config.metrics, opsEndpoints(sources), logger) : undefined;
+  } catch (err) {
+    await api?.close();
+    throw err;
+  }
+  return {
+    api: api?.address,
+    metrics: ops?.address,
+    close: async () => { await Promise.all([api?.close(), ops?.close()]); },
+  };
 }
 
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
+  deps = { ...deps, metrics: deps.metrics ?? new Metrics({ clock: deps.clock ?? systemClock }) };
   const { config, logger } = deps;
   const { manager, errors } = await openManager(deps, { presign: true });
   logZones(manager, errors, logger);
@@ -121,7 +163,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     transfers.stop();
     throw err;
   }
-  let api: RunningApi;
+  let api: HttpListeners;
   try {
     api = await startAdminApi(deps, manager, transfers);
   } catch (err) {
@@ -130,12 +172,13 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     throw err;
   }
   const addresses = dns.addresses;
-  logger.info({ listen: addresses.map(formatEndpoint), api: formatEndpoint(api.address), zones: manager.served().zones.zones().length }, 'listening (udp+tcp)');
+  logger.info({ listen: addresses.map(formatEndpoint), api: api.api ? formatEndpoint(api.api) : 'off', metrics: api.metrics && formatEndpoint(api.metrics), zones: manager.served().zones.zones().length }, 'listening (udp+tcp)');
   const checks = startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval });
 
   return {
     addresses,
-    api: api.address,
+    api: api.api,
+    metrics: api.metrics,
     manager,
     transfers,
     served: () => manager.served(),

@@ -74,6 +74,8 @@ export interface ManagerOptions extends ZoneLoaderDeps {
   role?: 'primary' | 'replica';
   /** Whether a TSIG key of this name is defined (server config `tsig:`); zones naming another are not loaded. */
   knownKey?: (name: string) => boolean;
+  /** Told how long each zone file took to load from the zones folder (start-up, SIGHUP), or that it failed. */
+  onLoad?: (load: { file: string; zone?: Name; seconds: number; error?: Error }) => void;
 }
 
 export class TandemZoneManager implements ZoneManager {
@@ -81,6 +83,9 @@ export class TandemZoneManager implements ZoneManager {
   private current: Served = { zones: new ZoneSet([]), signing: new Map(), failing: [] };
   private queue: Promise<unknown> = Promise.resolve();
   private listeners: VersionListener[] = [];
+  /** Files of the zones folder being loaded that serve no zone yet, and files that failed with no zone served (readiness). */
+  private loading = new Set<string>();
+  private failed = new Map<string, string>();
 
   private constructor(private readonly deps: ManagerOptions) {}
 
@@ -94,6 +99,11 @@ export class TandemZoneManager implements ZoneManager {
 
   served(): Served {
     return this.current;
+  }
+
+  /** Zone files being read that serve nothing yet, and files that failed to load and serve nothing (`/ready`). */
+  loadState(): { loading: string[]; failed: { file: string; error: string }[] } {
+    return { loading: [...this.loading], failed: [...this.failed].map(([file, error]) => ({ file, error })) };
   }
 
   /** Calls `listener` after every new version of a zone is served (transfer/: journal, NOTIFY). */
@@ -207,7 +217,10 @@ export class TandemZoneManager implements ZoneManager {
     const next = new Map<string, Entry>();
     const byFile = new Map([...this.entries.values()].map((e) => [e.file, e]));
     const folder = await zoneFolder(this.deps.zonesDir);
+    const failed = new Map<string, string>();
+    this.loading = new Set(folder.files.filter((f) => !byFile.has(f)));
     for (const file of folder.files) {
+      const started = performance.now();
       try {
         const entry = await this.loadEntry(await loadZoneFileAsync(file, { zoneDefaults: this.deps.zoneDefaults }));
         const other = next.get(entry.prepared.zone.origin.key);
@@ -215,12 +228,18 @@ export class TandemZoneManager implements ZoneManager {
         next.set(entry.prepared.zone.origin.key, entry);
         await this.persistVersion(entry);
         for (const w of entry.loaded.warnings) this.deps.logger.warn({ file }, w);
+        this.deps.onLoad?.({ file, zone: entry.prepared.zone.origin, seconds: (performance.now() - started) / 1000 });
       } catch (err) {
         errors.push(err as Error);
+        this.deps.onLoad?.({ file, seconds: (performance.now() - started) / 1000, error: err as Error });
         const old = byFile.get(file);
         if (old && !next.has(old.prepared.zone.origin.key)) next.set(old.prepared.zone.origin.key, old);
+        else failed.set(file, (err as Error).message);
+      } finally {
+        this.loading.delete(file);
       }
     }
+    this.failed = failed;
     // What tandem does not read in the folder is logged at warn once per load, never skipped silently.
     for (const u of unreadFiles(folder, [...next.values()].map((e) => e.loaded))) this.deps.logger.warn({ file: u.file }, u.reason);
     const before = this.entries;
