@@ -5,14 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real DNS tools the interop tests use as clients, peers and validators (Debian packages); curl and jq for the
-# README walkthrough; systemd-analyze, setpriv/unshare/nsenter and ip for the systemd unit and Dockerfile checks.
-pkgs=(bind9-dnsutils bind9-utils knot-dnsutils knot unbound ldnsutils python3-dnspython python3-cryptography dnsperf
+# README walkthrough; python3-prometheus-client parses /metrics in the tests; systemd-analyze,
+# setpriv/unshare/nsenter and ip for the systemd unit and Dockerfile checks.
+pkgs=(bind9-dnsutils bind9-utils knot-dnsutils knot unbound ldnsutils python3-dnspython python3-cryptography python3-prometheus-client dnsperf
       curl jq systemd util-linux iproute2)
 tools=(dig delv dnssec-dsfromkey kdig knotd keymgr unbound ldns-verify-zone ldns-key2ds dnsperf
        curl jq systemd-analyze setpriv unshare nsenter ip ss)
 missing=0
 for t in "${tools[@]}"; do command -v "$t" >/dev/null 2>&1 || [ -x "/usr/sbin/$t" ] || missing=1; done
-/usr/bin/python3 -c 'import dns.dnssec' >/dev/null 2>&1 || missing=1
+/usr/bin/python3 -c 'import dns.dnssec, prometheus_client.parser' >/dev/null 2>&1 || missing=1
 if [ "$missing" = 1 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

@@ -156,7 +156,7 @@ export async function startFixture(opts: FixtureOptions): Promise<Fixture> {
       host: server.addresses[0].host,
       port: server.addresses[0].port,
       addresses: server.addresses,
-      api: { url: `http://${formatEndpoint(server.api)}`, token },
+      api: { url: `http://${formatEndpoint(server.api!)}`, token }, // the fixture always has its API
       zonesDir,
       stateDir,
       zone(name) {

@@ -31,12 +31,14 @@ export type Handler = (ctx: RequestContext) => Promise<Reply> | Reply;
 
 interface Route {
   method: string;
+  template: string;
   segments: string[];
   handler: Handler;
 }
 
 export type Match =
-  | { kind: 'found'; handler: Handler; params: Record<string, string> }
+  /** `template`: the route as added (`/client/v4/zones/:zone/dns_records`), a bounded label for metrics. */
+  | { kind: 'found'; handler: Handler; params: Record<string, string>; template: string }
   | { kind: 'method'; allowed: string[] }
   | { kind: 'none' };
 
@@ -44,7 +46,7 @@ export class Router {
   private readonly routes: Route[] = [];
 
   add(method: string, template: string, handler: Handler): this {
-    this.routes.push({ method, segments: template.split('/').filter((s) => s !== ''), handler });
+    this.routes.push({ method, template, segments: template.split('/').filter((s) => s !== ''), handler });
     return this;
   }
 
@@ -59,7 +61,7 @@ export class Router {
     for (const r of this.routes) {
       const params = matchSegments(r.segments, parts);
       if (!params) continue;
-      if (r.method === method) return { kind: 'found', handler: r.handler, params };
+      if (r.method === method) return { kind: 'found', handler: r.handler, params, template: r.template };
       allowed.push(r.method);
     }
     return allowed.length > 0 ? { kind: 'method', allowed } : { kind: 'none' };

@@ -22,6 +22,24 @@ export interface ApiOptions {
   logger: Logger;
   /** Request body cap in bytes (default 1 MiB). */
   maxBody?: number;
+  /** /health, /ready, /metrics (metrics/http.ts), answered before the API's routes. */
+  ops?: OpsEndpoints;
+  /** Told of every write request (POST, PUT, PATCH, DELETE) and how it ended, for the metrics. */
+  onChange?: (change: AdminChange) => void;
+}
+
+/** Operational endpoints served on the API listener. */
+export interface OpsEndpoints {
+  /** Whether `path` is one of them: answered without credentials ('public') or after the API's auth check ('auth'). */
+  match(path: string): 'public' | 'auth' | undefined;
+  serve(path: string, req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+/** One admin write request: `kind` is the method and route template (`POST /client/v4/zones/:zone/dns_records`). */
+export interface AdminChange {
+  api: Shape;
+  kind: string;
+  result: 'ok' | 'refused' | 'error';
 }
 
 export interface RunningApi {
@@ -55,7 +73,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const method = (req.method ?? 'GET').toUpperCase();
   const shape = shapeOf(path);
+  const ops = opts.ops?.match(path);
+  // A write's route once matched; 'unrouted' when it failed before (credentials, no route).
+  let kind = 'unrouted';
+  const counted = (status: number) => {
+    if (opts.onChange && BODY_METHODS.has(method)) opts.onChange({ api: shape, kind, result: status < 400 ? 'ok' : status < 500 ? 'refused' : 'error' });
+  };
   try {
+    if (ops && (method === 'GET' || method === 'HEAD')) {
+      if (ops === 'auth') checkCloudflareAuth(req.headers, opts.auth);
+      await opts.ops!.serve(path, req, res);
+      return;
+    }
     // Credentials on every route, before anything else is looked at.
     if (shape === 'ns1') {
       if (!checkNs1Auth(req.headers, opts.auth)) throw new Ns1Error(401, 'Unauthorized');
@@ -71,13 +100,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
       if (shape === 'ns1') throw new Ns1Error(405, `Method ${method} not allowed`);
       throw new ApiError(405, Code.METHOD_NOT_ALLOWED, `Method ${method} not available for that URI.`);
     }
+    kind = `${method} ${match.template}`;
     const body = BODY_METHODS.has(method) ? parseJson(await readBody(req, opts.maxBody ?? MAX_BODY)) : undefined;
     const reply = await match.handler({ method, path, params: match.params, query: url.searchParams, headers: req.headers, body, manager: opts.manager, transfers: opts.transfers, logger: log });
     sendJson(res, reply.status ?? 200, reply.body);
+    counted(reply.status ?? 200);
     log.debug({ method, path, status: reply.status ?? 200 }, 'api request');
   } catch (err) {
     if (err instanceof Ns1Error) {
       sendJson(res, err.status, { message: err.message });
+      counted(err.status);
       log.info({ method, path, status: err.status, err: err.message }, 'api request refused');
       return;
     }
@@ -86,11 +118,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
       // A body we stopped reading must not be parsed as the next request.
       const headers: Record<string, string> = apiErr.status === 413 ? { connection: 'close' } : {};
       sendError(res, shape, apiErr, headers);
+      counted(apiErr.status);
       log.info({ method, path, status: apiErr.status, code: apiErr.errors[0].code, err: apiErr.message }, 'api request refused');
       return;
     }
     log.error({ err, method, path }, 'api handler failed');
     sendError(res, shape, new ApiError(500, Code.INTERNAL, 'Internal error'));
+    counted(500);
   }
 }
 

@@ -16,7 +16,12 @@ export interface ServerConfig {
   zones: string;
   state: string;
   listen: Endpoint[];
-  api: Endpoint;
+  /** The admin API's address; false: no admin API (`--api off`). */
+  api: Endpoint | false;
+  /** `--metrics HOST:PORT`: a listener of its own for /health, /ready and /metrics (no credentials). */
+  metrics?: Endpoint;
+  /** `metrics-auth: true`: /metrics on the admin API listener asks for the API's credentials (default: it does not). */
+  metricsAuth: boolean;
   logLevel: LogLevel;
   /** Worker processes sharing the listeners (issue 6); 1 = serve in this process. */
   workers: number;
@@ -45,6 +50,7 @@ export const defaults: ServerConfig = {
   api: { host: '127.0.0.1', port: 8053 },
   logLevel: 'info',
   workers: 1,
+  metricsAuth: false,
   tcpIdleTimeoutMs: 10_000,
   tcpMaxConnections: 1000,
   parentCheckInterval: 3600,
@@ -89,7 +95,14 @@ function fromRaw(raw: Raw, where: string): Partial<ServerConfig> {
         out.listen = list.map((v) => parseEndpoint(String(v)));
         break;
       }
-      case 'api': out.api = parseEndpoint(str()); break;
+      // `off` (YAML 1.2 reads it as a string; `false` also works): no admin API.
+      case 'api': out.api = value === false || str() === 'off' ? false : parseEndpoint(str()); break;
+      case 'metrics': out.metrics = parseEndpoint(str()); break;
+      case 'metrics-auth': case 'metrics_auth': {
+        if (typeof value !== 'boolean' && value !== 'true' && value !== 'false') throw new ConfigError(`${where}: '${key}' must be true or false`);
+        out.metricsAuth = value === true || value === 'true';
+        break;
+      }
       case 'log-level': case 'logLevel': case 'log_level': {
         const l = str() as LogLevel;
         if (!levels.includes(l)) throw new ConfigError(`${where}: log level must be one of ${levels.join(', ')}`);

@@ -21,12 +21,14 @@ import { formatEndpoint, type Endpoint } from '../config/server.js';
 import { startParentChecks } from '../state/parentds.js';
 import type { TandemZoneManager } from '../state/manager.js';
 import type { PackedZone } from '../config/packed.js';
-import { checkFolders, createManager, laterTransferApi, logLoadEnd, startAdminApi, startDns, startTransfers, type ServerDeps } from './server.js';
+import { checkFolders, createManager, laterTransferApi, logLoadEnd, startAdminApi, startDns, startTransfers, type HttpListeners, type ServerDeps } from './server.js';
 import { logLoaded } from '../state/loading.js';
-import type { RunningApi } from '../api/index.js';
 import { parseQuery } from '../dns/query.js';
 import type { ControlHandler, Peer, Reply, Transport } from './handle.js';
 import type { TransferService } from '../transfer/service.js';
+import { systemClock } from '../dnssec/types.js';
+import { Metrics } from '../metrics/registry.js';
+import { answerPrimary, workerMetrics } from '../metrics/cluster.js';
 
 /** Primary -> worker. */
 export type ToWorker =
@@ -55,7 +57,9 @@ export type ToPrimary =
 export interface RunningCluster {
   /** DNS addresses the workers listen on. */
   addresses: Endpoint[];
-  api: Endpoint;
+  /** Undefined with `api: off`. */
+  api?: Endpoint;
+  metrics?: Endpoint;
   manager: TandemZoneManager;
   /** The first load: resolves once every worker serves every zone that loaded (with the files that failed). */
   loaded: Promise<Error[]>;
@@ -84,6 +88,10 @@ const STOP_TIMEOUT_MS = 10_000;
 const isMessage = (m: unknown): m is ToPrimary => typeof m === 'object' && m !== null && 'tandem' in m;
 
 export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
+  // The primary's own figures (zones, transfers, admin changes) plus each worker's, summed at each scrape.
+  const metrics = deps.metrics ?? new Metrics({ clock: deps.clock ?? systemClock });
+  deps = { ...deps, metrics };
+  metrics.addWorkers(workerMetrics(deps.logger));
   const { config, logger } = deps;
   const count = config.workers;
   let seq = 0;
@@ -188,15 +196,17 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     }, 1000).unref();
   });
 
-  let api: RunningApi;
+  let api: HttpListeners;
+  const running = () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length;
+  const missing = () => (running() < count ? [{ reason: `${running()} of ${count} workers running` }] : []);
   try {
-    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers));
+    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers), missing);
   } catch (err) {
     stopping = true;
     await stopWorkers();
     throw err;
   }
-  const where = { listen: addresses.map(formatEndpoint), api: formatEndpoint(api.address), workers: count };
+  const where = { listen: addresses.map(formatEndpoint), api: api.api ? formatEndpoint(api.api) : 'off', metrics: api.metrics && formatEndpoint(api.metrics), workers: count };
   logger.info(where, 'listening (udp+tcp); loading zones');
 
   let checks: { stop(): void } | undefined;
@@ -219,10 +229,11 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
 
   return {
     addresses,
-    api: api.address,
+    api: api.api,
+    metrics: api.metrics,
     manager,
     loaded,
-    workers: () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length,
+    workers: running,
     async reload() {
       const errs = await manager.reload();
       for (const err of errs) logger.error({ err: err.message }, 'zone reload failed; last good version stays in service');
@@ -249,6 +260,10 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
  * and SIGHUP are ignored here; SIGTERM stops this worker gracefully. A worker whose primary is gone exits.
  */
 export async function startWorker(deps: ServerDeps): Promise<void> {
+  // Queries, cache and signing figures; the primary asks for them at each scrape.
+  const metrics = deps.metrics ?? new Metrics({ clock: deps.clock ?? systemClock });
+  deps = { ...deps, metrics };
+  answerPrimary(metrics);
   const { logger } = deps;
   const send = (m: ToPrimary) => process.send?.(m);
   process.on('SIGINT', () => undefined);

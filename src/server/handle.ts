@@ -17,6 +17,7 @@ import { cacheKey, ResponseCache, type CacheKey } from './respcache.js';
 import { EDNS_UDP_SIZE, sizeLimit, type Transport } from './limits.js';
 import { Keyring } from '../dns/tsig.js';
 import { tsigCheck } from './tsig.js';
+import type { QueryCounters } from '../metrics/queries.js';
 
 export { EDNS_UDP_SIZE, type Transport } from './limits.js';
 export type { Peer, Reply, ControlHandler } from '../transfer/service.js';
@@ -29,8 +30,8 @@ export interface Handler {
    * several messages (AXFR/IXFR over TCP) goes to `more`, one message at a time, and the call resolves null.
    */
   (msg: Uint8Array, transport: Transport, peer?: Peer, more?: (msg: Uint8Array) => Promise<void> | void): Promise<Uint8Array | null>;
-  /** The cached answer, synchronously, or undefined (then call the handler). For the UDP hot path. */
-  cached(msg: Uint8Array, transport: Transport): Uint8Array | undefined;
+  /** The cached answer, synchronously, or undefined (then call the handler). For the UDP hot path. `peer`: for the debug log. */
+  cached(msg: Uint8Array, transport: Transport, peer?: Peer): Uint8Array | undefined;
 }
 
 export interface HandlerOptions {
@@ -41,6 +42,8 @@ export interface HandlerOptions {
   control?: ControlHandler;
   /** TSIG keys (RFC 8945) signed queries may use; default none (a signed query then gets BADKEY). */
   tsig?: Keyring;
+  /** Counts every answer by zone, type, rcode and transport (metrics/queries.ts), cached ones too. */
+  queries?: QueryCounters;
 }
 
 const NO_PEER: Peer = { address: '', port: 0 };
@@ -52,6 +55,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
   const clock = opts.clock ?? systemClock;
   const cache = opts.cache === false ? undefined : opts.cache ?? new ResponseCache();
   const keyring = opts.tsig ?? new Keyring([]);
+  const queries = opts.queries;
   // A pre-signed zone that lacks an RRSIG or a proof is reported once per loaded version, not per query.
   const reported = new WeakSet<Zone>();
   const report = (lack: Lacking) => {
@@ -63,13 +67,14 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
   // A miss in `cached` is followed in the same tick by the handler for the same message (udp.ts): it
   // takes over the key instead of computing it and missing again. Kept for that tick only.
   let missed: { msg: Uint8Array; transport: Transport; set: Served; k: CacheKey | undefined } | undefined;
-  const cached = (msg: Uint8Array, transport: Transport): Uint8Array | undefined => {
+  const cached = (msg: Uint8Array, transport: Transport, peer?: Peer): Uint8Array | undefined => {
     if (!cache) return undefined;
     const set = served();
     const k = cacheKey(msg, transport === 'tcp' ? tcpLimit : udpLimit);
     const hit = k && cache.get(set, k, msg, clock.now());
     if (hit) {
-      if (logger.isLevelEnabled('debug')) logHit(msg, transport, hit);
+      if (queries && cache.lastCell >= 0) queries.add(cache.lastCell, transport);
+      if (logger.isLevelEnabled('debug')) logHit(msg, transport, hit, peer);
       return hit;
     }
     if (missed === undefined) queueMicrotask(forget);
@@ -78,10 +83,10 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
   };
   const forget = () => { missed = undefined; };
   // Debug logging stays one line per query (README), cached or not.
-  const logHit = (msg: Uint8Array, transport: Transport, resp: Uint8Array) => {
+  const logHit = (msg: Uint8Array, transport: Transport, resp: Uint8Array, peer: Peer | undefined) => {
     const { name, next } = Name.read(msg, 12);
     const rcode = resp[3] & 0xf;
-    logger.debug({ qname: name.toString(), qtype: (msg[next] << 8) | msg[next + 1], transport, rcode, an: (resp[6] << 8) | resp[7], ns: (resp[8] << 8) | resp[9], cached: true }, 'query');
+    logger.debug({ client: client(peer), qname: name.toString(), qtype: (msg[next] << 8) | msg[next + 1], transport, rcode, an: (resp[6] << 8) | resp[7], ns: (resp[8] << 8) | resp[9], cached: true }, 'query');
   };
 
   /** A control answer as the transports take it: a stream goes to `more` (or, without one, only its first message). */
@@ -107,20 +112,27 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
       k = cache && cacheKey(msg, transport === 'tcp' ? tcpLimit : udpLimit);
       const hit = k && cache?.get(set, k, msg, now);
       if (hit) {
-        if (logger.isLevelEnabled('debug')) logHit(msg, transport, hit);
+        if (queries && cache!.lastCell >= 0) queries.add(cache!.lastCell, transport);
+        if (logger.isLevelEnabled('debug')) logHit(msg, transport, hit, peer);
         return hit;
       }
     }
 
     const parsed = parseQuery(msg);
-    if (!parsed.ok && parsed.action === 'drop') return null;
+    if (!parsed.ok && parsed.action === 'drop') {
+      if (queries) queries.dropped++;
+      return null;
+    }
     // Zone transfers and NOTIFY leave the request path for the zone manager's process, which checks their TSIG
     // itself (transfer/service.ts); never cached.
     if (parsed.ok && opts.control && isControl(parsed.query)) return deliver(await opts.control(msg, parsed.query, transport, peer ?? NO_PEER), more);
     // RFC 8945 §5.2: a signed query is checked first (server/tsig.ts answers a failure); its answer is signed and
     // never cached (a signed query has no cache key: respcache.ts).
     const tsig = (parsed.ok ? parsed.query.tsig : parsed.tsig) === undefined ? undefined : tsigCheck(msg, keyring, now, { transport, logger });
-    if (tsig?.kind === 'reject') return tsig.response;
+    if (tsig?.kind === 'reject') {
+      queries?.count(undefined, parsed.ok ? parsed.query.type : parsed.question?.type ?? 0, tsig.rcode, transport);
+      return tsig.response;
+    }
     const signer = tsig?.kind === 'ok' ? tsig.signer : undefined;
     if (!parsed.ok) {
       const wire = encodeResponse(
@@ -131,6 +143,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
         },
         transport === 'tcp' ? 65535 : 512, signer?.overhead,
       );
+      queries?.count(undefined, parsed.question?.type ?? 0, parsed.rcode, transport);
       return signer ? signer.sign(wire, now) : wire;
     }
     const query = parsed.query;
@@ -138,9 +151,10 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     let resp: Response;
     let until = Infinity;
     let failed = false;
+    let zoneKey: string | undefined;
     try {
       let lacking: Lacking | undefined;
-      ({ response: resp, until, lacking } = await respond(query, set, now));
+      ({ response: resp, until, lacking, zoneKey } = await respond(query, set, now));
       if (lacking) report(lacking);
     } catch (err) {
       // Fail closed (STYLE habit 13): never an unsigned or half-built answer.
@@ -149,10 +163,11 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
       failed = true;
     }
     if (logger.isLevelEnabled('debug')) {
-      logger.debug({ qname: query.name.toString(), qtype: query.type, transport, rcode: resp.rcode, an: resp.answer.length, ns: resp.authority.length }, 'query');
+      logger.debug({ client: client(peer), qname: query.name.toString(), qtype: query.type, transport, rcode: resp.rcode, an: resp.answer.length, ns: resp.authority.length }, 'query');
     }
     const wire = encodeResponse(resp, limit, signer?.overhead);
-    if (k && cache && !signer && !failed && resp.rcode !== Rcode.SERVFAIL) cache.set(set, k, wire, now, until);
+    const cell = queries ? queries.count(zoneKey, query.type, resp.rcode, transport) : -1;
+    if (k && cache && !signer && !failed && resp.rcode !== Rcode.SERVFAIL) cache.set(set, k, wire, now, until, cell);
     return signer ? signer.sign(wire, now) : wire;
   };
   return Object.assign(handle, { cached });
@@ -179,13 +194,21 @@ function base(query: Query, rcode: number, options: { code: number; data: Uint8A
 }
 
 /**
- * True when a zone of `failing` encloses `name` more closely than the served zone `zone` does: a walk up the
+ * The zone of `failing` that encloses `name` more closely than the served zone `zone` does, if any: a walk up the
  * name's labels (during start-up every zone not loaded yet is failing, thousands of them on a large server).
  */
-function failingFor(failing: ReadonlyMap<string, Name>, name: Name, zone: { origin: Name } | undefined): boolean {
+function failingFor(failing: ReadonlyMap<string, Name>, name: Name, zone: { origin: Name } | undefined): Name | undefined {
   const above = zone ? zone.origin.labelCount : -1;
-  for (let i = name.labelCount; i > above; i--) if (failing.has(i === name.labelCount ? name.key : name.suffix(i).key)) return true;
-  return false;
+  for (let i = name.labelCount; i > above; i--) {
+    const f = failing.get(i === name.labelCount ? name.key : name.suffix(i).key);
+    if (f) return f;
+  }
+  return undefined;
+}
+
+/** The client as the debug log shows it (BIND's `address#port`). */
+function client(peer: Peer | undefined): string | undefined {
+  return peer && `${peer.address}#${peer.port}`;
 }
 
 /** The answer to one well-formed query. */
@@ -201,9 +224,9 @@ interface Lacking {
 
 /**
  * The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity; answers of a
- * pre-signed zone: the earliest expiration of their RRSIGs).
+ * pre-signed zone: the earliest expiration of their RRSIGs); `zoneKey`: the zone that answered (or failed), for the counters.
  */
-async function respond(query: Query, served: Served, now: number): Promise<{ response: Response; until: number; lacking?: Lacking }> {
+async function respond(query: Query, served: Served, now: number): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string }> {
   const plain = (response: Response) => ({ response, until: Infinity });
   if (query.opcode !== Opcode.QUERY) return plain(base(query, Rcode.NOTIMP));
   if (query.class !== RRClass.IN) return plain(base(query, Rcode.REFUSED));
@@ -216,7 +239,8 @@ async function respond(query: Query, served: Served, now: number): Promise<{ res
   // RFC 4035 §3.1.4.1: a DS query for a served child apex goes to the parent zone when we serve that too.
   const zone = served.zones.forQuery(query.name, query.type);
   // A secondary zone we cannot serve (not transferred yet, expired) below or instead of the zone found: SERVFAIL.
-  if (served.failing?.size && failingFor(served.failing, query.name, zone)) return plain(base(query, Rcode.SERVFAIL));
+  const failing = served.failing?.size ? failingFor(served.failing, query.name, zone) : undefined;
+  if (failing) return { response: base(query, Rcode.SERVFAIL), until: Infinity, zoneKey: failing.key };
   if (!zone) return plain(base(query, Rcode.REFUSED));
   const result = lookup(zone, query.name, query.type);
   const signing = served.signing.get(zone.origin.key);
@@ -241,5 +265,5 @@ async function respond(query: Query, served: Served, now: number): Promise<{ res
     response.requiredAdditional = sections.additional.filter((rr) => rr.name.isSubdomainOf(cut));
     response.additional = sections.additional.filter((rr) => !rr.name.isSubdomainOf(cut));
   } else response.additional = sections.additional;
-  return { response, until, lacking };
+  return { response, until, lacking, zoneKey: zone.origin.key };
 }

@@ -84,6 +84,8 @@ interface Entry {
   wire: Uint8Array;
   /** Epoch seconds from which the entry is not served. */
   expiresAt: number;
+  /** The caller's number for the answer (its query-counter cell, metrics/queries.ts); -1: none. */
+  cell: number;
 }
 
 export interface ResponseCacheOptions {
@@ -108,6 +110,8 @@ export class ResponseCache {
   private count = 0;
   private generation: object | undefined;
   readonly stats: ResponseCacheStats = { hits: 0, misses: 0, stores: 0 };
+  /** The `cell` stored with the answer the last hit returned (so a hit is counted without parsing the query). */
+  lastCell = -1;
 
   constructor(opts: ResponseCacheOptions = {}) {
     this.max = Math.max(1, opts.max ?? 50_000);
@@ -142,6 +146,7 @@ export class ResponseCache {
       return undefined;
     }
     this.stats.hits++;
+    this.lastCell = e.cell;
     const out = Buffer.allocUnsafe(e.wire.length);
     out.set(e.wire);
     out[0] = query[0]; // ID
@@ -152,8 +157,8 @@ export class ResponseCache {
     return out;
   }
 
-  /** Stores an encoded response made from `generation`; kept until `expiresAt` (epoch seconds). */
-  set(generation: object, k: CacheKey, wire: Uint8Array, now: number, expiresAt: number): void {
+  /** Stores an encoded response made from `generation`; kept until `expiresAt` (epoch seconds). `cell`: see Entry. */
+  set(generation: object, k: CacheKey, wire: Uint8Array, now: number, expiresAt: number, cell = -1): void {
     if (expiresAt <= now) return;
     this.sync(generation);
     this.stats.stores++;
@@ -162,6 +167,7 @@ export class ResponseCache {
       // A new answer for a key still held keeps its place in the order.
       old.wire = wire;
       old.expiresAt = expiresAt;
+      old.cell = cell;
       return;
     }
     if (this.count === this.max) {
@@ -170,7 +176,7 @@ export class ResponseCache {
       this.head = (this.head + 1) % this.max;
       this.count--;
     }
-    const e: Entry = { key: k.key, wire, expiresAt };
+    const e: Entry = { key: k.key, wire, expiresAt, cell };
     this.ring[(this.head + this.count) % this.max] = e;
     this.count++;
     this.map.set(k.key, e);

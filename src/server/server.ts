@@ -15,6 +15,10 @@ import { startParentChecks } from '../state/parentds.js';
 import { createHandler, type ControlHandler } from './handle.js';
 import { Keyring } from '../dns/tsig.js';
 import { TransferService } from '../transfer/service.js';
+import { ResponseCache } from './respcache.js';
+import { Metrics } from '../metrics/registry.js';
+import { opsEndpoints, startOpsListener } from '../metrics/http.js';
+import { readiness, type NotReady } from '../metrics/readiness.js';
 import { listenUdp, type UdpListener } from './udp.js';
 import { listenTcp, type TcpListener } from './tcp.js';
 
@@ -23,13 +27,17 @@ export interface ServerDeps {
   logger: Logger;
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
+  /** This process's metrics (metrics/registry.ts); launchServer and the cluster make one when not given. */
+  metrics?: Metrics;
 }
 
 export interface RunningServer {
   /** The bound DNS addresses (real ports when 0 was asked), UDP and TCP alike. */
   addresses: Endpoint[];
-  /** The admin API address. */
-  api: Endpoint;
+  /** The admin API address; undefined with `api: off`. */
+  api?: Endpoint;
+  /** The `metrics:` listener's address (/health, /ready, /metrics), when configured. */
+  metrics?: Endpoint;
   manager: TandemZoneManager;
   /** Zone transfers, NOTIFY, secondary zones: started once the zones are loaded (`loaded`); throws before. */
   readonly transfers: TransferService;
@@ -70,6 +78,7 @@ export async function createManager(
     zonesDir: config.zones, stateDir: config.state, zoneDefaults: config.zoneDefaults, clock: deps.clock ?? systemClock, logger,
     cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange, role: opts.role,
     knownKey: (name) => keyring.byName(name) !== undefined,
+    signingObserver: deps.metrics?.signing, onLoad: deps.metrics?.onLoad,
   });
 }
 
@@ -90,7 +99,9 @@ export interface DnsListeners {
  */
 export async function startDns(deps: ServerDeps, served: () => Served, control?: ControlHandler): Promise<DnsListeners> {
   const { config, logger } = deps;
-  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig) });
+  const cache = new ResponseCache();
+  deps.metrics?.watchCache(cache);
+  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig), cache, queries: deps.metrics?.queries });
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
   const close = async () => {
@@ -136,16 +147,50 @@ export function laterTransferApi(service: () => TransferService | undefined): Tr
 export function startTransfers(deps: ServerDeps, manager: TandemZoneManager): TransferService {
   const t = new TransferService({
     manager, keyring: new Keyring(deps.config.tsig), stateDir: deps.config.state, clock: deps.clock ?? systemClock, logger: deps.logger,
+    observer: deps.metrics?.transfers,
   });
   t.start();
   return t;
 }
 
-/** The admin API on the configured address, with credentials from the config, env or flag. */
-export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferApi): Promise<RunningApi> {
+export interface HttpListeners {
+  /** The admin API's address (undefined with `api: off`). */
+  api?: Endpoint;
+  /** The `metrics:` listener's address. */
+  metrics?: Endpoint;
+  close(): Promise<void>;
+}
+
+/**
+ * The admin API on the configured address (unless `api: off`), with credentials from the config, env or flag,
+ * and the `metrics:` listener when configured; both serve /health, /ready and /metrics (metrics/http.ts).
+ * `notReady`: what else keeps this process from being ready (a cluster's missing workers). A listener that
+ * cannot bind throws a ListenError saying why.
+ */
+export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferApi, notReady?: () => NotReady[]): Promise<HttpListeners> {
   const { config, logger } = deps;
-  const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
-  return startApi({ manager, transfers, auth, at: config.api, logger }).catch((err: unknown) => { throw listenError(err, config.api, 'the admin API', '--api'); });
+  deps.metrics?.watchManager(manager, transfers);
+  const sources = { metrics: deps.metrics, ready: () => readiness(manager, notReady?.()) };
+  let api: RunningApi | undefined;
+  if (config.api) {
+    const at = config.api;
+    const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
+    api = await startApi({ manager, transfers, auth, at, logger, ops: opsEndpoints(sources, { metricsAuth: config.metricsAuth }), onChange: deps.metrics?.onChange })
+      .catch((err: unknown) => { throw listenError(err, at, 'the admin API', '--api'); });
+  } else if (!config.metrics) logger.info('admin API off (api: off) and no metrics listener: /health, /ready and /metrics are not served (metrics: HOST:PORT serves them)');
+  let ops;
+  try {
+    const at = config.metrics;
+    ops = at ? await startOpsListener(at, opsEndpoints(sources), logger).catch((err: unknown) => { throw listenError(err, at, 'the metrics listener', '--metrics'); }) : undefined;
+  } catch (err) {
+    await api?.close();
+    throw err;
+  }
+  return {
+    api: api?.address,
+    metrics: ops?.address,
+    close: async () => { await Promise.all([api?.close(), ops?.close()]); },
+  };
 }
 
 /**
@@ -169,12 +214,13 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
  * served as soon as it is built; zone transfers and the parent DS checks start once all are known.
  */
 export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
+  deps = { ...deps, metrics: deps.metrics ?? new Metrics({ clock: deps.clock ?? systemClock }) };
   const { config, logger } = deps;
   await checkFolders(config);
   const manager = await createManager(deps, { presign: true });
   let transfers: TransferService | undefined;
   const dns = await startDns(deps, () => manager.served(), laterControl(() => transfers));
-  let api: RunningApi;
+  let api: HttpListeners;
   try {
     api = await startAdminApi(deps, manager, laterTransferApi(() => transfers));
   } catch (err) {
@@ -182,7 +228,7 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
     throw err;
   }
   const addresses = dns.addresses;
-  const where = { listen: addresses.map(formatEndpoint), api: formatEndpoint(api.address) };
+  const where = { listen: addresses.map(formatEndpoint), api: api.api ? formatEndpoint(api.api) : 'off', metrics: api.metrics && formatEndpoint(api.metrics) };
   logger.info(where, 'listening (udp+tcp); loading zones');
 
   let stopped = false;
@@ -202,7 +248,8 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
 
   return {
     addresses,
-    api: api.address,
+    api: api.api,
+    metrics: api.metrics,
     manager,
     get transfers(): TransferService {
       if (!transfers) throw new Error('zone transfers start once the zones are loaded (await `loaded`)');

@@ -17,12 +17,13 @@ export function listenUdp(at: Endpoint, handler: Handler, logger: Logger): Promi
   // not our error; UDP is best effort, RFC 1035 §4.2.1).
   socket.on('message', (msg, rinfo) => {
     // A cached answer is sent in the same tick: no promise, no parsing (respcache.ts).
-    const hit = handler.cached(msg, 'udp');
+    // rinfo is the peer ({address, port, ...}): passed as it is, no object made per datagram.
+    const hit = handler.cached(msg, 'udp', rinfo);
     if (hit) {
       socket.send(hit, rinfo.port, rinfo.address);
       return;
     }
-    handler(msg, 'udp', { address: rinfo.address, port: rinfo.port }).then(
+    handler(msg, 'udp', rinfo).then(
       (resp) => {
         if (resp) socket.send(resp, rinfo.port, rinfo.address);
       },

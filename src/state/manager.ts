@@ -78,6 +78,8 @@ export interface ManagerOptions extends ZoneLoaderDeps {
   role?: 'primary' | 'replica';
   /** Whether a TSIG key of this name is defined (server config `tsig:`); zones naming another are not loaded. */
   knownKey?: (name: string) => boolean;
+  /** Told how long each zone file took to load from the zones folder (start-up, SIGHUP), or that it failed. */
+  onLoad?: (load: { file: string; zone?: Name; seconds: number; error?: Error }) => void;
 }
 
 /** ManagerOptions.loadZones: what happens as each zone of the first read is served. */
@@ -100,6 +102,9 @@ export class TandemZoneManager implements ZoneManager {
   private pending = new Map<string, Name>();
   private first?: Promise<Error[]>;
   private firstDone = false;
+  /** Files of a reload that serve no zone yet, and files that failed with no zone served (readiness, /ready). */
+  private loading = new Set<string>();
+  private failed = new Map<string, string>();
 
   private constructor(private readonly deps: ManagerOptions) {}
 
@@ -152,6 +157,11 @@ export class TandemZoneManager implements ZoneManager {
 
   served(): Served {
     return this.current;
+  }
+
+  /** Zone files being read that serve nothing yet, and files that failed to load and serve nothing (`/ready`). */
+  loadState(): { loading: string[]; failed: { file: string; error: string }[] } {
+    return { loading: [...new Set([...this.pending.keys(), ...this.loading])], failed: [...this.failed].map(([file, error]) => ({ file, error })) };
   }
 
   /** Calls `listener` after every new version of a zone is served (transfer/: journal, NOTIFY). */
@@ -305,10 +315,13 @@ export class TandemZoneManager implements ZoneManager {
           await this.persistVersion(entry);
         } catch (err) {
           errors.push(err as Error);
+          this.failed.set(file, (err as Error).message);
+          this.deps.onLoad?.({ file, seconds: (performance.now() - started) / 1000, error: err as Error });
           this.pending.delete(file);
           this.publish();
           return;
         }
+        this.deps.onLoad?.({ file, zone: entry.prepared.zone.origin, seconds: (performance.now() - started) / 1000 });
         for (const w of entry.loaded.warnings) this.deps.logger.warn({ file }, w);
         const key = entry.prepared.zone.origin.key;
         const prev = this.entries.get(key);
@@ -338,7 +351,10 @@ export class TandemZoneManager implements ZoneManager {
     const byFile = new Map([...this.entries.values()].map((e) => [e.file, e]));
     const folder = await zoneFolder(this.deps.zonesDir);
     this.noZonesWarning(folder);
+    const failed = new Map<string, string>();
+    this.loading = new Set(folder.files.filter((f) => !byFile.has(f)));
     for (const file of folder.files) {
+      const started = performance.now();
       try {
         const old = byFile.get(file)?.prepared.zone.origin;
         const entry = await this.loadEntry(await loadZoneFileAsync(file, { zoneDefaults: this.deps.zoneDefaults, onProgress: progressLogger(this.deps.logger, file, old) }));
@@ -347,12 +363,18 @@ export class TandemZoneManager implements ZoneManager {
         next.set(entry.prepared.zone.origin.key, entry);
         await this.persistVersion(entry);
         for (const w of entry.loaded.warnings) this.deps.logger.warn({ file }, w);
+        this.deps.onLoad?.({ file, zone: entry.prepared.zone.origin, seconds: (performance.now() - started) / 1000 });
       } catch (err) {
         errors.push(err as Error);
+        this.deps.onLoad?.({ file, seconds: (performance.now() - started) / 1000, error: err as Error });
         const old = byFile.get(file);
         if (old && !next.has(old.prepared.zone.origin.key)) next.set(old.prepared.zone.origin.key, old);
+        else failed.set(file, (err as Error).message);
+      } finally {
+        this.loading.delete(file);
       }
     }
+    this.failed = failed;
     const before = this.entries;
     this.entries = next;
     this.publish();

@@ -11,7 +11,7 @@ import type { Clock, ZoneSigning } from '../dnssec/types.js';
 import { loadOrCreateZoneKeys, type ZoneKeys } from './keystore.js';
 import { apexRrsets, type CdsMode } from '../dnssec/apex.js';
 import { NodeSigner } from '../dnssec/signer.js';
-import { authoritativeRrsets, createZoneSigning, type ZoneSigningImpl } from '../dnssec/zonesigning.js';
+import { authoritativeRrsets, createZoneSigning, type SigningObserver, type ZoneSigningImpl } from '../dnssec/zonesigning.js';
 import { SignatureCache } from '../dnssec/cache.js';
 import { nsec3paramRrset } from '../dnssec/denial/nsec3.js';
 import { checkImportedKey, ImportError } from '../dnssec/imported.js';
@@ -30,6 +30,8 @@ export interface ZoneLoaderDeps {
    * queries), so the first queries do not pay for signatures. Default false.
    */
   presign?: boolean;
+  /** Told of every signature this process makes (metrics). */
+  signingObserver?: SigningObserver;
 }
 
 export interface PrepareOptions {
@@ -122,6 +124,7 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
     validity: dnssec.signatureValidity,
     cache: deps.cache,
     negativeTtl: zone.negativeSoa.ttl,
+    observer: deps.signingObserver,
   });
   if (deps.presign) presignInBackground(zone, signing, deps.logger, deps.cache.capacity);
   return { zone, signing, keys, imported };

@@ -6,6 +6,7 @@ import type { Zone } from '../zone/types.js';
 import type { ZoneConfig } from '../config/zone-settings.js';
 import type { ZoneKeys } from './keystore.js';
 import type { Entry } from './record-views.js';
+import type { PresignedSummary } from './presigned.js';
 
 export interface ZoneVersion {
   id: string;
@@ -22,6 +23,10 @@ export interface ZoneVersion {
   records: readonly Rr[];
   /** False for a secondary zone that is not served (not transferred yet, or expired): `zone` is a placeholder. */
   available: boolean;
+  /** Why the zone is not served, when `available` is false (state/secondary.ts). */
+  unavailable?: string;
+  /** A pre-signed zone's load summary (signature counts, earliest expiration). */
+  presigned?: PresignedSummary;
 }
 
 /** Told of every new version of a zone after it is served (primary only); `prev` is undefined for a zone new to this process. */
@@ -31,7 +36,7 @@ export function versionOf(e: Entry): ZoneVersion {
   return {
     id: e.id, origin: e.loaded.input.origin, serial: e.serial, file: e.file, zone: e.prepared.zone, signing: e.prepared.signing,
     keys: e.prepared.keys, imported: e.prepared.imported, config: e.loaded.config, records: e.loaded.input.records,
-    available: e.unavailable === undefined,
+    available: e.unavailable === undefined, unavailable: e.unavailable, presigned: e.prepared.presigned,
   };
 }
 

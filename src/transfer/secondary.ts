@@ -28,6 +28,19 @@ export interface SecondaryDeps {
   client?: Omit<ClientOptions, 'clock'>;
   /** Retry delay (seconds) while a zone has never been transferred (no SOA RETRY known yet); default 10. */
   firstRetry?: number;
+  /** Told of each refresh's outcome (metrics). */
+  observer?: TransferObserver;
+}
+
+/** Transfers as the metrics count them (metrics/registry.ts). */
+export interface TransferObserver {
+  /**
+   * One refresh of a secondary zone from one primary: the zone transferred in full (AXFR, or IXFR answered
+   * with the whole zone) or by increments, found current, or failed (the next primary is tried).
+   */
+  transferIn(zone: Name, result: 'full' | 'incremental' | 'current' | 'failed'): void;
+  /** One AXFR/IXFR request answered (`zone` undefined: not a zone of ours); `result`: the answer's body or rcode. */
+  transferOut(zone: Name | undefined, kind: 'AXFR' | 'IXFR', result: 'full' | 'incremental' | 'soa-only' | 'refused' | 'notauth' | 'servfail' | 'formerr' | 'notimp'): void;
 }
 
 /** What the API and CLI show of a secondary zone (state/types.ts). */
@@ -220,23 +233,28 @@ export class SecondaryScheduler {
         if (!forceAxfr && haveSerial !== undefined && !serialNewer(serial, haveSerial)) {
           log.debug({ primary: at, serial }, 'secondary zone is current');
           await this.succeeded(z, theirs, at);
+          this.deps.observer?.transferIn(z.origin, 'current');
           return;
         }
         const copy = forceAxfr || haveSerial === undefined ? undefined : await readCopy(this.deps.stateDir, z.origin);
         const have = copy?.find((r) => r.type === RRType.SOA);
-        const records = await this.transfer(p, z.origin, have, copy, log, at);
-        if (!records) {
+        const got = await this.transfer(p, z.origin, have, copy, log, at);
+        if (!got) {
           await this.succeeded(z, theirs, at);
+          this.deps.observer?.transferIn(z.origin, 'current');
           return;
         }
+        const records = got.records;
         const soa = records.find((r) => r.type === RRType.SOA)!;
         const meta = this.refreshed(z, soa, at, true);
         const next = await this.deps.manager.applyTransfer(z.origin, records, meta);
         z.meta = meta;
         log.info({ primary: at, from: haveSerial, serial: next.serial, records: records.length }, 'secondary zone transferred');
+        this.deps.observer?.transferIn(z.origin, got.incremental ? 'incremental' : 'full');
         this.rearm(z, soa);
         return;
       } catch (err) {
+        this.deps.observer?.transferIn(z.origin, 'failed');
         const reason = err instanceof XfrError ? err.message : (err as Error).message;
         lastError = { at: new Date(this.deps.clock.now() * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'), primary: at, reason };
         log.warn({ primary: at, serial: haveSerial, reason }, 'refresh from primary failed; the served copy stays');
@@ -254,21 +272,21 @@ export class SecondaryScheduler {
    * The records of the zone after a transfer from `p`: by IXFR applied to our copy when we hold one (an IXFR
    * that does not apply falls back to AXFR), else AXFR. Undefined when the primary says we are current.
    */
-  private async transfer(p: Primary, origin: Name, have: Rr | undefined, copy: Rr[] | undefined, log: Logger, at: string): Promise<Rr[] | undefined> {
+  private async transfer(p: Primary, origin: Name, have: Rr | undefined, copy: Rr[] | undefined, log: Logger, at: string): Promise<{ records: Rr[]; incremental: boolean } | undefined> {
     const opts: ClientOptions = { clock: this.deps.clock, ...this.deps.client };
     if (have && copy) {
       const r = await fetchZone(p, origin, have, opts);
       if (r.kind === 'current') return undefined;
-      if (r.kind === 'full') return r.records;
+      if (r.kind === 'full') return { records: r.records, incremental: false };
       try {
-        return applyChanges(copy, r.changes, r.soa);
+        return { records: applyChanges(copy, r.changes, r.soa), incremental: true };
       } catch (err) {
         log.warn({ primary: at, reason: (err as Error).message }, 'IXFR does not apply to our copy; transferring the whole zone');
       }
     }
     const r = await fetchZone(p, origin, undefined, opts);
     if (r.kind !== 'full') throw new XfrError(`AXFR from ${at} did not return the zone`);
-    return r.records;
+    return { records: r.records, incremental: false };
   }
 
   /** The refresh state after a primary answered (RFC 1034 §4.3.5: EXPIRE counts from the last good refresh). */

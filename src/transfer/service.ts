@@ -18,7 +18,7 @@ import { diffRecords, diffUnsigned, signedRecords, soaRecord, unsignedRecords } 
 import { Journal } from './journal.js';
 import { clientIsCurrent, ixfrSerial, xfrError, xfrMessages, type XfrBody, type XfrRequest } from './out.js';
 import { notifyReply, sendNotify, type NotifyTarget } from './notify.js';
-import { SecondaryScheduler, type SecondaryDeps } from './secondary.js';
+import { SecondaryScheduler, type SecondaryDeps, type TransferObserver } from './secondary.js';
 import { apexNsNames, resolveTargets } from './apex-notify.js';
 
 export type Transport = 'udp' | 'tcp';
@@ -46,6 +46,8 @@ export interface TransferDeps {
   notify?: { tries?: number; timeoutMs?: number };
   /** Secondary-zone client tuning (tests). */
   secondary?: Pick<SecondaryDeps, 'client' | 'firstRetry'>;
+  /** Told of every transfer in and out (metrics). */
+  observer?: TransferObserver;
 }
 
 interface ZoneState {
@@ -261,18 +263,20 @@ export class TransferService implements TransferApi {
     const kind = query.type === RRType.AXFR ? 'AXFR' : 'IXFR';
     const v = this.deps.manager.version(query.name);
     const who = { peer: `${peer.address}#${peer.port}`, zone: query.name.toString(), key: key?.name.toString(), transport };
+    const count = this.deps.observer ? (result: Parameters<TransferObserver['transferOut']>[2]) => this.deps.observer!.transferOut(v?.origin, kind, result) : () => undefined;
     // RFC 5936 §2.2.1: not authoritative for the zone -> NOTAUTH.
-    if (!v) return xfrError(req, Rcode.NOTAUTH);
+    if (!v) { count('notauth'); return xfrError(req, Rcode.NOTAUTH); }
     // A secondary zone we cannot serve (not transferred yet, expired) is not transferred onwards either.
-    if (!v.available) return xfrError(req, Rcode.SERVFAIL);
+    if (!v.available) { count('servfail'); return xfrError(req, Rcode.SERVFAIL); }
     const cfg = v.config.transfer;
     const entry = admit(cfg, peer.address, key);
     if (!cfg || !entry) {
       this.log.info({ ...who, kind }, `${kind} refused: not allowed by zone.transfer.allow`);
+      count('refused');
       return xfrError(req, Rcode.REFUSED);
     }
     // RFC 5936 §4.2: AXFR is a TCP exchange.
-    if (kind === 'AXFR' && transport === 'udp') return xfrError(req, Rcode.NOTIMP);
+    if (kind === 'AXFR' && transport === 'udp') { count('notimp'); return xfrError(req, Rcode.NOTIMP); }
     let content = contentFor(cfg, entry);
     if (content === 'signed' && !v.signing) {
       this.log.warn({ ...who }, 'signed transfer asked for an unsigned zone; sending it unsigned');
@@ -288,7 +292,7 @@ export class TransferService implements TransferApi {
     if (kind === 'AXFR') body = await full();
     else {
       const client = ixfrSerial(msg, v.origin);
-      if (client === undefined) return xfrError(req, Rcode.FORMERR);
+      if (client === undefined) { count('formerr'); return xfrError(req, Rcode.FORMERR); }
       if (clientIsCurrent(client, v.serial) || transport === 'udp') body = { kind: 'soa-only' };
       else {
         // Wait for the journal entry of the newest version if it is still being written.
@@ -299,6 +303,7 @@ export class TransferService implements TransferApi {
       }
     }
     this.log.info({ ...who, kind, serial: v.serial, content, mode: body.kind }, `${kind} out`);
+    count(body.kind);
     const messages = xfrMessages(req, soa, body);
     if (transport === 'udp') return messages.next().value ?? null;
     return (async function* () { yield* messages; })();

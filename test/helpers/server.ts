@@ -51,7 +51,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     server, dir, zonesDir, stateDir,
     host: server.addresses[0].host,
     port: server.addresses[0].port,
-    api: `http://${server.api.host}:${server.api.port}`,
+    api: server.api ? `http://${server.api.host}:${server.api.port}` : '',
     token,
     async stop() {
       await server.stop();

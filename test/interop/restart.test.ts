@@ -20,7 +20,7 @@ async function start(zones: string, state: string, token: string): Promise<{ ser
     logger: pino({ level: 'silent' }),
     env: {},
   });
-  return { server, api: `http://${server.api.host}:${server.api.port}/client/v4` };
+  return { server, api: `http://${server.api!.host}:${server.api!.port}/client/v4` };
 }
 
 describe('restart', () => {
