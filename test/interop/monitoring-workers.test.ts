@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { dig } from '../helpers/dig.js';
 import { serve, type ServeProcess } from '../helpers/cli.js';
 import { scrape } from '../helpers/prom.js';
+import { EXAMPLE_ZONES } from '../helpers/zones.js';
 
 let dir: string;
 let p: ServeProcess;
@@ -15,7 +16,7 @@ let base: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tandem-monitoring-workers-'));
-  await cp('zones', join(dir, 'zones'), { recursive: true });
+  await cp(EXAMPLE_ZONES, join(dir, 'zones'), { recursive: true });
   p = await serve(['--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--workers', '2', '--api', 'off', '--metrics', '127.0.0.1:0', '--log-level', 'debug'], {}, 60_000);
   base = `http://${/"metrics":"([^"]+)"/.exec(p.logs())![1]}`;
 }, 75_000);
