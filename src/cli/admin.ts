@@ -128,14 +128,16 @@ function table(rows: string[][]): string {
 
 async function status(c: Client, zoneArg: string | undefined, io: AdminIo): Promise<void> {
   const zones: Zone[] = zoneArg ? [await resolveZone(c, zoneArg)] : (await c.call('GET', '/zones?per_page=50')).result;
-  const rows = [['ZONE', 'ID', 'DNSSEC', 'MULTI-SIGNER', 'APEX NS', 'KEYS']];
+  const rows = [['ZONE', 'ID', 'DNSSEC', 'MULTI-SIGNER', 'APEX NS', 'KEYS', 'TRANSFER']];
   for (const z of zones) {
     const d = (await c.call('GET', `/zones/${z.id}/dnssec`)).result;
     const s = (await c.call('GET', `/zones/${z.id}/dns_settings`)).result;
     const zsk = (await c.call('GET', `/zones/${z.id}/dnssec/zsk`)).result as any[];
     const ext = zsk.filter((k) => k.Tag === 'external').length;
     const keys = d.key_tag !== null ? `KSK ${d.key_tag}, ${zsk.length} ZSK${zsk.length === 1 ? '' : 's'}${ext ? ` (${ext} imported)` : ''}` : '-';
-    rows.push([z.name, z.id, d.status, d.dnssec_multi_signer ? 'on' : 'off', s.multi_provider ? 'served' : 'ours only', keys]);
+    const inc = await c.call('GET', `/zones/${z.id}/secondary_dns/incoming`).then((r) => r.result.tandem, () => undefined);
+    const xfr = inc ? `secondary, ${inc.state}${inc.serial !== undefined ? ` ${inc.serial}` : ''}${inc.lastError ? ' (last refresh failed)' : ''}` : '-';
+    rows.push([z.name, z.id, d.status, d.dnssec_multi_signer ? 'on' : 'off', s.multi_provider ? 'served' : 'ours only', keys, xfr]);
   }
   io.out(table(rows));
 }
@@ -350,7 +352,47 @@ export async function adminDs(values: ApiValues, zoneArg: string, io: AdminIo): 
   }
 }
 
-export const ADMIN_COMMANDS: readonly Command<any>[] = [statusCommand, dnssecCommand, importKeyCommand, keysListCommand, removeKeyCommand, apexNsCommand, zskCommand];
+/** The zone's transfers: a secondary's state (primary, serial, timers, last error), a primary's outgoing set-up. */
+async function transferStatus(c: Client, zone: Zone, io: AdminIo): Promise<void> {
+  const inc = await c.call('GET', `/zones/${zone.id}/secondary_dns/incoming`).then((r) => r.result, () => undefined);
+  const out = await c.call('GET', `/zones/${zone.id}/secondary_dns/outgoing`).then((r) => r.result, () => undefined);
+  if (inc) {
+    const t = inc.tandem;
+    io.out(`${zone.name}: secondary, ${t.state}${t.serial !== undefined ? `, serial ${t.serial}` : ''}${t.primary ? ` (from ${t.primary})` : ''}\n`);
+    io.out(`  primaries: ${t.primaries.join(', ')}; dnssec: ${t.dnssec}${t.refreshing ? '; refreshing now' : ''}\n`);
+    const times = [['last transfer', t.lastTransfer], ['last refresh', t.lastRefresh], ['next refresh', t.nextRefresh], ['expires', t.expiresAt]]
+      .filter(([, v]) => v).map(([k, v]) => `${k} ${v}`);
+    if (times.length) io.out(`  ${times.join('; ')}\n`);
+    if (t.lastError) io.out(`  last error ${t.lastError.at} from ${t.lastError.primary}: ${t.lastError.reason}\n`);
+  }
+  if (out) {
+    const t = out.tandem;
+    const allow = t.allow.map((a: { address?: string; key?: string; content: string }) => `${[a.address, a.key && `key ${a.key}`].filter(Boolean).join(' + ')} (${a.content})`);
+    io.out(`${zone.name}: primary, serial ${t.serial}; transfers to ${allow.join(', ') || 'nobody'}\n`);
+    io.out(`  NOTIFY: ${t.notify.join(', ') || 'none'}; IXFR journal ${t.journal.kept} of ${t.journal.max} changes\n`);
+  }
+  if (!inc && !out) io.out(`${zone.name}: no zone transfers (neither zone.secondary nor zone.transfer in its zone file)\n`);
+}
+
+export const transferCommand = adminCommand({
+  name: 'transfer', summary: "a zone's transfers: a secondary's primary, serial, timers and errors; a primary's allow list and NOTIFY",
+  args: [ZONE, { name: 'ACTION', choices: ['status', 'refresh', 'retransfer'], optional: true }],
+  options: {},
+  notes: [
+    'status       (default) what the zone transfers in and out',
+    'refresh      a secondary zone: ask the primaries now (SOA, then IXFR when newer), then show the state',
+    'retransfer   a secondary zone: transfer the whole zone now (AXFR), then show the state',
+  ],
+  async run(c, p, io) {
+    const zone = await resolveZone(c, p.args.ZONE);
+    const action = p.args.ACTION ?? 'status';
+    if (action === 'refresh') await c.call('POST', `/zones/${zone.id}/secondary_dns/refresh`, {});
+    else if (action === 'retransfer') await c.call('POST', `/zones/${zone.id}/secondary_dns/force_axfr`, {});
+    await transferStatus(c, zone, io);
+  },
+});
+
+export const ADMIN_COMMANDS: readonly Command<any>[] = [statusCommand, dnssecCommand, importKeyCommand, keysListCommand, removeKeyCommand, apexNsCommand, zskCommand, transferCommand];
 
 /** Runs admin command `name` (`ds` included) with `argv`, as `tandem name ...` does. */
 export async function runAdminCommand(name: string, argv: string[], io: AdminIo = processIo): Promise<number> {

@@ -10,6 +10,7 @@ import { delv, dig, requireTool } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startKnot, type KnotInstance } from '../helpers/knot.js';
 import { freePort, waitFor } from '../helpers/procs.js';
+import { tandem } from '../helpers/cli.js';
 import { reportErrors, validateAnswers } from '../helpers/validate.js';
 import { Name } from '../../src/dns/name.js';
 
@@ -158,6 +159,20 @@ records:
     expect(inc.result.soa_serial).toBe(a.server.manager.version(origin)!.serial);
     expect(inc.result.peers).toEqual([`127.0.0.1:${a.port}`]);
     expect(inc.result.tandem.state).toBe('serving');
+  });
+
+  it('the CLI shows both sides: `tandem transfer` on B (secondary) and on A (primary), `tandem status` on B', async () => {
+    const onB = await tandem(['transfer', 'ms2.test', '--api', b.api, '--token', b.token]);
+    expect(onB.code, onB.stderr).toBe(0);
+    expect(onB.stdout).toContain(`ms2.test: secondary, serving, serial ${b.server.manager.version(origin)!.serial} (from 127.0.0.1:${a.port})`);
+    expect(onB.stdout).toMatch(/dnssec: multi-signer/);
+    const onA = await tandem(['transfer', 'ms2.test', '--api', a.api, '--token', a.token]);
+    expect(onA.stdout).toMatch(/ms2\.test: primary, serial \d+; transfers to 127\.0\.0\.1 \(unsigned\)/);
+    expect(onA.stdout).toContain(`NOTIFY: 127.0.0.1:${b.port}`);
+    const refreshed = await tandem(['transfer', 'ms2.test', 'refresh', '--api', b.api, '--token', b.token]);
+    expect(refreshed.stdout).toMatch(/last refresh/);
+    const st = await tandem(['status', 'ms2.test', '--api', b.api, '--token', b.token]);
+    expect(st.stdout).toMatch(/secondary, serving \d+/);
   });
 });
 
