@@ -11,6 +11,7 @@ import { buildLoadedZone, type LoadedZone } from '../config/zonefile.js';
 import { loadZoneFileAsync } from '../state/offthread.js';
 import { dumpSignedZone, dumpZone } from '../dnssec/dump.js';
 import { prepareZone } from '../state/prepare.js';
+import { loadSecondary } from '../state/secondary.js';
 import { SignatureCache } from '../dnssec/cache.js';
 import { systemClock } from '../dnssec/types.js';
 import { defaults } from '../config/server.js';
@@ -119,8 +120,19 @@ export const dumpCommand = defineCommand({
   options: { signed: { type: 'boolean', help: 'sign it with the zone\'s keys (DNSSEC must be on)' }, zones: ZONES, state: STATE },
   async run(p) {
     const zone = zoneName(p.args.ZONE);
-    const loaded = await tryZoneFile(p.values.zones, zone);
+    let loaded = await tryZoneFile(p.values.zones, zone);
     if (!loaded) throw new Error(`no zone file for ${zone} in ${p.values.zones}`);
+    if (loaded.config.secondary) {
+      // A secondary zone: its records are the last transfer kept in the state folder.
+      const sec = await loadSecondary(loaded, p.values.state, systemClock.now(), pino({ level: 'silent' }));
+      if (sec.unavailable) throw new Error(`${zone} is a secondary zone ${sec.unavailable}: nothing to dump (see tandem transfer ${zone})`);
+      loaded = sec.loaded;
+    }
+    if (loaded.config.dnssec.presigned && p.values.signed) {
+      // Served as transferred: the signed zone is the data itself.
+      out((await dumpZone(buildLoadedZone(loaded))).trimEnd());
+      return 0;
+    }
     if (!p.values.signed) {
       out((await dumpZone(buildLoadedZone(loaded))).trimEnd());
       return 0;

@@ -10,6 +10,7 @@ import { delv, dig, requireTool } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startKnotXfr, type KnotXfr } from '../helpers/knot-xfr.js';
 import { freePort, waitFor } from '../helpers/procs.js';
+import { tandem } from '../helpers/cli.js';
 import { Name } from '../../src/dns/name.js';
 
 const SECRET = 'tfE8Nr6N6X3m2b7lEwgd7VoUO7qRiK2YbkP2mF0wJ2U=';
@@ -93,6 +94,14 @@ describe('Knot primary -> tandem secondary, TSIG, live signing', () => {
     expect(knot.logs()).toMatch(/IXFR, outgoing/);
     const v = await delv({ host: s.host, port: s.port }, anchor, ['+root=sec.test', 'added.sec.test', 'A']);
     expect(v.out).toMatch(/; fully validated/);
+  });
+
+  it('tandem dump prints the transferred zone, and --signed signs it with our keys (live mode)', async () => {
+    const plain = await tandem(['dump', 'sec.test', '--zones', s.zonesDir, '--state', s.stateDir]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^added\.sec\.test\.\s+300\s+IN\s+A\s+192\.0\.2\.55$/m);
+    const signed = await tandem(['dump', 'sec.test', '--signed', '--zones', s.zonesDir, '--state', s.stateDir]);
+    expect(signed.stdout).toMatch(/^www\.sec\.test\.\s+300\s+IN\s+RRSIG\s+A 13 3 300 /m);
   });
 
   it('the secondary status shows the primary, the serial and the timers', () => {
