@@ -51,7 +51,9 @@ export function tandem({ repo, workers }) {
     signing: 'live, compact denial (RFC 9824)',
     async available() {
       if (!existsSync(main)) return `missing ${main} (npm run build failed?)`;
-      const help = await run(process.execPath, [main, '--help'], { timeoutMs: 15_000 }).catch((e) => ({ code: 1, stdout: '', stderr: e.message }));
+      // `serve --help` lists serve's flags (newer CLIs); older ones printed every flag in `--help`.
+      let help = await run(process.execPath, [main, 'serve', '--help'], { timeoutMs: 15_000 }).catch((e) => ({ code: 1, stdout: '', stderr: e.message }));
+      if (help.code !== 0) help = await run(process.execPath, [main, '--help'], { timeoutMs: 15_000 }).catch((e) => ({ code: 1, stdout: '', stderr: e.message }));
       if (help.code !== 0 || !/serve/.test(help.stdout)) return `dist/cli/main.js --help failed: ${(help.stderr || help.stdout).trim().slice(0, 300)}`;
       workersFlag = /--workers/.test(help.stdout);
       return undefined;
