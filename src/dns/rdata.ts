@@ -146,13 +146,18 @@ const DECOMPRESS_ALSO = new Set<number>([RRType.RP, RRType.AFSDB, RRType.RT, RRT
 /**
  * The RDATA of a record inside a message (`length` octets at `start`), in uncompressed wire form: names of the
  * types RFC 3597 §4 lets senders compress are expanded, every other RDATA is copied as it is (a pointer there
- * would be read as data, as RFC 3597 §4 says for unknown types). Throws RdataError when RDATA that has to be
- * walked is malformed.
+ * would be read as data, as RFC 3597 §4 says for unknown types). Throws RdataError when the RDATA is malformed
+ * for a type with a layout here, so a transfer or UPDATE never brings a record into a zone that a zone file
+ * could not hold (found by fuzzing: a KX of 0 octets came through and later broke canonical ordering).
  */
 export function readRdata(type: number, msg: Uint8Array, start: number, length: number): Uint8Array {
   const end = start + length;
   const spec = typeSpec(type);
-  if (!spec || !(spec.compress || DECOMPRESS_ALSO.has(type))) return msg.slice(start, end);
+  if (!spec || !(spec.compress || DECOMPRESS_ALSO.has(type))) {
+    const rdata = msg.slice(start, end);
+    if (spec) walk(type, rdata, { names: null, text: false });
+    return rdata;
+  }
   const t = typeName(type);
   const r = new CompressedReader(msg.subarray(0, end), start);
   const found: FoundName[] = [];

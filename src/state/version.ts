@@ -19,9 +19,11 @@ export interface VersionState {
 export function soaSerialOffset(rdata: Uint8Array): number {
   let o = 0;
   for (let n = 0; n < 2; n++) {
-    while (rdata[o] !== 0) o += rdata[o] + 1;
+    // Bounded by the RDATA: past its end `rdata[o]` is undefined and the walk would never stop (found by fuzzing).
+    while (o < rdata.length && rdata[o] !== 0) o += rdata[o] + 1;
     o++;
   }
+  if (o + 20 > rdata.length) throw new RangeError(`SOA RDATA of ${rdata.length} octets has no room for its five 32-bit fields (RFC 1035 §3.3.13)`);
   return o;
 }
 

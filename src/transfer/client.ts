@@ -10,6 +10,7 @@ import type { Rr } from '../dns/rr.js';
 import { Opcode, RRClass, RRType, Rcode } from '../dns/types.js';
 import { encodeMessage } from '../dns/writer.js';
 import { readMessage, type Message } from '../dns/reader.js';
+import { checkRdata } from '../dns/rdata.js';
 import { signRequest, type TsigKey, type TsigVerifier } from '../dns/tsig.js';
 import type { Clock } from '../dnssec/types.js';
 import { soaSerial } from '../state/version.js';
@@ -115,8 +116,11 @@ export async function fetchZone(p: Primary, zone: Name, have: Rr | undefined, op
   return parser.result(where(p));
 }
 
-/** Follows the records of a transfer answer and knows when it is complete. */
-class XfrParser {
+/**
+ * Follows the records of a transfer answer and knows when it is complete. Pure (no sockets): exported for the
+ * fuzz tests, which feed it record sequences.
+ */
+export class XfrParser {
   private soa: Rr | undefined;
   private serial = 0;
   private count = 0;
@@ -134,6 +138,8 @@ class XfrParser {
     if (!rr.name.isSubdomainOf(this.zone)) throw new XfrError(`record ${rr.name} is not in ${this.zone}`);
     const isSoa = rr.type === RRType.SOA;
     if (isSoa && !rr.name.equals(this.zone)) throw new XfrError(`SOA at ${rr.name}, below the apex`);
+    // The reader checks RDATA already; the serial walk below must never see a malformed SOA all the same.
+    if (isSoa) try { checkRdata(RRType.SOA, rr.rdata); } catch (e) { throw new XfrError(`malformed SOA: ${(e as Error).message}`); }
     switch (this.state) {
       case 'start':
         if (!isSoa) throw new XfrError('the transfer does not start with the zone SOA (RFC 5936 §2.2)');
