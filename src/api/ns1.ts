@@ -80,7 +80,7 @@ export function addNs1Routes(r: Router): void {
     const parsed = ns1KeySetBody.safeParse(ctx.body ?? {});
     if (!parsed.success) throw new Ns1Error(400, describeIssues(parsed.error).join('; '));
     const d = 'dnskey' in parsed.data ? parsed.data.dnskey : parsed.data;
-    const keys = d.data.map((k) => ({ flags: k.flags, protocol: k.protocol, algorithm: k.algorithm, publicKey: k.public_key.replace(/\s+/g, '') }));
+    const keys = d.data.map((k) => ({ flags: k.flags, protocol: k.protocol, algorithm: k.algorithm, publicKey: k.public_key }));
     const saved = await ctx.manager.putExternalKeySet(zone.id, set, d.ttl ?? DEFAULT_KEY_TTL, keys);
     return { body: keySetJson(saved) };
   };

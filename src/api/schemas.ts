@@ -2,11 +2,19 @@
 // except on the DNSSEC and settings PATCHes, where a stray field is more likely a mistake than an extension.
 import { z } from 'zod';
 import { RRType } from '../dns/types.js';
+import { base64Problem } from '../dns/rdata/text.js';
 
 const u8 = z.number().int().min(0).max(255);
 const u16 = z.number().int().min(0).max(65_535);
 const hexString = z.string().regex(/^[0-9a-fA-F]+$/, 'must be hex');
-const base64String = z.string().regex(/^[A-Za-z0-9+/\s]+={0,2}$/, 'must be base64');
+/**
+ * Base64 decoded strictly (RFC 4648 §3.3, dns/rdata/text.ts base64Problem): a line break, a space or any other
+ * character outside the alphabet, or wrong padding, is an error, never skipped as Node's decoder would.
+ */
+const base64String = z.string().min(1, 'must not be empty').superRefine((s, ctx) => {
+  const problem = base64Problem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: `must be base64: ${problem}` });
+});
 
 export const recordBody = z.object({
   type: z.string().min(1).optional(),

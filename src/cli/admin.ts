@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeSource, type KeySource } from '../state/claims.js';
 import { defineCommand, processIo, runCommand, type ArgSpec, type Command, type Io, type OptionSpecs, type Parsed } from './spec.js';
+import { base64Problem } from '../dns/rdata/text.js';
 
 /** The admin commands' output and environment (tests pass their own). */
 export type AdminIo = Io;
@@ -116,8 +117,12 @@ function parseDnskeyText(text: string): { flags: number; protocol: number; algor
   const i = tokens.findIndex((t) => t.toUpperCase() === 'DNSKEY');
   const rd = i >= 0 ? tokens.slice(i + 1) : tokens;
   const [flags, protocol, algorithm] = rd.slice(0, 3).map(Number);
+  // Presentation form (RFC 4034 §2.2): the key may be split by white space (and parentheses); inside the parts,
+  // base64 is decoded strictly (RFC 4648 §3.3), as the API does.
   const public_key = rd.slice(3).join('').replace(/[()]/g, '');
   if (![flags, protocol, algorithm].every(Number.isInteger) || public_key === '') throw new CliError(`not a DNSKEY: ${line}`, 2);
+  const problem = base64Problem(public_key);
+  if (problem) throw new CliError(`the DNSKEY public key is not base64: ${problem}`, 2);
   return { flags, protocol, algorithm, public_key };
 }
 

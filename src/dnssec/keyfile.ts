@@ -3,6 +3,7 @@
 // Formatting and parsing only; state/keystore.ts writes the files (through state/atomic.ts).
 import { readFile } from 'node:fs/promises';
 import { Name, NameError } from '../dns/name.js';
+import { base64Problem } from '../dns/rdata/text.js';
 import {
   ALG_ECDSAP256SHA256, KeyError, checkDnskeyRdata, isKsk, keyPairFromScalar, keyTag, privateScalar, type KeyPair,
 } from './keys.js';
@@ -83,9 +84,9 @@ export function formatPrivateFile(key: Pick<KeyPair, 'algorithm' | 'privateKey'>
   return out;
 }
 
-/** Strict base64 (RFC 4648 §4): whitespace already removed; padding required. */
+/** Strict base64 (RFC 4648 §4, dns/rdata/text.ts base64Problem): whitespace already removed; padding required. */
 function decodeBase64(text: string): Uint8Array | undefined {
-  if (text.length === 0 || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
+  if (text.length === 0 || base64Problem(text) !== undefined) return undefined;
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
 

@@ -157,10 +157,44 @@ export function formatHex(b: Uint8Array): string {
   return s.toUpperCase();
 }
 
-const base64Re = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
+function describeChar(c: string): string {
+  switch (c) {
+    case '\n': return 'a line break';
+    case '\r': return 'a carriage return';
+    case ' ': return 'a space';
+    case '\t': return 'a tab';
+    case '=': return "'=' (padding belongs at the end only)";
+    default: return `'${c}' (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
+  }
+}
+
+/**
+ * Why `text` is not base64 as RFC 4648 §4 defines it, decoded strictly, or undefined when it is: no line breaks,
+ * spaces or other characters outside the alphabet (§3.3), padded with '=' to a multiple of 4 characters (§3.2),
+ * pad bits zero (§3.5, so each byte string has one encoding). Node's own decoder skips what it does not know and
+ * never says any of this, so every base64 input is checked here first. '' is the encoding of no octets.
+ */
+export function base64Problem(text: string): string | undefined {
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '=' && B64.indexOf(text[i]) < 0) return `${describeChar(text[i])} at position ${i + 1} is not in the base64 alphabet (RFC 4648 §3.3)`;
+  }
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '=') end--;
+  const inside = text.indexOf('=');
+  if (inside >= 0 && inside < end) return `${describeChar('=')} at position ${inside + 1} (RFC 4648 §3.2)`;
+  const pad = text.length - end;
+  if (text.length % 4 !== 0 || pad > 2) return `${text.length} characters with ${pad} '=': base64 is padded with '=' to a multiple of 4 characters (RFC 4648 §3.2, §4)`;
+  const last = end > 0 ? B64.indexOf(text[end - 1]) : 0;
+  if ((pad === 1 && (last & 0x3) !== 0) || (pad === 2 && (last & 0xf) !== 0)) return 'the bits before the padding are not zero (RFC 4648 §3.5)';
+  return undefined;
+}
+
+/** Strict base64 (base64Problem) to octets; RdataError naming the problem otherwise. */
 export function parseBase64(text: string): Uint8Array {
-  if (!base64Re.test(text)) throw new RdataError(`bad base64 '${text.length > 40 ? text.slice(0, 40) + '...' : text}'`);
+  const problem = base64Problem(text);
+  if (problem) throw new RdataError(`bad base64 '${text.length > 40 ? text.slice(0, 40) + '...' : text}': ${problem}`);
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
 

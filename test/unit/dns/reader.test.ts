@@ -187,6 +187,19 @@ describe('readMessage: malformed messages are typed errors, never exceptions', (
     expect(readMessage(more).ok).toBe(false);
   });
 
+  it('RDATA malformed for its type is an rdata error, whether or not its names could be compressed (fuzz seed 1350778232)', () => {
+    // The fuzzer's find: KX (not an RFC 1035 type, so copied, not walked) with 0 octets of RDATA was read as a
+    // record, and canonical ordering threw on it later. A (4 octets) with 5 and DNAME with a cut name likewise.
+    const kx = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 36, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 2, 48, 48, 0]);
+    expect(failure(kx)).toMatchObject({ code: 'rdata', offset: 12 });
+    expect(failure(kx).reason).toMatch(/KX preference/);
+    const q = [...origin.wire(), 0, 1, 0, 1];
+    const a5 = Uint8Array.from([0, 1, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0, ...q, 0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 5, 1, 2, 3, 4, 5]);
+    expect(failure(a5).code).toBe('rdata');
+    const dname = Uint8Array.from([0, 1, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0, ...q, 0xc0, 12, 0, 39, 0, 1, 0, 0, 1, 44, 0, 3, 5, 0x61, 0x62]);
+    expect(failure(dname).code).toBe('rdata');
+  });
+
   it('RFC 6891 §6.1.1: OPT outside the additional section, and two OPTs', () => {
     const o = [0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0];
     const q = [...origin.wire(), 0, 1, 0, 1];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dateSerial, initialSerial, nextSerial, serialAdd, serialCompare, serialNewer } from '../../../src/transfer/serial.js';
-import { decideSerial } from '../../../src/state/version.js';
+import { decideSerial, soaSerial } from '../../../src/state/version.js';
 
 describe('RFC 1982 serial arithmetic', () => {
   it('§3.1: addition wraps at 2^32 and refuses increments of 2^31 or more', () => {
@@ -56,5 +56,15 @@ describe('which serial a zone is served with', () => {
   it('without an explicit serial, the unixtime policy starts from the file mtime and moves to the time', () => {
     expect(decideSerial({ ...base, policy: 'unixtime', explicit: false, fileSerial: 1_700_000_000 }).serial).toBe(1_700_000_000);
     expect(decideSerial({ ...base, policy: 'unixtime', explicit: false, digest: 'x', stored: { serial: 1_700_000_000, digest: 'd1' } }).serial).toBe(1_800_000_000);
+  });
+});
+
+describe('the SOA serial of malformed RDATA (fuzz seed 2131439832)', () => {
+  it('RFC 1035 §3.3.13: SOA RDATA too short for its names and five 32-bit fields is a RangeError, not an endless walk', () => {
+    // The fuzzer's find: a name walk past the end of the RDATA read `undefined` and never stopped.
+    const cut = Uint8Array.from([63, 65, 65, 65]);
+    expect(() => soaSerial(cut)).toThrow(RangeError);
+    expect(() => soaSerial(Uint8Array.from([0, 0, 0, 0, 0, 1]))).toThrow(/no room for its five 32-bit fields/);
+    expect(soaSerial(Uint8Array.from([0, 0, 0, 0, 0, 7, ...new Array(16).fill(0)]))).toBe(7);
   });
 });
