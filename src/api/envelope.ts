@@ -62,6 +62,8 @@ export const Code = {
   INVALID_HEADERS: 6003,
   INVALID_AUTH_HEADER_FORMAT: 6111,
   MALFORMED_JSON: 6007,
+  /** Too many requests (Cloudflare answers 429 with this code); here: too many failed authentications. */
+  RATE_LIMITED: 971,
   BODY_TOO_LARGE: 6008,
   /** DNS validation error: a record the DNS rules reject. */
   DNS_VALIDATION: 1004,

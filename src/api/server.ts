@@ -12,6 +12,8 @@ import { addCloudflareRoutes, CF_PREFIX } from './cloudflare.js';
 import { ApiError, Code, failure, sendJson, toApiError } from './envelope.js';
 import { addNs1Routes, NS1_PREFIX, Ns1Error, ns1ErrorBody } from './ns1.js';
 import { Router, type Shape } from './router.js';
+import { AuthFailureLimiter, type AuthLimitOptions } from './ratelimit.js';
+import { systemClock, type Clock } from '../dnssec/types.js';
 
 export interface ApiOptions {
   manager: ZoneManager;
@@ -24,6 +26,10 @@ export interface ApiOptions {
   maxBody?: number;
   /** /health, /ready, /metrics (metrics/http.ts), answered before the API's routes. */
   ops?: OpsEndpoints;
+  /** Failed-authentication rate limit per client address (ratelimit.ts; default 10 failures a minute). */
+  authLimit?: AuthLimitOptions;
+  /** Clock of the rate limit's windows (seconds). */
+  clock?: Clock;
   /** Told of every write request (POST, PUT, PATCH, DELETE) and how it ended, for the metrics. */
   onChange?: (change: AdminChange) => void;
 }
@@ -68,7 +74,7 @@ function sendError(res: ServerResponse, shape: Shape, err: ApiError, headers: Re
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-async function handle(req: IncomingMessage, res: ServerResponse, router: Router, opts: ApiOptions, log: Logger): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, router: Router, opts: ApiOptions, limiter: AuthFailureLimiter, log: Logger): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://tandem.invalid');
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const method = (req.method ?? 'GET').toUpperCase();
@@ -79,16 +85,37 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
   const counted = (status: number) => {
     if (opts.onChange && BODY_METHODS.has(method)) opts.onChange({ api: shape, kind, result: status < 400 ? 'ok' : status < 500 ? 'refused' : 'error' });
   };
+  const client = req.socket.remoteAddress;
+  const opsRead = ops !== undefined && (method === 'GET' || method === 'HEAD');
   try {
-    if (ops && (method === 'GET' || method === 'HEAD')) {
-      if (ops === 'auth') checkCloudflareAuth(req.headers, opts.auth);
+    if (ops !== 'public' || !opsRead) {
+      // An address that failed authentication too often is not heard until its window ends (ratelimit.ts).
+      const wait = limiter.retryAfter(client);
+      if (wait > 0) {
+        const headers = { 'retry-after': String(wait) };
+        if (shape === 'ns1') sendJson(res, 429, { message: `Too many failed authentication attempts from ${client}: retry after ${wait} s` }, headers);
+        else sendError(res, shape, new ApiError(429, Code.RATE_LIMITED, 'Please wait and consider throttling your request speed'), headers);
+        counted(429);
+        log.info({ method, path, status: 429, client, retryAfter: wait }, 'api request refused: authentication rate limit');
+        return;
+      }
+      // Credentials on every route, before anything else is looked at.
+      try {
+        if (shape === 'ns1' && !opsRead) {
+          if (!checkNs1Auth(req.headers, opts.auth)) throw new Ns1Error(401, 'Unauthorized');
+        } else checkCloudflareAuth(req.headers, opts.auth);
+      } catch (err) {
+        if (limiter.failed(client)) {
+          log.warn({ client, failures: limiter.failures, windowSeconds: limiter.windowSeconds }, 'authentication failed too often: address blocked until its window ends');
+        }
+        throw err;
+      }
+      limiter.succeeded(client);
+    }
+    if (opsRead) {
       await opts.ops!.serve(path, req, res);
       return;
     }
-    // Credentials on every route, before anything else is looked at.
-    if (shape === 'ns1') {
-      if (!checkNs1Auth(req.headers, opts.auth)) throw new Ns1Error(401, 'Unauthorized');
-    } else checkCloudflareAuth(req.headers, opts.auth);
 
     const match = router.match(method, path);
     if (match.kind === 'none') {
@@ -131,8 +158,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
 export async function startApi(opts: ApiOptions): Promise<RunningApi> {
   const router = createRouter();
   const log = opts.logger.child({ component: 'api' });
+  const limiter = new AuthFailureLimiter(opts.clock ?? systemClock, opts.authLimit);
   const server = createServer((req, res) => {
-    void handle(req, res, router, opts, log).catch((err: unknown) => {
+    void handle(req, res, router, opts, limiter, log).catch((err: unknown) => {
       log.error({ err }, 'api response failed');
       res.destroy();
     });

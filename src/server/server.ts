@@ -175,7 +175,7 @@ export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager
   if (config.api) {
     const at = config.api;
     const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
-    api = await startApi({ manager, transfers, auth, at, logger, ops: opsEndpoints(sources, { metricsAuth: config.metricsAuth }), onChange: deps.metrics?.onChange })
+    api = await startApi({ manager, transfers, auth, at, logger, clock: deps.clock ?? systemClock, ops: opsEndpoints(sources, { metricsAuth: config.metricsAuth }), onChange: deps.metrics?.onChange })
       .catch((err: unknown) => { throw listenError(err, at, 'the admin API', '--api'); });
   } else if (!config.metrics) logger.info('admin API off (api: off) and no metrics listener: /health, /ready and /metrics are not served (metrics: HOST:PORT serves them)');
   let ops;
