@@ -73,7 +73,7 @@ export function toPresentation(type: number, typeText: string, value: Plain): Co
       (isTextType(type) ? ' (one TXT value is one record; long strings are split into 255-octet parts automatically)' : ''));
   }
   if (typeof value === 'string') {
-    if (isTextType(type) && !value.startsWith('\\# ')) return { text: octodnsText(value), warnings: [] };
+    if (isTextType(type) && !value.startsWith('\\# ')) return { text: octodnsText(value), warnings: quotedTextWarning(value) };
     if (value.trim() === '') throw new ValueError('empty value');
     return { text: value, warnings: [] };
   }
@@ -156,6 +156,21 @@ export function quoteBytes(b: Uint8Array): string {
     else s += String.fromCharCode(x);
   }
   return s + '"';
+}
+
+/**
+ * A TXT value written as a zone file writes it, `"a" "b"` (or one quoted `"a"`): tandem keeps the text as written,
+ * quotes and all, while octoDNS strips the outer quotes and joins the parts (`ab`). Both readings are plausible,
+ * so the value is kept and the difference told, with the forms that keep string boundaries.
+ */
+function quotedTextWarning(value: string): string[] {
+  const v = value.trim();
+  if (!/^"(?:[^"\\]|\\.)*"(?:\s+"(?:[^"\\]|\\.)*")*$/.test(v)) return [];
+  const joined = v.slice(1, -1).split(/"\s+"/).join('');
+  const shown = (t: string) => JSON.stringify(t.length > 60 ? t.slice(0, 57) + '...' : t);
+  return [`value ${shown(v)} is in the quoted multi-string form of a zone file: tandem keeps it as one string, quotes included, ` +
+    `where octoDNS would join it into ${shown(joined)}. Write the text without quotes for one string (split into 255-octet ` +
+    `strings when longer); to keep separate strings, give the record in RFC 3597 form ('\\# <length> <hex>') or in a master file (.zone)`];
 }
 
 /** Longest <character-string> (RFC 1035 §3.3: one length octet). */

@@ -100,6 +100,20 @@ describe('TXT values (octoDNS text rules)', () => {
     expect(one("{ type: TXT, value: '' }")).toEqual(['TXT ""']);
   });
 
+  it('RFC 1035 §5.1: a TXT value in the quoted multi-string form ("a" "b") is kept as written, with a warning naming octoDNS\'s reading and the forms that keep strings apart', () => {
+    const z = parseRecords(`  x: { type: TXT, value: '"v=DKIM1 k=rsa " "p=MIGf"' }\n  y: { type: TXT, value: '"one"' }\n  z: { type: TXT, value: 'say "hi" now' }\n`);
+    const txt = (owner: string) => z.input.records.find((r) => r.name.toString().startsWith(owner + '.'))!;
+    // Kept literally: one string, quotes and the space between the parts included.
+    expect(decodeCharString(shown(z, 'x')[0].slice(5, -1))).toEqual(new TextEncoder().encode('"v=DKIM1 k=rsa " "p=MIGf"'));
+    expect(txt('x').rdata[0]).toBe('"v=DKIM1 k=rsa " "p=MIGf"'.length);
+    const warnings = z.warnings.join('\n');
+    expect(warnings).toMatch(/^x TXT: value "\\"v=DKIM1 k=rsa \\" \\"p=MIGf\\"" is in the quoted multi-string form of a zone file: tandem keeps it as one string, quotes included, where octoDNS would join it into "v=DKIM1 k=rsa p=MIGf"/m);
+    expect(warnings).toMatch(/RFC 3597 form \('\\# <length> <hex>'\) or in a master file \(\.zone\)/);
+    expect(warnings).toMatch(/^y TXT: value "\\"one\\"" .* would join it into "one"/m);
+    // Quotes inside ordinary text are no multi-string form.
+    expect(warnings).not.toMatch(/^z TXT/m);
+  });
+
   it('RFC 4408 §3.1.1: SPF (type 99) has the TXT format; accepted with a warning (RFC 7208 §3.1)', () => {
     const z = parseRecords('  x: { type: SPF, value: v=spf1 -all }\n');
     const rr = z.input.records.find((r) => r.type === 99)!;
