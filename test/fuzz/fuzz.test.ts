@@ -19,8 +19,8 @@ describe(`fuzz (seed ${seed}; replay with FUZZ_SEED=${seed})`, () => {
       const r = await fuzz(t.name, { seed, ms });
       console.log(`fuzz ${t.name}: ${r.runs} cases in ${ms} ms, seed ${seed}`);
       expect(r.failure, r.failure).toBeUndefined();
-      // A target that ran only its examples tested nothing random.
-      expect(r.runs).toBeGreaterThan(20);
+      // A target that ran only its examples (at most 6) tested nothing random; a loaded machine still runs dozens.
+      expect(r.runs).toBeGreaterThan(10);
     }, ms + 90_000);
   }
 
