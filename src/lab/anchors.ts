@@ -101,7 +101,7 @@ export function parseAnchorText(text: string, file: string, zone: Name): TrustAn
     want('{');
     while (i < t.length && t[i].text !== '}') {
       const entry: Tok[] = [];
-      while (i < t.length && !(t[i].text === ';' && !t[i].quoted)) entry.push(t[i++]);
+      while (i < t.length && !((t[i].text === ';' || t[i].text === '}') && !t[i].quoted)) entry.push(t[i++]);
       want(';');
       const line = entry[0]?.line ?? stmt.line;
       let k = 1;

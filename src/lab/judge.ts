@@ -176,7 +176,7 @@ function nsecDenial(target: Name, qtype: number, nsecs: RRset[], zone: Name): De
 }
 
 /** RFC 5155 §8.4-§8.7 with NSEC3; RFC 9824 §4 (an NSEC3 matching the name with only NXNAME is a name error). */
-function nsec3Denial(target: Name, qtype: number, proof: Nsec3Proof, zone: Name): Denial {
+function nsec3Denial(target: Name, qtype: number, proof: Nsec3Proof, zone: Name, rcode: number): Denial {
   const m = proof.matches(target);
   if (m) {
     if (m.types.has(RRType.NXNAME)) return { kind: 'nxdomain', compact: true };
@@ -193,7 +193,9 @@ function nsec3Denial(target: Name, qtype: number, proof: Nsec3Proof, zone: Name)
     return { kind: 'nodata', compact: false }; // §8.7
   }
   if (proof.covers(wildcard)) return { kind: 'nxdomain', compact: false }; // §8.4
-  if (qtype === RRType.DS && ce.cover.optOut) return { kind: 'nodata', compact: false }; // §8.6
+  // §8.6, and errata 3441 for any NODATA: an opt-out span may hide an empty non-terminal or an insecure
+  // delegation, which then has no NSEC3 of its own.
+  if (ce.cover.optOut && (qtype === RRType.DS || rcode === Rcode.NOERROR)) return { kind: 'nodata', compact: false };
   return { problem: `no NSEC3 covers the wildcard ${wildcard} (RFC 5155 §8.4)` };
 }
 
@@ -300,7 +302,7 @@ export function judge(m: Message, qname: Name, qtype: number, ctx: JudgeContext)
   if (!soa) problems.push(`negative answer without the zone's SOA in the authority section (RFC 2308 §3)`);
   let d: Denial;
   if (nsecs.length) d = nsecDenial(target, qtype, nsecs, zone);
-  else if (nsec3) d = nsec3Denial(target, qtype, nsec3, zone);
+  else if (nsec3) d = nsec3Denial(target, qtype, nsec3, zone, m.rcode);
   else d = { problem: 'no NSEC or NSEC3 in the authority section: the negative answer is unproven (RFC 4035 §3.1.3)' };
   if ('problem' in d) {
     problems.push(d.problem);
