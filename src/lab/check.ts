@@ -179,6 +179,13 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     }
   }
 
+  // Keys, DS and CDS first: a missing ZSK or DS is the cause the failing pairs below show.
+  const inputs: KeyInput[] = up.map((st) => ({ st, v: views.get(st.p.label)!, zsks: zsks.get(st.p.label)! }));
+  checkKeys(zone, inputs, anchors, f);
+  checkCds(zone, inputs, anchors, now, f);
+  checkApex(up, f);
+  compareZones(up, f);
+
   // The pinned pairs: every provider's answers with every trusted DNSKEY RRset, its own included.
   const pairs: PairReport[] = [];
   for (const x of up) {
@@ -202,12 +209,6 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
       f.error('validation', msg, { provider: x.p.label, details: failed });
     }
   }
-
-  const inputs: KeyInput[] = up.map((st) => ({ st, v: views.get(st.p.label)!, zsks: zsks.get(st.p.label)! }));
-  checkKeys(zone, inputs, anchors, f);
-  checkCds(zone, inputs, anchors, now, f);
-  checkApex(up, f);
-  compareZones(up, f);
 
   // Warnings: answers without AA, signatures near expiry or not yet valid, mixed denial methods.
   const days = o.expiryDays ?? 3;

@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig, requireTool } from '../helpers/dig.js';
+import { CHECK_ZONE, OTHER_NS, otherZone } from '../helpers/check-zone.js';
 import { startKnot, type KnotInstance } from '../helpers/knot.js';
 import { api, enableMultiSigner, importKeys } from '../helpers/multisigner.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -23,26 +24,8 @@ import type { CheckReport } from '../../src/lab/report.js';
 import { checkCommand } from '../../src/cli/check.js';
 import { runCommand, type Io } from '../../src/cli/spec.js';
 
-const ZONE = 'ms.test.';
+const ZONE = CHECK_ZONE;
 const zone = Name.fromText(ZONE);
-/** Knot's copy: the records of test/fixtures/check/ms.test.yaml. */
-const CHECK_KNOT_ZONE = `$TTL 300
-@          IN SOA ns1.knot.ms.test. hostmaster.ms.test. 1 3600 600 86400 300
-@          IN NS  ns1.knot.ms.test.
-@          IN NS  ns1.tandem.ms.test.
-ns1.tandem IN A   127.0.0.1
-ns1.knot   IN A   127.0.0.1
-www        IN A   192.0.2.1
-mail       IN MX  10 www.ms.test.
-a.b        IN TXT "deep"
-alias      IN CNAME www.ms.test.
-*.wild     IN A   192.0.2.80
-sub        IN NS  ns1.sub.ms.test.
-sub        IN DS  12345 13 2 85689FEAA6F14CAE5237B0318403E6BE6708C8C75A329240F8E0DCAD745ED6C9
-ns1.sub    IN A   192.0.2.53
-insecure   IN NS  ns1.example.net.
-`;
-
 const codes = (r: CheckReport, level = 'error') => r.findings.filter((f) => f.level === level).map((f) => f.code);
 const find = (r: CheckReport, code: string) => r.findings.filter((f) => f.code === code);
 const summary = (r: CheckReport) => r.findings.map((f) => `${f.level} ${f.code}: ${f.message}\n  ${(f.details ?? []).join('\n  ')}`).join('\n');
@@ -67,8 +50,8 @@ describe('tandem check: tandem (compact) and Knot (NSEC) as the two providers', 
   beforeAll(async () => {
     for (const [tool, pkg] of [['knotd', 'knot'], ['keymgr', 'knot']]) requireTool(tool, pkg);
     dir = await mkdtemp(join(tmpdir(), 'tandem-check-'));
-    [t, knot] = await Promise.all([startTestServer({ zones: 'test/fixtures/check' }), startKnot({ zone: ZONE, zoneText: CHECK_KNOT_ZONE, foreignApexRecords: [] })]);
-    const id = await enableMultiSigner(t, 'ns1.knot.ms.test');
+    [t, knot] = await Promise.all([startTestServer({ zones: 'test/fixtures/check' }), startKnot({ zone: ZONE, zoneText: otherZone(), foreignApexRecords: [] })]);
+    const id = await enableMultiSigner(t, OTHER_NS);
     // Knot publishes tandem's keys and tandem's CDS/CDNSKEY beside its own (one RRset each, signed by its KSK).
     const served = async (type: string) => (await dig({ host: t.host, port: t.port }, ['+norec', ZONE, type])).answer.filter((x) => x.type === type).map((x) => `${ZONE} 300 IN ${type} ${x.data}`);
     foreign = [...await served('DNSKEY'), ...await served('CDS'), ...await served('CDNSKEY')];
