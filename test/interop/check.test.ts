@@ -4,7 +4,7 @@
 // stale DS, signatures corrupted in flight, CDS differing, answers without AA) and must be caught with a clear
 // message. The checker's verdicts are cross-checked per RRset with dnspython (test/helpers/validate.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig, requireTool } from '../helpers/dig.js';
@@ -201,6 +201,44 @@ describe('tandem check: tandem (compact) and Knot (NSEC) as the two providers', 
     const r = await check({ expiryDays: 30 });
     expect(codes(r), summary(r)).toEqual([]);
     expect(find(r, 'signature-expiring').map((f) => f.provider).sort()).toEqual(['knot', 'tandem']);
+  });
+
+  it('--parent: the DS set is asked from the parent\'s server (here a tandem serving test. with the delegation)', async () => {
+    const parentDir = join(dir, 'parent');
+    await mkdir(parentDir);
+    const dsValue = (rr: string) => {
+      const [tag, alg, dt, digest] = rr.split(/\s+/).slice(4);
+      return `{ key_tag: ${tag}, algorithm: ${alg}, digest_type: ${dt}, digest: ${digest} }`;
+    };
+    await writeFile(join(parentDir, 'test.yaml'), [
+      'zone:',
+      '  soa: { mname: ns1.test., rname: hostmaster.test., serial: 1 }',
+      '  nameservers: [ns1.test.]',
+      'records:',
+      '  ns1: { type: A, value: 127.0.0.1 }',
+      '  ms:',
+      `    - { type: NS, values: [ns1.tandem.ms.test., ${OTHER_NS}.] }`,
+      `    - { type: DS, values: [${dsValue(ds.tandem)}, ${dsValue(ds.knot)}] }`,
+      '',
+    ].join('\n'));
+    const parent = await startTestServer({ zones: parentDir });
+    try {
+      const io = capture();
+      const ns = providers.flatMap((p) => ['--ns', `${p.server.host}:${p.server.port}`]);
+      expect(await runCommand(checkCommand, [ZONE, ...ns, '--parent', `${parent.host}:${parent.port}`, '--json'], io), io.stdout).toBe(0);
+      const report = JSON.parse(io.stdout) as CheckReport;
+      expect(report.trust?.source).toBe(`the parent ${parent.host}:${parent.port}`);
+      expect(report.trust?.ds).toHaveLength(2);
+      // Without Knot's DS at the parent, Knot's KSK is uncovered.
+      const served = join(parent.zonesDir, 'test.yaml');
+      await writeFile(served, (await readFile(served, 'utf8')).replace(`, ${dsValue(ds.knot)}`, ''));
+      expect(await parent.server.reload()).toEqual([]);
+      expect((await dig({ host: parent.host, port: parent.port }, ['+norec', 'ms.test.', 'DS'])).answer).toHaveLength(1);
+      const r = await runCheck({ zone, providers, parent: { server: { host: parent.host, port: parent.port }, label: 'parent' }, now: () => Math.floor(Date.now() / 1000) });
+      expect(find(r, 'ds-missing').map((f) => f.provider)).toEqual(['knot']);
+    } finally {
+      await parent.stop();
+    }
   });
 
   it('the command: human output and exit 0 for the correct set-up, --json, exit 1 with a stale DS', async () => {
