@@ -1,6 +1,7 @@
 // What the checker trusts: the zone's DS set (`--ds FILE`, `tandem ds` output or any DS RRs in presentation
 // form), delv's trust-anchors file (`--anchor FILE`: trust-anchors / managed-keys / trusted-keys, with DS or
 // DNSKEY anchors), or the DS RRset the parent serves (`--parent HOST[:PORT]`). Errors name the file and line.
+import { namedConfTokens, NamedConfSyntaxError, type ConfToken } from '../config/namedconf.js';
 import type { Endpoint } from '../config/server.js';
 import { Name } from '../dns/name.js';
 import { parseRdata } from '../dns/rdata.js';
@@ -46,39 +47,15 @@ export function parseDsText(text: string, file: string, zone: Name): TrustAnchor
   return out;
 }
 
-interface Tok { text: string; quoted: boolean; line: number }
+type Tok = ConfToken;
 
-/** named.conf tokens: words, quoted strings, braces and semicolons; `//`, `#` and C comments skipped. */
 function tokenize(text: string, file: string): Tok[] {
-  const out: Tok[] = [];
-  let line = 1;
-  for (let i = 0; i < text.length;) {
-    const c = text[i];
-    if (c === '\n') { line++; i++; continue; }
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === '#' || text.startsWith('//', i)) { while (i < text.length && text[i] !== '\n') i++; continue; }
-    if (text.startsWith('/*', i)) {
-      const end = text.indexOf('*/', i + 2);
-      if (end < 0) throw new AnchorError(`${file}:${line}: unterminated comment`);
-      line += text.slice(i, end).split('\n').length - 1;
-      i = end + 2;
-      continue;
-    }
-    if (c === '{' || c === '}' || c === ';') { out.push({ text: c, quoted: false, line }); i++; continue; }
-    if (c === '"') {
-      const end = text.indexOf('"', i + 1);
-      if (end < 0) throw new AnchorError(`${file}:${line}: unterminated string`);
-      out.push({ text: text.slice(i + 1, end), quoted: true, line });
-      line += text.slice(i, end).split('\n').length - 1;
-      i = end + 1;
-      continue;
-    }
-    let j = i;
-    while (j < text.length && !/[\s{};"]/.test(text[j])) j++;
-    out.push({ text: text.slice(i, j), quoted: false, line });
-    i = j;
+  try {
+    return namedConfTokens(text);
+  } catch (err) {
+    if (err instanceof NamedConfSyntaxError) throw new AnchorError(`${file}:${err.line}: ${err.reason}`);
+    throw err;
   }
-  return out;
 }
 
 const KINDS = new Set(['static-key', 'initial-key', 'static-ds', 'initial-ds']);
