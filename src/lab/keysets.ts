@@ -51,7 +51,11 @@ export function viewKeys(st: ProviderState, zone: Name, anchors: TrustAnchors | 
   const own = st.dnskey.set?.rdatas ?? [];
   if (!st.dnskey.set) return { own, ksks: [], untrusted: 'no DNSKEY RRset', sigs: [] };
   const self = checkRrset(st.dnskey.set, st.dnskey.sigs, zone, own, now);
-  const ksks = self.sigs.filter((s) => s.ok && s.key).map((s) => s.key!);
+  // A signer that also signs the DNSKEY RRset with its ZSK (allowed) does not make the ZSK a KSK: keys with the
+  // SEP flag are the KSKs when any signs it (RFC 4034 §2.1.1: SEP is a hint, so without one every signer counts).
+  const signers = self.sigs.filter((s) => s.ok && s.key).map((s) => s.key!);
+  const sep = signers.filter((k) => isKsk(parseDnskeyRdata(k).flags));
+  const ksks = sep.length ? sep : signers;
   if (!anchors) return self.ok ? { own, ksks, trusted: own, sigs: self.sigs } : { own, ksks, untrusted: self.reason, sigs: self.sigs };
   const entry = own.filter((k) => anchored(zone, k, anchors));
   if (entry.length === 0) return { own, ksks, untrusted: `no key of it matches a trust anchor from ${anchors.source}`, sigs: self.sigs };
