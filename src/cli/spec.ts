@@ -51,7 +51,7 @@ export interface Command<O extends OptionSpecs = OptionSpecs> {
   /** One line, shown in `tandem --help` and on top of `tandem CMD --help`. */
   summary: string;
   /** Where `tandem --help` lists it. */
-  group: 'server' | 'offline' | 'admin';
+  group: 'server' | 'offline' | 'admin' | 'lab';
   args: ArgSpec[];
   options: O;
   /** Further lines for `tandem CMD --help` (forms of a subcommand, environment variables). */
@@ -167,6 +167,7 @@ export function overview(commands: readonly Command<any>[], title: string): stri
     ['server', 'Serve:'],
     ['offline', 'Offline (read the zones and state folders, no server needed):'],
     ['admin', 'Admin (talk to a running tandem over its API: --api URL, --token TOKEN):'],
+    ['lab', 'Multi-signer (talk DNS to every provider of a zone, tandem or not):'],
   ];
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
   const lines = [title, '', 'Usage: tandem COMMAND [arguments] [options]', '       tandem COMMAND --help    the command\'s arguments and options', '       tandem --version', ''];

@@ -9,6 +9,7 @@ import { Name, NameError } from '../dns/name.js';
 import { parseBase64, formatBase64 } from '../dns/rdata/text.js';
 import { RdataError } from '../dns/rdata.js';
 import { parseAlgorithm, TSIG_ALGORITHMS, type TsigKey } from '../dns/tsig.js';
+import { namedConfTokens, NamedConfSyntaxError, type ConfToken } from './namedconf.js';
 
 /** A bad `tsig:` setting; the message names the file, the key and the problem. */
 export class TsigConfigError extends Error {
@@ -58,50 +59,16 @@ function makeKey(where: string, what: string, f: { name?: string; algorithm?: st
 
 // ---- BIND syntax -------------------------------------------------------------------------------------------
 
-interface Tok {
-  text: string;
-  quoted: boolean;
-  line: number;
-}
+type Tok = ConfToken;
 
-/** named.conf tokens: words, "strings", { } ; with #, // and C comments skipped. */
+/** named.conf tokens (namedconf.ts), a syntax error reported like every other problem of the key file. */
 function tokens(text: string, where: string): Tok[] {
-  const out: Tok[] = [];
-  let line = 1;
-  for (let i = 0; i < text.length;) {
-    const c = text[i];
-    if (c === '\n') { line++; i++; continue; }
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === '#' || (c === '/' && text[i + 1] === '/')) {
-      while (i < text.length && text[i] !== '\n') i++;
-      continue;
-    }
-    if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      if (end < 0) fail(where, `line ${line}`, 'unterminated /* comment');
-      for (let j = i; j < end; j++) if (text[j] === '\n') line++;
-      i = end + 2;
-      continue;
-    }
-    if (c === '{' || c === '}' || c === ';') { out.push({ text: c, quoted: false, line }); i++; continue; }
-    if (c === '"') {
-      let j = i + 1, s = '';
-      while (j < text.length && text[j] !== '"') {
-        if (text[j] === '\\' && j + 1 < text.length) j++;
-        if (text[j] === '\n') line++;
-        s += text[j++];
-      }
-      if (j >= text.length) fail(where, `line ${line}`, 'unterminated quoted string');
-      out.push({ text: s, quoted: true, line });
-      i = j + 1;
-      continue;
-    }
-    let j = i;
-    while (j < text.length && !/[\s{};"]/.test(text[j])) j++;
-    out.push({ text: text.slice(i, j), quoted: false, line });
-    i = j;
+  try {
+    return namedConfTokens(text);
+  } catch (err) {
+    if (err instanceof NamedConfSyntaxError) fail(where, `line ${err.line}`, err.reason);
+    throw err;
   }
-  return out;
 }
 
 /** Keys in BIND's `key` syntax (named.conf, tsig-keygen output); several statements allowed. */

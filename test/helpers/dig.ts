@@ -89,6 +89,21 @@ export async function delv(t: Target, anchorFile: string, args: string[]): Promi
   return { validated: /; fully validated/.test(out), out };
 }
 
+export type DelvVerdict = 'positive' | 'negative' | 'insecure' | 'failed';
+
+/**
+ * delv's verdict over every RRset it printed: any unsigned one makes the answer insecure. A chain that ends in
+ * a validated negative answer (a CNAME to a name that does not exist) ends with `resolution failed: ncache
+ * nxdomain` (or nxrrset); any other resolution failure is a failed validation.
+ */
+export function delvVerdict(out: string): DelvVerdict {
+  if (/resolution failed: (?!ncache nx(domain|rrset))/.test(out)) return 'failed';
+  const lines = out.split('\n').filter((l) => /^; (fully validated|negative response, fully validated|unsigned answer)$/.test(l));
+  if (lines.length === 0) return 'failed';
+  if (lines.some((l) => l.includes('unsigned answer'))) return 'insecure';
+  return lines.some((l) => l.includes('negative response')) || /resolution failed: ncache/.test(out) ? 'negative' : 'positive';
+}
+
 export function requireTool(name: string, pkg: string): void {
   try {
     execFileSync('which', [name], { stdio: 'ignore' });

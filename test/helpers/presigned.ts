@@ -62,6 +62,34 @@ x.optent	NS	ns2.example.net.
 `;
 }
 
+/** Each query and what delv must say; `wildcard` answers are insecure under opt-out (RFC 5155 §9.2: no proof that no closer name exists). */
+export const PRESIGNED_CASES: [string, string, 'positive' | 'negative' | 'wildcard'][] = [
+  ['www.example.org', 'A', 'positive'],
+  ['www.example.org', 'AAAA', 'positive'],
+  ['example.org', 'MX', 'positive'],                  // with signed addresses in the additional section
+  ['txt.example.org', 'TXT', 'positive'],
+  ['alias.example.org', 'A', 'positive'],             // CNAME chain
+  ['host.old.example.org', 'A', 'positive'],          // DNAME, synthesized CNAME unsigned
+  ['x.wild.example.org', 'A', 'wildcard'],            // wildcard
+  ['a.b.wild.example.org', 'TXT', 'wildcard'],        // wildcard, two labels deep
+  ['foo.wc.example.org', 'A', 'wildcard'],            // wildcard CNAME
+  ['nope.example.org', 'A', 'negative'],              // NXDOMAIN
+  ['a.nope.example.org', 'AAAA', 'negative'],         // NXDOMAIN, next closer name below the encloser
+  ['dangling.example.org', 'A', 'negative'],          // CNAME to a nonexistent name
+  ['www.example.org', 'MX', 'negative'],              // NODATA
+  ['b.ent.example.org', 'A', 'negative'],             // empty non-terminal
+  ['ent.example.org', 'TXT', 'negative'],             // empty non-terminal
+  ['optent.example.org', 'A', 'negative'],            // empty non-terminal of an insecure delegation only
+  ['x.wild.example.org', 'MX', 'negative'],           // wildcard NODATA
+  ['secure.example.org', 'DS', 'positive'],           // signed delegation: DS
+  ['insecure.example.org', 'DS', 'negative'],         // unsigned delegation: no DS
+  ['insec2.example.org', 'DS', 'negative'],
+  ['www.example.org', 'DS', 'negative'],              // DS query for a name that is no cut
+  ['example.org', 'DNSKEY', 'positive'],
+  ['example.org', 'SOA', 'positive'],
+  ['example.org', 'NS', 'positive'],
+];
+
 export type SignerTool = 'bind' | 'ldns';
 export type Chain = 'nsec' | 'nsec3' | 'nsec3-optout';
 

@@ -3,25 +3,15 @@
 // other. Validators decide: unbound (pinned to each ordered pair of providers) and dnspython per RRset.
 // The same checks then run for two tandem instances.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { dig, requireTool } from '../helpers/dig.js';
 import { startKnot, type KnotInstance } from '../helpers/knot.js';
 import { startUnbound, type UnboundInstance } from '../helpers/unbound.js';
 import { reportErrors, validateAnswers } from '../helpers/validate.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { api, enableMultiSigner, importKeys, MS_KNOT_ZONE, MS_ZONE, tandemKeyFiles } from '../helpers/multisigner.js';
 
-const ZONE = 'ms.test.';
-const KNOT_ZONE = `$TTL 300
-@          IN SOA ns1.knot.ms.test. hostmaster.ms.test. 1 3600 600 86400 300
-@          IN NS  ns1.knot.ms.test.
-@          IN NS  ns1.tandem.ms.test.
-ns1.tandem IN A   127.0.0.1
-ns1.knot   IN A   127.0.0.1
-www        IN A   192.0.2.1
-mail       IN MX  10 www.ms.test.
-a.b        IN TXT "deep"
-`;
+const ZONE = MS_ZONE;
+const KNOT_ZONE = MS_KNOT_ZONE;
 const QUERIES = [
   { name: `www.${ZONE}`, type: 'A' },        // positive
   { name: `nope.${ZONE}`, type: 'A' },       // nonexistent name
@@ -40,55 +30,9 @@ interface Provider {
 
 const addr = (p: Provider) => `${p.host}@${p.port}`;
 
-async function api(s: TestServer, method: string, path: string, body?: unknown): Promise<{ success: boolean; result: any; errors: { code: number; message: string }[] }> {
-  const r = await fetch(`${s.api}/client/v4${path}`, {
-    method,
-    headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return (await r.json()) as never;
-}
-
-async function zoneIdOf(s: TestServer): Promise<string> {
-  return (await api(s, 'GET', `/zones?name=${ZONE.slice(0, -1)}`)).result[0].id as string;
-}
-
-/** tandem's own key files (BIND format) from its state folder, as another provider would receive them. */
-async function tandemKeyFiles(s: TestServer): Promise<string[]> {
-  const dir = join(s.stateDir, 'keys', ZONE.slice(0, -1));
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.key'));
-  return Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')));
-}
-
 async function dnskeySet(p: Provider): Promise<string[]> {
   const r = await dig({ host: p.host, port: p.port }, ['+norec', ZONE, 'DNSKEY']);
   return r.answer.filter((x) => x.type === 'DNSKEY').map((x) => x.data.replace(/\s+/g, '')).sort();
-}
-
-async function enableMultiSigner(s: TestServer, otherNs: string): Promise<string> {
-  const id = await zoneIdOf(s);
-  const on = await api(s, 'PATCH', `/zones/${id}/dnssec`, { status: 'active', dnssec_multi_signer: true });
-  expect(on.success, JSON.stringify(on.errors)).toBe(true);
-  const ns = await api(s, 'POST', `/zones/${id}/dns_records`, { type: 'NS', name: ZONE.slice(0, -1), content: otherNs, ttl: 300 });
-  expect(ns.success, JSON.stringify(ns.errors)).toBe(true);
-  const mp = await api(s, 'PATCH', `/zones/${id}/dns_settings`, { multi_provider: true });
-  expect(mp.success).toBe(true);
-  return id;
-}
-
-/** Imports DNSKEY RRs (`owner ttl IN DNSKEY flags 3 13 key`) into tandem through the API; returns record ids. */
-async function importKeys(s: TestServer, id: string, dnskeys: string[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (const rr of dnskeys) {
-    const [flags, protocol, algorithm, ...key] = rr.replace(/^.*DNSKEY\s+/, '').split(/\s+/);
-    const r = await api(s, 'POST', `/zones/${id}/dns_records`, {
-      type: 'DNSKEY', name: ZONE.slice(0, -1), ttl: 300,
-      data: { flags: Number(flags), protocol: Number(protocol), algorithm: Number(algorithm), public_key: key.join('') },
-    });
-    expect(r.success, JSON.stringify(r.errors)).toBe(true);
-    ids.push(r.result.id);
-  }
-  return ids;
 }
 
 /** Every check of the issue's proof for one pair of providers. */
