@@ -36,7 +36,7 @@ import { loadSecondary } from './secondary.js';
 import { writeCopy, writeMeta, type SecondaryMeta } from './secondary-store.js';
 import { transfersSigned, versionOf, type VersionListener, type ZoneVersion } from './zone-version.js';
 import type { ZoneEdit } from './yamledit.js';
-import { expectedOrigin, loadedSummary, loadOrder, progressLogger, type ZoneLoaded } from './loading.js';
+import { expectedOrigin, loadedSummary, loadOrder, progressLogger, sweepAbandoned, type ZoneLoaded } from './loading.js';
 import {
   AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
   type RecordInput, type RecordView, type SourceOptions, type ZoneManager, type ZoneView,
@@ -112,6 +112,7 @@ export class TandemZoneManager implements ZoneManager {
   static async create(deps: ManagerOptions): Promise<TandemZoneManager> {
     const m = new TandemZoneManager(deps);
     await ensureDir(join(deps.stateDir, 'zones'));
+    if (deps.role !== 'replica') await sweepAbandoned(deps.zonesDir, deps.stateDir, deps.logger);
     return m;
   }
 
