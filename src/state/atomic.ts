@@ -1,7 +1,7 @@
 // The one durable write (STYLE habit 7): temp file in the same folder, write, fsync, rename, fsync the folder.
 // A reader therefore sees the old file or the new one, never a torn mix, even across a crash or power loss.
 import { randomBytes } from 'node:crypto';
-import { access, constants, lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, constants, lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Mode for files holding private material. */
@@ -160,4 +160,46 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     throw err;
   }
   await fsyncDir(dir);
+}
+
+/** A write that failed: the file and the reason in words (`code` is the errno name, e.g. ENOSPC). */
+export class WriteError extends Error {
+  readonly code: string | undefined;
+  constructor(readonly file: string, override readonly cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = code && code in WRITE_REASONS ? `${WRITE_REASONS[code]} (${code})` : (cause as Error).message ?? String(cause);
+    super(`${file}: ${why}`);
+    this.name = 'WriteError';
+    this.code = code;
+  }
+}
+
+const WRITE_REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system',
+  EACCES: 'permission denied', EPERM: 'permission denied', EIO: 'input/output error', ENOENT: 'its folder is gone',
+};
+
+/**
+ * Writes several files, each with writeFileAtomic, in order, as one change: when one fails (a full disk, a
+ * folder gone read-only), the files written before it get their old bytes back (or are removed when they
+ * did not exist), so a refused change leaves every file as it was; then throws a WriteError naming the file
+ * that failed. `old` spares reading a file whose current text the caller holds. A crash between two of the
+ * writes is not undone here: each file is whole, old or new.
+ */
+export async function writeFilesAtomic(files: readonly { file: string; text: string; old?: string }[]): Promise<void> {
+  const done: { file: string; old: string | undefined }[] = [];
+  for (const f of files) {
+    let old = f.old;
+    try {
+      if (old === undefined) old = await readFile(f.file, 'utf8').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });
+      await writeFileAtomic(f.file, f.text);
+    } catch (err) {
+      for (const w of done.reverse()) {
+        // Best effort: the space the failed write needed is free again once its temp file is gone.
+        await (w.old === undefined ? rm(w.file, { force: true }) : writeFileAtomic(w.file, w.old)).catch(() => undefined);
+      }
+      throw new WriteError(f.file, err);
+    }
+    done.push({ file: f.file, old });
+  }
 }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkStateDir, ensureDir, StateDirError, sweepTemp, tempName, writeFileAtomic } from '../../../src/state/atomic.js';
+import { checkStateDir, ensureDir, StateDirError, sweepTemp, tempName, writeFileAtomic, writeFilesAtomic, WriteError } from '../../../src/state/atomic.js';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tandem-atomic-')); });
@@ -102,5 +102,32 @@ describe('sweepTemp (start-up after a kill)', () => {
 
   it('a missing folder is nothing to sweep', async () => {
     expect(await sweepTemp(join(dir, 'none'))).toEqual([]);
+  });
+});
+
+describe('writeFilesAtomic (one change, several files)', () => {
+  it('writes every file in order', async () => {
+    await writeFilesAtomic([{ file: join(dir, 'a'), text: 'A' }, { file: join(dir, 'b'), text: 'B' }]);
+    expect([readFileSync(join(dir, 'a'), 'utf8'), readFileSync(join(dir, 'b'), 'utf8')]).toEqual(['A', 'B']);
+  });
+
+  it('a write that fails gives the files written before it their old bytes back, removes new ones, and names the file', async () => {
+    writeFileSync(join(dir, 'admin.json'), 'old admin');
+    const err = await writeFilesAtomic([
+      { file: join(dir, 'admin.json'), text: 'new admin' },
+      { file: join(dir, 'created'), text: 'new file' },
+      { file: join(dir, 'gone', 'zone.yaml'), text: 'new zone' },
+    ]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WriteError);
+    expect((err as WriteError).file).toBe(join(dir, 'gone', 'zone.yaml'));
+    expect((err as WriteError).code).toBe('ENOENT');
+    expect((err as Error).message).toMatch(/gone\/zone\.yaml: its folder is gone \(ENOENT\)/);
+    expect(readFileSync(join(dir, 'admin.json'), 'utf8')).toBe('old admin');
+    expect(readdirSync(dir)).toEqual(['admin.json']);
+  });
+
+  it('ENOSPC reads as a full disk', () => {
+    const e = new WriteError('/z/example.com.yaml', Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    expect(e.message).toBe('/z/example.com.yaml: no space left on device (ENOSPC)');
   });
 });
