@@ -28,9 +28,9 @@ export function writeRecords(buf: Buffer, offset: number, rrs: Iterable<Rr>): nu
 }
 
 /**
- * Reads `count` records from `bytes` at `offset`; throws on truncation. Names and RDATA are copies (RDATA
+ * Reads `count` records from `input` at `offset`; throws on truncation. Names and RDATA are copies (RDATA
  * kept in slabs, as the zone parser's), never views of `input`: a file read is a Buffer, whose slice()
- * shares its memory, so the SOA of a secondary's copy shared it with every copy made of it.
+ * shares its memory, so the SOA of a secondary's copy shared it with every "copy" made of it.
  */
 export function readRecords(input: Uint8Array, offset: number, count: number): { rrs: Rr[]; next: number } {
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.length);
