@@ -64,7 +64,7 @@ describe('SIGKILL during key generation (first start of 24 signed zones)', () =>
       const after = between(0, ZONES - 2);
       const delay = between(0, 15);
       const generated = () => t.logs().match(/"msg":"generated KSK and ZSK"/g)?.length ?? 0;
-      await waitFor(() => generated() >= after, 30_000, { what: `${after} key sets generated`, intervalMs: 2 });
+      await waitFor(() => generated() >= after, 90_000, { what: `${after} key sets generated`, intervalMs: 2 });
       await new Promise((r) => setTimeout(r, delay));
       await t.kill();
       const before = await keysOnDisk(state);
