@@ -1,7 +1,7 @@
 // The one durable write (STYLE habit 7): temp file in the same folder, write, fsync, rename, fsync the folder.
 // A reader therefore sees the old file or the new one, never a torn mix, even across a crash or power loss.
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { access, constants, lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Mode for files holding private material. */
@@ -13,6 +13,58 @@ export const STATE_DIR_MODE = 0o700;
 
 /** Prefix of temp files made by writeFileAtomic; loaders ignore names that start with it. */
 export const TEMP_PREFIX = '.tmp-';
+
+/**
+ * The name of a temp file or folder for `name` in its folder: the prefix, the name, the writing process's id
+ * (so a later start can tell an abandoned one, sweepTemp) and 48 random bits.
+ */
+export function tempName(name: string): string {
+  return `${TEMP_PREFIX}${name}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+const TEMP_NAME = /^\.tmp-.*-(\d+)-[0-9a-f]{12}$/;
+/** When this process started (ms since the epoch): a temp file of our own pid older than this is a former process's. */
+const STARTED = Date.now() - process.uptime() * 1000;
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, another user's
+  }
+}
+
+/**
+ * Removes the temp files and folders (tempName) in `dir` that a killed process left behind: a SIGKILL or a
+ * power cut between writeFileAtomic's open and rename leaves one, never a torn real file, and readers skip
+ * them, but each can be as large as a zone. One is abandoned when its process is gone, or has our pid but
+ * predates our start (a restart in a container reuses pids); another running process's temp file stays.
+ * Returns the paths removed; a folder that does not exist is nothing to sweep.
+ */
+export async function sweepTemp(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    throw err;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m) continue;
+    const path = join(dir, name);
+    const pid = Number(m[1]);
+    if (pid === process.pid) {
+      const st = await lstat(path).catch(() => undefined);
+      if (!st || st.mtimeMs >= STARTED) continue;
+    } else if (running(pid)) continue;
+    await rm(path, { recursive: true, force: true });
+    removed.push(path);
+  }
+  return removed;
+}
 
 /** fsyncs a folder so a rename or a new entry in it survives a crash. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -92,7 +144,7 @@ function folderError(dir: string, err: unknown, action: 'create' | 'write'): Err
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, mode: number = PUBLIC_FILE_MODE): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const tmp = join(dir, tempName(basename(path)));
   const fh = await open(tmp, 'wx', mode);
   try {
     try {
@@ -108,4 +160,46 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     throw err;
   }
   await fsyncDir(dir);
+}
+
+/** A write that failed: the file and the reason in words (`code` is the errno name, e.g. ENOSPC). */
+export class WriteError extends Error {
+  readonly code: string | undefined;
+  constructor(readonly file: string, override readonly cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = code && code in WRITE_REASONS ? `${WRITE_REASONS[code]} (${code})` : (cause as Error).message ?? String(cause);
+    super(`${file}: ${why}`);
+    this.name = 'WriteError';
+    this.code = code;
+  }
+}
+
+const WRITE_REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system',
+  EACCES: 'permission denied', EPERM: 'permission denied', EIO: 'input/output error', ENOENT: 'its folder is gone',
+};
+
+/**
+ * Writes several files, each with writeFileAtomic, in order, as one change: when one fails (a full disk, a
+ * folder gone read-only), the files written before it get their old bytes back (or are removed when they
+ * did not exist), so a refused change leaves every file as it was; then throws a WriteError naming the file
+ * that failed. `old` spares reading a file whose current text the caller holds. A crash between two of the
+ * writes is not undone here: each file is whole, old or new.
+ */
+export async function writeFilesAtomic(files: readonly { file: string; text: string; old?: string }[]): Promise<void> {
+  const done: { file: string; old: string | undefined }[] = [];
+  for (const f of files) {
+    let old = f.old;
+    try {
+      if (old === undefined) old = await readFile(f.file, 'utf8').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });
+      await writeFileAtomic(f.file, f.text);
+    } catch (err) {
+      for (const w of done.reverse()) {
+        // Best effort: the space the failed write needed is free again once its temp file is gone.
+        await (w.old === undefined ? rm(w.file, { force: true }) : writeFileAtomic(w.file, w.old)).catch(() => undefined);
+      }
+      throw new WriteError(f.file, err);
+    }
+    done.push({ file: f.file, old });
+  }
 }

@@ -4,16 +4,15 @@
 // to the higher key tag, so every process picks the same key. A key set is created once, atomically (a temp
 // folder renamed into place), and afterwards only loaded: a damaged or partial file is a KeyStoreError
 // naming the file, never a reason to make a new key (a silent new KSK would break the chain of trust).
-import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Name } from '../dns/name.js';
 import { systemClock, type Clock } from '../dnssec/types.js';
 import { FLAG_REVOKE, generateKeyAvoiding, isKsk, type KeyPair } from '../dnssec/keys.js';
 import {
   bindKeyBase, formatKeyFile, formatPrivateFile, readBindKeyPair, KeyFileError, type BindKey, type KeyTimes,
 } from '../dnssec/keyfile.js';
-import { ensureDir, fsyncDir, writeFileAtomic, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, TEMP_PREFIX } from './atomic.js';
+import { ensureDir, fsyncDir, tempName, writeFileAtomic, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, TEMP_PREFIX } from './atomic.js';
 
 export class KeyStoreError extends Error {
   constructor(readonly file: string, readonly reason: string) {
@@ -136,7 +135,7 @@ function select(dir: string, keys: StoredKey[], now: number, created: boolean): 
 async function createKeyDir(dir: string, zone: Name, pairs: { key: KeyPair; times: KeyTimes }[]): Promise<boolean> {
   const parent = join(dir, '..');
   await ensureDir(parent);
-  const tmp = join(parent, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+  const tmp = join(parent, tempName(basename(dir)));
   await ensureDir(tmp);
   try {
     for (const p of pairs) await writeBindKeyPair(tmp, zone, p.key, p.times);

@@ -3,13 +3,31 @@
 // SERVFAIL until it is loaded, the way BIND answers for a configured zone that is not loaded yet, rather
 // than REFUSED as for a zone that is not ours), progress lines for large files and one line per zone once
 // it is in service.
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { sweepTemp } from './atomic.js';
 import { isMasterFile, masterOrigin } from '../config/masterzone.js';
 import { originFromFileName } from '../config/zone-settings.js';
 import { Name } from '../dns/name.js';
 import type { ZoneProgress } from './offthread.js';
 import type { Entry } from './record-views.js';
+
+/**
+ * Before the first read: removes the temp files a killed tandem left in the folders it writes (the zones
+ * folder, the state folder and its zones/, secondary/, keys/ and journal/ folders), one log line if any.
+ */
+export async function sweepAbandoned(zonesDir: string, stateDir: string, logger: Logger): Promise<void> {
+  const sub = async (d: string) => (await readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => join(d, e.name));
+  const dirs = [zonesDir, stateDir, ...['zones', 'secondary', 'keys', 'journal'].map((d) => join(stateDir, d))];
+  dirs.push(...await sub(join(stateDir, 'keys')), ...await sub(join(stateDir, 'journal')));
+  // Never fatal: a folder tandem may not write holds no temp file of ours to remove.
+  const removed = (await Promise.all(dirs.map((d) => sweepTemp(d).catch((err: unknown) => {
+    logger.warn({ dir: d, err: (err as Error).message }, 'could not remove temp files of an interrupted write');
+    return [];
+  })))).flat();
+  if (removed.length) logger.info({ removed }, 'removed temp files of an interrupted write (the files they were for are whole: old or new)');
+}
 
 /** Zone files in the order they are loaded: smallest first (ties by name), so small zones are served at once. */
 export async function loadOrder(files: readonly string[]): Promise<string[]> {

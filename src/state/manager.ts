@@ -24,7 +24,7 @@ import { dsRdata, keyTag, parseDnskeyRdata } from '../dnssec/keys.js';
 import type { ZoneSigning } from '../dnssec/types.js';
 import { ZoneSet } from '../zone/zoneset.js';
 import type { Zone } from '../zone/types.js';
-import { writeFileAtomic, ensureDir } from './atomic.js';
+import { writeFileAtomic, writeFilesAtomic, ensureDir, WriteError } from './atomic.js';
 import { adminPath, readAdmin, type AdminFile } from './admin-file.js';
 import { ChangeContext } from './change-context.js';
 import { claimsAtLoad, holders, keyId, ns1Source } from './claims.js';
@@ -36,7 +36,7 @@ import { loadSecondary } from './secondary.js';
 import { writeCopy, writeMeta, type SecondaryMeta } from './secondary-store.js';
 import { transfersSigned, versionOf, type VersionListener, type ZoneVersion } from './zone-version.js';
 import type { ZoneEdit } from './yamledit.js';
-import { expectedOrigin, loadedSummary, loadOrder, progressLogger, type ZoneLoaded } from './loading.js';
+import { expectedOrigin, loadedSummary, loadOrder, progressLogger, sweepAbandoned, type ZoneLoaded } from './loading.js';
 import {
   AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
   type RecordInput, type RecordView, type SourceOptions, type ZoneManager, type ZoneView,
@@ -112,6 +112,7 @@ export class TandemZoneManager implements ZoneManager {
   static async create(deps: ManagerOptions): Promise<TandemZoneManager> {
     const m = new TandemZoneManager(deps);
     await ensureDir(join(deps.stateDir, 'zones'));
+    if (deps.role !== 'replica') await sweepAbandoned(deps.zonesDir, deps.stateDir, deps.logger);
     return m;
   }
 
@@ -524,9 +525,19 @@ export class TandemZoneManager implements ZoneManager {
         throw new AdminError(1004, 400, `DNS Validation Error: ${reason}`);
       }
       admin.modifiedOn = ts;
-      await writeFileAtomic(adminPath(this.deps.stateDir, e.loaded.input.origin), JSON.stringify(admin, null, 2) + '\n');
-      if (newText !== text) await writeFileAtomic(e.file, newText);
-      for (const o of edited.others ?? []) await writeFileAtomic(o.file, o.text); // a master file's includes and settings
+      try {
+        await writeFilesAtomic([
+          { file: adminPath(this.deps.stateDir, e.loaded.input.origin), text: JSON.stringify(admin, null, 2) + '\n' },
+          ...(newText !== text ? [{ file: e.file, text: newText, old: text }] : []),
+          ...(edited.others ?? []), // a master file's includes and settings
+        ]);
+      } catch (err) {
+        if (!(err instanceof WriteError)) throw err;
+        // Refused, every file as it was (writeFilesAtomic): a full disk is the operator's to fix, then a retry works.
+        this.deps.logger.error({ zone: e.loaded.input.origin.toString(), file: err.file, err: err.message }, 'zone change not written: refused');
+        const full = err.code === 'ENOSPC' || err.code === 'EDQUOT';
+        throw new AdminError(1001, full ? 507 : 500, `the change could not be written: ${err.message}; nothing was changed and the zone is served as before${full ? '; free some space and retry' : ''}`);
+      }
       next.loaded.warnings.forEach((w) => this.deps.logger.warn({ file: e.file }, w));
       next.versionChanged = false; // written with the admin state above
       await this.swapIn(next, e.file, edited.packed);

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Name } from '../dns/name.js';
 import type { Rr } from '../dns/rr.js';
-import { ensureDir, writeFileAtomic } from './atomic.js';
+import { ensureDir, writeFileAtomic, WriteError } from './atomic.js';
 import { readRecords, recordsSize, writeRecords } from '../transfer/wire-records.js';
 
 const MAGIC = 'tandem-zone-copy-1\n';
@@ -48,7 +48,16 @@ export async function writeCopy(stateDir: string, origin: Name, records: readonl
   const o = buf.write(MAGIC, 0, 'latin1');
   buf.writeUInt32BE(records.length, o);
   writeRecords(buf, o + 4, records);
-  await writeFileAtomic(`${base(stateDir, origin)}.xfr`, buf);
+  await write(`${base(stateDir, origin)}.xfr`, buf);
+}
+
+/** writeFileAtomic, its failure a WriteError naming the file and the reason (`…/sec.test.xfr: no space left on device`). */
+async function write(file: string, data: Uint8Array | string): Promise<void> {
+  try {
+    await writeFileAtomic(file, data);
+  } catch (err) {
+    throw new WriteError(file, err);
+  }
 }
 
 export async function readMeta(stateDir: string, origin: Name): Promise<SecondaryMeta | undefined> {
@@ -62,5 +71,5 @@ export async function readMeta(stateDir: string, origin: Name): Promise<Secondar
 
 export async function writeMeta(stateDir: string, origin: Name, meta: SecondaryMeta): Promise<void> {
   await ensureDir(join(stateDir, 'secondary'));
-  await writeFileAtomic(`${base(stateDir, origin)}.json`, JSON.stringify(meta, null, 2) + '\n');
+  await write(`${base(stateDir, origin)}.json`, JSON.stringify(meta, null, 2) + '\n');
 }

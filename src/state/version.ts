@@ -34,7 +34,7 @@ export function soaSerial(rdata: Uint8Array): number {
 
 /** A copy of SOA RDATA with another serial. */
 export function withSerial(rdata: Uint8Array, serial: number): Uint8Array {
-  const out = rdata.slice();
+  const out = new Uint8Array(rdata); // a copy even of a Buffer, whose slice() is a view of the same bytes
   const o = soaSerialOffset(out);
   out[o] = serial >>> 24;
   out[o + 1] = (serial >>> 16) & 0xff;

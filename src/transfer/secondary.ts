@@ -236,7 +236,11 @@ export class SecondaryScheduler {
           this.deps.observer?.transferIn(z.origin, 'current');
           return;
         }
-        const copy = forceAxfr || haveSerial === undefined ? undefined : await readCopy(this.deps.stateDir, z.origin);
+        const stored = forceAxfr || haveSerial === undefined ? undefined : await readCopy(this.deps.stateDir, z.origin);
+        // IXFR changes the version we serve: a copy of another version (a transfer written to disk whose
+        // next write failed, so it was never served) is no base for it, and would pass for current.
+        const storedSoa = stored?.find((r) => r.type === RRType.SOA);
+        const copy = storedSoa && soaSerial(storedSoa.rdata) === haveSerial ? stored : undefined;
         const have = copy?.find((r) => r.type === RRType.SOA);
         const got = await this.transfer(p, z.origin, have, copy, log, at);
         if (!got) {
@@ -262,7 +266,7 @@ export class SecondaryScheduler {
     }
     // Every primary failed: retry after SOA RETRY (RFC 1035 §3.3.13); the copy serves until EXPIRE.
     z.meta = { ...(z.meta ?? { serial: haveSerial ?? 0 }), ...(lastError ? { lastError } : {}) };
-    await writeMeta(this.deps.stateDir, z.origin, z.meta);
+    await this.saveMeta(z);
     const retry = ours ? timers(ours.rdatas[0]).retry : this.deps.firstRetry ?? 10;
     this.schedule(z, Math.max(1, retry));
     if (z.meta.expiresAt !== undefined && this.deps.clock.now() >= z.meta.expiresAt) await this.deps.manager.reloadSecondary(z.origin);
@@ -308,9 +312,21 @@ export class SecondaryScheduler {
   private async succeeded(z: ZoneTimers, soa: Rr, at: string): Promise<void> {
     const wasExpired = z.meta?.expiresAt !== undefined && this.deps.clock.now() >= z.meta.expiresAt;
     z.meta = this.refreshed(z, soa, at, false);
-    await writeMeta(this.deps.stateDir, z.origin, z.meta);
+    await this.saveMeta(z);
     if (wasExpired) await this.deps.manager.reloadSecondary(z.origin);
     this.rearm(z, soa);
+  }
+
+  /**
+   * Persists the refresh state. A write that fails (a full disk) is logged and refreshing goes on: the state
+   * in memory is right, and a refresh that stopped here would never retry once space is back.
+   */
+  private async saveMeta(z: ZoneTimers): Promise<void> {
+    try {
+      await writeMeta(this.deps.stateDir, z.origin, z.meta!);
+    } catch (err) {
+      this.log.error({ zone: z.origin.toString(), err: (err as Error).message }, 'could not write the refresh state of a secondary zone; refreshing goes on');
+    }
   }
 
   private rearm(z: ZoneTimers, soa: Rr): void {

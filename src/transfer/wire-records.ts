@@ -2,6 +2,7 @@
 // IXFR journal entries and of a secondary zone's copy in the state folder. Compact, exact (no presentation
 // round trip), and read without a parser.
 import { Name } from '../dns/name.js';
+import { keep } from '../dns/slab.js';
 import type { Rr } from '../dns/rr.js';
 
 export function recordsSize(rrs: Iterable<Rr>): number {
@@ -26,8 +27,13 @@ export function writeRecords(buf: Buffer, offset: number, rrs: Iterable<Rr>): nu
   return o;
 }
 
-/** Reads `count` records from `bytes` at `offset`; throws on truncation. */
-export function readRecords(bytes: Uint8Array, offset: number, count: number): { rrs: Rr[]; next: number } {
+/**
+ * Reads `count` records from `input` at `offset`; throws on truncation. Names and RDATA are copies (RDATA
+ * kept in slabs, as the zone parser's), never views of `input`: a file read is a Buffer, whose slice()
+ * shares its memory, so the SOA of a secondary's copy shared it with every "copy" made of it.
+ */
+export function readRecords(input: Uint8Array, offset: number, count: number): { rrs: Rr[]; next: number } {
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.length);
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   let o = offset;
   const rrs: Rr[] = [];
@@ -38,7 +44,7 @@ export function readRecords(bytes: Uint8Array, offset: number, count: number): {
     const type = buf.readUInt16BE(o), cls = buf.readUInt16BE(o + 2), ttl = buf.readUInt32BE(o + 4), len = buf.readUInt16BE(o + 8);
     o += 10;
     if (o + len > buf.length) throw new RangeError('RDATA runs past the end');
-    rrs.push({ name, type, class: cls, ttl, rdata: bytes.slice(o, o + len) });
+    rrs.push({ name, type, class: cls, ttl, rdata: keep(bytes.subarray(o, o + len)) });
     o += len;
   }
   return { rrs, next: o };

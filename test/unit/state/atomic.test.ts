@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkStateDir, ensureDir, StateDirError, writeFileAtomic } from '../../../src/state/atomic.js';
+import { checkStateDir, ensureDir, StateDirError, sweepTemp, tempName, writeFileAtomic, writeFilesAtomic, WriteError } from '../../../src/state/atomic.js';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tandem-atomic-')); });
@@ -67,5 +67,67 @@ describe('ensureDir', () => {
     writeFileSync(join(dir, 'file'), 'x');
     await expect(ensureDir(join(dir, 'file', 'state'))).rejects.toThrow(`state folder ${join(dir, 'file', 'state')}: cannot be created: a file is in the way`);
     await expect(checkStateDir(join(dir, 'file'))).rejects.toThrow(/state folder .*file: cannot be created: a file is in the way/);
+  });
+});
+
+describe('sweepTemp (start-up after a kill)', () => {
+  it('removes the temp files and folders of processes that are gone, keeps live ones and real files', async () => {
+    const { spawnSync } = await import('node:child_process');
+    // A pid that surely ran and is gone: a child that has exited.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(join(dir, 'zone.yaml'), 'real');
+    writeFileSync(join(dir, `.tmp-zone.yaml-${dead}-0123456789ab`), 'half');
+    mkdirSync(join(dir, `.tmp-example.com-${dead}-abcdefabcdef`));
+    writeFileSync(join(dir, `.tmp-example.com-${dead}-abcdefabcdef`, 'Kexample.com.+013+00001.key'), 'x');
+    writeFileSync(join(dir, `.tmp-zone.yaml-${process.ppid}-0123456789ab`), 'a live process is writing');
+    writeFileSync(join(dir, `.tmp-zone.yaml-${process.pid}-0123456789ab`), 'ours, being written now');
+    writeFileSync(join(dir, '.tmp-not-ours'), 'another tool');
+    const removed = await sweepTemp(dir);
+    expect(removed.map((p) => p.slice(dir.length + 1)).sort()).toEqual([`.tmp-example.com-${dead}-abcdefabcdef`, `.tmp-zone.yaml-${dead}-0123456789ab`]);
+    expect(readdirSync(dir).sort()).toEqual(['.tmp-not-ours', `.tmp-zone.yaml-${process.pid}-0123456789ab`, `.tmp-zone.yaml-${process.ppid}-0123456789ab`, 'zone.yaml'].sort());
+  });
+
+  it('a temp file with our pid that predates this process is a former process\'s (pids are reused after a restart)', async () => {
+    const { utimesSync } = await import('node:fs');
+    const f = join(dir, `.tmp-zone.yaml-${process.pid}-0123456789ab`);
+    writeFileSync(f, 'half');
+    const old = new Date(Date.now() - process.uptime() * 1000 - 60_000);
+    utimesSync(f, old, old);
+    expect(await sweepTemp(dir)).toEqual([f]);
+  });
+
+  it('the temp names writeFileAtomic and the key store use are the ones it sweeps', () => {
+    expect(tempName('example.com.yaml')).toMatch(new RegExp(`^\\.tmp-example\\.com\\.yaml-${process.pid}-[0-9a-f]{12}$`));
+  });
+
+  it('a missing folder is nothing to sweep', async () => {
+    expect(await sweepTemp(join(dir, 'none'))).toEqual([]);
+  });
+});
+
+describe('writeFilesAtomic (one change, several files)', () => {
+  it('writes every file in order', async () => {
+    await writeFilesAtomic([{ file: join(dir, 'a'), text: 'A' }, { file: join(dir, 'b'), text: 'B' }]);
+    expect([readFileSync(join(dir, 'a'), 'utf8'), readFileSync(join(dir, 'b'), 'utf8')]).toEqual(['A', 'B']);
+  });
+
+  it('a write that fails gives the files written before it their old bytes back, removes new ones, and names the file', async () => {
+    writeFileSync(join(dir, 'admin.json'), 'old admin');
+    const err = await writeFilesAtomic([
+      { file: join(dir, 'admin.json'), text: 'new admin' },
+      { file: join(dir, 'created'), text: 'new file' },
+      { file: join(dir, 'gone', 'zone.yaml'), text: 'new zone' },
+    ]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WriteError);
+    expect((err as WriteError).file).toBe(join(dir, 'gone', 'zone.yaml'));
+    expect((err as WriteError).code).toBe('ENOENT');
+    expect((err as Error).message).toMatch(/gone\/zone\.yaml: its folder is gone \(ENOENT\)/);
+    expect(readFileSync(join(dir, 'admin.json'), 'utf8')).toBe('old admin');
+    expect(readdirSync(dir)).toEqual(['admin.json']);
+  });
+
+  it('ENOSPC reads as a full disk', () => {
+    const e = new WriteError('/z/example.com.yaml', Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    expect(e.message).toBe('/z/example.com.yaml: no space left on device (ENOSPC)');
   });
 });
