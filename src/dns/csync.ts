@@ -6,7 +6,7 @@ import { RRType, typeName } from './types.js';
 /** §2.1.1.2 flags (IANA "Child Synchronization (CSYNC) Flags"). */
 export const CSYNC_IMMEDIATE = 1;
 export const CSYNC_SOAMINIMUM = 2;
-/** The types RFC 7477 §3.2 defines the parent's processing for. */
+/** The types RFC 7477 §3 defines the parent's processing for. */
 export const CSYNC_TYPES: readonly number[] = [RRType.NS, RRType.A, RRType.AAAA];
 
 export interface Csync {
@@ -44,6 +44,6 @@ export function csyncProblem(rdata: Uint8Array): string | undefined {
   const unknownFlags = c.flags & ~(CSYNC_IMMEDIATE | CSYNC_SOAMINIMUM);
   if (unknownFlags) return `flags ${c.flags}: only immediate (1) and soaminimum (2) are defined (RFC 7477 §2.1.1.2)`;
   const others = c.types.filter((t) => !CSYNC_TYPES.includes(t));
-  if (others.length) return `type ${others.map(typeName).join(', ')}: a parent synchronizes NS, A and AAAA only (RFC 7477 §3.2)`;
+  if (others.length) return `type ${others.map(typeName).join(', ')}: a parent copies NS, A and AAAA only (RFC 7477 §3), and does not act on a CSYNC with a type it does not know (§2.1.1.2.1)`;
   return undefined;
 }

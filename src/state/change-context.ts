@@ -188,7 +188,7 @@ export class ChangeContext {
     if (!Number.isInteger(rec.ttl) || rec.ttl < 0 || rec.ttl > 2147483647) throw new AdminError(1004, 400, `DNS Validation Error: ttl ${rec.ttl} is outside 0..2147483647 (RFC 2181 §8)`);
     if (rec.type === RRType.CDS || rec.type === RRType.CDNSKEY) this.checkForeignCds(rec);
     if (rec.type === RRType.CSYNC) {
-      if (!rec.name.equals(origin)) throw new AdminError(1004, 400, 'DNS Validation Error: CSYNC belongs at the zone apex, where the parent looks for it (RFC 7477 §2)');
+      if (!rec.name.equals(origin)) throw new AdminError(1004, 400, 'DNS Validation Error: CSYNC belongs at the zone apex, where the parent looks for it (RFC 7477 §2.1)');
       const problem = csyncProblem(rec.rdata);
       if (problem) throw new AdminError(1004, 400, `DNS Validation Error: CSYNC ${problem}`);
     }
@@ -242,7 +242,7 @@ export class ChangeContext {
     const key = contentKey(rec);
     if (this.records.some((r) => contentKey(r) === key)) throw new AdminError(81058, 400, 'An identical record already exists.');
     if (rec.type === RRType.CSYNC && this.records.some((r) => r.type === RRType.CSYNC)) {
-      throw new AdminError(81058, 400, 'The zone has a CSYNC record already: change that one (one CSYNC per zone, read by the parent as one request, RFC 7477 §2).');
+      throw new AdminError(81058, 400, 'The zone has a CSYNC record already: change that one (a parent ignores a zone\'s CSYNC when it finds several, RFC 7477 §2.1).');
     }
     // One TTL per RRset (RFC 2181 §5.2): a new record's TTL becomes the RRset's.
     this.setTtl(rec.name, rec.type, rec.ttl);
@@ -292,6 +292,7 @@ export class ChangeContext {
       }
     }
     this.remove(old);
+    this.what[this.what.length - 1] = `~${rec.name} ${typeName(rec.type)}`;
     if (this.isKey(rec)) this.setClaims(rec.rdata, claims);
     this.records.push({ ...rec, id: old.id, zoneId: this.entry.id, createdOn: old.createdOn, modifiedOn: this.ts });
     this.setTtl(rec.name, rec.type, rec.ttl);

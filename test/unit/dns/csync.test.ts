@@ -13,7 +13,7 @@ describe('CSYNC', () => {
     expect(decodeCsync(rdata)).toEqual({ serial: 66, flags: 3, immediate: true, soaminimum: true, types: [RRType.A, RRType.NS, RRType.AAAA] });
   });
 
-  it('RFC 7477 §2.1.1.2, §3.2: undefined flags and types other than NS, A, AAAA are not published', () => {
+  it('RFC 7477 §2.1.1.2, §2.1.1.2.1: undefined flags and types other than NS, A, AAAA are not published', () => {
     expect(csyncProblem(parseRdata(RRType.CSYNC, '1 0 NS', Name.ROOT))).toBeUndefined();
     expect(csyncProblem(parseRdata(RRType.CSYNC, '1 4 NS', Name.ROOT))).toMatch(/flags 4/);
     expect(csyncProblem(parseRdata(RRType.CSYNC, '1 1 NS MX', Name.ROOT))).toMatch(/type MX/);

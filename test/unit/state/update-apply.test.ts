@@ -213,7 +213,7 @@ describe('keys and the signer\'s records', () => {
 });
 
 describe('CSYNC (RFC 7477)', () => {
-  it('is published at the apex, one record: a second add replaces the first', async () => {
+  it('RFC 7477 §2.1: is published at the apex, one record: a second add replaces the first', async () => {
     ok(await update([addRdata('@', RRType.CSYNC, encodeCsync({ serial: 1, immediate: true, soaminimum: false, types: [RRType.NS] }))]));
     ok(await update([addRdata('@', RRType.CSYNC, encodeCsync({ serial: 2, immediate: true, soaminimum: true, types: [RRType.NS, RRType.A, RRType.AAAA] }))]));
     expect(rrset('@', RRType.CSYNC)!.rdatas).toHaveLength(1);
