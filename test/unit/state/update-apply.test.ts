@@ -253,3 +253,19 @@ describe('RFC 2136 §3.4.2.1: all or nothing', () => {
     expect(seen).toBe(2);
   });
 });
+
+describe('a master-file zone (RFC 1035 file)', () => {
+  it('an UPDATE lands in the file like an API change; an SOA by UPDATE is left to the file', async () => {
+    const mz = Name.fromText('mf.test.');
+    const file = join(zonesDir, 'mf.test.zone');
+    await writeFile(file, '$TTL 300\n@ IN SOA ns1 hostmaster ( 41 1d 2h 1000h 300 )\n  IN NS ns1\nns1 A 192.0.2.53\n');
+    const r = await TandemZoneManager.open({ zonesDir, stateDir, clock, logger: pino({ level: 'silent' }), cache: new SignatureCache({ max: 1000 }) });
+    const id = r.manager.zoneByName(mz)!.id;
+    const rdata = parseRdata(RRType.A, '192.0.2.80', mz);
+    ok(await r.manager.applyUpdate(id, [{ op: 'add', rr: { name: Name.fromText('dyn', mz), type: RRType.A, class: RRClass.IN, ttl: 300, rdata } }]));
+    expect(await readFile(file, 'utf8')).toMatch(/^dyn\s.*A\s+192\.0\.2\.80$/m);
+    const soa = parseRdata(RRType.SOA, `ns1 hostmaster ${(r.manager.version(mz)!.serial + 1000) >>> 0} 1 1 1 1`, mz);
+    const s = ok(await r.manager.applyUpdate(id, [{ op: 'add', rr: { name: mz, type: RRType.SOA, class: RRClass.IN, ttl: 300, rdata: soa } }]));
+    expect(s.ignored).toEqual(['+SOA: the SOA of a master-file zone is changed in its file']);
+  });
+});

@@ -39,6 +39,7 @@ beforeAll(async () => {
   await mkdir(join(dir, 'zones'));
   await writeFile(join(dir, 'zones', 'p.test.yaml'), zoneText('p.test.', true));
   await writeFile(join(dir, 'zones', 'np.test.yaml'), zoneText('np.test.', false));
+  await writeFile(join(dir, 'zones', 'sec.test.yaml'), 'zone:\n  secondary: { primaries: ["192.0.2.200"] }\n');
   ({ manager } = await TandemZoneManager.open({ zonesDir: join(dir, 'zones'), stateDir: join(dir, 'state'), clock: { now: () => Math.floor(Date.now() / 1000) }, logger: pino({ level: 'silent' }), cache: new SignatureCache() }));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -57,6 +58,11 @@ describe('answerUpdate', () => {
     expect(await answer(msg(without))).toBe(Rcode.REFUSED);
     expect(await answer(msg(without), 'unsigned')).toBe(Rcode.REFUSED);
     expect(last()).toMatchObject({ zone: 'np.test.', rcode: 'REFUSED', msg: 'UPDATE not applied' });
+  });
+
+  it('a secondary zone is REFUSED: its records come by transfer (UPDATE is not forwarded to the primary)', async () => {
+    expect(await answer(msg(Name.fromText('sec.test.')))).toBe(Rcode.REFUSED);
+    expect(last().reason).toMatch(/secondary zone/);
   });
 
   it('unsigned UPDATE to a zone with a policy is NOTAUTH; a key without a grant is REFUSED', async () => {
