@@ -116,6 +116,8 @@ export function zoneJson(z: ZoneView): Record<string, unknown> {
       can_subscribe: false, legacy_id: 'free', legacy_discount: false, externally_managed: false,
     },
     cname_suffix: null,
+    // tandem extension: what the zone serves now (a CSYNC's serial comes from here, `tandem csync`).
+    ...(z.serial !== undefined ? { tandem: { soa_serial: z.serial } } : {}),
     verification_key: null,
   };
 }

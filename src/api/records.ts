@@ -16,8 +16,11 @@ export const AUTO_TTL_SECONDS = 300;
 export const MIN_TTL = 30;
 export const MAX_TTL = 86_400;
 
-/** Types the server makes itself (RFC 4034/5155 signing records, RFC 7344 CDS/CDNSKEY) or that belong to the zone. */
-const NOT_WRITABLE = new Set<number>([RRType.SOA, RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM, RRType.CDS, RRType.CDNSKEY, RRType.SIG, RRType.NXT]);
+/**
+ * Types the server makes itself (RFC 4034/5155 signing records) or that belong to the zone. CDS/CDNSKEY are
+ * the signer's too, but another provider's (for a KSK we do not serve) may be added in a multi-signer zone.
+ */
+const NOT_WRITABLE = new Set<number>([RRType.SOA, RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM, RRType.SIG, RRType.NXT]);
 
 /** Types whose content is a single domain name. */
 const NAME_TYPES = new Set<number>([RRType.NS, RRType.CNAME, RRType.PTR, RRType.DNAME]);
@@ -66,8 +69,10 @@ export function rdataToData(type: number, rdata: Uint8Array): Record<string, unk
   try {
     switch (type) {
       case RRType.DNSKEY:
+      case RRType.CDNSKEY:
         return { flags: u16(rdata, 0), protocol: rdata[2], algorithm: rdata[3], public_key: Buffer.from(rdata.subarray(4)).toString('base64') };
       case RRType.DS:
+      case RRType.CDS:
         return { key_tag: u16(rdata, 0), algorithm: rdata[2], digest_type: rdata[3], digest: hex(rdata.subarray(4)) };
       case RRType.SRV:
         return { priority: u16(rdata, 0), weight: u16(rdata, 2), port: u16(rdata, 4), target: fqdn(Name.read(rdata, 6).name) };
@@ -225,8 +230,8 @@ function dataToText(type: number, data: unknown): string | Uint8Array {
   }
   const d = parsed.data as Record<string, number & string>;
   switch (type) {
-    case RRType.DNSKEY: return `${d.flags} ${d.protocol} ${d.algorithm} ${d.public_key}`;
-    case RRType.DS: return `${d.key_tag} ${d.algorithm} ${d.digest_type} ${d.digest}`;
+    case RRType.DNSKEY: case RRType.CDNSKEY: return `${d.flags} ${d.protocol} ${d.algorithm} ${d.public_key}`;
+    case RRType.DS: case RRType.CDS: return `${d.key_tag} ${d.algorithm} ${d.digest_type} ${d.digest}`;
     case RRType.SRV: return `${d.priority} ${d.weight} ${d.port} ${abs(d.target)}`;
     case RRType.CAA: return `${d.flags} ${d.tag} ${quote(d.value)}`;
     case RRType.TLSA: case RRType.SMIMEA: return `${d.usage} ${d.selector} ${d.matching_type} ${d.certificate}`;
@@ -289,8 +294,8 @@ export function inputRdata(type: number, body: { content?: string; data?: unknow
     }
   }
   // RFC 4034 §2.1.2: the Protocol field MUST be 3; a key with any other value is invalid for validation.
-  if (type === RRType.DNSKEY && rdata[2] !== 3)
-    throw invalid(Code.DNS_VALIDATION, `DNS Validation Error: DNSKEY protocol must be 3, not ${rdata[2]} (RFC 4034 §2.1.2)`);
+  if ((type === RRType.DNSKEY || type === RRType.CDNSKEY) && rdata[2] !== 3)
+    throw invalid(Code.DNS_VALIDATION, `DNS Validation Error: ${typeName(type)} protocol must be 3, not ${rdata[2]} (RFC 4034 §2.1.2)`);
   return rdata;
 }
 

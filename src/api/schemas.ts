@@ -34,6 +34,8 @@ export type RecordBody = z.infer<typeof recordBody>;
 export const dataSchemas = new Map<number, z.ZodType>([
   [RRType.DNSKEY, z.object({ flags: u16, protocol: u8, algorithm: u8, public_key: base64String })],
   [RRType.DS, z.object({ key_tag: u16, algorithm: u8, digest_type: u8, digest: hexString })],
+  [RRType.CDNSKEY, z.object({ flags: u16, protocol: u8, algorithm: u8, public_key: base64String })],
+  [RRType.CDS, z.object({ key_tag: u16, algorithm: u8, digest_type: u8, digest: hexString })],
   [RRType.SRV, z.object({ priority: u16, weight: u16, port: u16, target: z.string().min(1) })],
   [RRType.CAA, z.object({ flags: u8, tag: z.string().regex(/^[A-Za-z0-9]+$/, 'must be letters and digits'), value: z.string() })],
   [RRType.TLSA, z.object({ usage: u8, selector: u8, matching_type: u8, certificate: hexString })],

@@ -10,13 +10,13 @@ import { base64Problem } from '../dns/rdata/text.js';
 /** The admin commands' output and environment (tests pass their own). */
 export type AdminIo = Io;
 
-class CliError extends Error {
+export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {
     super(message);
   }
 }
 
-interface Client {
+export interface Client {
   call(method: string, path: string, body?: unknown): Promise<any>;
 }
 
@@ -89,9 +89,9 @@ async function makeClient(values: ApiValues, io: AdminIo): Promise<Client> {
   };
 }
 
-interface Zone { id: string; name: string; name_servers: string[] }
+export interface Zone { id: string; name: string; name_servers: string[]; tandem?: { soa_serial?: number } }
 
-async function resolveZone(c: Client, zone: string | undefined): Promise<Zone> {
+export async function resolveZone(c: Client, zone: string | undefined): Promise<Zone> {
   if (!zone) throw new CliError('missing ZONE', 2);
   if (/^[0-9a-f]{32}$/.test(zone)) return (await c.call('GET', `/zones/${zone}`)).result;
   const name = zone.replace(/\.$/, '');
@@ -126,7 +126,7 @@ function parseDnskeyText(text: string): { flags: number; protocol: number; algor
   return { flags, protocol, algorithm, public_key };
 }
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
 }
@@ -157,7 +157,7 @@ function printDnssec(d: any, zone: Zone, io: AdminIo): void {
  * One admin command: its own flags beside API_OPTIONS, and a body that gets the client. Errors of the API or
  * of the arguments are printed as `tandem CMD: message` (exit 1, or 2 for a wrong command line).
  */
-function adminCommand<const O extends OptionSpecs>(c: {
+export function adminCommand<const O extends OptionSpecs>(c: {
   name: string; summary: string; args: ArgSpec[]; options: O; notes?: string[];
   run(client: Client, p: Parsed<O & typeof API_OPTIONS>, io: AdminIo): Promise<void>;
 }): Command<O & typeof API_OPTIONS> {
@@ -179,7 +179,7 @@ function adminCommand<const O extends OptionSpecs>(c: {
   });
 }
 
-const ZONE: ArgSpec = { name: 'ZONE' };
+export const ZONE: ArgSpec = { name: 'ZONE' };
 
 export const statusCommand = adminCommand({
   name: 'status', summary: 'zones, DNSSEC state, multi-signer and apex NS settings, keys', args: [{ name: 'ZONE', optional: true }], options: {},
@@ -402,7 +402,8 @@ export const ADMIN_COMMANDS: readonly Command<any>[] = [statusCommand, dnssecCom
 /** Runs admin command `name` (`ds` included) with `argv`, as `tandem name ...` does. */
 export async function runAdminCommand(name: string, argv: string[], io: AdminIo = processIo): Promise<number> {
   const { dsCommand } = await import('./keys.js');
-  const cmd = name === 'ds' ? dsCommand : ADMIN_COMMANDS.find((c) => c.name === name);
+  const { PARENT_COMMANDS } = await import('./parent.js');
+  const cmd = name === 'ds' ? dsCommand : [...ADMIN_COMMANDS, ...PARENT_COMMANDS].find((c) => c.name === name);
   if (!cmd) {
     io.err(`tandem: unknown admin command '${name}'\n`);
     return 2;

@@ -6,6 +6,7 @@ import { MAX_TTL, parseDuration } from './duration.js';
 import { isSeq } from 'yaml';
 import { asMap, checkKeys, entries, fail, isNull, lineOf, scalarText, type Entry, type Source } from './yaml-nodes.js';
 import { parseTransferSettings, type TransferSettings } from './transfer-settings.js';
+import { parseUpdateSettings, type UpdateGrant } from './update-settings.js';
 
 /** Zone-level settings beyond ZoneSettings that other layers need (issue 3 signing, issue 4 multi-signer). */
 export interface ZoneConfig extends TransferSettings {
@@ -28,6 +29,8 @@ export interface ZoneConfig extends TransferSettings {
      */
     presigned: boolean;
   };
+  /** RFC 2136 UPDATE grants (config/update-settings.ts); absent: the zone takes no UPDATE (REFUSED). */
+  update?: UpdateGrant[];
 }
 
 export interface SoaFields {
@@ -55,7 +58,7 @@ export interface ParsedSettings {
   nameserversLine?: number;
 }
 
-export const ZONE_KEYS = ['origin', 'ttl', 'soa', 'nameservers', 'ns_ttl', 'multi_provider', 'dnssec', 'serial_policy', 'transfer', 'secondary'] as const;
+export const ZONE_KEYS = ['origin', 'ttl', 'soa', 'nameservers', 'ns_ttl', 'multi_provider', 'dnssec', 'serial_policy', 'transfer', 'secondary', 'update'] as const;
 const SOA_KEYS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum', 'ttl'] as const;
 const DNSSEC_KEYS = ['enabled', 'denial', 'signature_validity', 'multi_signer', 'dnskey_ttl', 'dnskey_set', 'key_tag_range', 'allow_foreign_algorithms', 'presigned'] as const;
 const DENIAL: readonly DenialMode[] = ['compact', 'nsec', 'nsec3'];
@@ -113,6 +116,14 @@ export function parseSettings(src: Source, node: unknown, mtime: Date | undefine
   const soa = soaEntry ? parseSoa(src, soaEntry.value, origin, ttl, mtime) : undefined;
 
   const config: ZoneConfig = { ...parseDnssec(src, get('dnssec')?.value), ...parseTransferSettings(src, get) };
+  const updateEntry = get('update');
+  if (updateEntry && !isNull(updateEntry.value)) {
+    // Their records come from elsewhere: a secondary's by transfer (UPDATE forwarding to the primary is not
+    // done), a pre-signed zone's signed by its source.
+    if (config.secondary) fail(src, updateEntry.keyNode, 'zone.update cannot be used with zone.secondary: a secondary zone changes by transfer from its primary; send UPDATE to the primary');
+    if (config.dnssec.presigned) fail(src, updateEntry.keyNode, 'zone.update cannot be used with zone.dnssec.presigned: the records come signed from their source');
+    config.update = parseUpdateSettings(src, updateEntry.value, origin);
+  }
   if (config.dnssec.presigned) {
     // The apex NS RRset is signed as it is in the data: serving other nameservers would break its RRSIG.
     for (const k of ['nameservers', 'multi_provider'] as const) {

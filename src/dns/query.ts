@@ -104,7 +104,7 @@ interface OptScan {
  * Parses a DNS query message (RFC 1035 §4.1). Answers `drop` for anything that must never be
  * answered (shorter than a header, or a response: QR=1, which also stops reflection loops), and a
  * `reply` with the RCODE to send for queries we cannot serve: NOTIMP for opcodes other than QUERY
- * (RFC 1035 §4.1.1), FORMERR for malformed messages and for a TSIG that is not the one and last record
+ * (RFC 1035 §4.1.1) but NOTIFY and UPDATE, FORMERR for malformed messages and for a TSIG that is not the one and last record
  * (RFC 8945 §5.1), BADVERS for EDNS versions above 0 (RFC 6891
  * §6.1.3). Bytes after the last record are ignored: nothing in them is meaningful, and refusing
  * them would fail queries that still name a well-formed question (robustness, RFC 1123 §1.2.2).
@@ -191,8 +191,9 @@ export function parseQuery(buf: Uint8Array): ParseResult {
   });
 
   // Unknown opcodes may use another message layout, so they are NOTIMP whatever follows the header.
-  // NOTIFY (RFC 1996 §3.7) has the query layout: one question, the SOA hint in the answer section.
-  if (opcode !== Opcode.QUERY && opcode !== Opcode.NOTIFY) return reply(Rcode.NOTIMP, question, malformed ? undefined : edns);
+  // NOTIFY (RFC 1996 §3.7) has the query layout: one question, the SOA hint in the answer section. So has UPDATE
+  // (RFC 2136 §2): the zone section is the question (one, else FORMERR, §3.1.1), prerequisites and updates follow.
+  if (opcode !== Opcode.QUERY && opcode !== Opcode.NOTIFY && opcode !== Opcode.UPDATE) return reply(Rcode.NOTIMP, question, malformed ? undefined : edns);
   if (malformed) return reply(Rcode.FORMERR, question, undefined);
   if (misplacedTsig) return reply(Rcode.FORMERR, question, undefined);
   if (qdcount !== 1 || !question) return reply(Rcode.FORMERR, undefined, edns);

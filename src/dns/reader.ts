@@ -201,7 +201,8 @@ function read(msg: Uint8Array, skip: boolean): Message {
       const { name } = readName(msg, start, 'record', `${names[s]} record ${i + 1} owner`);
       let rdata: Uint8Array;
       try {
-        rdata = readRdata(type, msg, rdStart, rdlength);
+        // UPDATE prerequisites and deletes of class ANY or NONE carry no RDATA (RFC 2136 §2.4, §2.5): nothing to walk.
+        rdata = rdlength === 0 && (klass === RRClass.ANY || klass === RRClass.NONE) ? new Uint8Array(0) : readRdata(type, msg, rdStart, rdlength);
       } catch (e) {
         if (e instanceof RdataError) stop('rdata', start, `${names[s]} record ${i + 1} (${name}): ${e.message}`);
         throw e;

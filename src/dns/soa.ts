@@ -1,5 +1,6 @@
 // The SOA's roles beyond its own answers: the MINIMUM field and the SOA as negative answers carry it.
 import type { RRset } from './rr.js';
+import { Name } from './name.js';
 
 /** The SOA MINIMUM field: the last 32 bits of the SOA RDATA (RFC 1035 §3.3.13). */
 export function soaMinimum(soa: RRset): number {
@@ -14,4 +15,12 @@ export function soaMinimum(soa: RRset): number {
 export function negativeSoa(soa: RRset): RRset {
   const ttl = Math.min(soa.ttl, soaMinimum(soa));
   return ttl === soa.ttl ? soa : Object.freeze({ ...soa, ttl });
+}
+
+/** The SOA RDATA fields (RFC 1035 §3.3.13), from uncompressed wire form. */
+export function decodeSoa(rdata: Uint8Array): { mname: Name; rname: Name; serial: number; refresh: number; retry: number; expire: number; minimum: number } {
+  const m = Name.read(rdata, 0);
+  const r = Name.read(rdata, m.next);
+  const v = new DataView(rdata.buffer, rdata.byteOffset + r.next, 20);
+  return { mname: m.name, rname: r.name, serial: v.getUint32(0), refresh: v.getUint32(4), retry: v.getUint32(8), expire: v.getUint32(12), minimum: v.getUint32(16) };
 }

@@ -20,6 +20,12 @@ export interface ApexInput {
   omitImportedKsks?: boolean;
   /** Imported keys were already checked (checkImportedKey, possibly forced to another algorithm). */
   importedChecked?: boolean;
+  /**
+   * Other providers' CDS and CDNSKEY RDATA for KSKs we do not serve (checkForeignCds), published beside ours
+   * when `cds` is 'publish' (multi-signer: every provider publishes the same CDS/CDNSKEY RRsets, RFC 8901 §8).
+   */
+  foreignCds?: Uint8Array[];
+  foreignCdnskey?: Uint8Array[];
 }
 
 export interface ApexRrsets {
@@ -57,8 +63,9 @@ export function apexRrsets(input: ApexInput): ApexRrsets {
   if (cds === 'publish') {
     // CDS/CDNSKEY for our KSK and every imported KSK of our algorithm (a parent can only use those).
     const ksks = dnskeys.filter((d) => isKsk(d) && d[3] === keys.ksk.dnskey[3]);
-    out.cds = set(RRType.CDS, ksks.map((d) => dsRdata(zone, d, 2)));
-    out.cdnskey = set(RRType.CDNSKEY, ksks);
+    const merged = (own: Uint8Array[], foreign: Uint8Array[] = []) => [...own, ...foreign.filter((f, i) => !own.some((o) => rdataEquals(o, f)) && foreign.findIndex((x) => rdataEquals(x, f)) === i)];
+    out.cds = set(RRType.CDS, merged(ksks.map((d) => dsRdata(zone, d, 2)), input.foreignCds));
+    out.cdnskey = set(RRType.CDNSKEY, merged(ksks, input.foreignCdnskey));
   } else if (cds === 'delete') {
     out.cds = set(RRType.CDS, [CDS_DELETE]);
     out.cdnskey = set(RRType.CDNSKEY, [CDNSKEY_DELETE]);

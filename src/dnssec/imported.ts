@@ -93,4 +93,30 @@ export function checkImportedKey(rdata: Uint8Array, check: ImportCheck): { flags
   return { flags: f.flags, algorithm: f.algorithm, keyTag: keyTag(rdata) };
 }
 
+/**
+ * Validates another provider's CDS or CDNSKEY record (RFC 7344 §3), published beside ours for a KSK we do not
+ * serve (the capability matrix of multi-signer operators: "CDS/CDNSKEY for keys not in its own DNSKEY set").
+ * A CDNSKEY passes the checks of an imported key; a CDS needs a digest type a parent may use and the zone's
+ * algorithm. The RFC 8078 delete forms are refused: they ask the parent to remove every DS, which is the
+ * zone's decision (DNSSEC status disabled), not one provider's record.
+ */
+export function checkForeignCds(type: 'CDS' | 'CDNSKEY', rdata: Uint8Array, check: ImportCheck): void {
+  if (rdata.length >= 4 && rdata[3] === 0) {
+    throw new ImportError('algorithm 0 is the RFC 8078 §4 delete form, which removes every DS at the parent: turn DNSSEC off for that (status disabled)');
+  }
+  if (type === 'CDNSKEY') {
+    checkImportedKey(rdata, check);
+    return;
+  }
+  if (rdata.length < 5) throw new ImportError('CDS RDATA is too short (RFC 7344 §3.1)');
+  const algorithm = rdata[2];
+  const digestType = rdata[3];
+  if (digestType !== 2 && digestType !== 4) {
+    throw new ImportError(`digest type ${digestType}: publish SHA-256 (2) or SHA-384 (4); SHA-1 (1) must not be used for new DS records (RFC 8624 §3.3)`);
+  }
+  if (algorithm !== check.zoneAlgorithm && !check.force) {
+    throw new ImportError(`algorithm ${algorithm} differs from the zone's ${check.zoneAlgorithm}: all providers must use one algorithm (RFC 8901 §4)`);
+  }
+}
+
 export { ALG_ECDSAP256SHA256 };

@@ -38,7 +38,7 @@ export interface HandlerOptions {
   clock?: Clock;
   /** The response cache; `false` turns it off. Default: a new one with 50 000 entries. */
   cache?: ResponseCache | false;
-  /** AXFR/IXFR and NOTIFY go here (transfer/service.ts, or the cluster's forwarder); without it they are REFUSED/NOTIMP. */
+  /** AXFR/IXFR, NOTIFY and UPDATE go here (transfer/service.ts, or the cluster's forwarder); without it they are REFUSED/NOTIMP. */
   control?: ControlHandler;
   /** TSIG keys (RFC 8945) signed queries may use; default none (a signed query then gets BADKEY). */
   tsig?: Keyring;
@@ -123,7 +123,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
       if (queries) queries.dropped++;
       return null;
     }
-    // Zone transfers and NOTIFY leave the request path for the zone manager's process, which checks their TSIG
+    // Zone transfers, NOTIFY and UPDATE leave the request path for the zone manager's process, which checks their TSIG
     // itself (transfer/service.ts); never cached.
     if (parsed.ok && opts.control && isControl(parsed.query)) return deliver(await opts.control(msg, parsed.query, transport, peer ?? NO_PEER), more);
     // RFC 8945 §5.2: a signed query is checked first (server/tsig.ts answers a failure); its answer is signed and

@@ -94,8 +94,8 @@ export interface DnsListeners {
 }
 
 /**
- * UDP and TCP listeners on every configured address, answering from `served()`; zone transfers and NOTIFY go
- * to `control`. A listener that cannot bind throws a ListenError saying why (address in use, port < 1024).
+ * UDP and TCP listeners on every configured address, answering from `served()`; zone transfers, NOTIFY and
+ * UPDATE go to `control`. A listener that cannot bind throws a ListenError saying why (address in use, port < 1024).
  */
 export async function startDns(deps: ServerDeps, served: () => Served, control?: ControlHandler): Promise<DnsListeners> {
   const { config, logger } = deps;

@@ -36,6 +36,7 @@ import { loadSecondary } from './secondary.js';
 import { writeCopy, writeMeta, type SecondaryMeta } from './secondary-store.js';
 import { transfersSigned, versionOf, type VersionListener, type ZoneVersion } from './zone-version.js';
 import type { ZoneEdit } from './yamledit.js';
+import { applyUpdateOps, UpdateRefused, type UpdateOp } from './update-apply.js';
 import { expectedOrigin, loadedSummary, loadOrder, progressLogger, sweepAbandoned, type ZoneLoaded } from './loading.js';
 import {
   AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
@@ -55,6 +56,25 @@ export interface Served {
 }
 
 export { transfersSigned, type VersionListener, type ZoneVersion } from './zone-version.js';
+export type { UpdateOp } from './update-apply.js';
+
+/** TandemZoneManager.applyUpdate: how the update's prerequisites are checked against the served zone. */
+export interface UpdateOptions {
+  /** RFC 2136 §3.2 on the zone as served when the change runs: the failing RCODE and why, or undefined. */
+  prerequisite?: (zone: Zone) => { rcode: number; reason: string } | undefined;
+}
+
+export type UpdateResult =
+  /** Applied (or nothing to change: `changes` empty, serial kept); `ignored` names the RRs RFC 2136 skips. */
+  | { ok: true; serial: number; changes: string[]; ignored: string[] }
+  /** A prerequisite failed (RFC 2136 §3.2), or the update was refused (REFUSED, 5): nothing changed. */
+  | { ok: false; rcode: number; reason: string };
+
+class PrerequisiteFailed extends Error {
+  constructor(readonly rcode: number, message: string) {
+    super(message);
+  }
+}
 
 /** Zone ids are 32 hex digits derived from the name: stable across restarts and machines. */
 export function zoneId(origin: Name): string {
@@ -212,7 +232,7 @@ export class TandemZoneManager implements ZoneManager {
     });
   }
 
-  /** Every TSIG key a zone's transfer settings name must be defined in the server config. */
+  /** Every TSIG key a zone's transfer and update settings name must be defined in the server config. */
   private checkKeys(loaded: LoadedZone): void {
     const known = this.deps.knownKey;
     if (!known) return;
@@ -221,6 +241,7 @@ export class TandemZoneManager implements ZoneManager {
       ...(c.transfer?.allow ?? []).map((a): [string, string | undefined] => ['zone.transfer.allow', a.key]),
       ...(c.transfer?.notify ?? []).map((n): [string, string | undefined] => ['zone.transfer.notify', n.key]),
       ...(c.secondary?.primaries ?? []).map((p): [string, string | undefined] => ['zone.secondary.primaries', p.key]),
+      ...(c.update ?? []).map((g): [string, string | undefined] => ['zone.update', g.key]),
     ];
     for (const [where, key] of named) {
       if (key !== undefined && !known(key)) {
@@ -503,7 +524,7 @@ export class TandemZoneManager implements ZoneManager {
         throw new AdminError(1004, 400, `DNS Validation Error: ${e.loaded.input.origin} is a secondary zone: its records come by zone transfer from ${e.loaded.config.secondary.primaries.map((p) => `${p.host}:${p.port}`).join(', ')}; change them at the primary`);
       }
       const edits: ZoneEdit[] = [...ctx.edits, ...ctx.rrsetEdits()];
-      if (ctx.touched().length) edits.push({ op: 'serial' });
+      if (ctx.touched().length && !ctx.serialSet) edits.push({ op: 'serial' });
       let newText: string;
       let next: Entry;
       let edited: Awaited<ReturnType<typeof editZoneFileAsync>>;
@@ -564,7 +585,7 @@ export class TandemZoneManager implements ZoneManager {
       id: e.id, name: e.loaded.input.origin, nameservers: e.loaded.input.settings.nameservers.length
         ? e.loaded.input.settings.nameservers
         : [...(e.prepared.zone.apexNs.rdatas.map((r) => Name.read(r, 0).name))],
-      defaultTtl: e.loaded.defaultTtl,
+      defaultTtl: e.loaded.defaultTtl, serial: e.serial,
       createdOn: e.admin.createdOn, modifiedOn: e.admin.modifiedOn,
     };
   }
@@ -659,6 +680,32 @@ export class TandemZoneManager implements ZoneManager {
     const rr = e.views ? undefined : e.loaded.input.records.find(found);
     if (!rr) throw new AdminError(81044, 404, 'Record does not exist.');
     return viewOf(e, rr, key);
+  }
+
+  // ---- RFC 2136 UPDATE ---------------------------------------------------------------------------
+
+  /**
+   * One UPDATE message's update section as one change (update/ parses the message, checks TSIG and the policy):
+   * inside the change queue, `prerequisite` is evaluated against the zone as served at that moment (RFC 2136
+   * §3.2), then `ops` are applied in order (update-apply.ts) and the result goes the way of every change:
+   * validated by building, written, re-signed, served, NOTIFY sent. Resolves once the change is durable (the
+   * answer comes after the commit): ok with the serial (unchanged when nothing changed), or a prerequisite's
+   * RCODE, or REFUSED (5) with the reason, nothing changed.
+   */
+  applyUpdate(zoneId: string, ops: readonly UpdateOp[], opts: UpdateOptions = {}): Promise<UpdateResult> {
+    const origin = this.entry(zoneId).loaded.input.origin;
+    return this.change(zoneId, (ctx) => {
+      const failed = opts.prerequisite?.(ctx.entry.prepared.zone);
+      if (failed) throw new PrerequisiteFailed(failed.rcode, failed.reason);
+      if (ctx.entry.loaded.config.secondary) throw new UpdateRefused(`${origin} is a secondary zone: its records come by zone transfer; send UPDATE to its primary`);
+      const notes = applyUpdateOps(ctx, ops);
+      const changes = ctx.what;
+      return (): UpdateResult => ({ ok: true, serial: this.entry(zoneId).serial, changes, ignored: notes.ignored });
+    }).catch((err: unknown): UpdateResult => {
+      if (err instanceof PrerequisiteFailed) return { ok: false, rcode: err.rcode, reason: err.message };
+      if (err instanceof AdminError) return { ok: false, rcode: 5, reason: err.message.replace(/^DNS Validation Error: /, '') };
+      throw err;
+    });
   }
 
   // ---- DNSSEC ------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ import { NodeSigner } from '../dnssec/signer.js';
 import { authoritativeRrsets, createZoneSigning, type SigningObserver, type ZoneSigningImpl } from '../dnssec/zonesigning.js';
 import { SignatureCache } from '../dnssec/cache.js';
 import { nsec3paramRrset } from '../dnssec/denial/nsec3.js';
-import { checkImportedKey, ImportError } from '../dnssec/imported.js';
-import { ALG_ECDSAP256SHA256, keyTag } from '../dnssec/keys.js';
+import { checkForeignCds, checkImportedKey, ImportError } from '../dnssec/imported.js';
+import { ALG_ECDSAP256SHA256, dsRdata, keyTag } from '../dnssec/keys.js';
 import { rdataEquals } from '../dns/rdata.js';
 import { preparePresignedZone, type PresignedSummary } from './presigned.js';
 
@@ -107,9 +107,32 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
     }
     imported.push(rr.rdata);
   }
+  // CDS/CDNSKEY in the data are other providers' (multi-signer, change-context.ts checks them): published beside
+  // the signer's. In a zone that is not multi-signer the signer's replace them, as before.
+  const foreign = (type: number) => loaded.input.records.filter((r) => r.type === type && r.name.equals(origin)).map((r) => r.rdata);
+  const foreignCds = foreign(RRType.CDS), foreignCdnskey = foreign(RRType.CDNSKEY);
+  if (!dnssec.multiSigner && foreignCds.length + foreignCdnskey.length > 0) {
+    loaded.warnings.push('@ CDS/CDNSKEY: records in the zone data are replaced by the signer\'s unless zone.dnssec.multi_signer is true');
+  }
+  if (dnssec.multiSigner && !loaded.config.secondary) {
+    for (const [t, list] of [['CDS', foreignCds], ['CDNSKEY', foreignCdnskey]] as const) {
+      for (const rdata of list) {
+        const isOwn = t === 'CDNSKEY' ? own.some((k) => rdataEquals(k, rdata)) : own.some((k) => rdataEquals(dsRdata(origin, k, rdata[3] === 4 ? 4 : 2), rdata));
+        if (isOwn) continue; // ours: published anyway
+        try {
+          checkForeignCds(t, rdata, { zoneAlgorithm: ALG_ECDSAP256SHA256, force: dnssec.allowForeignAlgorithms, own });
+        } catch (err) {
+          if (!(err instanceof ImportError)) throw err;
+          const line = loaded.locations.records.get(`${origin.key} ${RRType[t]}`);
+          throw new ZoneFileError({ file: loaded.file, line, owner: '@', type: t, reason: `another provider's ${t}: ${err.message}` });
+        }
+      }
+    }
+  }
   const sets = apexRrsets({
     zone: origin, keys, imported, importedChecked: true, dnskeyTtl: dnssec.dnskeyTtl,
     cds: opts.cds ?? 'publish', omitImportedKsks: dnssec.dnskeySet === 'own-ksk',
+    ...(dnssec.multiSigner ? { foreignCds, foreignCdnskey } : {}),
   });
   const apex: RRset[] = [sets.dnskey, ...(sets.cds ? [sets.cds] : []), ...(sets.cdnskey ? [sets.cdnskey] : [])];
   setServedSerial(data.input.records, apex, loaded, opts);

@@ -23,6 +23,8 @@ export interface ZoneView {
   nameservers: Name[];
   /** The zone's default TTL (zone.ttl), used for Cloudflare's ttl 1 = automatic. */
   defaultTtl: number;
+  /** The SOA serial served now (e.g. for a CSYNC's serial, RFC 7477 §2.1.1.1). */
+  serial?: number;
   createdOn: string;
   modifiedOn: string;
 }

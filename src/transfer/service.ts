@@ -1,7 +1,7 @@
-// The zone-transfer service of the process that owns the zone manager: answers AXFR/IXFR (out.ts) and
-// NOTIFY, keeps the IXFR journals (journal.ts) and the signed snapshots, sends NOTIFY when a zone gets a
-// new version (the manager's onVersion), and re-versions zones transferred signed when their signature
-// period turns. Cluster workers forward these messages here (server/cluster.ts).
+// The zone-transfer service of the process that owns the zone manager: answers AXFR/IXFR (out.ts), NOTIFY and
+// RFC 2136 UPDATE (update/handler.ts), keeps the IXFR journals (journal.ts) and the signed snapshots, sends
+// NOTIFY when a zone gets a new version (the manager's onVersion), and re-versions zones transferred signed
+// when their signature period turns. Cluster workers forward these messages here (server/cluster.ts).
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Query } from '../dns/query.js';
@@ -20,6 +20,7 @@ import { clientIsCurrent, ixfrSerial, xfrError, xfrMessages, type XfrBody, type 
 import { notifyReply, sendNotify, type NotifyTarget } from './notify.js';
 import { SecondaryScheduler, type SecondaryDeps, type TransferObserver } from './secondary.js';
 import { apexNsNames, resolveTargets } from './apex-notify.js';
+import { answerUpdate } from '../update/handler.js';
 
 export type Transport = 'udp' | 'tcp';
 export interface Peer {
@@ -29,11 +30,11 @@ export interface Peer {
 /** One answer, none, or a stream of messages (TCP only). */
 export type Reply = Uint8Array | null | AsyncIterable<Uint8Array>;
 
-/** Messages that go to the zone manager's process: AXFR/IXFR, NOTIFY (later UPDATE). */
+/** Messages that go to the zone manager's process: AXFR/IXFR, NOTIFY, UPDATE. */
 export type ControlHandler = (msg: Uint8Array, query: Query, transport: Transport, peer: Peer) => Promise<Reply>;
 
 export function isControl(query: Query): boolean {
-  return query.opcode === Opcode.NOTIFY || query.type === RRType.AXFR || query.type === RRType.IXFR;
+  return query.opcode === Opcode.NOTIFY || query.opcode === Opcode.UPDATE || query.type === RRType.AXFR || query.type === RRType.IXFR;
 }
 
 export interface TransferDeps {
@@ -71,12 +72,14 @@ export class TransferService implements TransferApi {
   private zones = new Map<string, ZoneState>();
   private stopped = false;
   private readonly log: Logger;
+  private readonly updateLog: Logger;
 
   /** Secondary zones: refresh timers, transfers in. */
   readonly secondaries: SecondaryScheduler;
 
   constructor(private readonly deps: TransferDeps) {
     this.log = deps.logger.child({ component: 'transfer' });
+    this.updateLog = deps.logger.child({ component: 'update' });
     this.secondaries = new SecondaryScheduler({ ...deps, ...deps.secondary });
     this.onNotify = (v, from) => this.secondaries.notify(v.origin, from);
     deps.manager.onVersion((next, prev) => this.onVersion(next, prev));
@@ -254,6 +257,8 @@ export class TransferService implements TransferApi {
     const key = t.kind === 'ok' ? t.key : undefined;
     const req: XfrRequest = t.kind === 'ok' ? { query, sign: { sign: (m) => t.signer.sign(m, this.deps.clock.now()), overhead: t.signer.overhead } } : base;
     if (query.opcode === Opcode.NOTIFY) return this.notifyIn(req, peer, key);
+    // RFC 2136 UPDATE (update/handler.ts): one change through the zone manager, answered once it is written.
+    if (query.opcode === Opcode.UPDATE) return xfrError(req, await answerUpdate(msg, key, peer, { manager: this.deps.manager, logger: this.updateLog }));
     if (query.opcode !== Opcode.QUERY) return xfrError(req, Rcode.NOTIMP);
     return this.transferOut(msg, req, transport, peer, key);
   };

@@ -92,6 +92,13 @@ describe('parseQuery', () => {
     expect(r.edns?.version).toBe(0);
   });
 
+  it('RFC 2136 §2: UPDATE has the query layout; its zone section is the question (one, else FORMERR)', () => {
+    const r = parseQuery(encodeQuery(qname, RRType.SOA, { opcode: Opcode.UPDATE, id: 9 }));
+    expect(r.ok && r.query.opcode).toBe(Opcode.UPDATE);
+    const two = reply(parseQuery(msg([...header(8, Opcode.UPDATE << 11, 2, 0, 0, 0), ...question(), ...question()])));
+    expect(two.rcode).toBe(Rcode.FORMERR);
+  });
+
   it('RFC 1035 §4.1.1: an unknown opcode with an unreadable body is still NOTIMP', () => {
     const r = reply(parseQuery(msg([...header(1, 15 << 11, 1, 0, 0, 0), 0xc0])));
     expect(r.rcode).toBe(Rcode.NOTIMP);

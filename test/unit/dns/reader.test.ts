@@ -6,7 +6,7 @@ import { parseRdata } from '../../../src/dns/rdata.js';
 import { readMessage, type Message } from '../../../src/dns/reader.js';
 import type { Rr } from '../../../src/dns/rr.js';
 import { Rcode, RRType } from '../../../src/dns/types.js';
-import { encodeQuery, encodeResponse } from '../../../src/dns/writer.js';
+import { encodeMessage, encodeQuery, encodeResponse } from '../../../src/dns/writer.js';
 import { signRequest } from '../../../src/dns/tsig.js';
 import { skipName } from '../../../src/dns/query.js';
 
@@ -98,6 +98,17 @@ describe('readMessage: sections', () => {
     const rdata = [0xc0, 12, 1, 2]; // an unknown type: opaque
     const msg = Uint8Array.from([0, 1, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0, ...q, 0xc0, 12, 0xff, 0x00, 0, 1, 0, 0, 1, 44, 0, 4, ...rdata]);
     expect(hex(ok(msg).answer[0].rdata)).toBe(hex(Uint8Array.from(rdata)));
+  });
+
+  it('RFC 2136 §2.4-§2.5: class ANY and NONE records of a name-bearing type may carry no RDATA', () => {
+    const m = encodeMessage({ id: 3, qr: false, opcode: 5, question: { name: origin, type: RRType.SOA, class: 1 },
+      answer: [{ name: origin, type: RRType.NS, class: 255, ttl: 0, rdata: new Uint8Array(0) }],
+      authority: [{ name: origin, type: RRType.MX, class: 254, ttl: 0, rdata: new Uint8Array(0) }] });
+    const r = readMessage(m);
+    expect(r.ok && [r.message.answer[0].rdata.length, r.message.authority[0].class]).toEqual([0, 254]);
+    // Of class IN, an empty NS is malformed.
+    const bad = encodeMessage({ id: 3, qr: false, opcode: 5, answer: [{ name: origin, type: RRType.NS, class: 1, ttl: 0, rdata: new Uint8Array(0) }] });
+    expect(readMessage(bad).ok).toBe(false);
   });
 
   it('skipRecords reads header, question, OPT and TSIG only', () => {
