@@ -24,7 +24,16 @@ function message(opts: { zone?: { name: Name; type: number; class: number }; pre
   if (!r.ok) throw new Error(r.error.reason);
   return r.message;
 }
-const parse = (opts: Parameters<typeof message>[0]) => parseUpdate(message(opts), zone);
+/** As the handler reads it: a message the reader refuses (RDATA that does not fit its type) is FORMERR too. */
+const parse = (opts: Parameters<typeof message>[0]): ReturnType<typeof parseUpdate> => {
+  let m: ReturnType<typeof message>;
+  try {
+    m = message(opts);
+  } catch (err) {
+    return { ok: false, rcode: Rcode.FORMERR, reason: (err as Error).message } as ReturnType<typeof parseUpdate>;
+  }
+  return parseUpdate(m, zone);
+};
 const rcodeOf = (r: ReturnType<typeof parse>) => (r.ok ? Rcode.NOERROR : r.rcode);
 
 describe('RFC 2136 §3.1.1: the zone section', () => {
