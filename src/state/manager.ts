@@ -417,7 +417,9 @@ export class TandemZoneManager implements ZoneManager {
     const digestExtra = transfersSigned(loaded.config)
       ? `signed:${periodStart(this.deps.clock.now(), loaded.config.dnssec.signatureValidity)}`
       : undefined;
-    const prepared = await prepareZone(loaded, this.deps, { cds: admin.dnssec.disabling ? 'delete' : 'publish', version, digestExtra });
+    // The version served now (if any) lends its denial chain and the RRSIGs of the links that stay (dnssec/chain.ts).
+    const previous = this.entries.get(origin.key)?.prepared;
+    const prepared = await prepareZone(loaded, this.deps, { cds: admin.dnssec.disabling ? 'delete' : 'publish', version, digestExtra, previous });
     // Line numbers only serve errors while building; a later change or reload parses the file anew.
     loaded.locations = { owners: new Map(), records: new Map(), soa: loaded.locations.soa, nameservers: loaded.locations.nameservers };
     return { file: loaded.file, id: zoneId(origin), loaded, prepared, admin, serial, versionChanged, ...(unavailable !== undefined ? { unavailable } : {}) };

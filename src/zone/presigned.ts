@@ -151,7 +151,7 @@ export function nsecCovers(set: RRset, name: Name): boolean {
 }
 
 /** The index of the first NSEC whose owner is not before `name` in canonical order (a.length when none). */
-function nsecIndex(a: readonly RRset[], name: Name): number {
+export function nsecPosition(a: readonly RRset[], name: Name): number {
   let lo = 0, hi = a.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
@@ -163,7 +163,7 @@ function nsecIndex(a: readonly RRset[], name: Name): number {
 
 /** The NSEC owned by `name` (RFC 4035 §3.1.3.1 "matching"), by binary search; undefined when it owns none. */
 export function exactNsec(data: ChainIndex, name: Name): RRset | undefined {
-  const i = nsecIndex(data.nsec, name);
+  const i = nsecPosition(data.nsec, name);
   return i < data.nsec.length && data.nsec[i].name.compare(name) === 0 ? data.nsec[i] : undefined;
 }
 
@@ -175,7 +175,7 @@ export function exactNsec(data: ChainIndex, name: Name): RRset | undefined {
 export function coveringNsec(data: ChainIndex, name: Name): RRset | undefined {
   const a = data.nsec;
   if (a.length === 0) return undefined;
-  const lo = nsecIndex(a, name);
+  const lo = nsecPosition(a, name);
   if (lo < a.length && a[lo].name.compare(name) === 0) return undefined;
   const prev = a[lo > 0 ? lo - 1 : a.length - 1];
   return nsecCovers(prev, name) ? prev : undefined;
