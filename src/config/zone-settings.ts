@@ -176,7 +176,7 @@ function parseSoa(src: Source, node: unknown, origin: Name, ttl: number, mtime: 
 
 function parseDnssec(src: Source, node: unknown): Pick<ZoneConfig, 'dnssec'> {
   const dnssec: ZoneConfig['dnssec'] = {
-    enabled: false, denial: 'compact', nsec3OptOut: false, signatureValidity: DEFAULT_SIGNATURE_VALIDITY, multiSigner: false,
+    enabled: false, denial: 'compact', signatureValidity: DEFAULT_SIGNATURE_VALIDITY, multiSigner: false,
     dnskeyTtl: DEFAULT_TTL, dnskeySet: 'union', allowForeignAlgorithms: false, presigned: false,
   };
   if (isNull(node)) return { dnssec };
