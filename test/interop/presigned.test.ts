@@ -4,7 +4,6 @@
 // validate every kind of answer, and unbound must follow referrals to a signed and to an unsigned child.
 // Negative controls: a flipped signature bit, a proof record removed from the data, a wrong DS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import { buildZone } from '../../src/zone/build.js';
 import type { Zone } from '../../src/zone/types.js';
 import { delv, dig, requireTool } from '../helpers/dig.js';
 import { startTamperProxy } from '../helpers/tamper.js';
-import { startUnbound, type UnboundInstance } from '../helpers/unbound.js';
+import { port53Address, startUnbound, type UnboundInstance } from '../helpers/unbound.js';
 import { runChecked } from '../helpers/procs.js';
 import {
   captureLogs, presignedLoaded, presignedZoneText, readSignedRecords, serveZones, signZone,
@@ -178,22 +177,7 @@ for (const config of configs) {
   });
 }
 
-/** A loopback address with port 53 free for the child zones' nameserver, or undefined when port 53 cannot be bound (not root). */
-async function childAddress(): Promise<string | undefined> {
-  for (let i = 0; i < 10; i++) {
-    const host = `127.${10 + Math.floor(Math.random() * 200)}.${Math.floor(Math.random() * 250)}.53`;
-    const code = await new Promise<string | undefined>((resolve) => {
-      const sock = createSocket('udp4');
-      sock.once('error', (e: NodeJS.ErrnoException) => { sock.close(); resolve(e.code ?? 'error'); });
-      sock.bind(53, host, () => sock.close(() => resolve(undefined)));
-    });
-    if (code === undefined) return host;
-    if (code === 'EACCES') return undefined;
-  }
-  return undefined;
-}
-
-const CHILD = await childAddress();
+const CHILD = await port53Address();
 
 // Referrals need a validating resolver that follows them: unbound asks the nameserver in the glue, on port 53
 // (delv only forwards, and calls a referral a lame answer). The children are served by a second tandem there.
