@@ -101,7 +101,7 @@ export class DenialChain {
     const out: RRset[] = [];
     chainProof(this.zone.origin, this.index, c, (n) => this.hash(n), {
       proof: (set, what) => {
-        if (!set) throw new DenialError(`the ${this.kind.toUpperCase()} chain of ${this.zone.origin} lacks the ${what}`);
+        if (!set) throw new DenialError(`the ${this.kind.toUpperCase()} chain of ${this.zone.origin} lacks the ${what()}`);
         if (!out.includes(set)) out.push(set);
       },
     });

@@ -9,8 +9,11 @@ import type { DenialCase } from './denial/index.js';
 import { nextCloser } from './denial/nsec.js';
 
 export interface ProofSink {
-  /** One record of the proof, each RRset at most once per answer; undefined when the chain lacks it (`what` says which). */
-  proof(set: RRset | undefined, what: string): void;
+  /**
+   * One record of the proof, each RRset at most once per answer; undefined when the chain lacks it (`what()`
+   * says which: made only then, as answers from a complete chain never need it).
+   */
+  proof(set: RRset | undefined, what: () => string): void;
 }
 
 /**
@@ -21,15 +24,15 @@ export interface ProofSink {
 export function chainProof(origin: Name, data: ChainIndex, c: DenialCase, hash: (n: Name) => Uint8Array, sink: ProofSink): void {
   if (data.denial === 'nsec') nsecProof(origin, data, c, sink);
   else if (data.denial === 'nsec3') nsec3Proof(origin, data, c, hash, sink);
-  else sink.proof(undefined, 'no NSEC or NSEC3 chain');
+  else sink.proof(undefined, () => 'no NSEC or NSEC3 chain');
 }
 
 const rel = (origin: Name, n: Name) => n.relativeTo(origin);
 
 /** RFC 4035 §3.1.3 and §3.1.4 from an NSEC chain. */
 function nsecProof(origin: Name, data: ChainIndex, c: DenialCase, sink: ProofSink): void {
-  const at = (n: Name) => sink.proof(exactNsec(data, n), `NSEC at ${rel(origin, n)}`);
-  const cover = (n: Name) => sink.proof(coveringNsec(data, n), `NSEC covering ${rel(origin, n)}`);
+  const at = (n: Name) => sink.proof(exactNsec(data, n), () => `NSEC at ${rel(origin, n)}`);
+  const cover = (n: Name) => sink.proof(coveringNsec(data, n), () => `NSEC covering ${rel(origin, n)}`);
   switch (c.kind) {
     case 'nxdomain':
       // §3.1.3.2: the name does not exist, nor the wildcard at its closest encloser (often the same NSEC).
@@ -61,7 +64,7 @@ function nsec3Proof(origin: Name, data: ChainIndex, c: DenialCase, hash: (n: Nam
   // The covering NSEC3 (§7.2.1); a name that hashes onto an NSEC3 owner cannot be covered.
   const cover = (n: Name) => {
     const found = findNsec3(data, hash(n));
-    sink.proof(found.cover, found.match ? `NSEC3 for ${rel(origin, n)} matches where it must cover` : `NSEC3 covering ${rel(origin, n)}`);
+    sink.proof(found.cover, () => (found.match ? `NSEC3 for ${rel(origin, n)} matches where it must cover` : `NSEC3 covering ${rel(origin, n)}`));
   };
   // §7.2.1: the closest provable encloser (from `from` up: the first name with a matching NSEC3, which skips
   // empty non-terminals of opt-out spans, errata 3441) and the next closer name covered.
@@ -72,7 +75,7 @@ function nsec3Proof(origin: Name, data: ChainIndex, c: DenialCase, hash: (n: Nam
       ce = ce.parent();
       m = match(ce);
     }
-    sink.proof(m, `NSEC3 matching ${rel(origin, ce)}`);
+    sink.proof(m, () => `NSEC3 matching ${rel(origin, ce)}`);
     cover(nextCloser(name, ce));
     return ce;
   };
@@ -84,16 +87,17 @@ function nsec3Proof(origin: Name, data: ChainIndex, c: DenialCase, hash: (n: Nam
       return;
     }
     case 'nodata': {
-      if (c.wildcard) {
+      const wildcard = c.wildcard;
+      if (wildcard) {
         // §7.2.5: closest encloser proof for the wildcard's encloser, and the wildcard's matching NSEC3.
-        closestEncloserProof(c.name, c.wildcard.parent());
-        sink.proof(match(c.wildcard), `NSEC3 matching ${rel(origin, c.wildcard)}`);
+        closestEncloserProof(c.name, wildcard.parent());
+        sink.proof(match(wildcard), () => `NSEC3 matching ${rel(origin, wildcard)}`);
         return;
       }
       // §7.2.3 / §7.2.4 (DS): the matching NSEC3; a name without one (an insecure delegation or an empty
       // non-terminal in an opt-out span) gets the closest provable encloser proof (errata 3441).
       const m = match(c.name);
-      if (m || c.name.equals(origin)) sink.proof(m, `NSEC3 matching ${rel(origin, c.name)}`);
+      if (m || c.name.equals(origin)) sink.proof(m, () => `NSEC3 matching ${rel(origin, c.name)}`);
       else closestEncloserProof(c.name, c.name.parent());
       return;
     }
@@ -105,7 +109,7 @@ function nsec3Proof(origin: Name, data: ChainIndex, c: DenialCase, hash: (n: Nam
       // §7.2.7: the cut's matching NSEC3 (NS, no DS), or in an opt-out span the closest provable encloser
       // proof whose covering NSEC3 has the Opt-Out flag.
       const m = match(c.cut);
-      if (m) sink.proof(m, `NSEC3 matching ${rel(origin, c.cut)}`);
+      if (m) sink.proof(m, () => `NSEC3 matching ${rel(origin, c.cut)}`);
       else closestEncloserProof(c.cut, c.cut.parent());
       return;
     }

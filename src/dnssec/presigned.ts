@@ -174,8 +174,8 @@ class Builder implements ProofSink {
   }
 
   /** A denial record with its RRSIG, once per answer; `what` names it when the zone lacks it (ProofSink). */
-  proof(set: RRset | undefined, what: string): void {
-    if (!set) { this.miss(what); return; }
+  proof(set: RRset | undefined, what: () => string): void {
+    if (!set) { this.miss(what()); return; }
     const k = `${set.type} ${set.name.key}`;
     if (this.proven.has(k)) return;
     this.proven.add(k);

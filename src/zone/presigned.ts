@@ -181,12 +181,31 @@ export function coveringNsec(data: ChainIndex, name: Name): RRset | undefined {
   return nsecCovers(prev, name) ? prev : undefined;
 }
 
+/** A hash's first 6 octets as a number (48 bits are exact in a double; missing octets count as 0). */
+function prefixOf(h: Uint8Array): number {
+  let v = 0;
+  for (let i = 0; i < 6; i++) v = v * 256 + (i < h.length ? h[i] : 0);
+  return v;
+}
+
+/** Each chain's hash prefixes, made on its first search: a binary search then compares numbers, not octets. */
+const prefixes = new WeakMap<readonly Nsec3Entry[], Float64Array>();
+
 /** The index of the first NSEC3 entry whose hash is not below `hash` (a.length when none). */
 export function nsec3Position(a: readonly Nsec3Entry[], hash: Uint8Array): number {
+  let p = prefixes.get(a);
+  if (!p) {
+    p = new Float64Array(a.length);
+    for (let i = 0; i < a.length; i++) p[i] = prefixOf(a[i].hash);
+    prefixes.set(a, p);
+  }
+  const k = prefixOf(hash);
   let lo = 0, hi = a.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (compareBytes(a[mid].hash, hash) < 0) lo = mid + 1;
+    const v = p[mid];
+    // Prefixes in order means hashes in order; equal prefixes (rare) compare the octets.
+    if (v < k || (v === k && compareBytes(a[mid].hash, hash) < 0)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
