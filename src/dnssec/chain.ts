@@ -134,6 +134,7 @@ export class DenialChain {
     return this.signing.signMany(todo, {
       ...opts,
       uncached: true, // kept here, by link
+      skip: (l) => this.isSigned(l), // an answer signed it meanwhile
       onSigned: (rrset, rrs) => this.shared.sigs.set(rrset, { rrs, until }),
     });
   }

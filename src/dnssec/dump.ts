@@ -34,6 +34,9 @@ export async function signedZoneRecords(zone: Zone, signing: ZoneSigning, opts: 
   const kind = opts.chain ?? signing.chain?.kind ?? 'nsec';
   const nsec3 = kind === 'nsec3';
   const own = signing.chain?.kind === kind && signing.chain.zone === zone ? signing.chain : undefined;
+  // Links not signed yet (a process that answers no queries signs its chain only when asked) are signed in
+  // bulk first, on the signer's pool, rather than one by one below.
+  if (own) await own.sign();
   const index = own ? own.index : chainIndex(zone, { kind }, signing.negativeTtl).index;
   const linkSigs = (link: RRset) => (own ? own.rrsigs(link) : signing.signRrset(link));
   const nsecAt = new Map(index.nsec.map((l) => [l.name.key, l]));

@@ -81,6 +81,8 @@ export interface SignManyOptions {
   onSigned?: (rrset: RRset, rrsigs: Rr[]) => void;
   /** Keep the signatures out of the signature cache (the caller keeps them: `onSigned`). */
   uncached?: boolean;
+  /** Asked before each batch: RRsets signed meanwhile by someone else (an answer) are left out. */
+  skip?: (rrset: RRset) => boolean;
 }
 
 export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
@@ -193,7 +195,7 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
     const result: PresignResult = { signed: 0, failed: [] };
     for (let i = 0; i < list.length; i += batch) {
       if (po.signal?.aborted) break;
-      const part = list.slice(i, i + batch);
+      const part = po.skip ? list.slice(i, i + batch).filter((it) => !po.skip!(it.rrset)) : list.slice(i, i + batch);
       const now = clock.now();
       const p = periodAt(now);
       const settled = await Promise.allSettled(part.map((it) => signWith(it.rrset, { wildcard: it.wildcard, ksk: it.ksk, uncached: po.uncached }, true, now, p)));
