@@ -14,6 +14,7 @@ import type { Rr, RRset } from '../dns/rr.js';
 import { RRType } from '../dns/types.js';
 import { encodeTypeBitmap } from '../dns/bitmap.js';
 import { rdataEquals } from '../dns/rdata.js';
+import { keep } from '../dns/slab.js';
 import { compareBytes, nsec3Position, nsecPosition } from '../zone/presigned.js';
 import type { ChainIndex, Nsec3Entry, Zone, ZoneNode } from '../zone/types.js';
 import type { DenialCase } from './denial/index.js';
@@ -135,7 +136,8 @@ export class DenialChain {
       ...opts,
       uncached: true, // kept here, by link
       skip: (l) => this.isSigned(l), // an answer signed it meanwhile
-      onSigned: (rrset, rrs) => this.shared.sigs.set(rrset, { rrs, until }),
+      // Kept for the zone's life: the RDATA goes into the shared slabs (dns/slab.ts), as zone data does.
+      onSigned: (rrset, rrs) => this.shared.sigs.set(rrset, { rrs: rrs.map((r) => ({ ...r, rdata: keep(r.rdata) })), until }),
     });
   }
 }
@@ -255,7 +257,7 @@ export function chainIndex(zone: Zone, settings: ChainSettings, ttl: number, o: 
   const hashes = o.hashes ?? new Map<string, Uint8Array>();
   const hashOf = (name: Name): Uint8Array => {
     let h = hashes.get(name.key);
-    if (!h) { h = nsec3Hash(name); hashes.set(name.key, h); }
+    if (!h) { h = keep(nsec3Hash(name)); hashes.set(name.key, h); }
     return h;
   };
   // Most names share a handful of type sets: one bitmap per set.
@@ -365,7 +367,7 @@ function nsecLink(zone: Zone, owner: Name, next: Name, bitmap: Uint8Array, ttl: 
   const rdata = new Uint8Array(nextWire.length + bitmap.length);
   rdata.set(nextWire);
   rdata.set(bitmap, nextWire.length);
-  return { name: owner, type: RRType.NSEC, class: zone.soa.class, ttl, rdatas: [rdata] };
+  return { name: owner, type: RRType.NSEC, class: zone.soa.class, ttl, rdatas: [keep(rdata)] };
 }
 
 /** An NSEC3 link (RFC 5155 §3.2): SHA-1, flags (Opt-Out), 0 iterations, no salt, next hashed owner, bitmap. */
@@ -374,6 +376,7 @@ function nsec3Link(zone: Zone, hash: Uint8Array, next: Uint8Array, bitmap: Uint8
   rdata.set([NSEC3_SHA1, optOut ? 1 : 0, 0, 0, 0, HASH_LEN]);
   rdata.set(next, 6);
   rdata.set(bitmap, 6 + HASH_LEN);
-  return { name: zone.origin.child(base32hex(hash)), type: RRType.NSEC3, class: zone.soa.class, ttl, rdatas: [rdata] };
+  // Owner label and RDATA live as long as the zone: into the shared slabs (dns/slab.ts), like zone data.
+  return { name: Name.fromText(base32hex(hash), zone.origin), type: RRType.NSEC3, class: zone.soa.class, ttl, rdatas: [keep(rdata)] };
 }
 
