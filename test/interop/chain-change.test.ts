@@ -3,27 +3,14 @@
 // the served zone (a signed AXFR, which carries the served chain) and `tandem dump --signed` (a chain built
 // whole from the file); both chains must be the same; delv validates the changed names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { delv, digXfr, requireTool } from '../helpers/dig.js';
 import { tandem } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { exampleZoneDir, withDenial } from '../helpers/zones.js';
+import { delvAnchorFile, ldnsVerifyZone } from '../helpers/validate.js';
 import { Name } from '../../src/dns/name.js';
-
-const run = promisify(execFile);
-
-async function verify(zoneFile: string, dsFile: string): Promise<{ code: number; out: string }> {
-  try {
-    const r = await run('ldns-verify-zone', ['-k', dsFile, zoneFile]);
-    return { code: 0, out: r.stdout + r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
 
 async function api(s: TestServer, method: string, path: string, body?: unknown): Promise<any> {
   const r = await fetch(`${s.api}/client/v4${path}`, {
@@ -40,7 +27,7 @@ for (const mode of ['nsec3-chain', 'nsec-chain'] as const) {
   describe(`${mode}: after an admin change the served chain is complete and equal to one built whole`, () => {
     let s: TestServer;
     let id: string;
-    let dsFile: string;
+    let ds: string;
     let anchor: string;
     beforeAll(async () => {
       for (const [tool, pkg] of [['ldns-verify-zone', 'ldnsutils'], ['delv', 'bind9-dnsutils']]) requireTool(tool, pkg);
@@ -48,12 +35,9 @@ for (const mode of ['nsec3-chain', 'nsec-chain'] as const) {
         zones: await exampleZoneDir((t) => withDenial(mode)(t).replace(/^zone:\n/m, 'zone:\n  transfer:\n    allow: [{ address: 127.0.0.1, content: signed }]\n')),
       });
       id = s.server.manager.zoneByName(Name.fromText('example.com.'))!.id;
-      const ds = s.server.manager.dnssec(id).ds!;
-      dsFile = join(s.dir, 'ds');
-      await writeFile(dsFile, ds.text + '\n');
-      const [tag, alg, dt, digest] = ds.text.split(/\s+/).slice(4);
+      ds = s.server.manager.dnssec(id).ds!.text;
       anchor = join(s.dir, 'anchor.conf');
-      await writeFile(anchor, `trust-anchors { "example.com." static-ds ${tag} ${alg} ${dt} "${digest}"; };\n`);
+      await writeFile(anchor, delvAnchorFile([ds]));
       // One name added, one removed (mail: its A record), through the API.
       expect((await api(s, 'POST', `/zones/${id}/dns_records`, { type: 'A', name: 'added.example.com', content: '192.0.2.77', ttl: 300 })).success).toBe(true);
       const mail = (await api(s, 'GET', `/zones/${id}/dns_records?name=mail.example.com&type=A`)).result[0];
@@ -70,18 +54,15 @@ for (const mode of ['nsec3-chain', 'nsec-chain'] as const) {
     it(`ldns-verify-zone: the served zone (signed AXFR) is verified and complete, and its ${chainType} chain is the one \`tandem dump --signed\` builds whole`, async () => {
       const axfr = await digXfr({ host: s.host, port: s.port }, ['+nostats', 'example.com', 'AXFR']);
       const records = axfr.answer.slice(0, -1); // the closing SOA
-      const served = join(s.dir, 'served.zone');
-      await writeFile(served, records.map((r) => `${r.name} ${r.ttl} ${r.class} ${r.type} ${r.data}`).join('\n') + '\n');
-      const v1 = await verify(served, dsFile);
-      expect(v1.out).toMatch(/Zone is verified and complete/);
-      expect(v1.code).toBe(0);
+      const v1 = await ldnsVerifyZone(records.map((r) => `${r.name} ${r.ttl} ${r.class} ${r.type} ${r.data}`).join('\n') + '\n', [ds]);
+      expect(v1.output).toMatch(/Zone is verified and complete/);
+      expect(v1.ok).toBe(true);
 
       const dump = await tandem(['dump', '--signed', 'example.com', '--zones', s.zonesDir, '--state', s.stateDir]);
       expect(dump.code, dump.stderr).toBe(0);
-      const dumped = join(s.dir, 'dumped.zone');
-      await writeFile(dumped, dump.stdout);
-      const v2 = await verify(dumped, dsFile);
-      expect(v2.out).toMatch(/Zone is verified and complete/);
+      const v2 = await ldnsVerifyZone(dump.stdout, [ds]);
+      expect(v2.output).toMatch(/Zone is verified and complete/);
+      expect(v2.ok).toBe(true);
 
       const links = (lines: string[]) => lines.map((l) => l.trim().split(/\s+/)).filter((f) => f[3] === chainType).map((f) => `${f[0].toLowerCase()} ${f.slice(4).join(' ').toUpperCase()}`).sort();
       const servedLinks = links(records.map((r) => `${r.name} ${r.ttl} ${r.class} ${r.type} ${r.data}`));

@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { port53Address, startUnbound, type UnboundInstance } from '../helpers/unbound.js';
-import { readSignedRecords, serveZones, type ServedZones } from '../helpers/presigned.js';
-import { buildZone } from '../../src/zone/build.js';
+import { serveZones, unsignedChild, type ServedZones } from '../helpers/presigned.js';
 import { exampleZoneDir, withDenial } from '../helpers/zones.js';
 import { Name } from '../../src/dns/name.js';
 import type { DenialMode } from '../../src/zone/types.js';
@@ -88,17 +87,7 @@ describe.skipIf(CHILD === undefined)('unbound follows a referral to an unsigned 
   let kid: ServedZones;
   beforeAll(async () => {
     requireTool('unbound', 'unbound');
-    const origin = Name.fromText('kid.example.com.');
-    const zone = buildZone({
-      origin, source: 'kid.example.com.', settings: { dnssec: false, denial: 'compact', nameservers: [], nsTtl: 300, multiProvider: false },
-      records: readSignedRecords([
-        'kid.example.com. 300 IN SOA ns.kid.example.com. hostmaster.example.com. 1 3600 900 604800 300',
-        'kid.example.com. 300 IN NS ns.kid.example.com.',
-        `ns.kid.example.com. 300 IN A ${child}`,
-        'www.kid.example.com. 300 IN A 192.0.2.81',
-      ].join('\n'), origin),
-    });
-    kid = await serveZones([zone], { listen: { host: child, port: 53 } });
+    kid = await serveZones([unsignedChild(Name.fromText('kid.example.com.'), child)], { listen: { host: child, port: 53 } });
   });
   afterAll(() => kid?.stop());
 

@@ -14,14 +14,13 @@ import { RRType } from '../../src/dns/types.js';
 import { formatRdata } from '../../src/dns/rdata.js';
 import { systemClock } from '../../src/dnssec/types.js';
 import { preparePresignedZone } from '../../src/state/presigned.js';
-import { buildZone } from '../../src/zone/build.js';
 import type { Zone } from '../../src/zone/types.js';
 import { delv, dig, requireTool } from '../helpers/dig.js';
 import { startTamperProxy } from '../helpers/tamper.js';
 import { port53Address, startUnbound, type UnboundInstance } from '../helpers/unbound.js';
 import { runChecked } from '../helpers/procs.js';
 import {
-  captureLogs, presignedLoaded, presignedZoneText, readSignedRecords, serveZones, signZone,
+  captureLogs, presignedLoaded, presignedZoneText, serveZones, signZone, unsignedChild,
   type ServedZones, type SignedZone, type SignOptions,
 } from '../helpers/presigned.js';
 
@@ -197,16 +196,7 @@ describe.skipIf(CHILD === undefined)('unbound follows referrals of a pre-signed 
       text: `$ORIGIN secure.example.org.\n$TTL 300\n@ SOA ns hostmaster 1 3600 900 604800 300\n@ NS ns\nns A ${child}\nwww A 192.0.2.80\n`,
     });
     childDs = secure.ds[0];
-    const insecureOrigin = name('insecure.example.org.');
-    const insecure = buildZone({
-      origin: insecureOrigin, source: 'insecure.example.org.', settings: { dnssec: false, denial: 'compact', nameservers: [], nsTtl: 300, multiProvider: false },
-      records: readSignedRecords([
-        'insecure.example.org. 300 IN SOA ns.insecure.example.org. hostmaster.example.org. 1 3600 900 604800 300',
-        'insecure.example.org. 300 IN NS ns.insecure.example.org.',
-        `ns.insecure.example.org. 300 IN A ${child}`,
-        'www.insecure.example.org. 300 IN A 192.0.2.81',
-      ].join('\n'), insecureOrigin),
-    });
+    const insecure = unsignedChild(name('insecure.example.org.'), child);
     childServer = await serveZones([await prepared(secure), insecure], { listen: { host: child, port: 53 } });
   });
   afterAll(async () => {
