@@ -120,6 +120,11 @@ export class DenialChain {
     });
   }
 
+  /** When the current signing period ends: links signed before then are signed again after (ZoneSigningImpl.refreshAt). */
+  refreshAt(): number {
+    return this.signing.refreshAt();
+  }
+
   /** True when `link` has RRSIGs of the current period. */
   isSigned(link: RRset): boolean {
     return this.shared.sigs.get(link)?.until === this.signing.refreshAt();

@@ -15,7 +15,7 @@ import { authoritativeRrsets, createZoneSigning, type SigningObserver, type Zone
 import { SignatureCache } from '../dnssec/cache.js';
 import { nsec3paramRrset } from '../dnssec/denial/nsec3.js';
 import { chainKind } from '../dnssec/denial/index.js';
-import { buildDenialChain, type ChainSettings } from '../dnssec/chain.js';
+import { buildDenialChain, type ChainSettings, type DenialChain } from '../dnssec/chain.js';
 import { checkImportedKey, ImportError } from '../dnssec/imported.js';
 import { ALG_ECDSAP256SHA256, keyTag } from '../dnssec/keys.js';
 import { rdataEquals } from '../dns/rdata.js';
@@ -145,8 +145,9 @@ const SIGN_BEFORE_SERVING = 1000;
 /**
  * Builds the zone's NSEC/NSEC3 chain (`signing.chain`), patched from the previous version's when there is one.
  * The links a change made are signed before the zone is served (a handful: the changed names and their
- * predecessors); a whole chain (first load, new key or TTL) is signed in the background by processes that
- * answer queries, and until then an answer signs the link it needs (DenialChain.rrsigs).
+ * predecessors); processes that answer queries sign the rest in the background (a whole chain after a first
+ * load, a new key or TTL) and again each time the signing period turns. A link an answer needs before that is
+ * signed then (DenialChain.rrsigs).
  */
 async function prepareChain(zone: Zone, signing: ZoneSigningImpl, settings: ChainSettings, previous: Prepared | undefined, deps: ZoneLoaderDeps): Promise<void> {
   const prev = previous?.signing?.chain;
@@ -158,15 +159,26 @@ async function prepareChain(zone: Zone, signing: ZoneSigningImpl, settings: Chai
   if (!full && made <= SIGN_BEFORE_SERVING) {
     const r = await chain.sign(chain.fresh);
     for (const f of r.failed.slice(0, 5)) log.error({ owner: f.rrset.name.toString(), err: f.error.message }, 'signing a chain link failed');
-    return;
   }
-  if (!deps.presign) return;
+  if (deps.presign) signChainInBackground(new WeakRef(chain), deps.clock, log);
+}
+
+/**
+ * Signs the links of a chain that have no RRSIG of the current period, then again when the period turns. Holds
+ * the chain weakly: a version replaced by a newer one is not kept alive by its timer.
+ */
+function signChainInBackground(ref: WeakRef<DenialChain>, clock: ZoneLoaderDeps['clock'], log: Logger): void {
   setImmediate(() => {
+    const chain = ref.deref();
+    if (!chain) return;
     const started = Date.now();
     chain.sign().then(
       (r) => {
         for (const f of r.failed.slice(0, 5)) log.error({ owner: f.rrset.name.toString(), err: f.error.message }, 'signing a chain link failed');
-        log[links >= 1000 ? 'info' : 'debug']({ chain: settings.kind, signed: r.signed, failed: r.failed.length, ms: Date.now() - started }, 'denial chain signed');
+        if (r.signed > 0) log[r.signed >= 1000 ? 'info' : 'debug']({ chain: chain.kind, signed: r.signed, failed: r.failed.length, ms: Date.now() - started }, 'denial chain signed');
+        // setTimeout holds at most 2^31-1 ms; a longer wait re-arms from there.
+        const wait = Math.min(0x7fffffff, Math.max(1000, (chain.refreshAt() - clock.now()) * 1000 + 1000));
+        setTimeout(() => signChainInBackground(ref, clock, log), wait).unref();
       },
       (err: unknown) => log.error({ err }, 'signing the denial chain failed'),
     );

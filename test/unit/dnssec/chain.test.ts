@@ -45,8 +45,8 @@ function version(kind: ChainKind, recs: Rr[]): Zone {
   return zoneOf(recs, { settings: settings({ dnssec: true, denial: kind === 'nsec3' ? 'nsec3-chain' : 'nsec-chain' }), apexRrsets: sets });
 }
 
-function signingFor(zsk: Signer = ZSK): ZoneSigningImpl {
-  return createZoneSigning({ zone: ORIGIN, ksk: KSK, zsk, clock: { now: () => NOW }, cache: new SignatureCache(), negativeTtl: 300 });
+function signingFor(zsk: Signer = ZSK, clock: { now(): number } = { now: () => NOW }): ZoneSigningImpl {
+  return createZoneSigning({ zone: ORIGIN, ksk: KSK, zsk, clock, cache: new SignatureCache(), negativeTtl: 300 });
 }
 
 const links = (c: DenialChain) => c.links();
@@ -130,6 +130,25 @@ describe('answers from the chain (the RRSIGs verify; no answer makes a signature
     expect(list).toHaveLength(2);
     expect(list.map((x) => x.flags)).toEqual([1, 1]);
     expect(verifyAll(s, r)).toBe(2);
+  });
+});
+
+describe('signing periods', () => {
+  it('when the signing period turns, a kept RRSIG is not served again: the link is signed anew with the new window, once', async () => {
+    const clock = { t: NOW, now() { return this.t; } };
+    const zsk = new CountingSigner(ZSK);
+    const chain = buildDenialChain(version('nsec3', records()), signingFor(zsk, clock), { kind: 'nsec3' });
+    await chain.sign();
+    const link = chain.links()[0];
+    const inception = (rrs: Rr[]) => new DataView(rrs[0].rdata.buffer, rrs[0].rdata.byteOffset).getUint32(12);
+    const before = await chain.rrsigs(link);
+    const calls = zsk.calls;
+    clock.t = chain.refreshAt() + 1;
+    expect(chain.isSigned(link)).toBe(false);
+    const after = await chain.rrsigs(link);
+    expect(inception(after)).toBeGreaterThan(inception(before));
+    expect(await chain.rrsigs(link)).toBe(after); // kept for the new period
+    expect(zsk.calls - calls).toBe(1);
   });
 });
 
