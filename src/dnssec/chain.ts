@@ -304,6 +304,7 @@ export function chainIndex(zone: Zone, settings: ChainSettings, ttl: number, o: 
       if (!bitmap) removed.add(i);
       else if (!rdataEquals(bitmap, bitmapOf(kind, oldLink(i).rdatas[0]))) { removed.add(i); inserted.push(slot); }
     } else if (bitmap) inserted.push(slot);
+    if (!bitmap && !nsec) hashes.delete(name.key); // the memo holds the chain's names, not every name ever seen
   }
   inserted.sort(cmp);
 
