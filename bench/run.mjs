@@ -2,7 +2,7 @@
 // tandem's benchmark suite (never part of the test suite). Entry of `npm run bench` (docs/bench.md).
 //
 //   node bench/run.mjs [--only signing|dns|scale[,…]] [--runs N] [--seconds S] [--quick]
-//                      [--servers tandem,knot,pdns] [--sizes 10k,100k,1M] [--dns-zone N] [--workers N]
+//                      [--servers tandem,knot,pdns] [--denial MODES|none] [--sizes 10k,100k,1M] [--dns-zone N] [--workers N]
 //                      [--no-install] [--keep]
 //
 // Writes bench/results/latest.md, latest.json and throughput.svg; raw dnsperf output goes to
@@ -17,9 +17,11 @@ import { ownerLabels, writeMasterFile, writeTandemYaml, writePositiveQueries, wr
 import { tandem, knot, powerdns, tail } from './lib/servers.mjs';
 import { dnsperf, dnsperfLatency, DNSPERF_ARGS } from './lib/dnsperf.mjs';
 import { signInWorkers, opensslSpeed, TBS_BYTES } from './lib/signing.mjs';
-import { WORKLOADS, summarize, markdown, svg, median } from './lib/report.mjs';
+import { WORKLOADS, summarize, markdown, svg, denialSvg, median } from './lib/report.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** tandem's denial modes other than its default (compact), each measured for (b) with --denial. */
+const DENIAL_MODES = ['nsec', 'nsec3', 'nsec3-chain', 'nsec-chain'];
 const REPO = dirname(HERE);
 const RESULTS = join(HERE, 'results');
 
@@ -29,6 +31,8 @@ const USAGE = `Usage: node bench/run.mjs [options]        (npm run bench -- [opt
   --seconds S       seconds per dnsperf run (default 10); signing runs S/2 seconds per figure
   --quick           smoke run: --seconds 2, 1 s warm-up, zone sizes 10k and 100k (runs stay 3)
   --servers LIST    comma-separated: tandem, knot, pdns (default: all)
+  --denial LIST     tandem's other denial modes measured for (b), one tandem each (default:
+                    nsec,nsec3,nsec3-chain,nsec-chain; none: skip); compact is the main tandem's
   --sizes LIST      zone sizes for the scale part (default 10k,100k,1M)
   --scale-timeout S  limit per server and zone size for the scale part: a server that has not answered
                     by then is stopped, and a size whose load time, extrapolated linearly from the
@@ -50,7 +54,7 @@ function options() {
   const { values } = parseArgs({
     options: {
       only: { type: 'string' }, runs: { type: 'string' }, seconds: { type: 'string' }, quick: { type: 'boolean' },
-      servers: { type: 'string' }, sizes: { type: 'string' }, 'scale-timeout': { type: 'string' }, 'latency-qps': { type: 'string' }, 'dns-zone': { type: 'string' }, workers: { type: 'string' },
+      servers: { type: 'string' }, denial: { type: 'string' }, sizes: { type: 'string' }, 'scale-timeout': { type: 'string' }, 'latency-qps': { type: 'string' }, 'dns-zone': { type: 'string' }, workers: { type: 'string' },
       'no-install': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -61,6 +65,8 @@ function options() {
   for (const p of parts) if (!['signing', 'dns', 'scale'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
   const servers = (values.servers ?? 'tandem,knot,pdns').split(',').map((s) => s.trim()).filter(Boolean);
   for (const s of servers) if (!['tandem', 'knot', 'pdns'].includes(s)) throw new Error(`--servers: unknown server '${s}'`);
+  const denialModes = values.denial === 'none' ? [] : (values.denial ?? DENIAL_MODES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const m of denialModes) if (!DENIAL_MODES.includes(m)) throw new Error(`--denial: unknown mode '${m}' (${DENIAL_MODES.join(', ')} or none)`);
   const int = (v, d, name, min = 1) => {
     if (v === undefined) return d;
     const n = Number(v);
@@ -70,7 +76,7 @@ function options() {
   const seconds = int(values.seconds, quick ? 2 : 10, '--seconds');
   const cores = availableParallelism();
   return {
-    quick, parts, servers, seconds,
+    quick, parts, servers, seconds, denialModes,
     runs: int(values.runs, 3, '--runs'),
     warmupSeconds: quick ? 1 : Math.min(3, seconds),
     latencySeconds: Math.min(3, seconds),
@@ -181,6 +187,78 @@ async function signingBench(opt) {
 
 // --------------------------------------------------------------------------------------------- dns
 
+/**
+ * One workload against one running server: a warm-up (which also sizes the random-name files of (b)), `--runs`
+ * measured runs (raw output to rawDir), then the verbose latency run. Returns { warmupQps, runs, summary, latency }.
+ */
+async function measureWorkload({ opt, port, handle, srv, w, posFile, nxFile, rawDir, tag = srv.id }) {
+  const dnssecOk = w.id !== 'pos-nodo';
+  const nx = w.id === 'nx-do';
+  // Warm-up: fills caches (positive) and gives the rate that sizes the random-name files.
+  const warmFile = nx ? await nxFile(150_000 * opt.warmupSeconds) : { file: posFile };
+  const warm = await dnsperf({ port, file: warmFile.file, seconds: opt.warmupSeconds, dnssecOk });
+  // Twice the best rate seen so far (at least 20k q/s): a cold warm-up must not undersize the file.
+  const perRun = (runs) => Math.min(4_000_000, Math.ceil(Math.max(20_000, warm.qps, ...runs.map((r) => r.qps)) * 2 * opt.seconds) + 10_000);
+  const runs = [];
+  for (let i = 0; i < opt.runs; i++) {
+    if (!handle.alive) throw new Error(`${tag} exited during ${w.id}: ${JSON.stringify(handle.exitInfo)}\n${tail(handle.log)}`);
+    const f = nx ? await nxFile(perRun(runs)) : { file: posFile };
+    const r = await dnsperf({ port, file: f.file, seconds: opt.seconds, dnssecOk });
+    writeFileSync(join(rawDir, `${tag}-${w.id}-${i + 1}.txt`), r.raw);
+    delete r.raw;
+    if (nx && r.sent > f.count) r.namesRepeated = true; // dnsperf wrapped around the file
+    runs.push(r);
+    log(`dns: ${tag} ${w.id} run ${i + 1}/${opt.runs}: ${Math.round(r.qps)} q/s, avg ${r.latencyAvgMs?.toFixed(3)} ms, lost ${r.lost}`);
+  }
+  const lf = nx ? await nxFile(Math.ceil(Math.min(warm.qps, opt.latencyQps) * 1.6 * opt.latencySeconds) + 10_000) : { file: posFile };
+  let latency;
+  try {
+    // A common moderate load (or half of what this server sustains, if that is lower).
+    const maxQps = Math.max(100, Math.min(opt.latencyQps, 0.5 * summarize(runs).qps));
+    latency = await dnsperfLatency({ port, file: lf.file, seconds: opt.latencySeconds, dnssecOk, maxQps });
+  } catch (err) {
+    latency = { error: err.message };
+  }
+  return { warmupQps: warm.qps, runs, summary: summarize(runs), latency };
+}
+
+/**
+ * (b) random non-existent names for each of tandem's other denial modes (the default, compact, is the main
+ * tandem entry): one tandem per mode on the same zone, started after the peers so their (b) figures come from
+ * the same run. Returns one entry per mode, like a server entry with only the nx-do workload.
+ */
+async function denialModesBench({ opt, dir, zone, labels, rawDir, nxFile }) {
+  const out = [];
+  const w = WORKLOADS.find((x) => x.id === 'nx-do');
+  for (const mode of opt.denialModes) {
+    const srv = tandem({ repo: REPO, workers: opt.workers, denial: mode });
+    const entry = { id: `tandem-${mode}`, mode, label: srv.label, signing: srv.signing, workloads: {} };
+    out.push(entry);
+    const why = await srv.available();
+    if (why) { entry.error = why; continue; }
+    entry.workers = srv.workers;
+    const sdir = join(dir, entry.id);
+    let handle;
+    try {
+      log(`dns: tandem denial ${mode}: prepare + start`);
+      const yaml = join(sdir, 'bench.test.yaml');
+      mkdirSync(sdir, { recursive: true });
+      await writeTandemYaml(yaml, labels, { denial: mode });
+      await srv.prepare(sdir, { ...zone, yaml });
+      const port = await freePort();
+      ({ handle } = await srv.start(sdir, port));
+      entry.workloads[w.id] = await measureWorkload({ opt, port, handle, srv, w, posFile: undefined, nxFile, rawDir, tag: entry.id });
+      entry.rssAfterRuns = treeRssBytes(handle.pid);
+    } catch (err) {
+      entry.error = err.message;
+      log(`dns: tandem denial ${mode} failed: ${err.message}`);
+    } finally {
+      if (handle) entry.stop = await handle.stop();
+    }
+  }
+  return out;
+}
+
 async function dnsBench(opt, work, rawDir, servers) {
   const dir = join(work, 'dns');
   mkdirSync(dir, { recursive: true });
@@ -216,36 +294,7 @@ async function dnsBench(opt, work, rawDir, servers) {
       ({ handle } = await srv.start(sdir, port));
       entry.pid = handle.pid;
       entry.rssAtStart = treeRssBytes(handle.pid);
-      for (const w of WORKLOADS) {
-        const dnssecOk = w.id !== 'pos-nodo';
-        const nx = w.id === 'nx-do';
-        // Warm-up: fills caches (positive) and gives the rate that sizes the random-name files.
-        const warmFile = nx ? await nxFile(150_000 * opt.warmupSeconds) : { file: posFile };
-        const warm = await dnsperf({ port, file: warmFile.file, seconds: opt.warmupSeconds, dnssecOk });
-        // Twice the best rate seen so far (at least 20k q/s): a cold warm-up must not undersize the file.
-        const perRun = (runs) => Math.min(4_000_000, Math.ceil(Math.max(20_000, warm.qps, ...runs.map((r) => r.qps)) * 2 * opt.seconds) + 10_000);
-        const runs = [];
-        for (let i = 0; i < opt.runs; i++) {
-          if (!handle.alive) throw new Error(`${srv.id} exited during ${w.id}: ${JSON.stringify(handle.exitInfo)}\n${tail(handle.log)}`);
-          const f = nx ? await nxFile(perRun(runs)) : { file: posFile };
-          const r = await dnsperf({ port, file: f.file, seconds: opt.seconds, dnssecOk });
-          writeFileSync(join(rawDir, `${srv.id}-${w.id}-${i + 1}.txt`), r.raw);
-          delete r.raw;
-          if (nx && r.sent > f.count) r.namesRepeated = true; // dnsperf wrapped around the file
-          runs.push(r);
-          log(`dns: ${srv.id} ${w.id} run ${i + 1}/${opt.runs}: ${Math.round(r.qps)} q/s, avg ${r.latencyAvgMs?.toFixed(3)} ms, lost ${r.lost}`);
-        }
-        const lf = nx ? await nxFile(Math.ceil(Math.min(warm.qps, opt.latencyQps) * 1.6 * opt.latencySeconds) + 10_000) : { file: posFile };
-        let latency;
-        try {
-          // A common moderate load (or half of what this server sustains, if that is lower).
-          const maxQps = Math.max(100, Math.min(opt.latencyQps, 0.5 * summarize(runs).qps));
-          latency = await dnsperfLatency({ port, file: lf.file, seconds: opt.latencySeconds, dnssecOk, maxQps });
-        } catch (err) {
-          latency = { error: err.message };
-        }
-        entry.workloads[w.id] = { warmupQps: warm.qps, runs, summary: summarize(runs), latency };
-      }
+      for (const w of WORKLOADS) entry.workloads[w.id] = await measureWorkload({ opt, port, handle, srv, w, posFile, nxFile, rawDir });
       entry.rssAfterRuns = treeRssBytes(handle.pid);
     } catch (err) {
       entry.error = err.message;
@@ -254,6 +303,7 @@ async function dnsBench(opt, work, rawDir, servers) {
       if (handle) entry.stop = await handle.stop();
     }
   }
+  if (opt.denialModes.length > 0 && opt.servers.includes('tandem')) out.denialModes = await denialModesBench({ opt, dir, zone, labels, rawDir, nxFile });
   const tandemEntry = out.servers.find((s) => s.id === 'tandem');
   out.ratios = {};
   for (const w of WORKLOADS) {
@@ -370,6 +420,7 @@ async function main() {
   writeFileSync(join(rawDir, 'results.json'), JSON.stringify(res, null, 2) + '\n'); // this run's copy
   writeFileSync(join(RESULTS, 'latest.md'), markdown(res));
   if (res.dns) writeFileSync(join(RESULTS, 'throughput.svg'), svg(res));
+  if (res.dns?.denialModes) writeFileSync(join(RESULTS, 'denial.svg'), denialSvg(res));
   log(`done in ${(res.durationMs / 60000).toFixed(1)} min: bench/results/latest.md, latest.json${res.dns ? ', throughput.svg' : ''}`);
   process.stdout.write(markdown(res) + '\n');
 }

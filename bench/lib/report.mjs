@@ -112,6 +112,7 @@ export function markdown(res) {
       L.push('');
     }
     L.push('![queries per second per workload and server](throughput.svg)', '');
+    if (d.denialModes?.length) denialSection(L, d, tandem, peers);
   }
 
   if (res.scale) {
@@ -137,6 +138,66 @@ export function markdown(res) {
     L.push('');
   }
   return L.join('\n');
+}
+
+/** tandem's own (b) entry as the compact row, then one row per other denial mode. */
+function denialRows(d, tandem) {
+  const rows = [];
+  if (tandem?.workloads?.['nx-do']) rows.push({ mode: 'compact', label: 'tandem compact', signing: tandem.signing, r: tandem.workloads['nx-do'] });
+  for (const e of d.denialModes ?? []) rows.push({ mode: e.mode, label: e.label, signing: e.signing, r: e.workloads?.['nx-do'], error: e.error });
+  return rows;
+}
+
+/** (b) per denial mode: tandem in each mode beside the peers' (b) of the same run. */
+function denialSection(L, d, tandem, peers) {
+  L.push('### (b) random non-existent names, DO=1, per tandem denial mode', '');
+  L.push('One tandem per denial mode on the same zone (same workers), started after the peers above; compact is the main tandem entry. ' +
+    'compact, nsec and nsec3 sign one proof per answer (a fresh name is a fresh signature); nsec3-chain and nsec-chain answer from a chain ' +
+    'built and signed at load (no signing per query). The ratios divide by the peers\' (b) figures of this run.', '');
+  L.push(`| tandem denial | queries/s (median) | runs min–max | avg latency ms | p50 ms | p99 ms | response size | response codes | ${peers.map((p) => `÷ ${p.label}`).join(' | ')} |`);
+  L.push(`|---|---:|---:|---:|---:|---:|---:|---|${peers.map(() => '---:').join('|')}|`);
+  for (const row of denialRows(d, tandem)) {
+    const r = row.r;
+    if (!r) { L.push(`| ${row.mode} | ${row.error ? `failed: ${row.error.split('\n')[0].slice(0, 120)}` : '–'} |||||||${peers.map(() => '|').join('')}`); continue; }
+    L.push(`| ${row.mode} | ${fmtInt(r.summary.qps)} | ${fmtK(r.summary.qpsMin)}–${fmtK(r.summary.qpsMax)} | ${fmtMs(r.summary.latencyAvgMs)} | ${fmtMs(r.latency?.p50Ms)} | ${fmtMs(r.latency?.p99Ms)} | ` +
+      `${fmtInt(r.summary.responseSize)} | ${rcodeText(r.runs.at(-1)?.rcodes)} | ${peers.map((p) => fmtRatio(r.summary.qps, p.workloads?.['nx-do']?.summary?.qps)).join(' | ')} |`);
+  }
+  L.push('', '![(b) queries per second per tandem denial mode](denial.svg)', '');
+}
+
+/** A bar chart of (b): one bar per tandem denial mode, then the peers. */
+export function denialSvg(res) {
+  const d = res.dns;
+  const tandem = d.servers.find((s) => s.id === 'tandem');
+  const bars = [
+    ...denialRows(d, tandem).map((row) => ({ label: row.mode, v: row.r?.summary?.qps, color: row.mode.endsWith('-chain') ? '#1d4fa8' : '#2f6fdf' })),
+    ...d.servers.filter((s) => s.id !== 'tandem').map((s) => ({ label: s.label, v: s.workloads?.['nx-do']?.summary?.qps, color: s.id === 'knot' ? '#e08a1e' : '#3a9a5b' })),
+  ];
+  const W = 760, H = 340, left = 70, right = 20, top = 40, bottom = 60;
+  const plotW = W - left - right, plotH = H - top - bottom;
+  const maxV = Math.max(1, ...bars.map((b) => b.v ?? 0));
+  const step = niceStep(maxV / 5);
+  const yMax = Math.ceil(maxV / step) * step;
+  const y = (v) => top + plotH - (v / yMax) * plotH;
+  const barW = Math.min(80, plotW / Math.max(1, bars.length));
+  const o = [];
+  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  o.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
+  o.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">(b) random non-existent names, DO=1: queries/s per tandem denial mode and peer</text>`);
+  for (let v = 0; v <= yMax + 1e-9; v += step) {
+    o.push(`<line x1="${left}" x2="${W - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`);
+    o.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${esc(v >= 1000 ? `${+(v / 1000).toFixed(1)}k` : String(v))}</text>`);
+  }
+  o.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#333"/>`);
+  bars.forEach((b, i) => {
+    const x = left + i * barW + (plotW - barW * bars.length) / 2;
+    o.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${top + plotH + 18}" text-anchor="middle" font-size="11">${esc(b.label)}</text>`);
+    if (b.v === undefined) return;
+    o.push(`<rect x="${(x + 4).toFixed(1)}" y="${y(b.v).toFixed(1)}" width="${(barW - 8).toFixed(1)}" height="${(top + plotH - y(b.v)).toFixed(1)}" fill="${b.color}"><title>${esc(`${b.label}: ${fmtInt(b.v)} q/s`)}</title></rect>`);
+    o.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(y(b.v) - 4).toFixed(1)}" text-anchor="middle" font-size="11">${esc(fmtK(b.v))}</text>`);
+  });
+  o.push('</svg>');
+  return o.join('\n') + '\n';
 }
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -41,14 +41,25 @@ export function tail(path, lines = 15) {
 
 // ---------------------------------------------------------------------------------------------- tandem
 
-/** tandem: `node dist/cli/main.js serve`, live signing, its default denial (compact, RFC 9824). */
-export function tandem({ repo, workers }) {
+const DENIAL_LABELS = {
+  compact: 'compact denial (RFC 9824)',
+  nsec: 'NSEC white lies (RFC 4470), signed per answer',
+  nsec3: 'NSEC3 narrow (RFC 5155), signed per answer',
+  'nsec3-chain': 'NSEC3 chain signed at load (RFC 5155, RFC 9276)',
+  'nsec-chain': 'NSEC chain signed at load (RFC 4034)',
+};
+
+/**
+ * tandem: `node dist/cli/main.js serve`, live signing, its default denial (compact, RFC 9824) unless `denial`
+ * names another (the zone file given to prepare() must say the same: zonegen writeTandemYaml).
+ */
+export function tandem({ repo, workers, denial }) {
   const main = join(repo, 'dist/cli/main.js');
   let workersFlag;
   return {
     id: 'tandem',
-    label: 'tandem',
-    signing: 'live, compact denial (RFC 9824)',
+    label: denial ? `tandem ${denial}` : 'tandem',
+    signing: `live, ${DENIAL_LABELS[denial ?? 'compact']}`,
     async available() {
       if (!existsSync(main)) return `missing ${main} (npm run build failed?)`;
       // `serve --help` lists serve's flags (newer CLIs); older ones printed every flag in `--help`.

@@ -115,7 +115,7 @@ export const keysCommand = defineCommand({
 });
 
 export const dumpCommand = defineCommand({
-  name: 'dump', group: 'offline', summary: 'the zone in RFC 1035 form on stdout (--signed: with RRSIGs and an NSEC chain, as served)',
+  name: 'dump', group: 'offline', summary: 'the zone in RFC 1035 form on stdout (--signed: with RRSIGs and an NSEC chain, NSEC3 for nsec3-chain, as served)',
   args: [{ name: 'ZONE' }],
   options: { signed: { type: 'boolean', help: 'sign it with the zone\'s keys (DNSSEC must be on)' }, zones: ZONES, state: STATE },
   async run(p) {

@@ -13,6 +13,8 @@ export interface ZoneConfig extends TransferSettings {
   dnssec: {
     enabled: boolean;
     denial: DenialMode;
+    /** `nsec3_opt_out` (only with `denial: nsec3-chain`): RFC 5155 §6 Opt-Out, for zones of many unsigned delegations. */
+    nsec3OptOut?: boolean;
     signatureValidity: number;
     multiSigner: boolean;
     /** TTL of the served DNSKEY RRset (one TTL for own and imported keys). */
@@ -60,8 +62,8 @@ export interface ParsedSettings {
 
 export const ZONE_KEYS = ['origin', 'ttl', 'soa', 'nameservers', 'ns_ttl', 'multi_provider', 'dnssec', 'serial_policy', 'transfer', 'secondary', 'update'] as const;
 const SOA_KEYS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum', 'ttl'] as const;
-const DNSSEC_KEYS = ['enabled', 'denial', 'signature_validity', 'multi_signer', 'dnskey_ttl', 'dnskey_set', 'key_tag_range', 'allow_foreign_algorithms', 'presigned'] as const;
-const DENIAL: readonly DenialMode[] = ['compact', 'nsec', 'nsec3'];
+const DNSSEC_KEYS = ['enabled', 'denial', 'nsec3_opt_out', 'signature_validity', 'multi_signer', 'dnskey_ttl', 'dnskey_set', 'key_tag_range', 'allow_foreign_algorithms', 'presigned'] as const;
+const DENIAL: readonly DenialMode[] = ['compact', 'nsec', 'nsec3', 'nsec3-chain', 'nsec-chain'];
 
 export const DEFAULT_TTL = 3600;
 /** SOA timers when not given: the RIPE-203 recommendations (refresh 1d, retry 2h, expire 1000h, minimum 1h). */
@@ -134,6 +136,7 @@ export function parseSettings(src: Source, node: unknown, mtime: Date | undefine
   const settings: ZoneSettings = {
     dnssec: config.dnssec.enabled,
     denial: config.dnssec.denial,
+    ...(config.dnssec.nsec3OptOut ? { nsec3OptOut: true } : {}),
     nameservers,
     nsTtl,
     multiProvider,
@@ -231,6 +234,7 @@ function parseDnssec(src: Source, node: unknown): Pick<ZoneConfig, 'dnssec'> {
         dnssec.denial = d as DenialMode;
         break;
       }
+      case 'nsec3_opt_out': dnssec.nsec3OptOut = boolValue(src, e.value, 'zone.dnssec.nsec3_opt_out'); break;
       case 'signature_validity': {
         const v = durationValue(src, e.value, 'zone.dnssec.signature_validity');
         if (v < MIN_SIGNATURE_VALIDITY || v > MAX_SIGNATURE_VALIDITY) {
@@ -240,6 +244,10 @@ function parseDnssec(src: Source, node: unknown): Pick<ZoneConfig, 'dnssec'> {
         break;
       }
     }
+  }
+  const optOut = items.find((e) => e.key === 'nsec3_opt_out');
+  if (dnssec.nsec3OptOut && dnssec.denial !== 'nsec3-chain') {
+    fail(src, optOut!.keyNode, `zone.dnssec.nsec3_opt_out applies to denial: nsec3-chain (RFC 5155 §6 Opt-Out spans a precomputed chain), not to denial: ${dnssec.denial}`);
   }
   return { dnssec };
 }

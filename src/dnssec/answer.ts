@@ -8,7 +8,8 @@ import { Rcode } from '../dns/types.js';
 import type { Sections } from '../zone/sections.js';
 import type { AnswerRRset, LookupResult, Zone } from '../zone/types.js';
 import { denialMethod, type DenialCase, type DenialMethod } from './denial/index.js';
-import { atOrBelowCut } from './denial/nsec.js';
+import { atOrBelowCut, DenialError } from './denial/nsec.js';
+import type { DenialChain } from './chain.js';
 import type { ZoneSigning } from './types.js';
 
 export interface AnswerQuery {
@@ -25,13 +26,18 @@ interface Part {
   wildcard?: Name;
   /** Only this answer carries it: signed without the signature cache. */
   once?: boolean;
+  /** A link of the zone's chain: its RRSIGs are the chain's (signed at load). */
+  link?: boolean;
 }
 
 const ONCE = { once: true } as const;
 
 export async function signAnswer(zone: Zone, signing: ZoneSigning, result: LookupResult, q: AnswerQuery): Promise<Sections> {
   const method = denialMethod(zone.settings.denial);
-  const proofs = new Proofs(zone, method, signing.negativeTtl);
+  const links = method.chain ? signing.chain : undefined;
+  // A chain mode without the chain of this very zone version is a preparation bug: fail closed (SERVFAIL).
+  if (method.chain && (links?.kind !== method.chain || links.zone !== zone)) throw new DenialError(`zone ${zone.origin} has no ${method.chain.toUpperCase()} chain for this version`);
+  const proofs = new Proofs(zone, method, signing.negativeTtl, links);
   const unsigned = (rrset: RRset): Part => ({ rrset, sign: false });
   const signed = (rrset: RRset): Part => ({ rrset, sign: true });
   let rcode: number = Rcode.NOERROR, aa = true;
@@ -70,9 +76,13 @@ export async function signAnswer(zone: Zone, signing: ZoneSigning, result: Looku
   for (const p of proofs.parts) authority.push(p);
 
   const sections = [answer, authority, additional];
-  const pending: Promise<Rr[]>[] = [];
-  for (const parts of sections)
-    for (const p of parts) if (p.sign) pending.push(signing.signRrset(p.rrset, p.wildcard ? { wildcard: p.wildcard } : p.once ? ONCE : undefined));
+  const pending: (Rr[] | Promise<Rr[]>)[] = [];
+  for (const parts of sections) {
+    for (const p of parts) {
+      if (!p.sign) continue;
+      pending.push(p.link ? links!.rrsigs(p.rrset) : signing.signRrset(p.rrset, p.wildcard ? { wildcard: p.wildcard } : p.once ? ONCE : undefined));
+    }
+  }
   const rrsigs = await Promise.all(pending);
   let next = 0;
   // Each RRset's records followed by its RRSIG(s), in section order (the order `pending` was filled in).
@@ -109,12 +119,13 @@ function chain(sets: readonly AnswerRRset[], method: DenialMethod, proofs: Proof
 class Proofs {
   readonly parts: Part[] = [];
 
-  constructor(private readonly zone: Zone, private readonly method: DenialMethod, private readonly ttl: number) {}
+  constructor(private readonly zone: Zone, private readonly method: DenialMethod, private readonly ttl: number, private readonly chain?: DenialChain) {}
 
   add(c: DenialCase): void {
     const once = c.kind === 'nxdomain' && this.method.oneOffNxdomain;
-    for (const rrset of this.method.prove(this.zone, c, this.ttl)) {
-      if (!this.parts.some((p) => p.rrset.type === rrset.type && p.rrset.name.equals(rrset.name))) this.parts.push({ rrset, sign: true, once });
+    const link = this.chain !== undefined;
+    for (const rrset of this.chain ? this.chain.prove(c) : this.method.prove(this.zone, c, this.ttl)) {
+      if (!this.parts.some((p) => p.rrset.type === rrset.type && p.rrset.name.equals(rrset.name))) this.parts.push({ rrset, sign: true, once, link });
     }
   }
 }

@@ -8,10 +8,11 @@ import type { Rr, RRset } from '../dns/rr.js';
 import { Rcode, RRType, typeName } from '../dns/types.js';
 import { toSections, type Sections } from '../zone/sections.js';
 import type { AnswerRRset, LookupResult, PresignedData, Zone } from '../zone/types.js';
-import { coveringNsec, findNsec3, rrsigTimes, sigsFor } from '../zone/presigned.js';
+import { rrsigTimes, sigsFor } from '../zone/presigned.js';
 import type { DenialCase } from './denial/index.js';
-import { DenialError, nextCloser } from './denial/nsec.js';
+import { DenialError } from './denial/nsec.js';
 import { nsec3HashWith } from './denial/nsec3.js';
+import { chainProof, type ProofSink } from './chainproof.js';
 
 export interface PresignedQuery {
   name: Name;
@@ -101,7 +102,7 @@ function anyAnswer(zone: Zone, data: PresignedData, a: AnswerRRset): AnswerRRset
 }
 
 /** The sections of one answer as they are filled, the earliest expiration seen and what is missing. */
-class Builder {
+class Builder implements ProofSink {
   readonly answer: Rr[] = [];
   readonly authority: Rr[] = [];
   readonly additional: Rr[] = [];
@@ -172,52 +173,22 @@ class Builder {
     }
   }
 
-  /** A denial record with its RRSIG, once per answer; `what` names it when the zone lacks it. */
-  private proof(set: RRset | undefined, what: string): void {
-    if (!set) { this.miss(what); return; }
+  /** A denial record with its RRSIG, once per answer; `what` names it when the zone lacks it (ProofSink). */
+  proof(set: RRset | undefined, what: () => string): void {
+    if (!set) { this.miss(what()); return; }
     const k = `${set.type} ${set.name.key}`;
     if (this.proven.has(k)) return;
     this.proven.add(k);
     this.signed(this.proofs, set);
   }
 
+  /** The proof of `c` from the zone's chain (chainproof.ts), each record with its RRSIG. */
   deny(c: DenialCase): void {
     try {
-      if (this.data.denial === 'nsec') this.nsec(c);
-      else if (this.data.denial === 'nsec3') this.nsec3(c);
-      else this.miss('no NSEC or NSEC3 chain');
+      chainProof(this.zone.origin, this.data, c, (n) => this.hash(n), this);
     } catch (err) {
       if (!(err instanceof DenialError)) throw err;
       this.miss(err.message);
-    }
-  }
-
-  /** RFC 4035 §3.1.3 and §3.1.4 from the zone's NSEC chain. */
-  private nsec(c: DenialCase): void {
-    const at = (n: Name) => this.proof(this.zone.nodes.get(n.key)?.rrsets.get(RRType.NSEC), `NSEC at ${this.rel(n)}`);
-    const cover = (n: Name) => this.proof(coveringNsec(this.data, n), `NSEC covering ${this.rel(n)}`);
-    switch (c.kind) {
-      case 'nxdomain':
-        // §3.1.3.2: the name does not exist, nor the wildcard at its closest encloser (often the same NSEC).
-        cover(c.name);
-        cover(c.closestEncloser.child('*'));
-        return;
-      case 'nodata':
-        // §3.1.3.4: no closer match than the wildcard, and the wildcard lacks the type.
-        if (c.wildcard) { cover(c.name); at(c.wildcard); return; }
-        // §3.1.3.1 (at a cut: the parent's NSEC, showing no DS, §3.1.4.1). An empty non-terminal owns no NSEC:
-        // the NSEC before it, whose next name lies below it, shows it exists with no types (RFC 4035 §5.4).
-        if (this.zone.nodes.get(c.name.key)?.rrsets.has(RRType.NSEC)) at(c.name);
-        else cover(c.name);
-        return;
-      case 'wildcard':
-        // §3.1.3.3: no closer match for the query name.
-        cover(c.name);
-        return;
-      case 'insecure-referral':
-        // §3.1.4: the NSEC at the cut lists NS and no DS.
-        at(c.cut);
-        return;
     }
   }
 
@@ -229,69 +200,5 @@ class Builder {
       this.hashes.set(n.key, h);
     }
     return h;
-  }
-
-  private match(n: Name): RRset | undefined {
-    return findNsec3(this.data, this.hash(n)).match;
-  }
-
-  /** The covering NSEC3 (RFC 5155 §7.2.1); a name that hashes onto an NSEC3 owner cannot be covered. */
-  private cover(n: Name): void {
-    const found = findNsec3(this.data, this.hash(n));
-    this.proof(found.cover, found.match ? `NSEC3 for ${this.rel(n)} matches where it must cover` : `NSEC3 covering ${this.rel(n)}`);
-  }
-
-  /**
-   * RFC 5155 §7.2.1: the closest provable encloser (from `from` up: the first name with a matching NSEC3,
-   * which skips empty non-terminals of opt-out spans, errata 3441) and the next closer name covered.
-   */
-  private closestEncloserProof(name: Name, from: Name): Name {
-    let ce = from;
-    let m = this.match(ce);
-    while (!m && !ce.equals(this.zone.origin)) {
-      ce = ce.parent();
-      m = this.match(ce);
-    }
-    this.proof(m, `NSEC3 matching ${this.rel(ce)}`);
-    this.cover(nextCloser(name, ce));
-    return ce;
-  }
-
-  /** RFC 5155 §7.2 from the zone's NSEC3 chain. */
-  private nsec3(c: DenialCase): void {
-    switch (c.kind) {
-      case 'nxdomain': {
-        // §7.2.2: closest encloser proof and the wildcard at the closest encloser covered.
-        const ce = this.closestEncloserProof(c.name, c.closestEncloser);
-        this.cover(ce.child('*'));
-        return;
-      }
-      case 'nodata': {
-        if (c.wildcard) {
-          // §7.2.5: closest encloser proof for the wildcard's encloser, and the wildcard's matching NSEC3.
-          this.closestEncloserProof(c.name, c.wildcard.parent());
-          this.proof(this.match(c.wildcard), `NSEC3 matching ${this.rel(c.wildcard)}`);
-          return;
-        }
-        // §7.2.3 / §7.2.4 (DS): the matching NSEC3; a name without one (an insecure delegation or an empty
-        // non-terminal in an opt-out span) gets the closest provable encloser proof (errata 3441).
-        const m = this.match(c.name);
-        if (m || c.name.equals(this.zone.origin)) this.proof(m, `NSEC3 matching ${this.rel(c.name)}`);
-        else this.closestEncloserProof(c.name, c.name.parent());
-        return;
-      }
-      case 'wildcard':
-        // §7.2.6: the next closer name is covered (the encloser is implied by the RRSIG labels).
-        this.cover(nextCloser(c.name, c.wildcard.parent()));
-        return;
-      case 'insecure-referral': {
-        // §7.2.7: the cut's matching NSEC3 (NS, no DS), or in an opt-out span the closest provable encloser
-        // proof whose covering NSEC3 has the Opt-Out flag.
-        const m = this.match(c.cut);
-        if (m) this.proof(m, `NSEC3 matching ${this.rel(c.cut)}`);
-        else this.closestEncloserProof(c.cut, c.cut.parent());
-        return;
-      }
-    }
   }
 }

@@ -1,6 +1,7 @@
 // Contracts between the key/signature layer and the denial/answer layer (STYLE habit 4: the signer sees bytes).
 import type { Name } from '../dns/name.js';
 import type { Rr, RRset } from '../dns/rr.js';
+import type { DenialChain } from './chain.js';
 
 /** A private key that signs to-be-signed bytes (RFC 4034 §3.1.8.1 signed data); async so it can move to a pool. */
 export interface Signer {
@@ -34,4 +35,9 @@ export interface ZoneSigning {
   signRrset(rrset: RRset, opts?: { wildcard?: Name; ksk?: boolean; once?: boolean }): Promise<Rr[]>;
   /** TTL to use for NSEC/NSEC3 records: min(SOA TTL, SOA MINIMUM) (RFC 4034 §4, RFC 9077). */
   readonly negativeTtl: number;
+  /**
+   * The zone's signed NSEC/NSEC3 chain, for `nsec3-chain` and `nsec-chain` zones (chain.ts): set once when the
+   * zone version is prepared; negative answers take their proofs and RRSIGs from it.
+   */
+  chain?: DenialChain;
 }

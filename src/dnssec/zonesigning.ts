@@ -70,6 +70,19 @@ export interface ZoneSigningImpl extends ZoneSigning {
    * `batch` RRsets; `onProgress(done, total)` after each batch.
    */
   presign(items: Iterable<RRset | SignItem>, onProgress?: (done: number, total: number) => void, opts?: { batch?: number; signal?: AbortSignal }): Promise<PresignResult>;
+  /** `presign` that also hands each RRset's RRSIG records to `onSigned` (the denial chain keeps them, chain.ts). */
+  signMany(items: Iterable<RRset | SignItem>, opts?: SignManyOptions): Promise<PresignResult>;
+}
+
+export interface SignManyOptions {
+  batch?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  onSigned?: (rrset: RRset, rrsigs: Rr[]) => void;
+  /** Keep the signatures out of the signature cache (the caller keeps them: `onSigned`). */
+  uncached?: boolean;
+  /** Asked before each batch: RRsets signed meanwhile by someone else (an answer) are left out. */
+  skip?: (rrset: RRset) => boolean;
 }
 
 export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
@@ -157,7 +170,7 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
     });
   }
 
-  async function signWith(rrset: RRset, o: { wildcard?: Name; ksk?: boolean; once?: boolean }, background: boolean, now: number, p: { until: number; window: SignatureWindow }): Promise<Rr[]> {
+  async function signWith(rrset: RRset, o: { wildcard?: Name; ksk?: boolean; once?: boolean; uncached?: boolean }, background: boolean, now: number, p: { until: number; window: SignatureWindow }): Promise<Rr[]> {
     if (rrset.type === RRType.RRSIG) throw new SigningError('RRSIG RRsets are not signed (RFC 4035 §2.2)');
     if (!rrset.name.isSubdomainOf(zone)) throw new SigningError(`${rrset.name.key} is not in zone ${zone.key}`);
     if (rrset.rdatas.length === 0) throw new SigningError(`empty RRset ${rrset.name.key} type ${rrset.type}`);
@@ -165,42 +178,47 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
     const fields = fieldsFor(rrset, signer, labelsFor(rrset, o.wildcard), p.window);
     const tbs = signedData(rrset, fields);
     let sig: Uint8Array;
+    const make = background ? (signer === ksk ? bulkKsk : bulkZsk) : signer.sign.bind(signer);
     if (o.once) sig = await timed((t) => signer.sign(t), tbs, background);
+    else if (o.uncached) sig = await timed(make, tbs, background);
     else {
       const key = signatureCacheKey(signer.dnskey, tbs);
       // Served until the window's period ends; by then windowFor gives a new window, hence new keys.
-      const make = background ? (signer === ksk ? bulkKsk : bulkZsk) : signer.sign.bind(signer);
       sig = await cache.getOrCreate(key, now, p.until, () => timed(make, tbs, background));
     }
     return [{ name: rrset.name, type: RRType.RRSIG, class: rrset.class, ttl: rrset.ttl, rdata: rrsigFromSignedData(fields, tbs, sig) }];
   }
 
-  async function presign(
-    items: Iterable<RRset | SignItem>, onProgress?: (done: number, total: number) => void, po: { batch?: number; signal?: AbortSignal } = {},
-  ): Promise<PresignResult> {
+  async function signMany(items: Iterable<RRset | SignItem>, po: SignManyOptions = {}): Promise<PresignResult> {
     const list = [...items].map((i): SignItem => ('rrset' in i ? i : { rrset: i }));
     const batch = po.batch ?? 256;
     const result: PresignResult = { signed: 0, failed: [] };
     for (let i = 0; i < list.length; i += batch) {
       if (po.signal?.aborted) break;
-      const part = list.slice(i, i + batch);
+      const part = po.skip ? list.slice(i, i + batch).filter((it) => !po.skip!(it.rrset)) : list.slice(i, i + batch);
       const now = clock.now();
       const p = periodAt(now);
-      const settled = await Promise.allSettled(part.map((it) => signWith(it.rrset, { wildcard: it.wildcard, ksk: it.ksk }, true, now, p)));
+      const settled = await Promise.allSettled(part.map((it) => signWith(it.rrset, { wildcard: it.wildcard, ksk: it.ksk, uncached: po.uncached }, true, now, p)));
       settled.forEach((s, j) => {
-        if (s.status === 'fulfilled') result.signed++;
-        else result.failed.push({ rrset: part[j].rrset, error: s.reason instanceof Error ? s.reason : new Error(String(s.reason)) });
+        if (s.status === 'fulfilled') {
+          result.signed++;
+          po.onSigned?.(part[j].rrset, s.value);
+        } else result.failed.push({ rrset: part[j].rrset, error: s.reason instanceof Error ? s.reason : new Error(String(s.reason)) });
       });
-      onProgress?.(Math.min(i + batch, list.length), list.length);
+      po.onProgress?.(Math.min(i + batch, list.length), list.length);
       await new Promise<void>((resolve) => setImmediate(resolve)); // let queries run between batches
     }
     return result;
   }
 
+  const presign = (items: Iterable<RRset | SignItem>, onProgress?: (done: number, total: number) => void, po: { batch?: number; signal?: AbortSignal } = {}): Promise<PresignResult> =>
+    signMany(items, { ...po, onProgress });
+
   return {
     zone, ksk, zsk, validity, negativeTtl,
     signRrset,
     presign,
+    signMany,
     currentWindow: () => ({ ...periodAt(clock.now()).window }),
     refreshAt: () => periodAt(clock.now()).until,
   };

@@ -23,7 +23,7 @@ import { formatRdata, rdataEquals } from '../dns/rdata.js';
 import { dsRdata, keyTag, parseDnskeyRdata } from '../dnssec/keys.js';
 import type { ZoneSigning } from '../dnssec/types.js';
 import { ZoneSet } from '../zone/zoneset.js';
-import type { Zone } from '../zone/types.js';
+import type { DenialMode, Zone } from '../zone/types.js';
 import { writeFileAtomic, writeFilesAtomic, ensureDir, WriteError } from './atomic.js';
 import { adminPath, readAdmin, type AdminFile } from './admin-file.js';
 import { ChangeContext } from './change-context.js';
@@ -74,6 +74,11 @@ class PrerequisiteFailed extends Error {
   constructor(readonly rcode: number, message: string) {
     super(message);
   }
+}
+
+/** What the API's `dnssec_use_nsec3` reads: the zone denies with NSEC3, made per answer or from its chain. */
+function usesNsec3(denial: DenialMode): boolean {
+  return denial === 'nsec3' || denial === 'nsec3-chain';
 }
 
 /** Zone ids are 32 hex digits derived from the name: stable across restarts and machines. */
@@ -439,7 +444,9 @@ export class TandemZoneManager implements ZoneManager {
     const digestExtra = transfersSigned(loaded.config)
       ? `signed:${periodStart(this.deps.clock.now(), loaded.config.dnssec.signatureValidity)}`
       : undefined;
-    const prepared = await prepareZone(loaded, this.deps, { cds: admin.dnssec.disabling ? 'delete' : 'publish', version, digestExtra });
+    // The version served now (if any) lends its denial chain and the RRSIGs of the links that stay (dnssec/chain.ts).
+    const previous = this.entries.get(origin.key)?.prepared;
+    const prepared = await prepareZone(loaded, this.deps, { cds: admin.dnssec.disabling ? 'delete' : 'publish', version, digestExtra, previous });
     // Line numbers only serve errors while building; a later change or reload parses the file anew.
     loaded.locations = { owners: new Map(), records: new Map(), soa: loaded.locations.soa, nameservers: loaded.locations.nameservers };
     return { file: loaded.file, id: zoneId(origin), loaded, prepared, admin, serial, versionChanged, ...(unavailable !== undefined ? { unavailable } : {}) };
@@ -728,7 +735,7 @@ export class TandemZoneManager implements ZoneManager {
       modifiedOn: cfg.enabled ? e.admin.dnssec.modifiedOn : null,
       multiSigner: cfg.multiSigner,
       presigned: cfg.presigned || e.loaded.config.secondary?.dnssec === 'presigned',
-      useNsec3: cfg.denial === 'nsec3',
+      useNsec3: usesNsec3(cfg.denial),
       keys: [],
     };
     const kv = (rdata: Uint8Array, source: KeyView['source'], recordId?: string, ttl = cfg.dnskeyTtl): KeyView => {
@@ -800,8 +807,12 @@ export class TandemZoneManager implements ZoneManager {
         ctx.setting(['dnssec', 'multi_signer'], patch.multiSigner);
         ctx.what.push(`multi_signer ${patch.multiSigner}`);
       }
-      if (patch.useNsec3 !== undefined && patch.useNsec3 !== (cfg.denial === 'nsec3')) {
+      // dnssec_use_nsec3 (Cloudflare): true selects `nsec3` (RFC 5155 made per answer, as Cloudflare signs
+      // online) unless the zone already denies with NSEC3 (`nsec3-chain` stays); false turns either NSEC3 mode
+      // back to `compact` and leaves the NSEC modes as they are.
+      if (patch.useNsec3 !== undefined && patch.useNsec3 !== usesNsec3(cfg.denial)) {
         ctx.setting(['dnssec', 'denial'], patch.useNsec3 ? 'nsec3' : 'compact');
+        if (!patch.useNsec3 && cfg.nsec3OptOut) ctx.setting(['dnssec', 'nsec3_opt_out'], false);
         ctx.what.push(`denial ${patch.useNsec3 ? 'nsec3' : 'compact'}`);
       }
       return () => this.dnssec(zoneId);

@@ -14,6 +14,8 @@ import { NodeSigner } from '../dnssec/signer.js';
 import { authoritativeRrsets, createZoneSigning, type SigningObserver, type ZoneSigningImpl } from '../dnssec/zonesigning.js';
 import { SignatureCache } from '../dnssec/cache.js';
 import { nsec3paramRrset } from '../dnssec/denial/nsec3.js';
+import { chainKind } from '../dnssec/denial/index.js';
+import { buildDenialChain, type ChainSettings, type DenialChain } from '../dnssec/chain.js';
 import { checkForeignCds, checkImportedKey, ImportError } from '../dnssec/imported.js';
 import { ALG_ECDSAP256SHA256, dsRdata, keyTag } from '../dnssec/keys.js';
 import { rdataEquals } from '../dns/rdata.js';
@@ -45,6 +47,11 @@ export interface PrepareOptions {
    */
   version?: (digest: string, fileSerial: number) => number;
   digestExtra?: string;
+  /**
+   * The version of this zone served now, if any: an `nsec3-chain` / `nsec-chain` zone patches its chain and
+   * keeps the RRSIGs of the links that did not change (dnssec/chain.ts).
+   */
+  previous?: Prepared;
 }
 
 export interface Prepared {
@@ -138,7 +145,7 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
   setServedSerial(data.input.records, apex, loaded, opts);
   // NSEC3 zones publish NSEC3PARAM at the apex (RFC 5155 §4); it needs the SOA, so build once to learn it.
   let zone = buildLoadedZone(data, apex);
-  if (dnssec.denial === 'nsec3') zone = buildLoadedZone(data, [...apex, nsec3paramRrset(zone)]);
+  if (dnssec.denial === 'nsec3' || dnssec.denial === 'nsec3-chain') zone = buildLoadedZone(data, [...apex, nsec3paramRrset(zone)]);
   const signing = createZoneSigning({
     zone: origin,
     ksk: new NodeSigner(keys.ksk),
@@ -150,7 +157,55 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
     observer: deps.signingObserver,
   });
   if (deps.presign) presignInBackground(zone, signing, deps.logger, deps.cache.capacity);
+  const kind = chainKind(dnssec.denial);
+  if (kind) await prepareChain(zone, signing, { kind, optOut: dnssec.nsec3OptOut }, opts.previous, deps);
   return { zone, signing, keys, imported };
+}
+
+/** A change's new links are signed before the version is served, when there are at most this many. */
+const SIGN_BEFORE_SERVING = 1000;
+
+/**
+ * Builds the zone's NSEC/NSEC3 chain (`signing.chain`), patched from the previous version's when there is one.
+ * The links a change made are signed before the zone is served (a handful: the changed names and their
+ * predecessors); processes that answer queries sign the rest in the background (a whole chain after a first
+ * load, a new key or TTL) and again each time the signing period turns. A link an answer needs before that is
+ * signed then (DenialChain.rrsigs).
+ */
+async function prepareChain(zone: Zone, signing: ZoneSigningImpl, settings: ChainSettings, previous: Prepared | undefined, deps: ZoneLoaderDeps): Promise<void> {
+  const prev = previous?.signing?.chain;
+  const chain = buildDenialChain(zone, signing, settings, prev ? { previous: { zone: previous!.zone, chain: prev } } : {});
+  signing.chain = chain;
+  const log = deps.logger.child({ zone: zone.origin.toString() });
+  const { links, made, full, examined, ms } = chain.stats;
+  log.debug({ chain: settings.kind, links, made, full, examined, ms: Math.round(ms) }, full ? 'denial chain built' : 'denial chain patched');
+  if (!full && made <= SIGN_BEFORE_SERVING) {
+    const r = await chain.sign(chain.fresh);
+    for (const f of r.failed.slice(0, 5)) log.error({ owner: f.rrset.name.toString(), err: f.error.message }, 'signing a chain link failed');
+  }
+  if (deps.presign) signChainInBackground(new WeakRef(chain), deps.clock, log);
+}
+
+/**
+ * Signs the links of a chain that have no RRSIG of the current period, then again when the period turns. Holds
+ * the chain weakly: a version replaced by a newer one is not kept alive by its timer.
+ */
+function signChainInBackground(ref: WeakRef<DenialChain>, clock: ZoneLoaderDeps['clock'], log: Logger): void {
+  setImmediate(() => {
+    const chain = ref.deref();
+    if (!chain) return;
+    const started = Date.now();
+    chain.sign().then(
+      (r) => {
+        for (const f of r.failed.slice(0, 5)) log.error({ owner: f.rrset.name.toString(), err: f.error.message }, 'signing a chain link failed');
+        if (r.signed > 0) log[r.signed >= 1000 ? 'info' : 'debug']({ chain: chain.kind, signed: r.signed, failed: r.failed.length, ms: Date.now() - started }, 'denial chain signed');
+        // setTimeout holds at most 2^31-1 ms; a longer wait re-arms from there.
+        const wait = Math.min(0x7fffffff, Math.max(1000, (chain.refreshAt() - clock.now()) * 1000 + 1000));
+        setTimeout(() => signChainInBackground(ref, clock, log), wait).unref();
+      },
+      (err: unknown) => log.error({ err }, 'signing the denial chain failed'),
+    );
+  });
 }
 
 /**

@@ -52,7 +52,7 @@ export function withSerial(rdata: Uint8Array, serial: number): Uint8Array {
  */
 export function contentDigest(records: readonly Rr[], apex: readonly RRset[], settings: ZoneSettings, extra = ''): string {
   const h = createHash('sha256');
-  h.update(`${settings.nameservers.map((n) => n.key).join(',')}|${settings.multiProvider}|${settings.nsTtl}|${settings.dnssec}|${settings.denial}|${extra}\n`);
+  h.update(`${settings.nameservers.map((n) => n.key).join(',')}|${settings.multiProvider}|${settings.nsTtl}|${settings.dnssec}|${settings.denial}${settings.nsec3OptOut ? '+opt-out' : ''}|${extra}\n`);
   const buf = Buffer.allocUnsafe(1 << 16);
   let off = 0;
   const put = (name: string, type: number, ttl: number, rdata: Uint8Array) => {

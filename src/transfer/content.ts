@@ -10,6 +10,7 @@ import type { Rr, RRset } from '../dns/rr.js';
 import { RRClass, RRType } from '../dns/types.js';
 import { rdataEquals } from '../dns/rdata.js';
 import { signedZoneRecords } from '../dnssec/dump.js';
+import { transferChain } from '../dnssec/denial/index.js';
 import type { ZoneVersion } from '../state/manager.js';
 import type { ZoneNode } from '../zone/types.js';
 
@@ -78,10 +79,13 @@ export function* unsignedRecords(v: ZoneVersion, opts: UnsignedOptions): Generat
   for (const set of unsignedRrsets(v, opts)) yield* rrs(set);
 }
 
-/** The records of a signed transfer, SOA first; NSEC3 chain when the zone uses NSEC3, else NSEC. */
+/**
+ * The records of a signed transfer, SOA first; NSEC3 chain when the zone uses NSEC3, else NSEC. A zone with
+ * `nsec3-chain` / `nsec-chain` hands over the chain it answers from, RRSIGs included (dump.ts).
+ */
 export async function signedRecords(v: ZoneVersion): Promise<Rr[]> {
   if (!v.signing) throw new Error(`zone ${v.origin.toString()} is not signed: it cannot be transferred signed`);
-  return signedZoneRecords(v.zone, v.signing, { chain: v.config.dnssec.denial === 'nsec3' ? 'nsec3' : 'nsec' });
+  return signedZoneRecords(v.zone, v.signing, { chain: transferChain(v.config.dnssec.denial) });
 }
 
 export interface Diff {

@@ -7,7 +7,7 @@ import { Name } from '../dns/name.js';
 import type { Rr, RRset } from '../dns/rr.js';
 import { RRClass, RRType } from '../dns/types.js';
 import { parseBase32Hex } from '../dns/rdata/text.js';
-import type { Nsec3Entry, Nsec3Params, PresignedData, ZoneNode } from './types.js';
+import type { ChainIndex, Nsec3Entry, Nsec3Params, PresignedData, ZoneNode } from './types.js';
 
 /** RFC 5155 §11: hash algorithm 1 = SHA-1, the only one defined. */
 const SHA1 = 1;
@@ -54,7 +54,7 @@ export function isOptOut(nsec3: RRset): boolean {
   return (nsec3.rdatas[0][1] & 1) === 1;
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return a.length - b.length;
@@ -150,23 +150,65 @@ export function nsecCovers(set: RRset, name: Name): boolean {
   return owner.compare(name) < 0 || name.compare(next) < 0;
 }
 
-/**
- * The NSEC that covers `name` (RFC 4035 §3.1.3.2): the one with the greatest owner before `name` in canonical
- * order, wrapping to the last; undefined when `name` owns an NSEC or that NSEC does not reach past it (a
- * broken chain). For an empty non-terminal this is the NSEC whose next name lies below it.
- */
-export function coveringNsec(data: PresignedData, name: Name): RRset | undefined {
-  const a = data.nsec;
-  if (a.length === 0) return undefined;
+/** The index of the first NSEC whose owner is not before `name` in canonical order (a.length when none). */
+export function nsecPosition(a: readonly RRset[], name: Name): number {
   let lo = 0, hi = a.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (a[mid].name.compare(name) < 0) lo = mid + 1;
     else hi = mid;
   }
+  return lo;
+}
+
+/** The NSEC owned by `name` (RFC 4035 §3.1.3.1 "matching"), by binary search; undefined when it owns none. */
+export function exactNsec(data: ChainIndex, name: Name): RRset | undefined {
+  const i = nsecPosition(data.nsec, name);
+  return i < data.nsec.length && data.nsec[i].name.compare(name) === 0 ? data.nsec[i] : undefined;
+}
+
+/**
+ * The NSEC that covers `name` (RFC 4035 §3.1.3.2): the one with the greatest owner before `name` in canonical
+ * order, wrapping to the last; undefined when `name` owns an NSEC or that NSEC does not reach past it (a
+ * broken chain). For an empty non-terminal this is the NSEC whose next name lies below it.
+ */
+export function coveringNsec(data: ChainIndex, name: Name): RRset | undefined {
+  const a = data.nsec;
+  if (a.length === 0) return undefined;
+  const lo = nsecPosition(a, name);
   if (lo < a.length && a[lo].name.compare(name) === 0) return undefined;
   const prev = a[lo > 0 ? lo - 1 : a.length - 1];
   return nsecCovers(prev, name) ? prev : undefined;
+}
+
+/** A hash's first 6 octets as a number (48 bits are exact in a double; missing octets count as 0). */
+function prefixOf(h: Uint8Array): number {
+  let v = 0;
+  for (let i = 0; i < 6; i++) v = v * 256 + (i < h.length ? h[i] : 0);
+  return v;
+}
+
+/** Each chain's hash prefixes, made on its first search: a binary search then compares numbers, not octets. */
+const prefixes = new WeakMap<readonly Nsec3Entry[], Float64Array>();
+
+/** The index of the first NSEC3 entry whose hash is not below `hash` (a.length when none). */
+export function nsec3Position(a: readonly Nsec3Entry[], hash: Uint8Array): number {
+  let p = prefixes.get(a);
+  if (!p) {
+    p = new Float64Array(a.length);
+    for (let i = 0; i < a.length; i++) p[i] = prefixOf(a[i].hash);
+    prefixes.set(a, p);
+  }
+  const k = prefixOf(hash);
+  let lo = 0, hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const v = p[mid];
+    // Prefixes in order means hashes in order; equal prefixes (rare) compare the octets.
+    if (v < k || (v === k && compareBytes(a[mid].hash, hash) < 0)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -174,15 +216,10 @@ export function coveringNsec(data: PresignedData, name: Name): RRset | undefined
  * (§7.2.1: owner hash < hash < next hashed owner, the last wrapping to the first). `cover` is undefined when
  * the chain has a gap there (broken data).
  */
-export function findNsec3(data: PresignedData, hash: Uint8Array): { match?: RRset; cover?: RRset } {
+export function findNsec3(data: ChainIndex, hash: Uint8Array): { match?: RRset; cover?: RRset } {
   const a = data.nsec3;
   if (a.length === 0) return {};
-  let lo = 0, hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (compareBytes(a[mid].hash, hash) < 0) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = nsec3Position(a, hash);
   if (lo < a.length && bytesEqual(a[lo].hash, hash)) return { match: a[lo].rrset };
   const prev = a[lo > 0 ? lo - 1 : a.length - 1];
   const next = nsec3Fields(prev.rrset.rdatas[0])?.next;

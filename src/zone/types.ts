@@ -2,13 +2,19 @@
 import type { Name } from '../dns/name.js';
 import type { RRset } from '../dns/rr.js';
 
-/** Authenticated denial method of a signed zone (RFC 9824, RFC 4470, RFC 5155). */
-export type DenialMode = 'compact' | 'nsec' | 'nsec3';
+/**
+ * Authenticated denial method of a signed zone: made per answer (`compact` RFC 9824, `nsec` RFC 4470 white
+ * lies, `nsec3` RFC 5155 narrow), or answered from a chain built and signed at load (`nsec3-chain` RFC 5155,
+ * `nsec-chain` RFC 4034), which no answer has to sign.
+ */
+export type DenialMode = 'compact' | 'nsec' | 'nsec3' | 'nsec3-chain' | 'nsec-chain';
 
 export interface ZoneSettings {
   /** Whether the zone is signed (DNSSEC active, issue 3). */
   dnssec: boolean;
   denial: DenialMode;
+  /** `nsec3-chain` only: unsigned delegations get no NSEC3 of their own, the chain's records the Opt-Out flag (RFC 5155 §6). */
+  nsec3OptOut?: boolean;
   /** The server's own nameserver names for this zone; served as the apex NS RRset. Empty: use the zone data's apex NS. */
   nameservers: Name[];
   /** TTL of the served apex NS RRset when built from `nameservers`. */
@@ -72,19 +78,28 @@ export interface Nsec3Entry {
 }
 
 /**
- * The DNSSEC records of a pre-signed zone that are not names of the zone (RFC 4035 §2, RFC 5155 §7.2.8),
- * built once at load (zone/presigned.ts) so an answer finds each proof by a map look-up or a binary search.
+ * An NSEC or NSEC3 chain in the order a proof is searched (zone/presigned.ts `coveringNsec`, `findNsec3`):
+ * a pre-signed zone's (PresignedData) or the one tandem builds for `nsec3-chain` / `nsec-chain` zones
+ * (dnssec/chain.ts).
  */
-export interface PresignedData {
+export interface ChainIndex {
   /** Which chain denial comes from: NSEC3 when the zone has an NSEC3PARAM and its chain, else NSEC, else none. */
   denial: 'nsec' | 'nsec3' | 'none';
-  /** RRSIG RRsets by owner key, one RRset per covered type (read with `sigsFor`). */
-  rrsigs: ReadonlyMap<string, readonly RRset[]>;
-  /** The NSEC RRsets (also in the tree) in canonical order of their owners (RFC 4034 §6.1). */
+  /** The NSEC RRsets in canonical order of their owners (RFC 4034 §6.1). */
   nsec: readonly RRset[];
   /** The NSEC3 RRsets of the chain with `nsec3Params`, sorted by hash (the order of the chain). */
   nsec3: readonly Nsec3Entry[];
   nsec3Params?: Nsec3Params;
+}
+
+/**
+ * The DNSSEC records of a pre-signed zone that are not names of the zone (RFC 4035 §2, RFC 5155 §7.2.8),
+ * built once at load (zone/presigned.ts) so an answer finds each proof by a map look-up or a binary search.
+ * Its NSEC RRsets are also in the tree (their owners are names).
+ */
+export interface PresignedData extends ChainIndex {
+  /** RRSIG RRsets by owner key, one RRset per covered type (read with `sigsFor`). */
+  rrsigs: ReadonlyMap<string, readonly RRset[]>;
 }
 
 /** An RRset placed in a response, with what the signer needs to know about where it came from. */

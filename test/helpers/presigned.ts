@@ -16,6 +16,7 @@ import { defaults, type Endpoint } from '../../src/config/server.js';
 import { startDns } from '../../src/server/server.js';
 import { ZoneSet } from '../../src/zone/zoneset.js';
 import type { Zone } from '../../src/zone/types.js';
+import { buildZone } from '../../src/zone/build.js';
 import { runChecked } from './procs.js';
 
 export const PRESIGNED_ORIGIN = 'example.org.';
@@ -267,4 +268,21 @@ export async function serveZones(zones: Zone[], opts: { logger?: Logger; listen?
   const listen = [opts.listen ?? { host: '127.0.0.1', port: 0 }];
   const dns = await startDns({ config: { ...defaults, listen }, logger: opts.logger ?? pino({ level: 'silent' }) }, () => served);
   return { host: dns.addresses[0].host, port: dns.addresses[0].port, stop: () => dns.close() };
+}
+
+/**
+ * An unsigned child zone served by its own listener, for a validator that follows a referral to it: `origin` with
+ * an SOA, NS `ns.<origin>` at `address` (the glue the parent has), and `www` A 192.0.2.81.
+ */
+export function unsignedChild(origin: Name, address: string): Zone {
+  const o = origin.toString();
+  return buildZone({
+    origin, source: o, settings: { dnssec: false, denial: 'compact', nameservers: [], nsTtl: 300, multiProvider: false },
+    records: readSignedRecords([
+      `${o} 300 IN SOA ns.${o} hostmaster.example.org. 1 3600 900 604800 300`,
+      `${o} 300 IN NS ns.${o}`,
+      `ns.${o} 300 IN A ${address}`,
+      `www.${o} 300 IN A 192.0.2.81`,
+    ].join('\n'), origin),
+  });
 }

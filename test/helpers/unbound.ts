@@ -1,6 +1,7 @@
 // unbound 1.17 as the validating resolver of interop tests: trust anchors given as DS RRs, stub zones pointing at
 // loopback authoritatives, a root stub to a dead port (nothing leaves the machine), remote control on loopback.
 // Each setting below answers a failure recorded in the shared lab notes.
+import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,4 +155,22 @@ export async function startUnbound(opts: UnboundOptions): Promise<UnboundInstanc
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A loopback address with port 53 free, for a child zone's nameserver that unbound follows a referral to (it asks
+ * the glue address on port 53); undefined when port 53 cannot be bound (not root).
+ */
+export async function port53Address(): Promise<string | undefined> {
+  for (let i = 0; i < 10; i++) {
+    const host = `127.${10 + Math.floor(Math.random() * 200)}.${Math.floor(Math.random() * 250)}.53`;
+    const code = await new Promise<string | undefined>((resolve) => {
+      const sock = createSocket('udp4');
+      sock.once('error', (e: NodeJS.ErrnoException) => { sock.close(); resolve(e.code ?? 'error'); });
+      sock.bind(53, host, () => sock.close(() => resolve(undefined)));
+    });
+    if (code === undefined) return host;
+    if (code === 'EACCES') return undefined;
+  }
+  return undefined;
 }

@@ -2,6 +2,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DenialMode } from '../../src/zone/types.js';
 
 /**
  * The tests' example zones folder (example.com, a copy of demo/zones/). Tests never read demo/ or a zones/
@@ -18,8 +19,9 @@ export async function exampleZoneDir(edit: (text: string) => string = (t) => t):
   return dir;
 }
 
-export const withDenial = (mode: 'compact' | 'nsec' | 'nsec3') => (t: string) =>
-  t.replace(/denial: compact\b/, `denial: ${mode}`);
+/** The example zone with another `dnssec.denial` (and `nsec3_opt_out: true` with `optOut`, for nsec3-chain). */
+export const withDenial = (mode: DenialMode, opts: { optOut?: boolean } = {}) => (t: string) =>
+  t.replace(/denial: compact\b/, `denial: ${mode}${opts.optOut ? '\n    nsec3_opt_out: true' : ''}`);
 
 /**
  * A signed zone `big.test.` of `names` one-line A records (h0 .. h{names-1}, 10.x.y.z) and ns1: with 40,000

@@ -8,13 +8,14 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { exampleZoneDir, withDenial } from '../helpers/zones.js';
 import { startTamperProxy } from '../helpers/tamper.js';
 import { Name } from '../../src/dns/name.js';
+import type { DenialMode } from '../../src/zone/types.js';
 
 /** Each query and what delv must say: a validated answer, or a validated negative response. */
-const cases: [string, string, 'positive' | 'negative'][] = [
+const cases: [string, string, Verdict | 'wildcard'][] = [
   ['www.example.com', 'A', 'positive'],
   ['alias.example.com', 'A', 'positive'],            // CNAME chain
-  ['anything.wild.example.com', 'A', 'positive'],    // wildcard
-  ['a.b.wild.example.com', 'TXT', 'positive'],       // wildcard, two labels deep
+  ['anything.wild.example.com', 'A', 'wildcard'],    // wildcard
+  ['a.b.wild.example.com', 'TXT', 'wildcard'],       // wildcard, two labels deep
   ['nope.example.com', 'A', 'negative'],             // NXDOMAIN
   ['www.example.com', 'MX', 'negative'],             // NODATA
   ['b.deep.example.com', 'A', 'negative'],           // empty non-terminal
@@ -28,19 +29,30 @@ const cases: [string, string, 'positive' | 'negative'][] = [
   ['_sip._tcp.example.com', 'SRV', 'positive'],
 ];
 
-function verdict(out: string): 'positive' | 'negative' | 'failed' {
+type Verdict = 'positive' | 'negative' | 'insecure' | 'failed';
+
+function verdict(out: string): Verdict {
   if (/; negative response, fully validated/.test(out)) return 'negative';
   if (/; fully validated/.test(out)) return 'positive';
+  if (/; unsigned answer/.test(out)) return 'insecure';
   return 'failed';
 }
 
-for (const mode of ['compact', 'nsec', 'nsec3'] as const) {
-  describe(`delv validates every answer (${mode} denial)`, () => {
+// Every denial mode; nsec3-chain also with opt-out, where a wildcard answer is insecure (RFC 5155 §9.2: an
+// Opt-Out NSEC3 covering the next closer name cannot prove that no closer name exists).
+const modes: { label: string; mode: DenialMode; optOut?: boolean }[] = [
+  { label: 'compact', mode: 'compact' }, { label: 'nsec', mode: 'nsec' }, { label: 'nsec3', mode: 'nsec3' },
+  { label: 'nsec3-chain', mode: 'nsec3-chain' }, { label: 'nsec-chain', mode: 'nsec-chain' },
+  { label: 'nsec3-chain, opt-out', mode: 'nsec3-chain', optOut: true },
+];
+
+for (const { label, mode, optOut } of modes) {
+  describe(`delv validates every answer (${label} denial)`, () => {
     let s: TestServer;
     let anchor: string;
     beforeAll(async () => {
       requireTool('delv', 'bind9-dnsutils');
-      s = await startTestServer({ zones: await exampleZoneDir(withDenial(mode)) });
+      s = await startTestServer({ zones: await exampleZoneDir(withDenial(mode, { optOut })) });
       const z = s.server.manager.zoneByName(Name.fromText('example.com.'))!;
       const ds = s.server.manager.dnssec(z.id).ds!;
       const [tag, alg, dt, digest] = ds.text.split(/\s+/).slice(4);
@@ -51,7 +63,7 @@ for (const mode of ['compact', 'nsec', 'nsec3'] as const) {
 
     it.each(cases)(`%s %s is validated (%s)`, async (name, type, want) => {
       const r = await delv({ host: s.host, port: s.port }, anchor, ['+root=example.com', name, type]);
-      expect(verdict(r.out), r.out).toBe(want);
+      expect(verdict(r.out), r.out).toBe(want === 'wildcard' ? (optOut ? 'insecure' : 'positive') : want);
     });
 
     it('negative control: a wrong trust anchor fails validation', async () => {

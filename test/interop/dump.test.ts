@@ -1,4 +1,5 @@
-// `tandem dump --signed` writes the whole signed zone with a precomputed NSEC chain; ldns-verify-zone decides.
+// `tandem dump --signed` writes the whole signed zone with a complete NSEC (or, for nsec3-chain, NSEC3) chain;
+// ldns-verify-zone decides.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -29,8 +30,10 @@ describe('tandem dump --signed passes ldns-verify-zone', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  for (const mode of ['compact', 'nsec3'] as const) {
-    it(`a zone configured for ${mode} denial dumps as a complete NSEC-signed zone`, async () => {
+  // Per-answer modes dump with an NSEC chain; the chain modes with the chain they answer from.
+  for (const mode of ['compact', 'nsec3', 'nsec3-chain', 'nsec-chain'] as const) {
+    const nsec3 = mode === 'nsec3-chain';
+    it(`a zone configured for ${mode} denial dumps as a complete ${nsec3 ? 'NSEC3' : 'NSEC'}-signed zone`, async () => {
       const zones = await exampleZoneDir(withDenial(mode));
       const state = join(dir, `state-${mode}`);
       const dump = await tandem(['dump', '--signed', 'example.com', '--zones', zones, '--state', state]);
@@ -40,8 +43,14 @@ describe('tandem dump --signed passes ldns-verify-zone', () => {
       const dsFile = join(dir, `${mode}.ds`);
       await writeFile(zoneFile, dump.stdout);
       await writeFile(dsFile, ds.stdout);
-      expect(dump.stdout).toMatch(/\tNSEC\t/);
-      expect(dump.stdout).not.toMatch(/NSEC3PARAM/);
+      if (nsec3) {
+        expect(dump.stdout).toMatch(/\tNSEC3\t1 0 0 - /);
+        expect(dump.stdout).toMatch(/\tNSEC3PARAM\t1 0 0 -/);
+        expect(dump.stdout).not.toMatch(/\tNSEC\t/);
+      } else {
+        expect(dump.stdout).toMatch(/\tNSEC\t/);
+        expect(dump.stdout).not.toMatch(/NSEC3/);
+      }
       const ok = await verify(zoneFile, dsFile);
       expect(ok.out).toMatch(/Zone is verified and complete/);
       expect(ok.code).toBe(0);

@@ -4,7 +4,6 @@
 // validate every kind of answer, and unbound must follow referrals to a signed and to an unsigned child.
 // Negative controls: a flipped signature bit, a proof record removed from the data, a wrong DS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,14 +14,13 @@ import { RRType } from '../../src/dns/types.js';
 import { formatRdata } from '../../src/dns/rdata.js';
 import { systemClock } from '../../src/dnssec/types.js';
 import { preparePresignedZone } from '../../src/state/presigned.js';
-import { buildZone } from '../../src/zone/build.js';
 import type { Zone } from '../../src/zone/types.js';
 import { delv, delvVerdict, dig, requireTool, type DelvVerdict } from '../helpers/dig.js';
 import { startTamperProxy } from '../helpers/tamper.js';
-import { startUnbound, type UnboundInstance } from '../helpers/unbound.js';
+import { port53Address, startUnbound, type UnboundInstance } from '../helpers/unbound.js';
 import { runChecked } from '../helpers/procs.js';
 import {
-  captureLogs, PRESIGNED_CASES, presignedLoaded, presignedZoneText, readSignedRecords, serveZones, signZone,
+  captureLogs, PRESIGNED_CASES, presignedLoaded, presignedZoneText, readSignedRecords, serveZones, signZone, unsignedChild,
   type ServedZones, type SignedZone, type SignOptions,
 } from '../helpers/presigned.js';
 
@@ -140,22 +138,7 @@ for (const config of configs) {
   });
 }
 
-/** A loopback address with port 53 free for the child zones' nameserver, or undefined when port 53 cannot be bound (not root). */
-async function childAddress(): Promise<string | undefined> {
-  for (let i = 0; i < 10; i++) {
-    const host = `127.${10 + Math.floor(Math.random() * 200)}.${Math.floor(Math.random() * 250)}.53`;
-    const code = await new Promise<string | undefined>((resolve) => {
-      const sock = createSocket('udp4');
-      sock.once('error', (e: NodeJS.ErrnoException) => { sock.close(); resolve(e.code ?? 'error'); });
-      sock.bind(53, host, () => sock.close(() => resolve(undefined)));
-    });
-    if (code === undefined) return host;
-    if (code === 'EACCES') return undefined;
-  }
-  return undefined;
-}
-
-const CHILD = await childAddress();
+const CHILD = await port53Address();
 
 // Referrals need a validating resolver that follows them: unbound asks the nameserver in the glue, on port 53
 // (delv only forwards, and calls a referral a lame answer). The children are served by a second tandem there.
@@ -175,16 +158,7 @@ describe.skipIf(CHILD === undefined)('unbound follows referrals of a pre-signed 
       text: `$ORIGIN secure.example.org.\n$TTL 300\n@ SOA ns hostmaster 1 3600 900 604800 300\n@ NS ns\nns A ${child}\nwww A 192.0.2.80\n`,
     });
     childDs = secure.ds[0];
-    const insecureOrigin = name('insecure.example.org.');
-    const insecure = buildZone({
-      origin: insecureOrigin, source: 'insecure.example.org.', settings: { dnssec: false, denial: 'compact', nameservers: [], nsTtl: 300, multiProvider: false },
-      records: readSignedRecords([
-        'insecure.example.org. 300 IN SOA ns.insecure.example.org. hostmaster.example.org. 1 3600 900 604800 300',
-        'insecure.example.org. 300 IN NS ns.insecure.example.org.',
-        `ns.insecure.example.org. 300 IN A ${child}`,
-        'www.insecure.example.org. 300 IN A 192.0.2.81',
-      ].join('\n'), insecureOrigin),
-    });
+    const insecure = unsignedChild(name('insecure.example.org.'), child);
     childServer = await serveZones([await prepared(secure), insecure], { listen: { host: child, port: 53 } });
   });
   afterAll(async () => {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { delv, digXfr, kdigXfr, requireTool } from '../helpers/dig.js';
+import { delv, dig as digQuery, digXfr, kdigXfr, requireTool } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { exampleZoneDir, withDenial } from '../helpers/zones.js';
 import { startKnotXfr, type KnotXfr } from '../helpers/knot-xfr.js';
@@ -124,8 +124,8 @@ describe('include_ksk: the unsigned transfer also carries our KSK', () => {
   });
 });
 
-for (const mode of ['nsec', 'nsec3'] as const) {
-  describe(`tandem hidden signer -> Knot secondary, signed content (${mode} chain)`, () => {
+for (const mode of ['nsec', 'nsec3', 'nsec3-chain', 'nsec-chain'] as const) {
+  describe(`tandem hidden signer -> Knot secondary, signed content (denial ${mode})`, () => {
     let s: TestServer;
     let knot: KnotXfr;
     let anchor: string;
@@ -167,8 +167,22 @@ for (const mode of ['nsec', 'nsec3'] as const) {
       expect(r.out).toMatch(want === 'negative' ? /; negative response, fully validated/ : /; fully validated/);
     });
 
+    if (mode.endsWith('-chain')) {
+      it('the transfer carries the chain answers come from: the proof of an NXDOMAIN answer is in the AXFR, its RRSIG byte for byte (signed once, for both)', async () => {
+        const chainType = mode === 'nsec-chain' ? 'NSEC' : 'NSEC3';
+        const nx = await digQuery({ host: s.host, port: s.port }, ['+dnssec', '+norec', 'nope.example.com', 'A']);
+        const proofSigs = nx.authority.filter((a) => a.type === 'RRSIG' && a.data.startsWith(`${chainType} `));
+        expect(proofSigs.length).toBeGreaterThan(0);
+        const axfr = await dig({ host: s.host, port: s.port }, ['-y', `hmac-sha256:xfr-key:${SECRET}`, 'example.com', 'AXFR']);
+        const sigs = new Set(axfr.answer.filter((a) => a.type === 'RRSIG').map((a) => `${a.name} ${a.data}`));
+        for (const p of proofSigs) expect(sigs.has(`${p.name} ${p.data}`), `${p.name} ${p.data}`).toBe(true);
+      });
+    }
+
+    let pushedFrom = 0;
     it('RFC 1996: a change through tandem\'s API reaches Knot by NOTIFY and IXFR, and validates there', async () => {
       const before = served(s);
+      pushedFrom = before;
       const res = await api(s, 'POST', `/zones/${zoneId(s)}/dns_records`, { type: 'TXT', name: 'pushed.example.com', content: 'via ixfr', ttl: 300 });
       expect(res.success).toBe(true);
       const after = served(s);
@@ -179,6 +193,17 @@ for (const mode of ['nsec', 'nsec3'] as const) {
       expect(r.out).toMatch(/; fully validated/);
       expect(r.out).toContain('via ixfr');
     });
+
+    if (mode.endsWith('-chain')) {
+      it('RFC 1995: the signed IXFR of that change carries only the chain links it touched (the new name\'s and its predecessor\'s), not a re-signed chain', async () => {
+        const chainType = mode === 'nsec-chain' ? 'NSEC' : 'NSEC3';
+        const r = await dig({ host: s.host, port: s.port }, ['-y', `hmac-sha256:xfr-key:${SECRET}`, 'example.com', `IXFR=${pushedFrom}`]);
+        const links = r.answer.filter((a) => a.type === chainType);
+        const linkSigs = r.answer.filter((a) => a.type === 'RRSIG' && a.data.startsWith(`${chainType} `));
+        expect(links).toHaveLength(3); // the predecessor deleted and added again, the new link added
+        expect(linkSigs).toHaveLength(3);
+      });
+    }
   });
 }
 

@@ -6,7 +6,7 @@ import type { RRset } from '../../dns/rr.js';
 import { Rcode } from '../../dns/types.js';
 import type { DenialMode, Zone } from '../../zone/types.js';
 import { compactProof } from './compact.js';
-import { nsecProof } from './nsec.js';
+import { DenialError, nsecProof } from './nsec.js';
 import { nsec3Proof } from './nsec3.js';
 
 export { DenialError } from './nsec.js';
@@ -25,6 +25,11 @@ export type DenialCase =
 
 export interface DenialMethod {
   readonly mode: DenialMode;
+  /**
+   * Set for the modes answered from the zone's precomputed, signed chain (dnssec/chain.ts, `ZoneSigning.chain`):
+   * `prove` is not used for them.
+   */
+  readonly chain?: 'nsec' | 'nsec3';
   /**
    * RFC 9824 §3.3: sign wildcard-synthesized RRsets as exact matches (RRSIG labels = the owner's label
    * count) instead of with the wildcard's labels plus a proof.
@@ -68,10 +73,37 @@ export const nsec3Denial: DenialMethod = {
   prove: nsec3Proof,
 };
 
+/** `prove` of the chain modes: their proofs are links of the zone's chain (DenialChain.prove), never made per answer. */
+function fromChain(): RRset[] {
+  throw new DenialError('this denial mode answers from the zone\'s chain (ZoneSigning.chain)');
+}
+
+/** RFC 5155 NSEC3 chain of the whole zone (RFC 9276 parameters), built and signed at load. */
+export const nsec3ChainDenial: DenialMethod = {
+  mode: 'nsec3-chain', chain: 'nsec3', wildcardAsExact: false, oneOffNxdomain: false, nxdomainRcode: () => Rcode.NXDOMAIN, prove: fromChain,
+};
+
+/** RFC 4034 NSEC chain of the whole zone, built and signed at load. */
+export const nsecChainDenial: DenialMethod = {
+  mode: 'nsec-chain', chain: 'nsec', wildcardAsExact: false, oneOffNxdomain: false, nxdomainRcode: () => Rcode.NXDOMAIN, prove: fromChain,
+};
+
 export function denialMethod(mode: DenialMode): DenialMethod {
   switch (mode) {
     case 'compact': return compactDenial;
     case 'nsec': return nsecDenial;
     case 'nsec3': return nsec3Denial;
+    case 'nsec3-chain': return nsec3ChainDenial;
+    case 'nsec-chain': return nsecChainDenial;
   }
+}
+
+/** The chain a mode answers from, if any. */
+export function chainKind(mode: DenialMode): 'nsec' | 'nsec3' | undefined {
+  return denialMethod(mode).chain;
+}
+
+/** The chain a signed zone transfer carries (dump.ts): NSEC3 for the NSEC3 modes, else NSEC. */
+export function transferChain(mode: DenialMode): 'nsec' | 'nsec3' {
+  return chainKind(mode) ?? (mode === 'nsec3' ? 'nsec3' : 'nsec');
 }

@@ -148,7 +148,17 @@ records:
     const e = thrown(() => parseZoneFile(FILE, `${HEADER}  dnssec:\n    signature_validity: 14x\n`));
     expect(e.message).toBe('zones/example.org.yaml:5: zone.dnssec.signature_validity "14x" is not a duration (seconds, or like 30s, 15m, 12h, 14d, 2w)');
     expect(thrown(() => parseZoneFile(FILE, `${HEADER}  dnssec: { signature_validity: 10m }\n`)).message).toMatch(/outside 1h\.\.366d/);
-    expect(thrown(() => parseZoneFile(FILE, `${HEADER}  dnssec: { denial: nsec5 }\n`)).message).toMatch(/"nsec5" is not one of compact, nsec, nsec3/);
+    expect(thrown(() => parseZoneFile(FILE, `${HEADER}  dnssec: { denial: nsec5 }\n`)).message).toMatch(/"nsec5" is not one of compact, nsec, nsec3, nsec3-chain, nsec-chain/);
+  });
+
+  it('RFC 5155 §6: denial nsec3-chain takes nsec3_opt_out; nsec-chain and the other modes refuse it, with its line', () => {
+    const z = parseZoneFile(FILE, `${HEADER}  dnssec: { enabled: true, denial: nsec3-chain, nsec3_opt_out: true }\n`);
+    expect(z.config.dnssec).toMatchObject({ denial: 'nsec3-chain', nsec3OptOut: true });
+    expect(z.input.settings).toMatchObject({ denial: 'nsec3-chain', nsec3OptOut: true });
+    expect(parseZoneFile(FILE, `${HEADER}  dnssec: { enabled: true, denial: nsec-chain }\n`).input.settings.denial).toBe('nsec-chain');
+    expect(parseZoneFile(FILE, `${HEADER}  dnssec: { enabled: true, denial: nsec3-chain }\n`).input.settings.nsec3OptOut).toBeUndefined();
+    const e = thrown(() => parseZoneFile(FILE, `${HEADER}  dnssec:\n    denial: nsec-chain\n    nsec3_opt_out: true\n`));
+    expect(e.message).toBe('zones/example.org.yaml:6: zone.dnssec.nsec3_opt_out applies to denial: nsec3-chain (RFC 5155 §6 Opt-Out spans a precomputed chain), not to denial: nsec-chain');
   });
 
   it('RFC 2181 §8: a TTL above 2147483647 (or negative) is an error with the record line', () => {

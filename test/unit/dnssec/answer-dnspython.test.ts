@@ -1,5 +1,5 @@
 // An independent validator: dnspython (Debian's python3-dnspython) checks every RRSIG and the denial
-// proofs of signed answers in all three modes (test/fixtures/validate.py).
+// proofs of signed answers in every denial mode (test/fixtures/validate.py).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -18,29 +18,53 @@ interface Case { qname: string; type: number; expect: Partial<Record<DenialMode,
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const fq = (t: string) => (t.endsWith('.') ? t : `${t}.example.com.`);
 
+// The chain modes prove what the per-answer modes prove, from the zone's own chain: the NSEC3 proofs are the
+// same; an NSEC chain has no NSEC at an empty non-terminal, whose proof is the NSEC covering it (RFC 4035 §5.4).
 const CASES: Case[] = [
   { qname: 'www', type: T.A, expect: {} },
   { qname: 'nope', type: T.A, expect: {
     compact: [['nope', 'nsec-match']],
     nsec: [['nope', 'nsec-cover'], ['*', 'nsec-cover']],
     nsec3: [['example.com.', 'nsec3-match'], ['nope', 'nsec3-cover'], ['*', 'nsec3-cover']],
+    'nsec-chain': [['nope', 'nsec-cover'], ['*', 'nsec-cover']],
+    'nsec3-chain': [['example.com.', 'nsec3-match'], ['nope', 'nsec3-cover'], ['*', 'nsec3-cover']],
   } },
   { qname: 'x.y.www', type: T.A, expect: {
     nsec: [['x.y.www', 'nsec-cover'], ['*.www', 'nsec-cover']],
     nsec3: [['www', 'nsec3-match'], ['y.www', 'nsec3-cover'], ['*.www', 'nsec3-cover']],
+    'nsec-chain': [['x.y.www', 'nsec-cover'], ['*.www', 'nsec-cover']],
+    'nsec3-chain': [['www', 'nsec3-match'], ['y.www', 'nsec3-cover'], ['*.www', 'nsec3-cover']],
   } },
-  { qname: 'www', type: T.MX, expect: { compact: [['www', 'nsec-match']], nsec: [['www', 'nsec-match']], nsec3: [['www', 'nsec3-match']] } },
-  { qname: 'b.c', type: T.A, expect: { compact: [['b.c', 'nsec-match']], nsec: [['b.c', 'nsec-match']], nsec3: [['b.c', 'nsec3-match']] } },
-  { qname: 'example.com.', type: T.TXT, expect: { nsec3: [['example.com.', 'nsec3-match']] } },
-  { qname: 'x.wild', type: T.A, expect: { nsec: [['x.wild', 'nsec-cover']], nsec3: [['x.wild', 'nsec3-cover']] } },
+  { qname: 'www', type: T.MX, expect: {
+    compact: [['www', 'nsec-match']], nsec: [['www', 'nsec-match']], nsec3: [['www', 'nsec3-match']],
+    'nsec-chain': [['www', 'nsec-match']], 'nsec3-chain': [['www', 'nsec3-match']],
+  } },
+  { qname: 'b.c', type: T.A, expect: {
+    compact: [['b.c', 'nsec-match']], nsec: [['b.c', 'nsec-match']], nsec3: [['b.c', 'nsec3-match']],
+    'nsec-chain': [['b.c', 'nsec-cover']], 'nsec3-chain': [['b.c', 'nsec3-match']],
+  } },
+  { qname: 'example.com.', type: T.TXT, expect: { nsec3: [['example.com.', 'nsec3-match']], 'nsec3-chain': [['example.com.', 'nsec3-match']], 'nsec-chain': [['example.com.', 'nsec-match']] } },
+  { qname: 'x.wild', type: T.A, expect: {
+    nsec: [['x.wild', 'nsec-cover']], nsec3: [['x.wild', 'nsec3-cover']],
+    'nsec-chain': [['x.wild', 'nsec-cover']], 'nsec3-chain': [['x.wild', 'nsec3-cover']],
+  } },
   { qname: 'x.wild', type: T.MX, expect: {
     compact: [['x.wild', 'nsec-match']],
     nsec: [['x.wild', 'nsec-cover'], ['*.wild', 'nsec-match']],
     nsec3: [['wild', 'nsec3-match'], ['x.wild', 'nsec3-cover'], ['*.wild', 'nsec3-match']],
+    'nsec-chain': [['x.wild', 'nsec-cover'], ['*.wild', 'nsec-match']],
+    'nsec3-chain': [['wild', 'nsec3-match'], ['x.wild', 'nsec3-cover'], ['*.wild', 'nsec3-match']],
   } },
-  { qname: 'host.sub', type: T.A, expect: { compact: [['sub', 'nsec-match']], nsec: [['sub', 'nsec-match']], nsec3: [['sub', 'nsec3-match']] } },
-  { qname: 'sub', type: T.DS, expect: { nsec: [['sub', 'nsec-match']], nsec3: [['sub', 'nsec3-match']] } },
-  { qname: 'dangling', type: T.A, expect: { nsec: [['nowhere', 'nsec-cover']], nsec3: [['nowhere', 'nsec3-cover']] } },
+  { qname: 'host.sub', type: T.A, expect: {
+    compact: [['sub', 'nsec-match']], nsec: [['sub', 'nsec-match']], nsec3: [['sub', 'nsec3-match']],
+    'nsec-chain': [['sub', 'nsec-match']], 'nsec3-chain': [['sub', 'nsec3-match']],
+  } },
+  { qname: 'sub', type: T.DS, expect: {
+    nsec: [['sub', 'nsec-match']], nsec3: [['sub', 'nsec3-match']], 'nsec-chain': [['sub', 'nsec-match']], 'nsec3-chain': [['sub', 'nsec3-match']],
+  } },
+  { qname: 'dangling', type: T.A, expect: {
+    nsec: [['nowhere', 'nsec-cover']], nsec3: [['nowhere', 'nsec3-cover']], 'nsec-chain': [['nowhere', 'nsec-cover']], 'nsec3-chain': [['nowhere', 'nsec3-cover']],
+  } },
   { qname: 'a.dn', type: T.A, expect: {} },
   { qname: 'example.com.', type: T.DNSKEY, expect: {} },
   { qname: 'mail', type: T.MX, expect: {} },
@@ -61,7 +85,7 @@ function payload(sec: Sections) {
 }
 
 describe('independent validation with dnspython', () => {
-  for (const mode of ['compact', 'nsec', 'nsec3'] as DenialMode[]) {
+  for (const mode of ['compact', 'nsec', 'nsec3', 'nsec3-chain', 'nsec-chain'] as DenialMode[]) {
     it(`RFC 4035 §5.3, RFC 5155 §8: dnspython validates every RRSIG and finds every ${mode} proof`, async () => {
       const s = signedZone(mode, { node: true });
       const responses = [];

@@ -14,6 +14,8 @@ import { createZoneSigning, type ZoneSigningImpl } from '../../../src/dnssec/zon
 import type { Signer } from '../../../src/dnssec/types.js';
 import { nsec3paramRrset } from '../../../src/dnssec/denial/nsec3.js';
 import { signAnswer } from '../../../src/dnssec/answer.js';
+import { buildDenialChain } from '../../../src/dnssec/chain.js';
+import { chainKind } from '../../../src/dnssec/denial/index.js';
 import { lookup } from '../../../src/zone/lookup.js';
 import type { Sections } from '../../../src/zone/sections.js';
 import type { DenialMode, Zone } from '../../../src/zone/types.js';
@@ -53,7 +55,7 @@ const KSK_SCALAR = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
 const ZSK_SCALAR = Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i);
 
 /** The test zone, signed with the deterministic signer (or fresh node:crypto keys), apex key RRsets added. */
-export function signedZone(mode: DenialMode, opts: { node?: boolean; extra?: Rr[] } = {}): Signed {
+export function signedZone(mode: DenialMode, opts: { node?: boolean; extra?: Rr[]; optOut?: boolean } = {}): Signed {
   let ksk: Signer, zsk: Signer;
   if (opts.node) {
     ksk = new NodeSigner(generateKey(FLAGS_KSK));
@@ -66,11 +68,14 @@ export function signedZone(mode: DenialMode, opts: { node?: boolean; extra?: Rr[
   const apexSets: RRset[] = [apex.dnskey, apex.cds!, apex.cdnskey!];
   // The lead publishes NSEC3PARAM at the apex of NSEC3 zones (ZoneInput.apexRrsets).
   const soa = SOA();
-  if (mode === 'nsec3') apexSets.push(nsec3paramRrset({ origin: ORIGIN, soa: { name: ORIGIN, type: soa.type, class: soa.class, ttl: soa.ttl, rdatas: [soa.rdata] } }));
+  if (mode === 'nsec3' || mode === 'nsec3-chain') apexSets.push(nsec3paramRrset({ origin: ORIGIN, soa: { name: ORIGIN, type: soa.type, class: soa.class, ttl: soa.ttl, rdatas: [soa.rdata] } }));
   const zone = zoneOf([...records(), ...(opts.extra ?? [])], { settings: settings({ dnssec: true, denial: mode }), apexRrsets: apexSets });
   const signing = createZoneSigning({
     zone: ORIGIN, ksk, zsk, clock: { now: () => NOW }, cache: new SignatureCache(), negativeTtl: 300,
   });
+  // The chain modes answer from the zone's chain, built as the loader does (state/prepare.ts); links are signed on first use.
+  const kind = chainKind(mode);
+  if (kind) signing.chain = buildDenialChain(zone, signing, { kind, optOut: opts.optOut });
   return { zone, signing, ksk, zsk, dnskeys: apex.dnskey.rdatas };
 }
 
