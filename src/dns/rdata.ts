@@ -125,7 +125,8 @@ function names(type: number, rdata: Uint8Array): FoundName[] {
  * nothing changes.
  */
 export function canonicalRdata(type: number, rdata: Uint8Array): Uint8Array {
-  if (!typeSpec(type)?.lower) return rdata;
+  // Empty RDATA (an UPDATE delete or prerequisite of class ANY/NONE, RFC 2136 §2.4, §2.5) holds no name.
+  if (rdata.length === 0 || !typeSpec(type)?.lower) return rdata;
   let out = rdata;
   for (const n of names(type, rdata)) {
     let upper = false;

@@ -95,7 +95,8 @@ export const readerTarget = target<Uint8Array>({
   weight: 3,
   prepare: () => ({
     arbitrary: packet,
-    examples: QUERY_EXAMPLES,
+    // Found by seed 1762759103: an UPDATE-style class ANY record with empty RDATA of a type whose names are lower-cased.
+    examples: [...QUERY_EXAMPLES, Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 120, 0, 0, 21, 0, 255, 0, 0, 0, 0, 0, 0)],
     check(buf) {
       const r = readMessage(buf);
       if (!r.ok) {

@@ -275,6 +275,12 @@ describe('RFC 4034 §6.2: canonical RDATA', () => {
     expect(canonicalRdata(RRType.NSEC, w)).toBe(w);
   });
 
+  it('RFC 2136 §2.5.2: the empty RDATA of a class ANY delete has no canonical names to find (fuzz seed 1762759103)', () => {
+    const empty = new Uint8Array(0);
+    expect(canonicalRdata(RRType.RT, empty)).toBe(empty);
+    expect(canonicalRdata(RRType.MX, empty)).toBe(empty);
+  });
+
   it('RFC 3597 §7: names in unknown types are never lower-cased', () => {
     const w = hex('04 4d41494c 00'); // would be "MAIL." if it were a name
     expect(canonicalRdata(65280, w)).toBe(w);
