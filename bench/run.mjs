@@ -296,7 +296,7 @@ async function dnsBench(opt, work, rawDir, servers) {
     out.servers.push(entry);
     const why = await srv.available();
     if (why) { entry.error = why; log(`dns: skipping ${srv.id}: ${why}`); continue; }
-    if (srv.id === 'tandem') entry.workers = srv.workers;
+    if (srv.id === 'tandem' || srv.id === 'floor') entry.workers = srv.workers;
     const sdir = join(dir, srv.id);
     let handle;
     try {

@@ -175,13 +175,13 @@ function denialSection(L, d, tandem, peers) {
   L.push('One tandem per denial mode on the same zone (same workers), started after the peers above; compact is the main tandem entry. ' +
     'compact, nsec and nsec3 sign one proof per answer (a fresh name is a fresh signature); nsec3-chain and nsec-chain answer from a chain ' +
     'built and signed at load (no signing per query). The ratios divide by the peers\' (b) figures of this run.', '');
-  L.push(`| tandem denial | queries/s (median) | runs min–max | avg latency ms | p50 ms | p99 ms | response size | response codes | ${peers.map((p) => `÷ ${p.label}`).join(' | ')} |`);
-  L.push(`|---|---:|---:|---:|---:|---:|---:|---|${peers.map(() => '---:').join('|')}|`);
+  L.push(`| tandem denial | queries/s (median) | runs min–max | avg latency ms | p50 ms | p99 ms | response size | response codes |${peers.map((p) => ` ÷ ${p.label} |`).join('')}`);
+  L.push(`|---|---:|---:|---:|---:|---:|---:|---|${peers.map(() => '---:|').join('')}`);
   for (const row of denialRows(d, tandem)) {
     const r = row.r;
     if (!r) { L.push(`| ${row.mode} | ${row.error ? `failed: ${row.error.split('\n')[0].slice(0, 120)}` : '–'} |||||||${peers.map(() => '|').join('')}`); continue; }
     L.push(`| ${row.mode} | ${fmtInt(r.summary.qps)} | ${fmtK(r.summary.qpsMin)}–${fmtK(r.summary.qpsMax)} | ${fmtMs(r.summary.latencyAvgMs)} | ${fmtMs(r.latency?.p50Ms)} | ${fmtMs(r.latency?.p99Ms)} | ` +
-      `${fmtInt(r.summary.responseSize)} | ${rcodeText(r.runs.at(-1)?.rcodes)} | ${peers.map((p) => fmtRatio(r.summary.qps, p.workloads?.['nx-do']?.summary?.qps)).join(' | ')} |`);
+      `${fmtInt(r.summary.responseSize)} | ${rcodeText(r.runs.at(-1)?.rcodes)} |${peers.map((p) => ` ${fmtRatio(r.summary.qps, p.workloads?.['nx-do']?.summary?.qps)} |`).join('')}`);
   }
   L.push('', '![(b) queries per second per tandem denial mode](denial.svg)', '');
 }
@@ -321,24 +321,27 @@ export function scaleSvg(res) {
   const point = (s, i) => s.points[i];
   const ok = (p) => p && !p.error && !p.skipped;
   const group = (i, f) => ({ label: `${label(sizes[i])} names`, bars: sc.servers.map((s) => ({ label: s.label, color: colors[s.id] ?? '#888', v: ok(point(s, i)) ? f(s, point(s, i)) : undefined })) });
-  const W = 900, H = 340;
+  const t = sc.servers.find((s) => s.id === 'tandem');
+  const ch = t?.points.find((p) => p.change);
+  const panelW = 265;
+  const W = panelW * (ch ? 4 : 2) + 10, H = 340;
   const o = [];
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   o.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
-  const panelW = 300;
-  barPanel(o, { x0: 0, y0: 8, w: panelW, h: H - 40, title: 'start → signed answer', unit: 'seconds (incl. prepare)', groups: sizes.map((_, i) => group(i, (s, p) => ((p.prepareMs ?? 0) + p.readyMs) / 1000)) });
-  barPanel(o, { x0: panelW, y0: 8, w: panelW, h: H - 40, title: 'resident memory once answering', unit: 'MiB', groups: sizes.map((_, i) => group(i, (s, p) => (s.id === 'pdns' ? undefined : p.rssBytes / 2 ** 20))) });
-  const t = sc.servers.find((s) => s.id === 'tandem');
-  const ch = t?.points.find((p) => p.change);
+  const ph = H - 40;
+  barPanel(o, { x0: 0, y0: 8, w: panelW, h: ph, title: 'start → signed answer', unit: 'seconds (incl. prepare)', groups: sizes.map((_, i) => group(i, (s, p) => ((p.prepareMs ?? 0) + p.readyMs) / 1000)) });
+  barPanel(o, { x0: panelW, y0: 8, w: panelW, h: ph, title: 'resident memory once answering', unit: 'MiB', groups: sizes.map((_, i) => group(i, (s, p) => (s.id === 'pdns' ? undefined : p.rssBytes / 2 ** 20))) });
   if (ch) {
     const c = ch.change;
-    const bar = (lbl, v, color, text) => ({ label: lbl, v, color, text });
+    const one = (lbl, v, color) => ({ label: lbl, bars: [{ label: lbl, v, color }] });
+    const names = label(ch.records - 6);
     barPanel(o, {
-      x0: 2 * panelW, y0: 8, w: panelW, h: H - 40, title: `tandem: one admin change, ${label(ch.records - 6)} names`, unit: 's / GiB',
-      groups: c.error ? [{ label: 'failed', bars: [] }] : [
-        { label: 'time (s)', bars: [bar('API answer', c.postMs / 1000, '#2f6fdf'), bar('signed answer', c.visibleMs / 1000, '#1d4fa8')] },
-        { label: 'RSS (GiB)', bars: [bar('before', c.rssBeforeBytes / 2 ** 30, '#9ab7ee', (c.rssBeforeBytes / 2 ** 30).toFixed(2)), bar('peak', c.rssPeakBytes / 2 ** 30, '#2f6fdf', (c.rssPeakBytes / 2 ** 30).toFixed(2)), bar('after', c.rssAfterBytes / 2 ** 30, '#1d4fa8', (c.rssAfterBytes / 2 ** 30).toFixed(2))] },
-      ],
+      x0: 2 * panelW, y0: 8, w: panelW, h: ph, title: `tandem: 1 admin change, ${names} names`, unit: 'seconds from the POST',
+      groups: c.error ? [{ label: 'failed', bars: [] }] : [one('API answer', c.postMs / 1000, '#2f6fdf'), one('signed answer', c.visibleMs / 1000, '#1d4fa8')],
+    });
+    barPanel(o, {
+      x0: 3 * panelW, y0: 8, w: panelW, h: ph, title: `tandem RSS around that change`, unit: 'MiB',
+      groups: c.error ? [{ label: 'failed', bars: [] }] : [one('before', c.rssBeforeBytes / 2 ** 20, '#9ab7ee'), one('peak', c.rssPeakBytes / 2 ** 20, '#2f6fdf'), one('after', c.rssAfterBytes / 2 ** 20, '#1d4fa8')],
     });
   }
   sc.servers.forEach((s, si) => {
