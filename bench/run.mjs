@@ -10,7 +10,7 @@
 // bench/results/raw/<timestamp>/ (git-ignored). Every server it starts is stopped by PID before it exits.
 import { parseArgs } from 'node:util';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, statSync, existsSync } from 'node:fs';
-import { tmpdir, cpus, totalmem, availableParallelism, release } from 'node:os';
+import { tmpdir, cpus, totalmem, availableParallelism, release, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, freePort, stopAll, killAllSync, treeRssBytes, sleep } from './lib/proc.mjs';
@@ -147,6 +147,7 @@ async function environment() {
     memGiB: Math.round(totalmem() / 2 ** 30),
     os: osName,
     node: process.version,
+    loadAvgStart: loadavg().map((x) => +x.toFixed(1)),
     versions: {
       openssl: await v('openssl', ['version'], /^(OpenSSL [\d.a-z]+)/),
       knot: await v('knotd', ['-V'], /(\d+\.\d+\.\d+)/),
@@ -442,6 +443,7 @@ async function main() {
     if (opt.keep) log(`work directory kept: ${work}`);
   }
   res.durationMs = Date.now() - t0;
+  if (res.environment) res.environment.loadAvgEnd = loadavg().map((x) => +x.toFixed(1)); // other work on a shared machine
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(res, null, 2) + '\n');
   writeFileSync(join(rawDir, 'results.json'), JSON.stringify(res, null, 2) + '\n'); // this run's copy
   writeFileSync(join(RESULTS, 'latest.md'), markdown(res));

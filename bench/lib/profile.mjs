@@ -78,7 +78,9 @@ const pct = (x, total) => `${((100 * x) / total).toFixed(1)} %`;
 export function profileMarkdown(res, top = 15) {
   const p = res.profile;
   const L = ['# Where tandem\'s time goes (CPU profiles)', ''];
-  L.push(`Run ${res.startedAt}: \`${res.command}\`. Machine: ${res.environment.cpu}, ${res.environment.cores} cores; Node ${res.environment.node}.`, '');
+  const env = res.environment;
+  L.push(`Run ${res.startedAt}: \`${res.command}\`. Machine: ${env.cpu}, ${env.cores} cores; Node ${env.node}` +
+    `${env.loadAvgStart ? `; load average ${env.loadAvgStart[0]} at the start, ${env.loadAvgEnd?.[0] ?? '?'} at the end (above ~1 on ${env.cores} cores: other work shared the machine)` : ''}.`, '');
   L.push(`tandem runs as one process (\`--workers 1\`) under \`node --cpu-prof\` (sampling every ${p.intervalUs} µs); dnsperf runs on the same cores. ` +
     'Each table covers one window of the run (a dnsperf run, or one admin change from the POST to the first signed answer for the new name) ' +
     'and gives **self time** by function (time with that function on top of the stack), then by source file. ' +
@@ -92,7 +94,7 @@ export function profileMarkdown(res, top = 15) {
       const busy = th.sampledMs - th.idleMs;
       L.push(`**${th.thread}** (pid ${th.pid}): ${ms(th.sampledMs)} ms sampled in a ${ms(th.windowMs)} ms window, ${pct(busy, th.sampledMs)} busy (not idle).`, '');
       L.push('| # | function | where | self ms | self % |', '|---:|---|---|---:|---:|');
-      th.functions.slice(0, top).forEach((f, i) => L.push(`| ${i + 1} | \`${f.name}\` | ${f.where ? `\`${f.where}\`` : ''} | ${ms(f.ms)} | ${pct(f.ms, th.sampledMs)} |`));
+      th.functions.slice(0, top).forEach((f, i) => L.push(`| ${i + 1} | \`${f.name.length > 60 ? `${f.name.slice(0, 57)}...` : f.name}\` | ${f.where ? `\`${f.where}\`` : ''} | ${ms(f.ms)} | ${pct(f.ms, th.sampledMs)} |`));
       L.push('', `By file (top 8): ${th.files.slice(0, 8).map((f) => `\`${f.file}\` ${pct(f.ms, th.sampledMs)}`).join(', ')}.`, '');
     }
   }

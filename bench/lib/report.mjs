@@ -48,7 +48,10 @@ export function markdown(res) {
   L.push(`Machine: ${env.cpu}, ${env.cores} cores, ${env.memGiB} GiB RAM; ${env.os}. Node ${env.node}; ${env.versions.openssl ?? 'openssl ?'}; ` +
     `Knot ${env.versions.knot ?? '?'}; PowerDNS ${env.versions.pdns ?? '?'}; dnsperf ${env.versions.dnsperf ?? '?'}.`);
   L.push('The load generator (dnsperf) runs on the same cores as the server under test: every throughput figure is ' +
-    '"server + client on the same cores". Compare servers only within one run (runs vary by up to ±25 %).', '');
+    '"server + client on the same cores". Compare servers only within one run (runs vary by up to ±25 %).');
+  if (env.loadAvgStart) L.push(`Load average (1, 5, 15 min) at the start ${env.loadAvgStart.join(', ')}, at the end ${env.loadAvgEnd?.join(', ') ?? '?'}: ` +
+    `on ${env.cores} cores, anything above about 1 means other work shared the machine with this run.`);
+  L.push('');
   for (const n of res.notes ?? []) L.push(`- ${n}`);
   if (res.notes?.length) L.push('');
 
