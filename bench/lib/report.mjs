@@ -195,7 +195,7 @@ export function denialSvg(res) {
   const tandem = d.servers.find((s) => s.id === 'tandem');
   const bars = [
     ...denialRows(d, tandem).map((row) => ({ label: row.mode, v: row.r?.summary?.qps, color: row.mode.endsWith('-chain') ? '#1d4fa8' : '#2f6fdf' })),
-    ...d.servers.filter((s) => s.id !== 'tandem').map((s) => ({ label: s.label, v: s.workloads?.['nx-do']?.summary?.qps, color: s.id === 'knot' ? '#e08a1e' : '#3a9a5b' })),
+    ...d.servers.filter((s) => s.id !== 'tandem' && s.workloads?.['nx-do']).map((s) => ({ label: s.label, v: s.workloads['nx-do'].summary?.qps, color: s.id === 'knot' ? '#e08a1e' : '#3a9a5b' })),
   ];
   const W = 760, H = 340, left = 70, right = 20, top = 40, bottom = 60;
   const plotW = W - left - right, plotH = H - top - bottom;
