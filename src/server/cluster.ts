@@ -247,10 +247,10 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     async stop() {
       stopping = true;
       checks?.stop();
-      keySync?.stop();
+      const syncing = keySync?.stop();
       transfers?.stop();
       await stopWorkers();
-      await api.close();
+      await Promise.all([api.close(), syncing]);
       logger.info('stopped');
     },
   };

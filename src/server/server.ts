@@ -162,7 +162,7 @@ export function laterSyncApi(service: () => SyncApi | undefined): SyncApi {
  * transfer/parent-notify.ts), in the process that owns the manager. Both ask the parent resolver
  * (`parent-resolver`, else the system's); NOTIFY to parents can be turned off (`parent-notify: false`).
  */
-export function startKeySync(deps: ServerDeps, manager: TandemZoneManager, transfers: TransferService): { sync: SyncService; stop(): void } {
+export function startKeySync(deps: ServerDeps, manager: TandemZoneManager, transfers: TransferService): { sync: SyncService; stop(): Promise<void> } {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
   const resolver = config.parentResolver ?? systemResolver();
@@ -173,7 +173,7 @@ export function startKeySync(deps: ServerDeps, manager: TandemZoneManager, trans
     parentEvents: (z) => notifier?.recent(z) ?? [], received: (z) => transfers.generalizedNotifies(z),
   });
   sync.start();
-  return { sync, stop() { sync.stop(); notifier?.stop(); } };
+  return { sync, stop() { notifier?.stop(); return sync.stop(); } };
 }
 
 /** The zone-transfer service of the process that owns the manager (the single process, or the cluster primary). */
@@ -302,9 +302,9 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
     async stop() {
       stopped = true;
       checks?.stop();
-      keySync?.stop();
+      const syncing = keySync?.stop();
       transfers?.stop();
-      await Promise.all([dns.close(), api.close()]);
+      await Promise.all([dns.close(), api.close(), syncing]);
       logger.info('stopped');
     },
   };

@@ -1,5 +1,5 @@
 // Key sync tests (issue 12): tandem's copy of the check zone (ms.test., test/fixtures/check) with key sync peers,
-// and a parent: a second tandem serving `test.` with the delegation of ms.test., its DS records (added and removed
+// and a parent: a second tandem serving `test.` with the delegation of ms.test., its DS records (TTL automatic: the zone's 2 s; added and removed
 // through the parent's API), and DSYNC records (RFC 9859) naming itself as the NOTIFY(CDS)/NOTIFY(CSYNC) target.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,7 @@ export interface Parent {
   host: string;
   port: number;
   zoneId: string;
-  /** Publishes DS records (`ms.test. TTL IN DS ...` or RDATA text) at the delegation; TTL 2. */
+  /** Publishes DS records (`ms.test. TTL IN DS ...` or RDATA text) at the delegation; TTL automatic (the zone's 2 s). */
   addDs(ds: string[]): Promise<void>;
   /** Removes the DS records whose key tag is `tag`. */
   removeDs(tag: number): Promise<void>;
@@ -83,7 +83,7 @@ records:
     async addDs(ds) {
       for (const d of ds) {
         const rdata = d.replace(/^.*\sDS\s+/, '').trim();
-        await call(t, 'POST', `/zones/${zoneId}/dns_records`, { type: 'DS', name: 'ms.test', content: rdata, ttl: 2 });
+        await call(t, 'POST', `/zones/${zoneId}/dns_records`, { type: 'DS', name: 'ms.test', content: rdata, ttl: 1 });
       }
     },
     async removeDs(tag) {

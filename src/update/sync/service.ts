@@ -96,9 +96,11 @@ export class SyncService implements SyncApi {
     for (const v of this.deps.manager.versions()) this.onVersion(v);
   }
 
-  stop(): void {
+  /** Stops the timers and resolves once the syncs under way have ended (they write the state folder). */
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const r of this.runs.values()) clearTimeout(r.timer);
+    await Promise.all([...this.runs.values()].map((r) => r.queue));
   }
 
   private zoneRun(origin: Name): ZoneRun {
@@ -161,9 +163,13 @@ export class SyncService implements SyncApi {
     const ctx = new DsCache(this.deps.resolver, origin);
     let failed = false;
     for (const peer of peers) {
-      const st = (file.peers[peer.name] ??= freshPeer());
-      if (st.removal) continue;
+      if (this.stopped) return;
+      const before = file.peers[peer.name] ?? freshPeer();
+      if (before.removal) continue;
+      // Worked on a copy: the status never shows a push without the pull that follows it.
+      const st = structuredClone(before);
       const ok = await this.syncPeer(v, peer, st, ctx, log);
+      file.peers[peer.name] = st;
       failed ||= !ok;
     }
     for (const [name, st] of Object.entries(file.peers)) {
@@ -376,7 +382,7 @@ export class SyncService implements SyncApi {
     const mine = [...(v.keys ? [v.keys.ksk.dnskey, v.keys.zsk.dnskey] : []), ...st.ours.map(unb64)];
     const state = st.removal ? (st.removal.step === 'done' ? 'removed' : 'removing')
       : !st.lastPush ? 'not synced yet'
-      : !st.lastPush.ok || (peer?.pull && st.lastPull && !st.lastPull.ok) ? 'failing'
+      : !st.lastPush.ok || (peer?.pull && !st.lastPull?.ok) ? 'failing'
       : st.differences.length ? 'differs' : 'in sync';
     const now = this.deps.clock.now();
     return {
