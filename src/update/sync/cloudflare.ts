@@ -64,6 +64,12 @@ function recordData(type: number, rdata: Uint8Array): Record<string, unknown> {
   return { flags: Number(f[0]), protocol: Number(f[1]), algorithm: Number(f[2]), public_key: f.slice(3).join('') };
 }
 
+/**
+ * Cloudflare takes TTLs from 30 s to 1 day, or 1 for "automatic" (code 9021 otherwise): a shorter TTL of ours is
+ * sent as automatic. The peer serves one TTL per RRset anyway (RFC 2181 §5.2), its own DNSKEY TTL.
+ */
+export const cloudflareTtl = (ttl: number): number => (ttl < 30 ? 1 : Math.min(ttl, 86400));
+
 export class CloudflarePeer implements PeerClient {
   private zoneId?: string;
 
@@ -101,7 +107,7 @@ export class CloudflarePeer implements PeerClient {
       for (const rdata of gone) for (const r of at(rdata)) await this.call('DELETE', `/zones/${id}/dns_records/${r.id}`);
       for (const rdata of want) {
         if (at(rdata).length > 0) continue;
-        await this.call('POST', `/zones/${id}/dns_records`, { type: typeName(type), name, ttl: add.ttl, data: recordData(type, rdata) });
+        await this.call('POST', `/zones/${id}/dns_records`, { type: typeName(type), name, ttl: cloudflareTtl(add.ttl), data: recordData(type, rdata) });
       }
     }
   }
