@@ -79,6 +79,9 @@ function ownKeys(v: ZoneVersion): OwnKeys | undefined {
   return { ksk, zsk: v.keys.zsk.dnskey, cds: cds.some((r) => rdataEquals(r, dsRdata(v.origin, ksk, 2))) };
 }
 
+/** A provider removal is under way in the zone. */
+const removing = (f: SyncFile) => Object.values(f.peers).some((p) => p.removal && p.removal.step !== 'done');
+
 const ownSignature = (o: OwnKeys | undefined) => (o ? `${b64(o.ksk)}|${b64(o.zsk)}|${o.cds}` : '');
 
 export class SyncService implements SyncApi {
@@ -113,9 +116,18 @@ export class SyncService implements SyncApi {
     if (this.stopped || !v.available) return;
     const r = this.runs.get(v.origin.key);
     if (!v.config.sync) {
+      if (!r) {
+        // First sight of a zone without peers: a removal its sync state holds (a peer taken out of zone.sync
+        // before its removal ended, then a restart) goes on.
+        const run = this.zoneRun(v.origin);
+        run.own = '';
+        void this.file(v.origin).then((f) => { if (removing(f)) this.schedule(v.origin, 'removal', 0); })
+          .catch((err: unknown) => this.log.error({ err, zone: v.origin.toString() }, 'key sync state unreadable'));
+        return;
+      }
       // No peers (any more): a removal still in progress keeps its ticks going (runZone decides).
-      if (r?.file && Object.values(r.file.peers).some((p) => p.removal && p.removal.step !== 'done')) return;
-      if (r) clearTimeout(r.timer);
+      if (r.file && removing(r.file)) return;
+      clearTimeout(r.timer);
       return;
     }
     const sig = ownSignature(ownKeys(v));
@@ -181,11 +193,11 @@ export class SyncService implements SyncApi {
     const run = this.zoneRun(origin);
     run.failures = failed ? run.failures + 1 : 0;
     const interval = Math.min(...peers.map((p) => p.interval), 86400) * 1000;
-    const removing = Object.values(file.peers).some((p) => p.removal && p.removal.step !== 'done');
+    const inRemoval = removing(file);
     let next = interval;
     if (failed) next = Math.min(interval, (this.deps.retryMs ?? 30_000) * 2 ** (run.failures - 1));
-    if (removing) next = Math.min(next, this.deps.tickMs ?? 60_000);
-    if (peers.length > 0 || removing) this.schedule(origin, failed ? 'retry' : removing ? 'removal' : 'interval', next);
+    if (inRemoval) next = Math.min(next, this.deps.tickMs ?? 60_000);
+    if (peers.length > 0 || inRemoval) this.schedule(origin, failed ? 'retry' : inRemoval ? 'removal' : 'interval', next);
   }
 
   private client(peer: SyncPeer, origin: Name): PeerClient {
