@@ -62,9 +62,19 @@ async function call(t: TestServer, method: string, path: string, body?: unknown)
   return j.result;
 }
 
+export interface ParentOptions extends TestServerOptions {
+  /** The DSYNC target's port (default: the parent's own DNS port, so it receives the NOTIFYs itself). */
+  targetPort?: number;
+  /** The DSYNC records (default: `_dsync` with CDS and CSYNC at the target); `{}` for none. */
+  dsync?: { default?: string[]; child?: string[] };
+}
+
 /** The parent `test.`: unsigned, DS TTL 2, DSYNC CDS and CSYNC pointing at itself (notify.test. = 127.0.0.1). */
-export async function startParent(opts: TestServerOptions = {}): Promise<Parent> {
+export async function startParent(opts: ParentOptions = {}): Promise<Parent> {
   const port = await freePort();
+  const target = opts.targetPort ?? port;
+  const dsync = opts.dsync ?? { default: [`CDS 1 ${target} notify.test.`, `CSYNC 1 ${target} notify.test.`] };
+  const list = (v: string[]) => `[${v.map((x) => JSON.stringify(x)).join(', ')}]`;
   const dir = await mkdtemp(join(tmpdir(), 'tandem-parent-zones-'));
   await writeFile(join(dir, 'test.yaml'), `zone:
   ttl: 2
@@ -73,8 +83,7 @@ export async function startParent(opts: TestServerOptions = {}): Promise<Parent>
 records:
   ns1: { type: A, value: 127.0.0.1 }
   notify: { type: A, value: 127.0.0.1 }
-  _dsync: { type: DSYNC, values: ["CDS 1 ${port} notify.test.", "CSYNC 1 ${port} notify.test."] }
-  ms: { type: NS, value: ns1.tandem.ms.test. }
+${dsync.default ? `  _dsync: { type: DSYNC, values: ${list(dsync.default)} }\n` : ''}${dsync.child ? `  ms._dsync: { type: DSYNC, values: ${list(dsync.child)} }\n` : ''}  ms: { type: NS, value: ns1.tandem.ms.test. }
 `);
   const t = await startTestServer({ ...opts, zones: dir, listen: [{ host: '127.0.0.1', port }] });
   const zoneId = ((await call(t, 'GET', '/zones?name=test')) as { id: string }[])[0].id;
