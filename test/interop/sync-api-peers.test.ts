@@ -1,9 +1,10 @@
-// Key sync through the `cloudflare` method (issue 12): tandem A has tandem B as a `zone.sync` peer reached by B's
+// Key sync through the `cloudflare` and `ns1` methods (issue 12): tandem A has tandem B as a `zone.sync` peer reached by B's
 // admin API (the /client/v4 dns_records and dnssec routes, token from a file). A posts its ZSK and the CDS/CDNSKEY
 // of its KSK there as dns_records and reads B's own keys from GET /dnssec and /dnssec/zsk; nobody copies a key by
 // hand, and `tandem check` (RFC 8901 §3, §8) then passes between A and B with the parent's DS set. Then B leaves:
 // `tandem sync remove` withdraws its keys from A in RFC 8901 §8 order (its KSK first, then, once the parent has
-// dropped the DS and the TTLs have passed, its ZSK), saying what it waits for at each step.
+// dropped the DS and the TTLs have passed, its ZSK), saying what it waits for at each step. The same exchange
+// through B's NS1 routes (an external key set) ends with the same check passing.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,5 +135,48 @@ describe('key sync through the cloudflare method with a second tandem\'s admin A
     expect(v.removal?.waitingFor).toMatch(/^nothing: the peer holds no key in the zone/);
     expect((await api(a, 'GET', `/zones/${aId}/dns_records?type=DNSKEY`)).result).toHaveLength(0);
     expect(await apex(a, 'DNSKEY')).toHaveLength(2);
+  });
+});
+
+describe('key sync through the ns1 method with a second tandem\'s /v1 routes', () => {
+  let a: TestServer;
+  let b: TestServer;
+  let parent: Parent;
+  let aId: string;
+
+  beforeAll(async () => {
+    [b, parent] = await Promise.all([
+      startTestServer({ zones: await syncZoneDir({ sync: [], ours: 'ns1.other.ms.test.', other: 'ns1.tandem.ms.test.', dnskeyTtl: 2 }) }),
+      startParent(),
+    ]);
+    const tokenFile = join(b.dir, 'b-token');
+    await writeFile(tokenFile, b.token);
+    a = await startTestServer({
+      zones: await syncZoneDir({ sync: [`{ name: n, method: ns1, base_url: "${b.api}/v1", token_file: "${tokenFile}", ksk: true }`], dnskeyTtl: 2 }),
+      config: { parentResolver: { host: parent.host, port: parent.port } },
+    });
+    aId = a.server.manager.zoneByName(zone)!.id;
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop(), parent?.stop()]);
+  });
+
+  it('A puts its ZSK and KSK in the external key set `tandem` at B and imports B\'s keys; tandem check passes with both DS', async () => {
+    const s = await waitFor(async () => {
+      const st = (await api(a, 'GET', `/zones/${aId}/tandem/sync`)).result as SyncStatusView;
+      return st.peers[0]?.state === 'in sync' ? st : undefined;
+    }, 30_000, { what: 'key sync with n in sync', intervalMs: 250 });
+    expect(s.peers[0].published.map((k) => `${k.type} ${k.flags}`)).toEqual(['DNSKEY 256', 'DNSKEY 257']);
+    const set = await fetch(`${b.api}/v1/zones/ms.test/dnssec/external_keys/tandem`, { headers: { 'x-nsone-key': b.token } });
+    expect(((await set.json()) as { dnskey: { data: unknown[] } }).dnskey.data).toHaveLength(2);
+    const [ka, kb] = await Promise.all([ownKeys(a, aId), ownKeys(b, b.server.manager.zoneByName(zone)!.id)]);
+    expect(await apex(b, 'DNSKEY')).toEqual(expect.arrayContaining([ka.zsk, ka.ksk]));
+    expect(await apex(a, 'DNSKEY')).toEqual(expect.arrayContaining([kb.zsk, kb.ksk]));
+    await parent.addDs([ka.ds, kb.ds]);
+    const r = await runCheck({
+      zone, providers: [{ label: 'a', server: { host: a.host, port: a.port } }, { label: 'b', server: { host: b.host, port: b.port } }],
+      parent: { server: { host: parent.host, port: parent.port }, label: 'parent' }, now: () => Math.floor(Date.now() / 1000),
+    });
+    expect(errors(r)).toEqual([]);
   });
 });
