@@ -2,10 +2,12 @@
 // peer: a TCP DNS server of the test that takes TSIG-signed UPDATEs (and records them) and answers the DNSKEY
 // question with a real signed DNSKEY RRset (tandem B's), whole, short of our key, with a broken signature, or
 // without TSIG. Each rule: the peer's keys are imported only when the RRset validates with its own keys and came
-// TSIG-signed (RFC 8945 §5.3: the answer is the peer's); a peer that drops our key is a difference (RFC 8901 §3).
+// TSIG-signed (RFC 8945 §5.3: the answer is the peer's); a peer that drops our key is a difference (RFC 8901 §3);
+// our own key change starts a sync, and what of ours left is withdrawn at the peer.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_ZONE } from '../helpers/check-zone.js';
+import { waitFor } from '../helpers/procs.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { syncTsig, syncZoneDir } from '../helpers/sync.js';
 import { ask } from '../../src/lab/ask.js';
@@ -147,6 +149,17 @@ describe('key sync: what is read back from a ddns peer', () => {
     expect(s.peers[0].theirKeys.filter((k) => k.ours)).toHaveLength(1);
     // B's two keys imported, ours not imported back.
     expect(await imported()).toBe(2);
+  });
+
+  it('our own key change starts a sync by itself: DNSSEC going off drops our CDS/CDNSKEY, and they are withdrawn at the peer (RFC 2136 §2.5.4)', async () => {
+    const before = peer.state.updates.length;
+    await api('PATCH', `/zones/${aId}/dnssec`, { status: 'disabled' });
+    // No `tandem sync run`: the new version's CDS no longer lists our KSK (RFC 8078 §4 delete form instead).
+    const update = await waitFor(() => peer.state.updates.slice(before).find((u) => u.some((rr) => rr.class === RRClass.NONE)), 10_000, { what: 'an UPDATE withdrawing our CDS' });
+    expect(update.filter((rr) => rr.class === RRClass.NONE).map((rr) => [rr.type, rr.ttl])).toEqual([[RRType.CDS, 0], [RRType.CDNSKEY, 0]]);
+    expect(update.filter((rr) => rr.class === RRClass.IN).map((rr) => rr.type)).toEqual([RRType.DNSKEY]);
+    const s = await api('GET', `/zones/${aId}/tandem/sync`) as SyncStatusView;
+    expect(s.peers[0].published.map((k) => k.type)).toEqual(['DNSKEY']);
   });
 });
 

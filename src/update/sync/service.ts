@@ -259,7 +259,7 @@ export class SyncService implements SyncApi {
         const accepted: Uint8Array[] = [];
         for (const k of candidates) {
           try {
-            checkImportedKey(k, { zoneAlgorithm: 13, force: v.config.dnssec.allowForeignAlgorithms, own: [own.ksk, own.zsk] });
+            checkImportedKey(k, { zoneAlgorithm: own.ksk[3], force: v.config.dnssec.allowForeignAlgorithms, own: [own.ksk, own.zsk] });
             accepted.push(k);
           } catch (err) {
             if (!(err instanceof ImportError)) throw err;
