@@ -10,13 +10,7 @@ import type { RequestContext, Router } from './router.js';
 import { describeIssues, syncRemoveBody } from './schemas.js';
 import { SyncError } from '../update/sync/peer.js';
 import type { SyncApi } from '../update/sync/types.js';
-import type { ZoneView } from '../state/types.js';
-
-function zoneOf(ctx: RequestContext): ZoneView {
-  const zone = ctx.manager.zone(ctx.params.zone);
-  if (!zone) throw new ApiError(404, Code.NO_ROUTE, `Could not route to /zones/${ctx.params.zone}, perhaps your object identifier is invalid?`);
-  return zone;
-}
+import { zoneOf } from './secondary.js';
 
 function sync(ctx: RequestContext): SyncApi {
   if (!ctx.sync) throw new ApiError(404, Code.NO_ROUTE, 'key sync is not available in this server (yet: it starts once the zones are loaded)');

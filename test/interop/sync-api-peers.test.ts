@@ -108,6 +108,15 @@ describe('key sync through the cloudflare method with a second tandem\'s admin A
     expect(out).toMatch(/published there: DNSKEY 256 \d+, CDS \d+, CDNSKEY 257 \d+/);
   });
 
+  it('POST .../tandem/sync/{peer}/remove: 404 for a peer neither configured nor holding a key, 400 for a bad body', async () => {
+    const r = await api(a, 'POST', `/zones/${aId}/tandem/sync/nobody/remove`, {});
+    expect(r.success).toBe(false);
+    expect(r.errors[0].message).toMatch(/no peer nobody in ms\.test\.: it is not in zone\.sync and holds no key here/);
+    const bad = await api(a, 'POST', `/zones/${aId}/tandem/sync/b/remove`, { ds_absent: 'yes' });
+    expect(bad.success).toBe(false);
+    expect(bad.errors[0].message).toMatch(/ds_absent/);
+  });
+
   it('RFC 8901 §8: tandem sync remove takes B\'s KSK out first and waits for the parent to drop its DS', async () => {
     const { code, out } = await cli(a, ['sync', 'remove', CHECK_ZONE, 'b']);
     expect(code, out).toBe(0);
