@@ -52,6 +52,8 @@ export interface SyncDeps {
   /** Per request to a peer, ms (default 10 s). */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** How long stop() waits for the syncs under way, ms (default 3 s). */
+  stopWaitMs?: number;
 }
 
 interface ZoneRun {
@@ -99,11 +101,17 @@ export class SyncService implements SyncApi {
     for (const v of this.deps.manager.versions()) this.onVersion(v);
   }
 
-  /** Stops the timers and resolves once the syncs under way have ended (they write the state folder). */
+  /**
+   * Stops the timers and resolves once the syncs under way have ended (they write the state folder), or after
+   * `stopWaitMs` (default 3 s): a peer that does not answer must not hold up a shutdown for its timeouts.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const r of this.runs.values()) clearTimeout(r.timer);
-    await Promise.all([...this.runs.values()].map((r) => r.queue));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, this.deps.stopWaitMs ?? 3000); });
+    await Promise.race([Promise.all([...this.runs.values()].map((r) => r.queue)), bound]);
+    clearTimeout(timer);
   }
 
   private zoneRun(origin: Name): ZoneRun {
