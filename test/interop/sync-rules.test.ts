@@ -91,7 +91,7 @@ describe('key sync: what is read back from a ddns peer', () => {
     peer = await scriptedPeer(bKeys);
     peer.state.mode = 'unsigned-answer';
     a = await startTestServer({
-      zones: await syncZoneDir({ sync: [`{ name: p, method: ddns, address: "127.0.0.1:${peer.port}", key: sync-key }`] }),
+      zones: await syncZoneDir({ sync: [`{ name: p, method: ddns, address: "127.0.0.1:${peer.port}", key: sync-key, interval: 10s }`] }),
       config: { tsig: [syncTsig()] },
     });
     aId = a.server.manager.zoneByName(zone)!.id;
@@ -161,6 +161,13 @@ describe('key sync: what is read back from a ddns peer', () => {
     const s = await api('GET', `/zones/${aId}/tandem/sync`) as SyncStatusView;
     expect(s.peers[0].published.map((k) => k.type)).toEqual(['DNSKEY']);
   });
+
+  it('on a timer: with nothing asking, the peer is synced again after its interval (10 s here)', async () => {
+    const before = peer.state.updates.length;
+    const started = Date.now();
+    await waitFor(() => peer.state.updates.length > before || undefined, 25_000, { what: 'a sync on the timer', intervalMs: 250 });
+    expect(Date.now() - started).toBeGreaterThan(5000);
+  }, 30_000);
 });
 
 function dnskeyData(rdata: Uint8Array) {
