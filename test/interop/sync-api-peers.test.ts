@@ -100,12 +100,20 @@ describe('key sync through the cloudflare method with a second tandem\'s admin A
     expect(r.pairs.map((x) => x.failed)).toEqual([0, 0, 0, 0]);
   });
 
-  it('tandem sync status ZONE shows the peer, what was published there and its keys', async () => {
+  it('tandem sync status ZONE shows the peer, what was published there and its keys; tandem sync run syncs now', async () => {
     const { code, out } = await cli(a, ['sync', 'status', CHECK_ZONE]);
     expect(code, out).toBe(0);
     expect(out).toContain(`b: cloudflare ${b.api}/client/v4 - in sync`);
     expect(out).toMatch(new RegExp(`their DNSKEY RRset: .*257 ${kb.tag}`));
     expect(out).toMatch(/published there: DNSKEY 256 \d+, CDS \d+, CDNSKEY 257 \d+/);
+    // `sync run` syncs now: a newer push and pull than the status showed.
+    const at = (await status()).peers[0].lastPush!.at;
+    await new Promise((r) => setTimeout(r, 1100));
+    const ran = await cli(a, ['sync', 'run', CHECK_ZONE, '--json']);
+    expect(ran.code, ran.out).toBe(0);
+    const v = (JSON.parse(ran.out) as SyncStatusView).peers[0];
+    expect(v.lastPush!.at > at).toBe(true);
+    expect(v.state).toBe('in sync');
   });
 
   it('POST .../tandem/sync/{peer}/remove: 404 for a peer neither configured nor holding a key, 400 for a bad body', async () => {
