@@ -108,6 +108,20 @@ describe('RFC 9859 §3: where the DSYNC records are found', () => {
   });
 });
 
+describe('RFC 9859 §3: a parent zone higher up than the child\'s parent name', () => {
+  let parent: Parent;
+  afterAll(async () => parent?.stop());
+
+  it('the negative answer\'s SOA names the parent zone: <child minus parent>._dsync.<parent zone>, then its default', async () => {
+    parent = await startParent({ dsync: { default: ['CDS 1 5301 notify.test.'] } });
+    const deep = Name.fromText('x.y.test.');
+    const r = await findDsync({ host: parent.host, port: parent.port }, deep, RRType.CSYNC);
+    expect(r).toMatchObject({ ok: false, reason: 'no DSYNC CSYNC NOTIFY record (asked x._dsync.y.test., x.y._dsync.test., _dsync.test.)' });
+    const cds = await findDsync({ host: parent.host, port: parent.port }, deep, RRType.CDS);
+    expect(cds.ok && cds.owner.toString()).toBe('_dsync.test.');
+  });
+});
+
 describe('RFC 9859 §4: a child tandem notifies the parent tandem when its CSYNC or NS change', () => {
   let parent: Parent;
   let t: TestServer;
