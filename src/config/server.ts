@@ -35,6 +35,11 @@ export interface ServerConfig {
   parentResolver?: Endpoint;
   /** Seconds between parent DS checks of zones waiting for their parent; 0 = none (library only: the flag's minimum is 10). */
   parentCheckInterval: number;
+  /**
+   * Send generalized NOTIFY(CDS) / NOTIFY(CSYNC) to the parent's DSYNC target when CDS/CDNSKEY or NS/CSYNC change
+   * (RFC 9859), the target found through the parent resolver (`parent-notify`, default true).
+   */
+  parentNotify: boolean;
   /** TSIG keys (RFC 8945) from `tsig:` (config/tsig.ts), for signed queries, transfers and NOTIFY. */
   tsig: TsigKey[];
   /** `zone-defaults:`: settings of master-file zones without their own (a `zone:` section's keys but origin and soa). */
@@ -54,6 +59,7 @@ export const defaults: ServerConfig = {
   tcpIdleTimeoutMs: 10_000,
   tcpMaxConnections: 1000,
   parentCheckInterval: 3600,
+  parentNotify: true,
   tsig: [],
 };
 
@@ -116,6 +122,11 @@ function fromRaw(raw: Raw, where: string): Partial<ServerConfig> {
       case 'api-token': out.apiToken = str(); break;
       case 'parent-resolver': out.parentResolver = parseEndpoint(str()); break;
       case 'parent-check-interval': out.parentCheckInterval = int(10, 86400 * 7); break;
+      case 'parent-notify': case 'parent_notify': {
+        if (typeof value !== 'boolean' && value !== 'true' && value !== 'false') throw new ConfigError(`${where}: '${key}' must be true or false`);
+        out.parentNotify = value === true || value === 'true';
+        break;
+      }
       case 'tsig': break; // read by resolveConfig: items may name files
       case 'zone-defaults': case 'zone_defaults': {
         const problem = zoneDefaultsProblem(value);

@@ -21,7 +21,7 @@ import { formatEndpoint, type Endpoint } from '../config/server.js';
 import { startParentChecks } from '../state/parentds.js';
 import type { TandemZoneManager } from '../state/manager.js';
 import type { PackedZone } from '../config/packed.js';
-import { checkFolders, createManager, laterTransferApi, logLoadEnd, startAdminApi, startDns, startTransfers, type HttpListeners, type ServerDeps } from './server.js';
+import { checkFolders, createManager, laterSyncApi, laterTransferApi, logLoadEnd, startAdminApi, startDns, startKeySync, startTransfers, type HttpListeners, type ServerDeps } from './server.js';
 import { logLoaded } from '../state/loading.js';
 import { parseQuery } from '../dns/query.js';
 import type { ControlHandler, Peer, Reply, Transport } from './handle.js';
@@ -200,7 +200,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   const running = () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length;
   const missing = () => (running() < count ? [{ reason: `${running()} of ${count} workers running` }] : []);
   try {
-    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers), missing);
+    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers), missing, laterSyncApi(() => keySync?.sync));
   } catch (err) {
     stopping = true;
     await stopWorkers();
@@ -210,6 +210,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   logger.info(where, 'listening (udp+tcp); loading zones');
 
   let checks: { stop(): void } | undefined;
+  let keySync: ReturnType<typeof startKeySync> | undefined;
   const began = performance.now();
   const loaded = manager.loadZones({
     order: (files) => broadcast((s) => ({ tandem: 'expect', seq: s, files })),
@@ -221,6 +222,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     await broadcast((s) => ({ tandem: 'loaded', seq: s }));
     if (stopping) return errors;
     transfers = startTransfers(deps, manager);
+    keySync = startKeySync(deps, manager, transfers);
     checks = startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval });
     logLoadEnd(logger, manager, errors, { ...where, ms: Math.round(performance.now() - began) });
     return errors;
@@ -245,9 +247,10 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     async stop() {
       stopping = true;
       checks?.stop();
+      const syncing = keySync?.stop();
       transfers?.stop();
       await stopWorkers();
-      await api.close();
+      await Promise.all([api.close(), syncing]);
       logger.info('stopped');
     },
   };

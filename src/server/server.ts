@@ -11,7 +11,10 @@ import type { TransferApi } from '../state/types.js';
 import { listenError } from './listen-error.js';
 import { TandemZoneManager, type ManagerOptions, type Served } from '../state/manager.js';
 import { startApi, resolveApiAuth, type RunningApi } from '../api/index.js';
-import { startParentChecks } from '../state/parentds.js';
+import { startParentChecks, systemResolver } from '../state/parentds.js';
+import { ParentNotifier } from '../transfer/parent-notify.js';
+import { SyncService } from '../update/sync/service.js';
+import type { SyncApi } from '../update/sync/types.js';
 import { createHandler, type ControlHandler } from './handle.js';
 import { Keyring } from '../dns/tsig.js';
 import { TransferService } from '../transfer/service.js';
@@ -143,6 +146,36 @@ export function laterTransferApi(service: () => TransferService | undefined): Tr
   };
 }
 
+/** Key sync before the service runs: no zone is known yet. */
+export function laterSyncApi(service: () => SyncApi | undefined): SyncApi {
+  const missing = () => { throw new Error('key sync starts once the zones are loaded'); };
+  return {
+    status: async (zone) => (service() ?? missing()).status(zone),
+    run: async (zone) => (service() ?? missing()).run(zone),
+    remove: async (zone, peer, opts) => (service() ?? missing()).remove(zone, peer, opts),
+    notifications: (zone) => service()?.notifications(zone) ?? [],
+  };
+}
+
+/**
+ * Key sync with the other signers (update/sync/) and generalized NOTIFY to the parents (RFC 9859,
+ * transfer/parent-notify.ts), in the process that owns the manager. Both ask the parent resolver
+ * (`parent-resolver`, else the system's); NOTIFY to parents can be turned off (`parent-notify: false`).
+ */
+export function startKeySync(deps: ServerDeps, manager: TandemZoneManager, transfers: TransferService): { sync: SyncService; stop(): Promise<void> } {
+  const { config, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const resolver = config.parentResolver ?? systemResolver();
+  const notifier = config.parentNotify && resolver ? new ParentNotifier({ onVersion: (l) => manager.onVersion(l), resolver, clock, logger }) : undefined;
+  if (config.parentNotify && !resolver) logger.warn('no parent resolver (--parent-resolver, /etc/resolv.conf): NOTIFY(CDS/CSYNC) is not sent to parents');
+  const sync = new SyncService({
+    manager, keyring: new Keyring(config.tsig), stateDir: config.state, clock, logger, env: deps.env, resolver,
+    parentEvents: (z) => notifier?.recent(z) ?? [], received: (z) => transfers.generalizedNotifies(z),
+  });
+  sync.start();
+  return { sync, stop() { notifier?.stop(); return sync.stop(); } };
+}
+
 /** The zone-transfer service of the process that owns the manager (the single process, or the cluster primary). */
 export function startTransfers(deps: ServerDeps, manager: TandemZoneManager): TransferService {
   const t = new TransferService({
@@ -167,7 +200,7 @@ export interface HttpListeners {
  * `notReady`: what else keeps this process from being ready (a cluster's missing workers). A listener that
  * cannot bind throws a ListenError saying why.
  */
-export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferApi, notReady?: () => NotReady[]): Promise<HttpListeners> {
+export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferApi, notReady?: () => NotReady[], sync?: SyncApi): Promise<HttpListeners> {
   const { config, logger } = deps;
   deps.metrics?.watchManager(manager, transfers);
   const sources = { metrics: deps.metrics, ready: () => readiness(manager, notReady?.()) };
@@ -175,7 +208,7 @@ export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager
   if (config.api) {
     const at = config.api;
     const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
-    api = await startApi({ manager, transfers, auth, at, logger, clock: deps.clock ?? systemClock, ops: opsEndpoints(sources, { metricsAuth: config.metricsAuth }), onChange: deps.metrics?.onChange })
+    api = await startApi({ manager, transfers, sync, auth, at, logger, clock: deps.clock ?? systemClock, ops: opsEndpoints(sources, { metricsAuth: config.metricsAuth }), onChange: deps.metrics?.onChange })
       .catch((err: unknown) => { throw listenError(err, at, 'the admin API', '--api'); });
   } else if (!config.metrics) logger.info('admin API off (api: off) and no metrics listener: /health, /ready and /metrics are not served (metrics: HOST:PORT serves them)');
   let ops;
@@ -219,10 +252,11 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
   await checkFolders(config);
   const manager = await createManager(deps, { presign: true });
   let transfers: TransferService | undefined;
+  let keySync: ReturnType<typeof startKeySync> | undefined;
   const dns = await startDns(deps, () => manager.served(), laterControl(() => transfers));
   let api: HttpListeners;
   try {
-    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers));
+    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers), undefined, laterSyncApi(() => keySync?.sync));
   } catch (err) {
     await dns.close();
     throw err;
@@ -237,6 +271,7 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
   const loaded = manager.loadZones({ inService: (z) => logLoaded(logger, z) }).then((errors) => {
     if (stopped) return errors;
     transfers = startTransfers(deps, manager);
+    keySync = startKeySync(deps, manager, transfers);
     // 0: no checks (the test fixture's default, so a test never asks the network on its own).
     checks = config.parentCheckInterval > 0
       ? startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval })
@@ -267,8 +302,9 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
     async stop() {
       stopped = true;
       checks?.stop();
+      const syncing = keySync?.stop();
       transfers?.stop();
-      await Promise.all([dns.close(), api.close()]);
+      await Promise.all([dns.close(), api.close(), syncing]);
       logger.info('stopped');
     },
   };

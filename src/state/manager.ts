@@ -39,7 +39,7 @@ import type { ZoneEdit } from './yamledit.js';
 import { applyUpdateOps, UpdateRefused, type UpdateOp } from './update-apply.js';
 import { expectedOrigin, loadedSummary, loadOrder, progressLogger, sweepAbandoned, type ZoneLoaded } from './loading.js';
 import {
-  AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
+  AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeySource, type KeyView,
   type RecordInput, type RecordView, type SourceOptions, type ZoneManager, type ZoneView,
 } from './types.js';
 
@@ -247,6 +247,7 @@ export class TandemZoneManager implements ZoneManager {
       ...(c.transfer?.notify ?? []).map((n): [string, string | undefined] => ['zone.transfer.notify', n.key]),
       ...(c.secondary?.primaries ?? []).map((p): [string, string | undefined] => ['zone.secondary.primaries', p.key]),
       ...(c.update ?? []).map((g): [string, string | undefined] => ['zone.update', g.key]),
+      ...(c.sync ?? []).map((p): [string, string | undefined] => [`zone.sync ${p.name}`, p.key]),
     ];
     for (const [where, key] of named) {
       if (key !== undefined && !known(key)) {
@@ -712,6 +713,42 @@ export class TandemZoneManager implements ZoneManager {
       if (err instanceof PrerequisiteFailed) return { ok: false, rcode: err.rcode, reason: err.message };
       if (err instanceof AdminError) return { ok: false, rcode: 5, reason: err.message.replace(/^DNS Validation Error: /, '') };
       throw err;
+    });
+  }
+
+  // ---- key sync (update/sync/) -------------------------------------------------------------------
+
+  /** The imported keys `source` holds now (claims.ts). */
+  keysHeldBy(zoneId: string, source: KeySource): Uint8Array[] {
+    const e = this.entry(zoneId);
+    return e.prepared.imported.filter((r) => holders(e.admin, r).includes(source));
+  }
+
+  /**
+   * Makes `source` hold exactly `keys` (one peer's keys as key sync pulled them): its claims on other keys go
+   * (a key stays while another source holds it), the new keys are claimed with every check of an imported key.
+   * A key that fails a check is left out and named in `refused`; the others still change, in one change.
+   */
+  setKeyClaims(zoneId: string, source: KeySource, keys: readonly Uint8Array[], ttl: number): Promise<{ added: number[]; released: number[]; refused: { keyTag: number; reason: string }[] }> {
+    return this.change(zoneId, (ctx) => {
+      const held = ctx.records.filter((r) => ctx.isKey(r) && ctx.keySources(r.rdata).includes(source)).map((r) => r.rdata);
+      const out = { added: [] as number[], released: [] as number[], refused: [] as { keyTag: number; reason: string }[] };
+      for (const r of held) {
+        if (keys.some((k) => rdataEquals(k, r))) continue;
+        ctx.releaseKey(r, source);
+        out.released.push(keyTag(r));
+      }
+      for (const k of keys) {
+        if (held.some((r) => rdataEquals(k, r))) continue;
+        try {
+          ctx.claimKey(k, source, ttl);
+          out.added.push(keyTag(k));
+        } catch (err) {
+          if (!(err instanceof AdminError)) throw err;
+          out.refused.push({ keyTag: keyTag(k), reason: err.message.replace(/^DNS Validation Error: /, '') });
+        }
+      }
+      return () => out;
     });
   }
 

@@ -17,6 +17,8 @@ export interface BindOptions {
   denial?: 'nsec' | 'nsec3';
   /** The policy's dnskey-ttl and max-zone-ttl (default 2 s: the key states advance at once). */
   ttl?: number;
+  /** A TSIG key that may also UPDATE the zone (besides unsigned updates from 127.0.0.1); named answers questions signed with it. */
+  updateKey?: { name: string; algorithm: string; secret: string };
 }
 
 export interface BindInstance {
@@ -34,8 +36,8 @@ export interface BindInstance {
   stop(): Promise<void>;
 }
 
-function conf(dir: string, port: number, zone: string, nsec3: boolean, ttl: number): string {
-  return `options {
+function conf(dir: string, port: number, zone: string, nsec3: boolean, ttl: number, key?: BindOptions['updateKey']): string {
+  return `${key ? `key "${key.name}" { algorithm ${key.algorithm}; secret "${key.secret}"; };\n` : ''}options {
   directory "${dir}";
   pid-file "${dir}/named.pid";
   session-keyfile "${dir}/session.key";
@@ -63,7 +65,7 @@ zone "${zone}" {
   file "${dir}/zone.db";
   dnssec-policy tandem-test;
   inline-signing no;
-  allow-update { 127.0.0.1; };
+  allow-update { 127.0.0.1;${key ? ` key "${key.name}";` : ''} };
 };
 `;
 }
@@ -83,7 +85,7 @@ export async function startBind(opts: BindOptions): Promise<BindInstance> {
         await rm(join(dir, 'keys'), { recursive: true, force: true });
         await mkdir(join(dir, 'keys'));
         await writeFile(join(dir, 'zone.db'), opts.zoneText);
-        await writeFile(join(dir, 'named.conf'), conf(dir, port, zone, opts.denial === 'nsec3', opts.ttl ?? 2));
+        await writeFile(join(dir, 'named.conf'), conf(dir, port, zone, opts.denial === 'nsec3', opts.ttl ?? 2, opts.updateKey));
         await runChecked('named-checkconf', [join(dir, 'named.conf')], { timeoutMs: 10_000 });
         return spawnDaemon('named', ['-g', '-c', join(dir, 'named.conf')], { name: 'named' });
       },

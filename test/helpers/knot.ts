@@ -23,6 +23,12 @@ export interface KnotOptions {
   foreignApexRecords?: string[];
   /** Bound on start-up, ms (default 15 s). */
   startTimeoutMs?: number;
+  /**
+   * A TSIG key that may UPDATE the zone (RFC 2136; an acl with `action: update`); Knot also answers questions
+   * signed with it. With `foreignApexRecords` (incremental DNSKEY management) the DNSKEY/CDS/CDNSKEY it takes
+   * by UPDATE are kept beside its own.
+   */
+  updateKey?: { name: string; algorithm: string; secret: string };
 }
 
 export interface KnotKey {
@@ -85,9 +91,15 @@ database:
 `;
 }
 
-function knotConf(p: { dir: string; port: number; zone: string; zoneFile: string; nsec3: boolean; incremental: boolean }): string {
+function knotConf(p: { dir: string; port: number; zone: string; zoneFile: string; nsec3: boolean; incremental: boolean; updateKey?: KnotOptions['updateKey'] }): string {
   // Block style; `knotc conf-check` accepts it. Everything lives in the temp dir.
+  const k = p.updateKey;
   return `${knotBaseConf(p.dir, p.port)}
+${k ? `key:
+  - id: ${k.name}
+    algorithm: ${k.algorithm}
+    secret: ${k.secret}
+` : ''}
 keystore:
   - id: k
     backend: pem
@@ -97,7 +109,10 @@ acl:
   - id: local_xfr
     address: [ 127.0.0.1 ]
     action: transfer
-
+${k ? `  - id: sync_update
+    key: ${k.name}
+    action: update
+` : ''}
 policy:
   - id: p
     keystore: k
@@ -122,7 +137,7 @@ zone:
     file: "${p.zoneFile}"
     dnssec-signing: on
     dnssec-policy: p
-    acl: [ local_xfr ]
+    acl: [ local_xfr${k ? ', sync_update' : ''} ]
 `;
 }
 
@@ -160,7 +175,7 @@ export async function startKnot(opts: KnotOptions): Promise<KnotInstance> {
       busy: /address already in use|failed to bind/i,
       start: async (attempt) => {
         port = await freePort();
-        await writeFile(conf, knotConf({ dir, port, zone, zoneFile, nsec3: opts.denial === 'nsec3', incremental }));
+        await writeFile(conf, knotConf({ dir, port, zone, zoneFile, nsec3: opts.denial === 'nsec3', incremental, updateKey: opts.updateKey }));
         if (attempt === 0) await runChecked('knotc', ['-c', conf, 'conf-check'], { timeoutMs: 10_000 });
         return spawnDaemon('knotd', ['-c', conf], { name: 'knotd' });
       },
