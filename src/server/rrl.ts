@@ -5,9 +5,9 @@
 //
 // Accounts: one per client prefix (/24 IPv4, /56 IPv6 by default) x response class x the name the class is
 // keyed on (BIND's choices):
-//   positive  the question's name and type (a signed wildcard answer: the wildcard's parent and the type,
-//             seen from its RRSIG's label count, RFC 4035 §5.3.2; an unsigned one is not visible on the wire
-//             and counts per name)
+//   positive  the question's name and type (an answer whose RRSIG shows a wildcard, RFC 4035 §5.3.2: the
+//             wildcard's parent and the type, as BIND; tandem's own wildcard answers, unsigned or signed live
+//             as the expanded name, do not show it on the wire and count per name)
 //   nxdomain  the zone (the SOA owner of the authority section), so random names share one account; compact
 //             denial's NOERROR + NXNAME (RFC 9824 §3) is an NXDOMAIN here
 //   nodata    the question's name, any type
@@ -19,8 +19,8 @@
 // reads the response's wire bytes, so answers from the response cache and from the full path are accounted
 // alike, with one call in udp.ts. Only answers to opcode QUERY are limited (NOTIFY and UPDATE answers are not).
 //
-// The table is bounded (`table-size` accounts, CLOCK replacement: a slot used in the last sweep of the hand gets a
-// second chance), so a flood of spoofed sources reuses old slots instead of growing memory. Each process (each
+// The table is bounded (`table-size` accounts, CLOCK replacement: an account used again since the hand last
+// passed gets a second chance), so a flood of spoofed sources reuses old slots instead of growing memory. Each process (each
 // cluster worker) holds its own table. Logging is per limited prefix and class: a line when limiting starts,
 // a summary while it lasts (at most once a minute) and a line when it stops; never one line per query.
 import type { Logger } from 'pino';
@@ -336,7 +336,7 @@ interface Bucket {
   balance: number;
   /** Clock second of the last credit. */
   last: number;
-  /** Used since the hand last passed (CLOCK). */
+  /** Used again since it was made or the hand last passed (CLOCK's reference bit). */
   ref: boolean;
   /** Limited responses so far (every slip-th slips). */
   limited: number;
@@ -433,11 +433,13 @@ export class Rrl {
     const now = this.opts.clock.now();
     let bucket = this.map.get(key);
     if (bucket === undefined) bucket = this.insert(key, rate, now);
-    else if (now > bucket.last) {
-      bucket.balance = Math.min(rate, bucket.balance + (now - bucket.last) * rate);
-      bucket.last = now;
+    else {
+      bucket.ref = true;
+      if (now > bucket.last) {
+        bucket.balance = Math.min(rate, bucket.balance + (now - bucket.last) * rate);
+        bucket.last = now;
+      }
     }
-    bucket.ref = true;
     if (--bucket.balance >= 0) return resp;
     const floor = -cfg.window * rate;
     if (bucket.balance < floor) bucket.balance = floor;
@@ -462,10 +464,11 @@ export class Rrl {
   private insert(key: number, rate: number, now: number): Bucket {
     let b: Bucket;
     if (this.ring.length < this.config.tableSize) {
-      b = { key, balance: rate, last: now, ref: true, limited: 0, exempt: 0, log: undefined };
+      b = { key, balance: rate, last: now, ref: false, limited: 0, exempt: 0, log: undefined };
       this.ring.push(b);
     } else {
-      // Second chance for up to 8 recently used accounts, so a limited account survives a flood of new ones.
+      // Second chance for up to 8 accounts used again since the hand passed (a new account starts without
+      // one), so a flood of one-off spoofed sources recycles its own slots and an account in use survives it.
       for (let tries = 0; tries < 8 && this.ring[this.hand].ref; tries++) {
         this.ring[this.hand].ref = false;
         this.hand = (this.hand + 1) % this.ring.length;
@@ -476,7 +479,7 @@ export class Rrl {
       b.key = key;
       b.balance = rate;
       b.last = now;
-      b.ref = true;
+      b.ref = false;
       b.limited = 0;
       b.exempt = 0;
       b.log = undefined;
