@@ -34,15 +34,20 @@ export { RRL_CLASSES, type RrlClass } from '../config/rrl.js';
 // Indexes into RRL_CLASSES.
 const POSITIVE = 0, NXDOMAIN = 1, NODATA = 2, REFERRAL = 3, ERROR = 4;
 
-/** What `classify` found: the class, the hash of what the account is keyed on, and where its name is (-1: none). */
+/** What `classify` found: the class, the two hashes of what the account is keyed on, and where its name is (-1: none). */
 export interface Classified {
   cls: number;
-  h1: number;
-  h2: number;
+  /** Two 32-bit hashes (FNV-1a and a multiply-xorshift), kept in a typed array so the hot loop never boxes a number. */
+  h: Int32Array;
   nameOff: number;
 }
 
-const SEED1 = 0x811c9dc5, SEED2 = 0x9747b28c;
+export function newClassified(): Classified {
+  return { cls: -1, h: new Int32Array(2), nameOff: -1 };
+}
+
+const SEED1 = 0x811c9dc5 | 0, SEED2 = 0x9747b28c | 0;
+const P1 = 0x01000193, P2 = 0x5bd1e995;
 
 /** Offset just after the name at `off` as it stands in the message (a pointer ends it), or -1 when malformed. */
 function skipName(msg: Uint8Array, off: number): number {
@@ -57,32 +62,45 @@ function skipName(msg: Uint8Array, off: number): number {
 }
 
 function feed(c: Classified, b: number): void {
-  c.h1 = Math.imul(c.h1 ^ b, 0x01000193);
-  c.h2 = Math.imul(c.h2 ^ b, 0x5bd1e995);
-  c.h2 ^= c.h2 >>> 15;
+  const h = c.h;
+  h[0] = Math.imul(h[0] ^ b, P1);
+  const x = Math.imul(h[1] ^ b, P2);
+  h[1] = x ^ (x >>> 15);
 }
 
 /** Feeds the name at `off` (compression followed, ASCII case folded: RFC 4343) into the hashes; false when malformed. */
 function hashName(msg: Uint8Array, off: number, c: Classified): boolean {
+  let h1 = c.h[0], h2 = c.h[1];
+  let ok = false;
   for (let hops = 0; hops < 64;) {
-    if (off >= msg.length) return false;
+    if (off >= msg.length) break;
     const l = msg[off];
     if ((l & 0xc0) === 0xc0) {
-      if (off + 1 >= msg.length) return false;
+      if (off + 1 >= msg.length) break;
       off = ((l & 0x3f) << 8) | msg[off + 1];
       hops++;
       continue;
     }
-    if (l > 63 || off + 1 + l > msg.length) return false;
-    feed(c, l);
-    if (l === 0) return true;
+    if (l > 63 || off + 1 + l > msg.length) break;
+    h1 = Math.imul(h1 ^ l, P1);
+    h2 = Math.imul(h2 ^ l, P2);
+    h2 ^= h2 >>> 15;
+    if (l === 0) {
+      ok = true;
+      break;
+    }
     for (let i = off + 1; i <= off + l; i++) {
-      const b = msg[i];
-      feed(c, b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
+      let b = msg[i];
+      if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+      h1 = Math.imul(h1 ^ b, P1);
+      h2 = Math.imul(h2 ^ b, P2);
+      h2 ^= h2 >>> 15;
     }
     off += 1 + l;
   }
-  return false;
+  c.h[0] = h1;
+  c.h[1] = h2;
+  return ok;
 }
 
 /** Whether the NSEC RDATA at `rd` has the NXNAME bit (type 128: window 0, octet 16, bit 0x80; RFC 9824 §3). */
@@ -102,8 +120,8 @@ export function classify(resp: Uint8Array, c: Classified): boolean {
   if (len < 12 || (resp[2] & 0xf8) !== 0x80) return false;
   const rcode = resp[3] & 0xf;
   const qd = (resp[4] << 8) | resp[5], an = (resp[6] << 8) | resp[7], ns = (resp[8] << 8) | resp[9];
-  c.h1 = SEED1;
-  c.h2 = SEED2;
+  c.h[0] = SEED1;
+  c.h[1] = SEED2;
   c.nameOff = -1;
   c.cls = ERROR;
   if ((rcode !== 0 && rcode !== 3) || qd !== 1) return true;
@@ -386,7 +404,7 @@ export class Rrl {
   private readonly map = new Map<number, Bucket>();
   private readonly ring: Bucket[] = [];
   private hand = 0;
-  private readonly c: Classified = { cls: 0, h1: 0, h2: 0, nameOff: -1 };
+  private readonly c: Classified = newClassified();
   private readonly p: Prefix = { v6: false, v4: 0, g: new Uint16Array(8), len: 0 };
   private readonly logs = new Map<string, LogEntry>();
   private linesLeft = MAX_LOG_LINES;
@@ -416,17 +434,17 @@ export class Rrl {
     if (rate === 0) return resp;
     const cfg = this.config;
     if (!clientPrefix(address, cfg.ipv4Prefix, cfg.ipv6Prefix, p)) return resp;
-    let a = c.h1 ^ Math.imul(c.cls + 1, 0x9e3779b1), b = c.h2 + c.cls;
+    let a = c.h[0] ^ Math.imul(c.cls + 1, 0x9e3779b1), b = (c.h[1] + c.cls) | 0;
     if (p.v6) {
       for (let k = 0; k < 8; k += 2) {
         const w = (p.g[k] << 16) | p.g[k + 1];
-        a = Math.imul(a ^ w, 0x01000193);
-        b = Math.imul(b ^ w, 0x5bd1e995);
+        a = Math.imul(a ^ w, P1);
+        b = Math.imul(b ^ w, P2);
       }
       a ^= 6;
     } else {
-      a = Math.imul(a ^ p.v4, 0x01000193);
-      b = Math.imul(b ^ p.v4, 0x5bd1e995);
+      a = Math.imul(a ^ p.v4, P1);
+      b = Math.imul(b ^ p.v4, P2);
     }
     const key = (fmix(a) & 0x1fffff) * 0x100000000 + fmix(b ^ p.len);
 

@@ -7,7 +7,7 @@ import { encodeQuery } from '../../../src/dns/message.js';
 import { Name } from '../../../src/dns/name.js';
 import { RRType } from '../../../src/dns/types.js';
 import { createHandler } from '../../../src/server/handle.js';
-import { classify, parseV6, Rrl, truncated, type Classified } from '../../../src/server/rrl.js';
+import { classify, newClassified, parseV6, Rrl, truncated } from '../../../src/server/rrl.js';
 import { parseRrl, rrlDefaults, type RrlConfig } from '../../../src/config/rrl.js';
 import { ConfigError, resolveConfig } from '../../../src/config/server.js';
 import { decode } from '../../helpers/client.js';
@@ -27,9 +27,9 @@ async function answer(name: string, type: number = RRType.A, o: { do?: boolean }
   return r!;
 }
 const cls = (resp: Uint8Array) => {
-  const c: Classified = { cls: -1, h1: 0, h2: 0, nameOff: -1 };
+  const c = newClassified();
   expect(classify(resp, c)).toBe(true);
-  return { cls: ['positive', 'nxdomain', 'nodata', 'referral', 'error'][c.cls], key: `${c.h1}/${c.h2}`, nameOff: c.nameOff };
+  return { cls: ['positive', 'nxdomain', 'nodata', 'referral', 'error'][c.cls], key: `${c.h[0]}/${c.h[1]}`, nameOff: c.nameOff };
 };
 
 const clockAt = (t = T0) => ({ t, now() { return this.t; } });
@@ -108,7 +108,7 @@ describe('rrl: response classes (BIND ARM "Response Rate Limiting")', () => {
 
   it('RFC 1035 §4.1.1: queries and answers to other opcodes (NOTIFY) are left alone', async () => {
     const resp = Buffer.from(await answer('www.example.com.'));
-    const c: Classified = { cls: -1, h1: 0, h2: 0, nameOff: -1 };
+    const c = newClassified();
     resp[2] = (resp[2] & 0x87) | (4 << 3);
     expect(classify(resp, c)).toBe(false);
     resp[2] &= 0x7f;
