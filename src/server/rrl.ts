@@ -261,7 +261,10 @@ function hexVal(ch: number): number {
   return -1;
 }
 
-/** An IPv6 address (RFC 4291 §2.2 text forms, a `%zone` ignored) into eight groups; false when malformed. */
+/**
+ * An IPv6 address (RFC 4291 §2.2 text forms, a `%zone` ignored) into eight groups; false when malformed. Not
+ * dns/rdata/ip.ts `parseIPv6`: this one runs per answer, so it allocates nothing and throws nothing.
+ */
 export function parseV6(s: string, g: Uint16Array): boolean {
   let end = s.indexOf('%');
   if (end < 0) end = s.length;
@@ -462,6 +465,8 @@ export class Rrl {
     const floor = -cfg.window * rate;
     if (bucket.balance < floor) bucket.balance = floor;
 
+    // Checked once per account, when it is first limited (not per answer); BlockList matches an IPv4-mapped
+    // address against IPv4 prefixes itself.
     if (bucket.exempt === 0) bucket.exempt = this.exempt?.check(address, address.includes(':') ? 'ipv6' : 'ipv4') ? 2 : 1;
     if (bucket.exempt === 2) return resp;
     const slip = cfg.slip > 0 && ++bucket.limited % cfg.slip === 0;

@@ -207,6 +207,8 @@ describe('rrl: accounting per client prefix (token bucket with a window)', () =>
     expect(burst(rrl, resp, '192.0.2.1', 50).full).toBe(50);
     expect(burst(rrl, resp, '::1', 50).full).toBe(50);
     expect(burst(rrl, resp, '192.0.3.1', 50).full).toBe(5);
+    // RFC 4291 §2.5.5.2: an IPv4-mapped address is the IPv4 client, exempt by its IPv4 prefix.
+    expect(burst(limiter({ slip: 0, exempt: ['192.0.2.0/24'] }).rrl, resp, '::ffff:192.0.2.9', 50).full).toBe(50);
   });
 
   it('log-only: every answer goes out in full, and what would have been limited is counted', async () => {
