@@ -5,9 +5,10 @@
 //
 // Accounts: one per client prefix (/24 IPv4, /56 IPv6 by default) x response class x the name the class is
 // keyed on (BIND's choices):
-//   positive  the question's name and type (an answer whose RRSIG shows a wildcard, RFC 4035 §5.3.2: the
-//             wildcard's parent and the type, as BIND; tandem's own wildcard answers, unsigned or signed live
-//             as the expanded name, do not show it on the wire and count per name)
+//   positive  the question's name and type; an answer synthesized from a wildcard (RFC 4592) counts as the
+//             wildcard's parent and the type, as BIND's, so random names under a wildcard share one account:
+//             seen from an RRSIG's label count (RFC 4035 §5.3.2) or, since tandem signs each expansion as its
+//             own name, asked of the zone (`wildcardParent`) when a name's account is first made
 //   nxdomain  the zone (the SOA owner of the authority section), so random names share one account; compact
 //             denial's NOERROR + NXNAME (RFC 9824 §3) is an NXDOMAIN here
 //   nodata    the question's name, any type
@@ -27,6 +28,8 @@ import type { Logger } from 'pino';
 import type { BlockList } from 'node:net';
 import { Name } from '../dns/name.js';
 import { RRType } from '../dns/types.js';
+import { lookup } from '../zone/lookup.js';
+import type { Served } from '../state/manager.js';
 import type { Clock } from '../dnssec/types.js';
 import { exemptList, RRL_CLASSES, type RrlConfig } from '../config/rrl.js';
 
@@ -37,13 +40,15 @@ const POSITIVE = 0, NXDOMAIN = 1, NODATA = 2, REFERRAL = 3, ERROR = 4;
 /** What `classify` found: the class, the two hashes of what the account is keyed on, and where its name is (-1: none). */
 export interface Classified {
   cls: number;
+  /** Offset of the question's type (just after its name); -1: no question read. */
+  qtypeOff: number;
   /** Two 32-bit hashes (FNV-1a and a multiply-xorshift), kept in a typed array so the hot loop never boxes a number. */
   h: Int32Array;
   nameOff: number;
 }
 
 export function newClassified(): Classified {
-  return { cls: -1, h: new Int32Array(2), nameOff: -1 };
+  return { cls: -1, qtypeOff: -1, h: new Int32Array(2), nameOff: -1 };
 }
 
 const SEED1 = 0x811c9dc5 | 0, SEED2 = 0x9747b28c | 0;
@@ -123,11 +128,13 @@ export function classify(resp: Uint8Array, c: Classified): boolean {
   c.h[0] = SEED1;
   c.h[1] = SEED2;
   c.nameOff = -1;
+  c.qtypeOff = -1;
   c.cls = ERROR;
   if ((rcode !== 0 && rcode !== 3) || qd !== 1) return true;
   const nameEnd = skipName(resp, 12);
   if (nameEnd < 0 || nameEnd + 4 > len) return true;
   let o = nameEnd + 4;
+  c.qtypeOff = nameEnd;
   if (rcode === 0 && an > 0) {
     c.cls = POSITIVE;
     // A wildcard answer (RFC 4592) is counted as its wildcard's parent: the RRSIG over the answer at the
@@ -144,16 +151,7 @@ export function classify(resp: Uint8Array, c: Classified): boolean {
       }
       o += 10 + ((resp[o + 8] << 8) | resp[o + 9]);
     }
-    let start = 12;
-    if (labels >= 0) {
-      let count = 0;
-      for (let p = 12; p < nameEnd - 1; p += 1 + resp[p]) count++; // plain labels: skipName stopped at no pointer before nameEnd - 1
-      for (let skip = count - labels; skip > 0; skip--) start += 1 + resp[start];
-    }
-    c.nameOff = start;
-    hashName(resp, start, c);
-    feed(c, resp[nameEnd]);
-    feed(c, resp[nameEnd + 1]);
+    keyPositive(resp, c, labels);
     return true;
   }
   for (let i = 0; i < an && o >= 0; i++) {
@@ -186,6 +184,62 @@ export function classify(resp: Uint8Array, c: Classified): boolean {
   }
   hashName(resp, c.nameOff, c);
   return true;
+}
+
+/**
+ * Keys a positive answer (classified into `c`) on its question name and type, or with `labels` >= 0 on the
+ * question name's ancestor of that many labels (a wildcard's parent) and the type.
+ */
+function keyPositive(resp: Uint8Array, c: Classified, labels: number): void {
+  const nameEnd = c.qtypeOff;
+  let start = 12;
+  if (labels >= 0) {
+    let count = 0;
+    for (let p = 12; p < nameEnd - 1; p += 1 + resp[p]) count++; // plain labels: skipName stopped at no pointer before nameEnd - 1
+    for (let skip = count - labels; skip > 0; skip--) start += 1 + resp[start];
+  }
+  c.h[0] = SEED1;
+  c.h[1] = SEED2;
+  c.nameOff = start;
+  hashName(resp, start, c);
+  feed(c, resp[nameEnd]);
+  feed(c, resp[nameEnd + 1]);
+}
+
+/** Names (and types) whose wildcard status `wildcardParentIn` remembers per served set. */
+const WILDCARD_MEMO = 10_000;
+
+/**
+ * For `RrlOptions.wildcardParent`: the label count of the wildcard's parent when the positive answer `resp` was
+ * synthesized from a wildcard in the served zone (RFC 4592 §3.3.1), else -1. A lookup (pure, no signing), run
+ * only when a positive answer's account is first made, and remembered per name and type (`nameKey`) until the
+ * served set changes, so a forged-source flood of one name costs one lookup.
+ */
+export function wildcardParentIn(served: () => Served): (resp: Uint8Array, nameKey: number) => number {
+  let memo = new Map<number, number>();
+  let of: Served | undefined;
+  return (resp, nameKey) => {
+    const set = served();
+    if (set !== of || memo.size >= WILDCARD_MEMO) {
+      memo = new Map();
+      of = set;
+    }
+    const known = memo.get(nameKey);
+    if (known !== undefined) return known;
+    let labels = -1;
+    try {
+      const { name, next } = Name.read(resp, 12);
+      const qtype = (resp[next] << 8) | resp[next + 1];
+      const zone = set.zones.forQuery(name, qtype);
+      const r = zone && lookup(zone, name, qtype);
+      const w = r && r.kind === 'answer' ? r.answers[0]?.wildcard : undefined;
+      if (w) labels = w.labelCount - 1;
+    } catch {
+      labels = -1;
+    }
+    memo.set(nameKey, labels);
+    return labels;
+  };
 }
 
 /**
@@ -364,6 +418,8 @@ interface Bucket {
   /** 0: not checked yet, 1: not exempt, 2: exempt. */
   exempt: number;
   log: LogEntry | undefined;
+  /** A synthesized name's account: the key of its wildcard parent's account, which is charged instead (-1: none). */
+  alias: number;
 }
 
 interface LogEntry {
@@ -390,6 +446,8 @@ export interface RrlCounts {
 export interface RrlOptions {
   clock: Clock;
   logger: Logger;
+  /** The wildcard parent's label count of a synthesized positive answer, else -1 (`wildcardParentIn`); without it, none. */
+  wildcardParent?: (resp: Uint8Array, nameKey: number) => number;
 }
 
 /** Limited prefix/class pairs tracked for the log; more are summed into one "other prefixes" figure. */
@@ -437,23 +495,23 @@ export class Rrl {
     if (rate === 0) return resp;
     const cfg = this.config;
     if (!clientPrefix(address, cfg.ipv4Prefix, cfg.ipv6Prefix, p)) return resp;
-    let a = c.h[0] ^ Math.imul(c.cls + 1, 0x9e3779b1), b = (c.h[1] + c.cls) | 0;
-    if (p.v6) {
-      for (let k = 0; k < 8; k += 2) {
-        const w = (p.g[k] << 16) | p.g[k + 1];
-        a = Math.imul(a ^ w, P1);
-        b = Math.imul(b ^ w, P2);
-      }
-      a ^= 6;
-    } else {
-      a = Math.imul(a ^ p.v4, P1);
-      b = Math.imul(b ^ p.v4, P2);
-    }
-    const key = (fmix(a) & 0x1fffff) * 0x100000000 + fmix(b ^ p.len);
-
     const now = this.opts.clock.now();
-    let bucket = this.map.get(key);
-    if (bucket === undefined) bucket = this.insert(key, rate, now);
+    let bucket = this.map.get(this.key());
+    if (bucket !== undefined && bucket.alias >= 0) {
+      bucket.ref = true;
+      keyPositive(resp, c, bucket.alias);
+      bucket = this.map.get(this.key());
+    } else if (bucket === undefined && c.cls === POSITIVE && this.opts.wildcardParent) {
+      // A name's first positive answer: synthesized from a wildcard? Then its account is the parent's, and the
+      // name keeps only a pointer to it (so later answers skip the lookup).
+      const labels = this.opts.wildcardParent(resp, (c.h[0] >>> 0) * 0x200000 + (c.h[1] & 0x1fffff));
+      if (labels >= 0) {
+        this.insert(this.key(), rate, now).alias = labels;
+        keyPositive(resp, c, labels);
+        bucket = this.map.get(this.key());
+      }
+    }
+    if (bucket === undefined) bucket = this.insert(this.key(), rate, now);
     else {
       bucket.ref = true;
       if (now > bucket.last) {
@@ -483,11 +541,29 @@ export class Rrl {
     return null;
   }
 
+  /** The account key of what `classify` and `clientPrefix` found: 53 bits, from the two name hashes, class and prefix. */
+  private key(): number {
+    const c = this.c, p = this.p;
+    let a = c.h[0] ^ Math.imul(c.cls + 1, 0x9e3779b1), b = (c.h[1] + c.cls) | 0;
+    if (p.v6) {
+      for (let k = 0; k < 8; k += 2) {
+        const w = (p.g[k] << 16) | p.g[k + 1];
+        a = Math.imul(a ^ w, P1);
+        b = Math.imul(b ^ w, P2);
+      }
+      a ^= 6;
+    } else {
+      a = Math.imul(a ^ p.v4, P1);
+      b = Math.imul(b ^ p.v4, P2);
+    }
+    return (fmix(a) & 0x1fffff) * 0x100000000 + fmix(b ^ p.len);
+  }
+
   /** A new account for `key`, in a free slot or in the one the CLOCK hand reuses. */
   private insert(key: number, rate: number, now: number): Bucket {
     let b: Bucket;
     if (this.ring.length < this.config.tableSize) {
-      b = { key, balance: rate, last: now, ref: false, limited: 0, exempt: 0, log: undefined };
+      b = { key, balance: rate, last: now, ref: false, limited: 0, exempt: 0, log: undefined, alias: -1 };
       this.ring.push(b);
     } else {
       // Second chance for up to 8 accounts used again since the hand passed (a new account starts without
@@ -506,6 +582,7 @@ export class Rrl {
       b.limited = 0;
       b.exempt = 0;
       b.log = undefined;
+      b.alias = -1;
     }
     this.map.set(key, b);
     return b;

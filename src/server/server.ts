@@ -20,7 +20,7 @@ import { Metrics } from '../metrics/registry.js';
 import { opsEndpoints, startOpsListener } from '../metrics/http.js';
 import { readiness, type NotReady } from '../metrics/readiness.js';
 import { listenUdp, type UdpListener } from './udp.js';
-import { Rrl } from './rrl.js';
+import { Rrl, wildcardParentIn } from './rrl.js';
 import { listenTcp, type TcpListener } from './tcp.js';
 
 export interface ServerDeps {
@@ -104,7 +104,7 @@ export async function startDns(deps: ServerDeps, served: () => Served, control?:
   deps.metrics?.watchCache(cache);
   const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig), cache, queries: deps.metrics?.queries });
   // One table for this process's UDP listeners (each cluster worker has its own); TCP is never limited.
-  const rrl = config.rrl && new Rrl(config.rrl, { clock: deps.clock ?? systemClock, logger: logger.child({ component: 'rrl' }) }).start();
+  const rrl = config.rrl && new Rrl(config.rrl, { clock: deps.clock ?? systemClock, logger: logger.child({ component: 'rrl' }), wildcardParent: wildcardParentIn(served) }).start();
   if (rrl) deps.metrics?.watchRrl(rrl);
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];

@@ -7,7 +7,7 @@ import { encodeQuery } from '../../../src/dns/message.js';
 import { Name } from '../../../src/dns/name.js';
 import { RRType } from '../../../src/dns/types.js';
 import { createHandler } from '../../../src/server/handle.js';
-import { classify, newClassified, parseV6, Rrl, truncated } from '../../../src/server/rrl.js';
+import { classify, newClassified, parseV6, Rrl, truncated, wildcardParentIn } from '../../../src/server/rrl.js';
 import { parseRrl, rrlDefaults, type RrlConfig } from '../../../src/config/rrl.js';
 import { ConfigError, resolveConfig } from '../../../src/config/server.js';
 import { decode } from '../../helpers/client.js';
@@ -33,8 +33,8 @@ const cls = (resp: Uint8Array) => {
 };
 
 const clockAt = (t = T0) => ({ t, now() { return this.t; } });
-const limiter = (cfg: Partial<RrlConfig> = {}, clock = clockAt(), logger = silent) =>
-  ({ rrl: new Rrl({ ...rrlDefaults, exempt: [], responsesPerSecond: 5, ...cfg }, { clock, logger }), clock });
+const limiter = (cfg: Partial<RrlConfig> = {}, clock = clockAt(), logger = silent, wildcardParent?: (resp: Uint8Array, nameKey: number) => number) =>
+  ({ rrl: new Rrl({ ...rrlDefaults, exempt: [], responsesPerSecond: 5, ...cfg }, { clock, logger, wildcardParent }), clock });
 /** Sends `n` copies of `resp` to `address` through the limiter: what came out of each. */
 const burst = (rrl: Rrl, resp: Uint8Array, address: string, n: number) => {
   const out = { full: 0, tc: 0, dropped: 0 };
@@ -199,6 +199,24 @@ describe('rrl: accounting per client prefix (token bucket with a window)', () =>
     let sent = 0;
     for (let i = 0; i < 30; i++) if (rrl.filter(await answer(`r${i}.example.com.`, RRType.A, { do: true }), '192.0.2.1')) sent++;
     expect(sent).toBe(3);
+  });
+
+  it('RFC 4592: answers synthesized from a wildcard share the wildcard parent\'s account (BIND), signed or not', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>); } });
+    const { rrl } = limiter({ slip: 0 }, clockAt(), logger, wildcardParentIn(() => ex.manager.served()));
+    let sent = 0;
+    for (let i = 0; i < 20; i++) if (rrl.filter(await answer(`r${i}.wild.example.com.`, RRType.A, { do: i % 2 === 0 }), '192.0.2.1')) sent++;
+    expect(sent).toBe(5);
+    expect(lines[0]).toMatchObject({ msg: 'rrl: limiting responses', class: 'positive', name: 'wild.example.com.' });
+    // A synthesized name seen before goes to the parent's account through its pointer; an existing name keeps its own.
+    expect(rrl.filter(await answer('r1.wild.example.com.'), '192.0.2.1')).toBeNull();
+    expect(rrl.filter(await answer('www.example.com.'), '192.0.2.1')).not.toBeNull();
+    // Without the zone to ask, each synthesized name has its own account.
+    const plain = limiter({ slip: 0 }).rrl;
+    sent = 0;
+    for (let i = 0; i < 20; i++) if (plain.filter(await answer(`r${i}.wild.example.com.`), '192.0.2.1')) sent++;
+    expect(sent).toBe(20);
   });
 
   it('exempt prefixes are never limited', async () => {
