@@ -15,13 +15,13 @@ import { rrlDefaults, type RrlConfig } from '../../src/config/rrl.js';
 const LIMITED = '127.0.1.1';
 const OTHER = '127.0.2.1';
 
-/** Sends `n` queries for www.example.com. A from `from` at once; counts full answers, TC=1 slips and silence (1 s). */
-async function burst(s: TestServer, from: string, n: number): Promise<{ full: number; tc: number; none: number }> {
+/** Sends `n` queries (DO=1) for www.example.com. A (or `name(i)`) from `from` at once; counts full answers, TC=1 slips and silence (1 s). */
+async function burst(s: TestServer, from: string, n: number, name = (_i: number) => 'www.example.com.'): Promise<{ full: number; tc: number; none: number }> {
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => sock.bind(0, from, resolve));
   const seen = new Map<number, boolean>();
   sock.on('message', (m) => seen.set(m.readUInt16BE(0), (m[2] & 0x02) !== 0));
-  for (let id = 1; id <= n; id++) sock.send(encodeQuery(Name.fromText('www.example.com.'), RRType.A, { id, udpSize: 1232 }), s.port, s.host);
+  for (let id = 1; id <= n; id++) sock.send(encodeQuery(Name.fromText(name(id)), RRType.A, { id, udpSize: 1232, do: true }), s.port, s.host);
   await new Promise((r) => setTimeout(r, 1000));
   sock.close();
   const tc = [...seen.values()].filter(Boolean).length;
@@ -64,11 +64,17 @@ describe('RRL: 5 answers a second per /24, slip 2, window 10', () => {
     }
   });
 
+  it('random-subdomain floods from one /24: random names (NXDOMAIN, RFC 9824 NXNAME) and random names under a wildcard (RFC 4592) each share one account', async () => {
+    const rnd = (i: number) => `${Math.random().toString(36).slice(2, 10)}${i}`;
+    expect(await burst(s, '127.0.3.1', 40, (i) => `${rnd(i)}.example.com.`)).toMatchObject({ full: 5, tc: 17 });
+    expect(await burst(s, '127.0.4.1', 40, (i) => `${rnd(i)}.wild.example.com.`)).toMatchObject({ full: 5, tc: 17 });
+  });
+
   it('/metrics counts the dropped and slipped answers by class', async () => {
     const m = await scrape(`${s.api}/metrics`);
-    expect(m.value('tandem_rrl_dropped_total', { class: 'positive' })).toBe(48);
-    expect(m.value('tandem_rrl_slipped_total', { class: 'positive' })).toBe(48);
-    expect(m.value('tandem_rrl_dropped_total', { class: 'nxdomain' })).toBe(0);
+    expect(m.value('tandem_rrl_dropped_total', { class: 'positive' })).toBe(48 + 18);
+    expect(m.value('tandem_rrl_slipped_total', { class: 'positive' })).toBe(48 + 17);
+    expect(m.value('tandem_rrl_dropped_total', { class: 'nxdomain' })).toBe(18);
     expect(m.value('tandem_rrl_table_entries')).toBeGreaterThanOrEqual(2);
   });
 });
