@@ -2,6 +2,7 @@
 // accounting with a fake clock (rate, window, slip), prefixes, exemptions, log-only mode, the bounded table
 // and the log lines. The behaviour follows BIND's `rate-limit` (ARM "Response Rate Limiting") and Knot's mod-rrl.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { pino } from 'pino';
 import { encodeQuery } from '../../../src/dns/message.js';
 import { Name } from '../../../src/dns/name.js';
@@ -278,6 +279,22 @@ describe('rrl: logs', () => {
     const { rrl } = limiter({ logOnly: true }, clockAt(), logger);
     burst(rrl, await answer('www.example.com.'), '2001:db8:0:100::1', 10);
     expect(lines).toEqual([expect.objectContaining({ msg: 'rrl: would limit responses (log-only)', client: '2001:db8:0:100::/56', class: 'positive', name: 'www.example.com.', logOnly: true })]);
+  });
+});
+
+describe('rrl: any bytes', () => {
+  it('classify, truncated and filter never throw or loop on arbitrary messages and addresses (seeded)', () => {
+    const { rrl } = limiter({ responsesPerSecond: 1, slip: 1 });
+    const c = newClassified();
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 40 })), (b, address) => {
+        classify(b, c);
+        const t = truncated(b);
+        expect(t.length).toBeLessThanOrEqual(Math.max(b.length, 12) + 11);
+        rrl.filter(b, address);
+      }),
+      { seed: 20261204, numRuns: 3000 },
+    );
   });
 });
 
