@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { TsigKey } from '../dns/tsig.js';
 import { loadTsigKeys, TsigConfigError } from './tsig.js';
 import { zoneDefaultsProblem } from './masterzone.js';
+import { parseRrl, RrlConfigError, type RrlConfig } from './rrl.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -44,6 +45,8 @@ export interface ServerConfig {
   tsig: TsigKey[];
   /** `zone-defaults:`: settings of master-file zones without their own (a `zone:` section's keys but origin and soa). */
   zoneDefaults?: Record<string, unknown>;
+  /** `rrl:` / `--rrl RATE`: response rate limiting over UDP (config/rrl.ts, server/rrl.ts); undefined: off. */
+  rrl?: RrlConfig;
 }
 
 export class ConfigError extends Error {}
@@ -134,6 +137,14 @@ function fromRaw(raw: Raw, where: string): Partial<ServerConfig> {
         out.zoneDefaults = value as Record<string, unknown>;
         break;
       }
+      case 'rrl': {
+        try {
+          out.rrl = parseRrl(value, where);
+        } catch (e) {
+          throw e instanceof RrlConfigError ? new ConfigError(e.message) : e;
+        }
+        break;
+      }
       default: throw new ConfigError(`${where}: unknown setting '${key}'`);
     }
   }
@@ -167,5 +178,9 @@ export async function resolveConfig(flags: Raw, configFile?: string): Promise<Se
       }
     }
   }
-  return { ...defaults, ...file, ...fromRaw(flags, 'flags') };
+  const fromFlags = fromRaw(flags, 'flags');
+  const config = { ...defaults, ...file, ...fromFlags };
+  // `--rrl RATE` sets the rate of the file's `rrl:` settings, keeping the others.
+  if (fromFlags.rrl && file.rrl) config.rrl = { ...file.rrl, responsesPerSecond: fromFlags.rrl.responsesPerSecond };
+  return config;
 }

@@ -23,6 +23,7 @@ import { Metrics } from '../metrics/registry.js';
 import { opsEndpoints, startOpsListener } from '../metrics/http.js';
 import { readiness, type NotReady } from '../metrics/readiness.js';
 import { listenUdp, type UdpListener } from './udp.js';
+import { Rrl, wildcardParentIn } from './rrl.js';
 import { listenTcp, type TcpListener } from './tcp.js';
 
 export interface ServerDeps {
@@ -105,9 +106,13 @@ export async function startDns(deps: ServerDeps, served: () => Served, control?:
   const cache = new ResponseCache();
   deps.metrics?.watchCache(cache);
   const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig), cache, queries: deps.metrics?.queries });
+  // One table for this process's UDP listeners (each cluster worker has its own); TCP is never limited.
+  const rrl = config.rrl && new Rrl(config.rrl, { clock: deps.clock ?? systemClock, logger: logger.child({ component: 'rrl' }), wildcardParent: wildcardParentIn(served) }).start();
+  if (rrl) deps.metrics?.watchRrl(rrl);
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
   const close = async () => {
+    rrl?.stop();
     await Promise.all([...udp.map((u) => u.close()), ...tcp.map((t) => t.close())]);
   };
   try {
@@ -117,7 +122,7 @@ export async function startDns(deps: ServerDeps, served: () => Served, control?:
         .catch((err: unknown) => { throw listenError(err, at, 'DNS over TCP', '--listen'); });
       tcp.push(t);
       const u = { host: at.host, port: t.address.port };
-      udp.push(await listenUdp(u, handler, logger).catch((err: unknown) => { throw listenError(err, u, 'DNS over UDP', '--listen'); }));
+      udp.push(await listenUdp(u, handler, logger, rrl).catch((err: unknown) => { throw listenError(err, u, 'DNS over UDP', '--listen'); }));
     }
   } catch (err) {
     await close();
