@@ -237,6 +237,25 @@ export class TandemZoneManager implements ZoneManager {
     });
   }
 
+  /**
+   * A key rollover step (rollover/): `edit` changes the zone's key store (a new key, key times) inside the change
+   * queue, then the zone is prepared again from the data already parsed and served through the same swap as every
+   * change: written (admin state), re-signed, served here and in the workers, a new serial announced (NOTIFY) when
+   * what is served changed. Resolves with what `edit` returned, once the zone is served.
+   */
+  rekey<T>(zoneId: string, edit: (origin: Name) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      const e = this.entry(zoneId);
+      if (e.loaded.config.secondary) throw new AdminError(1004, 400, `${e.loaded.input.origin} is a secondary zone: tandem does not roll its keys`);
+      const result = await edit(e.loaded.input.origin);
+      const next = await this.loadEntry(e.loaded, structuredClone(e.admin));
+      await this.persistVersion(next);
+      await this.swapIn(next, e.file);
+      this.deps.logger.info({ zone: e.loaded.input.origin.toString(), serial: next.serial }, 'zone keys changed');
+      return result;
+    });
+  }
+
   /** Every TSIG key a zone's transfer and update settings name must be defined in the server config. */
   private checkKeys(loaded: LoadedZone): void {
     const known = this.deps.knownKey;
@@ -793,6 +812,8 @@ export class TandemZoneManager implements ZoneManager {
     const ds = dsRdata(origin, keys.ksk.dnskey, 2);
     view.ds = { rdata: ds, text: `${origin.toString()} ${ttl} IN DS ${formatRdata(RRType.DS, ds)}`, digestHex: Buffer.from(ds.subarray(4)).toString('hex').toUpperCase() };
     view.keys = [view.ksk, kv(keys.zsk.dnskey, 'own')];
+    // A rollover's keys published without signing (rollover/): own keys too.
+    for (const k of keys.published) if (k !== keys.ksk && k !== keys.zsk) view.keys.push(kv(k.dnskey, 'own'));
     for (const rdata of e.prepared.imported) {
       const rec = recordsOf(e).find((r) => r.type === RRType.DNSKEY && rdataEquals(r.rdata, rdata));
       view.keys.push({ ...kv(rdata, 'external', rec?.id), ttl: rec?.ttl ?? ttl, sources: holders(e.admin, rdata) });
