@@ -8,6 +8,7 @@ import type { TransferApi, ZoneManager } from '../state/types.js';
 import type { SyncApi } from '../update/sync/types.js';
 import { addSyncRoutes } from './sync.js';
 import { addSecondaryRoutes } from './secondary.js';
+import { addRolloverRoutes, type RolloverApi } from './rollover.js';
 import { checkCloudflareAuth, checkNs1Auth, type ApiAuthConfig } from './auth.js';
 import { MAX_BODY, parseJson, readBody } from './body.js';
 import { addCloudflareRoutes, CF_PREFIX } from './cloudflare.js';
@@ -23,6 +24,8 @@ export interface ApiOptions {
   transfers?: TransferApi;
   /** Key sync (the tandem/sync routes). */
   sync?: SyncApi;
+  /** Key rollovers (the tandem/rollover routes), once the server runs them. */
+  rollover?: () => RolloverApi | undefined;
   auth: ApiAuthConfig;
   at: { host: string; port: number };
   logger: Logger;
@@ -162,6 +165,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
 
 export async function startApi(opts: ApiOptions): Promise<RunningApi> {
   const router = createRouter();
+  addRolloverRoutes(router, CF_PREFIX, opts.rollover ?? (() => undefined));
   const log = opts.logger.child({ component: 'api' });
   const limiter = new AuthFailureLimiter(opts.clock ?? systemClock, opts.authLimit);
   const server = createServer((req, res) => {

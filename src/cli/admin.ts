@@ -404,7 +404,8 @@ export async function runAdminCommand(name: string, argv: string[], io: AdminIo 
   const { dsCommand } = await import('./keys.js');
   const { PARENT_COMMANDS } = await import('./parent.js');
   const { SYNC_COMMANDS } = await import('./sync.js');
-  const cmd = name === 'ds' ? dsCommand : [...ADMIN_COMMANDS, ...PARENT_COMMANDS, ...SYNC_COMMANDS].find((c) => c.name === name);
+  const { rolloverCommand } = await import('./rollover.js');
+  const cmd = name === 'ds' ? dsCommand : [...ADMIN_COMMANDS, ...PARENT_COMMANDS, ...SYNC_COMMANDS, rolloverCommand].find((c) => c.name === name);
   if (!cmd) {
     io.err(`tandem: unknown admin command '${name}'\n`);
     return 2;

@@ -41,6 +41,8 @@ export interface ServerConfig {
    * (RFC 9859), the target found through the parent resolver (`parent-notify`, default true).
    */
   parentNotify: boolean;
+  /** Seconds between the polls of key rollovers in progress (rollover/); 0 = none (library only). */
+  rolloverInterval: number;
   /** TSIG keys (RFC 8945) from `tsig:` (config/tsig.ts), for signed queries, transfers and NOTIFY. */
   tsig: TsigKey[];
   /** `zone-defaults:`: settings of master-file zones without their own (a `zone:` section's keys but origin and soa). */
@@ -63,6 +65,7 @@ export const defaults: ServerConfig = {
   tcpMaxConnections: 1000,
   parentCheckInterval: 3600,
   parentNotify: true,
+  rolloverInterval: 60,
   tsig: [],
 };
 
@@ -130,6 +133,7 @@ function fromRaw(raw: Raw, where: string): Partial<ServerConfig> {
         out.parentNotify = value === true || value === 'true';
         break;
       }
+      case 'rollover-interval': out.rolloverInterval = int(1, 86400); break;
       case 'tsig': break; // read by resolveConfig: items may name files
       case 'zone-defaults': case 'zone_defaults': {
         const problem = zoneDefaultsProblem(value);

@@ -21,7 +21,7 @@ import { formatEndpoint, type Endpoint } from '../config/server.js';
 import { startParentChecks } from '../state/parentds.js';
 import type { TandemZoneManager } from '../state/manager.js';
 import type { PackedZone } from '../config/packed.js';
-import { checkFolders, createManager, laterSyncApi, laterTransferApi, logLoadEnd, startAdminApi, startDns, startKeySync, startTransfers, type HttpListeners, type ServerDeps } from './server.js';
+import { checkFolders, createManager, laterSyncApi, laterTransferApi, logLoadEnd, startAdminApi, startDns, startKeySync, startRollovers, startTransfers, type HttpListeners, type RunningRollovers, type ServerDeps } from './server.js';
 import { logLoaded } from '../state/loading.js';
 import { parseQuery } from '../dns/query.js';
 import type { ControlHandler, Peer, Reply, Transport } from './handle.js';
@@ -200,7 +200,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   const running = () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length;
   const missing = () => (running() < count ? [{ reason: `${running()} of ${count} workers running` }] : []);
   try {
-    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers), missing, laterSyncApi(() => keySync?.sync));
+    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers), missing, laterSyncApi(() => keySync?.sync), () => rollovers?.service);
   } catch (err) {
     stopping = true;
     await stopWorkers();
@@ -211,6 +211,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
 
   let checks: { stop(): void } | undefined;
   let keySync: ReturnType<typeof startKeySync> | undefined;
+  let rollovers: RunningRollovers | undefined;
   const began = performance.now();
   const loaded = manager.loadZones({
     order: (files) => broadcast((s) => ({ tandem: 'expect', seq: s, files })),
@@ -224,6 +225,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     transfers = startTransfers(deps, manager);
     keySync = startKeySync(deps, manager, transfers);
     checks = startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval });
+    rollovers = await startRollovers(deps, manager);
     logLoadEnd(logger, manager, errors, { ...where, ms: Math.round(performance.now() - began) });
     return errors;
   });
@@ -248,6 +250,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
       stopping = true;
       checks?.stop();
       const syncing = keySync?.stop();
+      rollovers?.stop();
       transfers?.stop();
       await stopWorkers();
       await Promise.all([api.close(), syncing]);

@@ -15,6 +15,9 @@ import { startParentChecks, systemResolver } from '../state/parentds.js';
 import { ParentNotifier } from '../transfer/parent-notify.js';
 import { SyncService } from '../update/sync/service.js';
 import type { SyncApi } from '../update/sync/types.js';
+import { RolloverService } from '../rollover/service.js';
+import { dnsProbes } from '../rollover/probe.js';
+import type { RolloverApi } from '../api/rollover.js';
 import { createHandler, type ControlHandler } from './handle.js';
 import { Keyring } from '../dns/tsig.js';
 import { TransferService } from '../transfer/service.js';
@@ -181,6 +184,31 @@ export function startKeySync(deps: ServerDeps, manager: TandemZoneManager, trans
   return { sync, stop() { notifier?.stop(); return sync.stop(); } };
 }
 
+export interface RunningRollovers {
+  service: RolloverService;
+  stop(): void;
+}
+
+/**
+ * Key rollovers (rollover/): the ones persisted in the state folder resume, polled every `rollover-interval`
+ * seconds. In the process that owns the manager (the single process, or the cluster primary).
+ */
+export async function startRollovers(deps: ServerDeps, manager: TandemZoneManager): Promise<RunningRollovers | undefined> {
+  let service: RolloverService;
+  try {
+    service = await RolloverService.open({
+      zones: manager, stateDir: deps.config.state, clock: deps.clock ?? systemClock, logger: deps.logger.child({ component: 'rollover' }),
+      probes: dnsProbes({ parentResolver: deps.config.parentResolver }),
+    });
+  } catch (err) {
+    // The zones are served as the key files say; only the rollovers wait for the operator.
+    deps.logger.error({ err: (err as Error).message }, 'key rollovers not running: their state does not read');
+    return undefined;
+  }
+  const timer = deps.config.rolloverInterval > 0 ? service.startTimer(deps.config.rolloverInterval) : { stop() {} };
+  return { service, stop: () => timer.stop() };
+}
+
 /** The zone-transfer service of the process that owns the manager (the single process, or the cluster primary). */
 export function startTransfers(deps: ServerDeps, manager: TandemZoneManager): TransferService {
   const t = new TransferService({
@@ -205,7 +233,7 @@ export interface HttpListeners {
  * `notReady`: what else keeps this process from being ready (a cluster's missing workers). A listener that
  * cannot bind throws a ListenError saying why.
  */
-export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferApi, notReady?: () => NotReady[], sync?: SyncApi): Promise<HttpListeners> {
+export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferApi, notReady?: () => NotReady[], sync?: SyncApi, rollover?: () => RolloverApi | undefined): Promise<HttpListeners> {
   const { config, logger } = deps;
   deps.metrics?.watchManager(manager, transfers);
   const sources = { metrics: deps.metrics, ready: () => readiness(manager, notReady?.()) };
@@ -213,7 +241,7 @@ export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager
   if (config.api) {
     const at = config.api;
     const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
-    api = await startApi({ manager, transfers, sync, auth, at, logger, clock: deps.clock ?? systemClock, ops: opsEndpoints(sources, { metricsAuth: config.metricsAuth }), onChange: deps.metrics?.onChange })
+    api = await startApi({ manager, transfers, sync, rollover, auth, at, logger, clock: deps.clock ?? systemClock, ops: opsEndpoints(sources, { metricsAuth: config.metricsAuth }), onChange: deps.metrics?.onChange })
       .catch((err: unknown) => { throw listenError(err, at, 'the admin API', '--api'); });
   } else if (!config.metrics) logger.info('admin API off (api: off) and no metrics listener: /health, /ready and /metrics are not served (metrics: HOST:PORT serves them)');
   let ops;
@@ -261,7 +289,7 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
   const dns = await startDns(deps, () => manager.served(), laterControl(() => transfers));
   let api: HttpListeners;
   try {
-    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers), undefined, laterSyncApi(() => keySync?.sync));
+    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers), undefined, laterSyncApi(() => keySync?.sync), () => rollovers?.service);
   } catch (err) {
     await dns.close();
     throw err;
@@ -272,11 +300,13 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
 
   let stopped = false;
   let checks: { stop(): void } | undefined;
+  let rollovers: RunningRollovers | undefined;
   const started = performance.now();
-  const loaded = manager.loadZones({ inService: (z) => logLoaded(logger, z) }).then((errors) => {
+  const loaded = manager.loadZones({ inService: (z) => logLoaded(logger, z) }).then(async (errors) => {
     if (stopped) return errors;
     transfers = startTransfers(deps, manager);
     keySync = startKeySync(deps, manager, transfers);
+    rollovers = await startRollovers(deps, manager);
     // 0: no checks (the test fixture's default, so a test never asks the network on its own).
     checks = config.parentCheckInterval > 0
       ? startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval })
@@ -308,6 +338,7 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
       stopped = true;
       checks?.stop();
       const syncing = keySync?.stop();
+      rollovers?.stop();
       transfers?.stop();
       await Promise.all([dns.close(), api.close(), syncing]);
       logger.info('stopped');
