@@ -1,9 +1,8 @@
 // A full ZSK pre-publish rollover (RFC 6781 §4.1.1.1, RFC 8901 §6) in an RFC 8901 model-2 zone served by tandem
 // and Knot, with TTLs of 3 seconds: unbound, which cached the DNSKEY RRsets with the old keys before the rollover
 // started, is asked every second, through both providers, during the whole rollover; every answer must be AD.
-// unbound retries the other provider when an answer is bogus (lab notes), which would hide a premature switch, so
-// a second unbound is pinned each second to one ordered pair (DNSKEY RRset from one provider, data from the
-// other), alternating: an answer signed by a key the other provider does not publish yet fails there at once.
+// A second unbound is pinned each second to one ordered pair of providers (test/helpers/rollover.ts): an answer
+// signed by a key the other provider does not publish yet fails there at once (checked: switching at once fails).
 // Knot is the other provider: the test publishes tandem's new ZSK there when `tandem rollover status` asks for it
 // (keymgr import-pub), and withdraws the old one once the rollover is done.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { startUnbound, type UnboundInstance } from '../helpers/unbound.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { api, enableMultiSigner, importKeys, tandemKeyFiles, zoneIdOf } from '../helpers/multisigner.js';
 import { waitFor } from '../helpers/procs.js';
+import { startAdPoller } from '../helpers/rollover.js';
 
 const ZONE = 'ro.test.';
 const TTL = 3;
@@ -81,26 +81,11 @@ describe('ZSK rollover with Knot as the other provider, unbound validating throu
     // The resolver caches both providers' DNSKEY RRsets with the old keys.
     for (const [name, type] of QUERIES) expect((await u.query(name, type)).flags).toContain('ad');
 
-    const failures: string[] = [];
-    let answers = 0;
-    let stop = false;
     const tandemAt = { host: t.host, port: t.port }, knotAt = { host: knot.host, port: knot.port };
-    const pairs = [{ keys: knotAt, data: tandemAt, what: "Knot's DNSKEY, tandem's data" }, { keys: tandemAt, data: knotAt, what: "tandem's DNSKEY, Knot's data" }];
-    let round = 0;
-    const poller = (async () => {
-      while (!stop) {
-        const started = Date.now();
-        const check = (r: { flags: string[]; status: string }, what: string) => {
-          answers++;
-          if (!r.flags.includes('ad')) failures.push(`${new Date().toISOString()} ${what}: ${r.status} flags ${r.flags.join(' ')}`);
-        };
-        for (const [name, type] of QUERIES) check(await u.query(name, type), `${name} ${type}`);
-        const pair = pairs[round++ % 2];
-        check(await pinned.pinProviders(ZONE, pair.keys, pair.data), `DNSKEY (${pair.what})`);
-        for (const [name, type] of QUERIES.slice(0, 2)) check(await pinned.query(name, type), `${name} ${type} (${pair.what})`);
-        await new Promise((res) => setTimeout(res, Math.max(0, 1000 - (Date.now() - started))));
-      }
-    })();
+    const poller = startAdPoller({
+      zone: ZONE, cached: u, pinned, queries: QUERIES,
+      pairs: [{ keys: knotAt, data: tandemAt, what: "Knot's DNSKEY, tandem's data" }, { keys: tandemAt, data: knotAt, what: "tandem's DNSKEY, Knot's data" }],
+    });
 
     const began = Date.now();
     const start = await api(t, 'POST', `/zones/${id}/tandem/rollover`, { kind: 'zsk', providers: [`${t.host}:${t.port}`, `${knot.host}:${knot.port}`] });
@@ -132,8 +117,7 @@ describe('ZSK rollover with Knot as the other provider, unbound validating throu
     // The operator withdraws the old ZSK at Knot too; the resolver keeps validating a while longer.
     await knot.removePublicKey(oldTag);
     await new Promise((res) => setTimeout(res, 2 * TTL * 1000 + 1000));
-    stop = true;
-    await poller;
+    const { answers, failures } = await poller.stop();
     const seconds = (Date.now() - began) / 1000;
     expect(failures, failures.slice(0, 10).join('\n')).toEqual([]);
     expect(answers).toBeGreaterThan(3 * 10);
