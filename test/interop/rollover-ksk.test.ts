@@ -130,32 +130,37 @@ describe('KSK rollover below a parent, Knot as the other provider, unbound valid
       zone: ZONE, cached: u, pinned, queries: QUERIES,
       pairs: [{ keys: knotAt, data: tandemAt, what: "Knot's DNSKEY, tandem's data" }, { keys: tandemAt, data: knotAt, what: "tandem's DNSKEY, Knot's data" }],
     });
+    let result: { answers: number; failures: string[] } | undefined;
     const began = Date.now();
-    const status = async () => (await api(t, 'GET', `/zones/${id}/tandem/rollover`)).result;
-    const start = await api(t, 'POST', `/zones/${id}/tandem/rollover`, { kind: 'ksk' });
-    expect(start.success, JSON.stringify(start.errors)).toBe(true);
-    const { old_key_tag: oldTag, new_key_tag: newTag } = start.result as { old_key_tag: number; new_key_tag: number };
-    // Our CDS lists both KSKs now (RFC 7344 §4); the parent has only the old DS, so nothing switches.
-    const cds = await cdsAsDs();
-    expect(cds.map((d) => Number(d.split(/\s+/)[4])).sort()).toEqual([oldTag, newTag, Number(knotDs[0].split(/\s+/)[4])].sort());
-    await new Promise((res) => setTimeout(res, 3 * TTL * 1000));
-    expect((await status()).step).toBe('publish');
-    const dnskeySigners = async () => (await dig(tandemAt, ['+dnssec', '+norec', ZONE, 'DNSKEY'])).answer.filter((r) => r.type === 'RRSIG').map((r) => Number(r.data.split(/\s+/)[6]));
-    expect(await dnskeySigners()).toEqual([oldTag]);
+    try {
+      const status = async () => (await api(t, 'GET', `/zones/${id}/tandem/rollover`)).result;
+      const start = await api(t, 'POST', `/zones/${id}/tandem/rollover`, { kind: 'ksk' });
+      expect(start.success, JSON.stringify(start.errors)).toBe(true);
+      const { old_key_tag: oldTag, new_key_tag: newTag } = start.result as { old_key_tag: number; new_key_tag: number };
+      // Our CDS lists both KSKs now (RFC 7344 §4); the parent has only the old DS, so nothing switches.
+      const cds = await cdsAsDs();
+      expect(cds.map((d) => Number(d.split(/\s+/)[4])).sort()).toEqual([oldTag, newTag, Number(knotDs[0].split(/\s+/)[4])].sort());
+      await new Promise((res) => setTimeout(res, 3 * TTL * 1000));
+      expect((await status()).step).toBe('publish');
+      const dnskeySigners = async () => (await dig(tandemAt, ['+dnssec', '+norec', ZONE, 'DNSKEY'])).answer.filter((r) => r.type === 'RRSIG').map((r) => Number(r.data.split(/\s+/)[6]));
+      expect(await dnskeySigners()).toEqual([oldTag]);
 
-    // The registry reads the CDS RRset and publishes the DS set it asks for.
-    await setParentDs(cds);
-    await waitFor(async () => (await status()).step === 'retire' || undefined, 30_000, { what: 'the switch to the new KSK', intervalMs: 300 });
-    expect(await dnskeySigners()).toEqual([newTag]);
-    await waitFor(async () => (await status()).step === 'withdraw' || undefined, 30_000, { what: 'the old KSK removed', intervalMs: 300 });
-    const after = await cdsAsDs();
-    expect(after.map((d) => Number(d.split(/\s+/)[4]))).not.toContain(oldTag);
-    expect((await dig(tandemAt, ['+norec', ZONE, 'DNSKEY'])).answer.some((r) => r.type === 'DNSKEY' && r.data.startsWith('257') && r.data.replace(/\s+/g, '').endsWith((start.result.old_dnskey as string).split(/\s+/).slice(-1)[0]))).toBe(false);
-    // The registry follows the CDS again: the old DS goes; tandem sees it gone.
-    await setParentDs(after);
-    await waitFor(async () => (await status()).step === 'done' || undefined, 30_000, { what: 'the rollover to finish', intervalMs: 300 });
-    await new Promise((res) => setTimeout(res, 2 * TTL * 1000 + 1000));
-    const { answers, failures } = await poller.stop();
+      // The registry reads the CDS RRset and publishes the DS set it asks for.
+      await setParentDs(cds);
+      await waitFor(async () => (await status()).step === 'retire' || undefined, 30_000, { what: 'the switch to the new KSK', intervalMs: 300 });
+      expect(await dnskeySigners()).toEqual([newTag]);
+      await waitFor(async () => (await status()).step === 'withdraw' || undefined, 30_000, { what: 'the old KSK removed', intervalMs: 300 });
+      const after = await cdsAsDs();
+      expect(after.map((d) => Number(d.split(/\s+/)[4]))).not.toContain(oldTag);
+      expect((await dig(tandemAt, ['+norec', ZONE, 'DNSKEY'])).answer.some((r) => r.type === 'DNSKEY' && r.data.startsWith('257') && r.data.replace(/\s+/g, '').endsWith((start.result.old_dnskey as string).split(/\s+/).slice(-1)[0]))).toBe(false);
+      // The registry follows the CDS again: the old DS goes; tandem sees it gone.
+      await setParentDs(after);
+      await waitFor(async () => (await status()).step === 'done' || undefined, 30_000, { what: 'the rollover to finish', intervalMs: 300 });
+      await new Promise((res) => setTimeout(res, 2 * TTL * 1000 + 1000));
+    } finally {
+      result = await poller.stop();
+    }
+    const { answers, failures } = result;
     expect(failures, failures.slice(0, 10).join('\n')).toEqual([]);
     expect(answers).toBeGreaterThan(10 * 5);
     expect((Date.now() - began) / 1000).toBeLessThan(120);

@@ -87,37 +87,42 @@ describe('ZSK rollover with Knot as the other provider, unbound validating throu
       pairs: [{ keys: knotAt, data: tandemAt, what: "Knot's DNSKEY, tandem's data" }, { keys: tandemAt, data: knotAt, what: "tandem's DNSKEY, Knot's data" }],
     });
 
+    let result: { answers: number; failures: string[] } | undefined;
     const began = Date.now();
-    const start = await api(t, 'POST', `/zones/${id}/tandem/rollover`, { kind: 'zsk', providers: [`${t.host}:${t.port}`, `${knot.host}:${knot.port}`] });
-    expect(start.success, JSON.stringify(start.errors)).toBe(true);
-    const { old_key_tag: oldTag, new_key_tag: newTag } = start.result as { old_key_tag: number; new_key_tag: number };
-    expect(start.result.step).toBe('publish');
-    expect(start.result.todo[0]).toContain(`DNSKEY 256 3 13`);
+    try {
+      const start = await api(t, 'POST', `/zones/${id}/tandem/rollover`, { kind: 'zsk', providers: [`${t.host}:${t.port}`, `${knot.host}:${knot.port}`] });
+      expect(start.success, JSON.stringify(start.errors)).toBe(true);
+      const { old_key_tag: oldTag, new_key_tag: newTag } = start.result as { old_key_tag: number; new_key_tag: number };
+      expect(start.result.step).toBe('publish');
+      expect(start.result.todo[0]).toContain(`DNSKEY 256 3 13`);
 
-    // Tandem waits: Knot does not publish the new ZSK yet, so tandem must not sign with it.
-    await new Promise((res) => setTimeout(res, 3 * TTL * 1000));
-    let st = (await api(t, 'GET', `/zones/${id}/tandem/rollover`)).result;
-    expect(st.step).toBe('publish');
-    expect(st.waiting_for).toContain(`${knot.host}:${knot.port}`);
-    const sig = async () => (await dig({ host: t.host, port: t.port }, ['+dnssec', '+norec', `www.${ZONE}`, 'A'])).answer.filter((r) => r.type === 'RRSIG').map((r) => Number(r.data.split(/\s+/)[6]));
-    expect(await sig()).toEqual([oldTag]);
+      // Tandem waits: Knot does not publish the new ZSK yet, so tandem must not sign with it.
+      await new Promise((res) => setTimeout(res, 3 * TTL * 1000));
+      let st = (await api(t, 'GET', `/zones/${id}/tandem/rollover`)).result;
+      expect(st.step).toBe('publish');
+      expect(st.waiting_for).toContain(`${knot.host}:${knot.port}`);
+      const sig = async () => (await dig({ host: t.host, port: t.port }, ['+dnssec', '+norec', `www.${ZONE}`, 'A'])).answer.filter((r) => r.type === 'RRSIG').map((r) => Number(r.data.split(/\s+/)[6]));
+      expect(await sig()).toEqual([oldTag]);
 
-    // The operator's part: the new ZSK published at Knot (the key file tandem wrote, as key sync would send it).
-    const dir = join(t.stateDir, 'keys', ZONE.slice(0, -1));
-    const file = (await readdir(dir)).find((f) => f.endsWith(`+${String(newTag).padStart(5, '0')}.key`))!;
-    await knot.importPublicKey(await readFile(join(dir, file), 'utf8'));
+      // The operator's part: the new ZSK published at Knot (the key file tandem wrote, as key sync would send it).
+      const dir = join(t.stateDir, 'keys', ZONE.slice(0, -1));
+      const file = (await readdir(dir)).find((f) => f.endsWith(`+${String(newTag).padStart(5, '0')}.key`))!;
+      await knot.importPublicKey(await readFile(join(dir, file), 'utf8'));
 
-    // Switch once both publish it and the DNSKEY TTL passed; then the old ZSK leaves after the zone's largest TTL.
-    await waitFor(async () => ((await api(t, 'GET', `/zones/${id}/tandem/rollover`)).result.step === 'done') || undefined, 60_000, { what: 'the rollover to finish', intervalMs: 500 });
-    st = (await api(t, 'GET', `/zones/${id}/tandem/rollover`)).result;
-    expect(st.todo[0]).toContain('remove the old ZSK');
-    expect(await sig()).toEqual([newTag]);
-    const tandemKeys = (await dig({ host: t.host, port: t.port }, ['+norec', ZONE, 'DNSKEY'])).answer.filter((r) => r.type === 'DNSKEY');
-    expect(tandemKeys.some((r) => r.data.startsWith('256 3 13') && r.data.replace(/\s+/g, '').endsWith(st.old_dnskey.split(/\s+/).slice(-1)[0]))).toBe(false);
-    // The operator withdraws the old ZSK at Knot too; the resolver keeps validating a while longer.
-    await knot.removePublicKey(oldTag);
-    await new Promise((res) => setTimeout(res, 2 * TTL * 1000 + 1000));
-    const { answers, failures } = await poller.stop();
+      // Switch once both publish it and the DNSKEY TTL passed; then the old ZSK leaves after the zone's largest TTL.
+      await waitFor(async () => ((await api(t, 'GET', `/zones/${id}/tandem/rollover`)).result.step === 'done') || undefined, 60_000, { what: 'the rollover to finish', intervalMs: 500 });
+      st = (await api(t, 'GET', `/zones/${id}/tandem/rollover`)).result;
+      expect(st.todo[0]).toContain('remove the old ZSK');
+      expect(await sig()).toEqual([newTag]);
+      const tandemKeys = (await dig({ host: t.host, port: t.port }, ['+norec', ZONE, 'DNSKEY'])).answer.filter((r) => r.type === 'DNSKEY');
+      expect(tandemKeys.some((r) => r.data.startsWith('256 3 13') && r.data.replace(/\s+/g, '').endsWith(st.old_dnskey.split(/\s+/).slice(-1)[0]))).toBe(false);
+      // The operator withdraws the old ZSK at Knot too; the resolver keeps validating a while longer.
+      await knot.removePublicKey(oldTag);
+      await new Promise((res) => setTimeout(res, 2 * TTL * 1000 + 1000));
+    } finally {
+      result = await poller.stop();
+    }
+    const { answers, failures } = result;
     const seconds = (Date.now() - began) / 1000;
     expect(failures, failures.slice(0, 10).join('\n')).toEqual([]);
     expect(answers).toBeGreaterThan(3 * 10);
