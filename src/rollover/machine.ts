@@ -10,7 +10,8 @@
 // passed -> the old KSK leaves DNSKEY and CDS/CDNSKEY -> the parent drops the old DS -> done.
 import { Name } from '../dns/name.js';
 import { dsRdata } from '../dnssec/keys.js';
-import { rdataEquals } from '../dns/rdata.js';
+import { formatRdata, rdataEquals } from '../dns/rdata.js';
+import { RRType } from '../dns/types.js';
 import type { ProviderSeen, Rollover } from './state.js';
 
 export type ProviderPoll =
@@ -122,7 +123,11 @@ export function describe(r: Rollover, now: number, zone: { dnskeyTtl: number; ma
   }
   if (r.step === 'publish') {
     const err = r.seen?.[0]?.error;
-    const todo = [`the parent must publish the DS of KSK ${newTag}; every other provider must publish the same CDS/CDNSKEY (RFC 8901 §8): CDNSKEY ${r.newDnskey.replace(/^.*DNSKEY\s+/, '')}`];
+    const ds = `${r.zone} IN DS ${formatRdata(RRType.DS, dsOf(r, r.newKey)[0])}`;
+    const todo = [
+      `the parent must publish the DS of KSK ${newTag} (our CDS asks for it): ${ds}`,
+      `every other provider must publish the same CDS/CDNSKEY (RFC 8901 §8): CDNSKEY ${r.newDnskey.replace(/^.*DNSKEY\s+/, '')}`,
+    ];
     if (r.seenAt !== undefined) {
       return { step: r.step, waitingFor: `the DS TTL (${r.seenTtl}s) to pass since the DS of KSK ${newTag} was seen at the parent (${iso(r.seenAt)})`, earliestNext: r.seenAt + (r.seenTtl ?? 0), todo: [] };
     }

@@ -144,7 +144,9 @@ describe('KSK double-DS rollover (RFC 6781 §4.1.2, RFC 7583 §3.3.2, RFC 8901 �
     let res = await advance(r, env);
     expect(res.rollover.seenAt).toBeUndefined();
     expect(res.moved).toBe(false);
-    expect(describeRollover(res.rollover, w.t, env.zone()).waitingFor).toContain(`DS of KSK ${r.newTag}`);
+    const st = describeRollover(res.rollover, w.t, env.zone());
+    expect(st.waitingFor).toContain(`DS of KSK ${r.newTag}`);
+    expect(st.todo[0]).toContain(`example.test. IN DS ${r.newTag} 13 2 `);
     w.parent = { ok: false, reason: 'no answer' };
     res = await advance(res.rollover, env);
     expect(res.rollover.step).toBe('publish');
