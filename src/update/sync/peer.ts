@@ -36,16 +36,23 @@ export interface PeerClient {
 export interface OwnKeys {
   ksk: Uint8Array;
   zsk: Uint8Array;
+  /** Own keys published without signing (a rollover's new key before it signs, its old key until removed; rollover/). */
+  extra?: Uint8Array[];
   /** False while DNSSEC is being turned off (the delete forms are published then, RFC 8078 §4). */
   cds: boolean;
 }
 
 /** What `peer` should publish of ours: the ZSK always, the KSK when asked, CDS (SHA-256) and CDNSKEY of the KSK. */
 export function wanted(origin: Name, own: OwnKeys, peer: Pick<SyncPeer, 'ksk' | 'cds'>, ttl: number): Publication {
+  // A rollover's other key of each role travels too: the peer must publish our next ZSK before it signs (RFC 8901
+  // §6), and list our next KSK in CDS/CDNSKEY (§8).
+  const extraKsks = (own.extra ?? []).filter((k) => (k[1] & 1) === 1);
+  const extraZsks = (own.extra ?? []).filter((k) => (k[1] & 1) === 0);
+  const ksks = [own.ksk, ...extraKsks];
   return {
-    dnskey: peer.ksk ? [own.zsk, own.ksk] : [own.zsk],
-    cds: peer.cds && own.cds ? [dsRdata(origin, own.ksk, 2)] : [],
-    cdnskey: peer.cds && own.cds ? [own.ksk] : [],
+    dnskey: peer.ksk ? [own.zsk, ...extraZsks, ...ksks] : [own.zsk, ...extraZsks],
+    cds: peer.cds && own.cds ? ksks.map((k) => dsRdata(origin, k, 2)) : [],
+    cdnskey: peer.cds && own.cds ? ksks : [],
     ttl,
   };
 }

@@ -78,13 +78,14 @@ function ownKeys(v: ZoneVersion): OwnKeys | undefined {
   if (!v.keys) return undefined;
   const cds = v.zone.nodes.get(v.origin.key)?.rrsets.get(RRType.CDS)?.rdatas ?? [];
   const ksk = v.keys.ksk.dnskey;
-  return { ksk, zsk: v.keys.zsk.dnskey, cds: cds.some((r) => rdataEquals(r, dsRdata(v.origin, ksk, 2))) };
+  const extra = v.keys.published.filter((k) => k !== v.keys!.ksk && k !== v.keys!.zsk).map((k) => k.dnskey);
+  return { ksk, zsk: v.keys.zsk.dnskey, extra, cds: cds.some((r) => rdataEquals(r, dsRdata(v.origin, ksk, 2))) };
 }
 
 /** A provider removal is under way in the zone. */
 const removing = (f: SyncFile) => Object.values(f.peers).some((p) => p.removal && p.removal.step !== 'done');
 
-const ownSignature = (o: OwnKeys | undefined) => (o ? `${b64(o.ksk)}|${b64(o.zsk)}|${o.cds}` : '');
+const ownSignature = (o: OwnKeys | undefined) => (o ? `${b64(o.ksk)}|${b64(o.zsk)}|${(o.extra ?? []).map(b64).join(',')}|${o.cds}` : '');
 
 export class SyncService implements SyncApi {
   private readonly runs = new Map<string, ZoneRun>();
@@ -262,12 +263,12 @@ export class SyncService implements SyncApi {
       try {
         theirs = await client.keys();
         const validated = await this.validate(v, theirs, ds);
-        const mine = [own.ksk, own.zsk, ...st.ours.map(unb64)];
+        const mine = [own.ksk, own.zsk, ...(own.extra ?? []), ...st.ours.map(unb64)];
         const candidates = theirs.dnskeys.filter((k) => !mine.some((m) => rdataEquals(m, k)));
         const accepted: Uint8Array[] = [];
         for (const k of candidates) {
           try {
-            checkImportedKey(k, { zoneAlgorithm: own.ksk[3], force: v.config.dnssec.allowForeignAlgorithms, own: [own.ksk, own.zsk] });
+            checkImportedKey(k, { zoneAlgorithm: own.ksk[3], force: v.config.dnssec.allowForeignAlgorithms, own: [own.ksk, own.zsk, ...(own.extra ?? [])] });
             accepted.push(k);
           } catch (err) {
             if (!(err instanceof ImportError)) throw err;
@@ -399,7 +400,7 @@ export class SyncService implements SyncApi {
       const r = unb64(s);
       return { type: typeName(type), keyTag: type === RRType.CDS ? (r[0] << 8) | r[1] : keyTag(r), ...(type !== RRType.CDS ? { flags: flagsOf(r) } : {}), rdata: formatRdata(type, r) };
     };
-    const mine = [...(v.keys ? [v.keys.ksk.dnskey, v.keys.zsk.dnskey] : []), ...st.ours.map(unb64)];
+    const mine = [...(v.keys ? v.keys.published.map((k) => k.dnskey) : []), ...st.ours.map(unb64)];
     const state = st.removal ? (st.removal.step === 'done' ? 'removed' : 'removing')
       : !st.lastPush ? 'not synced yet'
       : !st.lastPush.ok || (peer?.pull && !st.lastPull?.ok) ? 'failing'

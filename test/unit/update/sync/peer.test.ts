@@ -24,6 +24,16 @@ describe('what of ours a peer publishes', () => {
     expect(wanted(origin, { ...own, cds: false }, { ksk: false, cds: true }, 300)).toMatchObject({ cds: [], cdnskey: [] });
   });
 
+  it('RFC 8901 §6/§8: a rollover\'s key published without signing travels too (a next ZSK always; a next KSK in CDS/CDNSKEY, and in DNSKEY with ksk: true)', () => {
+    const zsk2 = key(256, 4), ksk2 = key(257, 5);
+    expect(wanted(origin, { ...own, extra: [zsk2] }, { ksk: false, cds: true }, 300).dnskey).toEqual([zsk, zsk2]);
+    const w = wanted(origin, { ...own, extra: [ksk2] }, { ksk: true, cds: true }, 300);
+    expect(w.dnskey).toEqual([zsk, ksk, ksk2]);
+    expect(w.cds).toEqual([dsRdata(origin, ksk, 2), dsRdata(origin, ksk2, 2)]);
+    expect(w.cdnskey).toEqual([ksk, ksk2]);
+    expect(wanted(origin, { ...own, extra: [ksk2] }, { ksk: false, cds: true }, 300).dnskey).toEqual([zsk]);
+  });
+
   it('a key of ours that left (a rollover) is withdrawn: minus(before, after)', () => {
     const zsk2 = key(256, 3);
     const before = wanted(origin, own, { ksk: false, cds: true }, 300);
