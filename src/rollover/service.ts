@@ -60,6 +60,8 @@ export function maxSignedTtl(v: ZoneVersion): number {
 
 export class RolloverService {
   private readonly byZone = new Map<string, Rollover>();
+  /** Zones whose rollover is being started (its new key published, its state not written yet). */
+  private readonly starting = new Set<string>();
   private running = false;
   private timer?: NodeJS.Timeout;
 
@@ -106,6 +108,7 @@ export class RolloverService {
     const v = this.versionOf(zoneId);
     const origin = v.origin;
     const cur = this.byZone.get(origin.key);
+    if (this.starting.has(origin.key)) refuse(`${origin}: a rollover is being started`);
     if (cur && cur.step !== 'done') refuse(`${origin} has a ${cur.kind.toUpperCase()} rollover in progress (step ${cur.step}); one rollover at a time`);
     if (!v.keys || v.presigned || v.config.secondary) refuse(`${origin} is not signed with tandem's keys (DNSSEC off, pre-signed or secondary): nothing to roll`);
     let list: string[];
@@ -114,16 +117,28 @@ export class RolloverService {
     } catch (err) {
       refuse(`provider: ${(err as Error).message}`);
     }
-    const role = kind;
     const now = () => this.opts.clock.now();
+    const range = v.config.dnssec.keyTagRange;
+    // Like the first key set (prepare.ts): never an imported key's tag, never outside the zone's tag range.
+    const avoidTag = (t: number) => v.imported.some((d) => keyTag(d) === t) || (range !== undefined && (t < range[0] || t > range[1]));
+    this.starting.add(origin.key);
+    try {
+      return await this.publishNew(zoneId, v, kind, list, now, avoidTag);
+    } finally {
+      this.starting.delete(origin.key);
+    }
+  }
+
+  private async publishNew(zoneId: string, v: ZoneVersion, kind: RolloverKind, list: string[], now: () => number, avoidTag: (t: number) => boolean): Promise<RolloverView> {
+    const origin = v.origin;
     const { oldKey, newKey } = await this.opts.zones.rekey(zoneId, async () => {
       const keys = v.keys!.keys;
-      const signing = signingKeys(keys, now())[role]!;
+      const signing = signingKeys(keys, now())[kind]!;
       // A key of this role published and never signing is the new key of a start that crashed before its state
       // was written: adopt it rather than publish another.
-      const pending = keys.find((k) => k.role === role && k !== signing && k.times.activate === undefined && k.times.publish !== undefined
+      const pending = keys.find((k) => k.role === kind && k !== signing && k.times.activate === undefined && k.times.publish !== undefined
         && k.times.inactive === undefined && isPublished(k, now()));
-      const fresh: StoredKey = pending ?? await addPublishedKey(this.opts.stateDir, origin, role, { clock: this.opts.clock, avoidTag: (t) => v.imported.some((d) => keyTag(d) === t) });
+      const fresh: StoredKey = pending ?? await addPublishedKey(this.opts.stateDir, origin, kind, { clock: this.opts.clock, avoidTag });
       return { oldKey: signing, newKey: fresh };
     });
     const ttl = v.config.dnssec.dnskeyTtl;
@@ -163,7 +178,8 @@ export class RolloverService {
     const origin = Name.fromText(r.zone);
     for (let i = 0; i < 4; i++) {
       const v = this.opts.zones.version(origin);
-      if (!v) return; // the zone is not served (removed, or failing): the rollover waits
+      // Not served (removed, failing) or no longer signed with our keys (DNSSEC turned off): the rollover waits.
+      if (!v?.keys) return;
       const env = this.env(v);
       const { rollover, moved } = await advance(r, env);
       if (rollover !== r) {

@@ -14,6 +14,7 @@ import { SignatureCache } from '../../../src/dnssec/cache.js';
 import type { ZoneSigningImpl } from '../../../src/dnssec/zonesigning.js';
 import { TandemZoneManager } from '../../../src/state/manager.js';
 import { RolloverService, type RolloverProbes } from '../../../src/rollover/service.js';
+import { addPublishedKey } from '../../../src/state/keystore.js';
 import type { ParentPoll } from '../../../src/rollover/machine.js';
 import { exampleZoneDir } from '../../helpers/zones.js';
 
@@ -180,5 +181,32 @@ describe('KSK rollover through the zone manager', () => {
     f.parent = { ok: true, ds: [dsRdata(ZONE, newDnskey, 2)], ttl: 600 };
     await s.tick();
     expect(s.status(f.id)!.step).toBe('done');
+  });
+});
+
+describe('starting a rollover', () => {
+  it('two starts at once: one publishes a key, the other is refused', async () => {
+    const f = await open();
+    const s = await service(f);
+    const results = await Promise.allSettled([s.start(f.id, 'zsk'), s.start(f.id, 'zsk')]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(tags(f)).toHaveLength(3);
+  });
+
+  it('a start that crashed after publishing its key (no state written) adopts that key instead of making another', async () => {
+    let f = await open();
+    const orphan = await addPublishedKey(f.stateDir, ZONE, 'zsk', { clock: f.clock });
+    f = await open(f);
+    expect(tags(f)).toContain(orphan.key.keyTag);
+    const s = await service(f);
+    const v = await s.start(f.id, 'zsk');
+    expect(v.rollover.newTag).toBe(orphan.key.keyTag);
+    expect(tags(f)).toHaveLength(3);
+  });
+
+  it('an unknown zone id is refused (7003, as every zone route)', async () => {
+    const f = await open();
+    const s = await service(f);
+    await expect(s.start('0'.repeat(32), 'zsk')).rejects.toThrow(/Could not route/);
   });
 });
