@@ -4,8 +4,8 @@
 //
 // ZSK, pre-publish (RFC 6781 §4.1.1.1, RFC 8901 §6): publish the new ZSK -> every provider publishes it and the
 // DNSKEY TTL has passed -> the new ZSK signs (the old stays published) -> the largest TTL in the zone has passed
-// (RRSIGs made by the old key may be cached that long, RFC 7583 §3.2) -> the old ZSK is removed.
-// KSK, double-DS (RFC 6781 §4.1.2, RFC 7583 §3.3.2, RFC 8901 §8): publish the new KSK and its CDS/CDNSKEY -> the
+// (RRSIGs made by the old key may be cached that long, RFC 7583 Pre-Publication) -> the old ZSK is removed.
+// KSK, double-DS (RFC 6781 §4.1.2, RFC 7583 Double-DS, RFC 8901 §8): publish the new KSK and its CDS/CDNSKEY -> the
 // parent publishes its DS and the DS TTL has passed -> the new KSK signs DNSKEY/CDS/CDNSKEY -> the DNSKEY TTL has
 // passed -> the old KSK leaves DNSKEY and CDS/CDNSKEY -> the parent drops the old DS -> done.
 import { Name } from '../dns/name.js';

@@ -51,7 +51,7 @@ function dnskeyText(zone: Name, ttl: number, rdata: Uint8Array): string {
   return `${zone.toString()} ${ttl} IN DNSKEY ${formatRdata(RRType.DNSKEY, rdata)}`;
 }
 
-/** The largest TTL of anything the zone signs, and the negative TTL (RFC 7583 §3.2: TTLsig). */
+/** The largest TTL of anything the zone signs, and the negative TTL (RFC 7583 Pre-Publication: TTLsig). */
 export function maxSignedTtl(v: ZoneVersion): number {
   let max = Math.max(v.config.dnssec.dnskeyTtl, v.zone.negativeSoa.ttl);
   for (const set of authoritativeRrsets(v.zone)) if (set.ttl > max) max = set.ttl;

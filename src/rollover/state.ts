@@ -11,7 +11,7 @@ export type RolloverKind = 'zsk' | 'ksk';
 /**
  * - `publish`: the new key is in our DNSKEY RRset, not signing. ZSK: waiting until every provider publishes it,
  *   then the DNSKEY TTL (RFC 6781 §4.1.1.1, RFC 8901 §6). KSK: waiting for its DS at the parent, then the DS TTL
- *   (RFC 6781 §4.1.2, RFC 7583 §3.3).
+ *   (RFC 6781 §4.1.2, RFC 7583 Double-DS).
  * - `retire`: the new key signs; the old one stays published. ZSK: for the largest TTL in the zone (signatures
  *   made by the old key may be cached that long). KSK: for the DNSKEY TTL (DNSKEY RRsets signed by the old KSK).
  * - `withdraw` (KSK): the old KSK is gone from DNSKEY and CDS/CDNSKEY; waiting for the parent to drop its DS.

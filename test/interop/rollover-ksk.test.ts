@@ -1,4 +1,4 @@
-// A full KSK double-DS rollover (RFC 6781 §4.1.2, RFC 7583 §3.3.2, RFC 8901 §8) of tandem's KSK in an RFC 8901
+// A full KSK double-DS rollover (RFC 6781 §4.1.2, RFC 7583 Double-DS, RFC 8901 §8) of tandem's KSK in an RFC 8901
 // model-2 zone `ro.test.` served by tandem and Knot, below a signed parent `test.` (another tandem) whose DS RRset
 // the test edits as a registry would from tandem's CDS. TTLs are 3 seconds. tandem asks the parent for the DS
 // (--parent-resolver pointed at it). unbound, trust anchor the parent's DS, is asked every second through both
@@ -123,7 +123,7 @@ describe('KSK rollover below a parent, Knot as the other provider, unbound valid
     for (const d of temp) await rm(d, { recursive: true, force: true });
   });
 
-  it('RFC 6781 §4.1.2 / RFC 7583 §3.3.2: every answer stays AD from before the start until the old DS is gone', async () => {
+  it('RFC 6781 §4.1.2 / RFC 7583 Double-DS: every answer stays AD from before the start until the old DS is gone', async () => {
     for (const [name, type] of QUERIES) expect((await u.query(name, type)).flags, `${name} ${type} before the rollover`).toContain('ad');
     const tandemAt = { host: t.host, port: t.port }, knotAt = { host: knot.host, port: knot.port };
     const poller = startAdPoller({

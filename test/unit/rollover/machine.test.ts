@@ -63,7 +63,7 @@ describe('ZSK pre-publish rollover (RFC 6781 §4.1.1.1, RFC 8901 §6)', () => {
     expect(describeRollover(rollover, w.t, env.zone()).waitingFor).toContain('b:53 (timeout)');
   });
 
-  it('RFC 7583 §3.2: once every provider publishes it, waits the DNSKEY TTL from then, then switches', async () => {
+  it('RFC 7583 Pre-Publication: once every provider publishes it, waits the DNSKEY TTL from then, then switches', async () => {
     const { w, env, r, oldKey, newKey } = world('zsk');
     w.t += 5;
     w.providers.set('b:53', [oldKey.dnskey, newKey.dnskey]);
@@ -114,7 +114,7 @@ describe('ZSK pre-publish rollover (RFC 6781 §4.1.1.1, RFC 8901 §6)', () => {
     expect(rollover.step).toBe('publish');
   });
 
-  it('RFC 7583 §3.2: the old ZSK stays published for the largest TTL in the zone after the switch, then is removed', async () => {
+  it('RFC 7583 Pre-Publication: the old ZSK stays published for the largest TTL in the zone after the switch, then is removed', async () => {
     const { w, env, r } = world('zsk');
     const retiring: Rollover = { ...r, step: 'retire', switchedAt: T0, stepSince: T0, retireTtl: 300 };
     w.t = T0 + 299;
@@ -137,7 +137,7 @@ describe('ZSK pre-publish rollover (RFC 6781 §4.1.1.1, RFC 8901 §6)', () => {
   });
 });
 
-describe('KSK double-DS rollover (RFC 6781 §4.1.2, RFC 7583 §3.3.2, RFC 8901 §8)', () => {
+describe('KSK double-DS rollover (RFC 6781 §4.1.2, RFC 7583 Double-DS, RFC 8901 §8)', () => {
   it('waits for the new DS at the parent; a failing parent check changes nothing', async () => {
     const { w, env, r } = world('ksk');
     w.t += 10_000;
@@ -154,7 +154,7 @@ describe('KSK double-DS rollover (RFC 6781 §4.1.2, RFC 7583 §3.3.2, RFC 8901 �
     expect(w.calls).toEqual([]);
   });
 
-  it('RFC 7583 §3.3.2: switches to the new KSK one DS TTL after its DS is seen at the parent (SHA-384 DS counts too)', async () => {
+  it('RFC 7583 Double-DS: switches to the new KSK one DS TTL after its DS is seen at the parent (SHA-384 DS counts too)', async () => {
     const { w, env, r, oldKey, newKey } = world('ksk');
     w.parent = { ok: true, ds: [dsRdata(ZONE, oldKey.dnskey, 2), dsRdata(ZONE, newKey.dnskey, 4)], ttl: 120 };
     let res = await advance(r, env);
