@@ -60,6 +60,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
   const keyring = opts.tsig ?? new Keyring([]);
   const queries = opts.queries;
   const budget = opts.budget;
+  const gates = budget && { udp: { budget, transport: 'udp' as const }, tcp: { budget, transport: 'tcp' as const } };
   // A pre-signed zone that lacks an RRSIG or a proof is reported once per loaded version, not per query.
   const reported = new WeakSet<Zone>();
   const report = (lack: Lacking) => {
@@ -158,7 +159,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     let zoneKey: string | undefined;
     try {
       let lacking: Lacking | undefined;
-      const gate = budget && { budget, transport };
+      const gate = gates?.[transport];
       let r: Awaited<ReturnType<typeof respond>>;
       try {
         r = await respond(query, set, now, gate);

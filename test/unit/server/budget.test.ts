@@ -134,6 +134,17 @@ describe('the request path under a signing budget', () => {
     return { budget, handler, metrics };
   };
 
+  // First in this block: the negative SOA's RRSIG is not cached yet, so both queries need it at once.
+  it('a TCP query that joined a UDP query\'s refused signature (singleflight) is still answered', async () => {
+    const { handler } = setup(0);
+    const [udp, tcp] = await Promise.all([handler(q('join-u.example.com.'), 'udp'), handler(q('join-t.example.com.'), 'tcp')]);
+    expect(decode(Buffer.from(udp!)).flag_tc).toBe(true);
+    const r = decode(Buffer.from(tcp!));
+    expect(r.flag_tc).toBe(false);
+    expect(r.rcode).toBe('NOERROR');
+    expect(r.authorities!.filter((a) => a.type === 'RRSIG').length).toBe(2);
+  });
+
   it('RFC 1035 §4.2.1: over UDP, a fresh name past the budget is TC=1 with no records, never cached', async () => {
     const { budget, handler, metrics } = setup(0);
     for (const id of [1, 2]) {
