@@ -39,7 +39,7 @@ function worker(args, timeoutMs) {
 }
 
 /** One flood at `rate` q/s for `seconds` beside the probe, against a server listening on `port` (pid: its process). */
-export async function floodOnce({ port, pid, rate, seconds, probeRate, names, timeoutMs }) {
+export async function floodOnce({ port, pid, rate, seconds, probeRate, names, timeoutMs, alive = () => true }) {
   const limit = (seconds + 30) * 1000;
   const probeArgs = { role: 'probe', port, seconds: seconds + 2, rate: probeRate, names, origin: ORIGIN, timeoutMs };
   const cpu0 = cpuSeconds(pid), t0 = performance.now();
@@ -49,7 +49,9 @@ export async function floodOnce({ port, pid, rate, seconds, probeRate, names, ti
   const flood = await worker({ role: 'flood', port, seconds, rate, sources: SOURCES, origin: ORIGIN }, limit);
   const c2 = cpuSeconds(pid), t2 = performance.now();
   const rssBytes = treeRssBytes(pid);
+  const exited = !alive();
   const probe = await probeP;
+  if (exited) return { rate, seconds, probe, flood, loadavg1: loadavg()[0], exited: true, serverCpuPercent: null, rssBytes: null };
   return {
     rate, seconds, probe, flood, loadavg1: loadavg()[0],
     serverCpuPercent: (100 * (c2 - c1)) / ((t2 - t1) / 1000),
@@ -74,9 +76,10 @@ async function measureServer({ srv, id, label, dir, zone, opt, names, log }) {
     await worker({ role: 'probe', port, seconds: 2, rate: Math.max(names.length / 2, 100), names, origin: ORIGIN, timeoutMs: opt.floodTimeoutMs }, 30_000);
     for (const rate of opt.floodRates) {
       if (!handle.alive) throw new Error(`${id} exited: ${JSON.stringify(handle.exitInfo)}`);
-      const r = await floodOnce({ port, pid: handle.pid, rate, seconds: opt.floodSeconds, probeRate: opt.probeRate, names, timeoutMs: opt.floodTimeoutMs });
+      const r = await floodOnce({ port, pid: handle.pid, rate, seconds: opt.floodSeconds, probeRate: opt.probeRate, names, timeoutMs: opt.floodTimeoutMs, alive: () => handle.alive });
       entry.rates.push(r);
-      log(`flood: ${id} ${rate} q/s offered (${Math.round(r.flood.sentPerSec)} sent): probes ${(100 * r.probe.answeredFraction).toFixed(1)} % answered, p50 ${r.probe.p50Ms?.toFixed(2)} ms, p99 ${r.probe.p99Ms?.toFixed(2)} ms; server CPU ${Math.round(r.serverCpuPercent)} %, RSS ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB; flood answered ${Math.round(r.flood.answers / r.flood.sent * 100)} % (TC ${r.flood.truncated})`);
+      if (r.exited) throw new Error(`${id} exited during the ${rate} q/s flood: ${JSON.stringify(handle.exitInfo)}`);
+      log(`flood: ${id} ${rate} q/s offered (${Math.round(r.flood.sentPerSec)} sent): probes ${(100 * r.probe.answeredFraction).toFixed(1)} % answered, p50 ${r.probe.p50Ms?.toFixed(2)} ms, p99 ${r.probe.p99Ms?.toFixed(2)} ms; server CPU ${r.exited ? '–' : Math.round(r.serverCpuPercent)} %, RSS ${r.exited ? '–' : (r.rssBytes / 2 ** 20).toFixed(0)} MiB; flood answered ${Math.round(r.flood.answers / r.flood.sent * 100)} % (TC ${r.flood.truncated})`);
       await sleep(2000); // let queues drain before the next rate
     }
   } catch (err) {
@@ -140,7 +143,7 @@ export function floodMarkdown(f) {
   for (const s of f.servers) {
     if (s.error && s.rates.length === 0) { lines.push(`| ${s.label} | ${s.error} | | | | | | | | | |`); continue; }
     for (const r of s.rates) {
-      lines.push(`| ${s.label}${s.workers ? ` (${s.workers} workers)` : ''} | ${r.rate} | ${Math.round(r.flood.sentPerSec)} | ${pct(r.probe.answeredFraction)} | ${ms(r.probe.p50Ms)} | ${ms(r.probe.p99Ms)} | ${Math.round(r.serverCpuPercent)} % | ${(r.rssBytes / 2 ** 20).toFixed(0)} | ${pct(r.flood.answers / r.flood.sent)} | ${pct(r.flood.truncated / r.flood.sent)} | ${r.loadavg1?.toFixed(1) ?? '–'} |`);
+      lines.push(`| ${s.label}${s.workers ? ` (${s.workers} workers)` : ''} | ${r.rate} | ${Math.round(r.flood.sentPerSec)} | ${pct(r.probe.answeredFraction)} | ${ms(r.probe.p50Ms)} | ${ms(r.probe.p99Ms)} | ${r.exited ? 'exited' : `${Math.round(r.serverCpuPercent)} %`} | ${r.exited ? '–' : (r.rssBytes / 2 ** 20).toFixed(0)} | ${pct(r.flood.answers / r.flood.sent)} | ${pct(r.flood.truncated / r.flood.sent)} | ${r.loadavg1?.toFixed(1) ?? '–'} |`);
     }
     if (s.error) lines.push(`| ${s.label} | failed: ${s.error} | | | | | | | | | |`);
   }
