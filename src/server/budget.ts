@@ -2,7 +2,11 @@
 // NXNAME NSEC, NSEC white lies, NSEC3 narrow answers), and a random-subdomain flood asks for nothing but fresh
 // names. Signatures not in the signature cache therefore wait in a bounded queue that is worked off in short
 // slices between socket reads (setImmediate: the event loop's poll phase reads datagrams between two slices),
-// so answers from the response and signature caches keep flowing at full speed whatever the flood costs.
+// so answers from the response and signature caches keep flowing at full speed whatever the flood costs. When
+// the socket is backlogged (libuv reads at most 32 datagrams per socket and loop turn: a turn that brought that
+// many left more waiting), the slice shrinks to `busySliceMs`: the datagrams waiting are read (and answered from
+// the caches, or refused) before the kernel drops them, and signing gets what is left, so the queue fills and the
+// overflow is answered TC=1 cheaply instead of every query waiting in the socket buffer behind signatures.
 //
 // A UDP query that would need a fresh signature while `limit` signatures already wait gets TC=1 and no
 // records (`overflow: 'tc'`; RFC 1035 §4.2.1, RFC 7766 §5: a real resolver retries over TCP, a spoofed flood
@@ -20,6 +24,8 @@ export interface SigningBudgetOptions {
   overflow: Overflow;
   /** Longest run of signing between two socket reads (default 1 ms). */
   sliceMs?: number;
+  /** The same while the socket is backlogged (default 0.25 ms): reading comes first, signing still progresses. */
+  busySliceMs?: number;
   /** A summary line per this many ms while queries overflow (default 10 000); never one per query. */
   summaryMs?: number;
   logger?: Logger;
@@ -59,6 +65,9 @@ interface Job {
   reject: (e: unknown) => void;
 }
 
+/** Datagrams per loop turn at which a socket is taken as backlogged: libuv's read limit per socket and turn (uv__udp_recvmsg). */
+const BACKLOG = 32;
+
 /** A FIFO with an index head (shift() on a long array is O(n)). */
 class Fifo {
   private items: Job[] = [];
@@ -88,6 +97,9 @@ export class SigningBudget {
   private readonly tcp = new Fifo();
   private readonly udp = new Fifo();
   private readonly sliceMs: number;
+  private readonly busySliceMs: number;
+  /** UDP datagrams read since the last slice (`read()`). */
+  private reads = 0;
   private readonly now: () => number;
   private readonly defer: (fn: () => void) => void;
   private scheduled = false;
@@ -98,6 +110,7 @@ export class SigningBudget {
     this.limit = opts.limit;
     this.overflow = opts.overflow;
     this.sliceMs = opts.sliceMs ?? 1;
+    this.busySliceMs = opts.busySliceMs ?? 0.25;
     this.now = opts.now ?? (() => performance.now());
     this.defer = opts.defer ?? ((fn) => void setImmediate(fn));
     this.summary = opts.logger ? new Summary(opts.logger, this, opts.summaryMs ?? 10_000) : undefined;
@@ -132,6 +145,11 @@ export class SigningBudget {
     };
   }
 
+  /** A UDP datagram was read (handle.ts, for every one, cached or not): tells a backlogged socket. */
+  read(): void {
+    this.reads++;
+  }
+
   /** Counts a UDP query turned away (the handler answered per `overflow`). */
   refused(): void {
     if (this.overflow === 'drop') this.stats.dropped++;
@@ -152,7 +170,8 @@ export class SigningBudget {
   /** Signs until the queue is empty or `sliceMs` has passed, then lets the event loop read sockets. */
   private readonly slice = (): void => {
     this.scheduled = false;
-    const end = this.now() + this.sliceMs;
+    const end = this.now() + (this.reads >= BACKLOG ? this.busySliceMs : this.sliceMs);
+    this.reads = 0;
     for (;;) {
       const job = this.tcp.shift() ?? this.udp.shift();
       if (!job) return;

@@ -73,6 +73,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
   // takes over the key instead of computing it and missing again. Kept for that tick only.
   let missed: { msg: Uint8Array; transport: Transport; set: Served; k: CacheKey | undefined } | undefined;
   const cached = (msg: Uint8Array, transport: Transport, peer?: Peer): Uint8Array | undefined => {
+    budget?.read();
     if (!cache) return undefined;
     const set = served();
     const k = cacheKey(msg, transport === 'tcp' ? tcpLimit : udpLimit);

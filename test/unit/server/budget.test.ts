@@ -93,6 +93,22 @@ describe('SigningBudget: the queue', () => {
     expect(await tick()).toBe(0); // nothing scheduled once empty
   });
 
+  it('while the socket is backlogged (32 datagrams read in one loop turn) a slice lasts busySliceMs', async () => {
+    const ran: (() => void)[] = [];
+    const clock = { t: 0 };
+    const budget = new SigningBudget({ limit: 100, overflow: 'tc', sliceMs: 1, busySliceMs: 0.25, now: () => clock.t, defer: (fn) => ran.push(fn) });
+    let made = 0;
+    const jobs = Array.from({ length: 20 }, () => budget.gate('udp').run(async () => { made++; clock.t += 0.1; }));
+    for (let i = 0; i < 32; i++) budget.read();
+    ran.shift()!();
+    expect(made).toBe(3); // 0.1, 0.2, 0.3 ms: the third crosses 0.25
+    for (let i = 0; i < 31; i++) budget.read(); // fewer: not backlogged
+    ran.shift()!();
+    expect(made).toBe(13); // a whole 1 ms slice
+    while (ran.length) ran.shift()!();
+    await Promise.all(jobs);
+  });
+
   it('a failing signature rejects its own query only', async () => {
     const { budget, tick } = manual(5);
     const bad = budget.gate('udp').run(() => { throw new Error('HSM gone'); }).catch((e: Error) => e.message);
