@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // tandem's benchmark suite (never part of the test suite). Entry of `npm run bench` (docs/bench.md).
 //
-//   node bench/run.mjs [--only signing|dns|scale[,…]] [--runs N] [--seconds S] [--quick]
+//   node bench/run.mjs [--only signing|dns|scale|flood[,…]] [--runs N] [--seconds S] [--quick]
 //                      [--servers tandem,knot,pdns] [--denial MODES|none] [--sizes 10k,100k,1M] [--dns-zone N] [--workers N]
 //                      [--cpu-prof] [--profile-zone N] [--no-install] [--keep]
 //
@@ -22,6 +22,7 @@ import { profileBench, profileMarkdown } from './lib/profile.mjs';
 import { dnsperf, dnsperfLatency, DNSPERF_ARGS } from './lib/dnsperf.mjs';
 import { signInWorkers, opensslSpeed, TBS_BYTES } from './lib/signing.mjs';
 import { WORKLOADS, summarize, markdown, svg, denialSvg, scaleSvg, median } from './lib/report.mjs';
+import { floodBench, floodMarkdown, FLOOD_MODES } from './lib/flood.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** tandem's denial modes other than its default (compact), each measured for (b) with --denial. */
@@ -30,7 +31,7 @@ const REPO = dirname(HERE);
 const RESULTS = join(HERE, 'results');
 
 const USAGE = `Usage: node bench/run.mjs [options]        (npm run bench -- [options] builds first)
-  --only PARTS      comma-separated: signing, dns, scale, profile (default: signing, dns, scale)
+  --only PARTS      comma-separated: signing, dns, scale, flood, profile (default: signing, dns, scale, flood)
   --cpu-prof        add the profile part: tandem under node --cpu-prof for (a), (b) compact, (b) nsec3-chain
                     and one admin change on a large zone; self time by function in bench/results/profile.md
   --profile-zone N  names in the zone of the profiled admin change (default: the largest of --sizes)
@@ -48,6 +49,8 @@ const USAGE = `Usage: node bench/run.mjs [options]        (npm run bench -- [opt
   --latency-qps Q   offered load of the extra verbose run that gives latency percentiles (default 5000)
   --dns-zone N      names in the zone served for the dnsperf part (default 10000)
   --workers N       tandem --workers (default: the number of cores, when tandem's --help lists the flag)
+  --flood-rates L   offered flood rates in q/s for the flood part (default 20000,40000)
+  --flood-modes L   tandem denial modes flooded (default compact,nsec,nsec3,nsec3-chain,nsec-chain)
   --no-install      do not apt-get install missing peers (knot, pdns-server, pdns-backend-sqlite3, dnsperf)
   --keep            keep the temporary work directory (zones, server logs, query files)
 `;
@@ -64,15 +67,16 @@ function options() {
       only: { type: 'string' }, runs: { type: 'string' }, seconds: { type: 'string' }, quick: { type: 'boolean' },
       'cpu-prof': { type: 'boolean' }, 'profile-zone': { type: 'string' },
       servers: { type: 'string' }, denial: { type: 'string' }, sizes: { type: 'string' }, 'scale-timeout': { type: 'string' }, 'latency-qps': { type: 'string' }, 'dns-zone': { type: 'string' }, workers: { type: 'string' },
+      'flood-rates': { type: 'string' }, 'flood-modes': { type: 'string' },
       'no-install': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) { process.stdout.write(USAGE); process.exit(0); }
   const quick = !!values.quick;
-  const parts = new Set((values.only ?? 'signing,dns,scale').split(',').map((s) => s.trim()).filter(Boolean));
+  const parts = new Set((values.only ?? 'signing,dns,scale,flood').split(',').map((s) => s.trim()).filter(Boolean));
   if (values['cpu-prof']) parts.add('profile');
-  for (const p of parts) if (!['signing', 'dns', 'scale', 'profile'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
+  for (const p of parts) if (!['signing', 'dns', 'scale', 'flood', 'profile'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
   const servers = (values.servers ?? 'tandem,knot,pdns,floor').split(',').map((s) => s.trim()).filter(Boolean);
   for (const s of servers) if (!['tandem', 'knot', 'pdns', 'floor'].includes(s)) throw new Error(`--servers: unknown server '${s}'`);
   const denialModes = values.denial === 'none' ? [] : (values.denial ?? DENIAL_MODES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
@@ -101,6 +105,9 @@ function options() {
     cores,
     install: !values['no-install'],
     keep: !!values.keep,
+    floodRates: (values['flood-rates'] ?? '20000,40000').split(',').map((x) => int(x.trim(), 0, '--flood-rates')),
+    floodModes: (values['flood-modes'] ?? FLOOD_MODES.join(',')).split(',').map((x) => x.trim()).filter((m) => FLOOD_MODES.includes(m) || (() => { throw new Error(`--flood-modes: unknown mode '${m}'`); })()),
+    floodSeconds: quick ? 5 : 10, probeRate: 500, floodTimeoutMs: 1000,
   };
 }
 
@@ -118,7 +125,7 @@ async function ensurePeers(opt) {
   if ((opt.parts.has('dns') || opt.parts.has('profile')) && !(await has('dnsperf'))) need.push('dnsperf');
   if (opt.servers.includes('knot') && !(await has('knotd'))) need.push('knot');
   if (opt.servers.includes('pdns') && (!(await has('pdns_server')) || !existsSync('/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql'))) need.push('pdns-server', 'pdns-backend-sqlite3');
-  if ((opt.parts.has('dns') || opt.parts.has('scale') || opt.parts.has('profile')) && !(await has('dig'))) need.push('bind9-dnsutils');
+  if ((opt.parts.has('dns') || opt.parts.has('scale') || opt.parts.has('profile') || opt.parts.has('flood')) && !(await has('dig'))) need.push('bind9-dnsutils');
   if ((opt.servers.includes('pdns')) && !(await has('sqlite3'))) need.push('sqlite3');
   if (need.length === 0) return [];
   if (!opt.install) return [`missing packages (not installed, --no-install): ${need.join(' ')}`];
@@ -428,6 +435,7 @@ async function main() {
     if (opt.parts.has('signing')) res.signing = await signingBench(opt);
     if (opt.parts.has('dns')) res.dns = await dnsBench(opt, work, rawDir, servers);
     if (opt.parts.has('scale')) res.scale = await scaleBench(opt, work, servers.filter((s) => s.scale !== false));
+    if (opt.parts.has('flood')) res.flood = await floodBench({ opt, work, repo: REPO, log });
     if (opt.parts.has('profile')) {
       res.profile = await profileBench(opt, work, rawDir, {
         repo: REPO, tandem, writeTandemYaml, ownerLabels, writePositiveQueries, writeRandomNxQueries, dnsperf, adminChange, freePort, log,
@@ -446,13 +454,13 @@ async function main() {
   if (res.environment) res.environment.loadAvgEnd = loadavg().map((x) => +x.toFixed(1)); // other work on a shared machine
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(res, null, 2) + '\n');
   writeFileSync(join(rawDir, 'results.json'), JSON.stringify(res, null, 2) + '\n'); // this run's copy
-  writeFileSync(join(RESULTS, 'latest.md'), markdown(res));
+  writeFileSync(join(RESULTS, 'latest.md'), markdown(res) + floodMarkdown(res.flood));
   if (res.dns) writeFileSync(join(RESULTS, 'throughput.svg'), svg(res));
   if (res.dns?.denialModes) writeFileSync(join(RESULTS, 'denial.svg'), denialSvg(res));
   if (res.scale) writeFileSync(join(RESULTS, 'scale.svg'), scaleSvg(res));
   if (res.profile) writeFileSync(join(RESULTS, 'profile.md'), profileMarkdown(res));
   log(`done in ${(res.durationMs / 60000).toFixed(1)} min: bench/results/latest.md, latest.json${res.dns ? ', throughput.svg' : ''}`);
-  process.stdout.write(markdown(res) + '\n');
+  process.stdout.write(markdown(res) + floodMarkdown(res.flood) + '\n');
 }
 
 /** Removes the temporary work directory (unless --keep); set once it exists. */

@@ -28,6 +28,13 @@ export interface ServerConfig {
   workers: number;
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
+  /**
+   * `signing-queue`: fresh signatures (live signing) that may wait per process; past it a UDP query that needs one
+   * is answered per `signingOverflow` (server/budget.ts). 0: only cached answers over UDP; false (`off`): no bound.
+   */
+  signingQueue: number | false;
+  /** `signing-overflow`: `tc` (TC=1, the client retries over TCP) or `drop`. */
+  signingOverflow: 'tc' | 'drop';
   /** `api_auth:` from the config file (tokens, users, ns1_keys), checked by the API layer. */
   apiAuth?: unknown;
   /** `--api-token`: a token accepted as `Authorization: Bearer` (labs and tests). */
@@ -63,6 +70,8 @@ export const defaults: ServerConfig = {
   metricsAuth: false,
   tcpIdleTimeoutMs: 10_000,
   tcpMaxConnections: 1000,
+  signingQueue: 1000,
+  signingOverflow: 'tc',
   parentCheckInterval: 3600,
   parentNotify: true,
   rolloverInterval: 60,
@@ -124,6 +133,12 @@ function fromRaw(raw: Raw, where: string): Partial<ServerConfig> {
       case 'workers': out.workers = int(1, 256); break;
       case 'tcp-idle-timeout': case 'tcpIdleTimeout': out.tcpIdleTimeoutMs = int(100, 600_000); break;
       case 'tcp-max-connections': case 'tcpMaxConnections': out.tcpMaxConnections = int(1, 1_000_000); break;
+      case 'signing-queue': case 'signingQueue': out.signingQueue = value === false || value === 'off' ? false : int(0, 1_000_000); break;
+      case 'signing-overflow': case 'signingOverflow': {
+        if (value !== 'tc' && value !== 'drop') throw new ConfigError(`${where}: '${key}' must be tc or drop`);
+        out.signingOverflow = value;
+        break;
+      }
       case 'api_auth': case 'api-auth': out.apiAuth = value; break;
       case 'api-token': out.apiToken = str(); break;
       case 'parent-resolver': out.parentResolver = parseEndpoint(str()); break;

@@ -14,6 +14,7 @@ import type { SecondaryStatusView, TransferApi } from '../state/types.js';
 import type { ResponseCache } from '../server/respcache.js';
 import type { Rrl, RrlCounts } from '../server/rrl.js';
 import { RRL_CLASSES } from '../config/rrl.js';
+import type { SigningBudget } from '../server/budget.js';
 import type { AdminChange } from '../api/server.js';
 import { QueryCounters, ZONE_OTHER } from './queries.js';
 
@@ -37,6 +38,7 @@ export class Metrics {
   readonly transfers: TransferObserver;
   private readonly caches: ResponseCache[] = [];
   private readonly rrls: Rrl[] = [];
+  private readonly budgets: SigningBudget[] = [];
   private readonly loadSeconds = new Map<string, number>();
   private readonly loads: Counter<'result'>;
   private readonly changes: Counter<'api' | 'kind' | 'result'>;
@@ -90,6 +92,21 @@ export class Metrics {
       collect() { this.set(rrls.reduce((n, r) => n + r.size, 0)); },
     });
 
+    const budgets = this.budgets;
+    const budgetSum = (f: (b: SigningBudget) => number) => budgets.reduce((n, b) => n + f(b), 0);
+    new Counter({
+      name: 'tandem_signing_budget_refused_total', help: 'UDP queries that needed a fresh signature while the signing queue was full (signing-queue), answered TC=1 (action=truncated) or not at all (action=dropped)',
+      labelNames: ['action'], registers,
+      collect() {
+        this.reset();
+        this.inc({ action: 'truncated' }, budgetSum((b) => b.stats.truncated));
+        this.inc({ action: 'dropped' }, budgetSum((b) => b.stats.dropped));
+      },
+    });
+    new Gauge({
+      name: 'tandem_signing_queue_waiting', help: 'Fresh signatures waiting in the signing queue now', registers,
+      collect() { this.set(budgetSum((b) => b.waiting)); },
+    });
     const signatures = new Counter({ name: 'tandem_signatures_total', help: 'RRSIG signatures made (on_demand: for answers and transfers; presign: ahead of queries at zone load)', labelNames: ['path'], registers });
     const signingErrors = new Counter({ name: 'tandem_signing_errors_total', help: 'Signatures that failed (the answer was SERVFAIL)', labelNames: ['path'], registers });
     const latency = new Histogram({ name: 'tandem_signing_seconds', help: 'Time to make one signature, thread-pool queueing included', labelNames: ['path'], buckets: SIGNING_BUCKETS, registers });
@@ -144,6 +161,11 @@ export class Metrics {
   /** Exports the counters of a response rate limiter of this process. */
   watchRrl(rrl: Rrl): void {
     this.rrls.push(rrl);
+  }
+
+  /** Exports the counters of a signing budget of this process (server/budget.ts). */
+  watchBudget(budget: SigningBudget): void {
+    this.budgets.push(budget);
   }
 
   /** The zone figures, read from the manager at each scrape (the process that owns the manager). */

@@ -22,6 +22,7 @@ import { createHandler, type ControlHandler } from './handle.js';
 import { Keyring } from '../dns/tsig.js';
 import { TransferService } from '../transfer/service.js';
 import { ResponseCache } from './respcache.js';
+import { SigningBudget } from './budget.js';
 import { Metrics } from '../metrics/registry.js';
 import { opsEndpoints, startOpsListener } from '../metrics/http.js';
 import { readiness, type NotReady } from '../metrics/readiness.js';
@@ -108,7 +109,10 @@ export async function startDns(deps: ServerDeps, served: () => Served, control?:
   const { config, logger } = deps;
   const cache = new ResponseCache();
   deps.metrics?.watchCache(cache);
-  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig), cache, queries: deps.metrics?.queries });
+  const budget = config.signingQueue === false ? undefined
+    : new SigningBudget({ limit: config.signingQueue, overflow: config.signingOverflow, logger: logger.child({ component: 'signing-budget' }) });
+  if (budget) deps.metrics?.watchBudget(budget);
+  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig), cache, queries: deps.metrics?.queries, budget });
   // One table for this process's UDP listeners (each cluster worker has its own); TCP is never limited.
   const rrl = config.rrl && new Rrl(config.rrl, { clock: deps.clock ?? systemClock, logger: logger.child({ component: 'rrl' }), wildcardParent: wildcardParentIn(served) }).start();
   if (rrl) deps.metrics?.watchRrl(rrl);
@@ -117,6 +121,7 @@ export async function startDns(deps: ServerDeps, served: () => Served, control?:
   const close = async () => {
     rrl?.stop();
     await Promise.all([...udp.map((u) => u.close()), ...tcp.map((t) => t.close())]);
+    budget?.close();
   };
   try {
     for (const at of config.listen) {
