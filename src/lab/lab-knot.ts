@@ -1,0 +1,90 @@
+// Knot DNS as a provider of a lab: knotd started detached with the config of knot-conf.ts (dnskey-management
+// incremental), its keys read with keymgr, the other providers' DNSKEY, CDS and CDNSKEY records written into its
+// zone file beside the lab's records and reloaded with knotc (the lab notes' "way 2": the only way Knot puts
+// another provider's KSK into its CDS/CDNSKEY).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Name } from '../dns/name.js';
+import { RRType } from '../dns/types.js';
+import { formatRdata } from '../dns/rdata.js';
+import { ask } from './ask.js';
+import { knotConf } from './knot-conf.js';
+import { freePort, labProcessAlive, runTool, spawnDetached, stopProcess, waitUntil } from './lab-procs.js';
+import type { LabKey } from './lab-state.js';
+import { sameRdata } from './lab-tandem.js';
+
+export const knotPaths = (dir: string) => ({ conf: join(dir, 'knot.conf'), zoneFile: join(dir, 'zone.db'), log: join(dir, 'knot.log') });
+
+/** Knot's zone file: the lab's records, then the foreign apex records (`TYPE RDATA` at the apex). */
+function zoneFileText(zone: string, zoneText: string, foreign: readonly string[]): string {
+  return `${zoneText}\n$ORIGIN ${zone}\n; other providers' keys and CDS/CDNSKEY (multi-signer)\n${foreign.map((r) => `@ IN ${r}`).join('\n')}\n`;
+}
+
+export async function startKnotProvider(o: { name: string; dir: string; zone: string; zoneText: string; denial: string; mark: string; timeoutMs: number }): Promise<{ pid: number; port: number }> {
+  const { conf, zoneFile, log } = knotPaths(o.dir);
+  for (const sub of ['run', 'db', 'keys']) await mkdir(join(o.dir, sub), { recursive: true });
+  await writeFile(zoneFile, zoneFileText(o.zone, o.zoneText, []));
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    await writeFile(conf, knotConf({ dir: o.dir, port, zone: o.zone, zoneFile, nsec3: o.denial === 'nsec3', incremental: true }));
+    if (attempt === 0) await runTool('knotc', ['-c', conf, 'conf-check']);
+    const pid = await spawnDetached('knotd', ['-c', conf], log);
+    try {
+      await waitUntil(async () => {
+        const r = await ask({ host: '127.0.0.1', port }, Name.fromText(o.zone), RRType.SOA, { timeoutMs: 1000, tries: 1 });
+        return r.ok && r.message.answer.some((rr) => rr.type === RRType.RRSIG);
+      }, o.timeoutMs, `${o.name} (knotd on 127.0.0.1:${port}) serving ${o.zone} signed`,
+      async () => ((await labProcessAlive(pid, o.mark)) ? undefined : `it exited; see ${log}`));
+      return { pid, port };
+    } catch (e) {
+      // Whatever did not become ready is stopped here: the lab records only processes that work.
+      await stopProcess(pid, o.mark);
+      const { readFile } = await import('node:fs/promises');
+      const text = await readFile(log, 'utf8').catch(() => '');
+      if (attempt < 2 && /address already in use|failed to bind/i.test(text)) continue;
+      throw e;
+    }
+  }
+}
+
+/** Knot's own keys (not the public-only ones) and the DS (digest type 2) of its KSK. */
+export async function knotKeys(dir: string, zone: string, ttl: number): Promise<{ keys: LabKey[]; ds: string[] }> {
+  const { conf } = knotPaths(dir);
+  const list = JSON.parse(await runTool('keymgr', ['-c', conf, '-j', zone, 'list'])) as { id: string; tag: number; ksk: boolean; 'public-only': boolean }[];
+  const keys: LabKey[] = [];
+  for (const k of list.filter((x) => !x['public-only'])) {
+    const rr = (await runTool('keymgr', ['-c', conf, zone, 'dnskey', k.id])).trim().split(/\s+/);
+    const at = rr.indexOf('DNSKEY');
+    keys.push({ tag: k.tag, flags: Number(rr[at + 1]), publicKey: rr.slice(at + 4).join('') });
+  }
+  const ds = (await runTool('keymgr', ['-c', conf, zone, 'ds'])).split('\n').map((l) => l.trim().split(/\s+/))
+    .filter((t) => t.includes('DS') && t[t.indexOf('DS') + 3] === '2')
+    .map((t) => { const at = t.indexOf('DS'); return `${zone} ${ttl} IN DS ${t[at + 1]} ${t[at + 2]} 2 ${t.slice(at + 4).join('').toUpperCase()}`; });
+  return { keys, ds };
+}
+
+/**
+ * Rewrites Knot's zone file with `foreign` (`DNSKEY ...`, `CDS ...`, `CDNSKEY ...`) and the lab's records,
+ * reloads, and waits (bounded) until each foreign record is served and each one dropped is gone.
+ */
+export async function setKnotForeign(o: { dir: string; zone: string; zoneText: string; port: number }, foreign: readonly string[], dropped: readonly string[] = []): Promise<void> {
+  const { conf, zoneFile } = knotPaths(o.dir);
+  await writeFile(zoneFile, zoneFileText(o.zone, o.zoneText, foreign));
+  await runTool('knotc', ['-c', conf, '-t', '10', '-b', 'zone-reload', o.zone]);
+  const served = async (type: string): Promise<string[]> => {
+    const r = await ask({ host: '127.0.0.1', port: o.port }, Name.fromText(o.zone), RRType[type as 'DNSKEY'], { timeoutMs: 1000, tries: 1 });
+    return r.ok ? r.message.answer.filter((rr) => rr.type === RRType[type as 'DNSKEY']).map((rr) => formatRdata(rr.type, rr.rdata)) : [];
+  };
+  const split = (r: string) => { const [type, ...rest] = r.split(/\s+/); return { type, rdata: rest.join(' ') }; };
+  await waitUntil(async () => {
+    for (const r of foreign) {
+      const { type, rdata } = split(r);
+      if (!(await served(type)).some((x) => sameRdata(x, rdata))) return false;
+    }
+    for (const r of dropped.filter((d) => !foreign.includes(d))) {
+      const { type, rdata } = split(r);
+      if ((await served(type)).some((x) => sameRdata(x, rdata))) return false;
+    }
+    return true;
+  }, 20_000, 'Knot serving the other providers\' keys');
+}
