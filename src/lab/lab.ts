@@ -268,6 +268,8 @@ export async function labRemoveProvider(dirArg: string, name: string, io: LabIo,
   await removeDs(s, p.ds);
   await removeParentNs(s, p);
   s.providers = s.providers.filter((x) => x !== p);
+  // Negative controls that involved it end with it.
+  s.broken = s.broken.filter((b) => !b.split(':').slice(1, 3).includes(name));
   await writeLab(dir, s);
   await writeTrustFiles(s, dir);
   await restartResolver(s, dir, timeoutMs);
