@@ -3,7 +3,7 @@
 // CDS/CDNSKEY, so each provider serves the same set to the parent). The parent holds one DS per provider KSK.
 // These functions bring each provider, and the parent, to that state through the provider's own interface:
 // tandem's admin API, Knot's zone file (incremental DNSKEY management) and knotc.
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../state/atomic.js';
 import { join } from 'node:path';
 import { setKnotForeign } from './lab-knot.js';
 import { anchorText, dsFileText, dsRdataText, type LabProvider, type LabState } from './lab-state.js';
@@ -120,7 +120,7 @@ export async function parentDsSet(s: LabState): Promise<string[]> {
 /** ds.txt and anchor.conf: the DS set the parent serves, for `tandem check --ds` / `--anchor` and delv. */
 export async function writeTrustFiles(s: LabState, dir: string): Promise<void> {
   const ds = await parentDsSet(s);
-  await writeFile(join(dir, s.files.ds), dsFileText(s, ds));
-  await writeFile(join(dir, s.files.anchor), anchorText(s.zone, ds));
-  await writeFile(join(dir, s.files.parentAnchor), anchorText(s.parentZone, s.parent.ds));
+  await writeFileAtomic(join(dir, s.files.ds), dsFileText(s, ds));
+  await writeFileAtomic(join(dir, s.files.anchor), anchorText(s.zone, ds));
+  await writeFileAtomic(join(dir, s.files.parentAnchor), anchorText(s.parentZone, s.parent.ds));
 }

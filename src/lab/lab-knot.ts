@@ -2,16 +2,17 @@
 // incremental), its keys read with keymgr, the other providers' DNSKEY, CDS and CDNSKEY records written into its
 // zone file beside the lab's records and reloaded with knotc (the lab notes' "way 2": the only way Knot puts
 // another provider's KSK into its CDS/CDNSKEY).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../state/atomic.js';
 import { join } from 'node:path';
 import { Name } from '../dns/name.js';
 import { RRType } from '../dns/types.js';
 import { formatRdata } from '../dns/rdata.js';
 import { ask } from './ask.js';
 import { knotConf } from './knot-conf.js';
-import { freePort, labProcessAlive, runTool, spawnDetached, stopProcess, waitUntil } from './lab-procs.js';
+import { freePort, runTool, spawnDetached, startDaemon, waitUntil } from './lab-procs.js';
 import type { LabKey } from './lab-state.js';
-import { sameRdata } from './lab-tandem.js';
+import { sameRdata, servesSigned } from './lab-tandem.js';
 
 export const knotPaths = (dir: string) => ({ conf: join(dir, 'knot.conf'), zoneFile: join(dir, 'zone.db'), log: join(dir, 'knot.log') });
 
@@ -23,28 +24,17 @@ function zoneFileText(zone: string, zoneText: string, foreign: readonly string[]
 export async function startKnotProvider(o: { name: string; dir: string; zone: string; zoneText: string; denial: string; mark: string; timeoutMs: number }): Promise<{ pid: number; port: number }> {
   const { conf, zoneFile, log } = knotPaths(o.dir);
   for (const sub of ['run', 'db', 'keys']) await mkdir(join(o.dir, sub), { recursive: true });
-  await writeFile(zoneFile, zoneFileText(o.zone, o.zoneText, []));
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    await writeFile(conf, knotConf({ dir: o.dir, port, zone: o.zone, zoneFile, nsec3: o.denial === 'nsec3', incremental: true }));
-    if (attempt === 0) await runTool('knotc', ['-c', conf, 'conf-check']);
-    const pid = await spawnDetached('knotd', ['-c', conf], log);
-    try {
-      await waitUntil(async () => {
-        const r = await ask({ host: '127.0.0.1', port }, Name.fromText(o.zone), RRType.SOA, { timeoutMs: 1000, tries: 1 });
-        return r.ok && r.message.answer.some((rr) => rr.type === RRType.RRSIG);
-      }, o.timeoutMs, `${o.name} (knotd on 127.0.0.1:${port}) serving ${o.zone} signed`,
-      async () => ((await labProcessAlive(pid, o.mark)) ? undefined : `it exited; see ${log}`));
-      return { pid, port };
-    } catch (e) {
-      // Whatever did not become ready is stopped here: the lab records only processes that work.
-      await stopProcess(pid, o.mark);
-      const { readFile } = await import('node:fs/promises');
-      const text = await readFile(log, 'utf8').catch(() => '');
-      if (attempt < 2 && /address already in use|failed to bind/i.test(text)) continue;
-      throw e;
-    }
-  }
+  await writeFileAtomic(zoneFile, zoneFileText(o.zone, o.zoneText, []));
+  return startDaemon({
+    what: `${o.name} (knotd) serving ${o.zone} signed`, log, mark: o.mark, timeoutMs: o.timeoutMs, busy: /address already in use|failed to bind/i,
+    async spawn(attempt) {
+      const port = await freePort();
+      await writeFileAtomic(conf, knotConf({ dir: o.dir, port, zone: o.zone, zoneFile, nsec3: o.denial === 'nsec3', incremental: true }));
+      if (attempt === 0) await runTool('knotc', ['-c', conf, 'conf-check']);
+      return { pid: await spawnDetached('knotd', ['-c', conf], log), port };
+    },
+    ready: (k) => servesSigned(k.port, o.zone),
+  });
 }
 
 /** Knot's own keys (not the public-only ones) and the DS (digest type 2) of its KSK. */
@@ -69,7 +59,7 @@ export async function knotKeys(dir: string, zone: string, ttl: number): Promise<
  */
 export async function setKnotForeign(o: { dir: string; zone: string; zoneText: string; port: number }, foreign: readonly string[], dropped: readonly string[] = []): Promise<void> {
   const { conf, zoneFile } = knotPaths(o.dir);
-  await writeFile(zoneFile, zoneFileText(o.zone, o.zoneText, foreign));
+  await writeFileAtomic(zoneFile, zoneFileText(o.zone, o.zoneText, foreign));
   await runTool('knotc', ['-c', conf, '-t', '10', '-b', 'zone-reload', o.zone]);
   const served = async (type: string): Promise<string[]> => {
     const r = await ask({ host: '127.0.0.1', port: o.port }, Name.fromText(o.zone), RRType[type as 'DNSKEY'], { timeoutMs: 1000, tries: 1 });

@@ -125,3 +125,33 @@ export async function which(tool: string, env: NodeJS.ProcessEnv = process.env):
   }
   return undefined;
 }
+
+/**
+ * Starts a daemon and waits (bounded) until `ready`; when its log says a port was taken between freePort and its
+ * bind, tries again with fresh ports (3 attempts). A daemon that does not become ready is stopped: the lab records
+ * only processes that work.
+ */
+export async function startDaemon<T extends { pid: number }>(o: {
+  what: string;
+  log: string;
+  mark: string;
+  timeoutMs: number;
+  busy: RegExp;
+  spawn: (attempt: number) => Promise<T>;
+  ready: (started: T) => Promise<boolean>;
+}): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const logStart = await readFile(o.log, 'utf8').then((t) => t.length, () => 0);
+    const started = await o.spawn(attempt);
+    try {
+      await waitUntil(async () => o.ready(started), o.timeoutMs, o.what,
+        async () => ((await labProcessAlive(started.pid, o.mark)) ? undefined : `it exited; see ${o.log}`));
+      return started;
+    } catch (e) {
+      await stopProcess(started.pid, o.mark);
+      const text = (await readFile(o.log, 'utf8').catch(() => '')).slice(logStart);
+      if (attempt < 2 && o.busy.test(text)) continue;
+      throw e;
+    }
+  }
+}

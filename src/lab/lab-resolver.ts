@@ -2,12 +2,12 @@
 // stub zones pointing at the parent and at every provider, so a validated answer proves the whole chain: the DS
 // set the parent serves, each provider's DNSKEY RRset and signatures. The settings are the lab notes' (each one
 // answers a failure seen there); nothing leaves the machine (the root stub points at a port where nothing listens).
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../state/atomic.js';
 import { join } from 'node:path';
 import { Name } from '../dns/name.js';
 import { RRType } from '../dns/types.js';
 import { ask } from './ask.js';
-import { freePort, labProcessAlive, runTool, spawnDetached, stopProcess, waitUntil } from './lab-procs.js';
+import { freePort, runTool, spawnDetached, startDaemon } from './lab-procs.js';
 import { dsRdataText, type LabState } from './lab-state.js';
 
 export function unboundConf(s: LabState, dir: string, port: number, controlPort: number, deadPort: number, parentDs: readonly string[]): string {
@@ -55,27 +55,20 @@ ${stub(s.zone, s.providers.map((p) => `${p.address}@${p.port}`))}`;
 export async function startUnbound(s: LabState, dir: string, mark: string, parentDs: readonly string[], timeoutMs: number, port?: number): Promise<{ pid: number; port: number; controlPort: number; conf: string }> {
   const conf = join(dir, 'unbound.conf');
   const log = join(dir, 'unbound.log');
-  for (let attempt = 0; ; attempt++) {
-    const p = port !== undefined && attempt === 0 ? port : await freePort();
-    const controlPort = await freePort();
-    const deadPort = await freePort();
-    await writeFile(conf, unboundConf(s, dir, p, controlPort, deadPort, parentDs));
-    await runTool('unbound-checkconf', [conf]);
-    const pid = await spawnDetached('unbound', ['-d', '-c', conf], log);
-    try {
-      await waitUntil(async () => {
-        const r = await ask({ host: '127.0.0.1', port: p }, Name.fromText(s.zone), RRType.SOA, { rd: true, timeoutMs: 2000, tries: 1 });
-        return r.ok && r.message.rcode === 0 && r.message.ad;
-      }, timeoutMs, `unbound on 127.0.0.1:${p} validating ${s.zone}`,
-      async () => ((await labProcessAlive(pid, mark)) ? undefined : `it exited; see ${log}`));
-      return { pid, port: p, controlPort, conf };
-    } catch (e) {
-      // Whatever did not become ready is stopped here: the lab records only processes that work.
-      await stopProcess(pid, mark);
-      const { readFile } = await import('node:fs/promises');
-      const text = await readFile(log, 'utf8').catch(() => '');
-      if (attempt < 2 && /address already in use|could not open ports|can't bind/i.test(text)) continue;
-      throw e;
-    }
-  }
+  return startDaemon({
+    what: `unbound validating ${s.zone}`, log, mark, timeoutMs, busy: /address already in use|could not open ports|can't bind/i,
+    async spawn(attempt) {
+      const p = port !== undefined && attempt === 0 ? port : await freePort();
+      const controlPort = await freePort();
+      // Nothing listens there (bound and closed): the root stub never leaves the machine.
+      const deadPort = await freePort();
+      await writeFileAtomic(conf, unboundConf(s, dir, p, controlPort, deadPort, parentDs));
+      await runTool('unbound-checkconf', [conf]);
+      return { pid: await spawnDetached('unbound', ['-d', '-c', conf], log), port: p, controlPort, conf };
+    },
+    async ready(u) {
+      const r = await ask({ host: '127.0.0.1', port: u.port }, Name.fromText(s.zone), RRType.SOA, { rd: true, timeoutMs: 2000, tries: 1 });
+      return r.ok && r.message.rcode === 0 && r.message.ad;
+    },
+  });
 }

@@ -3,14 +3,15 @@
 // would drive a provider: keys read from GET /dnssec and /dnssec/zsk, other providers' keys imported as DNSKEY
 // records, their CDS/CDNSKEY published beside ours, DS records at the parent added and removed.
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../state/atomic.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Name } from '../dns/name.js';
 import { RRType } from '../dns/types.js';
 import { ask } from './ask.js';
-import { freePort, labProcessAlive, spawnDetached, stopProcess, waitUntil } from './lab-procs.js';
+import { freePort, spawnDetached, startDaemon } from './lab-procs.js';
 import type { LabKey, LabProvider, LabState } from './lab-state.js';
 
 /** The command that runs tandem itself: the built dist/cli/main.js, or src/cli/main.ts through tsx. */
@@ -92,32 +93,29 @@ export async function startTandem(o: TandemStart): Promise<{ pid: number; port: 
   const zones = join(o.dir, 'zones');
   const state = join(o.dir, 'state');
   await mkdir(zones, { recursive: true });
-  await writeFile(join(zones, `${o.zone.slice(0, -1)}.zone`), o.zoneText);
-  await writeFile(join(zones, `${o.zone.slice(0, -1)}.yaml`), settingsYaml(o));
+  await writeFileAtomic(join(zones, `${o.zone.slice(0, -1)}.zone`), o.zoneText);
+  await writeFileAtomic(join(zones, `${o.zone.slice(0, -1)}.yaml`), settingsYaml(o));
   const log = join(o.dir, 'tandem.log');
   const [cmd, ...pre] = tandemCommand();
-  for (let attempt = 0; ; attempt++) {
-    const port = attempt === 0 && o.port ? o.port : await freePort();
-    const api = await freePort();
-    const pid = await spawnDetached(cmd, [...pre, 'serve', '--zones', zones, '--state', state, '--listen', `127.0.0.1:${port}`,
-      '--api', `127.0.0.1:${api}`, '--api-token', o.token, '--workers', '1', '--log-level', 'info',
-      ...(o.parentResolver ? ['--parent-resolver', o.parentResolver] : [])], log);
-    try {
-      await waitUntil(async () => {
-        const r = await ask({ host: '127.0.0.1', port }, Name.fromText(o.zone), RRType.SOA, { timeoutMs: 1000, tries: 1 });
-        return r.ok && r.message.answer.some((rr) => rr.type === RRType.RRSIG);
-      }, o.timeoutMs, `${o.name} (tandem on 127.0.0.1:${port}) serving ${o.zone} signed`,
-      async () => ((await labProcessAlive(pid, o.mark)) ? undefined : `it exited; see ${log}`));
+  let port = 0;
+  return startDaemon({
+    what: `${o.name} (tandem) serving ${o.zone} signed`, log, mark: o.mark, timeoutMs: o.timeoutMs, busy: /in use|EADDRINUSE/i,
+    async spawn(attempt) {
+      port = attempt === 0 && o.port ? o.port : await freePort();
+      const api = await freePort();
+      const pid = await spawnDetached(cmd, [...pre, 'serve', '--zones', zones, '--state', state, '--listen', `127.0.0.1:${port}`,
+        '--api', `127.0.0.1:${api}`, '--api-token', o.token, '--workers', '1', '--log-level', 'info',
+        ...(o.parentResolver ? ['--parent-resolver', o.parentResolver] : [])], log);
       return { pid, port, api };
-    } catch (e) {
-      // Whatever did not become ready is stopped here: the lab records only processes that work.
-      await stopProcess(pid, o.mark);
-      const { readFile } = await import('node:fs/promises');
-      const text = await readFile(log, 'utf8').catch(() => '');
-      if (attempt < 2 && /in use|EADDRINUSE/i.test(text.slice(-2000))) continue;
-      throw e;
-    }
-  }
+    },
+    ready: (t) => servesSigned(t.port, o.zone),
+  });
+}
+
+/** Whether the server on 127.0.0.1:port answers the zone's SOA with an RRSIG: loaded and signing. */
+export async function servesSigned(port: number, zone: string): Promise<boolean> {
+  const r = await ask({ host: '127.0.0.1', port }, Name.fromText(zone), RRType.SOA, { timeoutMs: 1000, tries: 1 });
+  return r.ok && r.message.answer.some((rr) => rr.type === RRType.RRSIG);
 }
 
 /** The admin API of a lab tandem. */
