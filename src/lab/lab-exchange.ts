@@ -2,10 +2,18 @@
 // (and KSK with --union), and every provider's CDS/CDNSKEY holds every provider's KSK (§8: cross-importation of
 // CDS/CDNSKEY, so each provider serves the same set to the parent). The parent holds one DS per provider KSK.
 // These functions bring each provider, and the parent, to that state through the provider's own interface:
-// tandem's admin API, Knot's zone file (incremental DNSKEY management) and knotc.
+// tandem's admin API; Knot's zone file (incremental DNSKEY management) and knotc; PowerDNS's zone data
+// (direct-dnskey); BIND's dynamic updates.
 import { writeFileAtomic } from '../state/atomic.js';
 import { join } from 'node:path';
+import { Name } from '../dns/name.js';
+import { formatRdata } from '../dns/rdata.js';
+import { RRType } from '../dns/types.js';
+import { ask } from './ask.js';
+import { setBindApex } from './lab-bind.js';
 import { setKnotForeign } from './lab-knot.js';
+import { setPdnsForeign } from './lab-pdns.js';
+import { waitUntil } from './lab-procs.js';
 import { anchorText, dsFileText, dsRdataText, type LabProvider, type LabState } from './lab-state.js';
 import { dnskeyContent, labZoneText, materialOf, sameRdata, TandemApi } from './lab-tandem.js';
 
@@ -30,9 +38,38 @@ export function nsNames(s: LabState): string[] {
   return s.providers.map((p) => p.name);
 }
 
-/** Rewrites Knot's zone file (the lab's records with the current NS set, plus the foreign records) and waits for it. */
-export async function syncKnot(s: LabState, k: LabProvider, dropped: readonly string[] = []): Promise<void> {
-  await setKnotForeign({ dir: k.dir, zone: s.zone, zoneText: labZoneText(s, nsNames(s)), port: k.port }, foreignFor(s, k), dropped);
+/**
+ * Rewrites the zone of a provider driven through its zone data (Knot, PowerDNS): the lab's records with the
+ * current NS set, plus the foreign records; then waits (bounded) until each foreign record is served and each one
+ * in `dropped` is gone.
+ */
+export async function syncExternal(s: LabState, p: LabProvider, dropped: readonly string[] = []): Promise<void> {
+  const foreign = foreignFor(s, p);
+  const o = { dir: p.dir, zone: s.zone, zoneText: labZoneText(s, nsNames(s)) };
+  if (p.kind === 'knot') await setKnotForeign(o, foreign);
+  else if (p.kind === 'pdns') await setPdnsForeign(o, foreign);
+  else if (p.kind === 'bind') {
+    const own = materialOf(p, true);
+    await setBindApex({ zone: s.zone, port: p.port, ttl: s.ttl }, [...foreign, ...nsNames(s).map((n) => `NS ns1.${n}.${s.zone}`)],
+      [...own.dnskeys.map((k) => `DNSKEY ${dnskeyContent(k)}`), ...own.cds.map((c) => `CDS ${c}`), ...own.cdnskey.map((c) => `CDNSKEY ${c}`)]);
+  } else throw new Error(`${p.name}: the lab does not drive ${p.kind}`);
+  const served = async (type: string): Promise<string[]> => {
+    const t = RRType[type as 'DNSKEY'];
+    const r = await ask({ host: p.address, port: p.port }, Name.fromText(s.zone), t, { timeoutMs: 1000, tries: 1 });
+    return r.ok ? r.message.answer.filter((rr) => rr.type === t).map((rr) => formatRdata(rr.type, rr.rdata)) : [];
+  };
+  const split = (r: string) => { const [type, ...rest] = r.split(/\s+/); return { type, rdata: rest.join(' ') }; };
+  await waitUntil(async () => {
+    for (const r of foreign) {
+      const { type, rdata } = split(r);
+      if (!(await served(type)).some((x) => sameRdata(x, rdata))) return false;
+    }
+    for (const r of dropped.filter((d) => !foreign.includes(d))) {
+      const { type, rdata } = split(r);
+      if ((await served(type)).some((x) => sameRdata(x, rdata))) return false;
+    }
+    return true;
+  }, 20_000, `${p.name} serving the other providers' keys`);
 }
 
 /** Imports into tandem `to` what it lacks of `from`'s keys and CDS/CDNSKEY. */
@@ -50,8 +87,8 @@ async function importInto(s: LabState, to: LabProvider, from: LabProvider): Prom
 /** Every provider takes the keys of every other one (`only`: just those between `only` and the rest). */
 export async function exchangeKeys(s: LabState, only?: LabProvider): Promise<void> {
   await Promise.all(s.providers.map(async (to) => {
-    // Knot's foreign records are rewritten whole: what it lacks is added, nothing else changes.
-    if (to.kind === 'knot') return syncKnot(s, to);
+    // Knot's and PowerDNS's foreign records are rewritten whole: what it lacks is added, nothing else changes.
+    if (to.kind !== 'tandem') return syncExternal(s, to);
     for (const from of s.providers) {
       if (from.name === to.name) continue;
       if (only && to.name !== only.name && from.name !== only.name) continue;
@@ -64,8 +101,8 @@ export async function exchangeKeys(s: LabState, only?: LabProvider): Promise<voi
 export async function withdrawKeys(s: LabState, gone: LabProvider): Promise<void> {
   const m = materialOf(gone, true);
   await Promise.all(s.providers.map(async (p) => {
-    if (p.kind === 'knot') {
-      await syncKnot(s, p, [...m.dnskeys.map((k) => `DNSKEY ${dnskeyContent(k)}`), ...m.cds.map((c) => `CDS ${c}`), ...m.cdnskey.map((c) => `CDNSKEY ${c}`)]);
+    if (p.kind !== 'tandem') {
+      await syncExternal(s, p, [...m.dnskeys.map((k) => `DNSKEY ${dnskeyContent(k)}`), ...m.cds.map((c) => `CDS ${c}`), ...m.cdnskey.map((c) => `CDNSKEY ${c}`)]);
       return;
     }
     const api = apiOf(s, p);
@@ -83,7 +120,7 @@ export async function addNs(s: LabState, p: LabProvider): Promise<void> {
   const parent = apiOf(s, s.parent);
   await parent.add('NS', s.zone, nsTarget(s, p.name), s.ttl);
   await parent.add('A', nsTarget(s, p.name), '127.0.0.1', s.ttl);
-  for (const k of s.providers.filter((x) => x.kind === 'knot' && x.name !== p.name)) await syncKnot(s, k);
+  for (const k of s.providers.filter((x) => x.kind !== 'tandem' && x.name !== p.name)) await syncExternal(s, k);
 }
 
 /** Takes `p`'s nameserver out of the parent's delegation (NS and glue). */
@@ -98,7 +135,7 @@ export async function removeParentNs(s: LabState, p: LabProvider): Promise<void>
 export async function removeProviderNs(s: LabState, p: LabProvider): Promise<void> {
   const target = nsTarget(s, p.name);
   for (const q of s.providers.filter((x) => x.kind === 'tandem')) await apiOf(s, q).remove('NS', s.zone, (c) => sameRdata(c.replace(/\.?$/, '.'), target));
-  for (const k of s.providers.filter((x) => x.kind === 'knot')) await syncKnot(s, k);
+  for (const k of s.providers.filter((x) => x.kind !== 'tandem')) await syncExternal(s, k);
 }
 
 export async function addDs(s: LabState, p: LabProvider): Promise<void> {

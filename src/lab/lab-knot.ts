@@ -5,14 +5,10 @@
 import { mkdir } from 'node:fs/promises';
 import { writeFileAtomic } from '../state/atomic.js';
 import { join } from 'node:path';
-import { Name } from '../dns/name.js';
-import { RRType } from '../dns/types.js';
-import { formatRdata } from '../dns/rdata.js';
-import { ask } from './ask.js';
 import { knotConf } from './knot-conf.js';
-import { freePort, runTool, spawnDetached, startDaemon, waitUntil } from './lab-procs.js';
+import { freePort, runTool, spawnDetached, startDaemon } from './lab-procs.js';
 import type { LabKey } from './lab-state.js';
-import { sameRdata, servesSigned } from './lab-tandem.js';
+import { servesSigned } from './lab-tandem.js';
 
 export const knotPaths = (dir: string) => ({ conf: join(dir, 'knot.conf'), zoneFile: join(dir, 'zone.db'), log: join(dir, 'knot.log') });
 
@@ -53,28 +49,9 @@ export async function knotKeys(dir: string, zone: string, ttl: number): Promise<
   return { keys, ds };
 }
 
-/**
- * Rewrites Knot's zone file with `foreign` (`DNSKEY ...`, `CDS ...`, `CDNSKEY ...`) and the lab's records,
- * reloads, and waits (bounded) until each foreign record is served and each one dropped is gone.
- */
-export async function setKnotForeign(o: { dir: string; zone: string; zoneText: string; port: number }, foreign: readonly string[], dropped: readonly string[] = []): Promise<void> {
+/** Rewrites Knot's zone file with `foreign` (`DNSKEY ...`, `CDS ...`, `CDNSKEY ...`) after the lab's records, and reloads. */
+export async function setKnotForeign(o: { dir: string; zone: string; zoneText: string }, foreign: readonly string[]): Promise<void> {
   const { conf, zoneFile } = knotPaths(o.dir);
   await writeFileAtomic(zoneFile, zoneFileText(o.zone, o.zoneText, foreign));
   await runTool('knotc', ['-c', conf, '-t', '10', '-b', 'zone-reload', o.zone]);
-  const served = async (type: string): Promise<string[]> => {
-    const r = await ask({ host: '127.0.0.1', port: o.port }, Name.fromText(o.zone), RRType[type as 'DNSKEY'], { timeoutMs: 1000, tries: 1 });
-    return r.ok ? r.message.answer.filter((rr) => rr.type === RRType[type as 'DNSKEY']).map((rr) => formatRdata(rr.type, rr.rdata)) : [];
-  };
-  const split = (r: string) => { const [type, ...rest] = r.split(/\s+/); return { type, rdata: rest.join(' ') }; };
-  await waitUntil(async () => {
-    for (const r of foreign) {
-      const { type, rdata } = split(r);
-      if (!(await served(type)).some((x) => sameRdata(x, rdata))) return false;
-    }
-    for (const r of dropped.filter((d) => !foreign.includes(d))) {
-      const { type, rdata } = split(r);
-      if ((await served(type)).some((x) => sameRdata(x, rdata))) return false;
-    }
-    return true;
-  }, 20_000, 'Knot serving the other providers\' keys');
 }

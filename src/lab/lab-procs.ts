@@ -105,12 +105,14 @@ export async function stopProcess(pid: number, mark: string, graceMs = 5000): Pr
 }
 
 /** Runs a tool to completion, bounded; a non-zero exit is an error quoting its output. */
-export function runTool(cmd: string, args: string[], timeoutMs = 20_000): Promise<string> {
+export function runTool(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 20_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${String(stderr).trim() || String(stdout).trim() || err.message}`));
       else resolve(String(stdout));
     });
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input ?? '');
   });
 }
 

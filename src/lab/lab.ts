@@ -7,10 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { knotKeys, startKnotProvider } from './lab-knot.js';
+import { pdnsKeys, startPdnsProvider } from './lab-pdns.js';
+import { bindKeys, startBindProvider } from './lab-bind.js';
 import { freePort, labProcessAlive, stopProcess, which } from './lab-procs.js';
 import { startUnbound } from './lab-resolver.js';
 import { labPids, readLab, writeLab, type LabProvider, type LabState, type ProviderKind } from './lab-state.js';
-import { addDs, addNs, apiOf, exchangeKeys, nsNames, removeDs, removeParentNs, removeProviderNs, syncKnot, withdrawKeys, writeTrustFiles } from './lab-exchange.js';
+import { addDs, addNs, apiOf, exchangeKeys, nsNames, removeDs, removeParentNs, removeProviderNs, syncExternal, withdrawKeys, writeTrustFiles } from './lab-exchange.js';
 import { labZoneText, parentZoneText, sameRdata, startTandem, TandemApi } from './lab-tandem.js';
 
 export interface LabIo {
@@ -22,8 +24,8 @@ export class LabError extends Error {}
 /** The tools each kind of provider needs, with the Debian package that has them. */
 export const PROVIDER_TOOLS: Record<Exclude<ProviderKind, 'tandem'>, { tools: string[]; pkg: string; supported: boolean }> = {
   knot: { tools: ['knotd', 'knotc', 'keymgr'], pkg: 'knot', supported: true },
-  pdns: { tools: ['pdns_server', 'pdnsutil'], pkg: 'pdns-server pdns-backend-sqlite3', supported: false },
-  bind: { tools: ['named', 'nsupdate', 'dnssec-dsfromkey'], pkg: 'bind9 bind9-utils bind9-dnsutils', supported: false },
+  pdns: { tools: ['pdns_server', 'pdnsutil', 'sqlite3'], pkg: 'pdns-server pdns-backend-sqlite3 sqlite3', supported: true },
+  bind: { tools: ['named', 'named-checkconf', 'nsupdate', 'dnssec-dsfromkey'], pkg: 'bind9 bind9-utils bind9-dnsutils', supported: true },
 };
 
 export interface UpOptions {
@@ -44,7 +46,7 @@ async function requireTools(kind: Exclude<ProviderKind, 'tandem'>): Promise<void
   const missing: string[] = [];
   for (const tool of t.tools) if (!(await which(tool))) missing.push(tool);
   if (missing.length) throw new LabError(`--with ${kind}: ${missing.join(', ')} not installed (Debian: apt-get install ${t.pkg}); start the lab without --with ${kind}, or install it`);
-  if (!t.supported) throw new LabError(`--with ${kind}: ${kind} is installed, but the lab does not drive it yet (knot only; test/interop/check-providers.test.ts shows a ${kind} set-up by hand)`);
+  if (!t.supported) throw new LabError(`--with ${kind}: ${kind} is installed, but the lab does not drive it yet (knot and pdns only; test/interop/check-providers.test.ts shows a ${kind} set-up by hand)`);
 }
 
 /** Tag range of the i-th tandem provider: providers never generate keys with the same tag (dnssec.key_tag_range). */
@@ -57,9 +59,20 @@ function provider(name: string, kind: ProviderKind, dir: string): LabProvider {
 /** Starts one provider process and reads its keys; `p` is filled in (port, pid, keys, DS). */
 async function startProvider(s: LabState, p: LabProvider, labDir: string, index: number, timeoutMs: number): Promise<void> {
   const zoneText = labZoneText(s, nsNames(s));
+  const ext = { name: p.name, dir: p.dir, zone: s.zone, zoneText, denial: s.denial, mark: mark(labDir), timeoutMs };
   if (p.kind === 'knot') {
-    const r = await startKnotProvider({ name: p.name, dir: p.dir, zone: s.zone, zoneText, denial: s.denial, mark: mark(labDir), timeoutMs });
+    const r = await startKnotProvider(ext);
     Object.assign(p, { port: r.port, pid: r.pid }, await knotKeys(p.dir, s.zone, s.ttl));
+    return;
+  }
+  if (p.kind === 'pdns') {
+    const r = await startPdnsProvider(ext);
+    Object.assign(p, { port: r.port, pid: r.pid }, await pdnsKeys(p.dir, s.zone, s.ttl));
+    return;
+  }
+  if (p.kind === 'bind') {
+    const r = await startBindProvider({ ...ext, ttl: s.ttl });
+    Object.assign(p, { port: r.port, pid: r.pid }, await bindKeys(p.dir, s.zone, s.ttl));
     return;
   }
   const r = await startTandem({
@@ -292,7 +305,7 @@ export async function labBreak(dirArg: string, what: 'zsk' | 'ds', io: LabIo): P
   if (what === 'zsk') {
     const zsk = a.keys.find((k) => k.flags === 256)!;
     s.broken.push(`zsk:${a.name}:${b.name}:${zsk.tag}`);
-    if (b.kind === 'knot') await syncKnot(s, b, [`DNSKEY 256 3 13 ${zsk.publicKey}`]);
+    if (b.kind !== 'tandem') await syncExternal(s, b, [`DNSKEY 256 3 13 ${zsk.publicKey}`]);
     else await apiOf(s, b).remove('DNSKEY', s.zone, (c) => sameRdata(c, `256 3 13 ${zsk.publicKey}`));
     io.say(`${b.name}'s DNSKEY RRset no longer holds ${a.name}'s ZSK ${zsk.tag}: resolvers that cached ${b.name}'s keys fail on ${a.name}'s answers (RFC 8901 §3); \`tandem check\` must report zsk-missing\n`);
   } else {
