@@ -15,7 +15,7 @@ export const labCommand: Command<any> = defineCommand({
   options: {
     dir: { type: 'string', value: 'DIR', default: '.tandem-lab', help: 'the folder holding everything of one lab (PIDs, keys, logs, anchors)' },
     providers: { type: 'string', value: 'N', default: '2', help: 'up: how many tandem providers (1-8)' },
-    with: { type: 'string', value: 'knot|pdns|bind', help: 'up: one more provider, a real Knot (when installed)' },
+    with: { type: 'string', value: 'knot|pdns|bind', help: 'up: one more provider, a real Knot, PowerDNS or BIND (when installed)' },
     denial: { type: 'string', value: 'compact|nsec|nsec3', default: 'compact', help: 'up: authenticated denial of the tandem providers (Knot: NSEC for compact)' },
     union: { type: 'boolean', help: 'up: exchange the KSKs too (every DNSKEY RRset holds every key)' },
     zone: { type: 'string', value: 'NAME', default: 'lab.test', help: 'up: the zone; its parent is the name without the first label' },
@@ -24,12 +24,12 @@ export const labCommand: Command<any> = defineCommand({
     json: { type: 'boolean', help: 'status: as JSON {zone, anchor, ds, providers: [{name, address, port, kind, ...}], ...}' },
   },
   notes: [
-    'lab up [--providers N] [--with knot] [--denial compact|nsec|nsec3] [--union]   start it; prints ports and commands to try',
+    'lab up [--providers N] [--with knot|pdns|bind] [--denial compact|nsec|nsec3] [--union]   start it; prints ports and commands to try',
     'lab status [--json]                  providers, ports, keys, PIDs',
     'lab down                             stop every process of the lab by its PID, remove DIR',
-    'lab add-provider [tandem|knot]       a new provider: keys, then DS, then NS (waits the TTLs)',
+    'lab add-provider [tandem|knot|pdns|bind]  a new provider: keys, then DS, then NS (waits the TTLs)',
     'lab remove-provider NAME             RFC 8901 §8 order: DS first, then DNSKEY after the TTLs, then stopped',
-    'lab break zsk|ds                     negative control: tandem-2 drops tandem-1\'s ZSK, or the parent the last provider\'s DS',
+    'lab break zsk|ds                     negative control: the last provider drops the first one\'s ZSK, or the parent the last one\'s DS',
   ],
   async run(p, io) {
     const v = p.values as Record<string, string | boolean | undefined>;

@@ -301,7 +301,9 @@ export async function labRemoveProvider(dirArg: string, name: string, io: LabIo,
 export async function labBreak(dirArg: string, what: 'zsk' | 'ds', io: LabIo): Promise<void> {
   const { dir, s } = await loadRunning(dirArg);
   if (s.providers.length < 2) throw new LabError('a negative control needs two providers at least');
-  const [a, b] = s.providers;
+  // The ZSK of the first provider leaves the last one's DNSKEY RRset (Knot, PowerDNS or BIND when there is one).
+  const a = s.providers[0];
+  const b = s.providers[s.providers.length - 1];
   if (what === 'zsk') {
     const zsk = a.keys.find((k) => k.flags === 256)!;
     s.broken.push(`zsk:${a.name}:${b.name}:${zsk.tag}`);

@@ -135,16 +135,24 @@ describe(`tandem lab: 2 tandem providers${KNOT ? ' + Knot' : ''}, a signed paren
     expect(r.code, r.stdout.slice(0, 3000)).toBe(0);
   }, 240_000);
 
-  it('negative control, lab break zsk: check fails naming the missing ZSK (RFC 8901 §3)', async () => {
+  it('a second lab up in the same folder is refused, and the running lab is left alone', async () => {
+    const r = await tandem(['lab', 'up', '--dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/already holds a lab that is running: `tandem lab down --dir /);
+    expect((await status()).providers.every((p) => p.running)).toBe(true);
+  });
+
+  it(`negative control, lab break zsk: ${KNOT ? 'Knot' : 'tandem-2'} drops tandem-1's ZSK; check fails naming the missing ZSK (RFC 8901 §3)`, async () => {
     const s = await status();
     const b = await tandem(['lab', 'break', 'zsk', '--dir', dir]);
     expect(b.code, b.stderr).toBe(0);
     const zsk = s.providers[0].keys.find((k) => k.role === 'ZSK')!.tag;
+    const last = s.providers[s.providers.length - 1];
     const r = await check(s, ['--anchor', s.anchor]);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as { findings: { level: string; code: string; message: string }[] };
     expect(report.findings.filter((f) => f.code === 'zsk-missing').map((f) => f.message)).toEqual([
-      expect.stringContaining(`the DNSKEY RRset of 127.0.0.1:${s.providers[1].port} lacks ZSK ${zsk} that 127.0.0.1:${s.providers[0].port} signs with`),
+      expect.stringContaining(`the DNSKEY RRset of 127.0.0.1:${last.port} lacks ZSK ${zsk} that 127.0.0.1:${s.providers[0].port} signs with`),
     ]);
   });
 
@@ -175,14 +183,61 @@ describe(`tandem lab: 2 tandem providers${KNOT ? ' + Knot' : ''}, a signed paren
   });
 });
 
-describe('tandem lab: clear refusals', () => {
-  it('--with a server the lab does not drive, or one not installed, is refused with the reason and starts nothing', async () => {
+// PowerDNS and BIND as the other provider, each in its own way of taking foreign keys (zone data reloaded with
+// direct-dnskey; dynamic updates), with the other options: NSEC3 and --union (KSKs exchanged too).
+const others: { kind: string; tools: string[]; args: string[] }[] = [
+  { kind: 'pdns', tools: ['pdns_server', 'pdnsutil', 'sqlite3'], args: ['--denial', 'nsec3', '--union'] },
+  { kind: 'bind', tools: ['named', 'nsupdate', 'dnssec-dsfromkey'], args: ['--denial', 'nsec'] },
+];
+for (const o of others) {
+  describe.runIf(o.tools.every(has))(`tandem lab --with ${o.kind} ${o.args.join(' ')}`, () => {
+    let root: string;
+    let dir: string;
+    beforeAll(async () => {
+      root = await mkdtemp(join(tmpdir(), 'tandem-lab-'));
+      dir = join(root, 'lab');
+    });
+    afterAll(async () => {
+      if (existsSync(join(dir, 'lab.json'))) await tandem(['lab', 'down', '--dir', dir]);
+      await rm(root, { recursive: true, force: true });
+    });
+
+    it(`up: check passes (every pinned pair), delv validates ${o.kind}'s answers from the lab's anchor; break zsk is caught; down leaves no process`, async () => {
+      const up = await tandem(['lab', 'up', '--dir', dir, '--providers', '1', '--ttl', '2', '--with', o.kind, ...o.args]);
+      expect(up.code, `${up.stdout}${up.stderr}`).toBe(0);
+      const s = JSON.parse((await tandem(['lab', 'status', '--json', '--dir', dir])).stdout) as Status;
+      expect(s.providers.map((p) => p.kind)).toEqual(['tandem', o.kind]);
+      const ns = s.providers.flatMap((p) => ['--ns', `${p.address}:${p.port}`]);
+      const ok = await tandem(['check', s.zone, ...ns, '--anchor', s.anchor, '--json'], 120_000);
+      const report = JSON.parse(ok.stdout) as { findings: { level: string; code: string }[]; pairs: { failed: number }[] };
+      expect(report.findings.filter((f) => f.level === 'error')).toEqual([]);
+      expect(report.pairs.map((p) => p.failed)).toEqual([0, 0, 0, 0]);
+      const other = s.providers[1];
+      const v = await delv({ host: other.address, port: other.port }, s.anchor, ['+root=lab.test', 'www.lab.test', 'A']);
+      expect(v.validated, v.out).toBe(true);
+      if (o.args.includes('--union')) {
+        const keys = await dig({ host: other.address, port: other.port }, ['+norec', 'lab.test', 'DNSKEY']);
+        expect(keys.answer.filter((x) => x.type === 'DNSKEY' && x.data.startsWith('257 '))).toHaveLength(2);
+      }
+      expect((await tandem(['lab', 'break', 'zsk', '--dir', dir])).code).toBe(0);
+      const bad = await tandem(['check', s.zone, ...ns, '--anchor', s.anchor, '--json'], 120_000);
+      expect(bad.code).toBe(1);
+      expect((JSON.parse(bad.stdout) as { findings: { code: string }[] }).findings.map((f) => f.code)).toContain('zsk-missing');
+      expect((await tandem(['lab', 'down', '--dir', dir])).code).toBe(0);
+      for (const p of [...s.providers, s.parent, ...(s.resolver ? [s.resolver] : [])]) expect(alive(p.pid), `pid ${p.pid}`).toBe(false);
+      expect(existsSync(dir)).toBe(false);
+    }, 300_000);
+  });
+}
+
+describe('tandem lab: command line', () => {
+  it('a --with the lab does not know is a usage error (exit 2) that starts nothing', async () => {
     const root = await mkdtemp(join(tmpdir(), 'tandem-lab-'));
     try {
-      const r = await tandem(['lab', 'up', '--dir', join(root, 'x'), '--with', 'pdns']);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/--with pdns: (pdns_server|pdnsutil).* not installed \(Debian: apt-get install|--with pdns: pdns is installed, but the lab does not drive it yet/);
-      expect(existsSync(join(root, 'x', 'lab.json'))).toBe(false);
+      const r = await tandem(['lab', 'up', '--dir', join(root, 'x'), '--with', 'nsd']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--with must be knot, pdns, bind, not 'nsd'/);
+      expect(existsSync(join(root, 'x'))).toBe(false);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
