@@ -4,7 +4,7 @@
 // whole state, and `lab down` still finds every PID.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../state/atomic.js';
+import { PRIVATE_FILE_MODE, writeFileAtomic } from '../state/atomic.js';
 
 export type ProviderKind = 'tandem' | 'knot' | 'pdns' | 'bind';
 
@@ -77,7 +77,8 @@ export async function readLab(dir: string): Promise<LabState | undefined> {
 }
 
 export function writeLab(dir: string, s: LabState): Promise<void> {
-  return writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(s, null, 2)}\n`);
+  // It holds the API token of the lab's servers.
+  return writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(s, null, 2)}\n`, PRIVATE_FILE_MODE);
 }
 
 /** Every process of the lab: providers, parent, resolver. */

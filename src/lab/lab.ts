@@ -4,7 +4,7 @@
 // recorded in the lab's folder and removes it. `add-provider`, `remove-provider` and `break` rehearse the steps
 // of RFC 8901 §8 and make negative controls for `tandem check`. Every wait is bounded.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { knotKeys, startKnotProvider } from './lab-knot.js';
 import { pdnsKeys, startPdnsProvider } from './lab-pdns.js';
@@ -111,6 +111,9 @@ export async function labUp(o: UpOptions, io: LabIo): Promise<LabState> {
   const zone = o.zone.endsWith('.') ? o.zone : `${o.zone}.`;
   const labels = zone.split('.').filter(Boolean);
   if (labels.length < 2) throw new LabError(`--zone ${o.zone}: the lab needs a parent zone, so a name of two labels at least (e.g. lab.test)`);
+  // `down` removes the folder: only one the lab made (new, or empty) is taken, never a folder of the user's.
+  const entries = await readdir(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
+  if (entries.length > 0) throw new LabError(`${o.dir} exists and is not empty: give --dir a new folder (lab down removes it)`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const s: LabState = {
     version: 1, zone, parentZone: `${labels.slice(1).join('.')}.`, denial: o.denial, union: o.union, ttl: o.ttl,
@@ -126,7 +129,8 @@ export async function labUp(o: UpOptions, io: LabIo): Promise<LabState> {
     s.parent.port = await freePort();
     const parentStart = startTandem({
       name: 'parent', dir: s.parent.dir, zone: s.parentZone, zoneText: parentZoneText(s, nsNames(s)), ttl: s.ttl, denial: 'compact',
-      multiSigner: false, token: s.token, mark: mark(dir), timeoutMs: o.timeoutMs, port: s.parent.port,
+      // It asks itself for its own DS: nothing of the lab leaves the machine.
+      multiSigner: false, token: s.token, mark: mark(dir), timeoutMs: o.timeoutMs, port: s.parent.port, parentResolver: `127.0.0.1:${s.parent.port}`,
     }).then(async (r) => {
       Object.assign(s.parent, { port: r.port, pid: r.pid, api: r.api });
       await writeLab(dir, s);
