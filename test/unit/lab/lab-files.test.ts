@@ -12,6 +12,7 @@ import { unboundConf } from '../../../src/lab/lab-resolver.js';
 import { anchorText, dsFileText, type LabProvider, type LabState } from '../../../src/lab/lab-state.js';
 import { labZoneText, parentZoneText } from '../../../src/lab/lab-tandem.js';
 import { parseMasterFile } from '../../../src/config/masterfile.js';
+import { LabError, requireTools } from '../../../src/lab/lab.js';
 
 const DS1 = 'lab.test. 10 IN DS 7821 13 2 BDC8437F2A9D5BC686641B10A0BC69935641DAE712E36F6841890C0842AA188D';
 const DS2 = 'lab.test. 10 IN DS 14820 13 2 8749742CBF5C2EE0E1FCABC560D15B33439BEDA33308742B3E05416D551289D6';
@@ -79,5 +80,16 @@ describe('tandem lab: the files it writes', () => {
     expect(conf).toContain('stub-zone:\n  name: "lab.test."\n  stub-addr: 127.0.0.1@5302\n  stub-addr: 127.0.0.1@5303\n');
     expect(conf).toContain('local-zone: "test." nodefault');
     expect(conf).toContain('do-not-query-localhost: no');
+  });
+});
+
+describe('tandem lab --with: a server that is not installed', () => {
+  it.each([
+    ['knot', 'knotd, knotc, keymgr not installed (Debian: apt-get install knot)'],
+    ['pdns', 'pdns_server, pdnsutil, sqlite3 not installed (Debian: apt-get install pdns-server pdns-backend-sqlite3 sqlite3)'],
+    ['bind', 'named, named-checkconf, nsupdate, dnssec-dsfromkey not installed (Debian: apt-get install bind9 bind9-utils bind9-dnsutils)'],
+  ] as const)('--with %s is refused naming the missing programs and their packages', async (kind, message) => {
+    await expect(requireTools(kind, async () => undefined)).rejects.toThrow(new LabError(`--with ${kind}: ${message}; start the lab without --with ${kind}, or install it`));
+    await expect(requireTools(kind, async (t) => `/usr/sbin/${t}`)).resolves.toBeUndefined();
   });
 });
