@@ -15,7 +15,8 @@ import { freePort, runTool, spawnDetached, startDaemon } from './lab-procs.js';
 import type { LabKey } from './lab-state.js';
 import { sameRdata } from './lab-tandem.js';
 
-function conf(dir: string, port: number, zone: string, nsec3: boolean, ttl: number): string {
+/** named.conf of a provider in `dir` (keys in dir/keys, zone in dir/zone.db) on 127.0.0.1@port; shared with test/helpers/bind.ts. */
+export function bindConf(dir: string, port: number, zone: string, nsec3: boolean, ttl: number): string {
   return `options {
   directory "${dir}";
   pid-file "${dir}/named.pid";
@@ -62,7 +63,7 @@ export async function startBindProvider(o: { name: string; dir: string; zone: st
     what: `${o.name} (named) serving ${o.zone} signed, with its CDS`, log, mark: o.mark, timeoutMs: o.timeoutMs, busy: /address in use|could not listen/i,
     async spawn() {
       const port = await freePort();
-      await writeFileAtomic(join(o.dir, 'named.conf'), conf(o.dir, port, o.zone, o.denial === 'nsec3', o.ttl));
+      await writeFileAtomic(join(o.dir, 'named.conf'), bindConf(o.dir, port, o.zone, o.denial === 'nsec3', o.ttl));
       await runTool('named-checkconf', [join(o.dir, 'named.conf')]);
       return { pid: await spawnDetached('named', ['-g', '-c', join(o.dir, 'named.conf')], log), port };
     },
