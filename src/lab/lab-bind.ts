@@ -55,12 +55,12 @@ async function rdatas(port: number, zone: string, type: number): Promise<string[
   return r.ok ? r.message.answer.filter((rr) => rr.type === type).map((rr) => formatRdata(rr.type, rr.rdata)) : undefined;
 }
 
-export async function startBindProvider(o: { name: string; dir: string; zone: string; zoneText: string; denial: string; ttl: number; mark: string; timeoutMs: number }): Promise<{ pid: number; port: number }> {
+export async function startBindProvider(o: { name: string; dir: string; zone: string; zoneText: string; denial: string; ttl: number; mark: string; timeoutMs: number; onSpawn?: (pid: number) => Promise<void> }): Promise<{ pid: number; port: number }> {
   const log = join(o.dir, 'named.log');
   await mkdir(join(o.dir, 'keys'), { recursive: true });
   await writeFileAtomic(join(o.dir, 'zone.db'), o.zoneText);
   return startDaemon({
-    what: `${o.name} (named) serving ${o.zone} signed, with its CDS`, log, mark: o.mark, timeoutMs: o.timeoutMs, busy: /address in use|could not listen/i,
+    what: `${o.name} (named) serving ${o.zone} signed, with its CDS`, log, mark: o.mark, timeoutMs: o.timeoutMs, busy: /address in use|could not listen/i, onSpawn: o.onSpawn,
     async spawn() {
       const port = await freePort();
       await writeFileAtomic(join(o.dir, 'named.conf'), bindConf(o.dir, port, o.zone, o.denial === 'nsec3', o.ttl));

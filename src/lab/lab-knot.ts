@@ -17,12 +17,12 @@ function zoneFileText(zone: string, zoneText: string, foreign: readonly string[]
   return `${zoneText}\n$ORIGIN ${zone}\n; other providers' keys and CDS/CDNSKEY (multi-signer)\n${foreign.map((r) => `@ IN ${r}`).join('\n')}\n`;
 }
 
-export async function startKnotProvider(o: { name: string; dir: string; zone: string; zoneText: string; denial: string; mark: string; timeoutMs: number }): Promise<{ pid: number; port: number }> {
+export async function startKnotProvider(o: { name: string; dir: string; zone: string; zoneText: string; denial: string; mark: string; timeoutMs: number; onSpawn?: (pid: number) => Promise<void> }): Promise<{ pid: number; port: number }> {
   const { conf, zoneFile, log } = knotPaths(o.dir);
   for (const sub of ['run', 'db', 'keys']) await mkdir(join(o.dir, sub), { recursive: true });
   await writeFileAtomic(zoneFile, zoneFileText(o.zone, o.zoneText, []));
   return startDaemon({
-    what: `${o.name} (knotd) serving ${o.zone} signed`, log, mark: o.mark, timeoutMs: o.timeoutMs, busy: /address already in use|failed to bind/i,
+    what: `${o.name} (knotd) serving ${o.zone} signed`, log, mark: o.mark, timeoutMs: o.timeoutMs, busy: /address already in use|failed to bind/i, onSpawn: o.onSpawn,
     async spawn(attempt) {
       const port = await freePort();
       await writeFileAtomic(conf, knotConf({ dir: o.dir, port, zone: o.zone, zoneFile, nsec3: o.denial === 'nsec3', incremental: true }));

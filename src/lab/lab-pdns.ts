@@ -24,7 +24,7 @@ function zoneFileText(zone: string, zoneText: string, foreign: readonly string[]
   return `${zoneText}\n$ORIGIN ${zone}\n${foreign.map((r) => `@ IN ${r}`).join('\n')}\n`;
 }
 
-export async function startPdnsProvider(o: { name: string; dir: string; zone: string; zoneText: string; denial: string; mark: string; timeoutMs: number }): Promise<{ pid: number; port: number }> {
+export async function startPdnsProvider(o: { name: string; dir: string; zone: string; zoneText: string; denial: string; mark: string; timeoutMs: number; onSpawn?: (pid: number) => Promise<void> }): Promise<{ pid: number; port: number }> {
   const { db, zoneFile, log } = paths(o.dir);
   const bare = o.zone.slice(0, -1);
   await mkdir(o.dir, { recursive: true });
@@ -37,7 +37,7 @@ export async function startPdnsProvider(o: { name: string; dir: string; zone: st
   await runTool('sqlite3', [db], { input: schema });
   await writeFileAtomic(zoneFile, zoneFileText(o.zone, o.zoneText, []));
   return startDaemon({
-    what: `${o.name} (pdns_server) serving ${o.zone} signed`, log, mark: o.mark, timeoutMs: o.timeoutMs, busy: /address already in use|unable to bind/i,
+    what: `${o.name} (pdns_server) serving ${o.zone} signed`, log, mark: o.mark, timeoutMs: o.timeoutMs, busy: /address already in use|unable to bind/i, onSpawn: o.onSpawn,
     async spawn(attempt) {
       const port = await freePort();
       await writeFileAtomic(join(o.dir, 'pdns.conf'), [

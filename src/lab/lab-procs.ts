@@ -141,10 +141,13 @@ export async function startDaemon<T extends { pid: number }>(o: {
   busy: RegExp;
   spawn: (attempt: number) => Promise<T>;
   ready: (started: T) => Promise<boolean>;
+  /** Told each PID at once, so the lab records it before the wait (an interrupted `up` leaves nothing `down` misses). */
+  onSpawn?: (pid: number) => Promise<void>;
 }): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const logStart = await readFile(o.log, 'utf8').then((t) => t.length, () => 0);
     const started = await o.spawn(attempt);
+    await o.onSpawn?.(started.pid);
     try {
       await waitUntil(async () => o.ready(started), o.timeoutMs, o.what,
         async () => ((await labProcessAlive(started.pid, o.mark)) ? undefined : `it exited; see ${o.log}`));

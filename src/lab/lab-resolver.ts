@@ -52,11 +52,11 @@ ${stub(s.zone, s.providers.map((p) => `${p.address}@${p.port}`))}`;
 }
 
 /** Starts unbound for the lab (detached); resolves once it answers the zone's SOA with AD. */
-export async function startUnbound(s: LabState, dir: string, mark: string, parentDs: readonly string[], timeoutMs: number, port?: number): Promise<{ pid: number; port: number; controlPort: number; conf: string }> {
+export async function startUnbound(s: LabState, dir: string, mark: string, parentDs: readonly string[], timeoutMs: number, port?: number, onSpawn?: (pid: number) => Promise<void>): Promise<{ pid: number; port: number; controlPort: number; conf: string }> {
   const conf = join(dir, 'unbound.conf');
   const log = join(dir, 'unbound.log');
   return startDaemon({
-    what: `unbound validating ${s.zone}`, log, mark, timeoutMs, busy: /address already in use|could not open ports|can't bind/i,
+    what: `unbound validating ${s.zone}`, log, mark, timeoutMs, busy: /address already in use|could not open ports|can't bind/i, onSpawn,
     async spawn(attempt) {
       const p = port !== undefined && attempt === 0 ? port : await freePort();
       const controlPort = await freePort();

@@ -86,6 +86,7 @@ export interface TandemStart {
   timeoutMs: number;
   /** The DNS port to try first (chosen beforehand so others can be told it); a free one otherwise. */
   port?: number;
+  onSpawn?: (pid: number) => Promise<void>;
 }
 
 /** Starts one `tandem serve`, retrying with fresh ports if one was taken meanwhile; resolves once the zone is signed. */
@@ -99,7 +100,7 @@ export async function startTandem(o: TandemStart): Promise<{ pid: number; port: 
   const [cmd, ...pre] = tandemCommand();
   let port = 0;
   return startDaemon({
-    what: `${o.name} (tandem) serving ${o.zone} signed`, log, mark: o.mark, timeoutMs: o.timeoutMs, busy: /in use|EADDRINUSE/i,
+    what: `${o.name} (tandem) serving ${o.zone} signed`, log, mark: o.mark, timeoutMs: o.timeoutMs, busy: /in use|EADDRINUSE/i, onSpawn: o.onSpawn,
     async spawn(attempt) {
       port = attempt === 0 && o.port ? o.port : await freePort();
       const api = await freePort();

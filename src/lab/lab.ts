@@ -59,7 +59,8 @@ function provider(name: string, kind: ProviderKind, dir: string): LabProvider {
 /** Starts one provider process and reads its keys; `p` is filled in (port, pid, keys, DS). */
 async function startProvider(s: LabState, p: LabProvider, labDir: string, index: number, timeoutMs: number): Promise<void> {
   const zoneText = labZoneText(s, nsNames(s));
-  const ext = { name: p.name, dir: p.dir, zone: s.zone, zoneText, denial: s.denial, mark: mark(labDir), timeoutMs };
+  const onSpawn = async (pid: number) => { p.pid = pid; await writeLab(labDir, s); };
+  const ext = { name: p.name, dir: p.dir, zone: s.zone, zoneText, denial: s.denial, mark: mark(labDir), timeoutMs, onSpawn };
   if (p.kind === 'knot') {
     const r = await startKnotProvider(ext);
     Object.assign(p, { port: r.port, pid: r.pid }, await knotKeys(p.dir, s.zone, s.ttl));
@@ -77,7 +78,7 @@ async function startProvider(s: LabState, p: LabProvider, labDir: string, index:
   }
   const r = await startTandem({
     name: p.name, dir: p.dir, zone: s.zone, zoneText, ttl: s.ttl, denial: s.denial, multiSigner: true, tagRange: tagRange(index),
-    token: s.token, parentResolver: s.parent.port ? `127.0.0.1:${s.parent.port}` : undefined, mark: mark(labDir), timeoutMs,
+    token: s.token, parentResolver: s.parent.port ? `127.0.0.1:${s.parent.port}` : undefined, mark: mark(labDir), timeoutMs, onSpawn,
   });
   Object.assign(p, { port: r.port, pid: r.pid, api: r.api });
   Object.assign(p, await new TandemApi(r.api, s.token, s.zone).ownKeys(s.ttl));
@@ -87,7 +88,10 @@ async function startResolver(s: LabState, dir: string, timeoutMs: number, port?:
   if (!(await which('unbound')) || !(await which('unbound-checkconf'))) return;
   const udir = join(dir, 'unbound');
   await mkdir(udir, { recursive: true });
-  const r = await startUnbound(s, udir, mark(dir), s.parent.ds, timeoutMs, port);
+  const r = await startUnbound(s, udir, mark(dir), s.parent.ds, timeoutMs, port, async (pid) => {
+    s.resolver = { kind: 'unbound', address: '127.0.0.1', port: port ?? 0, controlPort: 0, pid, conf: join(udir, 'unbound.conf') };
+    await writeLab(dir, s);
+  });
   s.resolver = { kind: 'unbound', address: '127.0.0.1', port: r.port, controlPort: r.controlPort, pid: r.pid, conf: r.conf };
 }
 
@@ -131,6 +135,7 @@ export async function labUp(o: UpOptions, io: LabIo): Promise<LabState> {
       name: 'parent', dir: s.parent.dir, zone: s.parentZone, zoneText: parentZoneText(s, nsNames(s)), ttl: s.ttl, denial: 'compact',
       // It asks itself for its own DS: nothing of the lab leaves the machine.
       multiSigner: false, token: s.token, mark: mark(dir), timeoutMs: o.timeoutMs, port: s.parent.port, parentResolver: `127.0.0.1:${s.parent.port}`,
+      onSpawn: async (pid) => { s.parent.pid = pid; await writeLab(dir, s); },
     }).then(async (r) => {
       Object.assign(s.parent, { port: r.port, pid: r.pid, api: r.api });
       await writeLab(dir, s);

@@ -3,14 +3,14 @@
 // passes `tandem check` and validates in delv (from the lab's anchor) and in unbound (from the parent's DS);
 // a provider joins and leaves in RFC 8901 §8's order; `lab break zsk|ds` are negative controls `check` catches;
 // `lab down` leaves no process (each recorded PID checked) and no folder.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { delv, dig } from '../helpers/dig.js';
-import { runCommand, type RunResult } from '../helpers/procs.js';
+import { runCommand, waitFor, type RunResult } from '../helpers/procs.js';
 
 const has = (tool: string) => { try { execFileSync('which', [tool], { stdio: 'ignore' }); return true; } catch { return false; } };
 const KNOT = has('knotd') && has('keymgr');
@@ -230,7 +230,42 @@ for (const o of others) {
   });
 }
 
+/** PIDs of every process whose command line names `dir` (the lab's processes all do). */
+async function processesNaming(dir: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const e of await readdir('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const cmd = await readFile(`/proc/${e}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.replace(/\0/g, ' ').includes(`${dir}/`) && alive(Number(e))) out.push(Number(e));
+  }
+  return out;
+}
+
 describe('tandem lab: command line', () => {
+  it('an interrupted lab up (killed while it waits for its processes) leaves nothing lab down does not stop: each PID is recorded at spawn', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'tandem-lab-'));
+    const dir = join(root, 'lab');
+    try {
+      const up = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'lab', 'up', '--dir', dir, '--providers', '1'], { stdio: 'ignore', env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` } });
+      const exited = new Promise((r) => up.once('exit', r));
+      await waitFor(async () => {
+        const s = JSON.parse(await readFile(join(dir, 'lab.json'), 'utf8')) as { parent: { pid: number }; providers: { pid: number }[] };
+        return s.parent.pid > 0 || s.providers.some((p) => p.pid > 0);
+      }, 60_000, { what: 'a PID in lab.json' });
+      up.kill('SIGKILL');
+      await exited;
+      expect((await processesNaming(dir)).length).toBeGreaterThan(0);
+      const d = await tandem(['lab', 'down', '--dir', dir]);
+      expect(d.code, d.stderr).toBe(0);
+      expect(await processesNaming(dir)).toEqual([]);
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      for (const pid of await processesNaming(dir)) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+      await rm(root, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+
   it('a --with the lab does not know is a usage error (exit 2) that starts nothing', async () => {
     const root = await mkdtemp(join(tmpdir(), 'tandem-lab-'));
     try {
