@@ -76,9 +76,17 @@ export async function readLab(dir: string): Promise<LabState | undefined> {
   return s;
 }
 
+// Writes of one lab's state, one at a time, each taking the state as it is when its turn comes: processes start
+// in parallel and each records its PID at once, and an earlier write finishing last must not drop a later PID.
+const writes = new Map<string, Promise<void>>();
+
 export function writeLab(dir: string, s: LabState): Promise<void> {
+  const prev = writes.get(dir) ?? Promise.resolve();
   // It holds the API token of the lab's servers.
-  return writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(s, null, 2)}\n`, PRIVATE_FILE_MODE);
+  const next = prev.catch(() => undefined).then(() => writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(s, null, 2)}\n`, PRIVATE_FILE_MODE));
+  writes.set(dir, next);
+  void next.finally(() => { if (writes.get(dir) === next) writes.delete(dir); }).catch(() => undefined);
+  return next;
 }
 
 /** Every process of the lab: providers, parent, resolver. */

@@ -250,8 +250,9 @@ describe('tandem lab: command line', () => {
       const exited = new Promise((r) => up.once('exit', r));
       await waitFor(async () => {
         const s = JSON.parse(await readFile(join(dir, 'lab.json'), 'utf8')) as { parent: { pid: number }; providers: { pid: number }[] };
-        return s.parent.pid > 0 || s.providers.some((p) => p.pid > 0);
-      }, 60_000, { what: 'a PID in lab.json' });
+        // Both started and recorded, neither ready yet (the lab's zones are signed a few seconds later).
+        return s.parent.pid > 0 && s.providers.every((p) => p.pid > 0) && !('resolver' in s);
+      }, 60_000, { what: 'the PIDs in lab.json', intervalMs: 20 });
       up.kill('SIGKILL');
       await exited;
       expect((await processesNaming(dir)).length).toBeGreaterThan(0);
