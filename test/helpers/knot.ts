@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { dig } from './dig.js';
 import { freePort, orRemove, runChecked, spawnDaemon, startDaemonWithRetry, waitFor } from './procs.js';
 import { parseRrText, rdataKey } from './validate.js';
+import { knotBaseConf, knotConf } from '../../src/lab/knot-conf.js';
+
+export { knotBaseConf };
 
 export interface KnotOptions {
   /** Zone name, with or without the final dot. */
@@ -72,74 +75,6 @@ export interface KnotInstance {
 }
 
 const withDot = (z: string): string => (z.endsWith('.') ? z : `${z}.`);
-
-/** The server, log and database sections of a knotd on 127.0.0.1@port living in `dir` (run/ and db/ inside). */
-export function knotBaseConf(dir: string, port: number): string {
-  return `server:
-    rundir: "${dir}/run"
-    listen: [ 127.0.0.1@${port} ]
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-
-log:
-  - target: stderr
-    any: info
-
-database:
-    storage: "${dir}/db"
-`;
-}
-
-function knotConf(p: { dir: string; port: number; zone: string; zoneFile: string; nsec3: boolean; incremental: boolean; updateKey?: KnotOptions['updateKey'] }): string {
-  // Block style; `knotc conf-check` accepts it. Everything lives in the temp dir.
-  const k = p.updateKey;
-  return `${knotBaseConf(p.dir, p.port)}
-${k ? `key:
-  - id: ${k.name}
-    algorithm: ${k.algorithm}
-    secret: ${k.secret}
-` : ''}
-keystore:
-  - id: k
-    backend: pem
-    config: "${p.dir}/keys"
-
-acl:
-  - id: local_xfr
-    address: [ 127.0.0.1 ]
-    action: transfer
-${k ? `  - id: sync_update
-    key: ${k.name}
-    action: update
-` : ''}
-policy:
-  - id: p
-    keystore: k
-    algorithm: ecdsap256sha256
-    single-type-signing: off
-    ksk-lifetime: 0
-    zsk-lifetime: 0
-    rrsig-lifetime: 14d
-    rrsig-refresh: 7d
-    cds-cdnskey-publish: always
-    nsec3: ${p.nsec3 ? 'on' : 'off'}
-${p.nsec3 ? '    nsec3-iterations: 0\n    nsec3-salt-length: 0\n    nsec3-opt-out: off\n' : ''}    dnskey-management: ${p.incremental ? 'incremental' : 'full'}
-${p.incremental ? '    delete-delay: 1d\n' : ''}
-template:
-  - id: default
-    zonefile-sync: -1
-    zonefile-load: whole
-    journal-content: none
-
-zone:
-  - domain: ${p.zone}
-    file: "${p.zoneFile}"
-    dnssec-signing: on
-    dnssec-policy: p
-    acl: [ local_xfr${k ? ', sync_update' : ''} ]
-`;
-}
 
 function zoneFileText(zone: string, zoneText: string, foreign: string[]): string {
   const head = /^\s*\$ORIGIN/m.test(zoneText) ? '' : `$ORIGIN ${zone}\n`;
