@@ -61,8 +61,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 function refuseDuplicate(m: ZoneManager, zoneId: string, rec: RecordInput, source: SourceOptions, except?: string): void {
   const canon = canonicalRdata(rec.type, rec.rdata);
-  for (const r of m.records(zoneId)) {
-    if (r.id === except || r.type !== rec.type || !r.name.equals(rec.name)) continue;
+  for (const r of m.recordsAt(zoneId, rec.name, rec.type)) {
+    if (r.id === except) continue;
     if (!sameBytes(canonicalRdata(r.type, r.rdata), canon)) continue;
     if (r.keySources && !r.keySources.includes(source.source ?? 'records')) continue;
     throw new ApiError(400, Code.RECORD_EXISTS, 'An identical record already exists.');

@@ -28,7 +28,7 @@ import { writeFileAtomic, writeFilesAtomic, ensureDir, WriteError } from './atom
 import { adminPath, readAdmin, type AdminFile } from './admin-file.js';
 import { ChangeContext } from './change-context.js';
 import { claimsAtLoad, holders, keyId, ns1Source } from './claims.js';
-import { contentKey, recordsOf, viewOf, type Entry } from './record-views.js';
+import { contentKey, ownerRecords, recordById, recordsOf, viewOf, type Entry } from './record-views.js';
 import { prepareZone, type ZoneLoaderDeps } from './prepare.js';
 import { decideSerial } from './version.js';
 import { periodStart } from '../dnssec/window.js';
@@ -539,7 +539,7 @@ export class TandemZoneManager implements ZoneManager {
         // Edited and parsed again as a whole (on a worker thread for a large file): the new zone must build.
         edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000), zoneDefaults: this.deps.zoneDefaults });
         newText = edited.text;
-        ctx.checkReadBack(edited.loaded);
+        ctx.checkReadBack(edited.loaded.input.records);
         next = await this.loadEntry(edited.loaded, admin);
       } catch (err) {
         if (err instanceof AdminError) throw err;
@@ -618,7 +618,12 @@ export class TandemZoneManager implements ZoneManager {
   }
 
   record(zoneId: string, id: string): RecordView | undefined {
-    return recordsOf(this.entry(zoneId)).find((r) => r.id === id);
+    return recordById(this.entry(zoneId), id);
+  }
+
+  recordsAt(zoneId: string, name: Name, type?: number): RecordView[] {
+    const list = ownerRecords(this.entry(zoneId), name);
+    return type === undefined ? [...list] : list.filter((r) => r.type === type);
   }
 
   private found(zoneId: string, id: string): RecordView {
@@ -681,7 +686,8 @@ export class TandemZoneManager implements ZoneManager {
   /** The view of the record with content `key`, without making every view of a zone that has none yet. */
   private byKey(zoneId: string, key: string): RecordView {
     const e = this.entry(zoneId);
-    const found = (x: { type: number; name: Name; rdata: Uint8Array }) => x.type !== RRType.SOA && contentKey(x) === key;
+    const owner = key.slice(0, key.lastIndexOf('|', key.lastIndexOf('|') - 1));
+    const found = (x: { type: number; name: Name; rdata: Uint8Array }) => x.name.key === owner && x.type !== RRType.SOA && contentKey(x) === key;
     const view = e.views?.find(found);
     if (view) return view;
     const rr = e.views ? undefined : e.loaded.input.records.find(found);
@@ -757,7 +763,7 @@ export class TandemZoneManager implements ZoneManager {
     view.ds = { rdata: ds, text: `${origin.toString()} ${ttl} IN DS ${formatRdata(RRType.DS, ds)}`, digestHex: Buffer.from(ds.subarray(4)).toString('hex').toUpperCase() };
     view.keys = [view.ksk, kv(keys.zsk.dnskey, 'own')];
     for (const rdata of e.prepared.imported) {
-      const rec = recordsOf(e).find((r) => r.type === RRType.DNSKEY && rdataEquals(r.rdata, rdata));
+      const rec = ownerRecords(e, origin).find((r) => r.type === RRType.DNSKEY && rdataEquals(r.rdata, rdata));
       view.keys.push({ ...kv(rdata, 'external', rec?.id), ttl: rec?.ttl ?? ttl, sources: holders(e.admin, rdata) });
     }
     return view;
@@ -800,7 +806,7 @@ export class TandemZoneManager implements ZoneManager {
         ctx.what.push('dnssec disabling');
       }
       if (patch.multiSigner !== undefined && patch.multiSigner !== cfg.multiSigner) {
-        const external = ctx.records.filter((r) => r.type === RRType.DNSKEY);
+        const external = ctx.at(ctx.entry.loaded.input.origin, RRType.DNSKEY);
         if (!patch.multiSigner && external.length) {
           throw new AdminError(1004, 400, `remove the ${external.length} DNSKEY record(s) of other providers before turning dnssec_multi_signer off`);
         }

@@ -36,6 +36,44 @@ export function recordsOf(e: Entry): RecordView[] {
   return views;
 }
 
+/**
+ * The views of one owner's records (no SOA). Reads the zone's node first: a name without data has no records,
+ * and a zone of a million records is searched only for names that have some.
+ */
+export function ownerRecords(e: Entry, name: Name): readonly RecordView[] {
+  if (e.views) return e.views.filter((v) => v.name.key === name.key);
+  const node = e.prepared.zone.nodes.get(name.key);
+  const apex = name.key === e.loaded.input.origin.key;
+  if (!apex && (!node || node.rrsets.size === 0) && !e.prepared.zone.presigned) return [];
+  const out: RecordView[] = [];
+  for (const rr of e.loaded.input.records) if (rr.name.key === name.key && rr.type !== RRType.SOA) out.push(viewOf(e, rr, contentKey(rr)));
+  return out;
+}
+
+/**
+ * The record with API id `id`, or undefined. Ids of records the API made or changed are in the admin state;
+ * the others are a hash of the content, so finding one of those means making every view once (kept on the
+ * entry, and carried to the next version by a delta change).
+ */
+export function recordById(e: Entry, id: string): RecordView | undefined {
+  if (!e.views) {
+    for (const [key, meta] of Object.entries(e.admin.records)) {
+      if (meta.id !== id) continue;
+      const owner = ownerOfKey(key);
+      const found = owner !== undefined ? e.loaded.input.records.find((rr) => rr.name.key === owner && rr.type !== RRType.SOA && contentKey(rr) === key) : undefined;
+      if (found) return viewOf(e, found, key);
+    }
+  }
+  return recordsOf(e).find((r) => r.id === id);
+}
+
+/** The owner's Name.key in a contentKey (`owner|type|rdata hex`; the owner may hold `|`). */
+function ownerOfKey(key: string): string | undefined {
+  const b = key.lastIndexOf('|');
+  const a = b > 0 ? key.lastIndexOf('|', b - 1) : -1;
+  return a > 0 ? key.slice(0, a) : undefined;
+}
+
 /** One record's view; `key` is its contentKey. */
 export function viewOf(e: Entry, rr: Rr, key: string): RecordView {
   const meta = e.admin.records[key] ?? {
