@@ -37,6 +37,7 @@ import { writeCopy, writeMeta, type SecondaryMeta } from './secondary-store.js';
 import { transfersSigned, versionOf, type VersionListener, type ZoneVersion } from './zone-version.js';
 import type { ZoneEdit } from './yamledit.js';
 import { applyUpdateOps, UpdateRefused, type UpdateOp } from './update-apply.js';
+import { deltaApplies, deltaChange, type DeltaStats } from './delta.js';
 import { expectedOrigin, loadedSummary, loadOrder, progressLogger, sweepAbandoned, type ZoneLoaded } from './loading.js';
 import {
   AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
@@ -103,6 +104,10 @@ export interface ManagerOptions extends ZoneLoaderDeps {
   role?: 'primary' | 'replica';
   /** Whether a TSIG key of this name is defined (server config `tsig:`); zones naming another are not loaded. */
   knownKey?: (name: string) => boolean;
+  /** Zone files from this size on are edited and read back slice by slice (tests; default zonefile.ts SLICE_FROM_BYTES). */
+  sliceFromBytes?: number;
+  /** Lines per slice of such files (tests; default zonefile.ts SLICE_LINES). */
+  sliceLines?: number;
   /** Told how long each zone file took to load from the zones folder (start-up, SIGHUP), or that it failed. */
   onLoad?: (load: { file: string; zone?: Name; seconds: number; error?: Error }) => void;
 }
@@ -130,6 +135,10 @@ export class TandemZoneManager implements ZoneManager {
   /** Files of a reload that serve no zone yet, and files that failed with no zone served (readiness, /ready). */
   private loading = new Set<string>();
   private failed = new Map<string, string>();
+  /** Each zone file's size, mtime and inode when it was last read or written here (a delta change needs it unchanged). */
+  private stamps = new Map<string, string>();
+  /** What delta changes did (tests). */
+  readonly deltaStats: DeltaStats = { recordsParsed: 0, recordsHashed: 0, rrsets: 0, nodes: 0 };
 
   private constructor(private readonly deps: ManagerOptions) {}
 
@@ -335,11 +344,13 @@ export class TandemZoneManager implements ZoneManager {
         let packed: PackedZone | undefined;
         try {
           let loaded: LoadedZone;
+          const st = await this.stampOf(file);
           ({ loaded, packed } = await loadZoneFilePacked(file, { zoneDefaults: this.deps.zoneDefaults, onProgress: progressLogger(this.deps.logger, file, this.pending.get(file)) }));
           entry = await this.loadEntry(loaded);
           const other = this.entries.get(entry.prepared.zone.origin.key);
           if (other) throw new ZoneFileError({ file, reason: `zone ${entry.prepared.zone.origin} is already served from ${other.file}` });
           await this.persistVersion(entry);
+          await this.stamp(file, st);
         } catch (err) {
           errors.push(err as Error);
           this.failed.set(file, (err as Error).message);
@@ -384,11 +395,14 @@ export class TandemZoneManager implements ZoneManager {
       const started = performance.now();
       try {
         const old = byFile.get(file)?.prepared.zone.origin;
+        this.stamps.delete(file); // until it is read whole again
+        const st = await this.stampOf(file);
         const entry = await this.loadEntry(await loadZoneFileAsync(file, { zoneDefaults: this.deps.zoneDefaults, onProgress: progressLogger(this.deps.logger, file, old) }));
         const other = next.get(entry.prepared.zone.origin.key);
         if (other) throw new ZoneFileError({ file, reason: `zone ${entry.prepared.zone.origin} is already served from ${other.file}` });
         next.set(entry.prepared.zone.origin.key, entry);
         await this.persistVersion(entry);
+        await this.stamp(file, st);
         for (const w of entry.loaded.warnings) this.deps.logger.warn({ file }, w);
         this.deps.onLoad?.({ file, zone: entry.prepared.zone.origin, seconds: (performance.now() - started) / 1000 });
       } catch (err) {
@@ -425,12 +439,12 @@ export class TandemZoneManager implements ZoneManager {
     claimsAtLoad(admin, loaded.input.records.filter((r) => r.type === RRType.DNSKEY && r.name.equals(origin)).map((r) => r.rdata), secondary);
     let serial = 0;
     let versionChanged = false;
-    const version = (digest: string, fileSerial: number): number => {
+    const version = (digest: string, fileSerial: number, legacyDigest: () => string): number => {
       // A secondary serves its primary's serial; replicas serve what the primary process decided.
       if (secondary) return (serial = fileSerial);
       if (this.deps.role === 'replica') return (serial = admin!.served?.serial ?? fileSerial);
       const d = decideSerial({
-        policy: loaded.config.serialPolicy, fileSerial, explicit: !loaded.mtimeSerial, digest, stored: admin!.served, now: this.deps.clock.now(),
+        policy: loaded.config.serialPolicy, fileSerial, explicit: !loaded.mtimeSerial, digest, stored: admin!.served, legacyDigest, now: this.deps.clock.now(),
       });
       if (d.behind !== undefined) {
         this.deps.logger.warn({ zone: origin.toString(), file: loaded.file, fileSerial: d.behind, serial: d.serial }, 'zone.soa.serial is behind the serial already served; serving a newer one (RFC 1982: serials never go back)');
@@ -530,35 +544,46 @@ export class TandemZoneManager implements ZoneManager {
       if (e.loaded.config.secondary && ctx.touched().length) {
         throw new AdminError(1004, 400, `DNS Validation Error: ${e.loaded.input.origin} is a secondary zone: its records come by zone transfer from ${e.loaded.config.secondary.primaries.map((p) => `${p.host}:${p.port}`).join(', ')}; change them at the primary`);
       }
-      const edits: ZoneEdit[] = [...ctx.edits, ...ctx.rrsetEdits()];
-      if (ctx.touched().length && !ctx.serialSet) edits.push({ op: 'serial' });
       let newText: string;
       let next: Entry;
-      let edited: Awaited<ReturnType<typeof editZoneFileAsync>>;
-      try {
-        // Edited and parsed again as a whole (on a worker thread for a large file): the new zone must build.
-        edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000), zoneDefaults: this.deps.zoneDefaults });
-        newText = edited.text;
-        ctx.checkReadBack(edited.loaded.input.records);
-        next = await this.loadEntry(edited.loaded, admin);
-      } catch (err) {
-        if (err instanceof AdminError) throw err;
-        // The file as it is on disk may be what fails (edited by hand since it was loaded): say which line.
-        const broken = await this.brokenOnDisk(e.file, text);
-        if (broken) {
-          throw new AdminError(1004, 400, `DNS Validation Error: the zone file on disk does not load, so no change can be written into it: ${broken.message}; fix the file (SIGHUP reloads it) and retry`);
+      let edited: Awaited<ReturnType<typeof editZoneFileAsync>> | undefined;
+      // A few records below the apex of a file unchanged since it was read: applied as a delta (delta.ts).
+      const delta = deltaApplies(e, ctx, admin) && (await this.unchangedOnDisk(e.file))
+        ? await deltaChange(e, ctx, admin, text, this.deps, this.deltaStats).catch((err: unknown) => {
+          this.deps.logger.debug({ zone: e.loaded.input.origin.toString(), err: (err as Error).message }, 'change not applied as a delta: the whole zone is read again');
+          return undefined;
+        })
+        : undefined;
+      if (delta) ({ next, text: newText } = delta);
+      else {
+        const edits: ZoneEdit[] = [...ctx.edits, ...ctx.rrsetEdits()];
+        if (ctx.touched().length && !ctx.serialSet) edits.push({ op: 'serial' });
+        try {
+          // Edited and parsed again as a whole (on a worker thread for a large file): the new zone must build.
+          edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000), zoneDefaults: this.deps.zoneDefaults });
+          newText = edited.text;
+          ctx.checkReadBack(edited.loaded.input.records);
+          next = await this.loadEntry(edited.loaded, admin);
+        } catch (err) {
+          if (err instanceof AdminError) throw err;
+          // The file as it is on disk may be what fails (edited by hand since it was loaded): say which line.
+          const broken = await this.brokenOnDisk(e.file, text);
+          if (broken) {
+            throw new AdminError(1004, 400, `DNS Validation Error: the zone file on disk does not load, so no change can be written into it: ${broken.message}; fix the file (SIGHUP reloads it) and retry`);
+          }
+          // The new zone does not build: refuse the change; nothing has been written.
+          const reason = err instanceof ZoneFileError ? err.reason : (err as Error).message;
+          throw new AdminError(1004, 400, `DNS Validation Error: ${reason}`);
         }
-        // The new zone does not build: refuse the change; nothing has been written.
-        const reason = err instanceof ZoneFileError ? err.reason : (err as Error).message;
-        throw new AdminError(1004, 400, `DNS Validation Error: ${reason}`);
       }
       admin.modifiedOn = ts;
       try {
         await writeFilesAtomic([
           { file: adminPath(this.deps.stateDir, e.loaded.input.origin), text: JSON.stringify(admin, null, 2) + '\n' },
           ...(newText !== text ? [{ file: e.file, text: newText, old: text }] : []),
-          ...(edited.others ?? []), // a master file's includes and settings
+          ...(edited?.others ?? []), // a master file's includes and settings
         ]);
+        await this.stamp(e.file);
       } catch (err) {
         if (!(err instanceof WriteError)) throw err;
         // Refused, every file as it was (writeFilesAtomic): a full disk is the operator's to fix, then a retry works.
@@ -568,10 +593,29 @@ export class TandemZoneManager implements ZoneManager {
       }
       next.loaded.warnings.forEach((w) => this.deps.logger.warn({ file: e.file }, w));
       next.versionChanged = false; // written with the admin state above
-      await this.swapIn(next, e.file, edited.packed);
-      this.deps.logger.info({ zone: e.loaded.input.origin.toString(), change: ctx.what }, 'zone changed');
+      await this.swapIn(next, e.file, edited?.packed);
+      this.deps.logger.info({ zone: e.loaded.input.origin.toString(), change: ctx.what, ...(delta ? { delta: true } : {}) }, 'zone changed');
       return result();
     });
+  }
+
+  /** The file's size, mtime and inode now, or undefined. */
+  private async stampOf(file: string): Promise<string | undefined> {
+    const st = await stat(file).catch(() => undefined);
+    return st && `${st.size}:${st.mtimeMs}:${st.ino}`;
+  }
+
+  /** Notes the file as served now: `st` taken before it was read, or (after a write) now. */
+  private async stamp(file: string, st?: string): Promise<void> {
+    st ??= await this.stampOf(file);
+    if (st) this.stamps.set(file, st);
+    else this.stamps.delete(file);
+  }
+
+  /** Whether the file is as it was when last read or written here (not edited by hand since). */
+  private async unchangedOnDisk(file: string): Promise<boolean> {
+    const st = await this.stampOf(file);
+    return st !== undefined && this.stamps.get(file) === st;
   }
 
   /** The error (with file and line) of a zone file's text as it is on disk, or undefined when it loads. */

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ZoneFileError } from '../config/errors.js';
 import { unpackLoadedZone, type PackedZone } from '../config/packed.js';
-import { loadZoneFile, parseZoneFile, unreadable, type LoadedZone } from '../config/zonefile.js';
+import { loadZoneFile, parseZoneFile, parseZoneFileParts, unreadable, type LoadedZone } from '../config/zonefile.js';
 import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import { applyMasterEdits } from './masteredit.js';
@@ -41,9 +41,18 @@ export async function parseZoneFileAsync(file: string, text: string, options: As
  * cannot be edited, ZoneFileError when the result is not a valid zone file.
  */
 export async function editZoneFileAsync(
-  file: string, text: string, origin: string, edits: ZoneEdit[], options: AsyncParseOptions = {},
+  file: string, text: string, origin: string, edits: ZoneEdit[], options: AsyncParseOptions & { readBack?: string[] } = {},
 ): Promise<{ text: string; others?: { file: string; text: string }[]; loaded: LoadedZone; packed?: PackedZone }> {
-  const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
+  const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, readBack, ...parse } = options;
+  if (readBack && !isMasterFile(file)) {
+    // Only the parts holding the changed owners are parsed again (`loaded` then holds their records, not the zone's).
+    if (text.length < offThreadFromBytes) {
+      const next = applyEdits(text, origin, edits, parse);
+      return { text: next, loaded: parseZoneFileParts(file, next, readBack, parse) };
+    }
+    const r = await run({ file, text, options: parse, edit: { origin, edits, readBack } });
+    return { text: r.text!, loaded: r.loaded };
+  }
   if (text.length < offThreadFromBytes) {
     if (isMasterFile(file)) {
       const m = applyMasterEdits(file, text, origin, edits);

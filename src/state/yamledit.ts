@@ -426,7 +426,7 @@ function applyHead(t: TextEdit, doc: Document, edits: ZoneEdit[]): void {
 // ---- the whole file ----------------------------------------------------------------------------------------
 
 /** The first label of a name as its key writes it (lower case, escaped). */
-function firstLabelKey(name: Name): string {
+export function firstLabelKey(name: Name): string {
   return name.key.slice(0, name.key.length - parentKey(name.key).length - 1);
 }
 

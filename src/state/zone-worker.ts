@@ -8,7 +8,7 @@ import type { Rr } from '../dns/rr.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ZoneFileError } from '../config/errors.js';
 import { transferables, ZonePacker, type PackedZone } from '../config/packed.js';
-import { unreadable } from '../config/zonefile.js';
+import { parseZoneFileParts, unreadable } from '../config/zonefile.js';
 import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import { applyMasterEdits } from './masteredit.js';
@@ -18,8 +18,11 @@ export interface ZoneJob {
   /** The file's text; when absent the thread reads the file. */
   text?: string;
   options: Omit<AnyParseOptions, 'readText'>;
-  /** When set: apply these to `text` (zone origin `origin`) and parse the result. */
-  edit?: { origin: string; edits: ZoneEdit[] };
+  /**
+   * When set: apply these to `text` (zone origin `origin`) and parse the result; with `readBack` (first labels
+   * of the changed owners, a YAML zone), only the parts of the result that hold them (parseZoneFileParts).
+   */
+  edit?: { origin: string; edits: ZoneEdit[]; readBack?: string[] };
   /** Post a `progress` message about every this many ms while parsing. */
   progressEveryMs?: number;
 }
@@ -53,7 +56,9 @@ try {
   const onRecord = progress
     ? (rr: Rr, origin: Name) => { packer.add(rr, origin); progress.record(); }
     : (rr: Rr, origin: Name) => packer.add(rr, origin);
-  const packed = packer.finish(parseAnyZoneFile(job.file, text, { ...job.options, readText: master?.readText, onRecord, onProgress: progress?.line }));
+  const parse = { ...job.options, readText: master?.readText, onRecord, onProgress: progress?.line };
+  const readBack = job.edit?.readBack;
+  const packed = packer.finish(readBack && !master ? parseZoneFileParts(job.file, text, readBack, parse) : parseAnyZoneFile(job.file, text, parse));
   reply = job.edit ? { ok: packed, text, others: master?.others } : { ok: packed };
   transfer = transferables(packed);
 } catch (err) {

@@ -1,0 +1,130 @@
+// An admin change applied as a delta (issue 16: a change costs the change, not the zone). The common change of
+// a large zone — a few records at names below the apex — is written into the file by the slice path
+// (yamledit.ts: only the slices holding the changed owners are parsed), read back from those slices alone,
+// and applied to the served zone in memory (zone/patch.ts): the changed RRsets, their signatures, the denial
+// chain's neighbours. The digest behind the serial is patched (version.ts), record views are carried over.
+// Whatever this path does not cover (settings, the apex, zone cuts, DNAME, master files, secondaries,
+// pre-signed zones, a file changed on disk since it was read) goes the whole way: parse, build, sign.
+import type { Rr, RRset } from '../dns/rr.js';
+import { RRClass, RRType } from '../dns/types.js';
+import { keep } from '../dns/slab.js';
+import { isMasterFile } from '../config/masterzone.js';
+import { patchZone, type RrsetChange } from '../zone/patch.js';
+import type { AdminFile } from './admin-file.js';
+import type { ChangeContext } from './change-context.js';
+import { editZoneFileAsync } from './offthread.js';
+import { preparePatched, type ZoneLoaderDeps } from './prepare.js';
+import { contentKey, viewOf, type Entry } from './record-views.js';
+import { decideSerial, isLegacyDigest, patchDigest, soaSerial, withSerial } from './version.js';
+import { firstLabelKey, type ZoneEdit } from './yamledit.js';
+import { transfersSigned } from './zone-version.js';
+import { periodStart } from '../dnssec/window.js';
+import type { ZoneDefaults } from '../config/masterzone.js';
+
+/** Counters of the delta path (tests: a change's cost does not grow with the zone). */
+export interface DeltaStats {
+  /** Records read back from the edited file. */
+  recordsParsed: number;
+  /** Records the change removed and added (the digest's work). */
+  recordsHashed: number;
+  /** RRsets handed to the patched zone. */
+  rrsets: number;
+  /** Nodes made or dropped in the zone's index (changed owners, their empty non-terminals and parents). */
+  nodes: number;
+}
+
+/** Whether a change can be applied as a delta (else: the whole file is parsed and the zone built again). */
+export function deltaApplies(e: Entry, ctx: ChangeContext, admin: AdminFile): boolean {
+  const cfg = e.loaded.config;
+  if (ctx.edits.length > 0 || ctx.serialSet || ctx.touched().length === 0) return false;
+  if (cfg.secondary || cfg.dnssec.presigned || isMasterFile(e.file) || e.unavailable !== undefined) return false;
+  if (!admin.served || isLegacyDigest(admin.served.digest) || admin.dnssec.disabling !== e.admin.dnssec.disabling) return false;
+  const origin = e.loaded.input.origin;
+  // The apex (server-made RRsets, the served NS), zone cuts and DNAME (what they occlude) need a whole build.
+  return ctx.touched().every(([owner, type]) => !owner.equals(origin) && type !== RRType.NS && type !== RRType.DNAME);
+}
+
+export interface DeltaDeps extends ZoneLoaderDeps {
+  zoneDefaults?: ZoneDefaults;
+  /** Files from this size on are edited and read back slice by slice (default zonefile.ts SLICE_FROM_BYTES; tests set it lower). */
+  sliceFromBytes?: number;
+  /** Lines per slice (default zonefile.ts SLICE_LINES; tests). */
+  sliceLines?: number;
+}
+
+/**
+ * The change in `ctx` applied to `e`: the zone file's new text and the entry to serve, with `admin.served`
+ * set to the new version. Nothing is written here. Throws when anything does not work out; the caller then
+ * takes the whole way, which gives the same result or the error a whole build gives.
+ */
+export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile, text: string, deps: DeltaDeps, stats?: DeltaStats): Promise<{ next: Entry; text: string }> {
+  const origin = e.loaded.input.origin;
+  const owners = ctx.touchedOwners();
+  const edits: ZoneEdit[] = [...ctx.rrsetEdits(), { op: 'serial' }];
+  const readBack = [...owners.values()].map(firstLabelKey);
+  const edited = await editZoneFileAsync(e.file, text, origin.toString(), edits, { mtime: new Date(deps.clock.now() * 1000), zoneDefaults: deps.zoneDefaults, readBack, sliceFromBytes: deps.sliceFromBytes, sliceLines: deps.sliceLines });
+  if (!edited.loaded.input.origin.equals(origin)) throw new Error('the edited file names another zone');
+  ctx.checkReadBack(edited.loaded.input.records);
+  const fileSoa = edited.loaded.input.records.find((r) => r.type === RRType.SOA);
+  if (!fileSoa) throw new Error('the edited file has no SOA');
+
+  // The zone data as the change leaves it: the touched owners' records replaced, the file's new SOA first.
+  const removed: Rr[] = [];
+  const records: Rr[] = [fileSoa];
+  let oldSoa: Rr | undefined;
+  for (const rr of e.loaded.input.records) {
+    if (rr.type === RRType.SOA) oldSoa = rr;
+    else if (owners.has(rr.name.key)) removed.push(rr);
+    else records.push(rr);
+  }
+  const added: Rr[] = [];
+  for (const owner of owners.values()) {
+    for (const r of ctx.at(owner)) added.push({ name: r.name, type: r.type, class: RRClass.IN, ttl: r.ttl, rdata: keep(r.rdata) });
+  }
+  records.push(...added);
+
+  // The serial: the digest patched with what left and what came (the SOA without its serial is the same).
+  const cfg = e.loaded.config;
+  const extra = transfersSigned(cfg) ? `signed:${periodStart(deps.clock.now(), cfg.dnssec.signatureValidity)}` : '';
+  const digest = patchDigest(admin.served!.digest, e.loaded.input.settings, extra, oldSoa ? [oldSoa, ...removed] : removed, [fileSoa, ...added]);
+  if (!digest) throw new Error('the stored digest is of the older form');
+  const d = decideSerial({
+    policy: cfg.serialPolicy, fileSerial: soaSerial(fileSoa.rdata), explicit: !edited.loaded.mtimeSerial, digest, stored: admin.served, now: deps.clock.now(),
+  });
+  if (d.behind !== undefined) {
+    deps.logger.warn({ zone: origin.toString(), file: e.file, fileSerial: d.behind, serial: d.serial }, 'zone.soa.serial is behind the serial already served; serving a newer one (RFC 1982: serials never go back)');
+  }
+
+  // The served zone, patched: the touched RRsets whole, the SOA with the served serial.
+  const zone = e.prepared.zone;
+  const changes: RrsetChange[] = [];
+  const rrsets: RRset[] = [];
+  for (const [owner, type] of ctx.touched()) {
+    const list = added.filter((r) => r.name.key === owner.key && r.type === type);
+    const name = zone.nodes.get(owner.key)?.name ?? owner;
+    const rrset = list.length ? { name, type, class: RRClass.IN, ttl: Math.min(...list.map((r) => r.ttl)), rdatas: list.map((r) => r.rdata) } : undefined;
+    changes.push({ name, type, rrset });
+    if (rrset) rrsets.push(rrset);
+  }
+  const soa: RRset = { name: zone.origin, type: RRType.SOA, class: RRClass.IN, ttl: fileSoa.ttl, rdatas: [keep(withSerial(fileSoa.rdata, d.serial))] };
+  const patched = patchZone(zone, changes, { soa, recordDelta: added.length - removed.length });
+  const prepared = await preparePatched(e.prepared, e.loaded, patched.zone, { names: patched.changedNames, rrsets }, deps);
+
+  const loaded = {
+    file: e.loaded.file, config: cfg, warnings: [] as string[], defaultTtl: e.loaded.defaultTtl, locations: e.loaded.locations,
+    input: { ...e.loaded.input, records },
+    ...(edited.loaded.mtimeSerial ? { mtimeSerial: true as const } : {}),
+  };
+  admin.served = { serial: d.serial, digest }; // last: a throw above leaves the admin state as it was
+  const next: Entry = { file: e.file, id: e.id, loaded, prepared, admin, serial: d.serial, versionChanged: false };
+  // Record views made for the previous version stay valid for every owner the change did not touch.
+  if (e.views) next.views = [...e.views.filter((v) => !owners.has(v.name.key)), ...added.map((rr) => viewOf(next, rr, contentKey(rr)))];
+  if (stats) {
+    stats.recordsParsed += edited.loaded.input.records.length;
+    stats.recordsHashed += removed.length + added.length + 2;
+    stats.rrsets += rrsets.length;
+    stats.nodes += patched.changedNames.length;
+  }
+  return { next, text: edited.text };
+}
+
