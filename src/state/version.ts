@@ -91,32 +91,33 @@ function hex(sum: Uint32Array): string {
 }
 
 /** Four 32-bit FNV-1a lanes (different offsets and primes) over owner key, type, TTL and RDATA, each finished with murmur3's fmix32. */
-const SEEDS = [0x811c9dc5, 0x050c5d1f, 0x6b43a9b5, 0x2f1e6c3d];
-const PRIMES = [0x01000193, 0x01000197, 0x010001a5, 0x010001b1];
-const lane = new Uint32Array(4);
-
 function addRecord(sum: Uint32Array, rr: { name: { key: string }; type: number; ttl: number; rdata: Uint8Array }, sign: 1 | -1): void {
   const rdata = rr.type === RRType.SOA ? withSerial(rr.rdata, 0) : rr.rdata;
-  for (let l = 0; l < 4; l++) lane[l] = SEEDS[l];
-  const mix = (b: number) => {
-    for (let l = 0; l < 4; l++) lane[l] = Math.imul(lane[l] ^ b, PRIMES[l]);
-  };
+  let a = 0x811c9dc5, b = 0x050c5d1f, c = 0x6b43a9b5, d = 0x2f1e6c3d;
   const key = rr.name.key;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    mix(c & 0xff);
-    if (c > 0xff) mix(c >>> 8);
+  // The key's UTF-16 code units, then '|', type, TTL, RDLENGTH and RDATA, as one stream of 16-bit units.
+  const n = key.length, m = rdata.length;
+  for (let i = 0; i < n + 6 + m; i++) {
+    const x = i < n ? key.charCodeAt(i)
+      : i === n ? 0x7c
+        : i === n + 1 ? rr.type
+          : i === n + 2 ? rr.ttl >>> 16
+            : i === n + 3 ? rr.ttl & 0xffff
+              : i === n + 4 ? m
+                : i === n + 5 ? 0x7c : rdata[i - n - 6];
+    a = Math.imul(a ^ x, 0x01000193);
+    b = Math.imul(b ^ x, 0x01000197);
+    c = Math.imul(c ^ x, 0x010001a5);
+    d = Math.imul(d ^ x, 0x010001b1);
   }
-  mix(0x7c); // '|': the key's end
-  mix(rr.type >>> 8); mix(rr.type & 0xff);
-  mix(rr.ttl >>> 24); mix((rr.ttl >>> 16) & 0xff); mix((rr.ttl >>> 8) & 0xff); mix(rr.ttl & 0xff);
-  mix(rdata.length >>> 8); mix(rdata.length & 0xff);
-  for (let i = 0; i < rdata.length; i++) mix(rdata[i]);
-  for (let l = 0; l < 4; l++) {
-    let h = lane[l];
-    h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
-    sum[l] = (sum[l] + sign * (h >>> 0)) >>> 0;
-  }
+  sum[0] = (sum[0] + sign * (fmix(a) >>> 0)) >>> 0;
+  sum[1] = (sum[1] + sign * (fmix(b) >>> 0)) >>> 0;
+  sum[2] = (sum[2] + sign * (fmix(c) >>> 0)) >>> 0;
+  sum[3] = (sum[3] + sign * (fmix(d) >>> 0)) >>> 0;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); return h ^ (h >>> 16);
 }
 
 /**

@@ -120,7 +120,7 @@ describe('an admin change on a large zone is O(change) (issue 16)', () => {
     // Every node and RRset of the patched zone is the whole build's (empty non-terminals and child counts too).
     const fresh = new Map<string, string>();
     const describeNode = (n: { name: Name; rrsets: { values(): Iterable<{ type: number; ttl: number; rdatas: readonly Uint8Array[] }> }; children: number }) =>
-      `${n.children}|${[...n.rrsets.values()].filter((s) => ![RRType.SOA, RRType.DNSKEY, RRType.NS, RRType.CDS, RRType.CDNSKEY, RRType.NSEC3PARAM].includes(s.type)).map((s) => `${s.type}/${s.ttl}/${s.rdatas.map((r) => Buffer.from(r).toString('hex')).sort()}`).sort()}`;
+      `${n.children}|${[...n.rrsets.values()].filter((s) => !([RRType.SOA, RRType.DNSKEY, RRType.NS, RRType.CDS, RRType.CDNSKEY, RRType.NSEC3PARAM] as number[]).includes(s.type)).map((s) => `${s.type}/${s.ttl}/${s.rdatas.map((r) => Buffer.from(r).toString('hex')).sort()}`).sort()}`;
     const { buildLoadedZone } = await import('../../../src/config/zonefile.js');
     for (const n of buildLoadedZone(whole).nodes.values()) fresh.set(n.name.key, describeNode(n));
     const patched = new Map([...zone.nodes.values()].map((n) => [n.name.key, describeNode(n)]));
