@@ -128,6 +128,10 @@ describe('an admin change on a large zone is O(change) (issue 16)', () => {
     expect(zone.nodes.size).toBe(fresh.size);
     expect(lookup(zone, Name.fromText('y.z', origin), RRType.A).kind).toBe('nodata'); // an empty non-terminal
     expect(lookup(zone, Name.fromText('h5', origin), RRType.A).kind).toBe('nxdomain');
+    // One owner's records without a view of every record (the list route's `name=` filter), the same as the whole list's.
+    const at = m.recordsAt(id, Name.fromText('h7', origin));
+    expect(at.map((r) => r.id)).toEqual(m.records(id).filter((r) => r.name.key === at[0].name.key).map((r) => r.id));
+    expect(at.map((r) => [r.type, r.ttl])).toEqual([[RRType.TXT, 60]]);
     // The digest patched change by change is the digest of the content: a restart reads the file whole,
     // finds the stored digest and keeps the serial (RFC 1982: a new serial only for new content).
     const { manager: again } = await TandemZoneManager.open({
