@@ -116,7 +116,7 @@ export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile
     ...(edited.loaded.mtimeSerial ? { mtimeSerial: true as const } : {}),
   };
   admin.served = { serial: d.serial, digest }; // last: a throw above leaves the admin state as it was
-  const next: Entry = { file: e.file, id: e.id, loaded, prepared, admin, serial: d.serial, versionChanged: false };
+  const next: Entry = { file: e.file, id: e.id, loaded, prepared, admin, serial: d.serial, versionChanged: false, changed: { from: e.serial, rrsets: ctx.touched() } };
   // Record views made for the previous version stay valid for every owner the change did not touch.
   if (e.views) next.views = [...e.views.filter((v) => !owners.has(v.name.key)), ...added.map((rr) => viewOf(next, rr, contentKey(rr)))];
   if (stats) {

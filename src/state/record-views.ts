@@ -25,6 +25,8 @@ export interface Entry {
   versionChanged: boolean;
   /** Set for a secondary zone that is not served, with the reason (state/secondary.ts). */
   unavailable?: string;
+  /** This version is serial `from`'s with only these RRsets changed (a delta change, state/delta.ts; ZoneVersion.changed). */
+  changed?: { from: number; rrsets: readonly (readonly [Name, number])[] };
 }
 
 /** The API's view of a zone's records, built when first asked for (large zones pay nothing at load). */

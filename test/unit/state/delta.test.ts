@@ -106,6 +106,25 @@ describe('an admin change on a large zone is O(change) (issue 16)', () => {
     });
   }
 
+  it('RFC 1995 §4: the journal difference of a delta version is the difference of the whole zones', { timeout: 120_000 }, async () => {
+    const { m } = await oneChange(3_000, 'compact', 'ixfr');
+    const id = m.zoneByName(origin)!.id;
+    const h9 = m.recordsAt(id, Name.fromText('h9', origin), RRType.A)[0];
+    await m.updateRecord(id, h9.id, { name: h9.name, type: RRType.A, ttl: 300, rdata: parseRdata(RRType.A, '192.0.2.9', origin) });
+    const mid = m.version(origin)!;
+    await m.createRecord(id, { name: Name.fromText('h10', origin), type: RRType.TXT, ttl: 3600, rdata: parseRdata(RRType.TXT, '"t"', origin) });
+    const after = m.version(origin)!;
+    expect(after.changed?.from).toBe(mid.serial);
+    const show = (d: { deleted: { name: Name; type: number; ttl: number; rdata: Uint8Array }[]; added: typeof d.deleted }) =>
+      ({ deleted: d.deleted.map((r) => `${r.name} ${r.type} ${r.ttl} ${Buffer.from(r.rdata).toString('hex')}`).sort(), added: d.added.map((r) => `${r.name} ${r.type} ${r.ttl} ${Buffer.from(r.rdata).toString('hex')}`).sort() });
+    const { diffUnsigned } = await import('../../../src/transfer/content.js');
+    const prevOfLast = mid;
+    // The last change alone (h10 TXT added), from the delta and from comparing every RRset of both versions.
+    const fast = diffUnsigned(prevOfLast, after, { includeKsk: false });
+    expect(show(fast)).toEqual(show(diffUnsigned(prevOfLast, { ...after, changed: undefined }, { includeKsk: false })));
+    expect(show(fast).added).toEqual([`h10.big.test. 16 3600 ${Buffer.from(parseRdata(RRType.TXT, '"t"', origin)).toString('hex')}`]);
+  });
+
   it('serves what a whole build of the changed file serves, and keeps its serial across a restart', { timeout: 120_000 }, async () => {
     const { m, file } = await oneChange(3_000, 'compact', 'same');
     const id = m.zoneByName(origin)!.id;
