@@ -186,12 +186,13 @@ const WRITE_REASONS: Record<string, string> = {
  * that failed. `old` spares reading a file whose current text the caller holds. A crash between two of the
  * writes is not undone here: each file is whole, old or new.
  */
-export async function writeFilesAtomic(files: readonly { file: string; text: string; old?: string }[]): Promise<void> {
+export async function writeFilesAtomic(files: readonly { file: string; text: string | Uint8Array; old?: string }[]): Promise<void> {
   const done: { file: string; old: string | undefined }[] = [];
-  for (const f of files) {
+  for (const [i, f] of files.entries()) {
     let old = f.old;
     try {
-      if (old === undefined) old = await readFile(f.file, 'utf8').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });
+      // The last file's old bytes are never needed: nothing is written after it that could fail.
+      if (old === undefined && i < files.length - 1) old = await readFile(f.file, 'utf8').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });
       await writeFileAtomic(f.file, f.text);
     } catch (err) {
       for (const w of done.reverse()) {

@@ -12,7 +12,7 @@ import { isMasterFile } from '../config/masterzone.js';
 import { patchZone, type RrsetChange } from '../zone/patch.js';
 import type { AdminFile } from './admin-file.js';
 import type { ChangeContext } from './change-context.js';
-import { editZoneFileAsync } from './offthread.js';
+import { editZoneFileParts } from './offthread.js';
 import { preparePatched, type ZoneLoaderDeps } from './prepare.js';
 import { contentKey, viewOf, type Entry } from './record-views.js';
 import { decideSerial, isLegacyDigest, patchDigest, soaSerial, withSerial } from './version.js';
@@ -50,19 +50,21 @@ export interface DeltaDeps extends ZoneLoaderDeps {
   sliceFromBytes?: number;
   /** Lines per slice (default zonefile.ts SLICE_LINES; tests). */
   sliceLines?: number;
+  /** Files from this size on are edited on a worker thread (default offthread.ts OFF_THREAD_FROM_BYTES; tests). */
+  offThreadFromBytes?: number;
 }
 
 /**
- * The change in `ctx` applied to `e`: the zone file's new text and the entry to serve, with `admin.served`
+ * The change in `ctx` applied to `e`: the zone file's new content and the entry to serve, with `admin.served`
  * set to the new version. Nothing is written here. Throws when anything does not work out; the caller then
  * takes the whole way, which gives the same result or the error a whole build gives.
  */
-export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile, text: string, deps: DeltaDeps, stats?: DeltaStats): Promise<{ next: Entry; text: string }> {
+export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile, deps: DeltaDeps, stats?: DeltaStats): Promise<{ next: Entry; data: string | Uint8Array }> {
   const origin = e.loaded.input.origin;
   const owners = ctx.touchedOwners();
   const edits: ZoneEdit[] = [...ctx.rrsetEdits(), { op: 'serial' }];
   const readBack = [...owners.values()].map(firstLabelKey);
-  const edited = await editZoneFileAsync(e.file, text, origin.toString(), edits, { mtime: new Date(deps.clock.now() * 1000), zoneDefaults: deps.zoneDefaults, readBack, sliceFromBytes: deps.sliceFromBytes, sliceLines: deps.sliceLines });
+  const edited = await editZoneFileParts(e.file, origin.toString(), edits, readBack, { mtime: new Date(deps.clock.now() * 1000), zoneDefaults: deps.zoneDefaults, sliceFromBytes: deps.sliceFromBytes, sliceLines: deps.sliceLines, offThreadFromBytes: deps.offThreadFromBytes });
   if (!edited.loaded.input.origin.equals(origin)) throw new Error('the edited file names another zone');
   ctx.checkReadBack(edited.loaded.input.records);
   const fileSoa = edited.loaded.input.records.find((r) => r.type === RRType.SOA);
@@ -125,6 +127,6 @@ export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile
     stats.rrsets += rrsets.length;
     stats.nodes += patched.changedNames.length;
   }
-  return { next, text: edited.text };
+  return { next, data: edited.data };
 }
 

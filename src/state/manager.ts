@@ -108,6 +108,8 @@ export interface ManagerOptions extends ZoneLoaderDeps {
   sliceFromBytes?: number;
   /** Lines per slice of such files (tests; default zonefile.ts SLICE_LINES). */
   sliceLines?: number;
+  /** A change of a zone file from this size on is edited on a worker thread (tests; default offthread.ts OFF_THREAD_FROM_BYTES). */
+  offThreadFromBytes?: number;
   /** Told how long each zone file took to load from the zones folder (start-up, SIGHUP), or that it failed. */
   onLoad?: (load: { file: string; zone?: Name; seconds: number; error?: Error }) => void;
 }
@@ -535,7 +537,6 @@ export class TandemZoneManager implements ZoneManager {
   private change<T>(zoneId: string, edit: (ctx: ChangeContext) => () => T): Promise<T> {
     return this.serial(async () => {
       const e = this.entry(zoneId);
-      const text = await readFile(e.file, 'utf8');
       const ts = now(this.deps);
       const admin: AdminFile = structuredClone(e.admin);
       const ctx = new ChangeContext(e, admin, ts);
@@ -544,26 +545,33 @@ export class TandemZoneManager implements ZoneManager {
       if (e.loaded.config.secondary && ctx.touched().length) {
         throw new AdminError(1004, 400, `DNS Validation Error: ${e.loaded.input.origin} is a secondary zone: its records come by zone transfer from ${e.loaded.config.secondary.primaries.map((p) => `${p.host}:${p.port}`).join(', ')}; change them at the primary`);
       }
-      let newText: string;
       let next: Entry;
       let edited: Awaited<ReturnType<typeof editZoneFileAsync>> | undefined;
-      // A few records below the apex of a file unchanged since it was read: applied as a delta (delta.ts).
+      let write: { file: string; text: string | Uint8Array; old?: string }[] = [];
+      // A few records below the apex of a file unchanged since it was read: applied as a delta (delta.ts); the
+      // file's text is read, edited and encoded off this heap.
       const delta = deltaApplies(e, ctx, admin) && (await this.unchangedOnDisk(e.file))
-        ? await deltaChange(e, ctx, admin, text, this.deps, this.deltaStats).catch((err: unknown) => {
+        ? await deltaChange(e, ctx, admin, this.deps, this.deltaStats).catch((err: unknown) => {
           this.deps.logger.debug({ zone: e.loaded.input.origin.toString(), err: (err as Error).message }, 'change not applied as a delta: the whole zone is read again');
           return undefined;
         })
         : undefined;
-      if (delta) ({ next, text: newText } = delta);
-      else {
+      if (delta) {
+        next = delta.next;
+        write = [{ file: e.file, text: delta.data }];
+      } else {
+        const text = await readFile(e.file, 'utf8');
         const edits: ZoneEdit[] = [...ctx.edits, ...ctx.rrsetEdits()];
         if (ctx.touched().length && !ctx.serialSet) edits.push({ op: 'serial' });
         try {
           // Edited and parsed again as a whole (on a worker thread for a large file): the new zone must build.
           edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000), zoneDefaults: this.deps.zoneDefaults });
-          newText = edited.text;
           ctx.checkReadBack(edited.loaded.input.records);
           next = await this.loadEntry(edited.loaded, admin);
+          write = [
+            ...(edited.text !== text ? [{ file: e.file, text: edited.text, old: text }] : []),
+            ...(edited.others ?? []), // a master file's includes and settings
+          ];
         } catch (err) {
           if (err instanceof AdminError) throw err;
           // The file as it is on disk may be what fails (edited by hand since it was loaded): say which line.
@@ -580,8 +588,7 @@ export class TandemZoneManager implements ZoneManager {
       try {
         await writeFilesAtomic([
           { file: adminPath(this.deps.stateDir, e.loaded.input.origin), text: JSON.stringify(admin, null, 2) + '\n' },
-          ...(newText !== text ? [{ file: e.file, text: newText, old: text }] : []),
-          ...(edited?.others ?? []), // a master file's includes and settings
+          ...write,
         ]);
         await this.stamp(e.file);
       } catch (err) {

@@ -65,6 +65,31 @@ export async function editZoneFileAsync(
   return { text: r.text!, others: r.others, loaded: r.loaded, packed: r.packed };
 }
 
+/**
+ * An admin change of records written into a YAML zone file read from disk, with only the parts holding the
+ * changed owners parsed again (`readBack`: their first labels, parseZoneFileParts): the edited file's bytes
+ * to write, and what those parts hold. A large file is read, edited and encoded on a worker thread, so its
+ * text never enters this heap (issue 16: a change of a large zone costs the change).
+ */
+export async function editZoneFileParts(
+  file: string, origin: string, edits: ZoneEdit[], readBack: string[], options: AsyncParseOptions = {},
+): Promise<{ data: string | Uint8Array; loaded: LoadedZone }> {
+  const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(file);
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+  if (info.size < offThreadFromBytes) {
+    const text = await readFile(file, 'utf8').catch((err: unknown) => { throw unreadable(file, err); });
+    const next = applyEdits(text, origin, edits, parse);
+    return { data: next, loaded: parseZoneFileParts(file, next, readBack, parse) };
+  }
+  const r = await run({ file, options: parse, edit: { origin, edits, readBack, bytes: true } });
+  return { data: r.bytes!, loaded: r.loaded };
+}
+
 export interface LoadOptions extends Pick<AnyParseOptions, 'zoneDefaults'> {
   /** Told now and then how a large file's parse goes (files read on a worker thread only). */
   onProgress?: (p: ZoneProgress) => void;
@@ -104,7 +129,7 @@ export async function loadZoneFilePacked(file: string, options: LoadOptions = {}
   return { loaded: r.loaded, packed: r.packed };
 }
 
-async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; others?: { file: string; text: string }[] }> {
+async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; bytes?: Uint8Array; others?: { file: string; text: string }[] }> {
   const reply = await new Promise<Exclude<ZoneReply, { progress: ZoneProgress }>>((resolve, reject) => {
     const worker = spawn(job);
     let answer: Exclude<ZoneReply, { progress: ZoneProgress }> | undefined;
@@ -118,7 +143,7 @@ async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promis
       else reject(new ZoneFileError({ file: job.file, reason: `the zone parser stopped without an answer (exit code ${code})` }));
     });
   });
-  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text, others: reply.others };
+  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text, bytes: reply.bytes, others: reply.others };
   if ('zoneError' in reply) throw new ZoneFileError(reply.zoneError);
   if ('editError' in reply) throw new YamlEditError(reply.editError);
   throw new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${reply.error}` });

@@ -22,7 +22,7 @@ export interface ZoneJob {
    * When set: apply these to `text` (zone origin `origin`) and parse the result; with `readBack` (first labels
    * of the changed owners, a YAML zone), only the parts of the result that hold them (parseZoneFileParts).
    */
-  edit?: { origin: string; edits: ZoneEdit[]; readBack?: string[] };
+  edit?: { origin: string; edits: ZoneEdit[]; readBack?: string[]; bytes?: boolean };
   /** Post a `progress` message about every this many ms while parsing. */
   progressEveryMs?: number;
 }
@@ -36,7 +36,7 @@ export interface ZoneProgress {
 
 export type ZoneReply =
   | { progress: ZoneProgress }
-  | { ok: PackedZone; text?: string; others?: { file: string; text: string }[] }
+  | { ok: PackedZone; text?: string; bytes?: Uint8Array; others?: { file: string; text: string }[] }
   | { zoneError: { file: string; line?: number; owner?: string; type?: string; reason: string } }
   | { editError: string }
   | { error: string };
@@ -59,8 +59,13 @@ try {
   const parse = { ...job.options, readText: master?.readText, onRecord, onProgress: progress?.line };
   const readBack = job.edit?.readBack;
   const packed = packer.finish(readBack && !master ? parseZoneFileParts(job.file, text, readBack, parse) : parseAnyZoneFile(job.file, text, parse));
-  reply = job.edit ? { ok: packed, text, others: master?.others } : { ok: packed };
   transfer = transferables(packed);
+  if (job.edit?.bytes) {
+    // The edited file as UTF-8 in a buffer of its own, moved (not copied) to the main thread, which writes it.
+    const bytes = new TextEncoder().encode(text);
+    reply = { ok: packed, bytes };
+    transfer.push(bytes.buffer as ArrayBuffer);
+  } else reply = job.edit ? { ok: packed, text, others: master?.others } : { ok: packed };
 } catch (err) {
   if (err instanceof ZoneFileError) reply = { zoneError: { file: err.file, line: err.line, owner: err.owner, type: err.type, reason: err.reason } };
   else if (err instanceof YamlEditError) reply = { editError: err.message };
