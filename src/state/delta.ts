@@ -5,6 +5,7 @@
 // chain's neighbours. The digest behind the serial is patched (version.ts), record views are carried over.
 // Whatever this path does not cover (settings, the apex, zone cuts, DNAME, master files, secondaries,
 // pre-signed zones, a file changed on disk since it was read) goes the whole way: parse, build, sign.
+import { Name } from '../dns/name.js';
 import type { Rr, RRset } from '../dns/rr.js';
 import { RRClass, RRType } from '../dns/types.js';
 import { keep } from '../dns/slab.js';
@@ -55,11 +56,28 @@ export interface DeltaDeps extends ZoneLoaderDeps {
 }
 
 /**
+ * A change as data, to apply to a served entry of serial `from` (the primary's, and a cluster worker's copy:
+ * ManagerOptions.afterChange hands it over, so no process parses the file again). Names are absolute text.
+ */
+export interface ZoneDelta {
+  origin: string;
+  from: number;
+  serial: number;
+  /** The file's SOA after the change (its serial the file's; the served one is `serial`). */
+  soa: { ttl: number; rdata: Uint8Array };
+  mtimeSerial: boolean;
+  /** Every record of each changed owner, as the change leaves it. */
+  owners: { owner: string; records: { type: number; ttl: number; rdata: Uint8Array }[] }[];
+  /** The RRsets (owner, type) the change touched. */
+  rrsets: { owner: string; type: number }[];
+}
+
+/**
  * The change in `ctx` applied to `e`: the zone file's new content and the entry to serve, with `admin.served`
  * set to the new version. Nothing is written here. Throws when anything does not work out; the caller then
  * takes the whole way, which gives the same result or the error a whole build gives.
  */
-export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile, deps: DeltaDeps, stats?: DeltaStats): Promise<{ next: Entry; data: string | Uint8Array }> {
+export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile, deps: DeltaDeps, stats?: DeltaStats): Promise<{ next: Entry; data: string | Uint8Array; delta: ZoneDelta }> {
   const origin = e.loaded.input.origin;
   const owners = ctx.touchedOwners();
   const edits: ZoneEdit[] = [...ctx.rrsetEdits(), { op: 'serial' }];
@@ -69,64 +87,103 @@ export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile
   ctx.checkReadBack(edited.loaded.input.records);
   const fileSoa = edited.loaded.input.records.find((r) => r.type === RRType.SOA);
   if (!fileSoa) throw new Error('the edited file has no SOA');
-
-  // The zone data as the change leaves it: the touched owners' records replaced, the file's new SOA first.
-  const removed: Rr[] = [];
-  const records: Rr[] = [fileSoa];
-  let oldSoa: Rr | undefined;
-  for (const rr of e.loaded.input.records) {
-    if (rr.type === RRType.SOA) oldSoa = rr;
-    else if (owners.has(rr.name.key)) removed.push(rr);
-    else records.push(rr);
-  }
-  const added: Rr[] = [];
-  for (const owner of owners.values()) {
-    for (const r of ctx.at(owner)) added.push({ name: r.name, type: r.type, class: RRClass.IN, ttl: r.ttl, rdata: keep(r.rdata) });
-  }
-  records.push(...added);
+  const delta: ZoneDelta = {
+    origin: origin.toString(), from: e.serial, serial: 0, soa: { ttl: fileSoa.ttl, rdata: fileSoa.rdata }, mtimeSerial: edited.loaded.mtimeSerial === true,
+    owners: [...owners.values()].map((o) => ({ owner: o.toString(), records: ctx.at(o).map((r) => ({ type: r.type, ttl: r.ttl, rdata: r.rdata })) })),
+    rrsets: ctx.touched().map(([o, type]) => ({ owner: o.toString(), type })),
+  };
+  const { removed, added, records } = dataAfter(e, delta, fileSoa);
 
   // The serial: the digest patched with what left and what came (the SOA without its serial is the same).
   const cfg = e.loaded.config;
   const extra = transfersSigned(cfg) ? `signed:${periodStart(deps.clock.now(), cfg.dnssec.signatureValidity)}` : '';
+  const oldSoa = e.loaded.input.records.find((r) => r.type === RRType.SOA);
   const digest = patchDigest(admin.served!.digest, e.loaded.input.settings, extra, oldSoa ? [oldSoa, ...removed] : removed, [fileSoa, ...added]);
   if (!digest) throw new Error('the stored digest is of the older form');
   const d = decideSerial({
-    policy: cfg.serialPolicy, fileSerial: soaSerial(fileSoa.rdata), explicit: !edited.loaded.mtimeSerial, digest, stored: admin.served, now: deps.clock.now(),
+    policy: cfg.serialPolicy, fileSerial: soaSerial(fileSoa.rdata), explicit: !delta.mtimeSerial, digest, stored: admin.served, now: deps.clock.now(),
   });
   if (d.behind !== undefined) {
     deps.logger.warn({ zone: origin.toString(), file: e.file, fileSerial: d.behind, serial: d.serial }, 'zone.soa.serial is behind the serial already served; serving a newer one (RFC 1982: serials never go back)');
   }
+  delta.serial = d.serial;
+  const next = await entryAfter(e, delta, { removed, added, records, fileSoa }, { ...admin, served: { serial: d.serial, digest } }, deps, stats);
+  admin.served = { serial: d.serial, digest }; // last: a throw above leaves the admin state as it was
+  next.admin = admin;
+  if (stats) stats.recordsParsed += edited.loaded.input.records.length;
+  return { next, data: edited.data, delta };
+}
 
-  // The served zone, patched: the touched RRsets whole, the SOA with the served serial.
+/**
+ * A change the primary made, applied to this process's copy of the zone (a cluster worker): the same entry
+ * the primary serves, made the same way, without reading the zone file. `admin` is the admin state as the
+ * primary wrote it.
+ */
+export async function applyZoneDelta(e: Entry, delta: ZoneDelta, admin: AdminFile, deps: DeltaDeps): Promise<Entry> {
+  if (delta.from !== e.serial || delta.origin !== e.loaded.input.origin.toString()) throw new Error(`the change is from serial ${delta.from}, this copy serves ${e.serial}`);
+  const origin = e.loaded.input.origin;
+  const fileSoa: Rr = { name: origin, type: RRType.SOA, class: RRClass.IN, ttl: delta.soa.ttl, rdata: delta.soa.rdata };
+  return entryAfter(e, delta, { ...dataAfter(e, delta, fileSoa), fileSoa }, admin, deps);
+}
+
+/** The zone data after `delta`: the changed owners' records replaced, the file's new SOA first. */
+function dataAfter(e: Entry, delta: ZoneDelta, fileSoa: Rr): { removed: Rr[]; added: Rr[]; records: Rr[] } {
+  const origin = e.loaded.input.origin;
+  const owners = new Map(delta.owners.map((o) => [Name.fromText(o.owner).key, o]));
+  const removed: Rr[] = [];
+  const records: Rr[] = [fileSoa];
+  for (const rr of e.loaded.input.records) {
+    if (rr.type === RRType.SOA) continue;
+    if (owners.has(rr.name.key)) removed.push(rr);
+    else records.push(rr);
+  }
+  const added: Rr[] = [];
+  for (const o of delta.owners) {
+    // The zone's own Name object when the owner exists (its labels are in the slabs already).
+    const fresh = Name.fromText(o.owner);
+    const name = e.prepared.zone.nodes.get(fresh.key)?.name ?? fresh;
+    if (!name.isSubdomainOf(origin)) throw new Error(`${o.owner} is not in the zone`);
+    for (const r of o.records) added.push({ name, type: r.type, class: RRClass.IN, ttl: r.ttl, rdata: keep(r.rdata) });
+  }
+  records.push(...added);
+  return { removed, added, records };
+}
+
+/** The entry serving `delta`'s version: the zone patched (the touched RRsets whole, the SOA with the served serial). */
+async function entryAfter(
+  e: Entry, delta: ZoneDelta, data: { removed: Rr[]; added: Rr[]; records: Rr[]; fileSoa: Rr }, admin: AdminFile, deps: DeltaDeps, stats?: DeltaStats,
+): Promise<Entry> {
   const zone = e.prepared.zone;
   const changes: RrsetChange[] = [];
   const rrsets: RRset[] = [];
-  for (const [owner, type] of ctx.touched()) {
-    const list = added.filter((r) => r.name.key === owner.key && r.type === type);
-    const name = zone.nodes.get(owner.key)?.name ?? owner;
-    const rrset = list.length ? { name, type, class: RRClass.IN, ttl: Math.min(...list.map((r) => r.ttl)), rdatas: list.map((r) => r.rdata) } : undefined;
-    changes.push({ name, type, rrset });
+  const touched: [Name, number][] = [];
+  for (const t of delta.rrsets) {
+    const key = Name.fromText(t.owner).key;
+    const list = data.added.filter((r) => r.name.key === key && r.type === t.type);
+    const name = zone.nodes.get(key)?.name ?? Name.fromText(t.owner);
+    const rrset = list.length ? { name, type: t.type, class: RRClass.IN, ttl: Math.min(...list.map((r) => r.ttl)), rdatas: list.map((r) => r.rdata) } : undefined;
+    changes.push({ name, type: t.type, rrset });
+    touched.push([name, t.type]);
     if (rrset) rrsets.push(rrset);
   }
-  const soa: RRset = { name: zone.origin, type: RRType.SOA, class: RRClass.IN, ttl: fileSoa.ttl, rdatas: [keep(withSerial(fileSoa.rdata, d.serial))] };
-  const patched = patchZone(zone, changes, { soa, recordDelta: added.length - removed.length });
+  const soa: RRset = { name: zone.origin, type: RRType.SOA, class: RRClass.IN, ttl: data.fileSoa.ttl, rdatas: [keep(withSerial(data.fileSoa.rdata, delta.serial))] };
+  const patched = patchZone(zone, changes, { soa, recordDelta: data.added.length - data.removed.length });
   const prepared = await preparePatched(e.prepared, e.loaded, patched.zone, { names: patched.changedNames, rrsets }, deps);
-
   const loaded = {
-    file: e.loaded.file, config: cfg, warnings: [] as string[], defaultTtl: e.loaded.defaultTtl, locations: e.loaded.locations,
-    input: { ...e.loaded.input, records },
-    ...(edited.loaded.mtimeSerial ? { mtimeSerial: true as const } : {}),
+    file: e.loaded.file, config: e.loaded.config, warnings: [] as string[], defaultTtl: e.loaded.defaultTtl, locations: e.loaded.locations,
+    input: { ...e.loaded.input, records: data.records },
+    ...(delta.mtimeSerial ? { mtimeSerial: true as const } : {}),
   };
-  admin.served = { serial: d.serial, digest }; // last: a throw above leaves the admin state as it was
-  const next: Entry = { file: e.file, id: e.id, loaded, prepared, admin, serial: d.serial, versionChanged: false, changed: { from: e.serial, rrsets: ctx.touched() } };
+  const next: Entry = { file: e.file, id: e.id, loaded, prepared, admin, serial: delta.serial, versionChanged: false, changed: { from: e.serial, rrsets: touched } };
   // Record views made for the previous version stay valid for every owner the change did not touch.
-  if (e.views) next.views = [...e.views.filter((v) => !owners.has(v.name.key)), ...added.map((rr) => viewOf(next, rr, contentKey(rr)))];
+  if (e.views) {
+    const owners = new Set(data.added.map((r) => r.name.key).concat(data.removed.map((r) => r.name.key)));
+    next.views = [...e.views.filter((v) => !owners.has(v.name.key)), ...data.added.map((rr) => viewOf(next, rr, contentKey(rr)))];
+  }
   if (stats) {
-    stats.recordsParsed += edited.loaded.input.records.length;
-    stats.recordsHashed += removed.length + added.length + 2;
+    stats.recordsHashed += data.removed.length + data.added.length + 2;
     stats.rrsets += rrsets.length;
     stats.nodes += patched.changedNames.length;
   }
-  return { next, data: edited.data };
+  return next;
 }
-

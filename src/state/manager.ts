@@ -37,7 +37,7 @@ import { writeCopy, writeMeta, type SecondaryMeta } from './secondary-store.js';
 import { transfersSigned, versionOf, type VersionListener, type ZoneVersion } from './zone-version.js';
 import type { ZoneEdit } from './yamledit.js';
 import { applyUpdateOps, UpdateRefused, type UpdateOp } from './update-apply.js';
-import { deltaApplies, deltaChange, type DeltaStats } from './delta.js';
+import { applyZoneDelta, deltaApplies, deltaChange, type DeltaStats, type ZoneDelta } from './delta.js';
 import { expectedOrigin, loadedSummary, loadOrder, progressLogger, sweepAbandoned, type ZoneLoaded } from './loading.js';
 import {
   AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
@@ -96,7 +96,7 @@ export interface ManagerOptions extends ZoneLoaderDeps {
    * Called after a change is durable and served here, before the change is acknowledged: other processes
    * serving the same zones (workers) reload the zone's file then, so every answer reflects it at once.
    */
-  afterChange?: (file: string, packed?: PackedZone) => Promise<void>;
+  afterChange?: (file: string, packed?: PackedZone, delta?: ZoneDelta) => Promise<void>;
   /**
    * 'primary' (default) decides serials and persists them; 'replica' (a cluster worker) serves what the
    * primary decided and writes nothing.
@@ -270,11 +270,11 @@ export class TandemZoneManager implements ZoneManager {
    * Serves `next` in place of the entry of its zone: published here, then other processes (workers, told to
    * read `file` again or given `packed`), then the version listeners (journal, NOTIFY).
    */
-  private async swapIn(next: Entry, file: string, packed?: PackedZone): Promise<void> {
+  private async swapIn(next: Entry, file: string, packed?: PackedZone, delta?: ZoneDelta): Promise<void> {
     const before = new Map(this.entries);
     this.entries.set(next.prepared.zone.origin.key, next);
     this.publish();
-    await this.deps.afterChange?.(file, packed);
+    await this.deps.afterChange?.(file, packed, delta);
     this.announce(before, [next]);
   }
 
@@ -315,6 +315,25 @@ export class TandemZoneManager implements ZoneManager {
   reloadPacked(packed: PackedZone): Promise<void> {
     return this.serial(async () => {
       this.serve(await this.loadEntry(unpackLoadedZone(packed)));
+    });
+  }
+
+  /**
+   * Applies a change the primary made as a delta (a worker told by afterChange): this copy is patched the
+   * same way, with the admin state the primary wrote; a copy of another serial reads the file instead.
+   */
+  applyDelta(file: string, delta: ZoneDelta): Promise<void> {
+    return this.serial(async () => {
+      const e = this.entries.get(Name.fromText(delta.origin).key);
+      let next: Entry | undefined;
+      if (e && e.serial === delta.from) {
+        const admin = await readAdmin(adminPath(this.deps.stateDir, e.loaded.input.origin), now(this.deps));
+        next = await applyZoneDelta(e, delta, admin, this.deps).catch((err: unknown) => {
+          this.deps.logger.debug({ file, err: (err as Error).message }, 'delta not applied here: the file is read again');
+          return undefined;
+        });
+      }
+      this.serve(next ?? await this.loadEntry(await loadZoneFileAsync(file, { zoneDefaults: this.deps.zoneDefaults })));
     });
   }
 
@@ -600,7 +619,7 @@ export class TandemZoneManager implements ZoneManager {
       }
       next.loaded.warnings.forEach((w) => this.deps.logger.warn({ file: e.file }, w));
       next.versionChanged = false; // written with the admin state above
-      await this.swapIn(next, e.file, edited?.packed);
+      await this.swapIn(next, e.file, edited?.packed, delta?.delta);
       this.deps.logger.info({ zone: e.loaded.input.origin.toString(), change: ctx.what, ...(delta ? { delta: true } : {}) }, 'zone changed');
       return result();
     });

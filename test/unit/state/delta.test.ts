@@ -125,6 +125,32 @@ describe('an admin change on a large zone is O(change) (issue 16)', () => {
     expect(show(fast).added).toEqual([`h10.big.test. 16 3600 ${Buffer.from(parseRdata(RRType.TXT, '"t"', origin)).toString('hex')}`]);
   });
 
+  it('a cluster worker applies the primary\'s delta to its copy and serves the same zone, without reading the file', { timeout: 120_000 }, async () => {
+    const zonesDir = join(dir, 'cluster', 'zones');
+    const stateDir = join(dir, 'cluster', 'state');
+    await mkdir(zonesDir, { recursive: true });
+    await writeFile(join(zonesDir, 'big.test.yaml'), zoneText(1_000, 'nsec3-chain'));
+    const base = { zonesDir, stateDir, clock, logger: pino({ level: 'silent' }), cache: new SignatureCache({ max: 10_000 }) };
+    let worker: TandemZoneManager | undefined;
+    const told: string[] = [];
+    const { manager: primary } = await TandemZoneManager.open({
+      ...base, afterChange: async (file, _packed, delta) => { told.push(delta ? 'delta' : 'file'); if (delta) await worker!.applyDelta(file, delta); else await worker!.reloadFile(file); },
+    });
+    ({ manager: worker } = await TandemZoneManager.open({ ...base, role: 'replica' }));
+    const id = primary.zoneByName(origin)!.id;
+    await primary.createRecord(id, { name: Name.fromText('a.new.sub', origin), type: RRType.A, ttl: 300, rdata: parseRdata(RRType.A, '192.0.2.1', origin) });
+    const h3 = primary.recordsAt(id, Name.fromText('h3', origin), RRType.A)[0];
+    await primary.deleteRecord(id, h3.id);
+    expect(told).toEqual(['delta', 'delta']);
+    const show = (m: TandemZoneManager) => {
+      const z = m.served().zones.get(origin)!;
+      const chain = m.served().signing.get(origin.key)!.chain!;
+      return { serial: z.soa.rdatas[0], nodes: [...z.nodes.keys()].sort(), links: chain.links().map((l) => `${l.name} ${Buffer.from(l.rdatas[0]).toString('hex')}`) };
+    };
+    expect(show(worker!)).toEqual(show(primary));
+    expect(worker!.served().zones.get(origin)!.nodes).toBeInstanceOf(LayeredNodes);
+  });
+
   it('serves what a whole build of the changed file serves, and keeps its serial across a restart', { timeout: 120_000 }, async () => {
     // Edited on the worker thread, as a large file is (offthread.ts), and written from the bytes it hands back.
     const { m, file } = await oneChange(3_000, 'compact', 'same', 0);
