@@ -15,7 +15,7 @@ import type { AdminFile } from './admin-file.js';
 import type { ChangeContext } from './change-context.js';
 import { editZoneFileParts } from './offthread.js';
 import { preparePatched, type ZoneLoaderDeps } from './prepare.js';
-import { contentKey, viewOf, type Entry } from './record-views.js';
+import { contentKey, rrsAt, viewOf, type Entry, type RecordLayers } from './record-views.js';
 import { decideSerial, isLegacyDigest, patchDigest, soaSerial, withSerial } from './version.js';
 import { firstLabelKey, type ZoneEdit } from './yamledit.js';
 import { transfersSigned } from './zone-version.js';
@@ -92,12 +92,12 @@ export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile
     owners: [...owners.values()].map((o) => ({ owner: o.toString(), records: ctx.at(o).map((r) => ({ type: r.type, ttl: r.ttl, rdata: r.rdata })) })),
     rrsets: ctx.touched().map(([o, type]) => ({ owner: o.toString(), type })),
   };
-  const { removed, added, records } = dataAfter(e, delta, fileSoa);
+  const { removed, added, layers } = dataAfter(e, delta, fileSoa);
 
   // The serial: the digest patched with what left and what came (the SOA without its serial is the same).
   const cfg = e.loaded.config;
   const extra = transfersSigned(cfg) ? `signed:${periodStart(deps.clock.now(), cfg.dnssec.signatureValidity)}` : '';
-  const oldSoa = e.loaded.input.records.find((r) => r.type === RRType.SOA);
+  const oldSoa = soaRecordOf(e);
   const digest = patchDigest(admin.served!.digest, e.loaded.input.settings, extra, oldSoa ? [oldSoa, ...removed] : removed, [fileSoa, ...added]);
   if (!digest) throw new Error('the stored digest is of the older form');
   const d = decideSerial({
@@ -107,7 +107,7 @@ export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile
     deps.logger.warn({ zone: origin.toString(), file: e.file, fileSerial: d.behind, serial: d.serial }, 'zone.soa.serial is behind the serial already served; serving a newer one (RFC 1982: serials never go back)');
   }
   delta.serial = d.serial;
-  const next = await entryAfter(e, delta, { removed, added, records, fileSoa }, { ...admin, served: { serial: d.serial, digest } }, deps, stats);
+  const next = await entryAfter(e, delta, { removed, added, layers, fileSoa }, { ...admin, served: { serial: d.serial, digest } }, deps, stats);
   admin.served = { serial: d.serial, digest }; // last: a throw above leaves the admin state as it was
   next.admin = admin;
   if (stats) stats.recordsParsed += edited.loaded.input.records.length;
@@ -126,32 +126,55 @@ export async function applyZoneDelta(e: Entry, delta: ZoneDelta, admin: AdminFil
   return entryAfter(e, delta, { ...dataAfter(e, delta, fileSoa), fileSoa }, admin, deps);
 }
 
-/** The zone data after `delta`: the changed owners' records replaced, the file's new SOA first. */
-function dataAfter(e: Entry, delta: ZoneDelta, fileSoa: Rr): { removed: Rr[]; added: Rr[]; records: Rr[] } {
+/** Changed owners kept beside the records of the last whole load before they are folded into one list. */
+const FOLD_OWNERS_AT = 16_384;
+
+/**
+ * The zone data after `delta`, as layers (Entry.layers): the changed owners' records replace theirs (no list
+ * of every record is made); `removed` and `added` are what the digest needs.
+ */
+function dataAfter(e: Entry, delta: ZoneDelta, fileSoa: Rr): { removed: Rr[]; added: Rr[]; layers: RecordLayers } {
   const origin = e.loaded.input.origin;
-  const owners = new Map(delta.owners.map((o) => [Name.fromText(o.owner).key, o]));
+  const owners = new Map(e.layers?.owners ?? []);
   const removed: Rr[] = [];
-  const records: Rr[] = [fileSoa];
-  for (const rr of e.loaded.input.records) {
-    if (rr.type === RRType.SOA) continue;
-    if (owners.has(rr.name.key)) removed.push(rr);
-    else records.push(rr);
-  }
   const added: Rr[] = [];
   for (const o of delta.owners) {
-    // The zone's own Name object when the owner exists (its labels are in the slabs already).
     const fresh = Name.fromText(o.owner);
+    if (!fresh.isSubdomainOf(origin)) throw new Error(`${o.owner} is not in the zone`);
+    removed.push(...rrsAt(e, fresh.key));
+    // The zone's own Name object when the owner exists (its labels are in the slabs already).
     const name = e.prepared.zone.nodes.get(fresh.key)?.name ?? fresh;
-    if (!name.isSubdomainOf(origin)) throw new Error(`${o.owner} is not in the zone`);
-    for (const r of o.records) added.push({ name, type: r.type, class: RRClass.IN, ttl: r.ttl, rdata: keep(r.rdata) });
+    const list = o.records.map((r): Rr => ({ name, type: r.type, class: RRClass.IN, ttl: r.ttl, rdata: keep(r.rdata) }));
+    owners.set(fresh.key, list);
+    added.push(...list);
   }
-  records.push(...added);
-  return { removed, added, records };
+  let base = e.layers?.base ?? e.loaded.input.records;
+  if (owners.size >= FOLD_OWNERS_AT) {
+    base = materialize(fileSoa, base, owners);
+    owners.clear();
+  }
+  return { removed, added, layers: { soa: fileSoa, base, owners } };
+}
+
+/** Every record of layered data: the SOA first, the unchanged owners' records, then the changed owners'. */
+function materialize(soa: Rr, base: readonly Rr[], owners: ReadonlyMap<string, readonly Rr[]>): Rr[] {
+  const out: Rr[] = [soa];
+  for (const rr of base) if (rr.type !== RRType.SOA && !owners.has(rr.name.key)) out.push(rr);
+  for (const list of owners.values()) out.push(...list);
+  return out;
+}
+
+/** The zone data's SOA (the file's, before the serial policy): the layers keep it, a whole load has it first. */
+function soaRecordOf(e: Entry): Rr | undefined {
+  const soa = e.layers?.soa;
+  if (soa) return soa;
+  const first = e.loaded.input.records[0];
+  return first?.type === RRType.SOA ? first : e.loaded.input.records.find((r) => r.type === RRType.SOA);
 }
 
 /** The entry serving `delta`'s version: the zone patched (the touched RRsets whole, the SOA with the served serial). */
 async function entryAfter(
-  e: Entry, delta: ZoneDelta, data: { removed: Rr[]; added: Rr[]; records: Rr[]; fileSoa: Rr }, admin: AdminFile, deps: DeltaDeps, stats?: DeltaStats,
+  e: Entry, delta: ZoneDelta, data: { removed: Rr[]; added: Rr[]; layers: RecordLayers; fileSoa: Rr }, admin: AdminFile, deps: DeltaDeps, stats?: DeltaStats,
 ): Promise<Entry> {
   const zone = e.prepared.zone;
   const changes: RrsetChange[] = [];
@@ -169,12 +192,21 @@ async function entryAfter(
   const soa: RRset = { name: zone.origin, type: RRType.SOA, class: RRClass.IN, ttl: data.fileSoa.ttl, rdatas: [keep(withSerial(data.fileSoa.rdata, delta.serial))] };
   const patched = patchZone(zone, changes, { soa, recordDelta: data.added.length - data.removed.length });
   const prepared = await preparePatched(e.prepared, e.loaded, patched.zone, { names: patched.changedNames, rrsets }, deps);
+  // Every record in one list only when something asks for it (a transfer's apex NS, a whole build, the API's list).
+  const { origin, source, settings } = e.loaded.input;
+  let records: Rr[] | undefined;
+  const input = {
+    origin, source, settings,
+    get records(): Rr[] {
+      records ??= materialize(data.fileSoa, data.layers.base, data.layers.owners);
+      return records;
+    },
+  };
   const loaded = {
-    file: e.loaded.file, config: e.loaded.config, warnings: [] as string[], defaultTtl: e.loaded.defaultTtl, locations: e.loaded.locations,
-    input: { ...e.loaded.input, records: data.records },
+    file: e.loaded.file, config: e.loaded.config, warnings: [] as string[], defaultTtl: e.loaded.defaultTtl, locations: e.loaded.locations, input,
     ...(delta.mtimeSerial ? { mtimeSerial: true as const } : {}),
   };
-  const next: Entry = { file: e.file, id: e.id, loaded, prepared, admin, serial: delta.serial, versionChanged: false, changed: { from: e.serial, rrsets: touched } };
+  const next: Entry = { file: e.file, id: e.id, loaded, prepared, admin, serial: delta.serial, versionChanged: false, layers: data.layers, changed: { from: e.serial, rrsets: touched } };
   // Record views made for the previous version stay valid for every owner the change did not touch.
   if (e.views) {
     const owners = new Set(data.added.map((r) => r.name.key).concat(data.removed.map((r) => r.name.key)));

@@ -28,7 +28,7 @@ import { writeFileAtomic, writeFilesAtomic, ensureDir, WriteError } from './atom
 import { adminPath, readAdmin, type AdminFile } from './admin-file.js';
 import { ChangeContext } from './change-context.js';
 import { claimsAtLoad, holders, keyId, ns1Source } from './claims.js';
-import { contentKey, ownerRecords, recordById, recordsOf, viewOf, type Entry } from './record-views.js';
+import { contentKey, ownerOfKey, ownerRecords, recordById, recordsOf, rrsAt, viewOf, type Entry } from './record-views.js';
 import { prepareZone, type ZoneLoaderDeps } from './prepare.js';
 import { decideSerial } from './version.js';
 import { periodStart } from '../dnssec/window.js';
@@ -756,11 +756,11 @@ export class TandemZoneManager implements ZoneManager {
   /** The view of the record with content `key`, without making every view of a zone that has none yet. */
   private byKey(zoneId: string, key: string): RecordView {
     const e = this.entry(zoneId);
-    const owner = key.slice(0, key.lastIndexOf('|', key.lastIndexOf('|') - 1));
+    const owner = ownerOfKey(key) ?? '';
     const found = (x: { type: number; name: Name; rdata: Uint8Array }) => x.name.key === owner && x.type !== RRType.SOA && contentKey(x) === key;
     const view = e.views?.find(found);
     if (view) return view;
-    const rr = e.views ? undefined : e.loaded.input.records.find(found);
+    const rr = e.views ? undefined : rrsAt(e, owner).find(found);
     if (!rr) throw new AdminError(81044, 404, 'Record does not exist.');
     return viewOf(e, rr, key);
   }

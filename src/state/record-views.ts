@@ -25,8 +25,30 @@ export interface Entry {
   versionChanged: boolean;
   /** Set for a secondary zone that is not served, with the reason (state/secondary.ts). */
   unavailable?: string;
+  /**
+   * Set for a version made by delta changes (state/delta.ts): the records of the last whole load and the owners
+   * changed since, by Name.key (an empty list: the owner has no records now). `loaded.input.records` is then
+   * made from these when first read; an owner's records never need it (`rrsAt`).
+   */
+  layers?: RecordLayers;
   /** This version is serial `from`'s with only these RRsets changed (a delta change, state/delta.ts; ZoneVersion.changed). */
   changed?: { from: number; rrsets: readonly (readonly [Name, number])[] };
+}
+
+export interface RecordLayers {
+  /** The zone data's SOA now (the file's serial); `base` may hold an older one. */
+  soa: Rr;
+  base: readonly Rr[];
+  owners: ReadonlyMap<string, readonly Rr[]>;
+}
+
+/** The zone data records of one owner (by Name.key), SOA left out: from the changed owners, else found in the records. */
+export function rrsAt(e: Entry, key: string): readonly Rr[] {
+  const changed = e.layers?.owners.get(key);
+  if (changed) return changed;
+  const out: Rr[] = [];
+  for (const rr of e.layers?.base ?? e.loaded.input.records) if (rr.name.key === key && rr.type !== RRType.SOA) out.push(rr);
+  return out;
 }
 
 /** The API's view of a zone's records, built when first asked for (large zones pay nothing at load). */
@@ -46,10 +68,8 @@ export function ownerRecords(e: Entry, name: Name): readonly RecordView[] {
   if (e.views) return e.views.filter((v) => v.name.key === name.key);
   const node = e.prepared.zone.nodes.get(name.key);
   const apex = name.key === e.loaded.input.origin.key;
-  if (!apex && (!node || node.rrsets.size === 0) && !e.prepared.zone.presigned) return [];
-  const out: RecordView[] = [];
-  for (const rr of e.loaded.input.records) if (rr.name.key === name.key && rr.type !== RRType.SOA) out.push(viewOf(e, rr, contentKey(rr)));
-  return out;
+  if (!apex && (!node || node.rrsets.size === 0) && !e.prepared.zone.presigned && !e.layers?.owners.has(name.key)) return [];
+  return rrsAt(e, name.key).map((rr) => viewOf(e, rr, contentKey(rr)));
 }
 
 /**
@@ -62,7 +82,7 @@ export function recordById(e: Entry, id: string): RecordView | undefined {
     for (const [key, meta] of Object.entries(e.admin.records)) {
       if (meta.id !== id) continue;
       const owner = ownerOfKey(key);
-      const found = owner !== undefined ? e.loaded.input.records.find((rr) => rr.name.key === owner && rr.type !== RRType.SOA && contentKey(rr) === key) : undefined;
+      const found = owner !== undefined ? rrsAt(e, owner).find((rr) => contentKey(rr) === key) : undefined;
       if (found) return viewOf(e, found, key);
     }
   }
@@ -70,7 +90,7 @@ export function recordById(e: Entry, id: string): RecordView | undefined {
 }
 
 /** The owner's Name.key in a contentKey (`owner|type|rdata hex`; the owner may hold `|`). */
-function ownerOfKey(key: string): string | undefined {
+export function ownerOfKey(key: string): string | undefined {
   const b = key.lastIndexOf('|');
   const a = b > 0 ? key.lastIndexOf('|', b - 1) : -1;
   return a > 0 ? key.slice(0, a) : undefined;

@@ -38,9 +38,12 @@ export interface ZoneVersion {
 export type VersionListener = (next: ZoneVersion, prev: ZoneVersion | undefined) => void;
 
 export function versionOf(e: Entry): ZoneVersion {
+  const input = e.loaded.input;
   return {
     id: e.id, origin: e.loaded.input.origin, serial: e.serial, file: e.file, zone: e.prepared.zone, signing: e.prepared.signing,
-    keys: e.prepared.keys, imported: e.prepared.imported, config: e.loaded.config, records: e.loaded.input.records,
+    keys: e.prepared.keys, imported: e.prepared.imported, config: e.loaded.config,
+    // Read when a transfer needs it: a version made by delta changes makes its list then (Entry.layers).
+    get records() { return input.records; },
     available: e.unavailable === undefined, unavailable: e.unavailable, presigned: e.prepared.presigned,
     ...(e.changed ? { changed: e.changed } : {}),
   };
