@@ -5,7 +5,7 @@
 // record: the wall time of the request (curl's view: until the API answered, which is after the change is
 // durable and served) and the server's VmRSS before and after (VmHWM too). Each change is checked with dig.
 //
-//   npm run build && node scripts/bigzone-change.mjs [--records 1000000] [--denial nsec3-chain] [--cpu-prof DIR]
+//   npm run build && node scripts/bigzone-change.mjs [--records 1000000] [--denial nsec3-chain] [--settle-s 30] [--cpu-prof DIR]
 //
 // --cpu-prof DIR passes `--cpu-prof --cpu-prof-dir DIR` to the server (the profile is written when it stops).
 // Prints one JSON line at the end. The zone and state live in a temp folder that is removed (--keep keeps it).
@@ -26,6 +26,9 @@ const { values: opt } = parseArgs({
     'cpu-prof': { type: 'string' },
     keep: { type: 'boolean', default: false },
     'timeout-s': { type: 'string', default: '600' },
+    // After the first signed answer the server presigns up to 100,000 RRsets in the background: let it finish,
+    // so the changes' time and RSS are theirs.
+    'settle-s': { type: 'string', default: '30' },
   },
 });
 const n = Number(opt.records);
@@ -101,7 +104,8 @@ try {
   out.loadSeconds = +((performance.now() - t0) / 1000).toFixed(1);
   out.rssAfterLoadMiB = mib(status(child.pid).rss);
   console.error(`first signed answer after ${out.loadSeconds} s, RSS ${out.rssAfterLoadMiB} MiB`);
-  await sleep(2000);
+  await sleep(Number(opt['settle-s']) * 1000);
+  out.rssSettledMiB = mib(status(child.pid).rss);
 
   const { json: zones } = await call('GET', `/zones?name=${ORIGIN.slice(0, -1)}`);
   const zid = zones.result[0].id;
