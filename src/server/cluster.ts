@@ -303,7 +303,8 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
       forwarder.receive(m);
       return;
     }
-    if ((m.tandem === 'reload' || m.tandem === 'load') && m.packed) logger.debug({ file: m.file }, 'zone taken as the primary parsed it');
+    if (m.tandem === 'reload' && m.delta) logger.debug({ file: m.file }, 'zone change applied as the primary applied it (delta)');
+    else if ((m.tandem === 'reload' || m.tandem === 'load') && m.packed) logger.debug({ file: m.file }, 'zone taken as the primary parsed it');
     let work: Promise<void>;
     switch (m.tandem) {
       case 'expect': manager.expect(m.files); work = Promise.resolve(); break;
