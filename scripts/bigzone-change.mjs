@@ -53,7 +53,11 @@ function sh(cmd, args, ms = 30_000) {
 function status(pid) {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0);
-  return { rss: field('VmRSS'), hwm: field('VmHWM') };
+  // utime + stime of every thread (the parser thread included), in clock ticks (USER_HZ, 100 on Linux):
+  // the work a request cost, which a busy machine stretches less than the wall time.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { rss: field('VmRSS'), hwm: field('VmHWM'), cpuMs: (Number(f[11]) + Number(f[12])) * 10 };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tandem-bigzone-'));
@@ -114,8 +118,8 @@ try {
     const { json, ms } = await fn();
     const after = status(child.pid);
     const ok = check ? await check(json) : true;
-    out[what] = { ms: Math.round(ms), rssBeforeMiB: mib(before.rss), rssAfterMiB: mib(after.rss), growthMiB: mib(after.rss - before.rss), hwmMiB: mib(after.hwm), served: ok };
-    console.error(`${what}: ${Math.round(ms)} ms, RSS ${mib(before.rss)} -> ${mib(after.rss)} MiB (peak ${mib(after.hwm)}), served: ${ok}`);
+    out[what] = { ms: Math.round(ms), cpuMs: after.cpuMs - before.cpuMs, rssBeforeMiB: mib(before.rss), rssAfterMiB: mib(after.rss), growthMiB: mib(after.rss - before.rss), hwmMiB: mib(after.hwm), served: ok };
+    console.error(`${what}: ${Math.round(ms)} ms (server CPU ${after.cpuMs - before.cpuMs} ms), RSS ${mib(before.rss)} -> ${mib(after.rss)} MiB (peak ${mib(after.hwm)}), served: ${ok}`);
     return json;
   };
   const name = `bigzone-change.${ORIGIN.slice(0, -1)}`;
