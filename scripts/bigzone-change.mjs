@@ -7,7 +7,8 @@
 //
 //   npm run build && node scripts/bigzone-change.mjs [--records 1000000] [--denial nsec3-chain] [--settle-s 30] [--cpu-prof DIR]
 //
-// --cpu-prof DIR passes `--cpu-prof --cpu-prof-dir DIR` to the server (the profile is written when it stops).
+// --cpu-prof DIR passes `--cpu-prof --cpu-prof-dir DIR` to the server (the profile is written when it stops);
+// BIGZONE_TRACE_GC=1 passes --trace-gc (its lines go to serve.log in the folder --keep keeps).
 // Prints one JSON line at the end. The zone and state live in a temp folder that is removed (--keep keeps it).
 import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, mkdirSync, openSync } from 'node:fs';
@@ -68,7 +69,7 @@ await writeTandemYaml(join(dir, 'zones', `${ORIGIN.slice(0, -1)}.yaml`), labels,
 
 const [dnsPort, apiPort] = [await freePort(), await freePort()];
 const token = 'bigzone-bench-token';
-const nodeArgs = opt['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', opt['cpu-prof']] : [];
+const nodeArgs = [...(opt['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', opt['cpu-prof']] : []), ...(process.env.BIGZONE_TRACE_GC ? ['--trace-gc'] : [])];
 const log = openSync(join(dir, 'serve.log'), 'a');
 const t0 = performance.now();
 const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/cli/main.js'), 'serve', '--zones', join(dir, 'zones'), '--state', join(dir, 'state'),
