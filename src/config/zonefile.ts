@@ -118,6 +118,11 @@ export function parseZoneFileParts(file: string, text: string, owners: readonly 
   return parseParts(file, sliced.head, picked, options);
 }
 
+/** The `zone:` part and some slices of a sliced file (yamledit.ts `parts`), parsed as parseZoneFileParts would. */
+export function parseZoneSlices(file: string, head: string, slices: readonly Slice[], options: ParseOptions = {}): LoadedZone {
+  return parseParts(file, head, [...slices], options);
+}
+
 /** Files of this many characters or more have their records parsed in slices. */
 export const SLICE_FROM_BYTES = 1 << 20;
 /** Lines per slice (a slice ends at the first owner key after this many). */

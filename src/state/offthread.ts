@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ZoneFileError } from '../config/errors.js';
 import { unpackLoadedZone, type PackedZone } from '../config/packed.js';
-import { loadZoneFile, parseZoneFile, parseZoneFileParts, unreadable, type LoadedZone } from '../config/zonefile.js';
+import { loadZoneFile, parseZoneFile, parseZoneFileParts, parseZoneSlices, unreadable, type LoadedZone } from '../config/zonefile.js';
 import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import { applyMasterEdits } from './masteredit.js';
@@ -83,8 +83,9 @@ export async function editZoneFileParts(
   }
   if (info.size < offThreadFromBytes) {
     const text = await readFile(file, 'utf8').catch((err: unknown) => { throw unreadable(file, err); });
-    const next = applyEdits(text, origin, edits, parse);
-    return { data: next, loaded: parseZoneFileParts(file, next, readBack, parse) };
+    const parts: { head?: string; slices?: { text: string; firstLine: number }[] } = {};
+    const next = applyEdits(text, origin, edits, { ...parse, parts });
+    return { data: next, loaded: parts.head !== undefined ? parseZoneSlices(file, parts.head, parts.slices!, parse) : parseZoneFileParts(file, next, readBack, parse) };
   }
   const r = await run({ file, options: parse, edit: { origin, edits, readBack, bytes: true } });
   return { data: r.bytes!, loaded: r.loaded };

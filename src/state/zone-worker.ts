@@ -8,7 +8,7 @@ import type { Rr } from '../dns/rr.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ZoneFileError } from '../config/errors.js';
 import { transferables, ZonePacker, type PackedZone } from '../config/packed.js';
-import { parseZoneFileParts, unreadable } from '../config/zonefile.js';
+import { parseZoneFileParts, parseZoneSlices, unreadable } from '../config/zonefile.js';
 import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import { applyMasterEdits } from './masteredit.js';
@@ -47,10 +47,12 @@ let transfer: ArrayBuffer[] = [];
 try {
   let text = job.text ?? readText(job.file);
   let master: ReturnType<typeof applyMasterEdits> | undefined;
+  // Filled by a sliced edit: the read-back then parses the edited slices only.
+  const parts: { head?: string; slices?: { text: string; firstLine: number }[] } = {};
   if (job.edit && isMasterFile(job.file)) {
     master = applyMasterEdits(job.file, text, job.edit.origin, job.edit.edits);
     text = master.text;
-  } else if (job.edit) text = applyEdits(text, job.edit.origin, job.edit.edits, job.options);
+  } else if (job.edit) text = applyEdits(text, job.edit.origin, job.edit.edits, { ...job.options, parts });
   const packer = new ZonePacker();
   const progress = job.progressEveryMs !== undefined ? reporter(text, job.progressEveryMs) : undefined;
   const onRecord = progress
@@ -58,7 +60,9 @@ try {
     : (rr: Rr, origin: Name) => packer.add(rr, origin);
   const parse = { ...job.options, readText: master?.readText, onRecord, onProgress: progress?.line };
   const readBack = job.edit?.readBack;
-  const packed = packer.finish(readBack && !master ? parseZoneFileParts(job.file, text, readBack, parse) : parseAnyZoneFile(job.file, text, parse));
+  const packed = packer.finish(readBack && !master
+    ? parts.head !== undefined ? parseZoneSlices(job.file, parts.head, parts.slices!, parse) : parseZoneFileParts(job.file, text, readBack, parse)
+    : parseAnyZoneFile(job.file, text, parse));
   transfer = transferables(packed);
   if (job.edit?.bytes) {
     // The edited file as UTF-8 in a buffer of its own, moved (not copied) to the main thread, which writes it.
