@@ -6,6 +6,7 @@
 // Whatever this path does not cover (settings, the apex, zone cuts, DNAME, master files, secondaries,
 // pre-signed zones, a file changed on disk since it was read) goes the whole way: parse, build, sign.
 import { Name } from '../dns/name.js';
+import { rm } from 'node:fs/promises';
 import type { Rr, RRset } from '../dns/rr.js';
 import { RRClass, RRType } from '../dns/types.js';
 import { keep } from '../dns/slab.js';
@@ -73,16 +74,30 @@ export interface ZoneDelta {
 }
 
 /**
- * The change in `ctx` applied to `e`: the zone file's new content and the entry to serve, with `admin.served`
- * set to the new version. Nothing is written here. Throws when anything does not work out; the caller then
+ * The change in `ctx` applied to `e`: the zone file's new content in a temp file beside it (the caller commits
+ * it with the admin state: atomic.ts writeFilesAtomic) and the entry to serve, with `admin.served` set to the new
+ * version. Nothing else is written here, and no temp file is left when it throws. Throws when anything does not work out; the caller then
  * takes the whole way, which gives the same result or the error a whole build gives.
  */
-export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile, deps: DeltaDeps, stats?: DeltaStats): Promise<{ next: Entry; data: string | Uint8Array; delta: ZoneDelta }> {
+export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile, deps: DeltaDeps, stats?: DeltaStats): Promise<{ next: Entry; tmp: string; delta: ZoneDelta }> {
   const origin = e.loaded.input.origin;
   const owners = ctx.touchedOwners();
   const edits: ZoneEdit[] = [...ctx.rrsetEdits(), { op: 'serial' }];
   const readBack = [...owners.values()].map(firstLabelKey);
   const edited = await editZoneFileParts(e.file, origin.toString(), edits, readBack, { mtime: new Date(deps.clock.now() * 1000), zoneDefaults: deps.zoneDefaults, sliceFromBytes: deps.sliceFromBytes, sliceLines: deps.sliceLines, offThreadFromBytes: deps.offThreadFromBytes });
+  try {
+    return await afterEdit(e, ctx, admin, deps, edited, stats);
+  } catch (err) {
+    await rm(edited.tmp, { force: true }); // the edited file is not used: its temp file goes
+    throw err;
+  }
+}
+
+async function afterEdit(
+  e: Entry, ctx: ChangeContext, admin: AdminFile, deps: DeltaDeps, edited: Awaited<ReturnType<typeof editZoneFileParts>>, stats?: DeltaStats,
+): Promise<{ next: Entry; tmp: string; delta: ZoneDelta }> {
+  const origin = e.loaded.input.origin;
+  const owners = ctx.touchedOwners();
   if (!edited.loaded.input.origin.equals(origin)) throw new Error('the edited file names another zone');
   ctx.checkReadBack(edited.loaded.input.records);
   const fileSoa = edited.loaded.input.records.find((r) => r.type === RRType.SOA);
@@ -111,7 +126,7 @@ export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile
   admin.served = { serial: d.serial, digest }; // last: a throw above leaves the admin state as it was
   next.admin = admin;
   if (stats) stats.recordsParsed += edited.loaded.input.records.length;
-  return { next, data: edited.data, delta };
+  return { next, tmp: edited.tmp, delta };
 }
 
 /**

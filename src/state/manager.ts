@@ -566,7 +566,7 @@ export class TandemZoneManager implements ZoneManager {
       }
       let next: Entry;
       let edited: Awaited<ReturnType<typeof editZoneFileAsync>> | undefined;
-      let write: { file: string; text: string | Uint8Array; old?: string }[] = [];
+      let write: Parameters<typeof writeFilesAtomic>[0] = [];
       // A few records below the apex of a file unchanged since it was read: applied as a delta (delta.ts); the
       // file's text is read, edited and encoded off this heap.
       const delta = deltaApplies(e, ctx, admin) && (await this.unchangedOnDisk(e.file))
@@ -577,7 +577,7 @@ export class TandemZoneManager implements ZoneManager {
         : undefined;
       if (delta) {
         next = delta.next;
-        write = [{ file: e.file, text: delta.data }];
+        write = [{ file: e.file, tmp: delta.tmp }];
       } else {
         const text = await readFile(e.file, 'utf8');
         const edits: ZoneEdit[] = [...ctx.edits, ...ctx.rrsetEdits()];

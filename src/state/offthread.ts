@@ -11,6 +11,7 @@ import { unpackLoadedZone, type PackedZone } from '../config/packed.js';
 import { loadZoneFile, parseZoneFile, parseZoneFileParts, parseZoneSlices, unreadable, type LoadedZone } from '../config/zonefile.js';
 import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
+import { writeTemp } from './atomic.js';
 import { applyMasterEdits } from './masteredit.js';
 import type { ZoneJob, ZoneProgress, ZoneReply } from './zone-worker.js';
 
@@ -67,13 +68,14 @@ export async function editZoneFileAsync(
 
 /**
  * An admin change of records written into a YAML zone file read from disk, with only the parts holding the
- * changed owners parsed again (`readBack`: their first labels, parseZoneFileParts): the edited file's bytes
- * to write, and what those parts hold. A large file is read, edited and encoded on a worker thread, so its
- * text never enters this heap (issue 16: a change of a large zone costs the change).
+ * changed owners parsed again (`readBack`: their first labels, parseZoneFileParts): the edited file in a temp
+ * file beside it (atomic.ts writeTemp; the caller commits it or removes it), and what those parts hold. A large
+ * file is read, edited and written on a worker thread, so neither its text nor its bytes enter this heap
+ * (issue 16: a change of a large zone costs the change).
  */
 export async function editZoneFileParts(
   file: string, origin: string, edits: ZoneEdit[], readBack: string[], options: AsyncParseOptions = {},
-): Promise<{ data: string | Uint8Array; loaded: LoadedZone }> {
+): Promise<{ tmp: string; loaded: LoadedZone }> {
   const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
   let info: Awaited<ReturnType<typeof stat>>;
   try {
@@ -85,10 +87,11 @@ export async function editZoneFileParts(
     const text = await readFile(file, 'utf8').catch((err: unknown) => { throw unreadable(file, err); });
     const parts: { head?: string; slices?: { text: string; firstLine: number }[] } = {};
     const next = applyEdits(text, origin, edits, { ...parse, parts });
-    return { data: next, loaded: parts.head !== undefined ? parseZoneSlices(file, parts.head, parts.slices!, parse) : parseZoneFileParts(file, next, readBack, parse) };
+    const loaded = parts.head !== undefined ? parseZoneSlices(file, parts.head, parts.slices!, parse) : parseZoneFileParts(file, next, readBack, parse);
+    return { tmp: await writeTemp(file, next), loaded };
   }
-  const r = await run({ file, options: parse, edit: { origin, edits, readBack, bytes: true } });
-  return { data: r.bytes!, loaded: r.loaded };
+  const r = await run({ file, options: parse, edit: { origin, edits, readBack, writeTemp: true } });
+  return { tmp: r.tmp!, loaded: r.loaded };
 }
 
 export interface LoadOptions extends Pick<AnyParseOptions, 'zoneDefaults'> {
@@ -130,7 +133,7 @@ export async function loadZoneFilePacked(file: string, options: LoadOptions = {}
   return { loaded: r.loaded, packed: r.packed };
 }
 
-async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; bytes?: Uint8Array; others?: { file: string; text: string }[] }> {
+async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; tmp?: string; others?: { file: string; text: string }[] }> {
   const reply = await new Promise<Exclude<ZoneReply, { progress: ZoneProgress }>>((resolve, reject) => {
     const worker = spawn(job);
     let answer: Exclude<ZoneReply, { progress: ZoneProgress }> | undefined;
@@ -144,7 +147,7 @@ async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promis
       else reject(new ZoneFileError({ file: job.file, reason: `the zone parser stopped without an answer (exit code ${code})` }));
     });
   });
-  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text, bytes: reply.bytes, others: reply.others };
+  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text, tmp: reply.tmp, others: reply.others };
   if ('zoneError' in reply) throw new ZoneFileError(reply.zoneError);
   if ('editError' in reply) throw new YamlEditError(reply.editError);
   throw new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${reply.error}` });

@@ -12,6 +12,7 @@ import { parseZoneFileParts, parseZoneSlices, unreadable } from '../config/zonef
 import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import { applyMasterEdits } from './masteredit.js';
+import { writeTemp } from './atomic.js';
 
 export interface ZoneJob {
   file: string;
@@ -22,7 +23,7 @@ export interface ZoneJob {
    * When set: apply these to `text` (zone origin `origin`) and parse the result; with `readBack` (first labels
    * of the changed owners, a YAML zone), only the parts of the result that hold them (parseZoneFileParts).
    */
-  edit?: { origin: string; edits: ZoneEdit[]; readBack?: string[]; bytes?: boolean };
+  edit?: { origin: string; edits: ZoneEdit[]; readBack?: string[]; writeTemp?: boolean };
   /** Post a `progress` message about every this many ms while parsing. */
   progressEveryMs?: number;
 }
@@ -36,7 +37,7 @@ export interface ZoneProgress {
 
 export type ZoneReply =
   | { progress: ZoneProgress }
-  | { ok: PackedZone; text?: string; bytes?: Uint8Array; others?: { file: string; text: string }[] }
+  | { ok: PackedZone; text?: string; tmp?: string; others?: { file: string; text: string }[] }
   | { zoneError: { file: string; line?: number; owner?: string; type?: string; reason: string } }
   | { editError: string }
   | { error: string };
@@ -64,16 +65,15 @@ try {
     ? parts.head !== undefined ? parseZoneSlices(job.file, parts.head, parts.slices!, parse) : parseZoneFileParts(job.file, text, readBack, parse)
     : parseAnyZoneFile(job.file, text, parse));
   transfer = transferables(packed);
-  if (job.edit?.bytes) {
-    // The edited file as UTF-8 in a buffer of its own, moved (not copied) to the main thread, which writes it.
-    const bytes = new TextEncoder().encode(text);
-    reply = { ok: packed, bytes };
-    transfer.push(bytes.buffer as ArrayBuffer);
+  if (job.edit?.writeTemp) {
+    // The edited file goes to a temp file beside it, written and fsynced here (atomic.ts writeTemp): the main
+    // thread commits it with the admin state and never holds the text or its bytes.
+    reply = { ok: packed, tmp: await writeTemp(job.file, text) };
   } else reply = job.edit ? { ok: packed, text, others: master?.others } : { ok: packed };
 } catch (err) {
   if (err instanceof ZoneFileError) reply = { zoneError: { file: err.file, line: err.line, owner: err.owner, type: err.type, reason: err.reason } };
   else if (err instanceof YamlEditError) reply = { editError: err.message };
-  else reply = { error: (err as Error).stack ?? String(err) };
+  else reply = { error: (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ${(err as Error).message}` : (err as Error).stack ?? String(err) };
 }
 parentPort!.postMessage(reply, transfer);
 

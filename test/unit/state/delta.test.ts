@@ -3,7 +3,7 @@
 // nodes made, signatures made (the signing observer, as the metrics count them). Each count is the same for
 // both sizes; and what is served is what a whole build of the changed file serves.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -174,6 +174,11 @@ describe('an admin change on a large zone is O(change) (issue 16)', () => {
     expect(zone.nodes.size).toBe(fresh.size);
     expect(lookup(zone, Name.fromText('y.z', origin), RRType.A).kind).toBe('nodata'); // an empty non-terminal
     expect(lookup(zone, Name.fromText('h5', origin), RRType.A).kind).toBe('nxdomain');
+    // A change the zone rules refuse (RFC 1034 §3.6.2: CNAME beside A) is refused as a whole build refuses it, and
+    // the edited file's temp file (written by the delta path before the zone is patched) is gone.
+    await expect(m.createRecord(id, { name: Name.fromText('h8', origin), type: RRType.CNAME, ttl: 300, rdata: parseRdata(RRType.CNAME, 'x.example.', origin) }))
+      .rejects.toThrow(/CNAME beside A/);
+    expect(await readdir(join(dir, 'same', 'zones'))).toEqual(['big.test.yaml']);
     // One owner's records without a view of every record (the list route's `name=` filter), the same as the whole list's.
     const at = m.recordsAt(id, Name.fromText('h7', origin));
     expect(at.map((r) => r.id)).toEqual(m.records(id).filter((r) => r.name.key === at[0].name.key).map((r) => r.id));
