@@ -8,7 +8,8 @@ import type { DnssecView, DnsSettingsView, KeyView, RecordInput, RecordSource, R
 import { describeSources, RECORD_SOURCES } from '../state/claims.js';
 import { keyTag } from '../dnssec/keys.js';
 import { ApiError, Code, success } from './envelope.js';
-import { filterRecords, orderItems, paginate } from './list.js';
+import { exactNameFilter, filterRecords, orderItems, paginate } from './list.js';
+import { Name } from '../dns/name.js';
 import { AUTO_TTL_SECONDS, fqdn, recordFromBody, recordFromPatch, recordToJson, type RecordJson } from './records.js';
 import type { RequestContext, Router } from './router.js';
 import { batchBody, describeIssues, dnssecPatch, dnsSettingsPatch, parentDsBody, recordBody, useApexNsBody } from './schemas.js';
@@ -61,8 +62,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 function refuseDuplicate(m: ZoneManager, zoneId: string, rec: RecordInput, source: SourceOptions, except?: string): void {
   const canon = canonicalRdata(rec.type, rec.rdata);
-  for (const r of m.records(zoneId)) {
-    if (r.id === except || r.type !== rec.type || !r.name.equals(rec.name)) continue;
+  for (const r of m.recordsAt(zoneId, rec.name, rec.type)) {
+    if (r.id === except) continue;
     if (!sameBytes(canonicalRdata(r.type, r.rdata), canon)) continue;
     if (r.keySources && !r.keySources.includes(source.source ?? 'records')) continue;
     throw new ApiError(400, Code.RECORD_EXISTS, 'An identical record already exists.');
@@ -211,7 +212,16 @@ export function addCloudflareRoutes(r: Router): void {
   // --- dns_records ---------------------------------------------------------------------------------------------
   r.add('GET', `${p}/zones/:zone/dns_records`, (ctx) => {
     const zone = zoneOf(ctx);
-    const all = ctx.manager.records(zone.id).map((rec) => recordToJson(rec, zone));
+    // `name=` (exact): that owner's records only, not a JSON of every record of a zone of a million (issue 16).
+    const only = exactNameFilter(ctx.query);
+    let owner: Name | undefined;
+    try {
+      // Plain names only: their text and their Name compare alike (escapes are left to the filter).
+      owner = only !== undefined && /^[a-z0-9_*-]+(\.[a-z0-9_*-]+)*$/.test(only) ? Name.fromText(`${only}.`) : undefined;
+    } catch {
+      owner = undefined;
+    }
+    const all = (owner ? ctx.manager.recordsAt(zone.id, owner) : ctx.manager.records(zone.id)).map((rec) => recordToJson(rec, zone));
     const sorted = orderItems(filterRecords(all, ctx.query), ctx.query, recordOrders, (a, b) => byName(a, b) || a.type.localeCompare(b.type) || a.content.localeCompare(b.content));
     const { page, info } = paginate(sorted, ctx.query, 100, 5_000);
     return { body: success(page, info) };

@@ -64,6 +64,16 @@ export function filterRecords(records: RecordJson[], q: URLSearchParams): Record
   return records.filter((r) => (match === 'all' ? filters.every((f) => test(r, f)) : filters.some((f) => test(r, f))));
 }
 
+/**
+ * The name every listed record must have, when the filters say so (`name=` or `name.exact=`, with match=all):
+ * the route then reads that owner's records only instead of making every record's JSON.
+ */
+export function exactNameFilter(q: URLSearchParams): string | undefined {
+  if ((q.get('match') ?? 'all') !== 'all') return undefined;
+  const v = q.get('name') ?? q.get('name.exact');
+  return v === null ? undefined : norm(v);
+}
+
 /** Sorts by `order` (a field of the items) and `direction`; `fallback` decides ties and the default order. */
 export function orderItems<T>(items: T[], q: URLSearchParams, allowed: Record<string, (a: T, b: T) => number>, fallback: (a: T, b: T) => number): T[] {
   const order = q.get('order');

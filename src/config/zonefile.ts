@@ -102,6 +102,27 @@ export function parseZoneFile(file: string, text: string, options: ParseOptions 
   return parseParts(file, text, [], options);
 }
 
+/**
+ * The zone file as parseZoneFile reads it, but of a large file only the `zone:` part and the slices whose text
+ * holds the first label of one of `owners` (lower case, as Name.key writes it): what an admin change needs to
+ * read back the RRsets it wrote (state/manager.ts), without parsing a million records it did not touch. A file
+ * that is not sliced is parsed whole. The records are those of the slices read, not the zone's.
+ */
+export function parseZoneFileParts(file: string, text: string, owners: readonly string[], options: ParseOptions = {}): LoadedZone {
+  const sliced = text.length >= (options.sliceFromBytes ?? SLICE_FROM_BYTES) ? sliceRecords(text, options.sliceLines ?? SLICE_LINES) : undefined;
+  if (!sliced) return parseParts(file, text, [], options);
+  const picked = sliced.slices.filter((sl) => {
+    const lower = sl.text.toLowerCase();
+    return owners.some((o) => lower.includes(o));
+  });
+  return parseParts(file, sliced.head, picked, options);
+}
+
+/** The `zone:` part and some slices of a sliced file (yamledit.ts `parts`), parsed as parseZoneFileParts would. */
+export function parseZoneSlices(file: string, head: string, slices: readonly Slice[], options: ParseOptions = {}): LoadedZone {
+  return parseParts(file, head, [...slices], options);
+}
+
 /** Files of this many characters or more have their records parsed in slices. */
 export const SLICE_FROM_BYTES = 1 << 20;
 /** Lines per slice (a slice ends at the first owner key after this many). */

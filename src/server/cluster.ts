@@ -17,6 +17,7 @@
 // (a replacement) loads every zone itself before it binds, so it never answers with zones missing.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import type { ZoneDelta } from '../state/delta.js';
 import { formatEndpoint, type Endpoint } from '../config/server.js';
 import { startParentChecks } from '../state/parentds.js';
 import type { TandemZoneManager } from '../state/manager.js';
@@ -33,7 +34,7 @@ import { answerPrimary, workerMetrics } from '../metrics/cluster.js';
 /** Primary -> worker. */
 export type ToWorker =
   /** `packed`: the zone as the primary parsed it after an admin change (large files), so the worker need not. */
-  | { tandem: 'reload'; seq: number; file: string; packed?: PackedZone }
+  | { tandem: 'reload'; seq: number; file: string; packed?: PackedZone; delta?: ZoneDelta }
   /** Start-up: the zone files the primary will load, in order (SERVFAIL for their zones until each comes). */
   | { tandem: 'expect'; seq: number; files: string[] }
   /** Start-up: one zone of the first load, as the primary parsed it (large files) or to read from `file`. */
@@ -129,7 +130,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
 
   const manager = await createManager(deps, {
     presign: false, // the primary answers no queries
-    afterChange: (file, packed) => broadcast((s) => ({ tandem: 'reload', seq: s, file, packed })),
+    afterChange: (file, packed, delta) => broadcast((s) => ({ tandem: 'reload', seq: s, file, packed, delta })),
   });
   let transfers: TransferService | undefined;
   cluster.on('message', (w, m: unknown) => {
@@ -308,12 +309,16 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
       forwarder.receive(m);
       return;
     }
-    if ((m.tandem === 'reload' || m.tandem === 'load') && m.packed) logger.debug({ file: m.file }, 'zone taken as the primary parsed it');
+    if (m.tandem === 'reload' && m.delta) logger.debug({ file: m.file }, 'zone change applied as the primary applied it (delta)');
+    else if ((m.tandem === 'reload' || m.tandem === 'load') && m.packed) logger.debug({ file: m.file }, 'zone taken as the primary parsed it');
     let work: Promise<void>;
     switch (m.tandem) {
       case 'expect': manager.expect(m.files); work = Promise.resolve(); break;
       case 'loaded': manager.expectNone(); work = Promise.resolve(); break;
-      case 'load': case 'reload': work = m.packed ? manager.reloadPacked(m.packed) : manager.reloadFile(m.file); break;
+      case 'load': case 'reload':
+        // A delta change (state/delta.ts): applied to this copy as the primary applied it, no file read.
+        work = m.tandem === 'reload' && m.delta ? manager.applyDelta(m.file, m.delta) : m.packed ? manager.reloadPacked(m.packed) : manager.reloadFile(m.file);
+        break;
       case 'reload-all': work = manager.reload().then((errs) => { for (const e of errs) logger.debug({ err: e.message }, 'zone reload failed in worker'); }); break;
     }
     work.then(

@@ -143,8 +143,16 @@ function folderError(dir: string, err: unknown, action: 'create' | 'write'): Err
  * moment with wider permissions), and the folder is fsynced after the rename.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, mode: number = PUBLIC_FILE_MODE): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, tempName(basename(path)));
+  await commitTemp(await writeTemp(path, data, mode), path);
+}
+
+/**
+ * The first half of writeFileAtomic: `data` in a temp file beside `path` (tempName), fsynced; returns the temp
+ * file's path for commitTemp. A thread that made the bytes can write them itself (offthread.ts), so they never
+ * reach the heap that commits. Nothing is left behind when it fails.
+ */
+export async function writeTemp(path: string, data: Uint8Array | string, mode: number = PUBLIC_FILE_MODE): Promise<string> {
+  const tmp = join(dirname(path), tempName(basename(path)));
   const fh = await open(tmp, 'wx', mode);
   try {
     try {
@@ -154,12 +162,22 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     } finally {
       await fh.close();
     }
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  return tmp;
+}
+
+/** The second half: the temp file renamed over `path`, the folder fsynced; the temp file is removed when it fails. */
+export async function commitTemp(tmp: string, path: string): Promise<void> {
+  try {
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(dir);
+  await fsyncDir(dirname(path));
 }
 
 /** A write that failed: the file and the reason in words (`code` is the errno name, e.g. ENOSPC). */
@@ -186,18 +204,22 @@ const WRITE_REASONS: Record<string, string> = {
  * that failed. `old` spares reading a file whose current text the caller holds. A crash between two of the
  * writes is not undone here: each file is whole, old or new.
  */
-export async function writeFilesAtomic(files: readonly { file: string; text: string; old?: string }[]): Promise<void> {
+export async function writeFilesAtomic(files: readonly ({ file: string; text: string | Uint8Array; old?: string } | { file: string; tmp: string; old?: string })[]): Promise<void> {
   const done: { file: string; old: string | undefined }[] = [];
-  for (const f of files) {
+  for (const [i, f] of files.entries()) {
     let old = f.old;
     try {
-      if (old === undefined) old = await readFile(f.file, 'utf8').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });
-      await writeFileAtomic(f.file, f.text);
+      // The last file's old bytes are never needed: nothing is written after it that could fail.
+      if (old === undefined && i < files.length - 1) old = await readFile(f.file, 'utf8').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });
+      // A file given as a temp file written already (writeTemp) is committed; the others are written.
+      if ('tmp' in f) await commitTemp(f.tmp, f.file);
+      else await writeFileAtomic(f.file, f.text);
     } catch (err) {
       for (const w of done.reverse()) {
         // Best effort: the space the failed write needed is free again once its temp file is gone.
         await (w.old === undefined ? rm(w.file, { force: true }) : writeFileAtomic(w.file, w.old)).catch(() => undefined);
       }
+      for (const later of files.slice(i + 1)) if ('tmp' in later) await rm(later.tmp, { force: true });
       throw new WriteError(f.file, err);
     }
     done.push({ file: f.file, old });

@@ -9,20 +9,24 @@ import { checkForeignCds, checkImportedKey, ImportError } from '../dnssec/import
 import { csyncProblem } from '../dns/csync.js';
 import type { AdminFile, RecordMeta } from './admin-file.js';
 import { describeSource, describeSources, holders, keyId, type KeySource } from './claims.js';
-import { contentKey, recordsOf, type Entry } from './record-views.js';
-import type { LoadedZone } from '../config/zonefile.js';
+import { contentKey, ownerRecords, type Entry } from './record-views.js';
+import type { Rr } from '../dns/rr.js';
 import type { RrsetEdit, ZoneEdit } from './yamledit.js';
 import { AdminError, type RecordInput, type RecordView, type SourceOptions } from './types.js';
 
 /** Records only the signer makes (RFC 4034 §2-§4, RFC 5155 §3-§4); never zone data of a zone we sign. */
 export const SIGNER_TYPES: readonly number[] = [RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM];
 
-/** The working copy of one zone during a change. */
+/**
+ * The working copy of one zone during a change. Records are read by owner, as the change asks for them (a
+ * change looks at a handful of owners; a zone may have a million): `at(name, type?)`.
+ */
 export class ChangeContext {
   changed = false;
   readonly what: string[] = [];
-  readonly records: RecordView[];
   private readonly touchedSets = new Map<string, [Name, number]>();
+  /** The records of each owner the change has looked at, as the change leaves them (by Name.key). */
+  private readonly owners = new Map<string, RecordView[]>();
 
   /**
    * The SOA serial is set by this change (an RFC 2136 UPDATE of the SOA, taken when newer): the manager then
@@ -36,39 +40,57 @@ export class ChangeContext {
   private multiSigner: boolean;
 
   constructor(readonly entry: Entry, readonly admin: AdminFile, readonly ts: string) {
-    this.records = [...recordsOf(entry)];
     this.multiSigner = entry.loaded.config.dnssec.multiSigner;
+  }
+
+  /** The owner's records (of `type`, when given) as the change has them now. */
+  at(name: Name, type?: number): RecordView[] {
+    const list = this.owner(name);
+    return type === undefined ? [...list] : list.filter((r) => r.type === type);
+  }
+
+  private owner(name: Name): RecordView[] {
+    let list = this.owners.get(name.key);
+    if (!list) {
+      list = [...ownerRecords(this.entry, name)];
+      this.owners.set(name.key, list);
+    }
+    return list;
   }
 
   touched(): [Name, number][] {
     return [...this.touchedSets.values()];
   }
 
+  /** Owners with a touched RRset, by Name.key: their records are `at(owner)`; every other owner's are the entry's. */
+  touchedOwners(): Map<string, Name> {
+    return new Map(this.touched().map(([owner]) => [owner.key, owner]));
+  }
+
   /** The zone file edits of the RRsets this change touched: each (owner, type) as it is now, whole. */
   rrsetEdits(): RrsetEdit[] {
-    const before = new Set(recordsOf(this.entry).map((r) => r.name.key));
     return this.touched().map(([owner, type]) => {
-      const set = this.records.filter((r) => r.name.equals(owner) && r.type === type);
+      const set = this.at(owner, type);
       return {
         op: 'rrset', owner: owner.toString(), type, ttl: set.length ? Math.min(...set.map((r) => r.ttl)) : 0, rdatas: set.map((r) => r.rdata),
-        isNew: !before.has(owner.key), defaultTtl: this.entry.loaded.defaultTtl,
+        isNew: ownerRecords(this.entry, owner).length === 0, defaultTtl: this.entry.loaded.defaultTtl,
       };
     });
   }
 
   /**
-   * The edited file, parsed again, must hold exactly the touched RRsets as this change made them (fail
-   * closed: a file edit that reads back otherwise is refused, never written).
+   * The edited file, parsed again (whole, or the parts holding the touched owners), must hold exactly the
+   * touched RRsets as this change made them (fail closed: a file edit that reads back otherwise is refused,
+   * never written).
    */
-  checkReadBack(loaded: LoadedZone): void {
+  checkReadBack(records: readonly Rr[]): void {
     const want = new Map<string, string[]>();
     const key = (r: { name: Name; type: number }) => `${r.name.key}|${r.type}`;
     const rr = (r: { ttl: number; rdata: Uint8Array }) => `${r.ttl} ${Buffer.from(r.rdata).toString('hex')}`;
-    for (const [owner, type] of this.touched()) want.set(`${owner.key}|${type}`, []);
-    for (const r of this.records) want.get(key(r))?.push(rr(r));
+    for (const [owner, type] of this.touched()) want.set(`${owner.key}|${type}`, this.at(owner, type).map(rr));
     const got = new Map([...want.keys()].map((k) => [k, [] as string[]]));
     const types = new Set(this.touched().map(([, type]) => type));
-    for (const r of loaded.input.records) if (types.has(r.type)) got.get(key(r))?.push(rr(r));
+    for (const r of records) if (types.has(r.type)) got.get(key(r))?.push(rr(r));
     for (const [k, w] of want) {
       if (w.sort().join() !== got.get(k)!.sort().join()) {
         throw new Error(`the zone file as edited does not read back as the change at ${k.replace('|', ' type ')} (a bug in tandem; nothing was written)`);
@@ -90,7 +112,7 @@ export class ChangeContext {
   }
 
   private keyRecord(rdata: Uint8Array): RecordView | undefined {
-    return this.records.find((r) => this.isKey(r) && rdataEquals(r.rdata, rdata));
+    return this.at(this.entry.loaded.input.origin, RRType.DNSKEY).find((r) => rdataEquals(r.rdata, rdata));
   }
 
   /** The sources holding a key now; none when the key is not in the zone. */
@@ -240,13 +262,14 @@ export class ChangeContext {
   add(input: RecordInput): string {
     const rec = this.check(input);
     const key = contentKey(rec);
-    if (this.records.some((r) => contentKey(r) === key)) throw new AdminError(81058, 400, 'An identical record already exists.');
-    if (rec.type === RRType.CSYNC && this.records.some((r) => r.type === RRType.CSYNC)) {
+    if (this.at(rec.name, rec.type).some((r) => contentKey(r) === key)) throw new AdminError(81058, 400, 'An identical record already exists.');
+    // CSYNC is only ever at the apex (check): the zone's CSYNC records are the apex's.
+    if (rec.type === RRType.CSYNC && this.at(rec.name, RRType.CSYNC).length > 0) {
       throw new AdminError(81058, 400, 'The zone has a CSYNC record already: change that one (a parent ignores a zone\'s CSYNC when it finds several, RFC 7477 §2.1).');
     }
     // One TTL per RRset (RFC 2181 §5.2): a new record's TTL becomes the RRset's.
     this.setTtl(rec.name, rec.type, rec.ttl);
-    this.records.push({ ...rec, id: '', zoneId: this.entry.id, createdOn: this.ts, modifiedOn: this.ts });
+    this.owner(rec.name).push({ ...rec, id: '', zoneId: this.entry.id, createdOn: this.ts, modifiedOn: this.ts });
     this.meta(key, {}, rec.comment);
     this.touch(rec.name, rec.type);
     this.what.push(`+${rec.name} ${typeName(rec.type)}`);
@@ -254,9 +277,10 @@ export class ChangeContext {
   }
 
   remove(old: RecordView): void {
-    const i = this.records.findIndex((r) => r.id === old.id);
+    const list = this.owner(old.name);
+    const i = list.findIndex((r) => r.id === old.id);
     if (i < 0) throw new AdminError(81044, 404, 'Record does not exist.');
-    this.records.splice(i, 1);
+    list.splice(i, 1);
     delete this.admin.records[contentKey(old)];
     if (this.isKey(old)) this.setClaims(old.rdata, []);
     this.touch(old.name, old.type);
@@ -268,8 +292,9 @@ export class ChangeContext {
    * (recordsOf), and a change that is refused later must leave them as they were.
    */
   private setTtl(name: Name, type: number, ttl: number): void {
-    this.records.forEach((r, i) => {
-      if (r.type === type && r.ttl !== ttl && r.name.equals(name)) this.records[i] = { ...r, ttl };
+    const list = this.owner(name);
+    list.forEach((r, i) => {
+      if (r.type === type && r.ttl !== ttl) list[i] = { ...r, ttl };
     });
   }
 
@@ -282,7 +307,7 @@ export class ChangeContext {
     const rec = this.check(input);
     const key = contentKey(rec);
     const oldKey = contentKey(old);
-    if (key !== oldKey && this.records.some((r) => contentKey(r) === key)) throw new AdminError(81058, 400, 'An identical record already exists.');
+    if (key !== oldKey && this.at(rec.name, rec.type).some((r) => contentKey(r) === key)) throw new AdminError(81058, 400, 'An identical record already exists.');
     const sameKey = this.isKey(old) && this.isKey(rec) && rdataEquals(old.rdata, rec.rdata);
     const claims = sameKey ? holders(this.admin, old.rdata) : [source];
     if (this.isKey(old) && !sameKey) {
@@ -294,7 +319,7 @@ export class ChangeContext {
     this.remove(old);
     this.what[this.what.length - 1] = `~${rec.name} ${typeName(rec.type)}`;
     if (this.isKey(rec)) this.setClaims(rec.rdata, claims);
-    this.records.push({ ...rec, id: old.id, zoneId: this.entry.id, createdOn: old.createdOn, modifiedOn: this.ts });
+    this.owner(rec.name).push({ ...rec, id: old.id, zoneId: this.entry.id, createdOn: old.createdOn, modifiedOn: this.ts });
     this.setTtl(rec.name, rec.type, rec.ttl);
     this.meta(key, { id: old.id, createdOn: old.createdOn }, rec.comment ?? old.comment);
     this.touch(rec.name, rec.type);

@@ -28,7 +28,7 @@ import { writeFileAtomic, writeFilesAtomic, ensureDir, WriteError } from './atom
 import { adminPath, readAdmin, type AdminFile } from './admin-file.js';
 import { ChangeContext } from './change-context.js';
 import { claimsAtLoad, holders, keyId, ns1Source } from './claims.js';
-import { contentKey, recordsOf, viewOf, type Entry } from './record-views.js';
+import { contentKey, ownerOfKey, ownerRecords, recordById, recordsOf, rrsAt, viewOf, type Entry } from './record-views.js';
 import { prepareZone, type ZoneLoaderDeps } from './prepare.js';
 import { decideSerial } from './version.js';
 import { periodStart } from '../dnssec/window.js';
@@ -37,6 +37,7 @@ import { writeCopy, writeMeta, type SecondaryMeta } from './secondary-store.js';
 import { transfersSigned, versionOf, type VersionListener, type ZoneVersion } from './zone-version.js';
 import type { ZoneEdit } from './yamledit.js';
 import { applyUpdateOps, UpdateRefused, type UpdateOp } from './update-apply.js';
+import { applyZoneDelta, deltaApplies, deltaChange, type DeltaStats, type ZoneDelta } from './delta.js';
 import { expectedOrigin, loadedSummary, loadOrder, progressLogger, sweepAbandoned, type ZoneLoaded } from './loading.js';
 import {
   AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeySource, type KeyView,
@@ -95,7 +96,7 @@ export interface ManagerOptions extends ZoneLoaderDeps {
    * Called after a change is durable and served here, before the change is acknowledged: other processes
    * serving the same zones (workers) reload the zone's file then, so every answer reflects it at once.
    */
-  afterChange?: (file: string, packed?: PackedZone) => Promise<void>;
+  afterChange?: (file: string, packed?: PackedZone, delta?: ZoneDelta) => Promise<void>;
   /**
    * 'primary' (default) decides serials and persists them; 'replica' (a cluster worker) serves what the
    * primary decided and writes nothing.
@@ -103,6 +104,12 @@ export interface ManagerOptions extends ZoneLoaderDeps {
   role?: 'primary' | 'replica';
   /** Whether a TSIG key of this name is defined (server config `tsig:`); zones naming another are not loaded. */
   knownKey?: (name: string) => boolean;
+  /** Zone files from this size on are edited and read back slice by slice (tests; default zonefile.ts SLICE_FROM_BYTES). */
+  sliceFromBytes?: number;
+  /** Lines per slice of such files (tests; default zonefile.ts SLICE_LINES). */
+  sliceLines?: number;
+  /** A change of a zone file from this size on is edited on a worker thread (tests; default offthread.ts OFF_THREAD_FROM_BYTES). */
+  offThreadFromBytes?: number;
   /** Told how long each zone file took to load from the zones folder (start-up, SIGHUP), or that it failed. */
   onLoad?: (load: { file: string; zone?: Name; seconds: number; error?: Error }) => void;
 }
@@ -130,6 +137,10 @@ export class TandemZoneManager implements ZoneManager {
   /** Files of a reload that serve no zone yet, and files that failed with no zone served (readiness, /ready). */
   private loading = new Set<string>();
   private failed = new Map<string, string>();
+  /** Each zone file's size, mtime and inode when it was last read or written here (a delta change needs it unchanged). */
+  private stamps = new Map<string, string>();
+  /** What delta changes did (tests). */
+  readonly deltaStats: DeltaStats = { recordsParsed: 0, recordsHashed: 0, rrsets: 0, nodes: 0 };
 
   private constructor(private readonly deps: ManagerOptions) {}
 
@@ -279,11 +290,11 @@ export class TandemZoneManager implements ZoneManager {
    * Serves `next` in place of the entry of its zone: published here, then other processes (workers, told to
    * read `file` again or given `packed`), then the version listeners (journal, NOTIFY).
    */
-  private async swapIn(next: Entry, file: string, packed?: PackedZone): Promise<void> {
+  private async swapIn(next: Entry, file: string, packed?: PackedZone, delta?: ZoneDelta): Promise<void> {
     const before = new Map(this.entries);
     this.entries.set(next.prepared.zone.origin.key, next);
     this.publish();
-    await this.deps.afterChange?.(file, packed);
+    await this.deps.afterChange?.(file, packed, delta);
     this.announce(before, [next]);
   }
 
@@ -327,6 +338,25 @@ export class TandemZoneManager implements ZoneManager {
     });
   }
 
+  /**
+   * Applies a change the primary made as a delta (a worker told by afterChange): this copy is patched the
+   * same way, with the admin state the primary wrote; a copy of another serial reads the file instead.
+   */
+  applyDelta(file: string, delta: ZoneDelta): Promise<void> {
+    return this.serial(async () => {
+      const e = this.entries.get(Name.fromText(delta.origin).key);
+      let next: Entry | undefined;
+      if (e && e.serial === delta.from) {
+        const admin = await readAdmin(adminPath(this.deps.stateDir, e.loaded.input.origin), now(this.deps));
+        next = await applyZoneDelta(e, delta, admin, this.deps).catch((err: unknown) => {
+          this.deps.logger.debug({ file, err: (err as Error).message }, 'delta not applied here: the file is read again');
+          return undefined;
+        });
+      }
+      this.serve(next ?? await this.loadEntry(await loadZoneFileAsync(file, { zoneDefaults: this.deps.zoneDefaults })));
+    });
+  }
+
   /** Serves one zone's new entry now (the others stay as they are). */
   private serve(entry: Entry): void {
     this.entries.set(entry.prepared.zone.origin.key, entry);
@@ -355,11 +385,13 @@ export class TandemZoneManager implements ZoneManager {
         let packed: PackedZone | undefined;
         try {
           let loaded: LoadedZone;
+          const st = await this.stampOf(file);
           ({ loaded, packed } = await loadZoneFilePacked(file, { zoneDefaults: this.deps.zoneDefaults, onProgress: progressLogger(this.deps.logger, file, this.pending.get(file)) }));
           entry = await this.loadEntry(loaded);
           const other = this.entries.get(entry.prepared.zone.origin.key);
           if (other) throw new ZoneFileError({ file, reason: `zone ${entry.prepared.zone.origin} is already served from ${other.file}` });
           await this.persistVersion(entry);
+          await this.stamp(file, st);
         } catch (err) {
           errors.push(err as Error);
           this.failed.set(file, (err as Error).message);
@@ -404,11 +436,14 @@ export class TandemZoneManager implements ZoneManager {
       const started = performance.now();
       try {
         const old = byFile.get(file)?.prepared.zone.origin;
+        this.stamps.delete(file); // until it is read whole again
+        const st = await this.stampOf(file);
         const entry = await this.loadEntry(await loadZoneFileAsync(file, { zoneDefaults: this.deps.zoneDefaults, onProgress: progressLogger(this.deps.logger, file, old) }));
         const other = next.get(entry.prepared.zone.origin.key);
         if (other) throw new ZoneFileError({ file, reason: `zone ${entry.prepared.zone.origin} is already served from ${other.file}` });
         next.set(entry.prepared.zone.origin.key, entry);
         await this.persistVersion(entry);
+        await this.stamp(file, st);
         for (const w of entry.loaded.warnings) this.deps.logger.warn({ file }, w);
         this.deps.onLoad?.({ file, zone: entry.prepared.zone.origin, seconds: (performance.now() - started) / 1000 });
       } catch (err) {
@@ -445,12 +480,12 @@ export class TandemZoneManager implements ZoneManager {
     claimsAtLoad(admin, loaded.input.records.filter((r) => r.type === RRType.DNSKEY && r.name.equals(origin)).map((r) => r.rdata), secondary);
     let serial = 0;
     let versionChanged = false;
-    const version = (digest: string, fileSerial: number): number => {
+    const version = (digest: string, fileSerial: number, legacyDigest: () => string): number => {
       // A secondary serves its primary's serial; replicas serve what the primary process decided.
       if (secondary) return (serial = fileSerial);
       if (this.deps.role === 'replica') return (serial = admin!.served?.serial ?? fileSerial);
       const d = decideSerial({
-        policy: loaded.config.serialPolicy, fileSerial, explicit: !loaded.mtimeSerial, digest, stored: admin!.served, now: this.deps.clock.now(),
+        policy: loaded.config.serialPolicy, fileSerial, explicit: !loaded.mtimeSerial, digest, stored: admin!.served, legacyDigest, now: this.deps.clock.now(),
       });
       if (d.behind !== undefined) {
         this.deps.logger.warn({ zone: origin.toString(), file: loaded.file, fileSerial: d.behind, serial: d.serial }, 'zone.soa.serial is behind the serial already served; serving a newer one (RFC 1982: serials never go back)');
@@ -541,7 +576,6 @@ export class TandemZoneManager implements ZoneManager {
   private change<T>(zoneId: string, edit: (ctx: ChangeContext) => () => T): Promise<T> {
     return this.serial(async () => {
       const e = this.entry(zoneId);
-      const text = await readFile(e.file, 'utf8');
       const ts = now(this.deps);
       const admin: AdminFile = structuredClone(e.admin);
       const ctx = new ChangeContext(e, admin, ts);
@@ -550,35 +584,52 @@ export class TandemZoneManager implements ZoneManager {
       if (e.loaded.config.secondary && ctx.touched().length) {
         throw new AdminError(1004, 400, `DNS Validation Error: ${e.loaded.input.origin} is a secondary zone: its records come by zone transfer from ${e.loaded.config.secondary.primaries.map((p) => `${p.host}:${p.port}`).join(', ')}; change them at the primary`);
       }
-      const edits: ZoneEdit[] = [...ctx.edits, ...ctx.rrsetEdits()];
-      if (ctx.touched().length && !ctx.serialSet) edits.push({ op: 'serial' });
-      let newText: string;
       let next: Entry;
-      let edited: Awaited<ReturnType<typeof editZoneFileAsync>>;
-      try {
-        // Edited and parsed again as a whole (on a worker thread for a large file): the new zone must build.
-        edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000), zoneDefaults: this.deps.zoneDefaults });
-        newText = edited.text;
-        ctx.checkReadBack(edited.loaded);
-        next = await this.loadEntry(edited.loaded, admin);
-      } catch (err) {
-        if (err instanceof AdminError) throw err;
-        // The file as it is on disk may be what fails (edited by hand since it was loaded): say which line.
-        const broken = await this.brokenOnDisk(e.file, text);
-        if (broken) {
-          throw new AdminError(1004, 400, `DNS Validation Error: the zone file on disk does not load, so no change can be written into it: ${broken.message}; fix the file (SIGHUP reloads it) and retry`);
+      let edited: Awaited<ReturnType<typeof editZoneFileAsync>> | undefined;
+      let write: Parameters<typeof writeFilesAtomic>[0] = [];
+      // A few records below the apex of a file unchanged since it was read: applied as a delta (delta.ts); the
+      // file's text is read, edited and encoded off this heap.
+      const delta = deltaApplies(e, ctx, admin) && (await this.unchangedOnDisk(e.file))
+        ? await deltaChange(e, ctx, admin, this.deps, this.deltaStats).catch((err: unknown) => {
+          this.deps.logger.debug({ zone: e.loaded.input.origin.toString(), err: (err as Error).message }, 'change not applied as a delta: the whole zone is read again');
+          return undefined;
+        })
+        : undefined;
+      if (delta) {
+        next = delta.next;
+        write = [{ file: e.file, tmp: delta.tmp }];
+      } else {
+        const text = await readFile(e.file, 'utf8');
+        const edits: ZoneEdit[] = [...ctx.edits, ...ctx.rrsetEdits()];
+        if (ctx.touched().length && !ctx.serialSet) edits.push({ op: 'serial' });
+        try {
+          // Edited and parsed again as a whole (on a worker thread for a large file): the new zone must build.
+          edited = await editZoneFileAsync(e.file, text, e.loaded.input.origin.toString(), edits, { mtime: new Date(this.deps.clock.now() * 1000), zoneDefaults: this.deps.zoneDefaults });
+          ctx.checkReadBack(edited.loaded.input.records);
+          next = await this.loadEntry(edited.loaded, admin);
+          write = [
+            ...(edited.text !== text ? [{ file: e.file, text: edited.text, old: text }] : []),
+            ...(edited.others ?? []), // a master file's includes and settings
+          ];
+        } catch (err) {
+          if (err instanceof AdminError) throw err;
+          // The file as it is on disk may be what fails (edited by hand since it was loaded): say which line.
+          const broken = await this.brokenOnDisk(e.file, text);
+          if (broken) {
+            throw new AdminError(1004, 400, `DNS Validation Error: the zone file on disk does not load, so no change can be written into it: ${broken.message}; fix the file (SIGHUP reloads it) and retry`);
+          }
+          // The new zone does not build: refuse the change; nothing has been written.
+          const reason = err instanceof ZoneFileError ? err.reason : (err as Error).message;
+          throw new AdminError(1004, 400, `DNS Validation Error: ${reason}`);
         }
-        // The new zone does not build: refuse the change; nothing has been written.
-        const reason = err instanceof ZoneFileError ? err.reason : (err as Error).message;
-        throw new AdminError(1004, 400, `DNS Validation Error: ${reason}`);
       }
       admin.modifiedOn = ts;
       try {
         await writeFilesAtomic([
           { file: adminPath(this.deps.stateDir, e.loaded.input.origin), text: JSON.stringify(admin, null, 2) + '\n' },
-          ...(newText !== text ? [{ file: e.file, text: newText, old: text }] : []),
-          ...(edited.others ?? []), // a master file's includes and settings
+          ...write,
         ]);
+        await this.stamp(e.file);
       } catch (err) {
         if (!(err instanceof WriteError)) throw err;
         // Refused, every file as it was (writeFilesAtomic): a full disk is the operator's to fix, then a retry works.
@@ -588,10 +639,29 @@ export class TandemZoneManager implements ZoneManager {
       }
       next.loaded.warnings.forEach((w) => this.deps.logger.warn({ file: e.file }, w));
       next.versionChanged = false; // written with the admin state above
-      await this.swapIn(next, e.file, edited.packed);
-      this.deps.logger.info({ zone: e.loaded.input.origin.toString(), change: ctx.what }, 'zone changed');
+      await this.swapIn(next, e.file, edited?.packed, delta?.delta);
+      this.deps.logger.info({ zone: e.loaded.input.origin.toString(), change: ctx.what, ...(delta ? { delta: true } : {}) }, 'zone changed');
       return result();
     });
+  }
+
+  /** The file's size, mtime and inode now, or undefined. */
+  private async stampOf(file: string): Promise<string | undefined> {
+    const st = await stat(file).catch(() => undefined);
+    return st && `${st.size}:${st.mtimeMs}:${st.ino}`;
+  }
+
+  /** Notes the file as served now: `st` taken before it was read, or (after a write) now. */
+  private async stamp(file: string, st?: string): Promise<void> {
+    st ??= await this.stampOf(file);
+    if (st) this.stamps.set(file, st);
+    else this.stamps.delete(file);
+  }
+
+  /** Whether the file is as it was when last read or written here (not edited by hand since). */
+  private async unchangedOnDisk(file: string): Promise<boolean> {
+    const st = await this.stampOf(file);
+    return st !== undefined && this.stamps.get(file) === st;
   }
 
   /** The error (with file and line) of a zone file's text as it is on disk, or undefined when it loads. */
@@ -638,7 +708,12 @@ export class TandemZoneManager implements ZoneManager {
   }
 
   record(zoneId: string, id: string): RecordView | undefined {
-    return recordsOf(this.entry(zoneId)).find((r) => r.id === id);
+    return recordById(this.entry(zoneId), id);
+  }
+
+  recordsAt(zoneId: string, name: Name, type?: number): RecordView[] {
+    const list = ownerRecords(this.entry(zoneId), name);
+    return type === undefined ? [...list] : list.filter((r) => r.type === type);
   }
 
   private found(zoneId: string, id: string): RecordView {
@@ -701,10 +776,11 @@ export class TandemZoneManager implements ZoneManager {
   /** The view of the record with content `key`, without making every view of a zone that has none yet. */
   private byKey(zoneId: string, key: string): RecordView {
     const e = this.entry(zoneId);
-    const found = (x: { type: number; name: Name; rdata: Uint8Array }) => x.type !== RRType.SOA && contentKey(x) === key;
+    const owner = ownerOfKey(key) ?? '';
+    const found = (x: { type: number; name: Name; rdata: Uint8Array }) => x.name.key === owner && x.type !== RRType.SOA && contentKey(x) === key;
     const view = e.views?.find(found);
     if (view) return view;
-    const rr = e.views ? undefined : e.loaded.input.records.find(found);
+    const rr = e.views ? undefined : rrsAt(e, owner).find(found);
     if (!rr) throw new AdminError(81044, 404, 'Record does not exist.');
     return viewOf(e, rr, key);
   }
@@ -815,7 +891,7 @@ export class TandemZoneManager implements ZoneManager {
     // A rollover's keys published without signing (rollover/): own keys too.
     for (const k of keys.published) if (k !== keys.ksk && k !== keys.zsk) view.keys.push(kv(k.dnskey, 'own'));
     for (const rdata of e.prepared.imported) {
-      const rec = recordsOf(e).find((r) => r.type === RRType.DNSKEY && rdataEquals(r.rdata, rdata));
+      const rec = ownerRecords(e, origin).find((r) => r.type === RRType.DNSKEY && rdataEquals(r.rdata, rdata));
       view.keys.push({ ...kv(rdata, 'external', rec?.id), ttl: rec?.ttl ?? ttl, sources: holders(e.admin, rdata) });
     }
     return view;
@@ -858,7 +934,7 @@ export class TandemZoneManager implements ZoneManager {
         ctx.what.push('dnssec disabling');
       }
       if (patch.multiSigner !== undefined && patch.multiSigner !== cfg.multiSigner) {
-        const external = ctx.records.filter((r) => r.type === RRType.DNSKEY);
+        const external = ctx.at(ctx.entry.loaded.input.origin, RRType.DNSKEY);
         if (!patch.multiSigner && external.length) {
           throw new AdminError(1004, 400, `remove the ${external.length} DNSKEY record(s) of other providers before turning dnssec_multi_signer off`);
         }

@@ -8,9 +8,10 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ZoneFileError } from '../config/errors.js';
 import { unpackLoadedZone, type PackedZone } from '../config/packed.js';
-import { loadZoneFile, parseZoneFile, unreadable, type LoadedZone } from '../config/zonefile.js';
+import { loadZoneFile, parseZoneFile, parseZoneFileParts, parseZoneSlices, unreadable, type LoadedZone } from '../config/zonefile.js';
 import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
+import { writeTemp } from './atomic.js';
 import { applyMasterEdits } from './masteredit.js';
 import type { ZoneJob, ZoneProgress, ZoneReply } from './zone-worker.js';
 
@@ -41,9 +42,18 @@ export async function parseZoneFileAsync(file: string, text: string, options: As
  * cannot be edited, ZoneFileError when the result is not a valid zone file.
  */
 export async function editZoneFileAsync(
-  file: string, text: string, origin: string, edits: ZoneEdit[], options: AsyncParseOptions = {},
+  file: string, text: string, origin: string, edits: ZoneEdit[], options: AsyncParseOptions & { readBack?: string[] } = {},
 ): Promise<{ text: string; others?: { file: string; text: string }[]; loaded: LoadedZone; packed?: PackedZone }> {
-  const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
+  const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, readBack, ...parse } = options;
+  if (readBack && !isMasterFile(file)) {
+    // Only the parts holding the changed owners are parsed again (`loaded` then holds their records, not the zone's).
+    if (text.length < offThreadFromBytes) {
+      const next = applyEdits(text, origin, edits, parse);
+      return { text: next, loaded: parseZoneFileParts(file, next, readBack, parse) };
+    }
+    const r = await run({ file, text, options: parse, edit: { origin, edits, readBack } });
+    return { text: r.text!, loaded: r.loaded };
+  }
   if (text.length < offThreadFromBytes) {
     if (isMasterFile(file)) {
       const m = applyMasterEdits(file, text, origin, edits);
@@ -54,6 +64,34 @@ export async function editZoneFileAsync(
   }
   const r = await run({ file, text, options: parse, edit: { origin, edits } });
   return { text: r.text!, others: r.others, loaded: r.loaded, packed: r.packed };
+}
+
+/**
+ * An admin change of records written into a YAML zone file read from disk, with only the parts holding the
+ * changed owners parsed again (`readBack`: their first labels, parseZoneFileParts): the edited file in a temp
+ * file beside it (atomic.ts writeTemp; the caller commits it or removes it), and what those parts hold. A large
+ * file is read, edited and written on a worker thread, so neither its text nor its bytes enter this heap
+ * (issue 16: a change of a large zone costs the change).
+ */
+export async function editZoneFileParts(
+  file: string, origin: string, edits: ZoneEdit[], readBack: string[], options: AsyncParseOptions = {},
+): Promise<{ tmp: string; loaded: LoadedZone }> {
+  const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(file);
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+  if (info.size < offThreadFromBytes) {
+    const text = await readFile(file, 'utf8').catch((err: unknown) => { throw unreadable(file, err); });
+    const parts: { head?: string; slices?: { text: string; firstLine: number }[] } = {};
+    const next = applyEdits(text, origin, edits, { ...parse, parts });
+    const loaded = parts.head !== undefined ? parseZoneSlices(file, parts.head, parts.slices!, parse) : parseZoneFileParts(file, next, readBack, parse);
+    return { tmp: await writeTemp(file, next), loaded };
+  }
+  const r = await run({ file, options: parse, edit: { origin, edits, readBack, writeTemp: true } });
+  return { tmp: r.tmp!, loaded: r.loaded };
 }
 
 export interface LoadOptions extends Pick<AnyParseOptions, 'zoneDefaults'> {
@@ -95,7 +133,7 @@ export async function loadZoneFilePacked(file: string, options: LoadOptions = {}
   return { loaded: r.loaded, packed: r.packed };
 }
 
-async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; others?: { file: string; text: string }[] }> {
+async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; tmp?: string; others?: { file: string; text: string }[] }> {
   const reply = await new Promise<Exclude<ZoneReply, { progress: ZoneProgress }>>((resolve, reject) => {
     const worker = spawn(job);
     let answer: Exclude<ZoneReply, { progress: ZoneProgress }> | undefined;
@@ -109,7 +147,7 @@ async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promis
       else reject(new ZoneFileError({ file: job.file, reason: `the zone parser stopped without an answer (exit code ${code})` }));
     });
   });
-  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text, others: reply.others };
+  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text, tmp: reply.tmp, others: reply.others };
   if ('zoneError' in reply) throw new ZoneFileError(reply.zoneError);
   if ('editError' in reply) throw new YamlEditError(reply.editError);
   throw new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${reply.error}` });

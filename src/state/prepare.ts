@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import { buildLoadedZone, type LoadedZone } from '../config/zonefile.js';
 import { ZoneFileError } from '../config/errors.js';
 import type { Zone } from '../zone/types.js';
+import type { Name } from '../dns/name.js';
+import { atOrBelowCut, isCut } from '../dnssec/denial/nsec.js';
 import type { Rr, RRset } from '../dns/rr.js';
-import { contentDigest, soaSerial, withSerial } from './version.js';
+import { contentDigest, legacyContentDigest, soaSerial, withSerial } from './version.js';
 import { RRType } from '../dns/types.js';
 import type { Clock, ZoneSigning } from '../dnssec/types.js';
 import { loadOrCreateZoneKeys, type ZoneKeys } from './keystore.js';
@@ -45,7 +47,7 @@ export interface PrepareOptions {
    * The serial to serve, given the digest of the served content (state/version.ts) and the file's serial;
    * default: the file's. `digestExtra` joins the digest (see contentDigest).
    */
-  version?: (digest: string, fileSerial: number) => number;
+  version?: (digest: string, fileSerial: number, legacyDigest: () => string) => number;
   digestExtra?: string;
   /**
    * The version of this zone served now, if any: an `nsec3-chain` / `nsec-chain` zone patches its chain and
@@ -166,6 +168,35 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
   return { zone, signing, keys, imported };
 }
 
+/**
+ * The next version of a zone after a change applied as a delta (manager.ts): `zone` is the previous version
+ * patched (zone/patch.ts). Signing is the previous version's (same keys, window, and its memo of the RRSIGs
+ * answers got, which stay valid for every RRset object the versions share), the changed RRsets and the new
+ * SOA are presigned, and a chain zone's chain is patched at `changedNames` only. Nothing here is O(zone).
+ */
+export async function preparePatched(previous: Prepared, loaded: LoadedZone, zone: Zone, changed: { names: Name[]; rrsets: RRset[] }, deps: ZoneLoaderDeps): Promise<Prepared> {
+  const prev = previous.signing as ZoneSigningImpl | undefined;
+  if (!prev) return { zone, imported: previous.imported, keys: previous.keys };
+  // Its own object (a chain is per version), the same closures: the cache and the memo are shared.
+  const signing: ZoneSigningImpl = { ...prev, chain: undefined };
+  if (deps.presign) {
+    const sets = changed.rrsets.filter((set) => isCut(zone, set.name) ? set.type === RRType.DS : !atOrBelowCut(zone, set.name));
+    presignChanged(signing, [zone.soa, ...(zone.negativeSoa !== zone.soa ? [zone.negativeSoa] : []), ...sets], deps.logger.child({ zone: zone.origin.toString() }));
+  }
+  const kind = chainKind(loaded.config.dnssec.denial);
+  if (kind) await prepareChain(zone, signing, { kind, optOut: loaded.config.dnssec.nsec3OptOut }, previous, deps, changed.names);
+  return { zone, signing, keys: previous.keys, imported: previous.imported };
+}
+
+function presignChanged(signing: ZoneSigningImpl, sets: RRset[], log: Logger): void {
+  setImmediate(() => {
+    signing.presign(sets).then(
+      (r) => { for (const f of r.failed.slice(0, 5)) log.error({ owner: f.rrset.name.toString(), type: f.rrset.type, err: f.error.message }, 'presign failed'); },
+      (err: unknown) => log.error({ err }, 'presign failed'),
+    );
+  });
+}
+
 /** A change's new links are signed before the version is served, when there are at most this many. */
 const SIGN_BEFORE_SERVING = 1000;
 
@@ -176,9 +207,9 @@ const SIGN_BEFORE_SERVING = 1000;
  * load, a new key or TTL) and again each time the signing period turns. A link an answer needs before that is
  * signed then (DenialChain.rrsigs).
  */
-async function prepareChain(zone: Zone, signing: ZoneSigningImpl, settings: ChainSettings, previous: Prepared | undefined, deps: ZoneLoaderDeps): Promise<void> {
+async function prepareChain(zone: Zone, signing: ZoneSigningImpl, settings: ChainSettings, previous: Prepared | undefined, deps: ZoneLoaderDeps, changed?: Name[]): Promise<void> {
   const prev = previous?.signing?.chain;
-  const chain = buildDenialChain(zone, signing, settings, prev ? { previous: { zone: previous!.zone, chain: prev } } : {});
+  const chain = buildDenialChain(zone, signing, settings, prev ? { previous: { zone: previous!.zone, chain: prev }, changed } : {});
   signing.chain = chain;
   const log = deps.logger.child({ zone: zone.origin.toString() });
   const { links, made, full, examined, ms } = chain.stats;
@@ -222,7 +253,8 @@ function setServedSerial(records: Rr[], apex: RRset[], loaded: LoadedZone, opts:
   if (i < 0) return; // buildZone reports the missing SOA
   const soa = records[i];
   const fileSerial = soaSerial(soa.rdata);
-  const serial = opts.version(contentDigest(records, apex, loaded.input.settings, opts.digestExtra), fileSerial);
+  const legacy = () => legacyContentDigest(records, apex, loaded.input.settings, opts.digestExtra);
+  const serial = opts.version(contentDigest(records, apex, loaded.input.settings, opts.digestExtra), fileSerial, legacy);
   if (serial !== fileSerial) records[i] = { ...soa, rdata: withSerial(soa.rdata, serial) };
 }
 

@@ -115,6 +115,8 @@ export interface ZoneManager {
 
   records(zoneId: string): RecordView[];
   record(zoneId: string, id: string): RecordView | undefined;
+  /** The records of one owner (of `type`, when given): what `records` holds at that name, without making every view. */
+  recordsAt(zoneId: string, name: Name, type?: number): RecordView[];
   /** A DNSKEY that another source already holds gains this source's claim (81058 only when it holds it already). */
   createRecord(zoneId: string, rec: RecordInput, opts?: SourceOptions): Promise<RecordView>;
   /** PATCH (partial) and PUT (whole) both end here: the record keeps its id. */

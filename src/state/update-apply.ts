@@ -72,7 +72,7 @@ class Applier {
   }
 
   private data(name: Name, type?: number): RecordView[] {
-    return this.ctx.records.filter((r) => r.name.equals(name) && (type === undefined || r.type === type));
+    return this.ctx.at(name, type);
   }
 
   private atApex(name: Name): boolean {

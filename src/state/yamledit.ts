@@ -36,6 +36,11 @@ export interface RrsetEdit {
 export interface EditOptions {
   sliceFromBytes?: number;
   sliceLines?: number;
+  /**
+   * Filled when the file was edited slice by slice: the edited `zone:` part and the slices edited (with the
+   * number of their first line), which is all a read-back of the change needs to parse (zonefile.ts parseZoneSlices).
+   */
+  parts?: { head?: string; slices?: { text: string; firstLine: number }[] };
 }
 
 /** Entries written on one line (`{ type: A, value: ... }`) up to this width, else as a block. */
@@ -425,8 +430,12 @@ function applyHead(t: TextEdit, doc: Document, edits: ZoneEdit[]): void {
 
 // ---- the whole file ----------------------------------------------------------------------------------------
 
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** The first label of a name as its key writes it (lower case, escaped). */
-function firstLabelKey(name: Name): string {
+export function firstLabelKey(name: Name): string {
   return name.key.slice(0, name.key.length - parentKey(name.key).length - 1);
 }
 
@@ -476,6 +485,7 @@ function applyToText(text: string, origin: Name, eol: string, edits: ZoneEdit[],
     head = t.apply();
   }
   const out = sliced.slices.map((x) => x.text);
+  const edited = new Set<number>();
   const visited = new Set<number>();
   const visit = (i: number, addNew = false): void => {
     if (visited.has(i) && !addNew) return;
@@ -484,17 +494,28 @@ function applyToText(text: string, origin: Name, eol: string, edits: ZoneEdit[],
     const owners = ownersOf(t, openDoc(out[i]), true);
     const found = editOwners(t, owners, pending, origin);
     if (addNew) addOwners(t, owners, pending, origin);
-    if (found || addNew) out[i] = t.apply();
+    if (found || addNew) {
+      out[i] = t.apply();
+      edited.add(i);
+    }
   };
   // First the slices whose text holds an owner's first label (the apex: every slice, in order), then,
   // for owners not found that may exist, every other slice. Owners known to be new are not searched for.
-  const needles = () => [...pending.values()].map((p) => (p.owner.equals(origin) ? '' : firstLabelKey(p.owner)));
+  // One case-insensitive search per slice (no lower-cased copy of a 46 MB file); the apex's needle is '' (every slice).
+  const needles = () => new RegExp([...pending.values()].map((p) => (p.owner.equals(origin) ? '' : escapeRegExp(firstLabelKey(p.owner)))).join('|'), 'i');
+  let re = needles();
   for (let i = 0; i < out.length && pending.size > 0; i++) {
-    const lower = out[i].toLowerCase();
-    if (needles().some((x) => lower.includes(x))) visit(i);
+    if (!re.test(out[i])) continue;
+    const before = pending.size;
+    visit(i);
+    if (pending.size !== before && pending.size > 0) re = needles();
   }
   for (let i = 0; i < out.length && [...pending.values()].some((p) => !p.isNew); i++) visit(i);
   // New owners: appended to the last slice (the end of the file).
   if (pending.size > 0) visit(out.length - 1, true);
+  if (opts.parts) {
+    opts.parts.head = head;
+    opts.parts.slices = [...edited].sort((a, b) => a - b).map((i) => ({ text: out[i], firstLine: sliced.slices[i].firstLine }));
+  }
   return head + out.join('');
 }

@@ -27,16 +27,25 @@ export interface ZoneVersion {
   unavailable?: string;
   /** A pre-signed zone's load summary (signature counts, earliest expiration). */
   presigned?: PresignedSummary;
+  /**
+   * Set when this version is the version of serial `from` with only these RRsets (owner, type) changed (an
+   * admin change applied as a delta, state/delta.ts): a journal's difference needs to look at them alone.
+   */
+  changed?: { from: number; rrsets: readonly (readonly [Name, number])[] };
 }
 
 /** Told of every new version of a zone after it is served (primary only); `prev` is undefined for a zone new to this process. */
 export type VersionListener = (next: ZoneVersion, prev: ZoneVersion | undefined) => void;
 
 export function versionOf(e: Entry): ZoneVersion {
+  const input = e.loaded.input;
   return {
     id: e.id, origin: e.loaded.input.origin, serial: e.serial, file: e.file, zone: e.prepared.zone, signing: e.prepared.signing,
-    keys: e.prepared.keys, imported: e.prepared.imported, config: e.loaded.config, records: e.loaded.input.records,
+    keys: e.prepared.keys, imported: e.prepared.imported, config: e.loaded.config,
+    // Read when a transfer needs it: a version made by delta changes makes its list then (Entry.layers).
+    get records() { return input.records; },
     available: e.unavailable === undefined, unavailable: e.unavailable, presigned: e.prepared.presigned,
+    ...(e.changed ? { changed: e.changed } : {}),
   };
 }
 

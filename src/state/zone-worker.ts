@@ -8,18 +8,22 @@ import type { Rr } from '../dns/rr.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ZoneFileError } from '../config/errors.js';
 import { transferables, ZonePacker, type PackedZone } from '../config/packed.js';
-import { unreadable } from '../config/zonefile.js';
+import { parseZoneFileParts, parseZoneSlices, unreadable } from '../config/zonefile.js';
 import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import { applyMasterEdits } from './masteredit.js';
+import { writeTemp } from './atomic.js';
 
 export interface ZoneJob {
   file: string;
   /** The file's text; when absent the thread reads the file. */
   text?: string;
   options: Omit<AnyParseOptions, 'readText'>;
-  /** When set: apply these to `text` (zone origin `origin`) and parse the result. */
-  edit?: { origin: string; edits: ZoneEdit[] };
+  /**
+   * When set: apply these to `text` (zone origin `origin`) and parse the result; with `readBack` (first labels
+   * of the changed owners, a YAML zone), only the parts of the result that hold them (parseZoneFileParts).
+   */
+  edit?: { origin: string; edits: ZoneEdit[]; readBack?: string[]; writeTemp?: boolean };
   /** Post a `progress` message about every this many ms while parsing. */
   progressEveryMs?: number;
 }
@@ -33,7 +37,7 @@ export interface ZoneProgress {
 
 export type ZoneReply =
   | { progress: ZoneProgress }
-  | { ok: PackedZone; text?: string; others?: { file: string; text: string }[] }
+  | { ok: PackedZone; text?: string; tmp?: string; others?: { file: string; text: string }[] }
   | { zoneError: { file: string; line?: number; owner?: string; type?: string; reason: string } }
   | { editError: string }
   | { error: string };
@@ -44,22 +48,32 @@ let transfer: ArrayBuffer[] = [];
 try {
   let text = job.text ?? readText(job.file);
   let master: ReturnType<typeof applyMasterEdits> | undefined;
+  // Filled by a sliced edit: the read-back then parses the edited slices only.
+  const parts: { head?: string; slices?: { text: string; firstLine: number }[] } = {};
   if (job.edit && isMasterFile(job.file)) {
     master = applyMasterEdits(job.file, text, job.edit.origin, job.edit.edits);
     text = master.text;
-  } else if (job.edit) text = applyEdits(text, job.edit.origin, job.edit.edits, job.options);
+  } else if (job.edit) text = applyEdits(text, job.edit.origin, job.edit.edits, { ...job.options, parts });
   const packer = new ZonePacker();
   const progress = job.progressEveryMs !== undefined ? reporter(text, job.progressEveryMs) : undefined;
   const onRecord = progress
     ? (rr: Rr, origin: Name) => { packer.add(rr, origin); progress.record(); }
     : (rr: Rr, origin: Name) => packer.add(rr, origin);
-  const packed = packer.finish(parseAnyZoneFile(job.file, text, { ...job.options, readText: master?.readText, onRecord, onProgress: progress?.line }));
-  reply = job.edit ? { ok: packed, text, others: master?.others } : { ok: packed };
+  const parse = { ...job.options, readText: master?.readText, onRecord, onProgress: progress?.line };
+  const readBack = job.edit?.readBack;
+  const packed = packer.finish(readBack && !master
+    ? parts.head !== undefined ? parseZoneSlices(job.file, parts.head, parts.slices!, parse) : parseZoneFileParts(job.file, text, readBack, parse)
+    : parseAnyZoneFile(job.file, text, parse));
   transfer = transferables(packed);
+  if (job.edit?.writeTemp) {
+    // The edited file goes to a temp file beside it, written and fsynced here (atomic.ts writeTemp): the main
+    // thread commits it with the admin state and never holds the text or its bytes.
+    reply = { ok: packed, tmp: await writeTemp(job.file, text) };
+  } else reply = job.edit ? { ok: packed, text, others: master?.others } : { ok: packed };
 } catch (err) {
   if (err instanceof ZoneFileError) reply = { zoneError: { file: err.file, line: err.line, owner: err.owner, type: err.type, reason: err.reason } };
   else if (err instanceof YamlEditError) reply = { editError: err.message };
-  else reply = { error: (err as Error).stack ?? String(err) };
+  else reply = { error: (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ${(err as Error).message}` : (err as Error).stack ?? String(err) };
 }
 parentPort!.postMessage(reply, transfer);
 

@@ -101,6 +101,17 @@ const setKey = (name: Name, type: number) => `${name.key}|${type}`;
 
 /** The records deleted and added from one unsigned transfer to the next (no SOA: IXFR frames carry those). */
 export function diffUnsigned(prev: ZoneVersion, next: ZoneVersion, opts: UnsignedOptions): Diff {
+  // A version made from `prev` by changing a few RRsets below the apex: only those can differ (O(change)).
+  if (next.changed && next.changed.from === prev.serial) {
+    const diff: Diff = { deleted: [], added: [] };
+    for (const [owner, type] of next.changed.rrsets) {
+      const old = prev.zone.nodes.get(owner.key)?.rrsets.get(type);
+      const set = next.zone.nodes.get(owner.key)?.rrsets.get(type);
+      if (set) diffSet(old, set, diff);
+      else if (old) diff.deleted.push(...rrs(old));
+    }
+    return diff;
+  }
   const before = new Map<string, RRset>();
   for (const set of unsignedRrsets(prev, opts)) before.set(setKey(set.name, set.type), set);
   const diff: Diff = { deleted: [], added: [] };

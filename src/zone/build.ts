@@ -4,7 +4,7 @@
 import { Name, parentKey } from '../dns/name.js';
 import type { Rr, RRset } from '../dns/rr.js';
 import { RRClass, RRType, isMetaType, typeName } from '../dns/types.js';
-import type { Zone, ZoneNode, ZoneSettings } from './types.js';
+import type { RRsetsByType, Zone, ZoneNode, ZoneSettings } from './types.js';
 import { negativeSoa } from '../dns/soa.js';
 import { indexPresigned, nsec3OwnerHash } from './presigned.js';
 
@@ -109,6 +109,11 @@ export class TypeTable<T extends { type: number }> {
     else this.items.push(item);
   }
 
+  /** Removes the entry of `type` (a patch, zone/patch.ts; the array stays exact-size). */
+  delete(type: number): void {
+    this.items = this.items.filter((x) => x.type !== type);
+  }
+
   keys(): number[] {
     return this.items.map((x) => x.type);
   }
@@ -139,6 +144,40 @@ interface Gathering {
   keys: Set<string>;
   /** Every TTL seen, when they differ (RFC 2181 §5.2 warning). */
   ttls?: number[];
+}
+
+/**
+ * The rules of one owner's RRsets among themselves (RFC 1034 §3.6.2, RFC 2181 §10.1, RFC 6672 §2.4, RFC 1035
+ * §5.2, RFC 4035 §2.4, RFC 4592 §4): what a whole build checks per owner, and what a patch (patch.ts) checks for
+ * the owners it changes.
+ */
+export function checkOwner(b: { name: Name; rrsets: RRsetsByType }, origin: Name, fail: (owner: Name, type: number, reason: string) => void): void {
+  const atApex = b.name.equals(origin);
+  const types = [...b.rrsets.keys()];
+  const cname = b.rrsets.get(RRType.CNAME);
+  if (cname) {
+    if (atApex) fail(b.name, RRType.CNAME, `CNAME at the zone apex (RFC 1034 §3.6.2)`);
+    if (cname.rdatas.length > 1) fail(b.name, RRType.CNAME, `more than one CNAME record at a name (RFC 2181 §10.1)`);
+    // RFC 2181 §10.1 with RFC 4035 §2.5: only DNSSEC records may share the owner of a CNAME.
+    const others = types.filter((t) => t !== RRType.CNAME && t !== RRType.RRSIG && t !== RRType.NSEC);
+    if (others.length > 0) fail(b.name, RRType.CNAME, `CNAME beside ${others.map(typeName).join(', ')} (RFC 1034 §3.6.2; RFC 2181 §10.1)`);
+  }
+  const dname = b.rrsets.get(RRType.DNAME);
+  if (dname) {
+    if (atApex) fail(b.name, RRType.DNAME, `DNAME at the zone apex is not supported (RFC 6672 §2.3 allows it; tandem does not)`);
+    if (dname.rdatas.length > 1) fail(b.name, RRType.DNAME, `more than one DNAME record at a name (RFC 6672 §2.4)`);
+  }
+  const soa = b.rrsets.get(RRType.SOA);
+  if (soa && !atApex) fail(b.name, RRType.SOA, `SOA below the zone apex (RFC 1035 §5.2)`);
+  if (soa && atApex && soa.rdatas.length > 1) fail(b.name, RRType.SOA, `more than one SOA record (RFC 1035 §5.2; RFC 2181 §6.1)`);
+  if (b.rrsets.has(RRType.DS)) {
+    if (atApex) fail(b.name, RRType.DS, `DS at the zone apex belongs in the parent zone (RFC 4035 §2.4)`);
+    else if (!b.rrsets.has(RRType.NS)) fail(b.name, RRType.DS, `DS only at a delegation point, with NS (RFC 4035 §2.4)`);
+  }
+  if (b.name.isWildcard()) {
+    if (b.rrsets.has(RRType.NS)) fail(b.name, RRType.NS, `NS at a wildcard owner (RFC 4592 §4.2)`);
+    if (b.rrsets.has(RRType.DS)) fail(b.name, RRType.DS, `DS at a wildcard owner (RFC 4592 §4.6)`);
+  }
 }
 
 function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[]; zone?: Zone } {
@@ -199,34 +238,9 @@ function analyse(input: ZoneInput): { errors: ZoneDataError[]; warnings: string[
   const cuts: Name[] = []; // delegation points (NS below the apex)
   const dnames: Name[] = [];
   for (const b of owners.values()) {
-    const atApex = b.name.equals(origin);
-    const types = [...b.rrsets.keys()];
-    const cname = b.rrsets.get(RRType.CNAME);
-    if (cname) {
-      if (atApex) fail(b.name, RRType.CNAME, `CNAME at the zone apex (RFC 1034 §3.6.2)`);
-      if (cname.rdatas.length > 1) fail(b.name, RRType.CNAME, `more than one CNAME record at a name (RFC 2181 §10.1)`);
-      // RFC 2181 §10.1 with RFC 4035 §2.5: only DNSSEC records may share the owner of a CNAME.
-      const others = types.filter((t) => t !== RRType.CNAME && t !== RRType.RRSIG && t !== RRType.NSEC);
-      if (others.length > 0) fail(b.name, RRType.CNAME, `CNAME beside ${others.map(typeName).join(', ')} (RFC 1034 §3.6.2; RFC 2181 §10.1)`);
-    }
-    const dname = b.rrsets.get(RRType.DNAME);
-    if (dname) {
-      if (atApex) fail(b.name, RRType.DNAME, `DNAME at the zone apex is not supported (RFC 6672 §2.3 allows it; tandem does not)`);
-      if (dname.rdatas.length > 1) fail(b.name, RRType.DNAME, `more than one DNAME record at a name (RFC 6672 §2.4)`);
-      dnames.push(b.name);
-    }
-    const soa = b.rrsets.get(RRType.SOA);
-    if (soa && !atApex) fail(b.name, RRType.SOA, `SOA below the zone apex (RFC 1035 §5.2)`);
-    if (soa && atApex && soa.rdatas.length > 1) fail(b.name, RRType.SOA, `more than one SOA record (RFC 1035 §5.2; RFC 2181 §6.1)`);
-    if (b.rrsets.has(RRType.DS)) {
-      if (atApex) fail(b.name, RRType.DS, `DS at the zone apex belongs in the parent zone (RFC 4035 §2.4)`);
-      else if (!b.rrsets.has(RRType.NS)) fail(b.name, RRType.DS, `DS only at a delegation point, with NS (RFC 4035 §2.4)`);
-    }
-    if (b.name.isWildcard()) {
-      if (b.rrsets.has(RRType.NS)) fail(b.name, RRType.NS, `NS at a wildcard owner (RFC 4592 §4.2)`);
-      if (b.rrsets.has(RRType.DS)) fail(b.name, RRType.DS, `DS at a wildcard owner (RFC 4592 §4.6)`);
-    }
-    if (!atApex && b.rrsets.has(RRType.NS)) cuts.push(b.name);
+    checkOwner(b, origin, fail);
+    if (b.rrsets.has(RRType.DNAME)) dnames.push(b.name);
+    if (!b.name.equals(origin) && b.rrsets.has(RRType.NS)) cuts.push(b.name);
   }
   if (!apex.rrsets.has(RRType.SOA)) fail(origin, RRType.SOA, `missing SOA at the zone apex (RFC 1035 §5.2)`);
   const dataNs = apex.rrsets.get(RRType.NS);

@@ -54,7 +54,7 @@ export interface Zone {
   /** The apex NS RRset as served (see ZoneSettings.nameservers / multiProvider). */
   apexNs: RRset;
   /** Every node, keyed by Name.key; includes the apex and every empty non-terminal. */
-  nodes: Map<string, ZoneNode>;
+  nodes: ReadonlyMap<string, ZoneNode>;
   /** Number of records in the zone data. */
   recordCount: number;
   /**

@@ -129,6 +129,9 @@ export class FakeManager implements ZoneManager {
   zoneByName(name: Name): ZoneView | undefined { return this.zones().find((z) => z.name.equals(name)); }
   records(zoneId: string): RecordView[] { return [...(this.state.get(zoneId)?.records ?? [])]; }
   record(zoneId: string, id: string): RecordView | undefined { return this.state.get(zoneId)?.records.find((r) => r.id === id); }
+  recordsAt(zoneId: string, name: Name, type?: number): RecordView[] {
+    return this.records(zoneId).filter((r) => r.name.equals(name) && (type === undefined || r.type === type));
+  }
 
   async createRecord(zoneId: string, rec: RecordInput): Promise<RecordView> {
     this.calls.push('createRecord');
