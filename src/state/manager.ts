@@ -825,8 +825,9 @@ export class TandemZoneManager implements ZoneManager {
    * A key that fails a check is left out and named in `refused`; the others still change, in one change.
    */
   setKeyClaims(zoneId: string, source: KeySource, keys: readonly Uint8Array[], ttl: number): Promise<{ added: number[]; released: number[]; refused: { keyTag: number; reason: string }[] }> {
+    const origin = this.entry(zoneId).loaded.input.origin;
     return this.change(zoneId, (ctx) => {
-      const held = ctx.records.filter((r) => ctx.isKey(r) && ctx.keySources(r.rdata).includes(source)).map((r) => r.rdata);
+      const held = ctx.at(origin, RRType.DNSKEY).filter((r) => ctx.isKey(r) && ctx.keySources(r.rdata).includes(source)).map((r) => r.rdata);
       const out = { added: [] as number[], released: [] as number[], refused: [] as { keyTag: number; reason: string }[] };
       for (const r of held) {
         if (keys.some((k) => rdataEquals(k, r))) continue;
