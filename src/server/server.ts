@@ -12,7 +12,7 @@ import { listenError } from './listen-error.js';
 import { TandemZoneManager, type ManagerOptions, type Served } from '../state/manager.js';
 import { startApi, resolveApiAuth, type RunningApi } from '../api/index.js';
 import { startParentChecks } from '../state/parentds.js';
-import { createHandler, type ControlHandler } from './handle.js';
+import { createHandler, type ControlHandler, type Handler } from './handle.js';
 import { Keyring } from '../dns/tsig.js';
 import { TransferService } from '../transfer/service.js';
 import { ResponseCache } from './respcache.js';
@@ -70,13 +70,13 @@ export async function checkFolders(config: ServerConfig): Promise<void> {
  * authoritative RRset in the background (processes that answer queries); `afterChange`: see ManagerOptions.
  */
 export async function createManager(
-  deps: ServerDeps, opts: { presign: boolean; afterChange?: ManagerOptions['afterChange']; role?: ManagerOptions['role'] },
+  deps: ServerDeps, opts: { presign: boolean; afterChange?: ManagerOptions['afterChange']; onPublish?: ManagerOptions['onPublish']; role?: ManagerOptions['role'] },
 ): Promise<TandemZoneManager> {
   const { config, logger } = deps;
   const keyring = new Keyring(config.tsig);
   return TandemZoneManager.create({
     zonesDir: config.zones, stateDir: config.state, zoneDefaults: config.zoneDefaults, clock: deps.clock ?? systemClock, logger,
-    cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange, role: opts.role,
+    cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange, onPublish: opts.onPublish, role: opts.role,
     knownKey: (name) => keyring.byName(name) !== undefined,
     signingObserver: deps.metrics?.signing, onLoad: deps.metrics?.onLoad,
   });
@@ -98,10 +98,20 @@ export interface DnsListeners {
  * UPDATE go to `control`. A listener that cannot bind throws a ListenError saying why (address in use, port < 1024).
  */
 export async function startDns(deps: ServerDeps, served: () => Served, control?: ControlHandler): Promise<DnsListeners> {
+  return listenDns(deps, queryHandler(deps, served, control));
+}
+
+/** The request path on `served()` with this process's response cache, TSIG keys and query counters. */
+export function queryHandler(deps: ServerDeps, served: () => Served, control?: ControlHandler): Handler {
   const { config, logger } = deps;
   const cache = new ResponseCache();
   deps.metrics?.watchCache(cache);
-  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig), cache, queries: deps.metrics?.queries });
+  return createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig), cache, queries: deps.metrics?.queries });
+}
+
+/** UDP and TCP listeners on every configured address, answering with `handler` (see startDns). */
+export async function listenDns(deps: ServerDeps, handler: Handler): Promise<DnsListeners> {
+  const { config, logger } = deps;
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
   const close = async () => {
