@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, openSync, closeSync } from
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSocket } from 'node:dgram';
+import { request } from 'node:http';
 import { ownerLabels, writeTandemYaml, writePositiveQueries, ORIGIN } from './lib/zonegen.mjs';
 import { startDaemon, freePort, processTree, waitFor, sleep, stopAll } from './lib/proc.mjs';
 import { dnsperf } from './lib/dnsperf.mjs';
@@ -76,9 +77,19 @@ async function probe(port, name, n) {
   return ok;
 }
 
-async function api(base, method, path, body) {
-  const r = await fetch(base + "/client/v4" + path, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body), signal: AbortSignal.timeout(900_000) });
-  return { status: r.status, json: await r.json().catch(() => undefined) };
+/** An admin API call (node:http: no headers timeout, a change to a large zone may take minutes); 15 min at most. */
+function api(base, method, path, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}/client/v4${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, timeout: 900_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => { let json; try { json = JSON.parse(text); } catch { /* not JSON */ } resolve({ status: res.statusCode, json }); });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 15 min`)));
+    req.on('error', reject);
+    req.end(body && JSON.stringify(body));
+  });
 }
 
 const mib = (b) => Math.round(b / 2 ** 20);
@@ -100,6 +111,7 @@ async function measure(dir, workers, queryFile) {
     const readyS = (performance.now() - t0) / 1000;
     await sleep(3000);
     const atReady = treeMemory(srv.pid);
+    console.error(JSON.stringify({ workers, readyS: +readyS.toFixed(1), rssMiB: mib(atReady.rss), pssMiB: mib(atReady.pss), processes: atReady.processes }));
     const list = await api(base, "GET", `/zones?name=${ORIGIN.slice(0, -1)}`);
     const zone = list.json?.result?.[0]?.id;
     if (!zone) throw new Error(`zone not listed: ${JSON.stringify(list)} after ${readyS} s`);
@@ -107,6 +119,7 @@ async function measure(dir, workers, queryFile) {
     const c0 = performance.now();
     const res = await api(base, 'POST', `/zones/${zone}/dns_records`, { type: 'TXT', name: name.slice(0, -1), content: 'workers bench', ttl: 300 });
     const apiMs = performance.now() - c0;
+    console.error(JSON.stringify({ workers, changeApiMs: Math.round(apiMs), during: mib(treeMemory(srv.pid).pss) }));
     if (res.status !== 200) throw new Error(`change failed: ${res.status} ${JSON.stringify(res.json)}`);
     // Every worker must answer: `probes` consecutive queries (spread by the kernel) all see the new name.
     let allMs;
