@@ -17,19 +17,16 @@
 // primary then loads the zones as a single process does; until a zone is in service its names are answered
 // SERVFAIL (never cached). A worker started later (a replacement) binds at once: it has nothing to load.
 import cluster, { type Worker } from 'node:cluster';
-import type { Logger } from 'pino';
 import { formatEndpoint, type Endpoint } from '../config/server.js';
 import { startParentChecks } from '../state/parentds.js';
 import type { TandemZoneManager } from '../state/manager.js';
 import { checkFolders, createManager, laterControl, laterTransferApi, listenDns, logLoadEnd, queryHandler, startAdminApi, startTransfers, type HttpListeners, type ServerDeps } from './server.js';
 import { logLoaded } from '../state/loading.js';
-import type { Handler } from './handle.js';
 import type { TransferService } from '../transfer/service.js';
 import { systemClock } from '../dnssec/types.js';
 import { Metrics } from '../metrics/registry.js';
-import type { QueryCounters } from '../metrics/queries.js';
 import { answerPrimary, workerMetrics } from '../metrics/cluster.js';
-import { createFront, type FrontAnswer, type FrontMore, type FrontQuery } from './front.js';
+import { answerFront, createFront, type FrontAnswer, type FrontMore, type FrontQuery } from './front.js';
 import { ResponseCache } from './respcache.js';
 
 /** Primary -> worker. */
@@ -140,7 +137,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   const quiet = deps.logger.levelVal < 30 ? deps.logger.child({}, { level: 'info' }) : deps.logger;
   const handler = queryHandler({ ...deps, logger: quiet }, () => mgr.served(), laterControl(() => transfers));
   cluster.on('message', (w, m: unknown) => {
-    if (isMessage(m) && m.tandem === 'query') serveQuery(w, m, handler, generation, metrics.queries, logger);
+    if (isMessage(m) && m.tandem === 'query') answerFront(m, handler, generation, metrics.queries, logger, (x) => { if (w.isConnected()) w.send(x); });
   });
 
   let addresses: Endpoint[] = [];
@@ -301,26 +298,4 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
     }
   });
   send({ tandem: 'ready', addresses: dns.addresses });
-}
-
-/**
- * Primary side of a worker's query: the full request path, from the generation served now; the answer goes
- * back with that generation and, when it may be cached, until when and its counter cell.
- */
-function serveQuery(w: Worker, m: FrontQuery, handler: Handler, generation: () => number, queries: QueryCounters | undefined, logger: Logger): void {
-  const reply = (x: ToWorker) => { if (w.isConnected()) w.send(x); };
-  const gen = generation(); // the handler reads the served set synchronously, before its first await
-  let keep: FrontAnswer['keep'];
-  const more = m.transport === 'tcp' ? (wire: Uint8Array) => reply({ tandem: 'answer-more', id: m.id, wire }) : undefined;
-  handler(m.msg, m.transport, m.peer, more, (until, cell) => {
-    const split = queries && cell >= 0 ? queries.split(cell) : { zone: undefined, rest: -1 };
-    // A cell of -1 (no counters) counts nowhere in the worker either.
-    keep = { until, zone: split.zone, rest: split.rest };
-  }).then(
-    (wire) => reply({ tandem: 'answer', id: m.id, wire, gen, keep }),
-    (err: unknown) => {
-      logger.error({ err }, 'answer for a worker failed');
-      reply({ tandem: 'answer', id: m.id, wire: null, gen });
-    },
-  );
 }

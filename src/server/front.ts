@@ -154,3 +154,25 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     },
   };
 }
+
+/**
+ * The primary's side: answers a worker's message with the full request path (`handler`), from the
+ * generation served now; the answer goes back with that generation and, when it may be cached, until when
+ * and its counter cell (as `queries` numbers it, split for the worker's own counters).
+ */
+export function answerFront(m: FrontQuery, handler: Handler, generation: () => number, queries: QueryCounters | undefined, logger: Logger, reply: (x: FrontMore | FrontAnswer) => void): void {
+  const gen = generation(); // the handler reads the served set synchronously, before its first await
+  let keep: FrontAnswer['keep'];
+  const more = m.transport === 'tcp' ? (wire: Uint8Array) => reply({ tandem: 'answer-more', id: m.id, wire }) : undefined;
+  handler(m.msg, m.transport, m.peer, more, (until, cell) => {
+    // A cell of -1 (no counters) counts nowhere in the worker either.
+    const split = queries && cell >= 0 ? queries.split(cell) : { zone: undefined, rest: -1 };
+    keep = { until, zone: split.zone, rest: split.rest };
+  }).then(
+    (wire) => reply({ tandem: 'answer', id: m.id, wire, gen, keep }),
+    (err: unknown) => {
+      logger.error({ err }, 'answer for a worker failed');
+      reply({ tandem: 'answer', id: m.id, wire: null, gen });
+    },
+  );
+}
