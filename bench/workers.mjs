@@ -27,6 +27,9 @@ const { values } = parseArgs({ options: {
   records: { type: 'string', default: '1M' }, workers: { type: 'string', default: '1,2' },
   seconds: { type: 'string', default: '10' }, dir: { type: 'string', default: '/tmp/tandem-workers' },
   probes: { type: 'string', default: '40' },
+  'log-level': { type: 'string', default: 'warn' },
+  /** Skip the dnsperf run (e.g. with --log-level debug, which logs every query). */
+  'no-perf': { type: 'boolean', default: false },
   /** Another build to measure (e.g. a copy of main's dist/ for a before/after). */
   main: { type: 'string', default: join(REPO, 'dist/cli/main.js') },
 } });
@@ -103,7 +106,7 @@ async function measure(dir, workers, queryFile) {
   const logFd = openSync(join(dir, `serve-${workers}.log`), 'w');
   const t0 = performance.now();
   const srv = startDaemon('tandem', process.execPath, [values.main, 'serve', '--zones', join(dir, 'zones'), '--state', state,
-    '--listen', `127.0.0.1:${port}`, '--api', `127.0.0.1:${apiPort}`, '--api-token', TOKEN, '--log-level', 'warn', '--workers', String(workers)], { logFd, cwd: REPO });
+    '--listen', `127.0.0.1:${port}`, '--api', `127.0.0.1:${apiPort}`, '--api-token', TOKEN, '--log-level', values['log-level'], '--workers', String(workers)], { logFd, cwd: REPO });
   closeSync(logFd);
   const base = `http://127.0.0.1:${apiPort}`;
   try {
@@ -128,7 +131,7 @@ async function measure(dir, workers, queryFile) {
     }
     await sleep(2000);
     const afterChange = treeMemory(srv.pid);
-    const perf = await dnsperf({ port, file: queryFile, seconds, dnssecOk: true });
+    const perf = values['no-perf'] ? { qps: NaN, lost: undefined } : await dnsperf({ port, file: queryFile, seconds, dnssecOk: true });
     const afterPerf = treeMemory(srv.pid);
     return { workers, records, readyS: +readyS.toFixed(1), processes: atReady.processes,
       rssMiB: mib(atReady.rss), pssMiB: mib(atReady.pss), rssAfterChangeMiB: mib(afterChange.rss), pssAfterChangeMiB: mib(afterChange.pss),

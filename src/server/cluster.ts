@@ -97,7 +97,9 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   /** Tells every worker the generation served now; resolves once each has acknowledged (or exited). */
   const announce = async (): Promise<void> => {
     const g = generation();
-    await Promise.all(live().map((w) => new Promise<void>((resolve) => {
+    const t0 = performance.now();
+    const workers = live();
+    await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
       const msg = { tandem: 'generation', seq: ++seq, gen: g } satisfies ToWorker;
       const done = () => {
         clearTimeout(timer);
@@ -118,6 +120,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
       w.once('exit', done);
       w.send(msg);
     })));
+    logger.debug({ generation: g, workers: workers.length, ms: +(performance.now() - t0).toFixed(2) }, 'workers took a new generation');
   };
 
   await checkFolders(config);
