@@ -2,11 +2,12 @@
 // Cached-answer throughput of two builds of tandem, alternated (A B A B ...) so that a busy machine weighs on
 // both alike: dnsperf -c10 -q100, DO=1, on existing names of a generated zone (bench/lib/zonegen.mjs).
 //
-//   node bench/workers-ab.mjs --a /tmp/main/dist/cli/main.js --b dist/cli/main.js [--records 10k] [--workers 2] [--rounds 3] [--seconds 10]
+//   node bench/workers-ab.mjs --a /tmp/main/dist/cli/main.js --b dist/cli/main.js [--records 10k] [--workers 2] [--rounds 3] [--seconds 10] [--nx]
+// --nx: fresh random NXDOMAIN names instead (every answer made afresh: the uncached path).
 import { parseArgs } from 'node:util';
 import { mkdirSync, rmSync, openSync, closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ownerLabels, writeTandemYaml, writePositiveQueries } from './lib/zonegen.mjs';
+import { ownerLabels, writeTandemYaml, writePositiveQueries, writeRandomNxQueries } from './lib/zonegen.mjs';
 import { startDaemon, freePort, stopAll } from './lib/proc.mjs';
 import { signedSoa } from './lib/servers.mjs';
 import { waitFor } from './lib/proc.mjs';
@@ -14,7 +15,9 @@ import { dnsperf } from './lib/dnsperf.mjs';
 
 const { values } = parseArgs({ options: {
   a: { type: 'string' }, b: { type: 'string' }, records: { type: 'string', default: '10k' }, workers: { type: 'string', default: '2' },
-  rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' }, dir: { type: 'string', default: '/tmp/tandem-workers-ab' },
+  rounds: { type: 'string', default: '3' },
+  /** Fresh random non-existent names instead of existing ones (every answer a miss: the uncached path). */
+  nx: { type: 'boolean', default: false }, seconds: { type: 'string', default: '10' }, dir: { type: 'string', default: '/tmp/tandem-workers-ab' },
 } });
 if (!values.a || !values.b) throw new Error('--a and --b: the two dist/cli/main.js to compare');
 const m = /^(\d+)([kM]?)$/.exec(values.records);
@@ -38,8 +41,14 @@ async function once(main, label) {
   closeSync(fd);
   try {
     await waitFor(`${label} ready`, () => signedSoa(port), { timeoutMs: 600_000, intervalMs: 200, abortIf: () => (srv.alive ? undefined : 'exited') });
+    if (values.nx) {
+      const file = join(dir, `nx-${label}.txt`);
+      await writeRandomNxQueries(file, 2_000_000);
+      const r = await dnsperf({ port, file, seconds: Number(values.seconds), dnssecOk: true });
+      return { qps: Math.round(r.qps), lost: r.lost };
+    }
     // One pass to warm the caches, then the measured run.
-    await dnsperf({ port, file: queries, seconds: 3, dnssecOk: true });
+    await dnsperf({ port, file: queries, seconds: 6, dnssecOk: true });
     const r = await dnsperf({ port, file: queries, seconds: Number(values.seconds), dnssecOk: true });
     return { qps: Math.round(r.qps), lost: r.lost };
   } finally {

@@ -94,21 +94,38 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     logger.debug({ client: peer && `${peer.address}#${peer.port}`, qname, qtype, transport, rcode: resp && resp.length >= 4 ? resp[3] & 0xf : undefined, an: count(6), ns: count(8), cached: isCached }, 'query');
   };
 
+  // A miss in `cached` is followed in the same tick by the handler for the same message (udp.ts): it takes
+  // over the key instead of looking again (and counting a second miss), as handle.ts does.
+  let missed: { msg: Uint8Array; transport: Transport; k: ReturnType<typeof cacheKey> } | undefined;
+  const forget = () => { missed = undefined; };
   const cached = (msg: Uint8Array, transport: Transport, peer?: Peer): Uint8Array | undefined => {
     const k = cacheKey(msg, transport === 'tcp' ? tcpLimit : udpLimit);
     const hit = k && cache.get(genObj, k, msg, clock.now());
-    if (!hit) return undefined;
+    if (!hit) {
+      if (missed === undefined) queueMicrotask(forget);
+      missed = { msg, transport, k };
+      return undefined;
+    }
     if (queries && cache.lastCell >= 0) queries.add(cache.lastCell, transport);
     if (logger.isLevelEnabled('debug')) log(msg, transport, hit, peer, true);
     return hit;
   };
 
   const handle = (msg: Uint8Array, transport: Transport, peer?: Peer, more?: (msg: Uint8Array) => Promise<void> | void): Promise<Uint8Array | null> => {
-    const hit = cached(msg, transport, peer);
-    if (hit) return Promise.resolve(hit);
+    let key: ReturnType<typeof cacheKey>;
+    const m = missed;
+    if (m && m.msg === msg && m.transport === transport) {
+      missed = undefined;
+      key = m.k;
+    } else {
+      const hit = cached(msg, transport, peer);
+      if (hit) return Promise.resolve(hit);
+      key = missed!.k;
+      missed = undefined;
+    }
     return new Promise((resolve) => {
       const id = ++next;
-      const o: Open = { resolve: logger.isLevelEnabled('debug') ? (wire) => { log(msg, transport, wire, peer, false); resolve(wire); } : resolve, more: transport === 'tcp' ? more : undefined, chain: Promise.resolve(), key: cacheKey(msg, transport === 'tcp' ? tcpLimit : udpLimit) };
+      const o: Open = { resolve: logger.isLevelEnabled('debug') ? (wire) => { log(msg, transport, wire, peer, false); resolve(wire); } : resolve, more: transport === 'tcp' ? more : undefined, chain: Promise.resolve(), key };
       if (transport === 'udp') {
         o.timer = setTimeout(() => {
           open.delete(id);

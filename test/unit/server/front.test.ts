@@ -34,12 +34,13 @@ function link(primaryHandler?: Handler) {
     if (held) held.push(x);
     else setImmediate(() => front.receive(x));
   };
+  const workerCache = new ResponseCache();
   const front: Front = createFront((m) => {
     sent.push(m);
     setImmediate(() => answerFront(m, handler, () => gen, primaryCounters, logger, deliver));
-  }, logger, { clock: ex.clock, queries: workerCounters });
+  }, logger, { clock: ex.clock, queries: workerCounters, cache: workerCache });
   return {
-    front, sent, primaryCounters, workerCounters,
+    front, sent, primaryCounters, workerCounters, workerCache,
     bump: () => ++gen,
     /** Answers are held back until `release` (a generation message overtaking nothing: the channel is ordered). */
     hold: () => { held = []; },
@@ -63,6 +64,17 @@ describe('worker front (issue 16)', () => {
     // The primary counted the first answer, the worker the hit, under the same labels.
     expect(total(primaryCounters, { zone: 'example.com.', type: 'A', rcode: 'NOERROR' })).toBe(1);
     expect(total(workerCounters, { zone: 'example.com.', type: 'A', rcode: 'NOERROR', transport: 'udp' })).toBe(1);
+  });
+
+  it('the UDP path (cached, then the handler in the same tick) looks once: one miss, one message to the primary', async () => {
+    const { front, sent, workerCache } = link();
+    const msg = q('ftp.example.com.');
+    expect(front.handler.cached(msg, 'udp')).toBeUndefined();
+    await front.handler(msg, 'udp');
+    expect(workerCache.stats.misses).toBe(1);
+    expect(sent).toHaveLength(1);
+    expect(front.handler.cached(q('ftp.example.com.'), 'udp')).toBeDefined();
+    expect(workerCache.stats.hits).toBe(1);
   });
 
   it('a new generation drops every cached answer: the next question goes to the primary again', async () => {
