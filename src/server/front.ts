@@ -59,6 +59,12 @@ export interface FrontOptions {
 
 /** How long a UDP question waits for the primary's answer before it is dropped (the client retries). */
 const UDP_WAIT_MS = 10_000;
+/**
+ * UDP questions waiting for the primary, at most, per worker: beyond that a datagram is dropped, as a full
+ * socket buffer drops it (the client retries, RFC 1035 §4.2.1), so a flood of new names cannot queue without
+ * bound between the processes.
+ */
+export const MAX_UDP_WAITING = 1024;
 
 interface Open {
   resolve(wire: Uint8Array | null): void;
@@ -67,6 +73,8 @@ interface Open {
   chain: Promise<void>;
   key: ReturnType<typeof cacheKey>;
   timer?: NodeJS.Timeout;
+  /** Counted in `udpWaiting`. */
+  udp?: boolean;
 }
 
 const udpLimit = (udpSize: number | undefined) => sizeLimit('udp', udpSize);
@@ -81,6 +89,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
   let genObj: object = { gen };
   let next = 0;
   const open = new Map<number, Open>();
+  let udpWaiting = 0;
 
   // Debug logging stays one line per query (README), here in the worker that received it, cached or not.
   const log = (msg: Uint8Array, transport: Transport, resp: Uint8Array | null, peer: Peer | undefined, isCached: boolean) => {
@@ -123,12 +132,19 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
       key = missed!.k;
       missed = undefined;
     }
+    if (transport === 'udp' && udpWaiting >= MAX_UDP_WAITING) {
+      if (queries) queries.dropped++;
+      return Promise.resolve(null);
+    }
     return new Promise((resolve) => {
       const id = ++next;
       const o: Open = { resolve: logger.isLevelEnabled('debug') ? (wire) => { log(msg, transport, wire, peer, false); resolve(wire); } : resolve, more: transport === 'tcp' ? more : undefined, chain: Promise.resolve(), key };
       if (transport === 'udp') {
+        udpWaiting++;
+        o.udp = true;
         o.timer = setTimeout(() => {
           open.delete(id);
+          udpWaiting--;
           resolve(null);
         }, UDP_WAIT_MS);
       }
@@ -156,6 +172,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
       }
       open.delete(m.id);
       clearTimeout(o.timer);
+      if (o.udp) udpWaiting--;
       const keep = m.keep;
       // Answers come after the generation they were made from (one ordered channel); a worker that started
       // later learns the number here. Only an answer of the generation served now may be kept.

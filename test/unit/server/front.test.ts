@@ -3,13 +3,13 @@
 // with the primary's bytes (ID, RD/CD and question case patched, RFC 1035 §4.1.1), counted under the labels
 // the primary gave it; a new generation of the primary's zones drops every cached answer; an answer made
 // from an older generation is never kept; a multi-message answer (AXFR over TCP) arrives whole and in order.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { encodeQuery } from '../../../src/dns/message.js';
 import { Name } from '../../../src/dns/name.js';
 import { Rcode, RRType } from '../../../src/dns/types.js';
 import { createHandler, type Handler } from '../../../src/server/handle.js';
-import { answerFront, createFront, type Front, type FrontAnswer, type FrontMore, type FrontQuery } from '../../../src/server/front.js';
+import { answerFront, createFront, MAX_UDP_WAITING, type Front, type FrontAnswer, type FrontMore, type FrontQuery } from '../../../src/server/front.js';
 import { ResponseCache } from '../../../src/server/respcache.js';
 import { QueryCounters, type QuerySeries } from '../../../src/metrics/queries.js';
 import { useExampleManager } from '../../helpers/manager.js';
@@ -124,5 +124,27 @@ describe('worker front (issue 16)', () => {
     });
     expect(end).toBeNull();
     expect(got).toEqual([1, 2, 3]);
+  });
+
+  it('RFC 1035 §4.2.1: a primary that does not keep up drops UDP questions past the bound (counted), not queues them; the wait itself is bounded', async () => {
+    vi.useFakeTimers();
+    try {
+      const sent: FrontQuery[] = [];
+      const counters = new QueryCounters();
+      const front = createFront((m) => { sent.push(m); }, logger, { clock: ex.clock, queries: counters }); // never answered
+      const waiting = Array.from({ length: MAX_UDP_WAITING }, (_, i) => front.handler(q(`n${i}.example.com.`), 'udp'));
+      expect(sent).toHaveLength(MAX_UDP_WAITING);
+      expect(await front.handler(q('one-more.example.com.'), 'udp')).toBeNull();
+      expect(sent).toHaveLength(MAX_UDP_WAITING);
+      expect(counters.dropped).toBe(1);
+      void front.handler(q('by-tcp.example.com.'), 'tcp'); // TCP is bounded by its connections, not here
+      expect(sent).toHaveLength(MAX_UDP_WAITING + 1);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(new Set(await Promise.all(waiting))).toEqual(new Set([null]));
+      void front.handler(q('later.example.com.'), 'udp');
+      expect(sent).toHaveLength(MAX_UDP_WAITING + 2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
