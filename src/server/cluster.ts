@@ -94,6 +94,11 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     }
     return gen;
   };
+  /** Tells every worker the generation served now, without waiting (a worker's acknowledgement is ignored). */
+  const tell = (): void => {
+    const g = generation();
+    for (const w of live()) w.send({ tandem: 'generation', seq: ++seq, gen: g } satisfies ToWorker);
+  };
   /** Tells every worker the generation served now; resolves once each has acknowledged (or exited). */
   const announce = async (): Promise<void> => {
     const g = generation();
@@ -132,7 +137,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     afterChange: () => announce(),
     // Every new served set (a transfer, a rollover, a zone coming in at start-up) reaches the workers at once;
     // an admin change also waits for their acknowledgements (afterChange).
-    onPublish: () => queueMicrotask(() => void announce()),
+    onPublish: () => queueMicrotask(tell),
   });
   const mgr = manager;
   let transfers: TransferService | undefined;
