@@ -1,23 +1,28 @@
 #!/usr/bin/env node
 // tandem's benchmark suite (never part of the test suite). Entry of `npm run bench` (docs/bench.md).
 //
-//   node bench/run.mjs [--only signing|dns|scale[,…]] [--runs N] [--seconds S] [--quick]
+//   node bench/run.mjs [--only signing|dns|scale|flood[,…]] [--runs N] [--seconds S] [--quick]
 //                      [--servers tandem,knot,pdns] [--denial MODES|none] [--sizes 10k,100k,1M] [--dns-zone N] [--workers N]
-//                      [--no-install] [--keep]
+//                      [--cpu-prof] [--profile-zone N] [--no-install] [--keep]
 //
-// Writes bench/results/latest.md, latest.json and throughput.svg; raw dnsperf output goes to
+// Writes bench/results/latest.md, latest.json, throughput.svg, denial.svg and scale.svg (profile.md with
+// --cpu-prof or --only profile); raw dnsperf output and the .cpuprofile files go to
 // bench/results/raw/<timestamp>/ (git-ignored). Every server it starts is stopped by PID before it exits.
 import { parseArgs } from 'node:util';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, statSync, existsSync } from 'node:fs';
-import { tmpdir, cpus, totalmem, availableParallelism, release } from 'node:os';
+import { tmpdir, cpus, totalmem, availableParallelism, release, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, freePort, stopAll, killAllSync, treeRssBytes, sleep } from './lib/proc.mjs';
 import { ownerLabels, writeMasterFile, writeTandemYaml, writePositiveQueries, writeRandomNxQueries, ORIGIN } from './lib/zonegen.mjs';
 import { tandem, knot, powerdns, tail } from './lib/servers.mjs';
+import { floor } from './lib/floor.mjs';
+import { adminChange } from './lib/change.mjs';
+import { profileBench, profileMarkdown } from './lib/profile.mjs';
 import { dnsperf, dnsperfLatency, DNSPERF_ARGS } from './lib/dnsperf.mjs';
 import { signInWorkers, opensslSpeed, TBS_BYTES } from './lib/signing.mjs';
-import { WORKLOADS, summarize, markdown, svg, denialSvg, median } from './lib/report.mjs';
+import { WORKLOADS, summarize, markdown, svg, denialSvg, scaleSvg, median } from './lib/report.mjs';
+import { floodBench, floodMarkdown, FLOOD_MODES } from './lib/flood.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** tandem's denial modes other than its default (compact), each measured for (b) with --denial. */
@@ -26,11 +31,15 @@ const REPO = dirname(HERE);
 const RESULTS = join(HERE, 'results');
 
 const USAGE = `Usage: node bench/run.mjs [options]        (npm run bench -- [options] builds first)
-  --only PARTS      comma-separated: signing, dns, scale (default: all three)
+  --only PARTS      comma-separated: signing, dns, scale, flood, profile (default: signing, dns, scale, flood)
+  --cpu-prof        add the profile part: tandem under node --cpu-prof for (a), (b) compact, (b) nsec3-chain
+                    and one admin change on a large zone; self time by function in bench/results/profile.md
+  --profile-zone N  names in the zone of the profiled admin change (default: the largest of --sizes)
   --runs N          measured dnsperf runs per server and workload; the median is reported (default 3)
   --seconds S       seconds per dnsperf run (default 10); signing runs S/2 seconds per figure
   --quick           smoke run: --seconds 2, 1 s warm-up, zone sizes 10k and 100k (runs stay 3)
-  --servers LIST    comma-separated: tandem, knot, pdns (default: all)
+  --servers LIST    comma-separated: tandem, knot, pdns, floor (default: all; floor is a bare Node UDP
+                    server answering one fixed packet, (a) and (c) only)
   --denial LIST     tandem's other denial modes measured for (b), one tandem each (default:
                     nsec,nsec3,nsec3-chain,nsec-chain; none: skip); compact is the main tandem's
   --sizes LIST      zone sizes for the scale part (default 10k,100k,1M)
@@ -40,6 +49,8 @@ const USAGE = `Usage: node bench/run.mjs [options]        (npm run bench -- [opt
   --latency-qps Q   offered load of the extra verbose run that gives latency percentiles (default 5000)
   --dns-zone N      names in the zone served for the dnsperf part (default 10000)
   --workers N       tandem --workers (default: the number of cores, when tandem's --help lists the flag)
+  --flood-rates L   offered flood rates in q/s for the flood part (default 20000,40000)
+  --flood-modes L   tandem denial modes flooded (default compact,nsec,nsec3,nsec3-chain,nsec-chain)
   --no-install      do not apt-get install missing peers (knot, pdns-server, pdns-backend-sqlite3, dnsperf)
   --keep            keep the temporary work directory (zones, server logs, query files)
 `;
@@ -54,17 +65,20 @@ function options() {
   const { values } = parseArgs({
     options: {
       only: { type: 'string' }, runs: { type: 'string' }, seconds: { type: 'string' }, quick: { type: 'boolean' },
+      'cpu-prof': { type: 'boolean' }, 'profile-zone': { type: 'string' },
       servers: { type: 'string' }, denial: { type: 'string' }, sizes: { type: 'string' }, 'scale-timeout': { type: 'string' }, 'latency-qps': { type: 'string' }, 'dns-zone': { type: 'string' }, workers: { type: 'string' },
+      'flood-rates': { type: 'string' }, 'flood-modes': { type: 'string' },
       'no-install': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) { process.stdout.write(USAGE); process.exit(0); }
   const quick = !!values.quick;
-  const parts = new Set((values.only ?? 'signing,dns,scale').split(',').map((s) => s.trim()).filter(Boolean));
-  for (const p of parts) if (!['signing', 'dns', 'scale'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
-  const servers = (values.servers ?? 'tandem,knot,pdns').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of servers) if (!['tandem', 'knot', 'pdns'].includes(s)) throw new Error(`--servers: unknown server '${s}'`);
+  const parts = new Set((values.only ?? 'signing,dns,scale,flood').split(',').map((s) => s.trim()).filter(Boolean));
+  if (values['cpu-prof']) parts.add('profile');
+  for (const p of parts) if (!['signing', 'dns', 'scale', 'flood', 'profile'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
+  const servers = (values.servers ?? 'tandem,knot,pdns,floor').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of servers) if (!['tandem', 'knot', 'pdns', 'floor'].includes(s)) throw new Error(`--servers: unknown server '${s}'`);
   const denialModes = values.denial === 'none' ? [] : (values.denial ?? DENIAL_MODES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
   for (const m of denialModes) if (!DENIAL_MODES.includes(m)) throw new Error(`--denial: unknown mode '${m}' (${DENIAL_MODES.join(', ')} or none)`);
   const int = (v, d, name, min = 1) => {
@@ -75,6 +89,7 @@ function options() {
   };
   const seconds = int(values.seconds, quick ? 2 : 10, '--seconds');
   const cores = availableParallelism();
+  const sizes = (values.sizes ?? (quick ? '10k,100k' : '10k,100k,1M')).split(',').map(parseSize);
   return {
     quick, parts, servers, seconds, denialModes,
     runs: int(values.runs, 3, '--runs'),
@@ -83,12 +98,16 @@ function options() {
     latencyQps: int(values['latency-qps'], 5000, '--latency-qps'),
     scaleTimeoutS: int(values['scale-timeout'], quick ? 180 : 300, '--scale-timeout'),
     signSeconds: quick ? 2 : Math.max(2, Math.round(seconds / 2)),
-    sizes: (values.sizes ?? (quick ? '10k,100k' : '10k,100k,1M')).split(',').map(parseSize),
+    sizes,
+    profileZone: values['profile-zone'] ? parseSize(values['profile-zone']) : Math.max(...sizes),
     dnsZone: values['dns-zone'] ? parseSize(values['dns-zone']) : 10_000,
     workers: int(values.workers, cores, '--workers'),
     cores,
     install: !values['no-install'],
     keep: !!values.keep,
+    floodRates: (values['flood-rates'] ?? '20000,40000').split(',').map((x) => int(x.trim(), 0, '--flood-rates')),
+    floodModes: (values['flood-modes'] ?? FLOOD_MODES.join(',')).split(',').map((x) => x.trim()).filter((m) => FLOOD_MODES.includes(m) || (() => { throw new Error(`--flood-modes: unknown mode '${m}'`); })()),
+    floodSeconds: quick ? 5 : 10, probeRate: 500, floodTimeoutMs: 1000,
   };
 }
 
@@ -103,10 +122,10 @@ async function has(cmd) {
 /** Installs missing peers with apt-get (the bench runs as root); returns notes about what is missing. */
 async function ensurePeers(opt) {
   const need = [];
-  if (opt.parts.has('dns') && !(await has('dnsperf'))) need.push('dnsperf');
+  if ((opt.parts.has('dns') || opt.parts.has('profile')) && !(await has('dnsperf'))) need.push('dnsperf');
   if (opt.servers.includes('knot') && !(await has('knotd'))) need.push('knot');
   if (opt.servers.includes('pdns') && (!(await has('pdns_server')) || !existsSync('/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql'))) need.push('pdns-server', 'pdns-backend-sqlite3');
-  if ((opt.parts.has('dns') || opt.parts.has('scale')) && !(await has('dig'))) need.push('bind9-dnsutils');
+  if ((opt.parts.has('dns') || opt.parts.has('scale') || opt.parts.has('profile') || opt.parts.has('flood')) && !(await has('dig'))) need.push('bind9-dnsutils');
   if ((opt.servers.includes('pdns')) && !(await has('sqlite3'))) need.push('sqlite3');
   if (need.length === 0) return [];
   if (!opt.install) return [`missing packages (not installed, --no-install): ${need.join(' ')}`];
@@ -135,6 +154,7 @@ async function environment() {
     memGiB: Math.round(totalmem() / 2 ** 30),
     os: osName,
     node: process.version,
+    loadAvgStart: loadavg().map((x) => +x.toFixed(1)),
     versions: {
       openssl: await v('openssl', ['version'], /^(OpenSSL [\d.a-z]+)/),
       knot: await v('knotd', ['-V'], /(\d+\.\d+\.\d+)/),
@@ -145,7 +165,7 @@ async function environment() {
 }
 
 function makeServers(opt) {
-  const all = { tandem: () => tandem({ repo: REPO, workers: opt.workers }), knot, pdns: powerdns };
+  const all = { tandem: () => tandem({ repo: REPO, workers: opt.workers }), knot, pdns: powerdns, floor: () => floor({ workers: opt.workers }) };
   return opt.servers.map((id) => all[id]());
 }
 
@@ -284,17 +304,20 @@ async function dnsBench(opt, work, rawDir, servers) {
     out.servers.push(entry);
     const why = await srv.available();
     if (why) { entry.error = why; log(`dns: skipping ${srv.id}: ${why}`); continue; }
-    if (srv.id === 'tandem') entry.workers = srv.workers;
+    if (srv.id === 'tandem' || srv.id === 'floor') entry.workers = srv.workers;
     const sdir = join(dir, srv.id);
     let handle;
     try {
       log(`dns: ${srv.id}: prepare + start`);
       await srv.prepare(sdir, zone);
       const port = await freePort();
-      ({ handle } = await srv.start(sdir, port));
+      // The floor answers with a packet of tandem's (a) response size in this run (so both send as many bytes).
+      const answerBytes = out.servers.find((s) => s.id === 'tandem')?.workloads?.['pos-do']?.summary?.responseSize;
+      ({ handle } = await srv.start(sdir, port, srv.id === 'floor' ? { answerBytes } : undefined));
+      if (srv.id === 'floor') entry.answerBytes = srv.answerBytes;
       entry.pid = handle.pid;
       entry.rssAtStart = treeRssBytes(handle.pid);
-      for (const w of WORKLOADS) entry.workloads[w.id] = await measureWorkload({ opt, port, handle, srv, w, posFile, nxFile, rawDir });
+      for (const w of WORKLOADS.filter((x) => !srv.workloads || srv.workloads.includes(x.id))) entry.workloads[w.id] = await measureWorkload({ opt, port, handle, srv, w, posFile, nxFile, rawDir });
       entry.rssAfterRuns = treeRssBytes(handle.pid);
     } catch (err) {
       entry.error = err.message;
@@ -365,6 +388,12 @@ async function scaleBench(opt, work, servers) {
         point.rssBytes = Math.max(rss0, treeRssBytes(handle.pid));
         if (srv.id === 'pdns') point.dbBytes = statSync(join(sdir, 'pdns.sqlite3')).size;
         log(`scale: ${srv.id} ${n} names: prepare ${((point.prepareMs ?? 0) / 1000).toFixed(1)} s, ready ${(point.readyMs / 1000).toFixed(1)} s, RSS ${(point.rssBytes / 2 ** 20).toFixed(0)} MiB`);
+        if (srv.id === 'tandem' && n === Math.max(...opt.sizes)) {
+          // One admin API change on the largest zone: time to the API's answer and to the signed answer, RSS growth.
+          point.change = await adminChange({ handle, port, timeoutMs: limitMs });
+          const c = point.change;
+          log(`scale: tandem ${n} names: one admin change: ${c.error ?? `POST ${(c.postMs / 1000).toFixed(1)} s, answered ${(c.visibleMs / 1000).toFixed(1)} s, RSS ${(c.rssBeforeBytes / 2 ** 20).toFixed(0)} -> ${(c.rssAfterBytes / 2 ** 20).toFixed(0)} MiB (peak ${(c.rssPeakBytes / 2 ** 20).toFixed(0)})`}`);
+        }
       } catch (err) {
         point.error = err.message;
         log(`scale: ${srv.id} ${n} failed: ${err.message}`);
@@ -405,7 +434,13 @@ async function main() {
     const servers = makeServers(opt);
     if (opt.parts.has('signing')) res.signing = await signingBench(opt);
     if (opt.parts.has('dns')) res.dns = await dnsBench(opt, work, rawDir, servers);
-    if (opt.parts.has('scale')) res.scale = await scaleBench(opt, work, servers);
+    if (opt.parts.has('scale')) res.scale = await scaleBench(opt, work, servers.filter((s) => s.scale !== false));
+    if (opt.parts.has('flood')) res.flood = await floodBench({ opt, work, repo: REPO, log });
+    if (opt.parts.has('profile')) {
+      res.profile = await profileBench(opt, work, rawDir, {
+        repo: REPO, tandem, writeTandemYaml, ownerLabels, writePositiveQueries, writeRandomNxQueries, dnsperf, adminChange, freePort, log,
+      });
+    }
     for (const s of res.dns?.servers ?? []) {
       const n = Object.values(s.workloads).flatMap((w) => w.runs).filter((r) => r.namesRepeated).length;
       if (n) res.notes.push(`${s.label}: ${n} (b) run(s) sent more queries than the file had fresh names (dnsperf wrapped around)`);
@@ -416,13 +451,16 @@ async function main() {
     if (opt.keep) log(`work directory kept: ${work}`);
   }
   res.durationMs = Date.now() - t0;
+  if (res.environment) res.environment.loadAvgEnd = loadavg().map((x) => +x.toFixed(1)); // other work on a shared machine
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(res, null, 2) + '\n');
   writeFileSync(join(rawDir, 'results.json'), JSON.stringify(res, null, 2) + '\n'); // this run's copy
-  writeFileSync(join(RESULTS, 'latest.md'), markdown(res));
+  writeFileSync(join(RESULTS, 'latest.md'), markdown(res) + floodMarkdown(res.flood));
   if (res.dns) writeFileSync(join(RESULTS, 'throughput.svg'), svg(res));
   if (res.dns?.denialModes) writeFileSync(join(RESULTS, 'denial.svg'), denialSvg(res));
+  if (res.scale) writeFileSync(join(RESULTS, 'scale.svg'), scaleSvg(res));
+  if (res.profile) writeFileSync(join(RESULTS, 'profile.md'), profileMarkdown(res));
   log(`done in ${(res.durationMs / 60000).toFixed(1)} min: bench/results/latest.md, latest.json${res.dns ? ', throughput.svg' : ''}`);
-  process.stdout.write(markdown(res) + '\n');
+  process.stdout.write(markdown(res) + floodMarkdown(res.flood) + '\n');
 }
 
 /** Removes the temporary work directory (unless --keep); set once it exists. */

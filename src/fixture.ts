@@ -149,6 +149,7 @@ export async function startFixture(opts: FixtureOptions): Promise<Fixture> {
       parentResolver: opts.parentResolver === undefined ? undefined : parseEndpoint(opts.parentResolver),
       // No parent checks unless a resolver is named: a test never asks the network on its own.
       parentCheckInterval: opts.parentResolver === undefined ? 0 : 10,
+      parentNotify: opts.parentResolver !== undefined,
     };
     const server = await startServer({ config, logger: opts.logger ?? pino({ level: 'silent' }), clock: opts.clock, env: {} });
     const manager: ZoneManager = server.manager;

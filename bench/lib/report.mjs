@@ -48,7 +48,10 @@ export function markdown(res) {
   L.push(`Machine: ${env.cpu}, ${env.cores} cores, ${env.memGiB} GiB RAM; ${env.os}. Node ${env.node}; ${env.versions.openssl ?? 'openssl ?'}; ` +
     `Knot ${env.versions.knot ?? '?'}; PowerDNS ${env.versions.pdns ?? '?'}; dnsperf ${env.versions.dnsperf ?? '?'}.`);
   L.push('The load generator (dnsperf) runs on the same cores as the server under test: every throughput figure is ' +
-    '"server + client on the same cores". Compare servers only within one run (runs vary by up to ±25 %).', '');
+    '"server + client on the same cores". Compare servers only within one run (runs vary by up to ±25 %).');
+  if (env.loadAvgStart) L.push(`Load average (1, 5, 15 min) at the start ${env.loadAvgStart.join(', ')}, at the end ${env.loadAvgEnd?.join(', ') ?? '?'}: ` +
+    `on ${env.cores} cores, anything above about 1 means other work shared the machine with this run.`);
+  L.push('');
   for (const n of res.notes ?? []) L.push(`- ${n}`);
   if (res.notes?.length) L.push('');
 
@@ -95,6 +98,7 @@ export function markdown(res) {
       L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|');
       for (const s of d.servers) {
         const r = s.workloads?.[w.id];
+        if (!r && !s.error && s.id === 'floor') continue; // the floor measures (a) and (c) only
         if (!r) { L.push(`| ${s.label} | ${s.error ? `failed: ${s.error.split('\n')[0].slice(0, 120)}` : '–'} ||||||||||||`); continue; }
         const t = tandem?.workloads?.[w.id]?.summary?.qps;
         L.push(`| ${s.label} | ${fmtInt(r.summary.qps)} | ${fmtK(r.summary.qpsMin)}–${fmtK(r.summary.qpsMax)} | ${fmtMs(r.summary.latencyAvgMs)} | ${fmtMs(r.summary.latencyMinMs)} | ${fmtMs(r.summary.latencyMaxMs)} | ` +
@@ -104,6 +108,12 @@ export function markdown(res) {
     }
     if (tandem && peers.length) {
       L.push('### tandem ÷ peer (median queries/s)', '');
+      const fl = peers.find((p) => p.id === 'floor');
+      if (fl) {
+        L.push(`The Node floor is a bare Node UDP server (\`bench/lib/floor.mjs\`) with tandem's worker count (${fl.workers}), answering every query ` +
+          `with one fixed ${fl.answerBytes ?? '?'}-byte packet (tandem's median (a) response size in this run, EDNS-padded) and copying only the query ID: ` +
+          'no parsing, lookup or encoding. tandem ÷ floor is the share of what Node\'s UDP path and dnsperf allow on these cores that tandem reaches.', '');
+      }
       L.push(`| workload | ${peers.map((p) => `÷ ${p.label}`).join(' | ')} |`, `|---|${peers.map(() => '---:').join('|')}|`);
       for (const w of WORKLOADS) {
         const t = tandem.workloads?.[w.id]?.summary?.qps;
@@ -112,7 +122,7 @@ export function markdown(res) {
       L.push('');
     }
     L.push('![queries per second per workload and server](throughput.svg)', '');
-    if (d.denialModes?.length) denialSection(L, d, tandem, peers);
+    if (d.denialModes?.length) denialSection(L, d, tandem, peers.filter((p) => p.workloads?.['nx-do']));
   }
 
   if (res.scale) {
@@ -136,7 +146,21 @@ export function markdown(res) {
       }
     }
     L.push('');
+    const ch = sc.servers.find((s) => s.id === 'tandem')?.points.find((p) => p.change);
+    if (ch) {
+      const c = ch.change;
+      L.push(`### One admin change on the ${fmtInt(ch.records)}-record zone (tandem, --workers 1)`, '');
+      L.push('On the largest zone above, once tandem answers: one `POST /zones/{id}/dns_records` adding an A record through the admin API. ' +
+        '"API answer" is the POST\'s round trip; "signed answer" runs from sending the POST until `dig +dnssec` gets the new name with its RRSIG. ' +
+        `RSS of tandem's process tree before the POST, its peak (sampled every 100 ms) and ${fmtS(c.settleMs)} s after the new name answers.`, '');
+      L.push('| records | API answer s | signed answer s | RSS before MiB | RSS peak MiB | RSS after MiB | growth MiB |', '|---:|---:|---:|---:|---:|---:|---:|');
+      if (c.error) L.push(`| ${fmtInt(ch.records)} | failed: ${c.error.split('\n')[0].slice(0, 160)} ||||||`);
+      else L.push(`| ${fmtInt(ch.records)} | ${fmtS(c.postMs)} | ${fmtS(c.visibleMs)} | ${fmtMiB(c.rssBeforeBytes)} | ${fmtMiB(c.rssPeakBytes)} | ${fmtMiB(c.rssAfterBytes)} | ${fmtMiB(c.rssAfterBytes - c.rssBeforeBytes)} |`);
+      L.push('');
+    }
+    L.push('![load time, memory and one admin change per zone size](scale.svg)', '');
   }
+  if (res.profile) L.push('## Where the time goes', '', 'CPU profiles of this run (self time by function per scenario): [profile.md](profile.md).', '');
   return L.join('\n');
 }
 
@@ -154,13 +178,13 @@ function denialSection(L, d, tandem, peers) {
   L.push('One tandem per denial mode on the same zone (same workers), started after the peers above; compact is the main tandem entry. ' +
     'compact, nsec and nsec3 sign one proof per answer (a fresh name is a fresh signature); nsec3-chain and nsec-chain answer from a chain ' +
     'built and signed at load (no signing per query). The ratios divide by the peers\' (b) figures of this run.', '');
-  L.push(`| tandem denial | queries/s (median) | runs min–max | avg latency ms | p50 ms | p99 ms | response size | response codes | ${peers.map((p) => `÷ ${p.label}`).join(' | ')} |`);
-  L.push(`|---|---:|---:|---:|---:|---:|---:|---|${peers.map(() => '---:').join('|')}|`);
+  L.push(`| tandem denial | queries/s (median) | runs min–max | avg latency ms | p50 ms | p99 ms | response size | response codes |${peers.map((p) => ` ÷ ${p.label} |`).join('')}`);
+  L.push(`|---|---:|---:|---:|---:|---:|---:|---|${peers.map(() => '---:|').join('')}`);
   for (const row of denialRows(d, tandem)) {
     const r = row.r;
     if (!r) { L.push(`| ${row.mode} | ${row.error ? `failed: ${row.error.split('\n')[0].slice(0, 120)}` : '–'} |||||||${peers.map(() => '|').join('')}`); continue; }
     L.push(`| ${row.mode} | ${fmtInt(r.summary.qps)} | ${fmtK(r.summary.qpsMin)}–${fmtK(r.summary.qpsMax)} | ${fmtMs(r.summary.latencyAvgMs)} | ${fmtMs(r.latency?.p50Ms)} | ${fmtMs(r.latency?.p99Ms)} | ` +
-      `${fmtInt(r.summary.responseSize)} | ${rcodeText(r.runs.at(-1)?.rcodes)} | ${peers.map((p) => fmtRatio(r.summary.qps, p.workloads?.['nx-do']?.summary?.qps)).join(' | ')} |`);
+      `${fmtInt(r.summary.responseSize)} | ${rcodeText(r.runs.at(-1)?.rcodes)} |${peers.map((p) => ` ${fmtRatio(r.summary.qps, p.workloads?.['nx-do']?.summary?.qps)} |`).join('')}`);
   }
   L.push('', '![(b) queries per second per tandem denial mode](denial.svg)', '');
 }
@@ -171,7 +195,7 @@ export function denialSvg(res) {
   const tandem = d.servers.find((s) => s.id === 'tandem');
   const bars = [
     ...denialRows(d, tandem).map((row) => ({ label: row.mode, v: row.r?.summary?.qps, color: row.mode.endsWith('-chain') ? '#1d4fa8' : '#2f6fdf' })),
-    ...d.servers.filter((s) => s.id !== 'tandem').map((s) => ({ label: s.label, v: s.workloads?.['nx-do']?.summary?.qps, color: s.id === 'knot' ? '#e08a1e' : '#3a9a5b' })),
+    ...d.servers.filter((s) => s.id !== 'tandem' && s.workloads?.['nx-do']).map((s) => ({ label: s.label, v: s.workloads['nx-do'].summary?.qps, color: s.id === 'knot' ? '#e08a1e' : '#3a9a5b' })),
   ];
   const W = 760, H = 340, left = 70, right = 20, top = 40, bottom = 60;
   const plotW = W - left - right, plotH = H - top - bottom;
@@ -206,8 +230,8 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 export function svg(res) {
   const d = res.dns;
   const servers = d?.servers ?? [];
-  const colors = { tandem: '#2f6fdf', knot: '#e08a1e', pdns: '#3a9a5b' };
-  const W = 760, H = 380, left = 70, right = 20, top = 40, bottom = 80;
+  const colors = { tandem: '#2f6fdf', knot: '#e08a1e', pdns: '#3a9a5b', floor: '#9a9a9a' };
+  const W = 820, H = 400, left = 70, right = 20, top = 40, bottom = 100;
   const plotW = W - left - right, plotH = H - top - bottom;
   const vals = servers.flatMap((s) => WORKLOADS.map((w) => s.workloads?.[w.id]?.summary?.qps ?? 0));
   const maxV = Math.max(1, ...vals);
@@ -239,11 +263,15 @@ export function svg(res) {
       o.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle" font-size="11">${esc(fmtK(v))}</text>`);
     });
     o.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 18}" text-anchor="middle">${esc(w.short)}</text>`);
+    // tandem ÷ each other server for this workload, under the group
+    const t = servers.find((s) => s.id === 'tandem')?.workloads?.[w.id]?.summary?.qps;
+    const ratios = servers.filter((s) => s.id !== 'tandem' && t && s.workloads?.[w.id]?.summary?.qps).map((s) => `÷${s.id} ${(t / s.workloads[w.id].summary.qps).toFixed(2)}`);
+    if (ratios.length) o.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 34}" text-anchor="middle" font-size="10" fill="#444">${esc(`tandem ${ratios.join(', ')}`)}</text>`);
   });
   servers.forEach((s, si) => {
-    const lx = left + si * 200, ly = H - 28;
+    const lx = left + si * Math.floor((W - left) / Math.max(4, servers.length)), ly = H - 22;
     o.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colors[s.id] ?? '#888'}"/>`);
-    o.push(`<text x="${lx + 18}" y="${ly}">${esc(`${s.label} (${s.signing.split(',')[0]})`)}</text>`);
+    o.push(`<text x="${lx + 18}" y="${ly}">${esc(`${s.label} (${s.signing.split(/[,:]/)[0]})`)}</text>`);
   });
   o.push('</svg>');
   return o.join('\n') + '\n';
@@ -253,4 +281,77 @@ function niceStep(raw) {
   const p = 10 ** Math.floor(Math.log10(raw));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
   return 10 * p;
+}
+
+/**
+ * One bar panel of a multi-panel SVG: groups of bars (one group per zone size, say), value labels on the bars,
+ * a y axis from 0. Pushes its elements to o.
+ */
+function barPanel(o, { x0, y0, w, h, title, unit, groups }) {
+  const vals = groups.flatMap((g) => g.bars.map((b) => b.v ?? 0));
+  const maxV = Math.max(1e-9, ...vals);
+  const step = niceStep(maxV / 4);
+  const yMax = Math.ceil(maxV / step) * step;
+  const top = y0 + 26, bottom = y0 + h - 34, left = x0 + 50, right = x0 + w - 8;
+  const y = (v) => bottom - (v / yMax) * (bottom - top);
+  o.push(`<text x="${x0 + w / 2}" y="${y0 + 14}" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>`);
+  for (let v = 0; v <= yMax + 1e-9; v += step) {
+    o.push(`<line x1="${left}" x2="${right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`);
+    o.push(`<text x="${left - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="10">${esc(`${+v.toFixed(2)}`)}</text>`);
+  }
+  o.push(`<text x="${x0 + 10}" y="${(top + bottom) / 2}" font-size="10" transform="rotate(-90 ${x0 + 10} ${(top + bottom) / 2})" text-anchor="middle">${esc(unit)}</text>`);
+  const gw = (right - left) / Math.max(1, groups.length);
+  groups.forEach((g, gi) => {
+    const bw = Math.min(34, (gw * 0.85) / Math.max(1, g.bars.length));
+    const gx = left + gi * gw + (gw - bw * g.bars.length) / 2;
+    g.bars.forEach((b, bi) => {
+      const x = gx + bi * bw;
+      if (b.v === undefined || !Number.isFinite(b.v)) { o.push(`<text x="${(x + bw / 2).toFixed(1)}" y="${bottom - 3}" text-anchor="middle" font-size="9" fill="#999">n/a</text>`); return; }
+      o.push(`<rect x="${(x + 1).toFixed(1)}" y="${y(b.v).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(bottom - y(b.v)).toFixed(1)}" fill="${b.color}"><title>${esc(`${g.label}, ${b.label}: ${b.text ?? b.v}`)}</title></rect>`);
+      o.push(`<text x="${(x + bw / 2).toFixed(1)}" y="${(y(b.v) - 3).toFixed(1)}" text-anchor="middle" font-size="9">${esc(b.text ?? `${+b.v.toFixed(b.v < 10 ? 1 : 0)}`)}</text>`);
+    });
+    o.push(`<text x="${(left + gi * gw + gw / 2).toFixed(1)}" y="${bottom + 14}" text-anchor="middle" font-size="11">${esc(g.label)}</text>`);
+  });
+  o.push(`<line x1="${left}" x2="${right}" y1="${bottom}" y2="${bottom}" stroke="#333"/>`);
+}
+
+/** The scale part: start → signed answer and RSS per zone size and server, and tandem's one admin change on the largest zone. */
+export function scaleSvg(res) {
+  const sc = res.scale;
+  const colors = { tandem: '#2f6fdf', knot: '#e08a1e', pdns: '#3a9a5b' };
+  const sizes = sc.sizes;
+  const label = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
+  const point = (s, i) => s.points[i];
+  const ok = (p) => p && !p.error && !p.skipped;
+  const group = (i, f) => ({ label: `${label(sizes[i])} names`, bars: sc.servers.map((s) => ({ label: s.label, color: colors[s.id] ?? '#888', v: ok(point(s, i)) ? f(s, point(s, i)) : undefined })) });
+  const t = sc.servers.find((s) => s.id === 'tandem');
+  const ch = t?.points.find((p) => p.change);
+  const panelW = 265;
+  const W = panelW * (ch ? 4 : 2) + 10, H = 340;
+  const o = [];
+  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  o.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
+  const ph = H - 40;
+  barPanel(o, { x0: 0, y0: 8, w: panelW, h: ph, title: 'start → signed answer', unit: 'seconds (incl. prepare)', groups: sizes.map((_, i) => group(i, (s, p) => ((p.prepareMs ?? 0) + p.readyMs) / 1000)) });
+  barPanel(o, { x0: panelW, y0: 8, w: panelW, h: ph, title: 'resident memory once answering', unit: 'MiB', groups: sizes.map((_, i) => group(i, (s, p) => (s.id === 'pdns' ? undefined : p.rssBytes / 2 ** 20))) });
+  if (ch) {
+    const c = ch.change;
+    const one = (lbl, v, color) => ({ label: lbl, bars: [{ label: lbl, v, color }] });
+    const names = label(ch.records - 6);
+    barPanel(o, {
+      x0: 2 * panelW, y0: 8, w: panelW, h: ph, title: `tandem: 1 admin change, ${names} names`, unit: 'seconds from the POST',
+      groups: c.error ? [{ label: 'failed', bars: [] }] : [one('API answer', c.postMs / 1000, '#2f6fdf'), one('signed answer', c.visibleMs / 1000, '#1d4fa8')],
+    });
+    barPanel(o, {
+      x0: 3 * panelW, y0: 8, w: panelW, h: ph, title: `tandem RSS around that change`, unit: 'MiB',
+      groups: c.error ? [{ label: 'failed', bars: [] }] : [one('before', c.rssBeforeBytes / 2 ** 20, '#9ab7ee'), one('peak', c.rssPeakBytes / 2 ** 20, '#2f6fdf'), one('after', c.rssAfterBytes / 2 ** 20, '#1d4fa8')],
+    });
+  }
+  sc.servers.forEach((s, si) => {
+    const lx = 60 + si * 160, ly = H - 10;
+    o.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colors[s.id] ?? '#888'}"/>`);
+    o.push(`<text x="${lx + 18}" y="${ly}">${esc(s.label)}</text>`);
+  });
+  o.push('</svg>');
+  return o.join('\n') + '\n';
 }

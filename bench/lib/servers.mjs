@@ -4,7 +4,8 @@
 // All run on 127.0.0.1 with the same generated zone (bench.test.), ECDSA P-256 (algorithm 13).
 import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { run, runOk, startDaemon, waitFor } from './proc.mjs';
+import { randomBytes } from 'node:crypto';
+import { run, runOk, startDaemon, waitFor, freePort } from './proc.mjs';
 import { ORIGIN } from './zonegen.mjs';
 
 const ZONE = ORIGIN.replace(/\.$/, '');
@@ -76,11 +77,20 @@ export function tandem({ repo, workers, denial }) {
       writeFileSync(join(dir, 'zones', `${ZONE}.yaml`), readFileSync(zone.yaml));
       return { prepareMs: 0 };
     },
-    async start(dir, port, { timeoutMs = 300_000, workers: w } = {}) {
+    /**
+     * Starts `serve` with its admin API on a free loopback port and a random token (returned as handle.api
+     * { url, token }), so it never meets another server's default 8053. nodeArgs go before the script
+     * (e.g. --cpu-prof; cluster workers inherit them).
+     */
+    async start(dir, port, { timeoutMs = 300_000, workers: w, nodeArgs = [] } = {}) {
       const n = w ?? workers;
-      const args = [main, 'serve', '--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'];
+      const api = { url: `http://127.0.0.1:${await freePort()}`, token: randomBytes(16).toString('hex') };
+      const args = [...nodeArgs, main, 'serve', '--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--listen', `127.0.0.1:${port}`, '--log-level', 'warn',
+        '--api', api.url.slice('http://'.length), '--api-token', api.token];
       if (workersFlag) args.push('--workers', String(n));
-      return startAndWait('tandem', process.execPath, args, { dir, port, timeoutMs, cwd: repo });
+      const started = await startAndWait('tandem', process.execPath, args, { dir, port, timeoutMs, cwd: repo });
+      started.handle.api = api;
+      return started;
     },
   };
 }

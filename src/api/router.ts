@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { TransferApi, ZoneManager } from '../state/types.js';
+import type { SyncApi } from '../update/sync/types.js';
 
 export type Shape = 'cloudflare' | 'ns1';
 
@@ -18,6 +19,8 @@ export interface RequestContext {
   manager: ZoneManager;
   /** Zone transfers (secondary status, force_axfr); absent in servers without them. */
   transfers?: TransferApi;
+  /** Key sync with the other signers (update/sync/); absent in servers without it. */
+  sync?: SyncApi;
   logger: Logger;
 }
 

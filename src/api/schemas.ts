@@ -64,6 +64,9 @@ export const dnssecPatch = z.object({
 
 export const parentDsBody = z.object({ present: z.boolean() }).strict();
 
+/** POST .../tandem/sync/{peer}/remove (api/sync.ts): `ds_absent` says the parent's DS for the peer's KSKs is gone. */
+export const syncRemoveBody = z.object({ ds_absent: z.boolean().optional() }).strict();
+
 /** Cloudflare's dns_settings fields; tandem can change `multi_provider` only (the rest are read-only here). */
 export const dnsSettingsPatch = z.object({
   multi_provider: z.boolean().optional(),

@@ -6,7 +6,8 @@ import type { RequestContext, Router } from './router.js';
 import { fqdn } from './records.js';
 import type { TransferApi, ZoneView } from '../state/types.js';
 
-function zoneOf(ctx: RequestContext): ZoneView {
+/** The zone of `/zones/{id}/...` (404 in Cloudflare's words when there is none); also api/sync.ts. */
+export function zoneOf(ctx: RequestContext): ZoneView {
   const zone = ctx.manager.zone(ctx.params.zone);
   if (!zone) throw new ApiError(404, Code.NO_ROUTE, `Could not route to /zones/${ctx.params.zone}, perhaps your object identifier is invalid?`);
   return zone;

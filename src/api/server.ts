@@ -5,7 +5,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { TransferApi, ZoneManager } from '../state/types.js';
+import type { SyncApi } from '../update/sync/types.js';
+import { addSyncRoutes } from './sync.js';
 import { addSecondaryRoutes } from './secondary.js';
+import { addRolloverRoutes, type RolloverApi } from './rollover.js';
 import { checkCloudflareAuth, checkNs1Auth, type ApiAuthConfig } from './auth.js';
 import { MAX_BODY, parseJson, readBody } from './body.js';
 import { addCloudflareRoutes, CF_PREFIX } from './cloudflare.js';
@@ -19,6 +22,10 @@ export interface ApiOptions {
   manager: ZoneManager;
   /** Zone transfers (the secondary_dns routes). */
   transfers?: TransferApi;
+  /** Key sync (the tandem/sync routes). */
+  sync?: SyncApi;
+  /** Key rollovers (the tandem/rollover routes), once the server runs them. */
+  rollover?: () => RolloverApi | undefined;
   auth: ApiAuthConfig;
   at: { host: string; port: number };
   logger: Logger;
@@ -56,6 +63,7 @@ export interface RunningApi {
 export function createRouter(): Router {
   const r = new Router();
   addSecondaryRoutes(r, CF_PREFIX);
+  addSyncRoutes(r, CF_PREFIX);
   addCloudflareRoutes(r);
   addNs1Routes(r);
   return r;
@@ -129,7 +137,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
     }
     kind = `${method} ${match.template}`;
     const body = BODY_METHODS.has(method) ? parseJson(await readBody(req, opts.maxBody ?? MAX_BODY)) : undefined;
-    const reply = await match.handler({ method, path, params: match.params, query: url.searchParams, headers: req.headers, body, manager: opts.manager, transfers: opts.transfers, logger: log });
+    const reply = await match.handler({ method, path, params: match.params, query: url.searchParams, headers: req.headers, body, manager: opts.manager, transfers: opts.transfers, sync: opts.sync, logger: log });
     sendJson(res, reply.status ?? 200, reply.body);
     counted(reply.status ?? 200);
     log.debug({ method, path, status: reply.status ?? 200 }, 'api request');
@@ -157,6 +165,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
 
 export async function startApi(opts: ApiOptions): Promise<RunningApi> {
   const router = createRouter();
+  addRolloverRoutes(router, CF_PREFIX, opts.rollover ?? (() => undefined));
   const log = opts.logger.child({ component: 'api' });
   const limiter = new AuthFailureLimiter(opts.clock ?? systemClock, opts.authLimit);
   const server = createServer((req, res) => {

@@ -403,7 +403,9 @@ export const ADMIN_COMMANDS: readonly Command<any>[] = [statusCommand, dnssecCom
 export async function runAdminCommand(name: string, argv: string[], io: AdminIo = processIo): Promise<number> {
   const { dsCommand } = await import('./keys.js');
   const { PARENT_COMMANDS } = await import('./parent.js');
-  const cmd = name === 'ds' ? dsCommand : [...ADMIN_COMMANDS, ...PARENT_COMMANDS].find((c) => c.name === name);
+  const { SYNC_COMMANDS } = await import('./sync.js');
+  const { rolloverCommand } = await import('./rollover.js');
+  const cmd = name === 'ds' ? dsCommand : [...ADMIN_COMMANDS, ...PARENT_COMMANDS, ...SYNC_COMMANDS, rolloverCommand].find((c) => c.name === name);
   if (!cmd) {
     io.err(`tandem: unknown admin command '${name}'\n`);
     return 2;

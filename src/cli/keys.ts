@@ -6,7 +6,7 @@ import { Name } from '../dns/name.js';
 import { RRType } from '../dns/types.js';
 import { formatRdata } from '../dns/rdata.js';
 import { dsRdata, parseDnskeyRdata, keyTag, isKsk } from '../dnssec/keys.js';
-import { importBindKey, readZoneKeyDir, zoneKeyDir, type StoredKey } from '../state/keystore.js';
+import { importBindKey, isPublished, readZoneKeyDir, zoneKeyDir, type StoredKey } from '../state/keystore.js';
 import { buildLoadedZone, type LoadedZone } from '../config/zonefile.js';
 import { loadZoneFileAsync } from '../state/offthread.js';
 import { dumpSignedZone, dumpZone } from '../dnssec/dump.js';
@@ -32,7 +32,9 @@ async function ownKeys(state: string, zone: Name): Promise<StoredKey[]> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (keys.length === 0) throw new Error(`no keys for ${zone} in ${dir}: enable DNSSEC for the zone and start the server once`);
-  return keys;
+  // A key a rollover removed (Delete reached) is no longer the zone's: its DS must not go to the registrar.
+  const now = Date.now() / 1000;
+  return keys.filter((k) => isPublished(k, now));
 }
 
 async function tryZoneFile(zones: string, zone: Name): Promise<LoadedZone | undefined> {

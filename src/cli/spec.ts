@@ -195,5 +195,12 @@ export async function runCommand<O extends OptionSpecs>(cmd: Command<O>, argv: s
     io.out(commandHelp(cmd));
     return 0;
   }
-  return cmd.run(parsed, io);
+  try {
+    return await cmd.run(parsed, io);
+  } catch (err) {
+    // A command that finds its flags wrong only while running (values, combinations) says so like the parser.
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`tandem ${cmd.name}: ${err.message}\n\n${commandHelp(cmd)}`);
+    return 2;
+  }
 }

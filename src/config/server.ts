@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { TsigKey } from '../dns/tsig.js';
 import { loadTsigKeys, TsigConfigError } from './tsig.js';
 import { zoneDefaultsProblem } from './masterzone.js';
+import { parseRrl, RrlConfigError, type RrlConfig } from './rrl.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -27,6 +28,13 @@ export interface ServerConfig {
   workers: number;
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
+  /**
+   * `signing-queue`: fresh signatures (live signing) that may wait per process; past it a UDP query that needs one
+   * is answered per `signingOverflow` (server/budget.ts). 0: only cached answers over UDP; false (`off`): no bound.
+   */
+  signingQueue: number | false;
+  /** `signing-overflow`: `tc` (TC=1, the client retries over TCP) or `drop`. */
+  signingOverflow: 'tc' | 'drop';
   /** `api_auth:` from the config file (tokens, users, ns1_keys), checked by the API layer. */
   apiAuth?: unknown;
   /** `--api-token`: a token accepted as `Authorization: Bearer` (labs and tests). */
@@ -35,10 +43,19 @@ export interface ServerConfig {
   parentResolver?: Endpoint;
   /** Seconds between parent DS checks of zones waiting for their parent; 0 = none (library only: the flag's minimum is 10). */
   parentCheckInterval: number;
+  /**
+   * Send generalized NOTIFY(CDS) / NOTIFY(CSYNC) to the parent's DSYNC target when CDS/CDNSKEY or NS/CSYNC change
+   * (RFC 9859), the target found through the parent resolver (`parent-notify`, default true).
+   */
+  parentNotify: boolean;
+  /** Seconds between the polls of key rollovers in progress (rollover/); 0 = none (library only). */
+  rolloverInterval: number;
   /** TSIG keys (RFC 8945) from `tsig:` (config/tsig.ts), for signed queries, transfers and NOTIFY. */
   tsig: TsigKey[];
   /** `zone-defaults:`: settings of master-file zones without their own (a `zone:` section's keys but origin and soa). */
   zoneDefaults?: Record<string, unknown>;
+  /** `rrl:` / `--rrl RATE`: response rate limiting over UDP (config/rrl.ts, server/rrl.ts); undefined: off. */
+  rrl?: RrlConfig;
 }
 
 export class ConfigError extends Error {}
@@ -53,7 +70,11 @@ export const defaults: ServerConfig = {
   metricsAuth: false,
   tcpIdleTimeoutMs: 10_000,
   tcpMaxConnections: 1000,
+  signingQueue: 1000,
+  signingOverflow: 'tc',
   parentCheckInterval: 3600,
+  parentNotify: true,
+  rolloverInterval: 60,
   tsig: [],
 };
 
@@ -112,15 +133,35 @@ function fromRaw(raw: Raw, where: string): Partial<ServerConfig> {
       case 'workers': out.workers = int(1, 256); break;
       case 'tcp-idle-timeout': case 'tcpIdleTimeout': out.tcpIdleTimeoutMs = int(100, 600_000); break;
       case 'tcp-max-connections': case 'tcpMaxConnections': out.tcpMaxConnections = int(1, 1_000_000); break;
+      case 'signing-queue': case 'signingQueue': out.signingQueue = value === false || value === 'off' ? false : int(0, 1_000_000); break;
+      case 'signing-overflow': case 'signingOverflow': {
+        if (value !== 'tc' && value !== 'drop') throw new ConfigError(`${where}: '${key}' must be tc or drop`);
+        out.signingOverflow = value;
+        break;
+      }
       case 'api_auth': case 'api-auth': out.apiAuth = value; break;
       case 'api-token': out.apiToken = str(); break;
       case 'parent-resolver': out.parentResolver = parseEndpoint(str()); break;
       case 'parent-check-interval': out.parentCheckInterval = int(10, 86400 * 7); break;
+      case 'parent-notify': case 'parent_notify': {
+        if (typeof value !== 'boolean' && value !== 'true' && value !== 'false') throw new ConfigError(`${where}: '${key}' must be true or false`);
+        out.parentNotify = value === true || value === 'true';
+        break;
+      }
+      case 'rollover-interval': out.rolloverInterval = int(1, 86400); break;
       case 'tsig': break; // read by resolveConfig: items may name files
       case 'zone-defaults': case 'zone_defaults': {
         const problem = zoneDefaultsProblem(value);
         if (problem) throw new ConfigError(`${where}: ${problem}`);
         out.zoneDefaults = value as Record<string, unknown>;
+        break;
+      }
+      case 'rrl': {
+        try {
+          out.rrl = parseRrl(value, where);
+        } catch (e) {
+          throw e instanceof RrlConfigError ? new ConfigError(e.message) : e;
+        }
         break;
       }
       default: throw new ConfigError(`${where}: unknown setting '${key}'`);
@@ -156,5 +197,9 @@ export async function resolveConfig(flags: Raw, configFile?: string): Promise<Se
       }
     }
   }
-  return { ...defaults, ...file, ...fromRaw(flags, 'flags') };
+  const fromFlags = fromRaw(flags, 'flags');
+  const config = { ...defaults, ...file, ...fromFlags };
+  // `--rrl RATE` sets the rate of the file's `rrl:` settings, keeping the others.
+  if (fromFlags.rrl && file.rrl) config.rrl = { ...file.rrl, responsesPerSecond: fromFlags.rrl.responsesPerSecond };
+  return config;
 }

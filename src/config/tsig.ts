@@ -205,6 +205,17 @@ export function formatKnotKey(key: TsigKey): string {
   return `key:\n  - id: ${keyLabel(key.name)}\n    algorithm: ${key.algorithm}\n    secret: ${formatBase64(key.secret)}`;
 }
 
+/**
+ * The `-y` form of dig, kdig and nsupdate, `[ALGORITHM:]NAME:SECRET` (hmac-sha256 when no algorithm is given,
+ * as `tandem push-keys --tsig` takes it). The secret is base64, so it holds no colon.
+ */
+export function parseDigKey(text: string, where: string): TsigKey {
+  const parts = text.split(':');
+  if (parts.length < 2 || parts.length > 3) fail(where, 'the key', 'expected NAME:SECRET or ALGORITHM:NAME:SECRET');
+  const [algorithm, name, secret] = parts.length === 3 ? parts : ['hmac-sha256', ...parts];
+  return makeKey(where, 'the key', { name, algorithm, secret }, false);
+}
+
 /** The `-y` argument of dig, kdig and nsupdate: ALGORITHM:NAME:SECRET. */
 export function formatDigKey(key: TsigKey): string {
   return `${key.algorithm}:${keyLabel(key.name)}:${formatBase64(key.secret)}`;

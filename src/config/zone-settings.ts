@@ -7,6 +7,7 @@ import { isSeq } from 'yaml';
 import { asMap, checkKeys, entries, fail, isNull, lineOf, scalarText, type Entry, type Source } from './yaml-nodes.js';
 import { parseTransferSettings, type TransferSettings } from './transfer-settings.js';
 import { parseUpdateSettings, type UpdateGrant } from './update-settings.js';
+import { parseSyncSettings, type SyncPeer } from './sync-settings.js';
 
 /** Zone-level settings beyond ZoneSettings that other layers need (issue 3 signing, issue 4 multi-signer). */
 export interface ZoneConfig extends TransferSettings {
@@ -33,6 +34,8 @@ export interface ZoneConfig extends TransferSettings {
   };
   /** RFC 2136 UPDATE grants (config/update-settings.ts); absent: the zone takes no UPDATE (REFUSED). */
   update?: UpdateGrant[];
+  /** The other signers tandem exchanges keys with (config/sync-settings.ts, update/sync/); absent: none. */
+  sync?: SyncPeer[];
 }
 
 export interface SoaFields {
@@ -60,7 +63,7 @@ export interface ParsedSettings {
   nameserversLine?: number;
 }
 
-export const ZONE_KEYS = ['origin', 'ttl', 'soa', 'nameservers', 'ns_ttl', 'multi_provider', 'dnssec', 'serial_policy', 'transfer', 'secondary', 'update'] as const;
+export const ZONE_KEYS = ['origin', 'ttl', 'soa', 'nameservers', 'ns_ttl', 'multi_provider', 'dnssec', 'serial_policy', 'transfer', 'secondary', 'update', 'sync'] as const;
 const SOA_KEYS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum', 'ttl'] as const;
 const DNSSEC_KEYS = ['enabled', 'denial', 'nsec3_opt_out', 'signature_validity', 'multi_signer', 'dnskey_ttl', 'dnskey_set', 'key_tag_range', 'allow_foreign_algorithms', 'presigned'] as const;
 const DENIAL: readonly DenialMode[] = ['compact', 'nsec', 'nsec3', 'nsec3-chain', 'nsec-chain'];
@@ -125,6 +128,18 @@ export function parseSettings(src: Source, node: unknown, mtime: Date | undefine
     if (config.secondary) fail(src, updateEntry.keyNode, 'zone.update cannot be used with zone.secondary: a secondary zone changes by transfer from its primary; send UPDATE to the primary');
     if (config.dnssec.presigned) fail(src, updateEntry.keyNode, 'zone.update cannot be used with zone.dnssec.presigned: the records come signed from their source');
     config.update = parseUpdateSettings(src, updateEntry.value, origin);
+  }
+  const syncEntry = get('sync');
+  if (syncEntry && !isNull(syncEntry.value)) {
+    // Key sync publishes our keys and imports the peers' (RFC 8901 model 2): a zone we sign, with imports on.
+    const why = config.secondary ? 'a secondary zone\'s keys come by transfer from its primary'
+      : config.dnssec.presigned ? 'a pre-signed zone has no keys of ours'
+      : !config.dnssec.enabled ? 'the zone is not signed (dnssec.enabled: true)'
+      : !config.dnssec.multiSigner ? 'the peers\' keys are imported only with dnssec.multi_signer: true'
+      : undefined;
+    if (why) fail(src, syncEntry.keyNode, `zone.sync cannot be used here: ${why}`);
+    const peers = parseSyncSettings(src, syncEntry.value);
+    if (peers.length > 0) config.sync = peers;
   }
   if (config.dnssec.presigned) {
     // The apex NS RRset is signed as it is in the data: serving other nameservers would break its RRSIG.

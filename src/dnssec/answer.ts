@@ -10,13 +10,15 @@ import type { AnswerRRset, LookupResult, Zone } from '../zone/types.js';
 import { denialMethod, type DenialCase, type DenialMethod } from './denial/index.js';
 import { atOrBelowCut, DenialError } from './denial/nsec.js';
 import type { DenialChain } from './chain.js';
-import type { ZoneSigning } from './types.js';
+import type { SignGate, ZoneSigning } from './types.js';
 
 export interface AnswerQuery {
   name: Name;
   type: number;
   /** Compact Answers OK (RFC 9824 §5.1); the caller echoes it in the response's EDNS flags. */
   co: boolean;
+  /** The query's signing budget (server/budget.ts): fresh signatures wait there; none: signed at once. */
+  gate?: SignGate;
 }
 
 /** One RRset placed in a section, and whether (and how) it gets an RRSIG. */
@@ -76,11 +78,13 @@ export async function signAnswer(zone: Zone, signing: ZoneSigning, result: Looku
   for (const p of proofs.parts) authority.push(p);
 
   const sections = [answer, authority, additional];
+  const gate = q.gate;
+  const plain = gate ? { gate } : undefined, once = gate ? { once: true, gate } : ONCE;
   const pending: (Rr[] | Promise<Rr[]>)[] = [];
   for (const parts of sections) {
     for (const p of parts) {
       if (!p.sign) continue;
-      pending.push(p.link ? links!.rrsigs(p.rrset) : signing.signRrset(p.rrset, p.wildcard ? { wildcard: p.wildcard } : p.once ? ONCE : undefined));
+      pending.push(p.link ? links!.rrsigs(p.rrset) : signing.signRrset(p.rrset, p.wildcard ? { wildcard: p.wildcard, gate } : p.once ? once : plain));
     }
   }
   const rrsigs = await Promise.all(pending);

@@ -12,6 +12,11 @@ export type CdsMode = 'publish' | 'delete' | 'none';
 export interface ApexInput {
   zone: Name;
   keys: { ksk: { dnskey: Uint8Array }; zsk: { dnskey: Uint8Array } };
+  /**
+   * Own keys published beside the signing pair without signing (a rollover's new key before it signs, its old key
+   * until it is removed): in the DNSKEY RRset, and KSKs among them in CDS/CDNSKEY (RFC 6781 §4.1.2, RFC 7344 §3).
+   */
+  ownExtra?: Uint8Array[];
   /** DNSKEY RDATA imported from other providers (their ZSKs, and their KSKs for CDS/CDNSKEY). */
   imported?: Uint8Array[];
   dnskeyTtl: number;
@@ -42,8 +47,10 @@ export const CDNSKEY_DELETE = Uint8Array.of(0, 0, 3, 0, 0);
 export function apexRrsets(input: ApexInput): ApexRrsets {
   const { zone, keys, dnskeyTtl, cds } = input;
   const dnskeys: Uint8Array[] = [];
-  for (const [i, rdata] of [keys.ksk.dnskey, keys.zsk.dnskey, ...(input.imported ?? [])].entries()) {
-    if (i >= 2 && input.importedChecked) {
+  const own = [keys.ksk.dnskey, keys.zsk.dnskey, ...(input.ownExtra ?? [])];
+  const nOwn = own.length;
+  for (const [i, rdata] of [...own, ...(input.imported ?? [])].entries()) {
+    if (i >= nOwn && input.importedChecked) {
       if (!dnskeys.some((d) => rdataEquals(d, rdata))) dnskeys.push(rdata);
       continue;
     }
@@ -52,13 +59,13 @@ export function apexRrsets(input: ApexInput): ApexRrsets {
       // the DNSKEY RRset to sign every RRset), so only algorithm 13 zone keys are accepted.
       checkDnskeyRdata(rdata);
     } catch (err) {
-      throw new KeyError(`${i < 2 ? 'own' : 'imported'} DNSKEY ${i < 2 ? (i === 0 ? 'KSK' : 'ZSK') : i - 2}: ${(err as Error).message}`);
+      throw new KeyError(`${i < nOwn ? 'own' : 'imported'} DNSKEY ${i < nOwn ? (i === 0 ? 'KSK' : i === 1 ? 'ZSK' : `key ${i - 2} published`) : i - nOwn}: ${(err as Error).message}`);
     }
     if (!dnskeys.some((d) => rdataEquals(d, rdata))) dnskeys.push(rdata); // RFC 2181 §5: no duplicate RRs in an RRset
   }
   const set = (type: number, rdatas: Uint8Array[]): RRset => ({ name: zone, type, class: RRClass.IN, ttl: dnskeyTtl, rdatas });
   const isKsk = (d: Uint8Array) => ((d[0] << 8) | d[1]) === FLAGS_KSK;
-  const served = input.omitImportedKsks ? dnskeys.filter((d, i) => i < 2 || !isKsk(d)) : dnskeys;
+  const served = input.omitImportedKsks ? dnskeys.filter((d) => own.some((o) => rdataEquals(o, d)) || !isKsk(d)) : dnskeys;
   const out: ApexRrsets = { dnskey: set(RRType.DNSKEY, served) };
   if (cds === 'publish') {
     // CDS/CDNSKEY for our KSK and every imported KSK of our algorithm (a parent can only use those).

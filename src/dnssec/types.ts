@@ -25,14 +25,23 @@ export interface SignatureWindow {
   expiration: number;
 }
 
+/**
+ * Where an answer's fresh signatures (not in the signature cache) wait their turn: the signing budget of the
+ * query's transport (server/budget.ts). `run` rejects when the budget refuses the query.
+ */
+export interface SignGate {
+  run<T>(make: () => Promise<T>): Promise<T>;
+}
+
 /** Signing material of one zone, as the answer layer needs it. */
 export interface ZoneSigning {
   zone: Name;
   /**
    * Signs a whole RRset (cached by content); returns the RRSIG record(s) covering it, not to be modified.
-   * `once`: an RRset no other answer will carry (RFC 9824 §3.1), signed fresh and not cached.
+   * `once`: an RRset no other answer will carry (RFC 9824 §3.1), signed fresh and not cached. `gate`: a
+   * signature not in the cache is made through it (the query's signing budget).
    */
-  signRrset(rrset: RRset, opts?: { wildcard?: Name; ksk?: boolean; once?: boolean }): Promise<Rr[]>;
+  signRrset(rrset: RRset, opts?: { wildcard?: Name; ksk?: boolean; once?: boolean; gate?: SignGate }): Promise<Rr[]>;
   /** TTL to use for NSEC/NSEC3 records: min(SOA TTL, SOA MINIMUM) (RFC 4034 §4, RFC 9077). */
   readonly negativeTtl: number;
   /**

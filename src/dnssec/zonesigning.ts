@@ -8,7 +8,7 @@ import type { Zone } from '../zone/types.js';
 import { atOrBelowCut, isCut } from './denial/nsec.js';
 import { signatureCacheKey, type SignatureCache } from './cache.js';
 import { rrsigFromSignedData, signedData, type RrsigFields } from './rrsig.js';
-import type { Clock, SignatureWindow, Signer, ZoneSigning } from './types.js';
+import type { Clock, SignatureWindow, SignGate, Signer, ZoneSigning } from './types.js';
 import { DEFAULT_VALIDITY, periodStart, windowEnd, windowFor, type WindowOptions } from './window.js';
 
 export class SigningError extends Error {}
@@ -153,7 +153,7 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
    * neither to nor through the cache. Without `wildcard` or `once`, the RRset is taken to be a zone
    * RRset that is not changed afterwards (answered above).
    */
-  function signRrset(rrset: RRset, o: { wildcard?: Name; ksk?: boolean; once?: boolean } = {}): Promise<Rr[]> {
+  function signRrset(rrset: RRset, o: { wildcard?: Name; ksk?: boolean; once?: boolean; gate?: SignGate } = {}): Promise<Rr[]> {
     const now = clock.now();
     const p = periodAt(now);
     if (o.wildcard || o.once || answeredMax === 0) return signWith(rrset, o, false, now, p);
@@ -170,7 +170,7 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
     });
   }
 
-  async function signWith(rrset: RRset, o: { wildcard?: Name; ksk?: boolean; once?: boolean; uncached?: boolean }, background: boolean, now: number, p: { until: number; window: SignatureWindow }): Promise<Rr[]> {
+  async function signWith(rrset: RRset, o: { wildcard?: Name; ksk?: boolean; once?: boolean; uncached?: boolean; gate?: SignGate }, background: boolean, now: number, p: { until: number; window: SignatureWindow }): Promise<Rr[]> {
     if (rrset.type === RRType.RRSIG) throw new SigningError('RRSIG RRsets are not signed (RFC 4035 §2.2)');
     if (!rrset.name.isSubdomainOf(zone)) throw new SigningError(`${rrset.name.key} is not in zone ${zone.key}`);
     if (rrset.rdatas.length === 0) throw new SigningError(`empty RRset ${rrset.name.key} type ${rrset.type}`);
@@ -179,12 +179,14 @@ export function createZoneSigning(opts: ZoneSigningOptions): ZoneSigningImpl {
     const tbs = signedData(rrset, fields);
     let sig: Uint8Array;
     const make = background ? (signer === ksk ? bulkKsk : bulkZsk) : signer.sign.bind(signer);
-    if (o.once) sig = await timed((t) => signer.sign(t), tbs, background);
-    else if (o.uncached) sig = await timed(make, tbs, background);
+    // A fresh signature goes through the query's gate (its signing budget), a cached one never waits.
+    const gate = o.gate;
+    const fresh = gate ? () => gate.run(() => timed(make, tbs, background)) : () => timed(make, tbs, background);
+    if (o.once || o.uncached) sig = await fresh();
     else {
       const key = signatureCacheKey(signer.dnskey, tbs);
       // Served until the window's period ends; by then windowFor gives a new window, hence new keys.
-      sig = await cache.getOrCreate(key, now, p.until, () => timed(make, tbs, background));
+      sig = await cache.getOrCreate(key, now, p.until, fresh);
     }
     return [{ name: rrset.name, type: RRType.RRSIG, class: rrset.class, ttl: rrset.ttl, rdata: rrsigFromSignedData(fields, tbs, sig) }];
   }

@@ -12,6 +12,9 @@ import type { TandemZoneManager } from '../state/manager.js';
 import type { TransferObserver } from '../transfer/secondary.js';
 import type { SecondaryStatusView, TransferApi } from '../state/types.js';
 import type { ResponseCache } from '../server/respcache.js';
+import type { Rrl, RrlCounts } from '../server/rrl.js';
+import { RRL_CLASSES } from '../config/rrl.js';
+import type { SigningBudget } from '../server/budget.js';
 import type { AdminChange } from '../api/server.js';
 import { QueryCounters, ZONE_OTHER } from './queries.js';
 
@@ -34,6 +37,8 @@ export class Metrics {
   readonly signing: SigningObserver;
   readonly transfers: TransferObserver;
   private readonly caches: ResponseCache[] = [];
+  private readonly rrls: Rrl[] = [];
+  private readonly budgets: SigningBudget[] = [];
   private readonly loadSeconds = new Map<string, number>();
   private readonly loads: Counter<'result'>;
   private readonly changes: Counter<'api' | 'kind' | 'result'>;
@@ -69,6 +74,39 @@ export class Metrics {
       collect() { this.set(sum((c) => c.size)); },
     });
 
+    // Response rate limiting (server/rrl.ts), when configured: by response class.
+    const rrls = this.rrls;
+    const rrlCounter = (name: string, help: string, pick: (c: RrlCounts) => Float64Array) => new Counter({
+      name, help, labelNames: ['class'], registers,
+      collect() {
+        this.reset();
+        if (rrls.length === 0) return;
+        RRL_CLASSES.forEach((cls, i) => this.inc({ class: cls }, rrls.reduce((n, r) => n + pick(r.counts)[i], 0)));
+      },
+    });
+    rrlCounter('tandem_rrl_dropped_total', 'UDP responses dropped by response rate limiting, by response class', (c) => c.dropped);
+    rrlCounter('tandem_rrl_slipped_total', 'UDP responses sent truncated (TC=1, no records) by response rate limiting (slip), by response class', (c) => c.slipped);
+    rrlCounter('tandem_rrl_log_only_total', 'UDP responses rate limiting would have dropped or slipped, sent in full (rrl log-only), by response class', (c) => c.logOnly);
+    new Gauge({
+      name: 'tandem_rrl_table_entries', help: 'Accounts (client prefix x response class x name) held by response rate limiting', registers,
+      collect() { this.set(rrls.reduce((n, r) => n + r.size, 0)); },
+    });
+
+    const budgets = this.budgets;
+    const budgetSum = (f: (b: SigningBudget) => number) => budgets.reduce((n, b) => n + f(b), 0);
+    new Counter({
+      name: 'tandem_signing_budget_refused_total', help: 'UDP queries that needed a fresh signature while the signing queue was full (signing-queue), answered TC=1 (action=truncated) or not at all (action=dropped)',
+      labelNames: ['action'], registers,
+      collect() {
+        this.reset();
+        this.inc({ action: 'truncated' }, budgetSum((b) => b.stats.truncated));
+        this.inc({ action: 'dropped' }, budgetSum((b) => b.stats.dropped));
+      },
+    });
+    new Gauge({
+      name: 'tandem_signing_queue_waiting', help: 'Fresh signatures waiting in the signing queue now', registers,
+      collect() { this.set(budgetSum((b) => b.waiting)); },
+    });
     const signatures = new Counter({ name: 'tandem_signatures_total', help: 'RRSIG signatures made (on_demand: for answers and transfers; presign: ahead of queries at zone load)', labelNames: ['path'], registers });
     const signingErrors = new Counter({ name: 'tandem_signing_errors_total', help: 'Signatures that failed (the answer was SERVFAIL)', labelNames: ['path'], registers });
     const latency = new Histogram({ name: 'tandem_signing_seconds', help: 'Time to make one signature, thread-pool queueing included', labelNames: ['path'], buckets: SIGNING_BUCKETS, registers });
@@ -118,6 +156,16 @@ export class Metrics {
   /** Exports the hit and miss counts of a response cache of this process. */
   watchCache(cache: ResponseCache): void {
     this.caches.push(cache);
+  }
+
+  /** Exports the counters of a response rate limiter of this process. */
+  watchRrl(rrl: Rrl): void {
+    this.rrls.push(rrl);
+  }
+
+  /** Exports the counters of a signing budget of this process (server/budget.ts). */
+  watchBudget(budget: SigningBudget): void {
+    this.budgets.push(budget);
   }
 
   /** The zone figures, read from the manager at each scrape (the process that owns the manager). */

@@ -20,7 +20,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { formatEndpoint, type Endpoint } from '../config/server.js';
 import { startParentChecks } from '../state/parentds.js';
 import type { TandemZoneManager } from '../state/manager.js';
-import { checkFolders, createManager, laterControl, laterTransferApi, listenDns, logLoadEnd, queryHandler, startAdminApi, startTransfers, type HttpListeners, type ServerDeps } from './server.js';
+import { checkFolders, createManager, laterControl, laterSyncApi, laterTransferApi, listenDns, logLoadEnd, queryHandler, startAdminApi, startKeySync, startRollovers, startTransfers, type HttpListeners, type RunningRollovers, type ServerDeps } from './server.js';
 import { logLoaded } from '../state/loading.js';
 import type { TransferService } from '../transfer/service.js';
 import { systemClock } from '../dnssec/types.js';
@@ -143,7 +143,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   let transfers: TransferService | undefined;
   // The per-query debug line is the worker's (it names the worker; one line per query): the primary's request path logs no queries.
   const quiet = deps.logger.levelVal < 30 ? deps.logger.child({}, { level: 'info' }) : deps.logger;
-  const handler = queryHandler({ ...deps, logger: quiet }, () => mgr.served(), laterControl(() => transfers));
+  const { handler, close: closeHandler } = queryHandler({ ...deps, logger: quiet }, () => mgr.served(), laterControl(() => transfers));
   cluster.on('message', (w, m: unknown) => {
     if (isMessage(m) && m.tandem === 'query') answerFront(m, handler, generation, metrics.queries, logger, (x) => { if (w.isConnected()) w.send(x); });
   });
@@ -212,7 +212,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   const running = () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length;
   const missing = () => (running() < count ? [{ reason: `${running()} of ${count} workers running` }] : []);
   try {
-    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers), missing);
+    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers), missing, laterSyncApi(() => keySync?.sync), () => rollovers?.service);
   } catch (err) {
     stopping = true;
     await stopWorkers();
@@ -222,11 +222,15 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   logger.info(where, 'listening (udp+tcp); loading zones');
 
   let checks: { stop(): void } | undefined;
+  let keySync: ReturnType<typeof startKeySync> | undefined;
+  let rollovers: RunningRollovers | undefined;
   const began = performance.now();
   const loaded = manager.loadZones({ inService: (z) => logLoaded(logger, z) }).then(async (errors) => {
     if (stopping) return errors;
     transfers = startTransfers(deps, mgr);
+    keySync = startKeySync(deps, mgr, transfers);
     checks = startParentChecks({ manager: mgr, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval });
+    rollovers = await startRollovers(deps, mgr);
     logLoadEnd(logger, mgr, errors, { ...where, ms: Math.round(performance.now() - began) });
     return errors;
   });
@@ -250,9 +254,12 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     async stop() {
       stopping = true;
       checks?.stop();
+      const syncing = keySync?.stop();
+      rollovers?.stop();
       transfers?.stop();
       await stopWorkers();
-      await api.close();
+      closeHandler();
+      await Promise.all([api.close(), syncing]);
       logger.info('stopped');
     },
   };

@@ -15,9 +15,10 @@ import { systemClock, type Clock } from '../dnssec/types.js';
 import type { ZoneSigningImpl } from '../dnssec/zonesigning.js';
 import { cacheKey, ResponseCache, type CacheKey } from './respcache.js';
 import { EDNS_UDP_SIZE, sizeLimit, type Transport } from './limits.js';
-import { Keyring } from '../dns/tsig.js';
+import { Keyring, type TsigSigner } from '../dns/tsig.js';
 import { tsigCheck } from './tsig.js';
 import type { QueryCounters } from '../metrics/queries.js';
+import { OverBudget, type SigningBudget } from './budget.js';
 
 export { EDNS_UDP_SIZE, type Transport } from './limits.js';
 export type { Peer, Reply, ControlHandler } from '../transfer/service.js';
@@ -44,6 +45,8 @@ export interface HandlerOptions {
   tsig?: Keyring;
   /** Counts every answer by zone, type, rcode and transport (metrics/queries.ts), cached ones too. */
   queries?: QueryCounters;
+  /** Fresh signatures wait in this bounded queue (budget.ts); without it they are made at once, unbounded. */
+  budget?: SigningBudget;
 }
 
 /**
@@ -62,6 +65,8 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
   const cache = opts.cache === false ? undefined : opts.cache ?? new ResponseCache();
   const keyring = opts.tsig ?? new Keyring([]);
   const queries = opts.queries;
+  const budget = opts.budget;
+  const gates = budget && { udp: { budget, transport: 'udp' as const }, tcp: { budget, transport: 'tcp' as const } };
   // A pre-signed zone that lacks an RRSIG or a proof is reported once per loaded version, not per query.
   const reported = new WeakSet<Zone>();
   const report = (lack: Lacking) => {
@@ -74,6 +79,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
   // takes over the key instead of computing it and missing again. Kept for that tick only.
   let missed: { msg: Uint8Array; transport: Transport; set: Served; k: CacheKey | undefined } | undefined;
   const cached = (msg: Uint8Array, transport: Transport, peer?: Peer): Uint8Array | undefined => {
+    budget?.read();
     if (!cache) return undefined;
     const set = served();
     const k = cacheKey(msg, transport === 'tcp' ? tcpLimit : udpLimit);
@@ -161,7 +167,17 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     let zoneKey: string | undefined;
     try {
       let lacking: Lacking | undefined;
-      ({ response: resp, until, lacking, zoneKey } = await respond(query, set, now));
+      const gate = gates?.[transport];
+      let r: Awaited<ReturnType<typeof respond>>;
+      try {
+        r = await respond(query, set, now, gate);
+      } catch (err) {
+        if (!(err instanceof OverBudget)) throw err;
+        if (transport === 'udp') return overBudget(query, signer, now);
+        // TCP is never refused, but it may have joined a refused UDP query's signature (cache.ts singleflight).
+        r = await respond(query, set, now, gate);
+      }
+      ({ response: resp, until, lacking, zoneKey } = r);
       if (lacking) report(lacking);
     } catch (err) {
       // Fail closed (STYLE habit 13): never an unsigned or half-built answer.
@@ -178,6 +194,19 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
       cache.set(set, k, wire, now, until, cell);
       keep?.(until, cell);
     }
+    return signer ? signer.sign(wire, now) : wire;
+  };
+  /**
+   * A UDP query the signing budget turned away (budget.ts): TC=1 with no records (RFC 1035 §4.2.1, RFC 7766 §5:
+   * the client retries over TCP) or no answer; never cached.
+   */
+  const overBudget = (query: Query, signer: TsigSigner | undefined, now: number): Uint8Array | null => {
+    budget!.refused();
+    if (budget!.overflow === 'drop') return null;
+    const resp = base(query, Rcode.NOERROR);
+    resp.tc = true;
+    queries?.count(undefined, query.type, resp.rcode, 'udp');
+    const wire = encodeResponse(resp, sizeLimit('udp', query.edns?.udpSize), signer?.overhead);
     return signer ? signer.sign(wire, now) : wire;
   };
   return Object.assign(handle, { cached });
@@ -236,7 +265,7 @@ interface Lacking {
  * The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity; answers of a
  * pre-signed zone: the earliest expiration of their RRSIGs); `zoneKey`: the zone that answered (or failed), for the counters.
  */
-async function respond(query: Query, served: Served, now: number): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string }> {
+async function respond(query: Query, served: Served, now: number, budget?: { budget: SigningBudget; transport: Transport }): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string }> {
   const plain = (response: Response) => ({ response, until: Infinity });
   if (query.opcode !== Opcode.QUERY) return plain(base(query, Rcode.NOTIMP));
   if (query.class !== RRClass.IN) return plain(base(query, Rcode.REFUSED));
@@ -261,7 +290,7 @@ async function respond(query: Query, served: Served, now: number): Promise<{ res
     ({ sections, until } = p);
     if (p.missing.length > 0) lacking = { zone, missing: p.missing };
   } else if (signing && query.edns?.do) {
-    sections = await signAnswer(zone, signing, result, { name: query.name, type: query.type, co: query.edns.co });
+    sections = await signAnswer(zone, signing, result, { name: query.name, type: query.type, co: query.edns.co, gate: budget?.budget.gate(budget.transport) });
     until = signedUntil(signing);
   } else sections = toSections(zone, result);
   const response = base(query, sections.rcode);

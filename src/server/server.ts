@@ -11,15 +11,23 @@ import type { TransferApi } from '../state/types.js';
 import { listenError } from './listen-error.js';
 import { TandemZoneManager, type ManagerOptions, type Served } from '../state/manager.js';
 import { startApi, resolveApiAuth, type RunningApi } from '../api/index.js';
-import { startParentChecks } from '../state/parentds.js';
+import { startParentChecks, systemResolver } from '../state/parentds.js';
+import { ParentNotifier } from '../transfer/parent-notify.js';
+import { SyncService } from '../update/sync/service.js';
+import type { SyncApi } from '../update/sync/types.js';
+import { RolloverService } from '../rollover/service.js';
+import { dnsProbes } from '../rollover/probe.js';
+import type { RolloverApi } from '../api/rollover.js';
 import { createHandler, type ControlHandler, type Handler } from './handle.js';
 import { Keyring } from '../dns/tsig.js';
 import { TransferService } from '../transfer/service.js';
 import { ResponseCache } from './respcache.js';
+import { SigningBudget } from './budget.js';
 import { Metrics } from '../metrics/registry.js';
 import { opsEndpoints, startOpsListener } from '../metrics/http.js';
 import { readiness, type NotReady } from '../metrics/readiness.js';
 import { listenUdp, type UdpListener } from './udp.js';
+import { Rrl, wildcardParentIn } from './rrl.js';
 import { listenTcp, type TcpListener } from './tcp.js';
 
 export interface ServerDeps {
@@ -98,23 +106,39 @@ export interface DnsListeners {
  * UPDATE go to `control`. A listener that cannot bind throws a ListenError saying why (address in use, port < 1024).
  */
 export async function startDns(deps: ServerDeps, served: () => Served, control?: ControlHandler): Promise<DnsListeners> {
-  return listenDns(deps, queryHandler(deps, served, control));
+  const q = queryHandler(deps, served, control);
+  const dns = await listenDns(deps, q.handler, wildcardParentIn(served)).catch((err: unknown) => { q.close(); throw err; });
+  return { addresses: dns.addresses, close: async () => { await dns.close(); q.close(); } };
 }
 
-/** The request path on `served()` with this process's response cache, TSIG keys and query counters. */
-export function queryHandler(deps: ServerDeps, served: () => Served, control?: ControlHandler): Handler {
+/**
+ * The request path on `served()` with this process's response cache, signing budget (budget.ts: where answers
+ * are signed), TSIG keys and query counters; `close` ends the budget's timers.
+ */
+export function queryHandler(deps: ServerDeps, served: () => Served, control?: ControlHandler): { handler: Handler; close(): void } {
   const { config, logger } = deps;
   const cache = new ResponseCache();
   deps.metrics?.watchCache(cache);
-  return createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig), cache, queries: deps.metrics?.queries });
+  const budget = config.signingQueue === false ? undefined
+    : new SigningBudget({ limit: config.signingQueue, overflow: config.signingOverflow, logger: logger.child({ component: 'signing-budget' }) });
+  if (budget) deps.metrics?.watchBudget(budget);
+  const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig), cache, queries: deps.metrics?.queries, budget });
+  return { handler, close: () => budget?.close() };
 }
 
-/** UDP and TCP listeners on every configured address, answering with `handler` (see startDns). */
-export async function listenDns(deps: ServerDeps, handler: Handler): Promise<DnsListeners> {
+/**
+ * UDP and TCP listeners on every configured address, answering with `handler` (see startDns), with this
+ * process's RRL table when configured (`wildcardParent`: rrl.ts, from the zones when this process has them).
+ */
+export async function listenDns(deps: ServerDeps, handler: Handler, wildcardParent?: (resp: Uint8Array, nameKey: number) => number): Promise<DnsListeners> {
   const { config, logger } = deps;
+  // One table for this process's UDP listeners (each cluster worker has its own); TCP is never limited.
+  const rrl = config.rrl && new Rrl(config.rrl, { clock: deps.clock ?? systemClock, logger: logger.child({ component: 'rrl' }), wildcardParent }).start();
+  if (rrl) deps.metrics?.watchRrl(rrl);
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
   const close = async () => {
+    rrl?.stop();
     await Promise.all([...udp.map((u) => u.close()), ...tcp.map((t) => t.close())]);
   };
   try {
@@ -124,7 +148,7 @@ export async function listenDns(deps: ServerDeps, handler: Handler): Promise<Dns
         .catch((err: unknown) => { throw listenError(err, at, 'DNS over TCP', '--listen'); });
       tcp.push(t);
       const u = { host: at.host, port: t.address.port };
-      udp.push(await listenUdp(u, handler, logger).catch((err: unknown) => { throw listenError(err, u, 'DNS over UDP', '--listen'); }));
+      udp.push(await listenUdp(u, handler, logger, rrl).catch((err: unknown) => { throw listenError(err, u, 'DNS over UDP', '--listen'); }));
     }
   } catch (err) {
     await close();
@@ -153,6 +177,61 @@ export function laterTransferApi(service: () => TransferService | undefined): Tr
   };
 }
 
+/** Key sync before the service runs: no zone is known yet. */
+export function laterSyncApi(service: () => SyncApi | undefined): SyncApi {
+  const missing = () => { throw new Error('key sync starts once the zones are loaded'); };
+  return {
+    status: async (zone) => (service() ?? missing()).status(zone),
+    run: async (zone) => (service() ?? missing()).run(zone),
+    remove: async (zone, peer, opts) => (service() ?? missing()).remove(zone, peer, opts),
+    notifications: (zone) => service()?.notifications(zone) ?? [],
+  };
+}
+
+/**
+ * Key sync with the other signers (update/sync/) and generalized NOTIFY to the parents (RFC 9859,
+ * transfer/parent-notify.ts), in the process that owns the manager. Both ask the parent resolver
+ * (`parent-resolver`, else the system's); NOTIFY to parents can be turned off (`parent-notify: false`).
+ */
+export function startKeySync(deps: ServerDeps, manager: TandemZoneManager, transfers: TransferService): { sync: SyncService; stop(): Promise<void> } {
+  const { config, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const resolver = config.parentResolver ?? systemResolver();
+  const notifier = config.parentNotify && resolver ? new ParentNotifier({ onVersion: (l) => manager.onVersion(l), resolver, clock, logger }) : undefined;
+  if (config.parentNotify && !resolver) logger.warn('no parent resolver (--parent-resolver, /etc/resolv.conf): NOTIFY(CDS/CSYNC) is not sent to parents');
+  const sync = new SyncService({
+    manager, keyring: new Keyring(config.tsig), stateDir: config.state, clock, logger, env: deps.env, resolver,
+    parentEvents: (z) => notifier?.recent(z) ?? [], received: (z) => transfers.generalizedNotifies(z),
+  });
+  sync.start();
+  return { sync, stop() { notifier?.stop(); return sync.stop(); } };
+}
+
+export interface RunningRollovers {
+  service: RolloverService;
+  stop(): void;
+}
+
+/**
+ * Key rollovers (rollover/): the ones persisted in the state folder resume, polled every `rollover-interval`
+ * seconds. In the process that owns the manager (the single process, or the cluster primary).
+ */
+export async function startRollovers(deps: ServerDeps, manager: TandemZoneManager): Promise<RunningRollovers | undefined> {
+  let service: RolloverService;
+  try {
+    service = await RolloverService.open({
+      zones: manager, stateDir: deps.config.state, clock: deps.clock ?? systemClock, logger: deps.logger.child({ component: 'rollover' }),
+      probes: dnsProbes({ parentResolver: deps.config.parentResolver }),
+    });
+  } catch (err) {
+    // The zones are served as the key files say; only the rollovers wait for the operator.
+    deps.logger.error({ err: (err as Error).message }, 'key rollovers not running: their state does not read');
+    return undefined;
+  }
+  const timer = deps.config.rolloverInterval > 0 ? service.startTimer(deps.config.rolloverInterval) : { stop() {} };
+  return { service, stop: () => timer.stop() };
+}
+
 /** The zone-transfer service of the process that owns the manager (the single process, or the cluster primary). */
 export function startTransfers(deps: ServerDeps, manager: TandemZoneManager): TransferService {
   const t = new TransferService({
@@ -177,7 +256,7 @@ export interface HttpListeners {
  * `notReady`: what else keeps this process from being ready (a cluster's missing workers). A listener that
  * cannot bind throws a ListenError saying why.
  */
-export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferApi, notReady?: () => NotReady[]): Promise<HttpListeners> {
+export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager, transfers?: TransferApi, notReady?: () => NotReady[], sync?: SyncApi, rollover?: () => RolloverApi | undefined): Promise<HttpListeners> {
   const { config, logger } = deps;
   deps.metrics?.watchManager(manager, transfers);
   const sources = { metrics: deps.metrics, ready: () => readiness(manager, notReady?.()) };
@@ -185,7 +264,7 @@ export async function startAdminApi(deps: ServerDeps, manager: TandemZoneManager
   if (config.api) {
     const at = config.api;
     const { auth } = await resolveApiAuth({ configured: config.apiAuth, env: deps.env ?? process.env, flagToken: config.apiToken, stateDir: config.state, logger });
-    api = await startApi({ manager, transfers, auth, at, logger, clock: deps.clock ?? systemClock, ops: opsEndpoints(sources, { metricsAuth: config.metricsAuth }), onChange: deps.metrics?.onChange })
+    api = await startApi({ manager, transfers, sync, rollover, auth, at, logger, clock: deps.clock ?? systemClock, ops: opsEndpoints(sources, { metricsAuth: config.metricsAuth }), onChange: deps.metrics?.onChange })
       .catch((err: unknown) => { throw listenError(err, at, 'the admin API', '--api'); });
   } else if (!config.metrics) logger.info('admin API off (api: off) and no metrics listener: /health, /ready and /metrics are not served (metrics: HOST:PORT serves them)');
   let ops;
@@ -229,10 +308,11 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
   await checkFolders(config);
   const manager = await createManager(deps, { presign: true });
   let transfers: TransferService | undefined;
+  let keySync: ReturnType<typeof startKeySync> | undefined;
   const dns = await startDns(deps, () => manager.served(), laterControl(() => transfers));
   let api: HttpListeners;
   try {
-    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers));
+    api = await startAdminApi(deps, manager, laterTransferApi(() => transfers), undefined, laterSyncApi(() => keySync?.sync), () => rollovers?.service);
   } catch (err) {
     await dns.close();
     throw err;
@@ -243,10 +323,13 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
 
   let stopped = false;
   let checks: { stop(): void } | undefined;
+  let rollovers: RunningRollovers | undefined;
   const started = performance.now();
-  const loaded = manager.loadZones({ inService: (z) => logLoaded(logger, z) }).then((errors) => {
+  const loaded = manager.loadZones({ inService: (z) => logLoaded(logger, z) }).then(async (errors) => {
     if (stopped) return errors;
     transfers = startTransfers(deps, manager);
+    keySync = startKeySync(deps, manager, transfers);
+    rollovers = await startRollovers(deps, manager);
     // 0: no checks (the test fixture's default, so a test never asks the network on its own).
     checks = config.parentCheckInterval > 0
       ? startParentChecks({ manager, logger, resolver: config.parentResolver, intervalSeconds: config.parentCheckInterval })
@@ -277,8 +360,10 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
     async stop() {
       stopped = true;
       checks?.stop();
+      const syncing = keySync?.stop();
+      rollovers?.stop();
       transfers?.stop();
-      await Promise.all([dns.close(), api.close()]);
+      await Promise.all([dns.close(), api.close(), syncing]);
       logger.info('stopped');
     },
   };

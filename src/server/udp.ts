@@ -4,13 +4,15 @@ import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type { Endpoint } from '../config/server.js';
 import type { Handler } from './handle.js';
+import type { Rrl } from './rrl.js';
 
 export interface UdpListener {
   address: Endpoint;
   close(): Promise<void>;
 }
 
-export function listenUdp(at: Endpoint, handler: Handler, logger: Logger): Promise<UdpListener> {
+/** `rrl`: response rate limiting (rrl.ts), applied to every answer, cached or not; undefined: off (one check per answer). */
+export function listenUdp(at: Endpoint, handler: Handler, logger: Logger, rrl?: Rrl): Promise<UdpListener> {
   const socket = dgram.createSocket({ type: isIPv6(at.host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(at.host), reuseAddr: false });
   // No send callback: without one, libuv tries the send at once (uv_udp_try_send) instead of queueing it
   // and calling back into JS per datagram. A failed send of an answer is not reported (a client gone is
@@ -20,12 +22,14 @@ export function listenUdp(at: Endpoint, handler: Handler, logger: Logger): Promi
     // rinfo is the peer ({address, port, ...}): passed as it is, no object made per datagram.
     const hit = handler.cached(msg, 'udp', rinfo);
     if (hit) {
-      socket.send(hit, rinfo.port, rinfo.address);
+      const out = rrl === undefined ? hit : rrl.filter(hit, rinfo.address);
+      if (out) socket.send(out, rinfo.port, rinfo.address);
       return;
     }
     handler(msg, 'udp', rinfo).then(
       (resp) => {
-        if (resp) socket.send(resp, rinfo.port, rinfo.address);
+        const out = rrl === undefined || !resp ? resp : rrl.filter(resp, rinfo.address);
+        if (out) socket.send(out, rinfo.port, rinfo.address);
       },
       (err) => logger.error({ err }, 'udp handler failed'),
     );

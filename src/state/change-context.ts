@@ -199,7 +199,7 @@ export class ChangeContext {
       if (!rec.name.equals(origin)) throw new AdminError(1004, 400, 'DNS Validation Error: DNSKEY records belong at the zone apex');
       const keys = this.entry.prepared.keys;
       try {
-        checkImportedKey(rec.rdata, { zoneAlgorithm: 13, force: this.entry.loaded.config.dnssec.allowForeignAlgorithms, own: keys ? [keys.ksk.dnskey, keys.zsk.dnskey] : [] });
+        checkImportedKey(rec.rdata, { zoneAlgorithm: 13, force: this.entry.loaded.config.dnssec.allowForeignAlgorithms, own: keys ? keys.published.map((p) => p.dnskey) : [] });
       } catch (err) {
         if (err instanceof ImportError) throw new AdminError(1004, 400, `DNS Validation Error: DNSKEY ${keyTag(rec.rdata)}: ${err.message}`);
         throw err;
@@ -220,7 +220,7 @@ export class ChangeContext {
     if (!rec.name.equals(this.entry.loaded.input.origin)) throw new AdminError(1004, 400, `DNS Validation Error: ${t} records belong at the zone apex (RFC 7344 §3)`);
     const keys = this.entry.prepared.keys;
     try {
-      checkForeignCds(t, rec.rdata, { zoneAlgorithm: 13, force: this.entry.loaded.config.dnssec.allowForeignAlgorithms, own: keys ? [keys.ksk.dnskey, keys.zsk.dnskey] : [] });
+      checkForeignCds(t, rec.rdata, { zoneAlgorithm: 13, force: this.entry.loaded.config.dnssec.allowForeignAlgorithms, own: keys ? keys.published.map((p) => p.dnskey) : [] });
     } catch (err) {
       if (err instanceof ImportError) throw new AdminError(1004, 400, `DNS Validation Error: ${t}: ${err.message}`);
       throw err;

@@ -1,25 +1,29 @@
 // Who holds each imported DNSKEY (issue 13). Several sources may publish one key: the zone file and the
 // Cloudflare dns_records API (one source: the API edits the file), `tandem import-key`, each NS1 external key
-// set, an RFC 2136 UPDATE and a zone transfer. A key stays in the DNSKEY RRset while any source holds it;
-// removing it through one source removes only that source's claim. In production the key of another
-// provider must never go because a third party let go of it: answers signed with it would fail validation.
+// set, an RFC 2136 UPDATE, a zone transfer and each peer of tandem's own key sync (`sync:<peer>`). A key stays
+// in the DNSKEY RRset while any source holds it; removing it through one source removes only that source's
+// claim. In production the key of another provider must never go because a third party let go of it: answers
+// signed with it would fail validation.
 //
 // Claims live in the admin state (`keyClaims`, base64 RDATA -> sources), written atomically with the rest;
 // the zone file stays the source of truth for which keys exist (claimsAtLoad).
 import type { AdminFile } from './admin-file.js';
 
 /** A holder of an imported DNSKEY. */
-export type KeySource = 'records' | 'cli' | 'ddns' | 'transfer' | `ns1:${string}`;
+export type KeySource = 'records' | 'cli' | 'ddns' | 'transfer' | `ns1:${string}` | `sync:${string}`;
 
 /** Sources a client of the Cloudflare dns_records routes may name (header X-Tandem-Source). */
 export const RECORD_SOURCES = ['records', 'cli'] as const;
 export type RecordSource = (typeof RECORD_SOURCES)[number];
 
 export const ns1Source = (set: string): KeySource => `ns1:${set}`;
+/** The keys tandem's own key sync pulled from a peer (zone.sync, update/sync/). */
+export const syncSource = (peer: string): KeySource => `sync:${peer}`;
 
 /** The source in words, for messages and logs. */
 export function describeSource(s: KeySource): string {
   if (s.startsWith('ns1:')) return `NS1 set '${s.slice(4)}'`;
+  if (s.startsWith('sync:')) return `key sync with '${s.slice(5)}'`;
   switch (s) {
     case 'records': return 'the zone file / dns_records';
     case 'cli': return 'tandem import-key';

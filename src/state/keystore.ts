@@ -25,8 +25,14 @@ export interface StoredKey extends BindKey {
 }
 
 export interface ZoneKeys {
+  /** The keys that sign now (one per role). */
   ksk: KeyPair;
   zsk: KeyPair;
+  /**
+   * Every own key in the DNSKEY RRset now: the signing pair plus keys published without signing (a rollover's
+   * new key before it signs, its old key until it is removed; rollover/README.md), sorted by key tag.
+   */
+  published: KeyPair[];
   /** Every key in the store for the zone (active or not), sorted by key tag. */
   keys: StoredKey[];
   /** True when this call generated the zone's first key set. */
@@ -72,10 +78,24 @@ export async function writeBindKeyPair(dir: string, zone: Name, key: KeyPair, ti
   return { keyPath, privatePath };
 }
 
+/**
+ * May sign (BIND's timing semantics): Activate reached and Inactive not. A key with a Publish time and no
+ * Activate is published only (`dnssec-keygen -A none`; a rollover's pre-published key); a key with neither
+ * (an imported file without timing metadata) signs.
+ */
 function isActive(k: BindKey, now: number): boolean {
   if ((k.key.flags & FLAG_REVOKE) !== 0) return false;
+  if (k.times.activate === undefined && k.times.publish !== undefined) return false;
   if (k.times.activate !== undefined && k.times.activate > now) return false;
   if (k.times.inactive !== undefined && k.times.inactive <= now) return false;
+  return true;
+}
+
+/** In the DNSKEY RRset: Publish reached (or unset) and Delete not. */
+export function isPublished(k: BindKey, now: number): boolean {
+  if ((k.key.flags & FLAG_REVOKE) !== 0) return false;
+  if (k.times.publish !== undefined && k.times.publish > now) return false;
+  if (k.times.delete !== undefined && k.times.delete <= now) return false;
   return true;
 }
 
@@ -125,7 +145,39 @@ function select(dir: string, keys: StoredKey[], now: number, created: boolean): 
   const zsk = pick(keys, 'zsk', now);
   if (!ksk) throw new KeyStoreError(dir, 'no active key-signing key (flags 257) in the key store');
   if (!zsk) throw new KeyStoreError(dir, 'no active zone-signing key (flags 256) in the key store');
-  return { ksk: ksk.key, zsk: zsk.key, keys, created };
+  const published = keys.filter((k) => k === ksk || k === zsk || isPublished(k, now)).map((k) => k.key);
+  return { ksk: ksk.key, zsk: zsk.key, published, keys, created };
+}
+
+/** The signing key of each role now, as StoredKeys (the rollover needs their files and times). */
+export function signingKeys(keys: StoredKey[], now: number): { ksk?: StoredKey; zsk?: StoredKey } {
+  return { ksk: pick(keys, 'ksk', now), zsk: pick(keys, 'zsk', now) };
+}
+
+/**
+ * A new key of `role` for a rollover, published from now on but not signing (Publish set, no Activate; RFC 6781
+ * §4.1.1.1 pre-publication, §4.1.2 a new KSK), its tag distinct from every key in the store and accepted by
+ * `avoidTag`. The zone's folder must exist (its first key set is made by loadOrCreateZoneKeys).
+ */
+export async function addPublishedKey(stateDir: string, zone: Name, role: 'ksk' | 'zsk', opts: KeyStoreOptions = {}): Promise<StoredKey> {
+  const now = (opts.clock ?? systemClock).now();
+  const dir = zoneKeyDir(stateDir, zone);
+  const existing = await readZoneKeyDir(dir, zone);
+  const avoid = opts.avoidTag ?? (() => false);
+  const key = generateKeyAvoiding(role === 'ksk' ? 257 : 256, (t) => existing.some((k) => k.key.keyTag === t) || avoid(t));
+  const times: KeyTimes = { created: now, publish: now };
+  const paths = await writeBindKeyPair(dir, zone, key, times);
+  return { owner: zone, key, times, keyPath: paths.keyPath, privatePath: paths.privatePath, role } as StoredKey;
+}
+
+/** Rewrites the timing metadata of the stored key with this tag (both files, each atomically). */
+export async function setKeyTimes(stateDir: string, zone: Name, tag: number, times: KeyTimes): Promise<StoredKey> {
+  const dir = zoneKeyDir(stateDir, zone);
+  const k = (await readZoneKeyDir(dir, zone)).find((x) => x.key.keyTag === tag);
+  if (!k) throw new KeyStoreError(dir, `no key with tag ${tag} in the key store`);
+  const merged: KeyTimes = { ...k.times, ...times };
+  await writeBindKeyPair(dir, zone, k.key, merged);
+  return { ...k, times: merged };
 }
 
 /**

@@ -19,7 +19,7 @@ import type { Entry } from './record-views.js';
  */
 export async function sweepAbandoned(zonesDir: string, stateDir: string, logger: Logger): Promise<void> {
   const sub = async (d: string) => (await readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => join(d, e.name));
-  const dirs = [zonesDir, stateDir, ...['zones', 'secondary', 'keys', 'journal'].map((d) => join(stateDir, d))];
+  const dirs = [zonesDir, stateDir, ...['zones', 'secondary', 'keys', 'journal', 'sync'].map((d) => join(stateDir, d))];
   dirs.push(...await sub(join(stateDir, 'keys')), ...await sub(join(stateDir, 'journal')));
   // Never fatal: a folder tandem may not write holds no temp file of ours to remove.
   const removed = (await Promise.all(dirs.map((d) => sweepTemp(d).catch((err: unknown) => {

@@ -39,7 +39,7 @@ import type { ZoneEdit } from './yamledit.js';
 import { applyUpdateOps, UpdateRefused, type UpdateOp } from './update-apply.js';
 import { expectedOrigin, loadedSummary, loadOrder, progressLogger, sweepAbandoned, type ZoneLoaded } from './loading.js';
 import {
-  AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeyView,
+  AdminError, type BatchInput, type BatchResult, type DnsSettingsView, type DnssecStatus, type DnssecView, type KeySource, type KeyView,
   type RecordInput, type RecordView, type SourceOptions, type ZoneManager, type ZoneView,
 } from './types.js';
 
@@ -239,6 +239,25 @@ export class TandemZoneManager implements ZoneManager {
     });
   }
 
+  /**
+   * A key rollover step (rollover/): `edit` changes the zone's key store (a new key, key times) inside the change
+   * queue, then the zone is prepared again from the data already parsed and served through the same swap as every
+   * change: written (admin state), re-signed, served here and in the workers, a new serial announced (NOTIFY) when
+   * what is served changed. Resolves with what `edit` returned, once the zone is served.
+   */
+  rekey<T>(zoneId: string, edit: (origin: Name) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      const e = this.entry(zoneId);
+      if (e.loaded.config.secondary) throw new AdminError(1004, 400, `${e.loaded.input.origin} is a secondary zone: tandem does not roll its keys`);
+      const result = await edit(e.loaded.input.origin);
+      const next = await this.loadEntry(e.loaded, structuredClone(e.admin));
+      await this.persistVersion(next);
+      await this.swapIn(next, e.file);
+      this.deps.logger.info({ zone: e.loaded.input.origin.toString(), serial: next.serial }, 'zone keys changed');
+      return result;
+    });
+  }
+
   /** Every TSIG key a zone's transfer and update settings name must be defined in the server config. */
   private checkKeys(loaded: LoadedZone): void {
     const known = this.deps.knownKey;
@@ -249,6 +268,7 @@ export class TandemZoneManager implements ZoneManager {
       ...(c.transfer?.notify ?? []).map((n): [string, string | undefined] => ['zone.transfer.notify', n.key]),
       ...(c.secondary?.primaries ?? []).map((p): [string, string | undefined] => ['zone.secondary.primaries', p.key]),
       ...(c.update ?? []).map((g): [string, string | undefined] => ['zone.update', g.key]),
+      ...(c.sync ?? []).map((p): [string, string | undefined] => [`zone.sync ${p.name}`, p.key]),
     ];
     for (const [where, key] of named) {
       if (key !== undefined && !known(key)) {
@@ -718,6 +738,42 @@ export class TandemZoneManager implements ZoneManager {
     });
   }
 
+  // ---- key sync (update/sync/) -------------------------------------------------------------------
+
+  /** The imported keys `source` holds now (claims.ts). */
+  keysHeldBy(zoneId: string, source: KeySource): Uint8Array[] {
+    const e = this.entry(zoneId);
+    return e.prepared.imported.filter((r) => holders(e.admin, r).includes(source));
+  }
+
+  /**
+   * Makes `source` hold exactly `keys` (one peer's keys as key sync pulled them): its claims on other keys go
+   * (a key stays while another source holds it), the new keys are claimed with every check of an imported key.
+   * A key that fails a check is left out and named in `refused`; the others still change, in one change.
+   */
+  setKeyClaims(zoneId: string, source: KeySource, keys: readonly Uint8Array[], ttl: number): Promise<{ added: number[]; released: number[]; refused: { keyTag: number; reason: string }[] }> {
+    return this.change(zoneId, (ctx) => {
+      const held = ctx.records.filter((r) => ctx.isKey(r) && ctx.keySources(r.rdata).includes(source)).map((r) => r.rdata);
+      const out = { added: [] as number[], released: [] as number[], refused: [] as { keyTag: number; reason: string }[] };
+      for (const r of held) {
+        if (keys.some((k) => rdataEquals(k, r))) continue;
+        ctx.releaseKey(r, source);
+        out.released.push(keyTag(r));
+      }
+      for (const k of keys) {
+        if (held.some((r) => rdataEquals(k, r))) continue;
+        try {
+          ctx.claimKey(k, source, ttl);
+          out.added.push(keyTag(k));
+        } catch (err) {
+          if (!(err instanceof AdminError)) throw err;
+          out.refused.push({ keyTag: keyTag(k), reason: err.message.replace(/^DNS Validation Error: /, '') });
+        }
+      }
+      return () => out;
+    });
+  }
+
   // ---- DNSSEC ------------------------------------------------------------------------------------
 
   private status(e: Entry): DnssecStatus {
@@ -759,6 +815,8 @@ export class TandemZoneManager implements ZoneManager {
     const ds = dsRdata(origin, keys.ksk.dnskey, 2);
     view.ds = { rdata: ds, text: `${origin.toString()} ${ttl} IN DS ${formatRdata(RRType.DS, ds)}`, digestHex: Buffer.from(ds.subarray(4)).toString('hex').toUpperCase() };
     view.keys = [view.ksk, kv(keys.zsk.dnskey, 'own')];
+    // A rollover's keys published without signing (rollover/): own keys too.
+    for (const k of keys.published) if (k !== keys.ksk && k !== keys.zsk) view.keys.push(kv(k.dnskey, 'own'));
     for (const rdata of e.prepared.imported) {
       const rec = recordsOf(e).find((r) => r.type === RRType.DNSKEY && rdataEquals(r.rdata, rdata));
       view.keys.push({ ...kv(rdata, 'external', rec?.id), ttl: rec?.ttl ?? ttl, sources: holders(e.admin, rdata) });

@@ -23,8 +23,8 @@ export function systemResolver(): Endpoint | undefined {
   }
 }
 
-/** The parent's answer: the DS RDATAs for the zone (none: no DS), or why there is no usable answer. */
-export type DsAnswer = { ok: true; ds: Uint8Array[] } | { ok: false; reason: string };
+/** The parent's answer: the DS RDATAs for the zone (none: no DS) and their TTL, or why there is no usable answer. */
+export type DsAnswer = { ok: true; ds: Uint8Array[]; ttl?: number } | { ok: false; reason: string };
 
 /** Asks `resolver` for the DS RRset of `zone` (RD and DO set). */
 export function queryDs(resolver: Endpoint, zone: Name, timeoutMs = 3000): Promise<DsAnswer> {
@@ -44,7 +44,8 @@ export function queryDs(resolver: Endpoint, zone: Name, timeoutMs = 3000): Promi
         if (p.id !== id) return;
         if (p.rcode !== 'NOERROR' && p.rcode !== 'NXDOMAIN') return done({ ok: false, reason: `the resolver answered ${p.rcode}` });
         const ds = (p.answers ?? []).filter((a) => a.type === 'DS' && a.name.toLowerCase() === zone.key.slice(0, -1));
-        done({ ok: true, ds: ds.map((a) => {
+        const ttl = ds.length ? Math.max(...ds.map((a) => (a as { ttl?: number }).ttl ?? 0)) : undefined;
+        done({ ok: true, ...(ttl !== undefined ? { ttl } : {}), ds: ds.map((a) => {
           const d = (a as unknown as { data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer } }).data;
           return Uint8Array.from([d.keyTag >> 8, d.keyTag & 0xff, d.algorithm, d.digestType, ...d.digest]);
         }) });

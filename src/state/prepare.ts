@@ -89,7 +89,8 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
   if (keys.created) deps.logger.info({ zone: origin.toString(), ksk: keys.ksk.keyTag, zsk: keys.zsk.keyTag }, 'generated KSK and ZSK');
 
   const imported: Uint8Array[] = [];
-  const own = [keys.ksk.dnskey, keys.zsk.dnskey];
+  const own = keys.published.map((k) => k.dnskey);
+  const ownExtra = own.filter((d) => !rdataEquals(d, keys.ksk.dnskey) && !rdataEquals(d, keys.zsk.dnskey));
   for (const rr of importedRrs) {
     try {
       checkImportedKey(rr.rdata, { zoneAlgorithm: ALG_ECDSAP256SHA256, force: dnssec.allowForeignAlgorithms, own });
@@ -109,7 +110,7 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
     if (rr.ttl !== dnssec.dnskeyTtl) {
       loaded.warnings.push(`@ DNSKEY: imported key ${keyTag(rr.rdata)} has TTL ${rr.ttl}, the DNSKEY RRset is served with ${dnssec.dnskeyTtl} (zone.dnssec.dnskey_ttl)`);
     }
-    if (keyTag(rr.rdata) === keys.ksk.keyTag || keyTag(rr.rdata) === keys.zsk.keyTag) {
+    if (keys.published.some((k) => k.keyTag === keyTag(rr.rdata))) {
       loaded.warnings.push(`@ DNSKEY: imported key tag ${keyTag(rr.rdata)} equals one of our key tags; validators will try both keys`);
     }
     imported.push(rr.rdata);
@@ -137,12 +138,15 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
     }
   }
   const sets = apexRrsets({
-    zone: origin, keys, imported, importedChecked: true, dnskeyTtl: dnssec.dnskeyTtl,
+    zone: origin, keys, ownExtra, imported, importedChecked: true, dnskeyTtl: dnssec.dnskeyTtl,
     cds: opts.cds ?? 'publish', omitImportedKsks: dnssec.dnskeySet === 'own-ksk',
     ...(dnssec.multiSigner ? { foreignCds, foreignCdnskey } : {}),
   });
   const apex: RRset[] = [sets.dnskey, ...(sets.cds ? [sets.cds] : []), ...(sets.cdnskey ? [sets.cdnskey] : [])];
-  setServedSerial(data.input.records, apex, loaded, opts);
+  // A zone transferred signed must get a new serial when another key starts signing (a rollover's switch), so
+  // its secondaries receive the new RRSIGs: the signing keys join what the digest covers.
+  const digestExtra = opts.digestExtra === undefined ? undefined : `${opts.digestExtra}:signers ${keys.ksk.keyTag} ${keys.zsk.keyTag}`;
+  setServedSerial(data.input.records, apex, loaded, { ...opts, digestExtra });
   // NSEC3 zones publish NSEC3PARAM at the apex (RFC 5155 §4); it needs the SOA, so build once to learn it.
   let zone = buildLoadedZone(data, apex);
   if (dnssec.denial === 'nsec3' || dnssec.denial === 'nsec3-chain') zone = buildLoadedZone(data, [...apex, nsec3paramRrset(zone)]);

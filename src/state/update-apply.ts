@@ -81,7 +81,7 @@ class Applier {
 
   private own(): Uint8Array[] {
     const k = this.ctx.entry.prepared.keys;
-    return k ? [k.ksk.dnskey, k.zsk.dnskey] : [];
+    return k ? k.published.map((p) => p.dnskey) : [];
   }
 
   /** The served apex RRset of `type` (DNSKEY, CDS, CDNSKEY: the signer's plus the data's). */

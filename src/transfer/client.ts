@@ -238,7 +238,7 @@ function udpExchange(p: Primary, msg: Uint8Array, id: number, ms: number): Promi
  * One TCP exchange: sends `msg`, hands each answer message to `onMessage` (which throws to abort, or returns
  * true when the answer is complete) and resolves with the messages; bounded by idle and total timeouts.
  */
-function tcpExchange(p: Primary, msg: Uint8Array, opts: ClientOptions, onMessage: (m: Uint8Array, count: number) => boolean): Promise<Uint8Array[]> {
+export function tcpExchange(p: Primary, msg: Uint8Array, opts: ClientOptions, onMessage: (m: Uint8Array, count: number) => boolean): Promise<Uint8Array[]> {
   const idleMs = opts.idleMs ?? 10_000;
   const totalMs = opts.totalMs ?? 600_000;
   return new Promise((resolve, reject) => {

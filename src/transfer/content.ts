@@ -38,7 +38,10 @@ function unsignedApex(v: ZoneVersion, opts: UnsignedOptions): { ns: RRset; dnske
     // An unsigned zone serves no DNSKEY; other providers' keys (multi-signer data) still travel.
     return v.imported.length ? { ns, dnskey: { name: origin, type: RRType.DNSKEY, class: RRClass.IN, ttl: v.config.dnssec.dnskeyTtl, rdatas: [...v.imported] } } : { ns };
   }
-  const keys = [v.keys.zsk.dnskey, ...(opts.includeKsk ? [v.keys.ksk.dnskey] : []), ...v.imported];
+  // Keys published without signing (a rollover's new or old key) travel too: the other provider must publish
+  // our next ZSK before it signs (RFC 8901 §6).
+  const extra = v.keys.published.filter((k) => k !== v.keys!.zsk && k !== v.keys!.ksk && (opts.includeKsk || k.flags !== 257));
+  const keys = [v.keys.zsk.dnskey, ...(opts.includeKsk ? [v.keys.ksk.dnskey] : []), ...extra.map((k) => k.dnskey), ...v.imported];
   return { ns, dnskey: { name: origin, type: RRType.DNSKEY, class: RRClass.IN, ttl: v.config.dnssec.dnskeyTtl, rdatas: keys } };
 }
 

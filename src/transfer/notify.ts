@@ -1,6 +1,7 @@
 // NOTIFY (RFC 1996) out: tell secondaries that a zone changed, over UDP with retries (§3.6), signed with
 // TSIG when the target has a key. The answer's only use is to stop retrying (§3.7: it carries nothing
-// to act on); a refusal is logged and not retried.
+// to act on); a refusal is logged and not retried. The same message with QTYPE CDS or CSYNC is the generalized
+// NOTIFY of RFC 9859 §4 (to a parent's DSYNC target: transfer/parent-notify.ts).
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
@@ -26,17 +27,22 @@ export interface NotifyOptions {
   /** Wait for an answer before the first retry, ms; doubles each try. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** QTYPE: SOA (RFC 1996), or CDS / CSYNC for a generalized NOTIFY to the parent (RFC 9859 §4.2). */
+  qtype?: number;
 }
 
 export type NotifyResult = { ok: true; rcode: number } | { ok: false; reason: string; rcode?: number };
 
-/** The NOTIFY message (RFC 1996 §3.7): QNAME = zone, QTYPE SOA, AA set, the new SOA in the answer as a hint. */
-export function notifyMessage(id: number, zone: Name, soa: Rr): Uint8Array {
-  return encodeMessage({ id, qr: false, opcode: Opcode.NOTIFY, aa: true, question: { name: zone, type: RRType.SOA, class: RRClass.IN }, answer: [soa] });
+/**
+ * The NOTIFY message (RFC 1996 §3.7): QNAME = zone, QTYPE SOA, AA set, the new SOA in the answer as a hint. A
+ * generalized NOTIFY (RFC 9859 §4.2) has QTYPE CDS or CSYNC and no answer: the parent looks for itself.
+ */
+export function notifyMessage(id: number, zone: Name, soa: Rr | undefined, qtype: number = RRType.SOA): Uint8Array {
+  return encodeMessage({ id, qr: false, opcode: Opcode.NOTIFY, aa: true, question: { name: zone, type: qtype, class: RRClass.IN }, answer: soa ? [soa] : [] });
 }
 
 /** Sends one NOTIFY and waits (bounded) for its answer; resolves, never rejects. */
-export async function sendNotify(target: NotifyTarget, zone: Name, soa: Rr, opts: NotifyOptions): Promise<NotifyResult> {
+export async function sendNotify(target: NotifyTarget, zone: Name, soa: Rr | undefined, opts: NotifyOptions): Promise<NotifyResult> {
   const tries = opts.tries ?? 5;
   let timeout = opts.timeoutMs ?? 2000;
   const socket = dgram.createSocket(isIPv6(target.host) ? 'udp6' : 'udp4');
@@ -48,7 +54,7 @@ export async function sendNotify(target: NotifyTarget, zone: Name, soa: Rr, opts
     for (let attempt = 1; attempt <= tries; attempt++) {
       if (opts.signal?.aborted) return { ok: false, reason: 'cancelled' };
       const id = randomInt(0, 0x10000);
-      let msg = notifyMessage(id, zone, soa);
+      let msg = notifyMessage(id, zone, soa, opts.qtype);
       let verifier: ReturnType<typeof signRequest>['verifier'] | undefined;
       if (target.key) ({ wire: msg, verifier } = signRequest(msg, target.key, opts.clock.now()));
       const answer = await exchange(socket, msg, id, target, timeout, opts.signal);
@@ -100,6 +106,6 @@ function exchange(socket: dgram.Socket, msg: Uint8Array, id: number, to: NotifyT
  * Answer to a NOTIFY we accept (RFC 1996 §4.7): same ID and question, QR and AA set, NOERROR. Built by
  * the receiver from the query it parsed.
  */
-export function notifyReply(id: number, zone: Name, rcode: number = Rcode.NOERROR): Uint8Array {
-  return encodeMessage({ id, qr: true, opcode: Opcode.NOTIFY, aa: rcode === Rcode.NOERROR, rcode, question: { name: zone, type: RRType.SOA, class: RRClass.IN } });
+export function notifyReply(id: number, zone: Name, rcode: number = Rcode.NOERROR, qtype: number = RRType.SOA): Uint8Array {
+  return encodeMessage({ id, qr: true, opcode: Opcode.NOTIFY, aa: rcode === Rcode.NOERROR, rcode, question: { name: zone, type: qtype, class: RRClass.IN } });
 }

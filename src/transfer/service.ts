@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Query } from '../dns/query.js';
 import type { Rr } from '../dns/rr.js';
 import { Name } from '../dns/name.js';
-import { Opcode, RRType, Rcode } from '../dns/types.js';
+import { Opcode, RRType, Rcode, typeName } from '../dns/types.js';
 import { verifyRequest, type Keyring, type TsigKey } from '../dns/tsig.js';
 import type { Clock } from '../dnssec/types.js';
 import { transfersSigned, type TandemZoneManager, type ZoneVersion } from '../state/manager.js';
@@ -318,6 +318,7 @@ export class TransferService implements TransferApi {
   private async notifyIn(req: XfrRequest, peer: Peer, key: TsigKey | undefined): Promise<Reply> {
     const { query } = req;
     const sign = (m: Uint8Array) => (req.sign ? req.sign.sign(m) : m);
+    if (query.type === RRType.CDS || query.type === RRType.CSYNC) return sign(this.generalizedNotifyIn(query, peer));
     const v = this.deps.manager.version(query.name);
     if (!v) return sign(notifyReply(query.id, query.name, Rcode.NOTAUTH));
     const sec = v.config.secondary;
@@ -333,4 +334,47 @@ export class TransferService implements TransferApi {
 
   /** A primary told us the zone changed (RFC 1996 §3.11): the secondary scheduler refreshes it. */
   private onNotify: (v: ZoneVersion, from: RemoteServer) => void;
+
+  /**
+   * A child's generalized NOTIFY (RFC 9859 §4): QTYPE CDS or CSYNC for a delegation in a zone we serve, sent to
+   * the target our DSYNC records name. tandem is no registry and runs no CDS/CSYNC scanner: the notification is
+   * logged and kept (`generalizedNotifies`, the admin API's GET .../tandem/notifications), and answered NOERROR
+   * so the child stops retrying; one for a name that is not a delegation of ours is REFUSED, one for no zone of
+   * ours NOTAUTH. A NOTIFY is a hint that asks for a scan, never data to act on (§4.3), so it needs no TSIG.
+   */
+  private generalizedNotifyIn(query: Query, peer: Peer): Uint8Array {
+    const type = typeName(query.type);
+    const who = { peer: `${peer.address}#${peer.port}`, child: query.name.toString(), type };
+    const zone = query.name.isRoot() ? undefined : this.deps.manager.served().zones.closestEnclosing(query.name.parent());
+    if (!zone) {
+      this.log.info(who, `NOTIFY(${type}) refused: no zone of ours holds the child's delegation`);
+      return notifyReply(query.id, query.name, Rcode.NOTAUTH, query.type);
+    }
+    if (!zone.nodes.get(query.name.key)?.rrsets.get(RRType.NS)) {
+      this.log.info({ ...who, zone: zone.origin.toString() }, `NOTIFY(${type}) refused: the name is not a delegation in the zone`);
+      return notifyReply(query.id, query.name, Rcode.REFUSED, query.type);
+    }
+    this.received.push({ at: new Date(this.deps.clock.now() * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'), zone: zone.origin.toString(), child: query.name.toString(), type, from: who.peer });
+    if (this.received.length > 200) this.received.splice(0, this.received.length - 200);
+    this.log.info({ ...who, zone: zone.origin.toString() }, `NOTIFY(${type}) from a child: logged (tandem does not scan children's ${type === 'CDS' ? 'CDS/CDNSKEY' : 'CSYNC'} itself)`);
+    return notifyReply(query.id, query.name, Rcode.NOERROR, query.type);
+  }
+
+  private readonly received: GeneralizedNotify[] = [];
+
+  /** The generalized NOTIFYs received for delegations in `zone` (or every zone), oldest first. */
+  generalizedNotifies(zone?: Name): GeneralizedNotify[] {
+    return this.received.filter((n) => !zone || n.zone === zone.toString());
+  }
+}
+
+/** One generalized NOTIFY received (RFC 9859 §4). */
+export interface GeneralizedNotify {
+  at: string;
+  /** Our zone holding the delegation. */
+  zone: string;
+  child: string;
+  /** CDS or CSYNC. */
+  type: string;
+  from: string;
 }

@@ -158,6 +158,7 @@ export const RDATA: ReadonlyMap<number, fc.Arbitrary<Uint8Array>> = new Map<numb
   [T.OPENPGPKEY, bytes(1, 64)],
   [T.CSYNC, seq(int32, int16, bitmap)],
   [T.ZONEMD, seq(int32, int8, int8, bytes(0, 64))],
+  [T.DSYNC, seq(int16, int8, int16, nameWire)],
   ...[T.SVCB, T.HTTPS].map((t) => [t, seq(int16, nameWire, svcParams)] as const),
   [T.URI, seq(int16, int16, bytes(0, 80))],
   [T.CAA, seq(int8, alnum.map((b) => concat([u8(b.length), b])), bytes(0, 80))],

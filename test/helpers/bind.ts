@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig } from './dig.js';
 import { freePort, orRemove, runChecked, spawnDaemon, startDaemonWithRetry, waitFor } from './procs.js';
+import { bindConf } from '../../src/lab/lab-bind.js';
 
 export interface BindOptions {
   /** Zone name with the final dot. */
@@ -17,6 +18,8 @@ export interface BindOptions {
   denial?: 'nsec' | 'nsec3';
   /** The policy's dnskey-ttl and max-zone-ttl (default 2 s: the key states advance at once). */
   ttl?: number;
+  /** A TSIG key that may also UPDATE the zone (besides unsigned updates from 127.0.0.1); named answers questions signed with it. */
+  updateKey?: { name: string; algorithm: string; secret: string };
 }
 
 export interface BindInstance {
@@ -34,40 +37,6 @@ export interface BindInstance {
   stop(): Promise<void>;
 }
 
-function conf(dir: string, port: number, zone: string, nsec3: boolean, ttl: number): string {
-  return `options {
-  directory "${dir}";
-  pid-file "${dir}/named.pid";
-  session-keyfile "${dir}/session.key";
-  managed-keys-directory "${dir}";
-  listen-on port ${port} { 127.0.0.1; };
-  listen-on-v6 { none; };
-  recursion no;
-  allow-transfer { 127.0.0.1; };
-  key-directory "${dir}/keys";
-  dnssec-validation no;
-};
-controls { };
-dnssec-policy tandem-test {
-  keys { ksk lifetime unlimited algorithm ecdsa256; zsk lifetime unlimited algorithm ecdsa256; };
-  dnskey-ttl ${ttl};
-  max-zone-ttl ${ttl};
-  publish-safety 0;
-  retire-safety 0;
-  zone-propagation-delay 0;
-  parent-ds-ttl ${ttl};
-  parent-propagation-delay 0;
-${nsec3 ? '  nsec3param iterations 0 optout no salt-length 0;\n' : ''}};
-zone "${zone}" {
-  type primary;
-  file "${dir}/zone.db";
-  dnssec-policy tandem-test;
-  inline-signing no;
-  allow-update { 127.0.0.1; };
-};
-`;
-}
-
 export async function startBind(opts: BindOptions): Promise<BindInstance> {
   const zone = opts.zone;
   const dir = await mkdtemp(join(tmpdir(), 'tandem-bind-'));
@@ -83,7 +52,7 @@ export async function startBind(opts: BindOptions): Promise<BindInstance> {
         await rm(join(dir, 'keys'), { recursive: true, force: true });
         await mkdir(join(dir, 'keys'));
         await writeFile(join(dir, 'zone.db'), opts.zoneText);
-        await writeFile(join(dir, 'named.conf'), conf(dir, port, zone, opts.denial === 'nsec3', opts.ttl ?? 2));
+        await writeFile(join(dir, 'named.conf'), bindConf(dir, port, zone, opts.denial === 'nsec3', opts.ttl ?? 2, opts.updateKey));
         await runChecked('named-checkconf', [join(dir, 'named.conf')], { timeoutMs: 10_000 });
         return spawnDaemon('named', ['-g', '-c', join(dir, 'named.conf')], { name: 'named' });
       },

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { dig } from './dig.js';
 import { freePort, orRemove, runChecked, spawnDaemon, startDaemonWithRetry, waitFor } from './procs.js';
 import { parseRrText, rdataKey } from './validate.js';
+import { knotBaseConf, knotConf } from '../../src/lab/knot-conf.js';
+
+export { knotBaseConf };
 
 export interface KnotOptions {
   /** Zone name, with or without the final dot. */
@@ -23,6 +26,12 @@ export interface KnotOptions {
   foreignApexRecords?: string[];
   /** Bound on start-up, ms (default 15 s). */
   startTimeoutMs?: number;
+  /**
+   * A TSIG key that may UPDATE the zone (RFC 2136; an acl with `action: update`); Knot also answers questions
+   * signed with it. With `foreignApexRecords` (incremental DNSKEY management) the DNSKEY/CDS/CDNSKEY it takes
+   * by UPDATE are kept beside its own.
+   */
+  updateKey?: { name: string; algorithm: string; secret: string };
 }
 
 export interface KnotKey {
@@ -67,65 +76,6 @@ export interface KnotInstance {
 
 const withDot = (z: string): string => (z.endsWith('.') ? z : `${z}.`);
 
-/** The server, log and database sections of a knotd on 127.0.0.1@port living in `dir` (run/ and db/ inside). */
-export function knotBaseConf(dir: string, port: number): string {
-  return `server:
-    rundir: "${dir}/run"
-    listen: [ 127.0.0.1@${port} ]
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-
-log:
-  - target: stderr
-    any: info
-
-database:
-    storage: "${dir}/db"
-`;
-}
-
-function knotConf(p: { dir: string; port: number; zone: string; zoneFile: string; nsec3: boolean; incremental: boolean }): string {
-  // Block style; `knotc conf-check` accepts it. Everything lives in the temp dir.
-  return `${knotBaseConf(p.dir, p.port)}
-keystore:
-  - id: k
-    backend: pem
-    config: "${p.dir}/keys"
-
-acl:
-  - id: local_xfr
-    address: [ 127.0.0.1 ]
-    action: transfer
-
-policy:
-  - id: p
-    keystore: k
-    algorithm: ecdsap256sha256
-    single-type-signing: off
-    ksk-lifetime: 0
-    zsk-lifetime: 0
-    rrsig-lifetime: 14d
-    rrsig-refresh: 7d
-    cds-cdnskey-publish: always
-    nsec3: ${p.nsec3 ? 'on' : 'off'}
-${p.nsec3 ? '    nsec3-iterations: 0\n    nsec3-salt-length: 0\n    nsec3-opt-out: off\n' : ''}    dnskey-management: ${p.incremental ? 'incremental' : 'full'}
-${p.incremental ? '    delete-delay: 1d\n' : ''}
-template:
-  - id: default
-    zonefile-sync: -1
-    zonefile-load: whole
-    journal-content: none
-
-zone:
-  - domain: ${p.zone}
-    file: "${p.zoneFile}"
-    dnssec-signing: on
-    dnssec-policy: p
-    acl: [ local_xfr ]
-`;
-}
-
 function zoneFileText(zone: string, zoneText: string, foreign: string[]): string {
   const head = /^\s*\$ORIGIN/m.test(zoneText) ? '' : `$ORIGIN ${zone}\n`;
   const tail = foreign.length ? `\n$ORIGIN ${zone}\n; foreign apex records (multi-signer peers)\n${foreign.join('\n')}\n` : '';
@@ -160,7 +110,7 @@ export async function startKnot(opts: KnotOptions): Promise<KnotInstance> {
       busy: /address already in use|failed to bind/i,
       start: async (attempt) => {
         port = await freePort();
-        await writeFile(conf, knotConf({ dir, port, zone, zoneFile, nsec3: opts.denial === 'nsec3', incremental }));
+        await writeFile(conf, knotConf({ dir, port, zone, zoneFile, nsec3: opts.denial === 'nsec3', incremental, updateKey: opts.updateKey }));
         if (attempt === 0) await runChecked('knotc', ['-c', conf, 'conf-check'], { timeoutMs: 10_000 });
         return spawnDaemon('knotd', ['-c', conf], { name: 'knotd' });
       },

@@ -14,6 +14,8 @@ export interface PdnsOptions {
   zone: string;
   zoneText: string;
   denial?: 'nsec' | 'nsec3';
+  /** A TSIG key that may UPDATE the zone (`dnsupdate=yes`, TSIG-ALLOW-DNSUPDATE); DNSKEY/CDS/CDNSKEY so added join its own (direct-dnskey). */
+  updateKey?: { name: string; algorithm: string; secret: string };
 }
 
 export interface PdnsInstance {
@@ -52,7 +54,8 @@ export async function startPdns(opts: PdnsOptions): Promise<PdnsInstance> {
           'local-address=127.0.0.1', `local-port=${port}`, `socket-dir=${dir}`,
           'daemon=no', 'guardian=no', 'disable-syslog=yes', 'write-pid=no', 'security-poll-suffix=',
           'default-ksk-algorithm=ecdsa256', 'default-zsk-algorithm=ecdsa256', 'direct-dnskey=yes',
-          'cache-ttl=0', 'negquery-cache-ttl=0', 'query-cache-ttl=0', 'zone-cache-refresh-interval=0', 'loglevel=4', '',
+          'cache-ttl=0', 'negquery-cache-ttl=0', 'query-cache-ttl=0', 'zone-cache-refresh-interval=0', 'loglevel=4',
+          ...(opts.updateKey ? ['dnsupdate=yes', 'allow-dnsupdate-from=127.0.0.0/8'] : []), '',
         ].join('\n'));
         if (attempt === 0) {
           await pdnsutil(['load-zone', bare, join(dir, 'zone.db')]);
@@ -61,6 +64,11 @@ export async function startPdns(opts: PdnsOptions): Promise<PdnsInstance> {
           await pdnsutil(['set-publish-cds', bare, '2']);
           await pdnsutil(['set-publish-cdnskey', bare]);
           await pdnsutil(['rectify-zone', bare]);
+          if (opts.updateKey) {
+            const k = opts.updateKey;
+            await pdnsutil(['import-tsig-key', k.name, k.algorithm, k.secret]);
+            await pdnsutil(['set-meta', bare, 'TSIG-ALLOW-DNSUPDATE', k.name]);
+          }
         }
         return spawnDaemon('pdns_server', [`--config-dir=${dir}`], { name: 'pdns_server' });
       },

@@ -43,6 +43,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     listen: opts.listen ?? [{ host: '127.0.0.1', port: 0 }],
     api: { host: '127.0.0.1', port: 0 },
     logLevel: opts.logLevel ?? 'silent',
+    // No NOTIFY(CDS/CSYNC) to a parent found through the system's resolver: a test never asks the network on its own.
+    parentNotify: false,
     ...opts.config,
   };
   const token = 'test-token-' + Math.random().toString(36).slice(2);

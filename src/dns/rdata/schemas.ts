@@ -91,6 +91,8 @@ def([T.NSEC3PARAM], [f.uint('hash algorithm', 8), f.uint('flags', 8), f.uint('it
 def([T.TLSA, T.SMIMEA], [f.uint('usage', 8), f.uint('selector', 8), f.uint('matching type', 8), f.hex('data')]);
 def([T.OPENPGPKEY], [f.base64('public key')]);
 def([T.CSYNC], [f.uint('serial', 32), f.uint('flags', 16), f.typeBitmap('type bitmap')]);
+// RFC 9859 §3.1: the RRtype notified, the scheme (1 = NOTIFY), the port and the target host.
+def([T.DSYNC], [f.rrtype('rrtype'), f.uint('scheme', 8), f.uint('port', 16), f.name('target')]);
 def([T.ZONEMD], [f.uint('serial', 32), f.uint('scheme', 8), f.uint('hash algorithm', 8), f.hex('digest')]);
 def([T.SVCB, T.HTTPS], [f.uint('SvcPriority', 16), f.name('TargetName'), f.svcParams('SvcParams')], { check: checkSvcb });
 def([T.URI], [f.uint('priority', 16), f.uint('weight', 16), f.tailString('target')]);

@@ -39,3 +39,19 @@ describe('api, metrics, metrics-auth', () => {
     await expect(resolveConfig({}, await file('metrics-auth: sometimes\n'))).rejects.toThrow(/metrics-auth.*true or false/);
   });
 });
+
+describe('signing-queue, signing-overflow (server/budget.ts)', () => {
+  it('defaults: 1000 fresh signatures may wait, the overflow is answered TC=1', async () => {
+    const c = await resolveConfig({});
+    expect(c.signingQueue).toBe(1000);
+    expect(c.signingOverflow).toBe('tc');
+  });
+
+  it('a number (0 included), off, and drop; anything else is an error naming the key', async () => {
+    expect((await resolveConfig({}, await file('signing-queue: 0\nsigning-overflow: drop\n')))).toMatchObject({ signingQueue: 0, signingOverflow: 'drop' });
+    expect((await resolveConfig({}, await file('signing-queue: off\n'))).signingQueue).toBe(false);
+    expect((await resolveConfig({ 'signing-queue': '250' })).signingQueue).toBe(250);
+    await expect(resolveConfig({}, await file('signing-queue: -1\n'))).rejects.toThrow(/signing-queue.*integer/);
+    await expect(resolveConfig({}, await file('signing-overflow: servfail\n'))).rejects.toThrow(/signing-overflow.*tc or drop/);
+  });
+});

@@ -140,7 +140,7 @@ records:
   it('an unknown key in zone: is an error with its line (catches typos)', () => {
     const e = thrown(() => parseZoneFile(FILE, 'zone:\n  soa: { mname: a, rname: b }\n  nameserver: [ns1]\n')) as ZoneFileError;
     expect(e).toBeInstanceOf(ZoneFileError);
-    expect(e.message).toBe('zones/example.org.yaml:3: unknown key "nameserver" in zone (allowed: origin, ttl, soa, nameservers, ns_ttl, multi_provider, dnssec, serial_policy, transfer, secondary, update)');
+    expect(e.message).toBe('zones/example.org.yaml:3: unknown key "nameserver" in zone (allowed: origin, ttl, soa, nameservers, ns_ttl, multi_provider, dnssec, serial_policy, transfer, secondary, update, sync)');
     expect(thrown(() => parseZoneFile(FILE, 'zone:\n  soa: { mname: a, rname: b, serail: 1 }\n')).message).toMatch(/:2: unknown key "serail" in zone\.soa/);
   });
 

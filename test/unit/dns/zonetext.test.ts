@@ -55,6 +55,8 @@ const SAMPLES: Record<number, string> = {
   [RRType.CDNSKEY]: `257 3 13 ${key}`,
   [RRType.OPENPGPKEY]: 'mQINBFit2jsBEADrbl5vjVxYeAE0g0IDYCBpHirv1Sjlqxx5gjtPhb2YhvyDMXjq',
   [RRType.CSYNC]: '66 3 A NS AAAA',
+  // RFC 9859 §2.2's example: NOTIFY for CDS at port 5359 of a target host.
+  [RRType.DSYNC]: 'CDS 1 5359 cds-scanner.example.net.',
   [RRType.ZONEMD]: `2018031500 1 1 ${'A'.repeat(96)}`,
   [RRType.SVCB]: '1 . alpn=h2,h3 port=8443 ipv4hint=192.0.2.1 key65333=ex1',
   [RRType.HTTPS]: '0 pool.svc.example.',

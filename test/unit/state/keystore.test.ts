@@ -7,7 +7,7 @@ import { Name } from '../../../src/dns/name.js';
 import { formatKeyTime } from '../../../src/dnssec/keyfile.js';
 import { generateKey } from '../../../src/dnssec/keys.js';
 import {
-  importBindKey, KeyStoreError, loadOrCreateZoneKeys, writeBindKeyPair, zoneKeyDir,
+  addPublishedKey, importBindKey, KeyStoreError, loadOrCreateZoneKeys, setKeyTimes, writeBindKeyPair, zoneKeyDir,
 } from '../../../src/state/keystore.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/keys/', import.meta.url));
@@ -175,5 +175,40 @@ describe('KeyStore: several keys and imports', () => {
     writeFileSync(join(state, 'Kexample.net.+013+00001.private'), '');
     await expect(importBindKey(state, zone, bad)).rejects.toThrow(KeyStoreError);
     await expect(importBindKey(state, zone, bad)).rejects.toThrow(bad);
+  });
+});
+
+describe('KeyStore: keys of a rollover (BIND timing metadata)', () => {
+  it('a key with Publish and no Activate is published but never signs (dnssec-keygen -A none)', async () => {
+    const first = await loadOrCreateZoneKeys(state, zone, { clock });
+    const added = await addPublishedKey(state, zone, 'zsk', { clock: { now: () => T + 10 } });
+    const k = await loadOrCreateZoneKeys(state, zone, { clock: { now: () => T + 10_000 } });
+    expect(k.zsk.keyTag).toBe(first.zsk.keyTag);
+    expect(k.published.map((p) => p.keyTag).sort()).toEqual([first.ksk.keyTag, first.zsk.keyTag, added.key.keyTag].sort());
+    expect([first.ksk.keyTag, first.zsk.keyTag]).not.toContain(added.key.keyTag);
+  });
+
+  it('Activate makes the newest key sign; Inactive stops the old one signing but keeps it published; Delete unpublishes it', async () => {
+    const first = await loadOrCreateZoneKeys(state, zone, { clock });
+    const added = await addPublishedKey(state, zone, 'zsk', { clock });
+    await setKeyTimes(state, zone, added.key.keyTag, { activate: T + 5 });
+    await setKeyTimes(state, zone, first.zsk.keyTag, { inactive: T + 5 });
+    let k = await loadOrCreateZoneKeys(state, zone, { clock: { now: () => T + 4 } });
+    expect(k.zsk.keyTag).toBe(first.zsk.keyTag);
+    k = await loadOrCreateZoneKeys(state, zone, { clock: { now: () => T + 5 } });
+    expect(k.zsk.keyTag).toBe(added.key.keyTag);
+    expect(k.published.map((p) => p.keyTag)).toContain(first.zsk.keyTag);
+    await setKeyTimes(state, zone, first.zsk.keyTag, { delete: T + 6 });
+    k = await loadOrCreateZoneKeys(state, zone, { clock: { now: () => T + 6 } });
+    expect(k.published.map((p) => p.keyTag).sort()).toEqual([first.ksk.keyTag, added.key.keyTag].sort());
+    // The metadata is in BIND's files, where dnssec-settime and Knot's import-bind read it.
+    const text = readFileSync(join(zoneKeyDir(state, zone), `Kexample.net.+013+${String(first.zsk.keyTag).padStart(5, '0')}.private`), 'utf8');
+    expect(text).toContain(`Inactive: ${formatKeyTime(T + 5)}`);
+    expect(text).toContain(`Delete: ${formatKeyTime(T + 6)}`);
+  });
+
+  it('setKeyTimes on a tag the store does not hold is a KeyStoreError', async () => {
+    await loadOrCreateZoneKeys(state, zone, { clock });
+    await expect(setKeyTimes(state, zone, 1, { delete: T })).rejects.toThrow(KeyStoreError);
   });
 });
