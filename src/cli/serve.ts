@@ -22,7 +22,7 @@ export const serveCommand = defineCommand({
     metrics: { type: 'string', value: 'HOST:PORT', help: 'a listener of its own for /health, /ready and /metrics (no credentials), e.g. with --api off' },
     'api-token': { type: 'string', value: 'TOKEN', help: 'a token the admin API accepts (labs; env TANDEM_API_TOKEN)' },
     'log-level': { type: 'string', value: 'LEVEL', defaultText: defaults.logLevel, help: 'fatal, error, warn, info, debug (one line per query), trace, silent' },
-    workers: { type: 'string', value: 'N', defaultText: 'one per core', help: 'worker processes sharing the DNS listeners; 1 = one process' },
+    workers: { type: 'string', value: 'N', defaultText: 'one per core', help: 'worker processes sharing the DNS listeners (the zones are held once, by the primary); 1 = one process' },
     'parent-resolver': { type: 'string', value: 'HOST:PORT', defaultText: 'the first nameserver of /etc/resolv.conf', help: 'where to ask for our DS at the parent' },
     rrl: { type: 'string', value: 'RATE|off', defaultText: 'off', help: 'response rate limiting over UDP: RATE answers a second per client /24 (/56) and answer; the config key rrl: sets the rest' },
   },

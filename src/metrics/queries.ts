@@ -78,6 +78,20 @@ export class QueryCounters {
     return c;
   }
 
+  /**
+   * `cell` as another process can take it (the cluster's workers count the hits of answers the primary made):
+   * its zone (undefined: none) and the rest of the cell, which `rejoin` puts in that process's row of the zone.
+   */
+  split(cell: number): { zone: string | undefined; rest: number } {
+    const z = cell >>> ROW_BITS;
+    return { zone: z === 0 ? undefined : this.zones[z], rest: cell & (ROW - 1) };
+  }
+
+  /** The cell in these counters of another process's `split` cell. */
+  rejoin(zone: string | undefined, rest: number): number {
+    return ((zone === undefined ? 0 : this.row(zone)) << ROW_BITS) | (rest & (ROW - 2));
+  }
+
   private row(zoneKey: string): number {
     const known = this.slots.get(zoneKey);
     if (known !== undefined) return known;

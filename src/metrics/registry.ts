@@ -56,7 +56,7 @@ export class Metrics {
       },
     });
     new Counter({
-      name: 'tandem_queries_dropped_total', help: 'Messages dropped without an answer (not a query, or too malformed to answer)', registers,
+      name: 'tandem_queries_dropped_total', help: 'Messages dropped without an answer (not a query, too malformed to answer, or past a worker\'s bound on questions waiting for the primary)', registers,
       collect() { this.reset(); this.inc(q.dropped); },
     });
     const caches = this.caches;

@@ -30,7 +30,7 @@ export interface Handler {
    * The answer (null: none). `peer`: the client's address (zone transfers and NOTIFY check it). An answer of
    * several messages (AXFR/IXFR over TCP) goes to `more`, one message at a time, and the call resolves null.
    */
-  (msg: Uint8Array, transport: Transport, peer?: Peer, more?: (msg: Uint8Array) => Promise<void> | void): Promise<Uint8Array | null>;
+  (msg: Uint8Array, transport: Transport, peer?: Peer, more?: (msg: Uint8Array) => Promise<void> | void, keep?: Keep): Promise<Uint8Array | null>;
   /** The cached answer, synchronously, or undefined (then call the handler). For the UDP hot path. `peer`: for the debug log. */
   cached(msg: Uint8Array, transport: Transport, peer?: Peer): Uint8Array | undefined;
 }
@@ -48,6 +48,12 @@ export interface HandlerOptions {
   /** Fresh signatures wait in this bounded queue (budget.ts); without it they are made at once, unbounded. */
   budget?: SigningBudget;
 }
+
+/**
+ * Told, before the handler resolves, that its answer may be cached (by a caller with a cache of its own: the
+ * cluster's workers, server/front.ts) until `until` (epoch seconds), counted in the query-counter cell `cell`.
+ */
+export type Keep = (until: number, cell: number) => void;
 
 const NO_PEER: Peer = { address: '', port: 0 };
 
@@ -105,7 +111,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     return null;
   };
 
-  const handle = async (msg: Uint8Array, transport: Transport, peer?: Peer, more?: (msg: Uint8Array) => Promise<void> | void): Promise<Uint8Array | null> => {
+  const handle = async (msg: Uint8Array, transport: Transport, peer?: Peer, more?: (msg: Uint8Array) => Promise<void> | void, keep?: Keep): Promise<Uint8Array | null> => {
     const now = clock.now();
     let set: Served, k: CacheKey | undefined;
     const m = missed;
@@ -120,6 +126,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
       if (hit) {
         if (queries && cache!.lastCell >= 0) queries.add(cache!.lastCell, transport);
         if (logger.isLevelEnabled('debug')) logHit(msg, transport, hit, peer);
+        keep?.(cache!.lastExpiresAt, cache!.lastCell);
         return hit;
       }
     }
@@ -183,7 +190,10 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     }
     const wire = encodeResponse(resp, limit, signer?.overhead);
     const cell = queries ? queries.count(zoneKey, query.type, resp.rcode, transport) : -1;
-    if (k && cache && !signer && !failed && resp.rcode !== Rcode.SERVFAIL) cache.set(set, k, wire, now, until, cell);
+    if (k && cache && !signer && !failed && resp.rcode !== Rcode.SERVFAIL) {
+      cache.set(set, k, wire, now, until, cell);
+      keep?.(until, cell);
+    }
     return signer ? signer.sign(wire, now) : wire;
   };
   /**

@@ -112,6 +112,8 @@ export class ResponseCache {
   readonly stats: ResponseCacheStats = { hits: 0, misses: 0, stores: 0 };
   /** The `cell` stored with the answer the last hit returned (so a hit is counted without parsing the query). */
   lastCell = -1;
+  /** The expiry (epoch seconds) of the answer the last hit returned. */
+  lastExpiresAt = 0;
 
   constructor(opts: ResponseCacheOptions = {}) {
     this.max = Math.max(1, opts.max ?? 50_000);
@@ -147,6 +149,7 @@ export class ResponseCache {
     }
     this.stats.hits++;
     this.lastCell = e.cell;
+    this.lastExpiresAt = e.expiresAt;
     const out = Buffer.allocUnsafe(e.wire.length);
     out.set(e.wire);
     out[0] = query[0]; // ID

@@ -18,7 +18,7 @@ import type { SyncApi } from '../update/sync/types.js';
 import { RolloverService } from '../rollover/service.js';
 import { dnsProbes } from '../rollover/probe.js';
 import type { RolloverApi } from '../api/rollover.js';
-import { createHandler, type ControlHandler } from './handle.js';
+import { createHandler, type ControlHandler, type Handler } from './handle.js';
 import { Keyring } from '../dns/tsig.js';
 import { TransferService } from '../transfer/service.js';
 import { ResponseCache } from './respcache.js';
@@ -78,13 +78,13 @@ export async function checkFolders(config: ServerConfig): Promise<void> {
  * authoritative RRset in the background (processes that answer queries); `afterChange`: see ManagerOptions.
  */
 export async function createManager(
-  deps: ServerDeps, opts: { presign: boolean; afterChange?: ManagerOptions['afterChange']; role?: ManagerOptions['role'] },
+  deps: ServerDeps, opts: { presign: boolean; afterChange?: ManagerOptions['afterChange']; onPublish?: ManagerOptions['onPublish']; role?: ManagerOptions['role'] },
 ): Promise<TandemZoneManager> {
   const { config, logger } = deps;
   const keyring = new Keyring(config.tsig);
   return TandemZoneManager.create({
     zonesDir: config.zones, stateDir: config.state, zoneDefaults: config.zoneDefaults, clock: deps.clock ?? systemClock, logger,
-    cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange, role: opts.role,
+    cache: new SignatureCache({ max: SIGNATURE_CACHE_SIZE }), presign: opts.presign, afterChange: opts.afterChange, onPublish: opts.onPublish, role: opts.role,
     knownKey: (name) => keyring.byName(name) !== undefined,
     signingObserver: deps.metrics?.signing, onLoad: deps.metrics?.onLoad,
   });
@@ -106,6 +106,16 @@ export interface DnsListeners {
  * UPDATE go to `control`. A listener that cannot bind throws a ListenError saying why (address in use, port < 1024).
  */
 export async function startDns(deps: ServerDeps, served: () => Served, control?: ControlHandler): Promise<DnsListeners> {
+  const q = queryHandler(deps, served, control);
+  const dns = await listenDns(deps, q.handler, wildcardParentIn(served)).catch((err: unknown) => { q.close(); throw err; });
+  return { addresses: dns.addresses, close: async () => { await dns.close(); q.close(); } };
+}
+
+/**
+ * The request path on `served()` with this process's response cache, signing budget (budget.ts: where answers
+ * are signed), TSIG keys and query counters; `close` ends the budget's timers.
+ */
+export function queryHandler(deps: ServerDeps, served: () => Served, control?: ControlHandler): { handler: Handler; close(): void } {
   const { config, logger } = deps;
   const cache = new ResponseCache();
   deps.metrics?.watchCache(cache);
@@ -113,15 +123,23 @@ export async function startDns(deps: ServerDeps, served: () => Served, control?:
     : new SigningBudget({ limit: config.signingQueue, overflow: config.signingOverflow, logger: logger.child({ component: 'signing-budget' }) });
   if (budget) deps.metrics?.watchBudget(budget);
   const handler = createHandler(served, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, control, tsig: new Keyring(config.tsig), cache, queries: deps.metrics?.queries, budget });
+  return { handler, close: () => budget?.close() };
+}
+
+/**
+ * UDP and TCP listeners on every configured address, answering with `handler` (see startDns), with this
+ * process's RRL table when configured (`wildcardParent`: rrl.ts, from the zones when this process has them).
+ */
+export async function listenDns(deps: ServerDeps, handler: Handler, wildcardParent?: (resp: Uint8Array, nameKey: number) => number): Promise<DnsListeners> {
+  const { config, logger } = deps;
   // One table for this process's UDP listeners (each cluster worker has its own); TCP is never limited.
-  const rrl = config.rrl && new Rrl(config.rrl, { clock: deps.clock ?? systemClock, logger: logger.child({ component: 'rrl' }), wildcardParent: wildcardParentIn(served) }).start();
+  const rrl = config.rrl && new Rrl(config.rrl, { clock: deps.clock ?? systemClock, logger: logger.child({ component: 'rrl' }), wildcardParent }).start();
   if (rrl) deps.metrics?.watchRrl(rrl);
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];
   const close = async () => {
     rrl?.stop();
     await Promise.all([...udp.map((u) => u.close()), ...tcp.map((t) => t.close())]);
-    budget?.close();
   };
   try {
     for (const at of config.listen) {

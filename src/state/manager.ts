@@ -97,6 +97,8 @@ export interface ManagerOptions extends ZoneLoaderDeps {
    * serving the same zones (workers) reload the zone's file then, so every answer reflects it at once.
    */
   afterChange?: (file: string, packed?: PackedZone, delta?: ZoneDelta) => Promise<void>;
+  /** Called each time a new served set is published (any zone changed, came or went): the cluster's workers drop their cached answers. */
+  onPublish?: () => void;
   /**
    * 'primary' (default) decides serials and persists them; 'replica' (a cluster worker) serves what the
    * primary decided and writes nothing.
@@ -521,6 +523,7 @@ export class TandemZoneManager implements ZoneManager {
       if (e.prepared.signing) signing.set(e.prepared.zone.origin.key, e.prepared.signing);
     }
     this.current = { zones: new ZoneSet(zones), signing, failing };
+    this.deps.onPublish?.();
   }
 
   // ---- secondary zones -------------------------------------------------------------------------

@@ -73,6 +73,26 @@ describe('QueryCounters', () => {
   });
 });
 
+describe('QueryCounters across processes (cluster workers count hits of the primary\'s answers)', () => {
+  it('split then rejoin: the same zone, type and rcode in the other process\'s counters, whatever its own row numbers', () => {
+    const primary = new QueryCounters();
+    const worker = new QueryCounters();
+    primary.count('a.', RRType.A, Rcode.NOERROR, 'udp');
+    const cell = primary.cell('example.com.', RRType.MX, Rcode.NXDOMAIN); // row 2 in the primary
+    worker.count('other.', RRType.A, Rcode.NOERROR, 'udp'); // row 1 of the worker is another zone
+    const { zone, rest } = primary.split(cell);
+    expect(zone).toBe('example.com.');
+    worker.add(worker.rejoin(zone, rest), 'tcp');
+    const none = primary.split(primary.cell(undefined, RRType.A, Rcode.REFUSED));
+    expect(none.zone).toBeUndefined();
+    worker.add(worker.rejoin(none.zone, none.rest), 'udp');
+    const all = [...worker.series()];
+    expect(find(all, { zone: 'example.com.', type: 'MX', rcode: 'NXDOMAIN', transport: 'tcp' })[0].value).toBe(1);
+    expect(find(all, { zone: ZONE_OTHER, type: 'A', rcode: 'REFUSED', transport: 'udp' })[0].value).toBe(1);
+    expect(total(all)).toBe(3);
+  });
+});
+
 describe('the handler counts every answer', () => {
   const setup = (logger = silent) => {
     const queries = new QueryCounters();

@@ -1,0 +1,212 @@
+// The request path of a cluster worker (server/cluster.ts), which holds no zone: a question it has answered
+// before is answered from its own response cache (respcache.ts), in the same tick; every other message
+// (a first question, a TSIG-signed one, a transfer, NOTIFY, UPDATE) goes to the primary, which holds every
+// zone once for all workers and answers with the full request path (handle.ts). The primary says with each
+// answer whether and until when it may be cached, and in which query-counter cell it counts.
+//
+// Invalidation: the primary numbers its served sets (a generation); it tells every worker each new number
+// (after an admin change, and acknowledged, before the API answers), and an answer is cached only when it
+// was made from the generation the worker holds now. A new generation drops the whole cache, as a new
+// served set does in a single process.
+import type { Logger } from 'pino';
+import { Name } from '../dns/name.js';
+import { systemClock, type Clock } from '../dnssec/types.js';
+import type { QueryCounters } from '../metrics/queries.js';
+import type { Handler, Peer } from './handle.js';
+import { sizeLimit, type Transport } from './limits.js';
+import { cacheKey, ResponseCache } from './respcache.js';
+
+/** Worker -> primary: a message to answer. */
+export interface FrontQuery {
+  tandem: 'query';
+  id: number;
+  msg: Uint8Array;
+  transport: Transport;
+  peer: Peer;
+}
+
+/** Primary -> worker: one message of a longer answer (AXFR/IXFR over TCP), before the last. */
+export interface FrontMore {
+  tandem: 'answer-more';
+  id: number;
+  wire: Uint8Array;
+}
+
+/**
+ * Primary -> worker: the answer (null: none), made from generation `gen`; `keep`: it may be cached until
+ * `until` (epoch seconds), and counts in the cell `rest` of zone `zone` (QueryCounters.split).
+ */
+export interface FrontAnswer {
+  tandem: 'answer';
+  id: number;
+  wire: Uint8Array | null;
+  gen: number;
+  keep?: { until: number; zone: string | undefined; rest: number };
+}
+
+export interface Front {
+  handler: Handler;
+  /** The primary serves generation `gen` now: cached answers of an older one are dropped. */
+  generation(gen: number): void;
+  receive(m: FrontMore | FrontAnswer): void;
+}
+
+export interface FrontOptions {
+  clock?: Clock;
+  cache?: ResponseCache;
+  queries?: QueryCounters;
+}
+
+/** How long a UDP question waits for the primary's answer before it is dropped (the client retries). */
+const UDP_WAIT_MS = 10_000;
+/**
+ * UDP questions waiting for the primary, at most, per worker: beyond that a datagram is dropped, as a full
+ * socket buffer drops it (the client retries, RFC 1035 §4.2.1), so a flood of new names cannot queue without
+ * bound between the processes.
+ */
+export const MAX_UDP_WAITING = 1024;
+
+interface Open {
+  resolve(wire: Uint8Array | null): void;
+  more?: (msg: Uint8Array) => Promise<void> | void;
+  /** The messages passed to `more` so far, in order: the answer resolves after them. */
+  chain: Promise<void>;
+  key: ReturnType<typeof cacheKey>;
+  timer?: NodeJS.Timeout;
+  /** Counted in `udpWaiting`. */
+  udp?: boolean;
+}
+
+const udpLimit = (udpSize: number | undefined) => sizeLimit('udp', udpSize);
+const tcpLimit = (udpSize: number | undefined) => sizeLimit('tcp', udpSize);
+
+export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts: FrontOptions = {}): Front {
+  const clock = opts.clock ?? systemClock;
+  const cache = opts.cache ?? new ResponseCache();
+  const queries = opts.queries;
+  // The cache keys its entries on an object per served set: one object per generation.
+  let gen = 0;
+  let genObj: object = { gen };
+  let next = 0;
+  const open = new Map<number, Open>();
+  let udpWaiting = 0;
+
+  // Debug logging stays one line per query (README), here in the worker that received it, cached or not.
+  const log = (msg: Uint8Array, transport: Transport, resp: Uint8Array | null, peer: Peer | undefined, isCached: boolean) => {
+    let qname: string | undefined, qtype: number | undefined;
+    try {
+      const { name, next: at } = Name.read(msg, 12);
+      qname = name.toString();
+      qtype = (msg[at] << 8) | msg[at + 1];
+    } catch { /* not a question we could read: logged without it */ }
+    const count = (o: number) => (resp && resp.length >= 12 ? (resp[o] << 8) | resp[o + 1] : 0);
+    logger.debug({ client: peer && `${peer.address}#${peer.port}`, qname, qtype, transport, rcode: resp && resp.length >= 4 ? resp[3] & 0xf : undefined, an: count(6), ns: count(8), cached: isCached }, 'query');
+  };
+
+  // A miss in `cached` is followed in the same tick by the handler for the same message (udp.ts): it takes
+  // over the key instead of looking again (and counting a second miss), as handle.ts does.
+  let missed: { msg: Uint8Array; transport: Transport; k: ReturnType<typeof cacheKey> } | undefined;
+  const forget = () => { missed = undefined; };
+  const cached = (msg: Uint8Array, transport: Transport, peer?: Peer): Uint8Array | undefined => {
+    const k = cacheKey(msg, transport === 'tcp' ? tcpLimit : udpLimit);
+    const hit = k && cache.get(genObj, k, msg, clock.now());
+    if (!hit) {
+      if (missed === undefined) queueMicrotask(forget);
+      missed = { msg, transport, k };
+      return undefined;
+    }
+    if (queries && cache.lastCell >= 0) queries.add(cache.lastCell, transport);
+    if (logger.isLevelEnabled('debug')) log(msg, transport, hit, peer, true);
+    return hit;
+  };
+
+  const handle = (msg: Uint8Array, transport: Transport, peer?: Peer, more?: (msg: Uint8Array) => Promise<void> | void): Promise<Uint8Array | null> => {
+    let key: ReturnType<typeof cacheKey>;
+    const m = missed;
+    if (m && m.msg === msg && m.transport === transport) {
+      missed = undefined;
+      key = m.k;
+    } else {
+      const hit = cached(msg, transport, peer);
+      if (hit) return Promise.resolve(hit);
+      key = missed!.k;
+      missed = undefined;
+    }
+    if (transport === 'udp' && udpWaiting >= MAX_UDP_WAITING) {
+      if (queries) queries.dropped++;
+      return Promise.resolve(null);
+    }
+    return new Promise((resolve) => {
+      const id = ++next;
+      const o: Open = { resolve: logger.isLevelEnabled('debug') ? (wire) => { log(msg, transport, wire, peer, false); resolve(wire); } : resolve, more: transport === 'tcp' ? more : undefined, chain: Promise.resolve(), key };
+      if (transport === 'udp') {
+        udpWaiting++;
+        o.udp = true;
+        o.timer = setTimeout(() => {
+          open.delete(id);
+          udpWaiting--;
+          resolve(null);
+        }, UDP_WAIT_MS);
+      }
+      open.set(id, o);
+      send({ tandem: 'query', id, msg, transport, peer: { address: peer?.address ?? '', port: peer?.port ?? 0 } });
+    });
+  };
+
+  const generation = (g: number) => {
+    if (g <= gen) return;
+    gen = g;
+    genObj = { gen };
+    cache.clear();
+  };
+  return {
+    handler: Object.assign(handle, { cached }),
+    generation,
+    receive(m) {
+      const o = open.get(m.id);
+      if (!o) return;
+      if (m.tandem === 'answer-more') {
+        const wire = m.wire;
+        o.chain = o.chain.then(() => o.more?.(wire));
+        return;
+      }
+      open.delete(m.id);
+      clearTimeout(o.timer);
+      if (o.udp) udpWaiting--;
+      const keep = m.keep;
+      // Answers come after the generation they were made from (one ordered channel); a worker that started
+      // later learns the number here. Only an answer of the generation served now may be kept.
+      generation(m.gen);
+      if (keep && o.key && m.gen === gen) {
+        const cell = queries && keep.rest >= 0 ? queries.rejoin(keep.zone, keep.rest) : -1;
+        cache.set(genObj, o.key, m.wire!, clock.now(), keep.until, cell);
+      }
+      o.chain.then(() => o.resolve(m.wire), (err: unknown) => {
+        logger.debug({ err }, 'answer stream ended early');
+        o.resolve(null);
+      });
+    },
+  };
+}
+
+/**
+ * The primary's side: answers a worker's message with the full request path (`handler`), from the
+ * generation served now; the answer goes back with that generation and, when it may be cached, until when
+ * and its counter cell (as `queries` numbers it, split for the worker's own counters).
+ */
+export function answerFront(m: FrontQuery, handler: Handler, generation: () => number, queries: QueryCounters | undefined, logger: Logger, reply: (x: FrontMore | FrontAnswer) => void): void {
+  const gen = generation(); // the handler reads the served set synchronously, before its first await
+  let keep: FrontAnswer['keep'];
+  const more = m.transport === 'tcp' ? (wire: Uint8Array) => reply({ tandem: 'answer-more', id: m.id, wire }) : undefined;
+  handler(m.msg, m.transport, m.peer, more, (until, cell) => {
+    // A cell of -1 (no counters) counts nowhere in the worker either.
+    const split = queries && cell >= 0 ? queries.split(cell) : { zone: undefined, rest: -1 };
+    keep = { until, zone: split.zone, rest: split.rest };
+  }).then(
+    (wire) => reply({ tandem: 'answer', id: m.id, wire, gen, keep }),
+    (err: unknown) => {
+      logger.error({ err }, 'answer for a worker failed');
+      reply({ tandem: 'answer', id: m.id, wire: null, gen });
+    },
+  );
+}
