@@ -1,12 +1,13 @@
 // The UPDATE clients of issue 12 that are Go programs packaged neither by Debian nor by npm: external-dns's rfc2136
-// provider (with its TXT registry) and dnscontrol's AXFRDDNS provider. Their documented flows are reproduced
+// provider (with its TXT registry) and dnscontrol's AXFRDDNS provider; and certbot's dns-rfc2136 plugin, whose own
+// code (Debian's python3-certbot-dns-rfc2136) is driven without an ACME server. The Go tools' flows are reproduced
 // message for message with dnspython (test/interop/ddns-clients/*.py: which sections, classes, TTLs and TSIG
 // they send, as their miekg/dns code builds them) and run end to end against tandem: list by AXFR with TSIG
 // (RFC 5936, RFC 8945), create, change an A record (delete of the RR, class NONE, then add: RFC 2136 §2.5),
 // delete; dig reads what tandem serves, delv validates a changed name, and the same flows with a wrong key
 // change nothing (serial and AXFR the same).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { delv, dig, requireTool } from '../helpers/dig.js';
@@ -51,7 +52,7 @@ const axfr = async () => (await client('dnscontrol_axfrddns.py', { op: 'get', tr
 beforeAll(async () => {
   for (const [t, pkg] of [['dig', 'bind9-dnsutils'], ['delv', 'bind9-dnsutils']]) requireTool(t, pkg);
   s = await startTestServer({
-    config: { tsig: ['edns-key', 'dnsc-xfr', 'dnsc-upd'].map(tsigKey) },
+    config: { tsig: ['edns-key', 'dnsc-xfr', 'dnsc-upd', 'certbot-key'].map(tsigKey) },
     zones: await exampleZoneDir((t) => t
       .replace('multi_provider: false', 'multi_provider: true')
       .replace(/^zone:\n/m, `zone:
@@ -60,6 +61,8 @@ beforeAll(async () => {
       allow: [{ name: k8s, subdomain: true, types: [A, AAAA, CNAME, TXT] }]
     - key: dnsc-upd                # dnscontrol manages the whole zone (its CNAME creates delete every RRset at the name)
       allow: [{ name: "@", subdomain: true, types: [ANY] }]
+    - key: certbot-key             # certbot: the ACME challenge names only
+      allow: [{ name: _acme-challenge, types: [TXT] }, { name: _acme-challenge.www, types: [TXT] }]
   transfer:
     allow: [{ key: edns-key }, { key: dnsc-xfr }]
 `)),
@@ -250,5 +253,53 @@ describe('dnscontrol AXFRDDNS provider (transfer-key for AXFR, update-key for UP
     expect(await axfr()).toEqual(records);
     expect(await status('evil.example.com', 'A')).toBe('NXDOMAIN');
     expect((await dc({ op: 'get' }, { xfr: false })).error).toBeDefined();
+  });
+});
+
+describe("certbot's dns-rfc2136 plugin (its _RFC2136Client: the ACME DNS-01 challenge's TXT records)", () => {
+  const certbot = (ops: unknown[], wrong = false) => client('certbot_rfc2136.py', { key: clientKey('certbot-key', wrong), ops });
+  const challenge = async (name: string) => (await answer(name, 'TXT')).map((a) => a.data).sort();
+
+  beforeAll(() => {
+    try {
+      execFileSync(SYSTEM_PYTHON, ['-c', 'import certbot_dns_rfc2136'], { stdio: 'ignore' });
+    } catch {
+      throw new Error('certbot_dns_rfc2136 is not installed: apt-get install python3-certbot-dns-rfc2136 (the README\'s test command does it)');
+    }
+  });
+
+  it('RFC 2136 §2.5.1/§2.5.4: two challenges at one name (a wildcard and the apex), then each cleaned up; delv validates them and the NXDOMAIN after', async () => {
+    const r = await certbot([
+      { op: 'add', name: '_acme-challenge.example.com', content: 'challenge-one' },
+      { op: 'add', name: '_acme-challenge.example.com', content: 'challenge-two' },
+      { op: 'add', name: '_acme-challenge.www.example.com', content: 'challenge-www' },
+    ]);
+    expect(r.results).toEqual(['ok', 'ok', 'ok']);
+    expect(await challenge('_acme-challenge.example.com')).toEqual(['"challenge-one"', '"challenge-two"']);
+    expect((await answer('_acme-challenge.example.com', 'TXT'))[0].ttl).toBe(120);
+    expect(await challenge('_acme-challenge.www.example.com')).toEqual(['"challenge-www"']);
+    expect(await validated('_acme-challenge.example.com', 'TXT')).toMatch(/challenge-two/);
+    expect((await certbot([{ op: 'del', name: '_acme-challenge.example.com', content: 'challenge-one' }])).results).toEqual(['ok']);
+    expect(await challenge('_acme-challenge.example.com')).toEqual(['"challenge-two"']);
+    const done = await certbot([
+      { op: 'del', name: '_acme-challenge.example.com', content: 'challenge-two' },
+      { op: 'del', name: '_acme-challenge.www.example.com', content: 'challenge-www' },
+    ]);
+    expect(done.results).toEqual(['ok', 'ok']);
+    expect(await status('_acme-challenge.example.com', 'TXT')).toBe('NXDOMAIN');
+    expect(await status('_acme-challenge.www.example.com', 'TXT')).toBe('NXDOMAIN');
+    const out = (await delv(server(), anchor, ['+root=example.com', '_acme-challenge.example.com', 'TXT'])).out;
+    expect(out).toMatch(/negative response, fully validated|resolution failed: ncache nxdomain/);
+  });
+
+  it('RFC 8945 §5.2 and RFC 2136 §3.3: a wrong secret, or a name outside the grant, is refused and changes nothing', async () => {
+    const before = served();
+    const r = await certbot([{ op: 'add', name: '_acme-challenge.example.com', content: 'forged' }], true);
+    expect(r.results[0]).toMatch(/^PluginError/);
+    const outside = await certbot([{ op: 'add', name: 'www.example.com', content: 'not-a-challenge' }]);
+    expect(outside.results).toEqual(['PluginError: Received response from server: REFUSED']);
+    expect(served()).toBe(before);
+    expect(await status('_acme-challenge.example.com', 'TXT')).toBe('NXDOMAIN');
+    expect((await answer('www.example.com', 'TXT'))).toEqual([]);
   });
 });
