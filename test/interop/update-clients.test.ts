@@ -148,6 +148,36 @@ describe('external-dns rfc2136 provider (--rfc2136-tsig-axfr, registry txt, --rf
     expect(out).toMatch(/negative response, fully validated|resolution failed: ncache nxdomain/);
   });
 
+  it('RFC 2136 §3.4.2.2: a CNAME endpoint: its old-format TXT beside the CNAME is ignored, the new-format one (cname-NAME) holds ownership', async () => {
+    const web = { name: 'web.k8s.example.com', type: 'CNAME', targets: ['app.k8s.example.com.'], ttl: 300, resource: 'ingress/default/web' };
+    const r = await ed({ op: 'apply', changes: { create: [web] } });
+    expect(r.errors).toEqual([]);
+    expect(r.messages.map((m: any) => m.lines.length)).toEqual([2, 1]);
+    expect((await answer('web.k8s.example.com', 'CNAME')).map((a) => a.data)).toEqual(['app.k8s.example.com.']);
+    const txt = await dig(server(), ['+norec', 'web.k8s.example.com', 'TXT']);
+    // The CNAME followed to app's own (registry) TXT: web has no TXT of its own.
+    expect(txt.answer.map((a) => `${a.name} ${a.type}`)).toEqual(['web.k8s.example.com. CNAME', 'app.k8s.example.com. TXT']);
+    expect((await answer('cname-web.k8s.example.com', 'TXT'))).toHaveLength(1);
+    expect((await owned()).find((e) => e.name === web.name && e.type === 'CNAME')?.owner).toBe('default');
+    const gone = await ed({ op: 'apply', changes: { delete: [web] } });
+    expect(gone.errors).toEqual([]);
+    expect(await status('web.k8s.example.com', 'CNAME')).toBe('NXDOMAIN');
+    expect(await status('cname-web.k8s.example.com', 'TXT')).toBe('NXDOMAIN');
+  });
+
+  it('RFC 7766: a batch longer than 512 octets goes over TCP (--rfc2136-batch-change-size=50), applied as one change', async () => {
+    const eps = Array.from({ length: 8 }, (_, i) => ({ name: `n${i}.k8s.example.com`, type: 'A', targets: [`192.0.2.${100 + i}`], ttl: 60, resource: `service/default/n${i}` }));
+    const before = served();
+    const r = await ed({ op: 'apply', batch: 50, changes: { create: eps } });
+    expect(r.messages.map((m: any) => [m.net, m.rcode, m.lines.length])).toEqual([['tcp', 'NOERROR', 24]]);
+    expect(served()).not.toBe(before);
+    expect((await answer('n7.k8s.example.com', 'A')).map((a) => a.data)).toEqual(['192.0.2.107']);
+    const gone = await ed({ op: 'apply', batch: 50, changes: { delete: eps } });
+    expect(gone.messages.map((m: any) => [m.net, m.rcode])).toEqual([['tcp', 'NOERROR']]);
+    expect(await status('n0.k8s.example.com', 'A')).toBe('NXDOMAIN');
+    expect(await status('a-n0.k8s.example.com', 'TXT')).toBe('NXDOMAIN');
+  });
+
   it('RFC 8945 §5.2: with a wrong secret the same flows change nothing (NOTAUTH) and the AXFR is refused', async () => {
     const before = served();
     const zone = await axfr();
