@@ -8,12 +8,15 @@
 // change nothing (serial and AXFR the same).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { delv, dig, requireTool } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { exampleZoneDir } from '../helpers/zones.js';
 import { SYSTEM_PYTHON } from '../helpers/validate.js';
+import { serve, type ServeProcess } from '../helpers/cli.js';
+import { waitFor } from '../helpers/procs.js';
 import { Name } from '../../src/dns/name.js';
 
 const CLIENTS = join(import.meta.dirname, 'ddns-clients');
@@ -331,5 +334,65 @@ describe("certbot's dns-rfc2136 plugin (its _RFC2136Client: the ACME DNS-01 chal
     expect(served()).toBe(before);
     expect(await status('_acme-challenge.example.com', 'TXT')).toBe('NXDOMAIN');
     expect((await answer('www.example.com', 'TXT'))).toEqual([]);
+  });
+});
+
+describe('--workers 2: the AXFRs and UPDATEs reach workers, which hand them to the primary', () => {
+  let dir: string;
+  let p: ServeProcess;
+  const at = () => ({ host: '127.0.0.1', port: p.port });
+  /** The answer once every worker serves it (a worker may answer from its cache until the new version reaches it). */
+  const servedEverywhere = (name: string, type: string, data: string[]) => waitFor(async () => {
+    for (let i = 0; i < 6; i++) {
+      const r = await dig(at(), ['+norec', `+${i % 2 ? 'tcp' : 'notcp'}`, name, type]);
+      if (JSON.stringify(r.answer.filter((a) => a.type === type).map((a) => a.data).sort()) !== JSON.stringify(data)) return false;
+    }
+    return true;
+  }, 10_000, { what: `${name} ${type} served by every worker` });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tandem-update-clients-cluster-'));
+    await mkdir(join(dir, 'zones'));
+    const keys = ['edns-key', 'dnsc-xfr', 'dnsc-upd'].map((k) => `  - { name: ${k}, algorithm: hmac-sha256, secret: "${secret(k)}" }`).join('\n');
+    await writeFile(join(dir, 'tandem.yaml'), `tsig:\n${keys}\n`);
+    await writeFile(join(dir, 'zones', 'example.com.yaml'), `zone:
+  soa: { mname: ns1.example.com., rname: hostmaster.example.com., serial: 1 }
+  nameservers: [ns1.example.com.]
+  update:
+    - { key: edns-key, allow: [{ name: k8s, subdomain: true, types: [A, AAAA, CNAME, TXT] }] }
+    - { key: dnsc-upd, allow: [{ name: "@", subdomain: true, types: [ANY] }] }
+  transfer:
+    allow: [{ key: edns-key }, { key: dnsc-xfr }]
+records:
+  ns1: { type: A, value: 127.0.0.1 }
+  mail: { type: A, value: 192.0.2.25 }
+`);
+    p = await serve(['--config', join(dir, 'tandem.yaml'), '--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--workers', '2'], {}, 60_000);
+  }, 90_000);
+  afterAll(async () => {
+    if (p?.child.exitCode === null) p.child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('external-dns: create, list, update; every worker serves the result', async () => {
+    const ed = (req: Record<string, unknown>) => client('externaldns_rfc2136.py', { server: at(), key: clientKey('edns-key'), batch: 50, ...req });
+    const app = { name: 'app.k8s.example.com', type: 'A', targets: ['192.0.2.10'], ttl: 300, resource: 'service/default/app' };
+    expect((await ed({ op: 'apply', changes: { create: [app] } })).messages.map((m: any) => m.rcode)).toEqual(['NOERROR']);
+    await servedEverywhere('app.k8s.example.com', 'A', ['192.0.2.10']);
+    const listed = (await ed({ op: 'records' })).endpoints.find((e: any) => e.name === app.name && e.type === 'A');
+    expect(listed).toMatchObject({ owner: 'default', targets: ['192.0.2.10'] });
+    const up = await ed({ op: 'apply', changes: { update_old: [{ ...listed, resource: app.resource }], update_new: [{ ...app, targets: ['192.0.2.11'] }] } });
+    expect(up.errors).toEqual([]);
+    await servedEverywhere('app.k8s.example.com', 'A', ['192.0.2.11']);
+  });
+
+  it('dnscontrol: one UPDATE over TCP after an AXFR with the transfer key; the next run has nothing to do', async () => {
+    const dc = (req: Record<string, unknown>) => client('dnscontrol_axfrddns.py', { server: at(), transfer_key: clientKey('dnsc-xfr'), update_key: clientKey('dnsc-upd'), ...req });
+    const records = ((await dc({ op: 'get' })).records as string[]).filter((l) => !/ SOA /.test(l));
+    const want = [...records.filter((l) => l !== 'mail.example.com. 3600 A 192.0.2.25'), 'mail.example.com. 3600 A 192.0.2.26'];
+    const r = await dc({ op: 'push', desired: want });
+    expect(r.message?.rcode).toBe('NOERROR');
+    await servedEverywhere('mail.example.com', 'A', ['192.0.2.26']);
+    expect((await dc({ op: 'push', desired: want })).changes).toEqual([]);
   });
 });
