@@ -114,6 +114,7 @@ describe('external-dns rfc2136 provider (--rfc2136-tsig-axfr, registry txt, --rf
     expect((await answer('a-app.k8s.example.com', 'TXT')).map((a) => a.data)).toEqual([txt]);
     expect((await answer('aaaa-v6.k8s.example.com', 'TXT')).map((a) => a.data)).toHaveLength(1);
     await validated('app.k8s.example.com', 'A');
+    await validated('api.k8s.example.com', 'A'); // TTL 0 (external-dns's default): signed with original TTL 0
   });
 
   it('the TXT registry finds its ownership records in the next AXFR', async () => {
