@@ -35,7 +35,7 @@ const served = () => s.server.manager.version(origin)!.serial;
 /** Runs one flow script with a JSON request on stdin; its JSON answer. */
 function client(script: string, req: Record<string, unknown>): Promise<any> {
   return new Promise((resolve, reject) => {
-    const child = execFile(SYSTEM_PYTHON, [join(CLIENTS, script)], { timeout: 60_000, cwd: CLIENTS }, (err, stdout, stderr) => {
+    const child = execFile(SYSTEM_PYTHON, [join(CLIENTS, script)], { timeout: 60_000, cwd: CLIENTS, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${script}: ${err.message}\n${stderr}`));
       try { resolve(JSON.parse(stdout)); } catch { reject(new Error(`${script}: ${stdout}\n${stderr}`)); }
     });

@@ -15,9 +15,6 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.tsig
-import dns.update
-import dns.xfr
-import dns.zone
 
 TIMEOUT = 10
 
@@ -33,7 +30,7 @@ def axfr(server, zone, key):
     """dns.Transfer.In with SetAxfr and SetTsig(name, alg, 300, now): one AXFR over TCP, every message's TSIG
     verified (dnspython carries the TSIG context across the messages, RFC 8945 §5.3.1); returns the records in
     order (the SOA first and last) as (name, ttl, class, type, rdata) text tuples, or raises as miekg's
-    envelope error would (dns.xfr.TransferError for an rcode, a dns.tsig error for a bad signature)."""
+    envelope error would (for an rcode other than NOERROR, or a bad signature)."""
     k = tsig_key(key)
     out = []
     for m in dns.query.xfr(server["host"], zone, port=server["port"], keyring=k, keyname=k.name if k else None,
