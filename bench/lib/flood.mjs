@@ -15,7 +15,9 @@ import { tandem, knot, powerdns } from './servers.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WORKER = join(HERE, 'flood-worker.mjs');
-export const FLOOD_MODES = ['compact', 'nsec', 'nsec3', 'nsec3-chain', 'nsec-chain'];
+// `compact+rrl`: compact denial with response rate limiting on (`--rrl 5`, BIND-like defaults otherwise): the flood's
+// sources share one /24 (and the probe's), so its NXNAME answers draw on one account while each probed name has its own.
+export const FLOOD_MODES = ['compact', 'nsec', 'nsec3', 'nsec3-chain', 'nsec-chain', 'compact+rrl'];
 /** Source addresses of the flood (Linux answers on all of 127/8). */
 const SOURCES = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8', '127.0.0.9'];
 
@@ -108,11 +110,12 @@ export async function floodBench({ opt, work, repo, log }) {
   };
   if (opt.servers.includes('tandem')) {
     for (const mode of opt.floodModes) {
-      const srv = tandem({ repo, workers: opt.workers, denial: mode === 'compact' ? undefined : mode });
+      const denial = mode.replace(/\+rrl$/, '');
+      const srv = tandem({ repo, workers: opt.workers, denial: denial === 'compact' ? undefined : denial, args: mode.endsWith('+rrl') ? ['--rrl', '5'] : [] });
       const sdir = join(dir, `tandem-${mode}`);
       mkdirSync(sdir, { recursive: true });
       const yaml = join(sdir, 'bench.test.yaml');
-      await writeTandemYaml(yaml, labels, { denial: mode === 'compact' ? undefined : mode });
+      await writeTandemYaml(yaml, labels, { denial: denial === 'compact' ? undefined : denial });
       out.servers.push(await measureServer({ srv, id: `tandem-${mode}`, label: `tandem ${mode}`, dir: sdir, zone: { ...zone, yaml }, opt, names, log }));
     }
   }

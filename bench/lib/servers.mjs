@@ -54,7 +54,7 @@ const DENIAL_LABELS = {
  * tandem: `node dist/cli/main.js serve`, live signing, its default denial (compact, RFC 9824) unless `denial`
  * names another (the zone file given to prepare() must say the same: zonegen writeTandemYaml).
  */
-export function tandem({ repo, workers, denial }) {
+export function tandem({ repo, workers, denial, args: extra = [] }) {
   const main = join(repo, 'dist/cli/main.js');
   let workersFlag;
   return {
@@ -88,6 +88,7 @@ export function tandem({ repo, workers, denial }) {
       const args = [...nodeArgs, main, 'serve', '--zones', join(dir, 'zones'), '--state', join(dir, 'state'), '--listen', `127.0.0.1:${port}`, '--log-level', 'warn',
         '--api', api.url.slice('http://'.length), '--api-token', api.token];
       if (workersFlag) args.push('--workers', String(n));
+      args.push(...extra);
       const started = await startAndWait('tandem', process.execPath, args, { dir, port, timeoutMs, cwd: repo });
       started.handle.api = api;
       return started;

@@ -77,7 +77,7 @@ describe('key sync through the cloudflare method with a second tandem\'s admin A
     const s = await waitFor(async () => {
       const st = await status();
       return st.peers[0]?.state === 'in sync' ? st : undefined;
-    }, 30_000, { what: 'key sync with b in sync', intervalMs: 250 });
+    }, 75_000, { what: 'key sync with b in sync', intervalMs: 250 });
     const v = s.peers[0];
     expect(v.lastPull?.validated).toBe('the peer\'s authenticated API');
     expect(v.theirKeys.map((k) => k.keyTag).sort()).toEqual([kb.tag, v.theirKeys.find((k) => k.flags === 256)!.keyTag].sort());
@@ -88,7 +88,7 @@ describe('key sync through the cloudflare method with a second tandem\'s admin A
     const recs = (await api(a, 'GET', `/zones/${aId}/dns_records?type=DNSKEY`)).result as any[];
     expect(recs.map((r) => r.meta?.key_sources)).toEqual([['sync:b'], ['sync:b']]);
     expect(v.imported).toHaveLength(2);
-  });
+  }, 90_000);
 
   it('RFC 8901 §3, §8: tandem check passes between A and B with the parent\'s DS set for both KSKs', async () => {
     await parent.addDs([ka.ds, kb.ds]);
@@ -182,7 +182,7 @@ describe('key sync through the ns1 method with a second tandem\'s /v1 routes', (
     const s = await waitFor(async () => {
       const st = (await api(a, 'GET', `/zones/${aId}/tandem/sync`)).result as SyncStatusView;
       return st.peers[0]?.state === 'in sync' ? st : undefined;
-    }, 30_000, { what: 'key sync with n in sync', intervalMs: 250 });
+    }, 75_000, { what: 'key sync with n in sync', intervalMs: 250 });
     expect(s.peers[0].published.map((k) => `${k.type} ${k.flags}`)).toEqual(['DNSKEY 256', 'DNSKEY 257']);
     const set = await fetch(`${b.api}/v1/zones/ms.test/dnssec/external_keys/tandem`, { headers: { 'x-nsone-key': b.token } });
     expect(((await set.json()) as { dnskey: { data: unknown[] } }).dnskey.data).toHaveLength(2);
@@ -195,5 +195,5 @@ describe('key sync through the ns1 method with a second tandem\'s /v1 routes', (
       parent: { server: { host: parent.host, port: parent.port }, label: 'parent' }, now: () => Math.floor(Date.now() / 1000),
     });
     expect(errors(r)).toEqual([]);
-  });
+  }, 90_000);
 });

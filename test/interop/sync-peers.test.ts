@@ -100,10 +100,15 @@ for (const p of peers) {
     });
 
     it(`pushes our ZSK, CDS and CDNSKEY into ${p.name} by UPDATE (RFC 2136) and imports its keys as sync:${p.name}, with no manual step`, async () => {
+      // A first sync that fails on a busy machine (the peer still signing, an UPDATE timing out) is retried after
+      // 30 s (update/sync/service.ts): the wait covers one retry, and a failure says where the sync stood.
+      let last: SyncStatusView | undefined;
       const s = await waitFor(async () => {
-        const st = await status();
-        return st.peers[0]?.state === 'in sync' ? st : undefined;
-      }, 30_000, { what: `key sync with ${p.name} in sync`, intervalMs: 250 });
+        last = await status();
+        return last.peers[0]?.state === 'in sync' ? last : undefined;
+      }, 75_000, { what: `key sync with ${p.name} in sync`, intervalMs: 250 }).catch((err: Error) => {
+        throw new Error(`${err.message}; status: ${JSON.stringify(last?.peers[0])}`);
+      });
       const v = s.peers[0];
       expect(v.lastPush?.ok, JSON.stringify(v)).toBe(true);
       expect(v.published.map((k) => k.type)).toEqual(['DNSKEY', 'CDS', 'CDNSKEY']);
@@ -118,7 +123,7 @@ for (const p of peers) {
       const theirs = (await apex(peer, 'DNSKEY')).filter((k) => k !== ours.zsk);
       for (const k of theirs) expect(await apex(t, 'DNSKEY')).toContain(k);
       expect(v.differences).toEqual([]);
-    });
+    }, 90_000);
 
     it('the pulled DNSKEY RRset is validated with the DS set once the parent publishes it (RFC 4035 §5.2)', async () => {
       await parent.addDs([ours.ds, ...await peer.ds()]);
