@@ -173,3 +173,48 @@ describe('key sync: what is read back from a ddns peer', () => {
 function dnskeyData(rdata: Uint8Array) {
   return { flags: (rdata[0] << 8) | rdata[1], protocol: rdata[2], algorithm: rdata[3], public_key: Buffer.from(rdata.subarray(4)).toString('base64') };
 }
+
+describe('key sync: a peer that differs is looked at again soon, not only after its interval', () => {
+  let b: TestServer;
+  let a: TestServer;
+  let peer: Awaited<ReturnType<typeof scriptedPeer>>;
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop(), peer?.close()]);
+  });
+
+  it('with a one-hour interval, a peer that lacked our ZSK at start is synced again on the failure backoff (30 s) and is then in sync', async () => {
+    b = await startTestServer({ zones: await syncZoneDir({ sync: [] }) });
+    const got = await ask({ host: b.host, port: b.port }, zone, RRType.DNSKEY);
+    if (!got.ok) throw new Error(got.reason);
+    peer = await scriptedPeer(got.message.answer);
+    peer.state.mode = 'whole';
+    a = await startTestServer({
+      zones: await syncZoneDir({ sync: [`{ name: p, method: ddns, address: "127.0.0.1:${peer.port}", key: sync-key, interval: 1h }`] }),
+      config: { tsig: [syncTsig()] },
+    });
+    const aId = a.server.manager.zoneByName(zone)!.id;
+    const status = async () => {
+      const r = await fetch(`${a.api}/client/v4/zones/${aId}/tandem/sync`, { headers: { authorization: `Bearer ${a.token}` } });
+      return ((await r.json()) as { result: SyncStatusView }).result;
+    };
+    // The sync at start: the peer takes the UPDATE but does not serve our key (RFC 8901 §3: a difference).
+    await waitFor(async () => ((await status()).peers[0]?.state === 'differs') || undefined, 20_000, { what: 'the first sync (differs)', intervalMs: 250 });
+    const pushes = peer.state.updates.length;
+    // The peer now serves our ZSK (signed by B, which imports it), with nobody asking tandem to sync.
+    const ours = peer.state.updates.at(-1)!.find((rr) => rr.type === RRType.DNSKEY)!;
+    const res = await fetch(`${b.api}/client/v4/zones/${b.server.manager.zoneByName(zone)!.id}/dns_records`, {
+      method: 'POST', headers: { authorization: `Bearer ${b.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'DNSKEY', name: CHECK_ZONE, ttl: 300, data: dnskeyData(ours.rdata) }),
+    });
+    expect(res.status).toBe(200);
+    const again = await ask({ host: b.host, port: b.port }, zone, RRType.DNSKEY);
+    if (!again.ok) throw new Error(again.reason);
+    peer.state.dnskey = again.message.answer;
+    const s = await waitFor(async () => {
+      const st = await status();
+      return st.peers[0]?.state === 'in sync' ? st : undefined;
+    }, 60_000, { what: 'the retry after a difference', intervalMs: 500 });
+    expect(peer.state.updates.length).toBeGreaterThan(pushes);
+    expect(s.peers[0].differences).toEqual([]);
+  }, 120_000);
+});

@@ -191,7 +191,9 @@ export class SyncService implements SyncApi {
       const st = structuredClone(before);
       const ok = await this.syncPeer(v, peer, st, ctx, log);
       file.peers[peer.name] = st;
-      failed ||= !ok;
+      // A peer that differs (it may not have applied our push yet) is looked at again on the failure backoff, not
+      // only after its interval.
+      failed ||= !ok || st.differences.length > 0;
     }
     for (const [name, st] of Object.entries(file.peers)) {
       if (st.removal) await this.stepRemoval(origin, name, st, ctx, log);
