@@ -179,10 +179,13 @@ describe('key sync through the ns1 method with a second tandem\'s /v1 routes', (
   });
 
   it('A puts its ZSK and KSK in the external key set `tandem` at B and imports B\'s keys; tandem check passes with both DS', async () => {
+    let last: SyncStatusView | undefined;
     const s = await waitFor(async () => {
-      const st = (await api(a, 'GET', `/zones/${aId}/tandem/sync`)).result as SyncStatusView;
-      return st.peers[0]?.state === 'in sync' ? st : undefined;
-    }, 75_000, { what: 'key sync with n in sync', intervalMs: 250 });
+      last = (await api(a, 'GET', `/zones/${aId}/tandem/sync`)).result as SyncStatusView;
+      return last.peers[0]?.state === 'in sync' ? last : undefined;
+    }, 75_000, { what: 'key sync with n in sync', intervalMs: 250 }).catch((err: Error) => {
+      throw new Error(`${err.message}; status: ${JSON.stringify(last?.peers[0])}`);
+    });
     expect(s.peers[0].published.map((k) => `${k.type} ${k.flags}`)).toEqual(['DNSKEY 256', 'DNSKEY 257']);
     const set = await fetch(`${b.api}/v1/zones/ms.test/dnssec/external_keys/tandem`, { headers: { 'x-nsone-key': b.token } });
     expect(((await set.json()) as { dnskey: { data: unknown[] } }).dnskey.data).toHaveLength(2);

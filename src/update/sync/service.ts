@@ -63,6 +63,8 @@ interface ZoneRun {
   own?: string;
   failures: number;
   file?: SyncFile;
+  /** The one read of the state file (`file` once it is done). */
+  reading?: Promise<SyncFile>;
 }
 
 const b64 = (r: Uint8Array) => Buffer.from(r).toString('base64');
@@ -167,8 +169,10 @@ export class SyncService implements SyncApi {
 
   private async file(origin: Name): Promise<SyncFile> {
     const r = this.zoneRun(origin);
-    r.file ??= await readSyncFile(this.deps.stateDir, origin);
-    return r.file;
+    // The read is shared: two callers at once (a status request during the first sync) must hold the same object,
+    // or one of them would update a copy nobody reads.
+    r.reading ??= readSyncFile(this.deps.stateDir, origin).then((f) => (r.file = f), (err: unknown) => { r.reading = undefined; throw err; });
+    return r.reading;
   }
 
   // ---- one zone ---------------------------------------------------------------------------------
