@@ -47,3 +47,29 @@ export function startAdPoller(o: AdPollerOptions): AdPoller {
     },
   };
 }
+
+/** The zone both rollover tests roll (tandem + Knot as its providers), with short TTLs. */
+export const RO_ZONE = 'ro.test.';
+export const RO_TTL = 3;
+export const RO_TANDEM_ZONE = `zone:
+  ttl: ${RO_TTL}
+  soa: { mname: ns1.tandem.ro.test., rname: hostmaster.ro.test., serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: ${RO_TTL}, ttl: ${RO_TTL} }
+  nameservers: [ns1.tandem.ro.test.]
+  ns_ttl: ${RO_TTL}
+  dnssec:
+    enabled: true
+    denial: compact
+    dnskey_ttl: ${RO_TTL}
+records:
+  ns1.tandem: { type: A, value: 127.0.0.1 }
+  ns1.knot: { type: A, value: 127.0.0.1 }
+  www: { type: A, value: 192.0.2.1 }
+`;
+export const RO_KNOT_ZONE = `$TTL ${RO_TTL}
+@          IN SOA ns1.knot.ro.test. hostmaster.ro.test. 1 3600 600 86400 ${RO_TTL}
+@          IN NS  ns1.knot.ro.test.
+@          IN NS  ns1.tandem.ro.test.
+ns1.tandem IN A   127.0.0.1
+ns1.knot   IN A   127.0.0.1
+www        IN A   192.0.2.1
+`;

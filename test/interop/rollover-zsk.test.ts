@@ -15,32 +15,12 @@ import { startUnbound, type UnboundInstance } from '../helpers/unbound.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { api, enableMultiSigner, importKeys, tandemKeyFiles, zoneIdOf } from '../helpers/multisigner.js';
 import { waitFor } from '../helpers/procs.js';
-import { startAdPoller } from '../helpers/rollover.js';
+import { RO_KNOT_ZONE, RO_TANDEM_ZONE, RO_TTL, RO_ZONE, startAdPoller } from '../helpers/rollover.js';
 
-const ZONE = 'ro.test.';
-const TTL = 3;
-const TANDEM_ZONE = `zone:
-  ttl: ${TTL}
-  soa: { mname: ns1.tandem.ro.test., rname: hostmaster.ro.test., serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: ${TTL}, ttl: ${TTL} }
-  nameservers: [ns1.tandem.ro.test.]
-  ns_ttl: ${TTL}
-  dnssec:
-    enabled: true
-    denial: compact
-    dnskey_ttl: ${TTL}
-records:
-  ns1.tandem: { type: A, value: 127.0.0.1 }
-  ns1.knot: { type: A, value: 127.0.0.1 }
-  www: { type: A, value: 192.0.2.1 }
-`;
-const KNOT_ZONE = `$TTL ${TTL}
-@          IN SOA ns1.knot.ro.test. hostmaster.ro.test. 1 3600 600 86400 ${TTL}
-@          IN NS  ns1.knot.ro.test.
-@          IN NS  ns1.tandem.ro.test.
-ns1.tandem IN A   127.0.0.1
-ns1.knot   IN A   127.0.0.1
-www        IN A   192.0.2.1
-`;
+const ZONE = RO_ZONE;
+const TTL = RO_TTL;
+const TANDEM_ZONE = RO_TANDEM_ZONE;
+const KNOT_ZONE = RO_KNOT_ZONE;
 const QUERIES: [string, string][] = [[`www.${ZONE}`, 'A'], [`nope.${ZONE}`, 'A'], [ZONE, 'DNSKEY']];
 
 describe('ZSK rollover with Knot as the other provider, unbound validating throughout', () => {
