@@ -192,3 +192,27 @@ describe('request bodies', () => {
     expect(r.json.message).toMatch(/Malformed JSON/);
   });
 });
+
+describe("tandem's own routes refuse before anything is looked at", () => {
+  let own: Harness;
+  beforeAll(async () => { own = await startHarness(); });
+  afterAll(async () => { await own.close(); });
+
+  it('key sync, rollover and secondary routes: a wrong key is 403 and nothing changes', async () => {
+    const before = own.manager.snapshot();
+    const z = own.zoneId;
+    const bad = { 'x-auth-email': LEGACY['x-auth-email'], 'x-auth-key': 'wrong' };
+    const attempts: [string, string, unknown][] = [
+      ['POST', `/client/v4/zones/${z}/tandem/sync`, {}],
+      ['POST', `/client/v4/zones/${z}/tandem/sync/peer/remove`, { ds_absent: true }],
+      ['POST', `/client/v4/zones/${z}/tandem/rollover`, { type: 'zsk' }],
+      ['POST', `/client/v4/zones/${z}/secondary_dns/force_axfr`, {}],
+    ];
+    for (const [m, p, body] of attempts) {
+      const r = await own.call(m, p, { body, headers: bad });
+      expect(r.status, `${m} ${p}`).toBe(403);
+    }
+    expect(own.manager.calls).toEqual([]);
+    expect(own.manager.snapshot()).toBe(before);
+  });
+});
