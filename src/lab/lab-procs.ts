@@ -156,7 +156,9 @@ export async function startDaemon<T extends { pid: number }>(o: {
       await stopProcess(started.pid, o.mark);
       const text = (await readFile(o.log, 'utf8').catch(() => '')).slice(logStart);
       if (attempt < 2 && o.busy.test(text)) continue;
-      throw e;
+      // Say why: the last lines the daemon logged (the whole log stays in the lab folder until `down`).
+      const tail = text.trim().split('\n').slice(-5).join('\n');
+      throw tail && e instanceof Error ? new Error(`${e.message}\nlast lines of ${o.log}:\n${tail}`) : e;
     }
   }
 }
