@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { Name, NameError } from '../dns/name.js';
 import { base64Problem } from '../dns/rdata/text.js';
 import {
-  ALG_ECDSAP256SHA256, KeyError, checkDnskeyRdata, isKsk, keyPairFromScalar, keyTag, privateScalar, type KeyPair,
+  ALG_ECDSAP256SHA256, KeyError, checkDnskeyRdata, isKsk, keyPairFromScalar, keyTag, leftPad32, privateScalar, type KeyPair,
 } from './keys.js';
 
 export class KeyFileError extends Error {
@@ -173,7 +173,9 @@ export function parsePrivateFile(text: string, file: string): PrivateKeyFile {
   const pk = need('PrivateKey');
   const scalar = decodeBase64(pk.value.replace(/\s+/g, ''));
   if (!scalar) throw new KeyFileError(file, pk.line, 'PrivateKey is not valid base64');
-  if (scalar.length !== 32) throw new KeyFileError(file, pk.line, `PrivateKey has ${scalar.length} octets, expected 32 for ECDSAP256SHA256`);
+  // BIND writes the scalar as a big-endian number without leading zero octets (OpenSSL's BN_bn2bin): 31 octets in
+  // one key of 256. Fewer than 24 is not a key that generator makes (a chance of 2^-64).
+  if (scalar.length > 32 || scalar.length < 24) throw new KeyFileError(file, pk.line, `PrivateKey has ${scalar.length} octets, expected 32 for ECDSAP256SHA256`);
   const times: KeyTimes = {};
   for (const [field, label] of TIME_FIELDS) {
     const f = fields.get(label);
@@ -182,7 +184,7 @@ export function parsePrivateFile(text: string, file: string): PrivateKeyFile {
     if (t === undefined) throw new KeyFileError(file, f.line, `bad ${label} time ${JSON.stringify(f.value)} (YYYYMMDDHHMMSS expected)`);
     times[field] = t;
   }
-  return { format: fmt.value, algorithm, scalar, times };
+  return { format: fmt.value, algorithm, scalar: leftPad32(scalar), times };
 }
 
 export interface BindKey {

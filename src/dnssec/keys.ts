@@ -126,7 +126,8 @@ function fromB64url(text: string | undefined, what: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'base64url'));
 }
 
-function leftPad32(b: Uint8Array): Uint8Array {
+/** A big-endian P-256 number written without its leading zero octets (JWK, OpenSSL's BN_bn2bin), as 32 octets. */
+export function leftPad32(b: Uint8Array): Uint8Array {
   if (b.length === 32) return b;
   if (b.length > 32) throw new KeyError(`P-256 coordinate of ${b.length} octets`);
   const out = new Uint8Array(32);

@@ -6,7 +6,7 @@ import {
   bindKeyBase, bindKeyFromTexts, formatKeyFile, formatKeyTime, formatPrivateFile, KeyFileError, parseKeyFile,
   parseKeyTime, parsePrivateFile, readBindKeyPair,
 } from '../../../src/dnssec/keyfile.js';
-import { generateKey } from '../../../src/dnssec/keys.js';
+import { generateKey, privateScalar } from '../../../src/dnssec/keys.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/keys/', import.meta.url));
 const zone = Name.fromText('example.net.');
@@ -77,6 +77,18 @@ describe('damaged key files are errors naming the file and line', () => {
     expect(() => parsePrivateFile(bad, 'z.private')).toThrow(/^z\.private:3: PrivateKey is not valid base64/);
     const short = privText.replace(/PrivateKey: .*/, 'PrivateKey: AAAA');
     expect(() => parsePrivateFile(short, 'z.private')).toThrow(/^z\.private:3: PrivateKey has 3 octets/);
+  });
+
+  it('a PrivateKey without its leading zero octet (BIND writes the scalar as a number: 1 key in 256) is the same key', () => {
+    // A generated key whose scalar starts with a zero octet, as BIND would write it: 31 octets.
+    let k = generateKey(256);
+    for (let i = 0; i < 5000 && privateScalar(k.privateKey)[0] !== 0; i++) k = generateKey(256);
+    const d = privateScalar(k.privateKey);
+    expect(d[0]).toBe(0);
+    const z = Name.fromText('lead.example.');
+    const priv = formatPrivateFile(k, { created: T }).replace(/PrivateKey: .*/, `PrivateKey: ${Buffer.from(d.subarray(1)).toString('base64')}`);
+    expect(parsePrivateFile(priv, 'z.private').scalar).toEqual(d);
+    expect(bindKeyFromTexts(formatKeyFile(z, k, { created: T }), 'z.key', priv, 'z.private').key.keyTag).toBe(k.keyTag);
   });
 
   it('a .private whose key does not match the .key is refused', () => {
