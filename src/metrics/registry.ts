@@ -11,6 +11,7 @@ import type { SigningObserver, ZoneSigningImpl } from '../dnssec/zonesigning.js'
 import type { TandemZoneManager } from '../state/manager.js';
 import type { TransferObserver } from '../transfer/secondary.js';
 import type { SecondaryStatusView, TransferApi } from '../state/types.js';
+import type { LearnedDenial } from '../server/learned.js';
 import type { ResponseCache } from '../server/respcache.js';
 import type { Rrl, RrlCounts } from '../server/rrl.js';
 import { RRL_CLASSES } from '../config/rrl.js';
@@ -37,6 +38,7 @@ export class Metrics {
   readonly signing: SigningObserver;
   readonly transfers: TransferObserver;
   private readonly caches: ResponseCache[] = [];
+  private readonly learned: LearnedDenial[] = [];
   private readonly rrls: Rrl[] = [];
   private readonly budgets: SigningBudget[] = [];
   private readonly loadSeconds = new Map<string, number>();
@@ -72,6 +74,16 @@ export class Metrics {
     new Gauge({
       name: 'tandem_response_cache_entries', help: 'Answers held in the response cache', registers,
       collect() { this.set(sum((c) => c.size)); },
+    });
+
+    const learned = this.learned;
+    new Counter({
+      name: 'tandem_learned_denials_total', help: 'NXDOMAIN answers a cluster worker made itself from NSEC3 chain records learned from earlier answers (nsec3-chain zones)', registers,
+      collect() { this.reset(); this.inc(learned.reduce((n, l) => n + l.stats.answered, 0)); },
+    });
+    new Gauge({
+      name: 'tandem_learned_chain_links', help: 'NSEC3 chain records cluster workers hold to answer names that do not exist', registers,
+      collect() { this.set(learned.reduce((n, l) => n + l.stats.links, 0)); },
     });
 
     // Response rate limiting (server/rrl.ts), when configured: by response class.
@@ -156,6 +168,11 @@ export class Metrics {
   /** Exports the hit and miss counts of a response cache of this process. */
   watchCache(cache: ResponseCache): void {
     this.caches.push(cache);
+  }
+
+  /** Exports the counters of a worker's learned NSEC3 chains (server/learned.ts). */
+  watchLearned(l: LearnedDenial): void {
+    this.learned.push(l);
   }
 
   /** Exports the counters of a response rate limiter of this process. */

@@ -28,6 +28,7 @@ import { Metrics } from '../metrics/registry.js';
 import { answerPrimary, workerMetrics } from '../metrics/cluster.js';
 import { answerFront, createFront, type FrontAnswer, type FrontMore, type FrontQuery } from './front.js';
 import { ResponseCache } from './respcache.js';
+import { LearnedDenial } from './learned.js';
 
 /** Primary -> worker. */
 export type ToWorker =
@@ -283,7 +284,9 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
 
   const cache = new ResponseCache();
   metrics.watchCache(cache);
-  const front = createFront(send, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, cache, queries: metrics.queries });
+  const learned = new LearnedDenial();
+  metrics.watchLearned(learned);
+  const front = createFront(send, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, cache, learned, queries: metrics.queries });
   let dns: Awaited<ReturnType<typeof listenDns>>;
   try {
     dns = await listenDns(deps, front.handler);

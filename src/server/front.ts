@@ -10,11 +10,13 @@
 // served set does in a single process.
 import type { Logger } from 'pino';
 import { Name } from '../dns/name.js';
+import { Rcode } from '../dns/types.js';
 import { systemClock, type Clock } from '../dnssec/types.js';
 import type { QueryCounters } from '../metrics/queries.js';
 import type { Handler, Peer } from './handle.js';
 import { sizeLimit, type Transport } from './limits.js';
 import { cacheKey, ResponseCache } from './respcache.js';
+import { LearnedDenial } from './learned.js';
 
 /** Worker -> primary: a message to answer. */
 export interface FrontQuery {
@@ -41,7 +43,7 @@ export interface FrontAnswer {
   id: number;
   wire: Uint8Array | null;
   gen: number;
-  keep?: { until: number; zone: string | undefined; rest: number };
+  keep?: { until: number; zone: string | undefined; rest: number; learn?: string };
 }
 
 export interface Front {
@@ -54,6 +56,8 @@ export interface Front {
 export interface FrontOptions {
   clock?: Clock;
   cache?: ResponseCache;
+  /** NSEC3 chains learned from the primary's answers (learned.ts); default a new one; `false`: none. */
+  learned?: LearnedDenial | false;
   queries?: QueryCounters;
 }
 
@@ -84,6 +88,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
   const clock = opts.clock ?? systemClock;
   const cache = opts.cache ?? new ResponseCache();
   const queries = opts.queries;
+  const learned = opts.learned === false ? undefined : opts.learned ?? new LearnedDenial();
   // The cache keys its entries on an object per served set: one object per generation.
   let gen = 0;
   let genObj: object = { gen };
@@ -109,8 +114,16 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
   const forget = () => { missed = undefined; };
   const cached = (msg: Uint8Array, transport: Transport, peer?: Peer): Uint8Array | undefined => {
     const k = cacheKey(msg, transport === 'tcp' ? tcpLimit : udpLimit);
-    const hit = k && cache.get(genObj, k, msg, clock.now());
+    const now = clock.now();
+    const hit = k && cache.get(genObj, k, msg, now);
     if (!hit) {
+      // A name that does not exist, proven by chain records learned from earlier answers (learned.ts).
+      const made = k && learned?.answer(msg, k, (k.key.charCodeAt(1) << 8) | k.key.charCodeAt(2), now);
+      if (made) {
+        if (queries) queries.add(queries.cell(made.zoneKey, (msg[k.nameEnd] << 8) | msg[k.nameEnd + 1], Rcode.NXDOMAIN), transport);
+        if (logger.isLevelEnabled('debug')) log(msg, transport, made.wire, peer, true);
+        return made.wire;
+      }
       if (missed === undefined) queueMicrotask(forget);
       missed = { msg, transport, k };
       return undefined;
@@ -158,6 +171,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     gen = g;
     genObj = { gen };
     cache.clear();
+    learned?.clear();
   };
   return {
     handler: Object.assign(handle, { cached }),
@@ -180,6 +194,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
       if (keep && o.key && m.gen === gen) {
         const cell = queries && keep.rest >= 0 ? queries.rejoin(keep.zone, keep.rest) : -1;
         cache.set(genObj, o.key, m.wire!, clock.now(), keep.until, cell);
+        if (keep.learn && learned) learned.learn(m.wire!, keep.learn, keep.until);
       }
       o.chain.then(() => o.resolve(m.wire), (err: unknown) => {
         logger.debug({ err }, 'answer stream ended early');
@@ -198,10 +213,10 @@ export function answerFront(m: FrontQuery, handler: Handler, generation: () => n
   const gen = generation(); // the handler reads the served set synchronously, before its first await
   let keep: FrontAnswer['keep'];
   const more = m.transport === 'tcp' ? (wire: Uint8Array) => reply({ tandem: 'answer-more', id: m.id, wire }) : undefined;
-  handler(m.msg, m.transport, m.peer, more, (until, cell) => {
+  handler(m.msg, m.transport, m.peer, more, (until, cell, learn) => {
     // A cell of -1 (no counters) counts nowhere in the worker either.
     const split = queries && cell >= 0 ? queries.split(cell) : { zone: undefined, rest: -1 };
-    keep = { until, zone: split.zone, rest: split.rest };
+    keep = { until, zone: split.zone, rest: split.rest, learn };
   }).then(
     (wire) => reply({ tandem: 'answer', id: m.id, wire, gen, keep }),
     (err: unknown) => {

@@ -52,8 +52,10 @@ export interface HandlerOptions {
 /**
  * Told, before the handler resolves, that its answer may be cached (by a caller with a cache of its own: the
  * cluster's workers, server/front.ts) until `until` (epoch seconds), counted in the query-counter cell `cell`.
+ * `learn`: the answer denies from the precomputed NSEC3 chain of the zone of this Name.key, which encloses no
+ * other zone we serve: its chain records hold for other names too (server/learned.ts).
  */
-export type Keep = (until: number, cell: number) => void;
+export type Keep = (until: number, cell: number, learn?: string) => void;
 
 const NO_PEER: Peer = { address: '', port: 0 };
 
@@ -165,6 +167,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     let until = Infinity;
     let failed = false;
     let zoneKey: string | undefined;
+    let learn: string | undefined;
     try {
       let lacking: Lacking | undefined;
       const gate = gates?.[transport];
@@ -177,7 +180,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
         // TCP is never refused, but it may have joined a refused UDP query's signature (cache.ts singleflight).
         r = await respond(query, set, now, gate);
       }
-      ({ response: resp, until, lacking, zoneKey } = r);
+      ({ response: resp, until, lacking, zoneKey, learn } = r);
       if (lacking) report(lacking);
     } catch (err) {
       // Fail closed (STYLE habit 13): never an unsigned or half-built answer.
@@ -192,7 +195,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     const cell = queries ? queries.count(zoneKey, query.type, resp.rcode, transport) : -1;
     if (k && cache && !signer && !failed && resp.rcode !== Rcode.SERVFAIL) {
       cache.set(set, k, wire, now, until, cell);
-      keep?.(until, cell);
+      keep?.(until, cell, learn);
     }
     return signer ? signer.sign(wire, now) : wire;
   };
@@ -265,7 +268,7 @@ interface Lacking {
  * The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity; answers of a
  * pre-signed zone: the earliest expiration of their RRSIGs); `zoneKey`: the zone that answered (or failed), for the counters.
  */
-async function respond(query: Query, served: Served, now: number, budget?: { budget: SigningBudget; transport: Transport }): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string }> {
+async function respond(query: Query, served: Served, now: number, budget?: { budget: SigningBudget; transport: Transport }): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string; learn?: string }> {
   const plain = (response: Response) => ({ response, until: Infinity });
   if (query.opcode !== Opcode.QUERY) return plain(base(query, Rcode.NOTIMP));
   if (query.class !== RRClass.IN) return plain(base(query, Rcode.REFUSED));
@@ -283,7 +286,7 @@ async function respond(query: Query, served: Served, now: number, budget?: { bud
   if (!zone) return plain(base(query, Rcode.REFUSED));
   const result = lookup(zone, query.name, query.type);
   const signing = served.signing.get(zone.origin.key);
-  let sections: Sections, until = Infinity, lacking: Lacking | undefined;
+  let sections: Sections, until = Infinity, lacking: Lacking | undefined, learn: string | undefined;
   const dnssecOk = query.edns?.do ?? false;
   if (wantsPresigned(zone, query.type, dnssecOk)) {
     const p = presignedAnswer(zone, result, { name: query.name, type: query.type, dnssecOk, now });
@@ -292,6 +295,7 @@ async function respond(query: Query, served: Served, now: number, budget?: { bud
   } else if (signing && query.edns?.do) {
     sections = await signAnswer(zone, signing, result, { name: query.name, type: query.type, co: query.edns.co, gate: budget?.budget.gate(budget.transport) });
     until = signedUntil(signing);
+    if (sections.answer.length === 0 && learnable(served, zone)) learn = zone.origin.key;
   } else sections = toSections(zone, result);
   const response = base(query, sections.rcode);
   response.aa = sections.aa;
@@ -304,5 +308,26 @@ async function respond(query: Query, served: Served, now: number, budget?: { bud
     response.requiredAdditional = sections.additional.filter((rr) => rr.name.isSubdomainOf(cut));
     response.additional = sections.additional.filter((rr) => !rr.name.isSubdomainOf(cut));
   } else response.additional = sections.additional;
-  return { response, until, lacking, zoneKey: zone.origin.key };
+  return { response, until, lacking, zoneKey: zone.origin.key, learn };
+}
+
+/** Per served set: the Name.keys of every name above a zone we serve or fail to serve (the parents of each origin). */
+const enclosing = new WeakMap<Served, Set<string>>();
+
+/**
+ * Whether the denial records of `zone`'s answers hold beyond the name asked (server/learned.ts): a precomputed
+ * NSEC3 chain without Opt-Out (RFC 5155 §6: an Opt-Out span may hide unsigned delegations) in a zone with no
+ * zone of ours below it (a child zone served without a delegation in its parent is outside the parent's chain).
+ */
+function learnable(served: Served, zone: Zone): boolean {
+  if (zone.settings.denial !== 'nsec3-chain' || zone.settings.nsec3OptOut) return false;
+  let above = enclosing.get(served);
+  if (!above) {
+    above = new Set();
+    const add = (n: Name) => { for (let p = n; !p.isRoot();) { p = p.parent(); above!.add(p.key); } };
+    for (const z of served.zones.zones()) add(z.origin);
+    for (const n of served.failing?.values() ?? []) add(n);
+    enclosing.set(served, above);
+  }
+  return !above.has(zone.origin.key);
 }

@@ -1,0 +1,384 @@
+// What a cluster worker (front.ts) learns of a zone's NSEC3 chain from the primary's answers, and the NXDOMAIN
+// answers it then makes itself: aggressive use of a signed chain (RFC 8198 §5.1, done by the server's own front
+// end instead of a resolver), so a stream of names that do not exist is answered by every worker in parallel
+// from records signed at load, not one by one by the primary.
+//
+// The primary marks an answer as worth learning from (handle.ts `learnable`) only for a zone that denies from a
+// precomputed NSEC3 chain without Opt-Out and encloses no other zone we serve: then every name of the zone that
+// exists, empty non-terminals included, owns an NSEC3 (RFC 5155 §7.1), and a hash strictly between an NSEC3's
+// owner and next hash belongs to no name at all. The worker keeps each NSEC3 with its RRSIGs and the zone's
+// SOA with its RRSIGs, as the primary sent them. A new name is answered here only when the learned records
+// prove it all (RFC 5155 §7.2.2): walking down from the apex, every ancestor's hash matches a learned NSEC3 (the
+// closest encloser: not a delegation, no DNAME), the next closer name's hash is covered, and so is the wildcard
+// at the closest encloser. Anything else (a name that exists, a hash nothing learned covers, a wildcard that
+// exists, a cut, an answer too big for the client) goes to the primary, whose answer may teach more.
+//
+// Validity: what was learned belongs to one generation of the primary's zones (front.ts drops it with the
+// response cache) and is used until the point the primary gave (the signatures' refresh time).
+import { createHash } from 'node:crypto';
+import { readMessage, type MessageRr } from '../dns/reader.js';
+import { RRType } from '../dns/types.js';
+import { EDNS_UDP_SIZE } from './limits.js';
+import type { CacheKey } from './respcache.js';
+
+/** One NSEC3 of a chain as it goes on the wire, with its RRSIGs. */
+interface Link {
+  /** Owner and next hashes, hex (the order of the hashes, as base32hex keeps it: RFC 4648 §7). */
+  owner: string;
+  next: string;
+  /** The type bitmap holds NS / DNAME (RFC 5155 §3.2.1). */
+  ns: boolean;
+  soa: boolean;
+  dname: boolean;
+  /** The owner's first label on the wire (length octet + 32 base32hex characters); the apex follows it. */
+  label: Uint8Array;
+  /** TYPE .. RDATA of the NSEC3 and of each RRSIG over it. */
+  body: Uint8Array;
+  sigs: Uint8Array[];
+  until: number;
+}
+
+interface Chain {
+  /** The zone's Name.key (for the query counters). */
+  zoneKey: string;
+  /** NSEC3 parameters (RFC 5155 §3.1): every link shares them. */
+  salt: Uint8Array;
+  iterations: number;
+  /** Learned owners, sorted, and their links. */
+  owners: string[];
+  links: Map<string, Link>;
+  soa?: { body: Uint8Array; sigs: Uint8Array[]; until: number };
+  /** The apex's hash, and the hashes of wildcards at closest enclosers (by the encloser's wire form). */
+  apexHash?: string;
+  wild: Map<string, string>;
+}
+
+export interface LearnedOptions {
+  /** Most links kept over all zones (default 100 000); past it everything learned is dropped and learning starts over. */
+  max?: number;
+}
+
+export interface LearnedStats {
+  /** Answers made from learned records. */
+  answered: number;
+  /** Links held now. */
+  links: number;
+}
+
+const u16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
+const B32HEX = '0123456789ABCDEFGHIJKLMNOPQRSTUV';
+const B32 = new Int8Array(128).fill(-1);
+for (let i = 0; i < 32; i++) {
+  B32[B32HEX.charCodeAt(i)] = i;
+  B32[B32HEX.toLowerCase().charCodeAt(i)] = i;
+}
+
+/** A 32-character base32hex label (a SHA-1 NSEC3 owner, RFC 5155 §3) as hex; undefined when it is not one. */
+function labelHash(label: Uint8Array): string | undefined {
+  if (label.length !== 32) return undefined;
+  const out = Buffer.allocUnsafe(20);
+  let acc = 0, bits = 0, n = 0;
+  for (const c of label) {
+    const v = c < 128 ? B32[c] : -1;
+    if (v < 0) return undefined;
+    acc = ((acc << 5) | v) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out[n++] = (acc >>> (bits - 8)) & 0xff;
+      bits -= 8;
+    }
+  }
+  return out.toString('hex');
+}
+
+/** Whether type `t` (< 256) is in an NSEC3 type bitmap (RFC 5155 §3.2.1, RFC 4034 §4.1.2). */
+function hasType(bitmap: Uint8Array, t: number): boolean {
+  let o = 0;
+  while (o + 2 <= bitmap.length) {
+    const win = bitmap[o], len = bitmap[o + 1];
+    if (win === 0) return (t >> 3) < len && (bitmap[o + 2 + (t >> 3)] & (0x80 >> (t & 7))) !== 0;
+    o += 2 + len;
+  }
+  return false;
+}
+
+/** TYPE, CLASS, TTL, RDLENGTH and RDATA of a record: what follows its owner name. */
+function body(rr: MessageRr): Uint8Array {
+  const b = Buffer.allocUnsafe(10 + rr.rdata.length);
+  b.writeUInt16BE(rr.type, 0);
+  b.writeUInt16BE(rr.class, 2);
+  b.writeUInt32BE(rr.ttl >>> 0, 4);
+  b.writeUInt16BE(rr.rdata.length, 8);
+  b.set(rr.rdata, 10);
+  return b;
+}
+
+export class LearnedDenial {
+  private readonly max: number;
+  /** By the apex's wire form, lower-cased, as latin1. */
+  private zones = new Map<string, Chain>();
+  private count = 0;
+  readonly stats: LearnedStats = { answered: 0, links: 0 };
+
+  constructor(opts: LearnedOptions = {}) {
+    this.max = Math.max(1, opts.max ?? 100_000);
+  }
+
+  clear(): void {
+    this.zones = new Map();
+    this.count = 0;
+    this.stats.links = 0;
+  }
+
+  /**
+   * Takes the NSEC3 records (with their RRSIGs) and the SOA (with its RRSIGs) of the zone `zoneKey` (a Name.key)
+   * from the primary's answer `wire`, usable until `until` (epoch seconds).
+   */
+  learn(wire: Uint8Array, zoneKey: string, until: number): void {
+    const read = readMessage(wire);
+    if (!read.ok) return;
+    const auth = read.message.authority;
+    let chain: Chain | undefined, apexKey: string | undefined;
+    const zoneOf = (apex: MessageRr['name']): Chain | undefined => {
+      if (apex.key !== zoneKey) return undefined;
+      if (chain) return chain;
+      apexKey = Buffer.from(apex.canonicalWire()).toString('latin1');
+      chain = this.zones.get(apexKey);
+      return chain;
+    };
+    const sigsOver = (owner: MessageRr['name'], type: number) =>
+      auth.filter((rr) => rr.type === RRType.RRSIG && rr.rdata.length >= 2 && u16(rr.rdata, 0) === type && rr.name.equals(owner)).map(body);
+    for (const rr of auth) {
+      if (rr.type === RRType.SOA && rr.name.key === zoneKey) {
+        const sigs = sigsOver(rr.name, RRType.SOA);
+        zoneOf(rr.name);
+        if (sigs.length === 0) continue;
+        chain ??= this.newChain(apexKey!, zoneKey);
+        if (!chain) return;
+        chain.soa = { body: body(rr), sigs, until };
+        continue;
+      }
+      if (rr.type !== RRType.NSEC3 || rr.name.labelCount < 1) continue;
+      const apex = rr.name.parent();
+      if (apex.key !== zoneKey) continue;
+      const d = rr.rdata;
+      // RFC 5155 §3.2: algorithm, flags, iterations, salt length, salt, hash length, next hash, type bitmap.
+      if (d.length < 5) continue;
+      const saltLen = d[4];
+      if (d.length < 6 + saltLen) continue;
+      const hashLen = d[5 + saltLen];
+      const bitmapAt = 6 + saltLen + hashLen;
+      if (d[0] !== 1 || hashLen !== 20 || d.length < bitmapAt) continue;
+      // Opt-Out (RFC 5155 §6): the primary never marks such a chain; a record with the flag is not learned from.
+      if ((d[1] & 1) !== 0) continue;
+      const owner = labelHash(rr.name.labels[0]);
+      const sigs = sigsOver(rr.name, RRType.NSEC3);
+      if (!owner || sigs.length === 0) continue;
+      zoneOf(apex);
+      chain ??= this.newChain(apexKey!, zoneKey);
+      if (!chain) return;
+      const salt = d.subarray(5, 5 + saltLen);
+      const iterations = u16(d, 2);
+      if (chain.links.size === 0 && chain.owners.length === 0 && !chain.apexHash) {
+        chain.salt = Uint8Array.from(salt);
+        chain.iterations = iterations;
+      } else if (iterations !== chain.iterations || !Buffer.from(salt).equals(chain.salt)) continue;
+      const bitmap = d.subarray(bitmapAt);
+      const label = Buffer.allocUnsafe(33);
+      label[0] = 32;
+      label.set(rr.name.labels[0], 1);
+      const link: Link = {
+        owner, next: Buffer.from(d.subarray(6 + saltLen, bitmapAt)).toString('hex'),
+        ns: hasType(bitmap, RRType.NS), soa: hasType(bitmap, RRType.SOA), dname: hasType(bitmap, RRType.DNAME),
+        label, body: body(rr), sigs, until,
+      };
+      if (!chain.links.has(owner)) {
+        if (this.count >= this.max) {
+          this.clear();
+          return;
+        }
+        let lo = 0, hi = chain.owners.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (chain.owners[mid] < owner) lo = mid + 1;
+          else hi = mid;
+        }
+        chain.owners.splice(lo, 0, owner);
+        this.count++;
+        this.stats.links = this.count;
+      }
+      chain.links.set(owner, link);
+    }
+  }
+
+  private newChain(apexKey: string, zoneKey: string): Chain {
+    const c: Chain = { zoneKey, salt: new Uint8Array(0), iterations: 0, owners: [], links: new Map(), wild: new Map() };
+    this.zones.set(apexKey, c);
+    return c;
+  }
+
+  /**
+   * The NXDOMAIN answer to `query` (keyed `k` by the response cache: one question in the simple shape) when the
+   * records learned prove it (see the file comment), within `limit` octets, at `now`; else undefined. `zoneKey`
+   * names the zone for the query counters.
+   */
+  answer(query: Uint8Array, k: CacheKey, limit: number, now: number): { wire: Uint8Array; zoneKey: string } | undefined {
+    if (this.zones.size === 0) return undefined;
+    const nameEnd = k.nameEnd;
+    // Class IN (RFC 1035 §3.2.4) and an ordinary type: meta-types and NXNAME are answered by the primary's rules.
+    const qtype = u16(query, nameEnd);
+    if (u16(query, nameEnd + 2) !== 1 || qtype === 0 || qtype === RRType.OPT || (qtype >= 128 && qtype <= 255)) return undefined;
+    // The name lower-cased (respcache.ts keys only ASCII names), with where each label starts.
+    const name = Buffer.allocUnsafe(nameEnd - 12);
+    const starts: number[] = [];
+    for (let o = 0; ; ) {
+      const l = query[12 + o];
+      starts.push(o);
+      if (l === 0) break;
+      name[o] = l;
+      for (let i = o + 1; i <= o + l; i++) {
+        const c = query[12 + i];
+        name[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+      }
+      o += l + 1;
+    }
+    name[name.length - 1] = 0;
+    // The closest zone whose chain was learned; the name itself at an apex exists.
+    let chain: Chain | undefined, apexAt = -1;
+    for (let i = 1; i < starts.length; i++) {
+      chain = this.zones.get(name.toString('latin1', starts[i]));
+      if (chain) {
+        apexAt = i;
+        break;
+      }
+    }
+    if (!chain || !chain.soa || chain.soa.until <= now) return undefined;
+    chain.apexHash ??= this.hash(chain, name.subarray(starts[apexAt]));
+    const apex = chain.links.get(chain.apexHash);
+    if (!apex || apex.dname || apex.until <= now) return undefined;
+    // RFC 5155 §7.2.1, §8.3: down from the apex, the closest encloser (a matching NSEC3) and the next closer name (covered).
+    let ce = apexAt, ceLink = apex, nc: Link | undefined;
+    for (let i = apexAt - 1; i >= 0; i--) {
+      const h = this.hash(chain, name.subarray(starts[i]));
+      const found = this.find(chain, h);
+      if (!found) return undefined;
+      if (found.owner === h) {
+        // The name exists (answered by the primary), or lies at or below a cut or a DNAME (a referral, a synthesis).
+        if (i === 0 || (found.ns && !found.soa) || found.dname) return undefined;
+        ce = i;
+        ceLink = found;
+        continue;
+      }
+      nc = found;
+      break;
+    }
+    if (!nc || nc.until <= now || ceLink.until <= now) return undefined;
+    // RFC 5155 §7.2.2: no wildcard at the closest encloser either.
+    const ceWire = name.subarray(starts[ce]);
+    const ceKey = ceWire.toString('latin1');
+    let wh = chain.wild.get(ceKey);
+    if (wh === undefined) {
+      const w = Buffer.allocUnsafe(ceWire.length + 2);
+      w[0] = 1;
+      w[1] = 0x2a;
+      w.set(ceWire, 2);
+      wh = this.hash(chain, w);
+      if (chain.wild.size >= 1000) chain.wild.clear();
+      chain.wild.set(ceKey, wh);
+    }
+    const wild = this.find(chain, wh);
+    if (!wild || wild.owner === wh || wild.until <= now) return undefined;
+    const wire = this.write(query, nameEnd, k, starts[apexAt], chain, [ceLink, nc, wild], limit);
+    if (!wire) return undefined;
+    this.stats.answered++;
+    return { wire, zoneKey: chain.zoneKey };
+  }
+
+  /**
+   * The NXDOMAIN response: header and question as the query had them (ID, RD, CD copied: RFC 1035 §4.1.1, RFC 4035
+   * §3.2.2), the SOA and with DO its RRSIGs and the proof's NSEC3s with theirs (RFC 5155 §7.2.2), owners compressed
+   * onto the apex inside the question, then the OPT when the query had one (RFC 6891 §7: DO and CO echoed). Undefined
+   * when it exceeds `limit` (the primary answers that one, with TC).
+   */
+  private write(query: Uint8Array, nameEnd: number, k: CacheKey, apexOff: number, chain: Chain, proof: Link[], limit: number): Uint8Array | undefined {
+    const flags = k.key.charCodeAt(0);
+    const opt = (flags & 1) !== 0, dnssec = (flags & 0x80) !== 0;
+    const soa = chain.soa!;
+    const links = dnssec ? proof.filter((l, i) => proof.indexOf(l) === i) : [];
+    const qEnd = nameEnd + 4;
+    let size = qEnd + 2 + soa.body.length + (opt ? 11 : 0);
+    let count = 1;
+    if (dnssec) {
+      for (const s of soa.sigs) size += 2 + s.length;
+      count += soa.sigs.length;
+      for (const l of links) {
+        size += 35 + l.body.length;
+        for (const s of l.sigs) size += 35 + s.length;
+        count += 1 + l.sigs.length;
+      }
+    }
+    if (size > limit) return undefined;
+    const out = Buffer.allocUnsafe(size);
+    out[0] = query[0];
+    out[1] = query[1];
+    out[2] = 0x84 | (query[2] & 0x01); // QR, AA, RD as asked
+    out[3] = (query[3] & 0x10) | 3; // CD as asked, NXDOMAIN
+    out.writeUInt32BE(0x00010000, 4); // QDCOUNT 1, ANCOUNT 0
+    out.writeUInt16BE(count, 8);
+    out.writeUInt16BE(opt ? 1 : 0, 10);
+    out.set(query.subarray(12, qEnd), 12);
+    const p1 = 0xc0 | ((12 + apexOff) >> 8), p2 = (12 + apexOff) & 0xff;
+    let o = qEnd;
+    const put = (label: Uint8Array | undefined, b: Uint8Array) => {
+      if (label) {
+        out.set(label, o);
+        o += label.length;
+      }
+      out[o++] = p1;
+      out[o++] = p2;
+      out.set(b, o);
+      o += b.length;
+    };
+    put(undefined, soa.body);
+    if (dnssec) for (const s of soa.sigs) put(undefined, s);
+    for (const l of links) {
+      put(l.label, l.body);
+      for (const s of l.sigs) put(l.label, s);
+    }
+    if (opt) {
+      out[o++] = 0; // root owner
+      out.writeUInt16BE(RRType.OPT, o);
+      out.writeUInt16BE(EDNS_UDP_SIZE, o + 2);
+      out[o + 4] = 0; // extended RCODE
+      out[o + 5] = 0; // version
+      out[o + 6] = flags & 0xc0; // DO, CO
+      out[o + 7] = 0;
+      out.writeUInt16BE(0, o + 8);
+    }
+    return out;
+  }
+
+  /** The learned link whose owner is `h` or whose span covers `h` (RFC 5155 §1.3 "covers", the last link wrapping). */
+  private find(chain: Chain, h: string): Link | undefined {
+    const owners = chain.owners;
+    if (owners.length === 0) return undefined;
+    let lo = 0, hi = owners.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (owners[mid] <= h) lo = mid + 1;
+      else hi = mid;
+    }
+    // owners[lo - 1] is the greatest owner <= h; below every owner only the last link (wrapping to the first) can cover.
+    const link = chain.links.get(owners[lo === 0 ? owners.length - 1 : lo - 1])!;
+    if (link.owner === h) return link;
+    const covers = link.owner < link.next ? link.owner < h && h < link.next : h > link.owner || h < link.next;
+    return covers ? link : undefined;
+  }
+
+  /** RFC 5155 §5: the hash of a name's canonical wire form with the chain's salt and iterations, hex. */
+  private hash(chain: Chain, wire: Uint8Array): string {
+    let h = createHash('sha1').update(wire).update(chain.salt).digest();
+    for (let i = 0; i < chain.iterations; i++) h = createHash('sha1').update(h).update(chain.salt).digest();
+    return h.toString('hex');
+  }
+}

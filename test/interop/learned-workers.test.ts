@@ -1,0 +1,70 @@
+// `tandem serve --workers 2` with an nsec3-chain zone: after the primary has answered some names that do not
+// exist, the workers answer new ones themselves from the chain records they learned (server/learned.ts), and a
+// real validator (delv, the zone's KSK as its only trust anchor) finds those answers fully validated negative
+// responses (RFC 5155 §7.2.2, §8.4). /metrics counts them (tandem_learned_denials_total).
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dig, delv, delvVerdict, requireTool } from '../helpers/dig.js';
+import { serve, type ServeProcess } from '../helpers/cli.js';
+import { scrape } from '../helpers/prom.js';
+import { udpExchange } from '../helpers/client.js';
+import { exampleZoneDir, withDenial } from '../helpers/zones.js';
+import { encodeQuery } from '../../src/dns/message.js';
+import { Name } from '../../src/dns/name.js';
+import { RRType } from '../../src/dns/types.js';
+
+let dir: string, zones: string;
+let p: ServeProcess;
+let base: string;
+
+beforeAll(async () => {
+  requireTool('delv', 'bind9-dnsutils');
+  dir = await mkdtemp(join(tmpdir(), 'tandem-learned-workers-'));
+  zones = await exampleZoneDir(withDenial('nsec3-chain'));
+  p = await serve(['--zones', zones, '--state', join(dir, 'state'), '--workers', '2', '--api', 'off', '--metrics', '127.0.0.1:0'], {}, 60_000);
+  base = `http://${/"metrics":"([^"]+)"/.exec(p.logs())![1]}`;
+}, 75_000);
+afterAll(async () => {
+  if (p?.child.exitCode === null) p.child.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+  await rm(zones, { recursive: true, force: true });
+});
+
+const fresh = (i: number) => `n${i}-${Math.random().toString(36).slice(2, 10)}.example.com.`;
+
+describe('tandem serve --workers 2, nsec3-chain: workers answer names that do not exist from learned chain records', () => {
+  it('learns from the primary\'s answers, then answers new names itself (counted in /metrics)', async () => {
+    // 600 names that do not exist, 20 at a time: the primary answers the first ones, the workers learn its chain.
+    for (let i = 0; i < 600; i += 20) {
+      const batch = Array.from({ length: 20 }, (_, j) => udpExchange('127.0.0.1', p.port, encodeQuery(Name.fromText(fresh(i + j)), RRType.A, { udpSize: 1232, do: true, id: i + j }), 3000));
+      for (const r of await Promise.all(batch)) expect(r && r[3] & 0xf).toBe(3); // NXDOMAIN
+    }
+    const m = await scrape(`${base}/metrics`);
+    expect(m.value('tandem_learned_chain_links', {})).toBeGreaterThan(10);
+    expect(m.value('tandem_learned_denials_total', {})).toBeGreaterThan(100);
+    expect(m.value('tandem_queries_total', { zone: 'example.com.', type: 'A', rcode: 'NXDOMAIN' })).toBe(600);
+  }, 60_000);
+
+  it('delv validates the workers\' own answers as negative responses (the zone\'s KSK as the only anchor)', async () => {
+    const at = { host: '127.0.0.1', port: p.port };
+    // The DS of the served KSK (dnssec-dsfromkey prints KSKs only) as delv's anchor.
+    const keys = (await dig(at, ['+norec', 'example.com', 'DNSKEY'])).answer.filter((r) => r.type === 'DNSKEY');
+    await writeFile(join(dir, 'keys.txt'), keys.map((r) => `${r.name} ${r.ttl} IN DNSKEY ${r.data}\n`).join(''));
+    const [tag, alg, dt, digest] = execFileSync('dnssec-dsfromkey', ['-2', '-f', join(dir, 'keys.txt'), 'example.com'], { encoding: 'utf8' }).trim().split(/\s+/).slice(3);
+    const anchor = join(dir, 'anchor.conf');
+    await writeFile(anchor, `trust-anchors { "example.com." static-ds ${tag} ${alg} ${dt} "${digest}"; };\n`);
+    const before = (await scrape(`${base}/metrics`)).value('tandem_learned_denials_total', {});
+    for (let i = 0; i < 8; i++) {
+      const name = fresh(1000 + i);
+      const r = await delv(at, anchor, ['+root=example.com', name, 'A']);
+      expect(delvVerdict(r.out), r.out).toBe('negative');
+      expect(r.out).toMatch(/NXDOMAIN|ncache nxdomain/);
+    }
+    // Most of those came from the workers' learned records (a hash nothing learned covers still goes to the primary).
+    const after = (await scrape(`${base}/metrics`)).value('tandem_learned_denials_total', {});
+    expect(after - before).toBeGreaterThanOrEqual(4);
+  }, 90_000);
+});

@@ -1,0 +1,203 @@
+// A cluster worker answering names that do not exist from NSEC3 chain records it learned from the primary's
+// answers (server/learned.ts, issue 16): differential against the full request path on the same served zones.
+// Every answer the worker makes itself must carry the records the primary would send (RFC 5155 §7.2.2: closest
+// encloser, next closer covered, wildcard covered); every case the learned records do not prove (a name that
+// exists, a cut, a DNAME, a wildcard that exists, an answer too big, an Opt-Out chain, a zone with a zone of
+// ours below it) must go to the primary.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { encodeQuery } from '../../../src/dns/message.js';
+import { Name } from '../../../src/dns/name.js';
+import { readMessage, type MessageRr } from '../../../src/dns/reader.js';
+import { Rcode, RRType } from '../../../src/dns/types.js';
+import { SignatureCache } from '../../../src/dnssec/cache.js';
+import { TandemZoneManager } from '../../../src/state/manager.js';
+import { createHandler, type Handler } from '../../../src/server/handle.js';
+import { answerFront, createFront, type FrontAnswer, type FrontMore } from '../../../src/server/front.js';
+import { LearnedDenial } from '../../../src/server/learned.js';
+import { ResponseCache } from '../../../src/server/respcache.js';
+import { QueryCounters, type QuerySeries } from '../../../src/metrics/queries.js';
+
+const logger = pino({ level: 'silent' });
+const clock = { t: 1_800_000_000, now() { return this.t; } };
+
+/** A zone with every shape a denial can meet (names, empty non-terminals, a cut with glue, a wildcard, a DNAME, a CNAME). */
+function zone(origin: string, denial: string, extra = ''): string {
+  const lines = [
+    'zone:',
+    `  soa: { mname: ns1.${origin}, rname: hostmaster.${origin}, serial: 1, minimum: 300 }`,
+    `  nameservers: [ns1.${origin}]`,
+    `  dnssec: { enabled: true, denial: ${denial}${extra} }`,
+    'records:',
+    '  ns1: { type: A, value: 127.0.0.1 }',
+    "  a.b.c: { type: TXT, value: deep }", // b.c and c are empty non-terminals
+    "  '*.wild': { type: A, value: 192.0.2.9 }",
+    '  alias: { type: CNAME, value: www }',
+    '  dn: { type: DNAME, value: example.org. }',
+    '  sub: { type: NS, value: ns.sub }',
+    "  ns.sub: { type: A, value: 192.0.2.77 }",
+  ];
+  for (let i = 0; i < 60; i++) lines.push(`  h${i}: { type: A, value: 192.0.2.${i} }`);
+  return lines.join('\n') + '\n';
+}
+
+let zonesDir: string, stateDir: string, manager: TandemZoneManager;
+beforeAll(async () => {
+  zonesDir = await mkdtemp(join(tmpdir(), 'tandem-learned-'));
+  stateDir = await mkdtemp(join(tmpdir(), 'tandem-learned-state-'));
+  await writeFile(join(zonesDir, 'chain.test.yaml'), zone('chain.test.', 'nsec3-chain'));
+  await writeFile(join(zonesDir, 'optout.test.yaml'), zone('optout.test.', 'nsec3-chain', ', nsec3_opt_out: true'));
+  await writeFile(join(zonesDir, 'compact.test.yaml'), zone('compact.test.', 'compact'));
+  // A parent whose child zone is ours too, without a delegation in the parent: the parent's chain knows nothing of it.
+  await writeFile(join(zonesDir, 'parent.test.yaml'), zone('parent.test.', 'nsec3-chain'));
+  await writeFile(join(zonesDir, 'kid.parent.test.yaml'), zone('kid.parent.test.', 'nsec3-chain'));
+  ({ manager } = await TandemZoneManager.open({ zonesDir, stateDir, clock, logger, cache: new SignatureCache() }));
+}, 60_000);
+afterAll(async () => {
+  await rm(zonesDir, { recursive: true, force: true });
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+const q = (name: string, type: number = RRType.A, o: Parameters<typeof encodeQuery>[2] = {}) =>
+  Buffer.from(encodeQuery(Name.fromText(name), type, { udpSize: 1232, do: true, ...o }));
+
+/** A worker linked to a primary with the full request path (as front.test.ts), and its learned chains. */
+function link() {
+  const handler: Handler = createHandler(() => manager.served(), logger, { clock, cache: new ResponseCache() });
+  const learned = new LearnedDenial();
+  const counters = new QueryCounters();
+  let gen = 1;
+  const front = createFront((m) => {
+    setImmediate(() => answerFront(m, handler, () => gen, undefined, logger, (x: FrontMore | FrontAnswer) => setImmediate(() => front.receive(x))));
+  }, logger, { clock, learned, queries: counters });
+  return { front, learned, counters, bump: () => ++gen };
+}
+
+/** The full request path's answer, uncached. */
+const direct = (msg: Uint8Array) => createHandler(() => manager.served(), logger, { clock, cache: false })(msg, 'udp');
+
+// The SOA's names in RDATA may follow the question's case on the full path (compressed into it): compared
+// case-insensitively, as its canonical form is (RFC 4034 §6.2).
+const lower = (r: MessageRr) => (r.type === RRType.SOA ? Buffer.from(r.rdata).map((c) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c)) : Buffer.from(r.rdata));
+const rrs = (list: MessageRr[]) => list.map((r) => `${r.name.key} ${r.ttl} ${r.type} ${lower(r).toString('hex')}`).sort();
+function same(mine: Uint8Array, theirs: Uint8Array): void {
+  const a = readMessage(mine), b = readMessage(theirs);
+  expect(a.ok && b.ok).toBe(true);
+  if (!a.ok || !b.ok) return;
+  const m = a.message, t = b.message;
+  expect({ id: m.id, flags: m.flags, rcode: m.rcode }).toEqual({ id: t.id, flags: t.flags, rcode: t.rcode });
+  expect(m.question.map((x) => [x.name.toString(), x.type, x.class])).toEqual(t.question.map((x) => [x.name.toString(), x.type, x.class]));
+  expect(m.answer).toHaveLength(0);
+  expect(rrs(m.authority)).toEqual(rrs(t.authority));
+  expect(m.additional).toHaveLength(t.additional.length);
+  expect(m.opt && { size: m.opt.udpSize, do: m.opt.do, co: m.opt.co }).toEqual(t.opt && { size: t.opt.udpSize, do: t.opt.do, co: t.opt.co });
+}
+
+/** Teaches the worker: `n` random names under each of `under`, through the primary. */
+async function teach(front: ReturnType<typeof link>['front'], under: string[], n: number): Promise<void> {
+  for (const u of under) for (let i = 0; i < n; i++) await front.handler(q(`t${i}x${Math.random().toString(36).slice(2, 8)}.${u}`), 'udp');
+}
+
+describe('learned NSEC3 denial in a worker (RFC 8198 §5.1 by the server itself, RFC 5155 §7.2.2)', () => {
+  it('after learning, new names that do not exist are answered by the worker with the records the primary sends', async () => {
+    const { front, learned, counters } = link();
+    await teach(front, ['chain.test.', 'c.chain.test.', 'b.c.chain.test.', 'h7.chain.test.'], 400);
+    expect(learned.stats.links).toBeGreaterThan(50);
+    const before = learned.stats.answered;
+    const probes = [
+      'fresh-one.chain.test.', 'ZZ-Upper.Chain.TEST.', 'x.y.z.chain.test.', // next closer covered under the apex
+      'q.b.c.chain.test.', 'deep.q.c.chain.test.', // closest encloser an empty non-terminal (RFC 5155 §7.2.1)
+      'under.h7.chain.test.', 'under.alias.chain.test.', // closest encloser a name with data (a CNAME does not cover below it)
+    ];
+    let made = 0;
+    for (const name of probes) {
+      for (const o of [{ id: 7, rd: true }, { id: 8, cd: true, do: false }, { id: 9, edns: false as const }, { id: 10, co: true }]) {
+        const msg = q(name, RRType.AAAA, o);
+        const mine = front.handler.cached(msg, 'udp');
+        if (!mine) continue;
+        made++;
+        expect(mine[3] & 0xf).toBe(Rcode.NXDOMAIN);
+        same(mine, (await direct(msg))!);
+      }
+    }
+    // Nearly every probe is proven by what was learned (a hash nothing learned covers goes to the primary).
+    expect(made).toBeGreaterThanOrEqual(probes.length * 4 - 4);
+    expect(learned.stats.answered - before).toBe(made);
+    const counted = [...counters.series()].filter((s: QuerySeries) => s.zone === 'chain.test.' && s.rcode === 'NXDOMAIN' && s.type === 'AAAA').reduce((n, s) => n + s.value, 0);
+    expect(counted).toBe(made);
+  });
+
+  it('never for what the records do not prove: names that exist, empty non-terminals, cuts, DNAME, existing wildcards, oversize answers', async () => {
+    const { front, learned } = link();
+    await teach(front, ['chain.test.', 'c.chain.test.', 'sub.chain.test.', 'dn.chain.test.', 'wild.chain.test.', 'ns1.chain.test.'], 300);
+    const before = learned.stats.answered;
+    for (const [name, type] of [
+      ['h3.chain.test.', RRType.A], ['h3.chain.test.', RRType.MX], ['chain.test.', RRType.TXT], // exist (NODATA or data)
+      ['b.c.chain.test.', RRType.A], ['c.chain.test.', RRType.TXT], // empty non-terminals: NODATA (RFC 5155 §7.2.3)
+      ['x.sub.chain.test.', RRType.A], ['ns.sub.chain.test.', RRType.A], ['sub.chain.test.', RRType.DS], // at or below a cut: referral
+      ['x.dn.chain.test.', RRType.A], // below a DNAME: synthesis (RFC 6672)
+      ['anything.wild.chain.test.', RRType.A], ['a.b.wild.chain.test.', RRType.TXT], // the wildcard exists
+    ] as const) {
+      expect(front.handler.cached(q(name, type), 'udp'), `${name} ${type}`).toBeUndefined();
+    }
+    // An answer that would not fit the client's 512 octets goes to the primary (which truncates it, RFC 1035 §4.2.1).
+    expect(front.handler.cached(q('small-buffer.chain.test.', RRType.A, { udpSize: 512 }), 'udp')).toBeUndefined();
+    // Meta-types and NXNAME keep the primary's answers (RFC 9824 §3.5: NXNAME is FORMERR).
+    expect(front.handler.cached(q('fresh-two.chain.test.', RRType.NXNAME), 'udp')).toBeUndefined();
+    expect(front.handler.cached(q('fresh-two.chain.test.', RRType.ANY), 'udp')).toBeUndefined();
+    expect(learned.stats.answered).toBe(before);
+    // The control: the same worker does answer a fresh name of the zone.
+    let any = false;
+    for (let i = 0; i < 20 && !any; i++) any = front.handler.cached(q(`control${i}.chain.test.`), 'udp') !== undefined;
+    expect(any).toBe(true);
+  });
+
+  it('nothing is learned from an Opt-Out chain (RFC 5155 §6), a compact zone, or a zone with a zone of ours below it', async () => {
+    const { front, learned } = link();
+    await teach(front, ['optout.test.', 'compact.test.', 'parent.test.'], 200);
+    expect(learned.stats.links).toBe(0);
+    for (const name of ['fresh.optout.test.', 'fresh.compact.test.', 'x.kid.parent.test.', 'fresh.parent.test.']) {
+      expect(front.handler.cached(q(name), 'udp')).toBeUndefined();
+    }
+    // The child zone itself has none below it: its chain is learned.
+    await teach(front, ['kid.parent.test.'], 200);
+    expect(learned.stats.links).toBeGreaterThan(0);
+  });
+
+  it('a new generation of the primary\'s zones drops what was learned; records past their time are not used', async () => {
+    const { front, learned, bump } = link();
+    await teach(front, ['chain.test.'], 300);
+    const probe = () => {
+      for (let i = 0; i < 20; i++) if (front.handler.cached(q(`gen${i}.chain.test.`), 'udp')) return true;
+      return false;
+    };
+    expect(probe()).toBe(true);
+    front.generation(bump());
+    expect(learned.stats.links).toBe(0);
+    expect(probe()).toBe(false);
+    await teach(front, ['chain.test.'], 300);
+    expect(probe()).toBe(true);
+    const t = clock.t;
+    clock.t = t + 40 * 86400; // past the signatures' refresh point the primary gave
+    try {
+      expect(probe()).toBe(false);
+    } finally {
+      clock.t = t;
+    }
+  });
+
+  it('bounded: past `max` links everything learned is dropped and learning starts over', async () => {
+    const handler = createHandler(() => manager.served(), logger, { clock, cache: new ResponseCache() });
+    const learned = new LearnedDenial({ max: 10 });
+    let peak = 0;
+    for (let i = 0; i < 100; i++) {
+      const wire = (await handler(q(`b${i}.chain.test.`), 'udp'))!;
+      learned.learn(wire, Name.fromText('chain.test.').key, clock.t + 3600);
+      peak = Math.max(peak, learned.stats.links);
+    }
+    expect(peak).toBeLessThanOrEqual(10);
+  });
+});
