@@ -21,6 +21,7 @@ import { notifyReply, sendNotify, type NotifyTarget } from './notify.js';
 import { SecondaryScheduler, type SecondaryDeps, type TransferObserver } from './secondary.js';
 import { apexNsNames, resolveTargets } from './apex-notify.js';
 import { answerUpdate } from '../update/handler.js';
+import { forwardUpdate, forwarding, rcodeName, type ForwardOptions } from '../update/forward.js';
 
 export type Transport = 'udp' | 'tcp';
 export interface Peer {
@@ -49,7 +50,12 @@ export interface TransferDeps {
   secondary?: Pick<SecondaryDeps, 'client' | 'firstRetry'>;
   /** Told of every transfer in and out (metrics). */
   observer?: TransferObserver;
+  /** UPDATE forwarding timeouts (tests; update/forward.ts has the defaults). */
+  forward?: Omit<ForwardOptions, 'clock'>;
 }
+
+/** UPDATEs being forwarded at once, at most: beyond, SERVFAIL (a bound on sockets, e.g. when two secondaries forward to each other). */
+const MAX_FORWARDING = 64;
 
 interface ZoneState {
   /** Changes of the unsigned transfer content, on disk. */
@@ -246,6 +252,12 @@ export class TransferService implements TransferApi {
   // ---- requests ---------------------------------------------------------------------------------
 
   control: ControlHandler = async (msg, query, transport, peer) => {
+    // RFC 2136 §6: an UPDATE for a secondary zone that forwards goes to its primary before any TSIG check of ours:
+    // the client's key is the primary's to check (a key tandem does not know is no reason to refuse).
+    if (query.opcode === Opcode.UPDATE) {
+      const sec = this.deps.manager.version(query.name)?.config.secondary;
+      if (sec && forwarding(sec, peer.address).ok) return this.forwardUpdate(msg, query, transport, peer, sec.primaries);
+    }
     const now = this.deps.clock.now();
     const t = verifyRequest(msg, this.deps.keyring, now);
     const base: XfrRequest = { query };
@@ -262,6 +274,42 @@ export class TransferService implements TransferApi {
     if (query.opcode !== Opcode.QUERY) return xfrError(req, Rcode.NOTIMP);
     return this.transferOut(msg, req, transport, peer, key);
   };
+
+  private forwarding = 0;
+
+  /**
+   * Relays an UPDATE to the zone's primaries (update/forward.ts) and their answer back, both unchanged (RFC 8945
+   * §5.3: neither stripped nor re-signed). No primary answering is SERVFAIL, signed when the client's key is ours.
+   */
+  private async forwardUpdate(msg: Uint8Array, query: Query, transport: Transport, peer: Peer, primaries: RemoteServer[]): Promise<Reply> {
+    const who = { peer: `${peer.address}#${peer.port}`, zone: query.name.toString(), transport };
+    const log = this.updateLog;
+    let r;
+    if (this.forwarding >= MAX_FORWARDING) r = { ok: false as const, tried: [{ primary: '-', reason: `${MAX_FORWARDING} UPDATEs already being forwarded` }] };
+    else {
+      this.forwarding++;
+      try {
+        r = await forwardUpdate(msg, primaries, { clock: this.deps.clock, ...this.deps.forward });
+      } finally {
+        this.forwarding--;
+      }
+    }
+    const zone = this.deps.manager.version(query.name)?.origin ?? query.name;
+    if (r.ok) {
+      // A UDP client gets the answer as the primary made it, even past its size (RFC 1035 §4.2.1's 512 or its
+      // EDNS size): TC would make it send the UPDATE again, which the primary has already applied.
+      const limit = Math.max(512, query.edns?.udpSize ?? 512);
+      const big = transport === 'udp' && r.answer.length > limit ? { size: r.answer.length, limit } : {};
+      log.info({ ...who, primary: r.primary, rcode: rcodeName(r.rcode), ...big }, 'UPDATE forwarded to the primary, answer relayed');
+      this.deps.observer?.updateForwarded(zone, rcodeName(r.rcode).toLowerCase());
+      return r.answer;
+    }
+    log.warn({ ...who, tried: r.tried.map((t) => `${t.primary}: ${t.reason}`) }, `UPDATE not forwarded: no primary answered (tried ${r.tried.map((t) => t.primary).join(', ')}), SERVFAIL`);
+    this.deps.observer?.updateForwarded(zone, 'unreachable');
+    const t = verifyRequest(msg, this.deps.keyring, this.deps.clock.now());
+    const req: XfrRequest = t.kind === 'ok' ? { query, sign: { sign: (m) => t.signer.sign(m, this.deps.clock.now()), overhead: t.signer.overhead } } : { query };
+    return xfrError(req, Rcode.SERVFAIL);
+  }
 
   private async transferOut(msg: Uint8Array, req: XfrRequest, transport: Transport, peer: Peer, key: TsigKey | undefined): Promise<Reply> {
     const { query } = req;
