@@ -4,7 +4,7 @@
 // neither is re-signed, so the client's TSIG is checked by the primary (RFC 8945 §5.3: a forwarder does not strip
 // or add a TSIG) and the client checks the primary's. The caller (transfer/service.ts `control`) decides before
 // any TSIG check of its own (`forwarding`), so a client key tandem does not know still reaches the primary.
-import type { Prefix, RemoteServer, SecondaryConfig } from '../config/transfer-settings.js';
+import type { RemoteServer, SecondaryConfig } from '../config/transfer-settings.js';
 import { Opcode, Rcode } from '../dns/types.js';
 import type { Clock } from '../dnssec/types.js';
 import { inPrefix } from '../transfer/acl.js';
@@ -14,7 +14,7 @@ import { tcpExchange } from '../transfer/client.js';
 export function forwarding(sec: SecondaryConfig, address: string): { ok: true } | { ok: false; reason: string } {
   const f = sec.forwardUpdates;
   if (!f) return { ok: false, reason: 'a secondary zone changes by transfer from its primary; send UPDATE there (forwarding is off: zone.secondary.forward_updates)' };
-  if (f.allow.length && !f.allow.some((p: Prefix) => inPrefix(p, address))) {
+  if (f.allow.length && !f.allow.some((p) => inPrefix(p, address))) {
     return { ok: false, reason: 'the client is not in zone.secondary.forward_updates.allow' };
   }
   return { ok: true };
