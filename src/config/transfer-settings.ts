@@ -49,6 +49,11 @@ export interface TransferConfig {
 export interface SecondaryConfig {
   primaries: RemoteServer[];
   dnssec: SecondaryDnssec;
+  /**
+   * UPDATE sent to us for this zone is forwarded to the primaries (RFC 2136 §6), as received; absent: REFUSED.
+   * `allow`: the client addresses whose UPDATE is forwarded (empty: every client; the primary decides).
+   */
+  forwardUpdates?: { allow: Prefix[] };
 }
 
 export interface TransferSettings {
@@ -60,7 +65,8 @@ export interface TransferSettings {
 const TRANSFER_KEYS = ['allow', 'notify', 'notify_apex_ns', 'content', 'include_ksk', 'journal'] as const;
 const ACL_KEYS = ['address', 'key', 'content'] as const;
 const REMOTE_KEYS = ['address', 'key'] as const;
-const SECONDARY_KEYS = ['primaries', 'dnssec'] as const;
+const SECONDARY_KEYS = ['primaries', 'dnssec', 'forward_updates'] as const;
+const FORWARD_KEYS = ['allow'] as const;
 const CONTENTS: readonly TransferContent[] = ['unsigned', 'signed'];
 const SECONDARY_DNSSEC: readonly SecondaryDnssec[] = ['off', 'live', 'multi-signer', 'presigned'];
 export const DEFAULT_JOURNAL = 100;
@@ -109,7 +115,24 @@ function parseSecondary(src: Source, node: unknown): SecondaryConfig {
   if (primaries.length === 0) fail(src, p.value, 'zone.secondary.primaries is empty');
   const d = items.find((e) => e.key === 'dnssec');
   const dnssec = d ? oneOf(src, d.value, SECONDARY_DNSSEC, 'zone.secondary.dnssec') : 'off';
-  return { primaries, dnssec };
+  const f = items.find((e) => e.key === 'forward_updates');
+  const forwardUpdates = f ? parseForwardUpdates(src, f.value) : undefined;
+  return { primaries, dnssec, ...(forwardUpdates ? { forwardUpdates } : {}) };
+}
+
+/** `forward_updates: true | false | { allow: [PREFIX, ...] }` (the map form turns forwarding on). */
+function parseForwardUpdates(src: Source, node: unknown): SecondaryConfig['forwardUpdates'] {
+  const what = 'zone.secondary.forward_updates';
+  if (scalarText(node) !== undefined) return bool(src, node, what) ? { allow: [] } : undefined;
+  const items = entries(src, asMap(src, node, `${what} (true, false or { allow: [ADDRESS/PREFIX, ...] })`));
+  checkKeys(src, items, FORWARD_KEYS, what);
+  const a = items.find((e) => e.key === 'allow');
+  const allow = a ? list(src, a.value, `${what}.allow`).map((n) => {
+    const text = scalarText(n);
+    if (typeof text !== 'string' || text === '') fail(src, n, `${what}.allow entries are addresses or prefixes such as 192.0.2.0/24`);
+    return prefix(src, n, text, `${what}.allow`);
+  }) : [];
+  return { allow };
 }
 
 function list(src: Source, node: unknown, what: string): unknown[] {
@@ -134,13 +157,13 @@ function aclEntry(src: Source, node: unknown): AclEntry {
 }
 
 /** `ADDRESS[/PREFIX]`. */
-function prefix(src: Source, node: unknown, text: string): Prefix {
+function prefix(src: Source, node: unknown, text: string, what = 'zone.transfer.allow'): Prefix {
   const [addr, bits, extra] = text.split('/');
   const family = isIP(addr);
   const max = family === 6 ? 128 : 32;
   const prefix = bits === undefined ? max : Number(bits);
   if (family === 0 || extra !== undefined || !/^\d*$/.test(bits ?? '') || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
-    fail(src, node, `zone.transfer.allow address ${JSON.stringify(text)} is not an address or prefix such as 192.0.2.0/24 or 2001:db8::/32`);
+    fail(src, node, `${what} address ${JSON.stringify(text)} is not an address or prefix such as 192.0.2.0/24 or 2001:db8::/32`);
   }
   return { text, address: addr, bits: prefix, family: family === 6 ? 'ipv6' : 'ipv4' };
 }

@@ -147,9 +147,14 @@ export class Metrics {
       name: 'tandem_transfers_out_total', help: 'AXFR/IXFR requests answered, by zone (_other: not ours), kind and result (full, incremental, soa-only, or the error rcode)',
       labelNames: ['zone', 'kind', 'result'], registers,
     });
+    const updatesForwarded = new Counter({
+      name: 'tandem_updates_forwarded_total', help: 'UPDATEs for secondary zones forwarded to a primary (RFC 2136 §6), by zone and result (the primary\'s rcode, or unreachable)',
+      labelNames: ['zone', 'result'], registers,
+    });
     this.transfers = {
       transferIn: (zone, result) => transfersIn.inc({ zone: zone.key, result }),
       transferOut: (zone, kind, result) => transfersOut.inc({ zone: zone?.key ?? ZONE_OTHER, kind, result }),
+      updateForwarded: (zone, result) => updatesForwarded.inc({ zone: zone.key, result }),
     };
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

@@ -41,6 +41,8 @@ export interface TransferObserver {
   transferIn(zone: Name, result: 'full' | 'incremental' | 'current' | 'failed'): void;
   /** One AXFR/IXFR request answered (`zone` undefined: not a zone of ours); `result`: the answer's body or rcode. */
   transferOut(zone: Name | undefined, kind: 'AXFR' | 'IXFR', result: 'full' | 'incremental' | 'soa-only' | 'refused' | 'notauth' | 'servfail' | 'formerr' | 'notimp'): void;
+  /** One UPDATE forwarded to a primary (RFC 2136 §6): `result` the primary's rcode (lower case), or `unreachable`. */
+  updateForwarded(zone: Name, result: string): void;
 }
 
 /** What the API and CLI show of a secondary zone (state/types.ts). */

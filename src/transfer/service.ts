@@ -8,7 +8,7 @@ import type { Query } from '../dns/query.js';
 import type { Rr } from '../dns/rr.js';
 import { Name } from '../dns/name.js';
 import { Opcode, RRType, Rcode, typeName } from '../dns/types.js';
-import { verifyRequest, type Keyring, type TsigKey } from '../dns/tsig.js';
+import { verifyRequest, type Keyring, type TsigKey, type TsigSigner } from '../dns/tsig.js';
 import type { Clock } from '../dnssec/types.js';
 import { transfersSigned, type TandemZoneManager, type ZoneVersion } from '../state/manager.js';
 import type { RemoteServer } from '../config/transfer-settings.js';
@@ -21,6 +21,7 @@ import { notifyReply, sendNotify, type NotifyTarget } from './notify.js';
 import { SecondaryScheduler, type SecondaryDeps, type TransferObserver } from './secondary.js';
 import { apexNsNames, resolveTargets } from './apex-notify.js';
 import { answerUpdate } from '../update/handler.js';
+import { forwardUpdate, forwarding, rcodeName, type ForwardOptions, type Forwarded } from '../update/forward.js';
 
 export type Transport = 'udp' | 'tcp';
 export interface Peer {
@@ -49,7 +50,12 @@ export interface TransferDeps {
   secondary?: Pick<SecondaryDeps, 'client' | 'firstRetry'>;
   /** Told of every transfer in and out (metrics). */
   observer?: TransferObserver;
+  /** UPDATE forwarding timeouts (tests; update/forward.ts has the defaults). */
+  forward?: Omit<ForwardOptions, 'clock'>;
 }
+
+/** UPDATEs being forwarded at once, at most: beyond, SERVFAIL (a bound on sockets, e.g. when two secondaries forward to each other). */
+const MAX_FORWARDING = 64;
 
 interface ZoneState {
   /** Changes of the unsigned transfer content, on disk. */
@@ -246,22 +252,68 @@ export class TransferService implements TransferApi {
   // ---- requests ---------------------------------------------------------------------------------
 
   control: ControlHandler = async (msg, query, transport, peer) => {
+    // RFC 2136 §6: an UPDATE for a secondary zone that forwards goes to its primary before any TSIG check of ours:
+    // the client's key is the primary's to check (a key tandem does not know is no reason to refuse).
+    if (query.opcode === Opcode.UPDATE) {
+      const v = this.deps.manager.version(query.name);
+      const sec = v?.config.secondary;
+      if (sec && forwarding(sec, peer.address).ok) return this.forwardUpdate(msg, query, transport, peer, v!.origin, sec.primaries);
+    }
     const now = this.deps.clock.now();
     const t = verifyRequest(msg, this.deps.keyring, now);
     const base: XfrRequest = { query };
     if (t.kind === 'formerr') return xfrError(base, Rcode.FORMERR);
     if (t.kind === 'error') {
       this.log.info({ peer: peer.address, qname: query.name.toString(), tsigError: t.error, key: t.key?.name.toString() }, 'TSIG check failed');
-      return xfrError({ query, sign: { sign: (m) => t.signer.sign(m, this.deps.clock.now()), overhead: t.signer.overhead } }, Rcode.NOTAUTH);
+      return xfrError(this.signedBy(query, t.signer), Rcode.NOTAUTH);
     }
     const key = t.kind === 'ok' ? t.key : undefined;
-    const req: XfrRequest = t.kind === 'ok' ? { query, sign: { sign: (m) => t.signer.sign(m, this.deps.clock.now()), overhead: t.signer.overhead } } : base;
+    const req: XfrRequest = t.kind === 'ok' ? this.signedBy(query, t.signer) : base;
     if (query.opcode === Opcode.NOTIFY) return this.notifyIn(req, peer, key);
     // RFC 2136 UPDATE (update/handler.ts): one change through the zone manager, answered once it is written.
     if (query.opcode === Opcode.UPDATE) return xfrError(req, await answerUpdate(msg, key, peer, { manager: this.deps.manager, logger: this.updateLog }));
     if (query.opcode !== Opcode.QUERY) return xfrError(req, Rcode.NOTIMP);
     return this.transferOut(msg, req, transport, peer, key);
   };
+
+  private forwarding = 0;
+
+  /**
+   * Relays an UPDATE to the zone's primaries (update/forward.ts) and their answer back, both unchanged (RFC 8945
+   * §5.3: neither stripped nor re-signed). No primary answering is SERVFAIL, signed when the client's key is ours.
+   */
+  private async forwardUpdate(msg: Uint8Array, query: Query, transport: Transport, peer: Peer, zone: Name, primaries: RemoteServer[]): Promise<Reply> {
+    const who = { peer: `${peer.address}#${peer.port}`, zone: zone.toString(), transport };
+    const log = this.updateLog;
+    let r: Forwarded;
+    if (this.forwarding >= MAX_FORWARDING) r = { ok: false, tried: [{ primary: '-', reason: `${MAX_FORWARDING} UPDATEs already being forwarded` }] };
+    else {
+      this.forwarding++;
+      try {
+        r = await forwardUpdate(msg, primaries, { clock: this.deps.clock, ...this.deps.forward });
+      } finally {
+        this.forwarding--;
+      }
+    }
+    if (r.ok) {
+      // A UDP client gets the answer as the primary made it, even past its size (RFC 1035 §4.2.1's 512 or its
+      // EDNS size): TC would make it send the UPDATE again, which the primary has already applied.
+      const limit = Math.max(512, query.edns?.udpSize ?? 512);
+      const big = transport === 'udp' && r.answer.length > limit ? { size: r.answer.length, limit } : {};
+      log.info({ ...who, primary: r.primary, rcode: rcodeName(r.rcode), ...big }, 'UPDATE forwarded to the primary, answer relayed');
+      this.deps.observer?.updateForwarded(zone, rcodeName(r.rcode).toLowerCase());
+      return r.answer;
+    }
+    log.warn({ ...who, tried: r.tried.map((t) => `${t.primary}: ${t.reason}`) }, `UPDATE not forwarded: no primary answered (tried ${r.tried.map((t) => t.primary).join(', ')}), SERVFAIL`);
+    this.deps.observer?.updateForwarded(zone, 'unreachable');
+    const t = verifyRequest(msg, this.deps.keyring, this.deps.clock.now());
+    return xfrError(t.kind === 'ok' ? this.signedBy(query, t.signer) : { query }, Rcode.SERVFAIL);
+  }
+
+  /** A request whose answers are signed with the request's key (RFC 8945 §4.3.2). */
+  private signedBy(query: Query, signer: TsigSigner): XfrRequest {
+    return { query, sign: { sign: (m) => signer.sign(m, this.deps.clock.now()), overhead: signer.overhead } };
+  }
 
   private async transferOut(msg: Uint8Array, req: XfrRequest, transport: Transport, peer: Peer, key: TsigKey | undefined): Promise<Reply> {
     const { query } = req;

@@ -11,6 +11,7 @@ import type { TandemZoneManager } from '../state/manager.js';
 import { parseUpdate, updateZone } from './message.js';
 import { checkPrerequisites } from './prereq.js';
 import { denied } from './policy.js';
+import { forwarding, rcodeName } from './forward.js';
 
 export interface UpdateDeps {
   manager: TandemZoneManager;
@@ -33,7 +34,12 @@ export async function answerUpdate(msg: Uint8Array, key: TsigKey | undefined, pe
   // RFC 2136 §3.1.2: the zone section must name a zone we are authoritative for, by its apex.
   const v = deps.manager.version(z.zone);
   if (!v) return done(Rcode.NOTAUTH, 'not a zone served here');
-  if (v.config.secondary) return done(Rcode.REFUSED, 'a secondary zone changes by transfer from its primary; send UPDATE there (forwarding is not done)');
+  // RFC 2136 §6: a secondary zone's UPDATE is forwarded to its primary when the zone says so (forward.ts; the
+  // caller sends those on before they get here), else REFUSED.
+  if (v.config.secondary) {
+    const f = forwarding(v.config.secondary, peer.address);
+    return done(Rcode.REFUSED, f.ok ? 'a secondary zone: forwarded UPDATE is sent on by the transfer service' : f.reason);
+  }
   const grants = v.config.update ?? [];
   if (grants.length === 0) return done(Rcode.REFUSED, 'the zone has no update policy (zone.update)');
   // Unsigned UPDATE is never accepted: the policy names keys only.
@@ -55,6 +61,3 @@ export async function answerUpdate(msg: Uint8Array, key: TsigKey | undefined, pe
   log.info({ ...who, rcode: 'NOERROR', serial: r.serial, changes: r.changes, ...(r.ignored.length ? { ignored: r.ignored } : {}) }, r.changes.length ? 'UPDATE applied' : 'UPDATE applied, nothing changed');
   return Rcode.NOERROR;
 }
-
-const NAMES: Record<number, string> = Object.fromEntries(Object.entries(Rcode).map(([k, v]) => [v, k]));
-const rcodeName = (rcode: number) => NAMES[rcode] ?? String(rcode);

@@ -23,7 +23,8 @@ export interface Remote {
 
 export type KnotZone =
   | { domain: string; role: 'secondary'; primary: Remote }
-  | { domain: string; role: 'primary'; zoneText: string; notify?: Remote[]; allow?: { key?: string } };
+  /** `allow.key`: transfers need that key (default: any 127/8 address); `allow.update`: UPDATE signed with that key is applied. */
+  | { domain: string; role: 'primary'; zoneText: string; notify?: Remote[]; allow?: { key?: string; update?: string } };
 
 export interface KnotXfr {
   host: string;
@@ -58,7 +59,8 @@ function conf(dir: string, port: number, keys: XfrKey[], keySections: string[], 
         return `sec${i}_${j}`;
       });
       acls.push(`  - id: xfr${i}\n${z.allow?.key ? `    key: ${z.allow.key}\n` : '    address: [ 127.0.0.0/8 ]\n'}    action: transfer\n`);
-      zoneLines.push(`  - domain: ${dot(z.domain)}\n    file: "${dir}/zones/${dot(z.domain)}zone"\n    acl: [ xfr${i} ]\n${notify.length ? `    notify: [ ${notify.join(', ')} ]\n` : ''}`);
+      if (z.allow?.update) acls.push(`  - id: upd${i}\n    key: ${z.allow.update}\n    action: update\n`);
+      zoneLines.push(`  - domain: ${dot(z.domain)}\n    file: "${dir}/zones/${dot(z.domain)}zone"\n    acl: [ xfr${i}${z.allow?.update ? `, upd${i}` : ''} ]\n${notify.length ? `    notify: [ ${notify.join(', ')} ]\n` : ''}`);
     }
   });
   return `${knotBaseConf(dir, port)}

@@ -14,6 +14,7 @@ import { exampleZoneDir } from '../helpers/zones.js';
 import { startKnotXfr, type KnotXfr } from '../helpers/knot-xfr.js';
 import { freePort, waitFor } from '../helpers/procs.js';
 import { udpExchange } from '../helpers/client.js';
+import { sendUpdate, type UpdateSent, type UpdateTool } from '../helpers/nsupdate.js';
 import { serve, type ServeProcess } from '../helpers/cli.js';
 import { runAdminCommand } from '../../src/cli/admin.js';
 import { Name } from '../../src/dns/name.js';
@@ -30,21 +31,12 @@ const ZONE = 'example.com';
 const origin = Name.fromText('example.com.');
 const key = (name: string, secret: string) => ({ name: Name.fromText(`${name}.`), algorithm: 'hmac-sha256' as const, secret: new Uint8Array(Buffer.from(secret, 'base64')) });
 
-type Tool = 'nsupdate' | 'knsupdate';
-interface Sent { status: string; out: string }
+type Tool = UpdateTool;
 
 /** One UPDATE message by `tool` (`-y` with `secret` for sync-key, or unsigned), the status the server answered. */
-function update(s: TestServer, tool: Tool, lines: string[], opts: { key?: string; secret?: string; unsigned?: boolean } = {}): Promise<Sent> {
-  const args = opts.unsigned ? [] : ['-y', `hmac-sha256:${opts.key ?? 'sync-key'}:${opts.secret ?? SYNC}`];
-  const script = [`server 127.0.0.1 ${s.port}`, `zone ${ZONE}`, ...lines, 'send', 'answer', ''].join('\n');
-  return new Promise((resolve) => {
-    const child = execFile(tool, args, { timeout: 20_000 }, (_err, stdout, stderr) => {
-      const out = `${stdout}\n${stderr}`;
-      const m = /status[:]? ([A-Z]+)/.exec(out) ?? /update failed: ([A-Z]+)/.exec(out);
-      resolve({ status: m?.[1] ?? `no answer: ${out}`, out });
-    });
-    child.stdin!.end(script);
-  });
+function update(s: TestServer, tool: Tool, lines: string[], opts: { key?: string; secret?: string; unsigned?: boolean } = {}): Promise<UpdateSent> {
+  const key = opts.unsigned ? undefined : { name: opts.key ?? 'sync-key', secret: opts.secret ?? SYNC };
+  return sendUpdate(tool, { host: '127.0.0.1', port: s.port }, ZONE, lines, { key });
 }
 
 const dnskeyText = (rdata: Uint8Array) => formatRdata(RRType.DNSKEY, rdata);
@@ -194,7 +186,7 @@ describe('RFC 2136 §3.2: prerequisites, each RCODE (nsupdate), nothing changed'
 
 describe('what must not change: the DNSKEY RRset byte for byte, and the serial', () => {
   const ours = () => s.server.manager.dnssec(zoneId).keys.filter((k) => k.source === 'own').map((k) => k.dnskey);
-  const cases: [string, () => Promise<Sent>, string][] = [
+  const cases: [string, () => Promise<UpdateSent>, string][] = [
     ['outside the policy (sync-key may not change www A)', () => update(s, 'nsupdate', ['update add www.example.com 300 A 192.0.2.77']), 'REFUSED'],
     ['another key, outside its own grant', () => update(s, 'knsupdate', [`update add ${ZONE} 300 DNSKEY ${dnskeyText(generateKey(256).dnskey)}`], { key: 'other-key', secret: OTHER }), 'REFUSED'],
     ['unsigned', () => update(s, 'nsupdate', [`update add ${ZONE} 300 DNSKEY ${dnskeyText(generateKey(256).dnskey)}`], { unsigned: true }), 'NOTAUTH'],
