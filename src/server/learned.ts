@@ -15,7 +15,7 @@
 //
 // Validity: what was learned belongs to one generation of the primary's zones (front.ts drops it with the
 // response cache) and is used until the point the primary gave (the signatures' refresh time).
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShot } from 'node:crypto';
 import { readMessage, type MessageRr } from '../dns/reader.js';
 import { RRType } from '../dns/types.js';
 import { EDNS_UDP_SIZE } from './limits.js';
@@ -377,6 +377,8 @@ export class LearnedDenial {
 
   /** RFC 5155 §5: the hash of a name's canonical wire form with the chain's salt and iterations, hex. */
   private hash(chain: Chain, wire: Uint8Array): string {
+    // RFC 9276 §3.1 parameters (no salt, no extra iterations), tandem's own: one call, no hash object.
+    if (chain.iterations === 0 && chain.salt.length === 0) return oneShot('sha1', wire, 'hex');
     let h = createHash('sha1').update(wire).update(chain.salt).digest();
     for (let i = 0; i < chain.iterations; i++) h = createHash('sha1').update(h).update(chain.salt).digest();
     return h.toString('hex');
