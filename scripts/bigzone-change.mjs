@@ -6,24 +6,28 @@
 // durable and served) and the server's VmRSS before and after (VmHWM too). Each change is checked with dig.
 //
 //   npm run build && node scripts/bigzone-change.mjs [--records 1000000] [--denial nsec3-chain] [--settle-s 30] [--cpu-prof DIR]
+//     [--format yaml|master]
 //
+// --format master serves the same zone from an RFC 1035 master file (bench.test.zone, with bench.test.yaml beside it
+// holding only the DNSSEC settings), as an operator of a large zone exported from another server would.
 // --cpu-prof DIR passes `--cpu-prof --cpu-prof-dir DIR` to the server (the profile is written when it stops);
 // BIGZONE_TRACE_GC=1 passes --trace-gc (its lines go to serve.log in the folder --keep keeps).
 // Prints one JSON line at the end. The zone and state live in a temp folder that is removed (--keep keeps it).
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, mkdirSync, openSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ORIGIN, ownerLabels, writeTandemYaml } from '../bench/lib/zonegen.mjs';
+import { ORIGIN, ownerLabels, writeMasterFile, writeTandemYaml } from '../bench/lib/zonegen.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
   options: {
     records: { type: 'string', default: '1000000' },
     denial: { type: 'string' },
+    format: { type: 'string', default: 'yaml' },
     'cpu-prof': { type: 'string' },
     keep: { type: 'boolean', default: false },
     'timeout-s': { type: 'string', default: '600' },
@@ -65,7 +69,12 @@ const dir = mkdtempSync(join(tmpdir(), 'tandem-bigzone-'));
 mkdirSync(join(dir, 'zones'));
 const labels = ownerLabels(n);
 console.error(`generating ${n} names in ${dir}`);
-await writeTandemYaml(join(dir, 'zones', `${ORIGIN.slice(0, -1)}.yaml`), labels, { denial: opt.denial });
+const zoneBase = join(dir, 'zones', ORIGIN.slice(0, -1));
+if (opt.format === 'master') {
+  await writeMasterFile(`${zoneBase}.zone`, labels);
+  writeFileSync(`${zoneBase}.yaml`, `zone:\n  dnssec:\n    enabled: true\n${opt.denial ? `    denial: ${opt.denial}\n` : ''}`);
+} else if (opt.format === 'yaml') await writeTandemYaml(`${zoneBase}.yaml`, labels, { denial: opt.denial });
+else throw new Error(`--format ${opt.format}: yaml or master`);
 
 const [dnsPort, apiPort] = [await freePort(), await freePort()];
 const token = 'bigzone-bench-token';
@@ -96,7 +105,7 @@ async function call(method, path, body) {
   return { json, ms };
 }
 
-const out = { records: n + 6, denial: opt.denial ?? 'default', node: process.version };
+const out = { records: n + 6, format: opt.format, denial: opt.denial ?? 'default', node: process.version };
 try {
   // Time to the first signed answer (SOA with its RRSIG).
   for (;;) {

@@ -12,6 +12,7 @@ import { buildZoneWithWarnings, ZoneDataError, type ZoneInput } from '../zone/bu
 import type { Zone } from '../zone/types.js';
 import { ZoneFileError } from './errors.js';
 import { SPF_TYPE, toPresentation, ValueError } from './octodns.js';
+import { readRecordsSlice, type ReaderContext, type ReadOwner } from './records-reader.js';
 import { parseSettings, ttlValue, type ParsedSettings, type ZoneConfig } from './zone-settings.js';
 import { asMap, checkKeys, entries, fail, isNull, lineOf, scalarText, toPlain, type Entry, type Source, type Where } from './yaml-nodes.js';
 
@@ -56,6 +57,8 @@ export interface ParseOptions {
   onRecord?: (rr: Rr, origin: Name) => void;
   /** Told the line reached as records are read (a sliced file: before each slice), for progress of a large load. */
   onProgress?: (line: number) => void;
+  /** Read slices with the records reader first (records-reader.ts; default true; false: the yaml package only). */
+  recordsReader?: boolean;
 }
 
 const RECORD_KEYS = ['type', 'ttl', 'value', 'values', 'octodns'] as const;
@@ -200,12 +203,25 @@ function parseYaml(src: Source, text: string): ReturnType<typeof parseDocument> 
   return doc;
 }
 
-/** The owner entries of the `records:` mapping, slice by slice, each with the Source its nodes belong to. */
-function* ownerGroups(src: Source, first: Entry[], slices: Slice[], onProgress?: (line: number) => void): Generator<{ src: Source; entries: Entry[] }> {
+/**
+ * The owner entries of the `records:` mapping, slice by slice: a slice the records reader (records-reader.ts)
+ * reads whole gives its owners read (`read`), any other slice is parsed as YAML and gives its entries, each with
+ * the Source its nodes belong to. `seen` holds the owner keys of earlier slices (YAML keys are unique) and
+ * `owners` their names; a slice read whose owners repeat one of them is parsed as YAML (which reports it).
+ */
+function* ownerGroups(
+  src: Source, first: Entry[], slices: Slice[], ctx: ReaderContext | undefined, owners: ReadonlyMap<string, number>, onProgress?: (line: number) => void,
+): Generator<{ src: Source; entries: Entry[]; read?: undefined } | { read: ReadOwner[]; warnings: string[] }> {
   yield { src, entries: first };
   const seen = new Set(first.map((e) => e.key));
   for (const slice of slices) {
     onProgress?.(slice.firstLine - 1);
+    const read = ctx && readRecordsSlice(slice.text, slice.firstLine, ctx);
+    if (read && read.owners.every((o) => !seen.has(o.key) && !owners.has(o.name.key))) {
+      for (const o of read.owners) seen.add(o.key);
+      yield { read: read.owners, warnings: read.warnings };
+      continue;
+    }
     const s: Source = { file: src.file, lines: new LineCounter(), lineOffset: slice.firstLine - 1 };
     const doc = parseYaml(s, slice.text);
     if (doc.contents === null) continue;
@@ -258,7 +274,16 @@ function parseParts(file: string, text: string, slices: Slice[], options: ParseO
   const add = options.onRecord ? (rr: Rr) => options.onRecord!(rr, origin) : (rr: Rr) => { records.push(rr); };
   add(soaRecord(src, parsed, zoneEntry));
 
-  for (const group of ownerGroups(src, ownerEntries, slices, options.onProgress)) {
+  const ctx: ReaderContext | undefined = options.recordsReader === false ? undefined : { origin, ttl: parsed.ttl, config: parsed.config, refusal };
+  for (const group of ownerGroups(src, ownerEntries, slices, ctx, owners, options.onProgress)) {
+    if (group.read) {
+      for (const o of group.read) {
+        owners.set(o.name.key, o.line);
+        for (const rr of o.rrs) add(rr);
+      }
+      warnings.push(...group.warnings);
+      continue;
+    }
     const gsrc = group.src;
     for (const oe of group.entries) {
       const owner = ownerName(gsrc, oe, origin);
