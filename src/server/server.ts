@@ -15,6 +15,7 @@ import { startParentChecks, systemResolver } from '../state/parentds.js';
 import { ParentNotifier } from '../transfer/parent-notify.js';
 import { SyncService } from '../update/sync/service.js';
 import type { SyncApi } from '../update/sync/types.js';
+import { ApiError, Code } from '../api/envelope.js';
 import { RolloverService } from '../rollover/service.js';
 import { dnsProbes } from '../rollover/probe.js';
 import type { RolloverApi } from '../api/rollover.js';
@@ -179,7 +180,8 @@ export function laterTransferApi(service: () => TransferService | undefined): Tr
 
 /** Key sync before the service runs: no zone is known yet. */
 export function laterSyncApi(service: () => SyncApi | undefined): SyncApi {
-  const missing = () => { throw new Error('key sync starts once the zones are loaded'); };
+  // 503 (as /tandem/rollover): the service exists once the zones are loaded; the request may be retried then.
+  const missing = () => { throw new ApiError(503, Code.NO_ROUTE, 'key sync is not running yet: it starts once the zones are loaded'); };
   return {
     status: async (zone) => (service() ?? missing()).status(zone),
     run: async (zone) => (service() ?? missing()).run(zone),
