@@ -84,6 +84,14 @@ function ownKeys(v: ZoneVersion): OwnKeys | undefined {
   return { ksk, zsk: v.keys.zsk.dnskey, extra, cds: cds.some((r) => rdataEquals(r, dsRdata(v.origin, ksk, 2))) };
 }
 
+/**
+ * The wait before the next sync after `failures` failed ones in a row (>= 1): `retryMs`, doubling with each
+ * further failure, never longer than the peers' interval.
+ */
+export function retryDelay(failures: number, retryMs: number, intervalMs: number): number {
+  return Math.min(intervalMs, retryMs * 2 ** Math.max(0, failures - 1));
+}
+
 /** A provider removal is under way in the zone. */
 const removing = (f: SyncFile) => Object.values(f.peers).some((p) => p.removal && p.removal.step !== 'done');
 
@@ -210,7 +218,7 @@ export class SyncService implements SyncApi {
     const interval = Math.min(...peers.map((p) => p.interval), 86400) * 1000;
     const inRemoval = removing(file);
     let next = interval;
-    if (failed) next = Math.min(interval, (this.deps.retryMs ?? 30_000) * 2 ** (run.failures - 1));
+    if (failed) next = retryDelay(run.failures, this.deps.retryMs ?? 30_000, interval);
     if (inRemoval) next = Math.min(next, this.deps.tickMs ?? 60_000);
     if (peers.length > 0 || inRemoval) this.schedule(origin, failed ? 'retry' : inRemoval ? 'removal' : 'interval', next);
   }
