@@ -141,14 +141,20 @@ export class TransferService implements TransferApi {
       const cfg = next.config.transfer;
       const log = this.log.child({ zone: next.origin.toString() });
       if (cfg) {
-        const includeKsk = cfg.includeKsk;
-        st.journal ??= await Journal.open(join(this.deps.stateDir, 'journal', zoneDir(next.origin)), cfg.journal);
-        if (prev && prev.serial !== next.serial && prev.config.transfer?.includeKsk === includeKsk) {
-          const diff = diffUnsigned(prev, next, { includeKsk });
-          await st.journal.append({ from: prev.serial, to: next.serial, ...diff });
-          log.debug({ from: prev.serial, to: next.serial, deleted: diff.deleted.length, added: diff.added.length }, 'journal entry');
-        } else if (st.journal.last !== next.serial) await st.journal.reset();
-        if (transfersSigned(next.config)) await this.snapshot(st, next, prev, log);
+        try {
+          const includeKsk = cfg.includeKsk;
+          st.journal ??= await Journal.open(join(this.deps.stateDir, 'journal', zoneDir(next.origin)), cfg.journal);
+          if (prev && prev.serial !== next.serial && prev.config.transfer?.includeKsk === includeKsk) {
+            const diff = diffUnsigned(prev, next, { includeKsk });
+            await st.journal.append({ from: prev.serial, to: next.serial, ...diff });
+            log.debug({ from: prev.serial, to: next.serial, deleted: diff.deleted.length, added: diff.added.length }, 'journal entry');
+          } else if (st.journal.last !== next.serial) await st.journal.reset();
+          if (transfersSigned(next.config)) await this.snapshot(st, next, prev, log);
+        } catch (err) {
+          // The journal then lacks this version (Journal.since answers only whole chains): a secondary asking
+          // for IXFR across it gets AXFR. The secondaries are still told (RFC 1996 §3.5): the zone did change.
+          log.error({ err, serial: next.serial }, 'IXFR journal not written for this version (secondaries get AXFR across it); NOTIFY goes out anyway');
+        }
       }
       this.scheduleResign(st, next);
       this.notifyAll(st, next, log);

@@ -3,7 +3,7 @@
 // (RFC 1996 §3.10), and the implicit NOTIFY list of the apex NS hosts (RFC 1996 §3.6).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dgram from 'node:dgram';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig as digRaw, digXfr, kdigXfr, requireTool } from '../helpers/dig.js';
@@ -148,5 +148,64 @@ records:
     while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(got).toContainEqual({ zone: 'apex.test.', opcode: Opcode.NOTIFY });
     void RRType;
+  });
+});
+
+describe('a journal that cannot be written does not stop NOTIFY (RFC 1996 §3.5)', () => {
+  let s: TestServer;
+  let sock: dgram.Socket;
+  const got: number[] = [];
+  beforeAll(async () => {
+    sock = dgram.createSocket('udp4');
+    sock.on('message', (m, rinfo) => {
+      const r = readMessage(new Uint8Array(m));
+      if (!r.ok || r.message.opcode !== Opcode.NOTIFY) return;
+      got.push(r.message.id);
+      sock.send(encodeMessage({ id: r.message.id, qr: true, opcode: Opcode.NOTIFY, aa: true, question: r.message.question[0] }), rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
+    s = await startTestServer({
+      zones: await zonesDir('jfail.test', `zone:
+  soa: { mname: ns1.jfail.test., rname: hostmaster.jfail.test. }
+  nameservers: [ns1.jfail.test.]
+  transfer:
+    allow: [{ address: 127.0.0.1 }]
+    notify: ["127.0.0.1:${sock.address().port}"]
+records:
+  ns1: { type: A, value: 192.0.2.1 }
+`),
+    });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    sock?.close();
+  });
+
+  it('the journal folder replaced by a file: an API change is served, NOTIFY sent, IXFR across it falls back to AXFR', async () => {
+    const origin = Name.fromText('jfail.test.');
+    const before = s.server.manager.version(origin)!.serial;
+    const wait = async (cond: () => boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    };
+    await wait(() => got.length > 0); // the NOTIFY of the first version, if any, is not what this test is about
+    got.length = 0;
+    const journal = join(s.stateDir, 'journal', 'jfail.test');
+    await rm(journal, { recursive: true, force: true });
+    await writeFile(journal, 'not a folder');
+    const zone = s.server.manager.zoneByName(origin)!;
+    const res = await fetch(`${s.api}/client/v4/zones/${zone.id}/dns_records`, {
+      method: 'POST', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'A', name: 'new.jfail.test', content: '192.0.2.99', ttl: 300 }),
+    });
+    expect(res.status).toBe(200);
+    const after = s.server.manager.version(origin)!.serial;
+    expect(after).not.toBe(before);
+    await wait(() => got.length > 0);
+    expect(got.length).toBeGreaterThan(0);
+    // IXFR from the old serial: the journal lacks the step, so the whole zone comes (RFC 1995 §4: AXFR-style answer).
+    const ixfr = await dig({ host: s.host, port: s.port }, ['jfail.test', `IXFR=${before}`]);
+    expect(ixfr.answer.filter((a) => a.type === 'SOA')).toHaveLength(2);
+    expect(ixfr.answer.some((a) => a.name === 'new.jfail.test.' && a.type === 'A')).toBe(true);
   });
 });
