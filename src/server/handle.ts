@@ -52,7 +52,7 @@ export interface HandlerOptions {
 /**
  * Told, before the handler resolves, that its answer may be cached (by a caller with a cache of its own: the
  * cluster's workers, server/front.ts) until `until` (epoch seconds), counted in the query-counter cell `cell`.
- * `learn`: the answer denies from the precomputed NSEC3 chain of the zone of this Name.key, which encloses no
+ * `learn`: the answer denies from the precomputed NSEC or NSEC3 chain of the zone of this Name.key, which encloses no
  * other zone we serve: its chain records hold for other names too (server/learned.ts).
  */
 export type Keep = (until: number, cell: number, learn?: string) => void;
@@ -316,11 +316,12 @@ const enclosing = new WeakMap<Served, Set<string>>();
 
 /**
  * Whether the denial records of `zone`'s answers hold beyond the name asked (server/learned.ts): a precomputed
- * NSEC3 chain without Opt-Out (RFC 5155 §6: an Opt-Out span may hide unsigned delegations) in a zone with no
+ * NSEC chain (RFC 4034 §4), or NSEC3 chain without Opt-Out (RFC 5155 §6: an Opt-Out span may hide unsigned delegations) in a zone with no
  * zone of ours below it (a child zone served without a delegation in its parent is outside the parent's chain).
  */
 function learnable(served: Served, zone: Zone): boolean {
-  if (zone.settings.denial !== 'nsec3-chain' || zone.settings.nsec3OptOut) return false;
+  const denial = zone.settings.denial;
+  if (denial !== 'nsec-chain' && (denial !== 'nsec3-chain' || zone.settings.nsec3OptOut)) return false;
   let above = enclosing.get(served);
   if (!above) {
     above = new Set();

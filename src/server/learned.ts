@@ -1,4 +1,4 @@
-// What a cluster worker (front.ts) learns of a zone's NSEC3 chain from the primary's answers, and the NXDOMAIN
+// What a cluster worker (front.ts) learns of a zone's NSEC3 or NSEC chain from the primary's answers, and the NXDOMAIN
 // answers it then makes itself: aggressive use of a signed chain (RFC 8198 §5.1, done by the server's own front
 // end instead of a resolver), so a stream of names that do not exist is answered by every worker in parallel
 // from records signed at load, not one by one by the primary.
@@ -13,6 +13,12 @@
 // at the closest encloser. Anything else (a name that exists, a hash nothing learned covers, a wildcard that
 // exists, a cut, an answer too big for the client) goes to the primary, whose answer may teach more.
 //
+// An NSEC chain (`nsec-chain`, RFC 4034 §4) works the same with names in place of hashes: the learned owners are
+// kept in RFC 4034 §6.1 canonical order (orderKey), and a name is answered when a learned NSEC covers it and
+// another (often the same) covers the wildcard at the closest encloser derived from the first (RFC 4035 §3.1.3.2,
+// RFC 8198 §5.1). Empty non-terminals own no NSEC: a name above the covering NSEC's next name exists, and goes to
+// the primary, as does a name at or below a cut or DNAME whose NSEC covers it.
+//
 // Validity: what was learned belongs to one generation of the primary's zones (front.ts drops it with the
 // response cache) and is used until the point the primary gave (the signatures' refresh time).
 import { createHash, hash as oneShot } from 'node:crypto';
@@ -21,16 +27,19 @@ import { RRType } from '../dns/types.js';
 import { EDNS_UDP_SIZE } from './limits.js';
 import type { CacheKey } from './respcache.js';
 
-/** One NSEC3 of a chain as it goes on the wire, with its RRSIGs. */
+/** One NSEC3 or NSEC of a chain as it goes on the wire, with its RRSIGs. */
 interface Link {
-  /** Owner and next hashes, hex (the order of the hashes, as base32hex keeps it: RFC 4648 §7). */
+  /**
+   * Owner and next: NSEC3 hashes, hex (the order of the hashes, as base32hex keeps it: RFC 4648 §7); NSEC names
+   * as `orderKey` gives them (RFC 4034 §6.1 order as plain string order).
+   */
   owner: string;
   next: string;
-  /** The type bitmap holds NS / DNAME (RFC 5155 §3.2.1). */
+  /** The type bitmap holds NS / SOA / DNAME (RFC 5155 §3.2.1, RFC 4034 §4.1.2). */
   ns: boolean;
   soa: boolean;
   dname: boolean;
-  /** The owner's first label on the wire (length octet + 32 base32hex characters); the apex follows it. */
+  /** The owner's labels on the wire above the apex (an NSEC3: length octet + 32 base32hex characters); the apex follows them. */
   label: Uint8Array;
   /** TYPE .. RDATA of the NSEC3 and of each RRSIG over it. */
   body: Uint8Array;
@@ -41,10 +50,12 @@ interface Link {
 interface Chain {
   /** The zone's Name.key (for the query counters). */
   zoneKey: string;
+  /** The kind of the chain's first learned link; links of the other kind are not learned. */
+  kind?: 'nsec3' | 'nsec';
   /** NSEC3 parameters (RFC 5155 §3.1): every link shares them. */
   salt: Uint8Array;
   iterations: number;
-  /** Learned owners, sorted, and their links. */
+  /** Learned owners, sorted (string order), and their links. */
   owners: string[];
   links: Map<string, Link>;
   soa?: { body: Uint8Array; sigs: Uint8Array[]; until: number };
@@ -102,6 +113,54 @@ function hasType(bitmap: Uint8Array, t: number): boolean {
   return false;
 }
 
+/**
+ * RFC 4034 §6.1 canonical order as plain string order: the labels of a lower-cased wire name from the rightmost
+ * one, each label's octets followed by a 0 octet (so a shorter label sorts first, and a name before the names
+ * below it), as latin1. Undefined for a label holding a 0 octet, which would break that order, or a compression
+ * pointer. `starts`: where each label of `wire` starts, the root's 0 octet last.
+ */
+export function orderKey(wire: Uint8Array, starts: readonly number[]): string | undefined {
+  const out = Buffer.allocUnsafe(starts[starts.length - 1]);
+  let o = 0;
+  for (let i = starts.length - 2; i >= 0; i--) {
+    const s = starts[i], l = wire[s];
+    if (l > 63) return undefined;
+    for (let j = s + 1; j <= s + l; j++) {
+      const c = wire[j];
+      if (c === 0) return undefined;
+      out[o++] = c;
+    }
+    out[o++] = 0;
+  }
+  return out.toString('latin1');
+}
+
+/** Where each label of the wire name at `at` in `b` starts (the root's 0 octet last); undefined past `end` or past 255 octets. */
+function labelStarts(b: Uint8Array, at: number, end: number): number[] | undefined {
+  const starts: number[] = [];
+  for (let o = at; ; ) {
+    if (o >= end || o - at > 254) return undefined;
+    starts.push(o - at);
+    const l = b[o];
+    if (l === 0) return starts;
+    if (l > 63) return undefined;
+    o += l + 1;
+  }
+}
+
+/** The key (orderKey) of the closest common ancestor of the names keyed `a` and `b`: their common whole labels. */
+function commonAncestor(a: string, b: string): string {
+  const n = Math.min(a.length, b.length);
+  let last = 0;
+  for (let i = 0; i < n && a.charCodeAt(i) === b.charCodeAt(i); i++) if (a.charCodeAt(i) === 0) last = i + 1;
+  return a.slice(0, last);
+}
+
+/** Whether the name keyed `key` lies strictly below the one keyed `above` (keys end on a label's 0 octet). */
+const below = (key: string, above: string) => key.length > above.length && key.startsWith(above);
+
+const lowerWire = (w: Uint8Array) => Buffer.from(w).map((c) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c));
+
 /** TYPE, CLASS, TTL, RDLENGTH and RDATA of a record: what follows its owner name. */
 function body(rr: MessageRr): Uint8Array {
   const b = Buffer.allocUnsafe(10 + rr.rdata.length);
@@ -146,6 +205,12 @@ export class LearnedDenial {
       chain = this.zones.get(apexKey);
       return chain;
     };
+    const apexOf = (n: MessageRr['name']): MessageRr['name'] | undefined => {
+      for (let p = n; ; p = p.parent()) {
+        if (p.key === zoneKey) return p;
+        if (p.isRoot()) return undefined;
+      }
+    };
     const sigsOver = (owner: MessageRr['name'], type: number) =>
       auth.filter((rr) => rr.type === RRType.RRSIG && rr.rdata.length >= 2 && u16(rr.rdata, 0) === type && rr.name.equals(owner)).map(body);
     for (const rr of auth) {
@@ -156,6 +221,18 @@ export class LearnedDenial {
         chain ??= this.newChain(apexKey!, zoneKey);
         if (!chain) return;
         chain.soa = { body: body(rr), sigs, until };
+        continue;
+      }
+      if (rr.type === RRType.NSEC) {
+        const apex = apexOf(rr.name);
+        if (!apex) continue;
+        const link = this.nsecLink(rr, apex, sigsOver(rr.name, RRType.NSEC), until);
+        if (!link) continue;
+        zoneOf(apex);
+        chain ??= this.newChain(apexKey!, zoneKey);
+        chain.kind ??= 'nsec';
+        if (chain.kind !== 'nsec') continue;
+        if (!this.insert(chain, link)) return;
         continue;
       }
       if (rr.type !== RRType.NSEC3 || rr.name.labelCount < 1) continue;
@@ -179,6 +256,8 @@ export class LearnedDenial {
       if (!chain) return;
       const salt = d.subarray(5, 5 + saltLen);
       const iterations = u16(d, 2);
+      chain.kind ??= 'nsec3';
+      if (chain.kind !== 'nsec3') continue;
       if (chain.links.size === 0 && chain.owners.length === 0 && !chain.apexHash) {
         chain.salt = Uint8Array.from(salt);
         chain.iterations = iterations;
@@ -192,23 +271,54 @@ export class LearnedDenial {
         ns: hasType(bitmap, RRType.NS), soa: hasType(bitmap, RRType.SOA), dname: hasType(bitmap, RRType.DNAME),
         label, body: body(rr), sigs, until,
       };
-      if (!chain.links.has(owner)) {
-        if (this.count >= this.max) {
-          this.clear();
-          return;
-        }
-        let lo = 0, hi = chain.owners.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (chain.owners[mid] < owner) lo = mid + 1;
-          else hi = mid;
-        }
-        chain.owners.splice(lo, 0, owner);
-        this.count++;
-        this.stats.links = this.count;
-      }
-      chain.links.set(owner, link);
+      if (!this.insert(chain, link)) return;
     }
+  }
+
+  /** Adds or replaces `link` in `chain`; false when the bound was reached and everything learned was dropped. */
+  private insert(chain: Chain, link: Link): boolean {
+    const owner = link.owner;
+    if (!chain.links.has(owner)) {
+      if (this.count >= this.max) {
+        this.clear();
+        return false;
+      }
+      let lo = 0, hi = chain.owners.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (chain.owners[mid] < owner) lo = mid + 1;
+        else hi = mid;
+      }
+      chain.owners.splice(lo, 0, owner);
+      this.count++;
+      this.stats.links = this.count;
+    }
+    chain.links.set(owner, link);
+    return true;
+  }
+
+  /**
+   * An NSEC of the zone at `apex` (RFC 4034 §4.1: next domain name uncompressed, then the type bitmap) as a link;
+   * undefined without RRSIGs, with a next name outside the zone, or with a name orderKey cannot order.
+   */
+  private nsecLink(rr: MessageRr, apex: MessageRr['name'], sigs: Uint8Array[], until: number): Link | undefined {
+    if (sigs.length === 0) return undefined;
+    const d = rr.rdata;
+    const nextStarts = labelStarts(d, 0, d.length);
+    if (!nextStarts) return undefined;
+    const next = lowerWire(d.subarray(0, nextStarts[nextStarts.length - 1] + 1));
+    const apexWire = apex.canonicalWire();
+    const ownerWire = rr.name.canonicalWire();
+    if (next.length < apexWire.length || !Buffer.from(apexWire).equals(next.subarray(next.length - apexWire.length))) return undefined;
+    const owner = orderKey(ownerWire, labelStarts(ownerWire, 0, ownerWire.length)!);
+    const nextKey = orderKey(next, nextStarts);
+    if (owner === undefined || nextKey === undefined) return undefined;
+    const bitmap = d.subarray(next.length);
+    return {
+      owner, next: nextKey,
+      ns: hasType(bitmap, RRType.NS), soa: hasType(bitmap, RRType.SOA), dname: hasType(bitmap, RRType.DNAME),
+      label: ownerWire.slice(0, ownerWire.length - apexWire.length), body: body(rr), sigs, until,
+    };
   }
 
   private newChain(apexKey: string, zoneKey: string): Chain {
@@ -253,6 +363,7 @@ export class LearnedDenial {
       }
     }
     if (!chain || !chain.soa || chain.soa.until <= now) return undefined;
+    if (chain.kind === 'nsec') return this.answerNsec(query, k, name, starts, apexAt, chain, limit, now);
     chain.apexHash ??= this.hash(chain, name.subarray(starts[apexAt]));
     const apex = chain.links.get(chain.apexHash);
     if (!apex || apex.dname || apex.until <= now) return undefined;
@@ -295,6 +406,39 @@ export class LearnedDenial {
   }
 
   /**
+   * RFC 4035 §3.1.3.2 from learned NSECs: an NSEC covering the name (RFC 4034 §6.1 order, the last wrapping to the
+   * apex), the closest encloser derived from it (RFC 8198 §5.1: the longer common ancestor of the name with the
+   * NSEC's owner and next name), and an NSEC covering the wildcard there. A name at or below a cut or DNAME, an
+   * empty non-terminal (an ancestor of the next name: it owns no NSEC), or a wildcard that exists goes to the primary.
+   */
+  private answerNsec(query: Uint8Array, k: CacheKey, name: Buffer, starts: number[], apexAt: number, chain: Chain, limit: number, now: number): { wire: Uint8Array; zoneKey: string } | undefined {
+    const key = orderKey(name, starts);
+    if (key === undefined) return undefined;
+    const link = this.nsecCovering(chain, key, now);
+    if (!link) return undefined;
+    const a = commonAncestor(key, link.owner), b = commonAncestor(key, link.next);
+    const wk = (a.length > b.length ? a : b) + '*\x00';
+    const wild = this.nsecCovering(chain, wk, now);
+    if (!wild) return undefined;
+    const wire = this.write(query, k.nameEnd, k, starts[apexAt], chain, [link, wild], limit);
+    if (!wire) return undefined;
+    this.stats.answered++;
+    return { wire, zoneKey: chain.zoneKey };
+  }
+
+  /**
+   * The learned NSEC that proves no name keyed `key` exists, within its time: it covers the key (not its owner),
+   * its owner is no cut or DNAME above the name, and the name is no empty non-terminal above its next name.
+   */
+  private nsecCovering(chain: Chain, key: string, now: number): Link | undefined {
+    const link = this.find(chain, key);
+    if (!link || link.owner === key || link.until <= now) return undefined;
+    if (((link.ns && !link.soa) || link.dname) && below(key, link.owner)) return undefined;
+    if (below(link.next, key)) return undefined;
+    return link;
+  }
+
+  /**
    * The NXDOMAIN response: header and question as the query had them (ID, RD, CD copied: RFC 1035 §4.1.1, RFC 4035
    * §3.2.2), the SOA and with DO its RRSIGs and the proof's NSEC3s with theirs (RFC 5155 §7.2.2), owners compressed
    * onto the apex inside the question, then the OPT when the query had one (RFC 6891 §7: DO and CO echoed). Undefined
@@ -312,8 +456,8 @@ export class LearnedDenial {
       for (const s of soa.sigs) size += 2 + s.length;
       count += soa.sigs.length;
       for (const l of links) {
-        size += 35 + l.body.length;
-        for (const s of l.sigs) size += 35 + s.length;
+        size += l.label.length + 2 + l.body.length;
+        for (const s of l.sigs) size += l.label.length + 2 + s.length;
         count += 1 + l.sigs.length;
       }
     }
@@ -358,7 +502,10 @@ export class LearnedDenial {
     return out;
   }
 
-  /** The learned link whose owner is `h` or whose span covers `h` (RFC 5155 §1.3 "covers", the last link wrapping). */
+  /**
+   * The learned link whose owner is `h` or whose span covers `h` (RFC 5155 §1.3, RFC 4034 §4.1.1 "covers", the last
+   * link wrapping), `h` a hash or an NSEC's orderKey.
+   */
   private find(chain: Chain, h: string): Link | undefined {
     const owners = chain.owners;
     if (owners.length === 0) return undefined;

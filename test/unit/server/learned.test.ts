@@ -17,7 +17,7 @@ import { SignatureCache } from '../../../src/dnssec/cache.js';
 import { TandemZoneManager } from '../../../src/state/manager.js';
 import { createHandler, type Handler } from '../../../src/server/handle.js';
 import { answerFront, createFront, type FrontAnswer, type FrontMore } from '../../../src/server/front.js';
-import { LearnedDenial } from '../../../src/server/learned.js';
+import { LearnedDenial, orderKey } from '../../../src/server/learned.js';
 import { ResponseCache } from '../../../src/server/respcache.js';
 import { QueryCounters, type QuerySeries } from '../../../src/metrics/queries.js';
 
@@ -50,6 +50,10 @@ beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'tandem-learned-state-'));
   await writeFile(join(zonesDir, 'chain.test.yaml'), zone('chain.test.', 'nsec3-chain'));
   await writeFile(join(zonesDir, 'optout.test.yaml'), zone('optout.test.', 'nsec3-chain', ', nsec3_opt_out: true'));
+  // An NSEC chain (RFC 4034 §4) with a wildcard that is an empty non-terminal (x.*.went: RFC 4592 §2.2.2).
+  await writeFile(join(zonesDir, 'nchain.test.yaml'), zone('nchain.test.', 'nsec-chain') + "  'x.*.went': { type: TXT, value: ent }\n");
+  await writeFile(join(zonesDir, 'nparent.test.yaml'), zone('nparent.test.', 'nsec-chain'));
+  await writeFile(join(zonesDir, 'kid.nparent.test.yaml'), zone('kid.nparent.test.', 'nsec-chain'));
   await writeFile(join(zonesDir, 'compact.test.yaml'), zone('compact.test.', 'compact'));
   // A parent whose child zone is ours too, without a delegation in the parent: the parent's chain knows nothing of it.
   await writeFile(join(zonesDir, 'parent.test.yaml'), zone('parent.test.', 'nsec3-chain'));
@@ -96,21 +100,25 @@ function same(mine: Uint8Array, theirs: Uint8Array): void {
   expect(m.opt && { size: m.opt.udpSize, do: m.opt.do, co: m.opt.co }).toEqual(t.opt && { size: t.opt.udpSize, do: t.opt.do, co: t.opt.co });
 }
 
-/** Teaches the worker: `n` random names under each of `under`, through the primary. */
+/** Teaches the worker: `n` random names under each of `under`, through the primary (spread over an NSEC chain's order too). */
 async function teach(front: ReturnType<typeof link>['front'], under: string[], n: number): Promise<void> {
-  for (const u of under) for (let i = 0; i < n; i++) await front.handler(q(`t${i}x${Math.random().toString(36).slice(2, 8)}.${u}`), 'udp');
+  for (const u of under) for (let i = 0; i < n; i++) await front.handler(q(`${Math.random().toString(36).slice(2, 8)}t${i}.${u}`), 'udp');
 }
 
-describe('learned NSEC3 denial in a worker (RFC 8198 §5.1 by the server itself, RFC 5155 §7.2.2)', () => {
+describe.each([
+  { kind: 'NSEC3', z: 'chain.test.', rfc: 'RFC 5155 §7.2.2' },
+  { kind: 'NSEC', z: 'nchain.test.', rfc: 'RFC 4035 §3.1.3.2' },
+])('learned $kind denial in a worker (RFC 8198 §5.1 by the server itself, $rfc)', ({ kind, z }) => {
   it('after learning, new names that do not exist are answered by the worker with the records the primary sends', async () => {
     const { front, learned, counters } = link();
-    await teach(front, ['chain.test.', 'c.chain.test.', 'b.c.chain.test.', 'h7.chain.test.'], 400);
-    expect(learned.stats.links).toBeGreaterThan(50);
+    await teach(front, [`${z}`, `c.${z}`, `b.c.${z}`, `h7.${z}`], 400);
+    // NSEC3 hashes spread evenly; an NSEC chain's narrow spans (h3 .. h30) are met by few random names.
+    expect(learned.stats.links).toBeGreaterThan(kind === 'NSEC' ? 8 : 50);
     const before = learned.stats.answered;
     const probes = [
-      'fresh-one.chain.test.', 'ZZ-Upper.Chain.TEST.', 'x.y.z.chain.test.', // next closer covered under the apex
-      'q.b.c.chain.test.', 'deep.q.c.chain.test.', // closest encloser an empty non-terminal (RFC 5155 §7.2.1)
-      'under.h7.chain.test.', 'under.alias.chain.test.', // closest encloser a name with data (a CNAME does not cover below it)
+      `fresh-one.${z}`, `ZZ-Upper.${z.toUpperCase()}`, `x.y.z.${z}`, // next closer covered under the apex
+      `q.b.c.${z}`, `deep.q.c.${z}`, // closest encloser an empty non-terminal (RFC 5155 §7.2.1)
+      `under.h7.${z}`, `under.alias.${z}`, // closest encloser a name with data (a CNAME does not cover below it)
     ];
     let made = 0;
     for (const name of probes) {
@@ -126,59 +134,61 @@ describe('learned NSEC3 denial in a worker (RFC 8198 §5.1 by the server itself,
     // Nearly every probe is proven by what was learned (a hash nothing learned covers goes to the primary).
     expect(made).toBeGreaterThanOrEqual(probes.length * 4 - 4);
     expect(learned.stats.answered - before).toBe(made);
-    const counted = [...counters.series()].filter((s: QuerySeries) => s.zone === 'chain.test.' && s.rcode === 'NXDOMAIN' && s.type === 'AAAA').reduce((n, s) => n + s.value, 0);
+    const counted = [...counters.series()].filter((s: QuerySeries) => s.zone === `${z}` && s.rcode === 'NXDOMAIN' && s.type === 'AAAA').reduce((n, s) => n + s.value, 0);
     expect(counted).toBe(made);
   });
 
   it('never for what the records do not prove: names that exist, empty non-terminals, cuts, DNAME, existing wildcards, oversize answers', async () => {
     const { front, learned } = link();
-    await teach(front, ['chain.test.', 'c.chain.test.', 'sub.chain.test.', 'dn.chain.test.', 'wild.chain.test.', 'ns1.chain.test.'], 300);
+    await teach(front, [`${z}`, `c.${z}`, `sub.${z}`, `dn.${z}`, `wild.${z}`, `ns1.${z}`], 300);
     const before = learned.stats.answered;
     for (const [name, type] of [
-      ['h3.chain.test.', RRType.A], ['h3.chain.test.', RRType.MX], ['chain.test.', RRType.TXT], // exist (NODATA or data)
-      ['b.c.chain.test.', RRType.A], ['c.chain.test.', RRType.TXT], // empty non-terminals: NODATA (RFC 5155 §7.2.3)
-      ['x.sub.chain.test.', RRType.A], ['ns.sub.chain.test.', RRType.A], ['sub.chain.test.', RRType.DS], // at or below a cut: referral
-      ['x.dn.chain.test.', RRType.A], // below a DNAME: synthesis (RFC 6672)
-      ['anything.wild.chain.test.', RRType.A], ['a.b.wild.chain.test.', RRType.TXT], // the wildcard exists
+      [`h3.${z}`, RRType.A], [`h3.${z}`, RRType.MX], [`${z}`, RRType.TXT], // exist (NODATA or data)
+      [`b.c.${z}`, RRType.A], [`c.${z}`, RRType.TXT], // empty non-terminals: NODATA (RFC 5155 §7.2.3)
+      [`x.sub.${z}`, RRType.A], [`ns.sub.${z}`, RRType.A], [`sub.${z}`, RRType.DS], // at or below a cut: referral
+      [`x.dn.${z}`, RRType.A], // below a DNAME: synthesis (RFC 6672)
+      [`anything.wild.${z}`, RRType.A], [`a.b.wild.${z}`, RRType.TXT], // the wildcard exists
     ] as const) {
       expect(front.handler.cached(q(name, type), 'udp'), `${name} ${type}`).toBeUndefined();
     }
     // An answer that would not fit the client's 512 octets goes to the primary (which truncates it, RFC 1035 §4.2.1).
-    expect(front.handler.cached(q('small-buffer.chain.test.', RRType.A, { udpSize: 512 }), 'udp')).toBeUndefined();
+    expect(front.handler.cached(q(`small-buffer.${z}`, RRType.A, { udpSize: 512 }), 'udp')).toBeUndefined();
     // Meta-types and NXNAME keep the primary's answers (RFC 9824 §3.5: NXNAME is FORMERR).
-    expect(front.handler.cached(q('fresh-two.chain.test.', RRType.NXNAME), 'udp')).toBeUndefined();
-    expect(front.handler.cached(q('fresh-two.chain.test.', RRType.ANY), 'udp')).toBeUndefined();
+    expect(front.handler.cached(q(`fresh-two.${z}`, RRType.NXNAME), 'udp')).toBeUndefined();
+    expect(front.handler.cached(q(`fresh-two.${z}`, RRType.ANY), 'udp')).toBeUndefined();
     expect(learned.stats.answered).toBe(before);
     // The control: the same worker does answer a fresh name of the zone.
     let any = false;
-    for (let i = 0; i < 20 && !any; i++) any = front.handler.cached(q(`control${i}.chain.test.`), 'udp') !== undefined;
+    for (let i = 0; i < 20 && !any; i++) any = front.handler.cached(q(`control${i}.${z}`), 'udp') !== undefined;
     expect(any).toBe(true);
   });
 
   it('nothing is learned from an Opt-Out chain (RFC 5155 §6), a compact zone, or a zone with a zone of ours below it', async () => {
     const { front, learned } = link();
-    await teach(front, ['optout.test.', 'compact.test.', 'parent.test.'], 200);
+    const parent = kind === 'NSEC' ? 'nparent.test.' : 'parent.test.';
+    const none = kind === 'NSEC' ? ['compact.test.', parent] : ['optout.test.', 'compact.test.', parent];
+    await teach(front, none, 200);
     expect(learned.stats.links).toBe(0);
-    for (const name of ['fresh.optout.test.', 'fresh.compact.test.', 'x.kid.parent.test.', 'fresh.parent.test.']) {
+    for (const name of [...none.map((n) => `fresh.${n}`), `x.kid.${parent}`]) {
       expect(front.handler.cached(q(name), 'udp')).toBeUndefined();
     }
     // The child zone itself has none below it: its chain is learned.
-    await teach(front, ['kid.parent.test.'], 200);
+    await teach(front, [`kid.${parent}`], 200);
     expect(learned.stats.links).toBeGreaterThan(0);
   });
 
   it('a new generation of the primary\'s zones drops what was learned; records past their time are not used', async () => {
     const { front, learned, bump } = link();
-    await teach(front, ['chain.test.'], 300);
+    await teach(front, [`${z}`], 300);
     const probe = () => {
-      for (let i = 0; i < 20; i++) if (front.handler.cached(q(`gen${i}.chain.test.`), 'udp')) return true;
+      for (let i = 0; i < 20; i++) if (front.handler.cached(q(`gen${i}.${z}`), 'udp')) return true;
       return false;
     };
     expect(probe()).toBe(true);
     front.generation(bump());
     expect(learned.stats.links).toBe(0);
     expect(probe()).toBe(false);
-    await teach(front, ['chain.test.'], 300);
+    await teach(front, [`${z}`], 300);
     expect(probe()).toBe(true);
     const t = clock.t;
     clock.t = t + 40 * 86400; // past the signatures' refresh point the primary gave
@@ -189,15 +199,59 @@ describe('learned NSEC3 denial in a worker (RFC 8198 §5.1 by the server itself,
     }
   });
 
+  it.runIf(kind === 'NSEC')('NSEC: an empty non-terminal wildcard (RFC 4592 §2.2.2) and names orderKey cannot order go to the primary', async () => {
+    const { front, learned } = link();
+    await teach(front, [z, `went.${z}`, `c.${z}`], 300);
+    const before = learned.stats.answered;
+    // *.went owns no NSEC but exists (x.*.went): q.went matches it (NODATA), though an NSEC covers both names.
+    // (The primary's nsec-chain proof of that NODATA is SERVFAIL today: it looks for an NSEC at *.went.)
+    const ent = q(`q.went.${z}`, RRType.A);
+    expect((await direct(ent))![3] & 0xf).not.toBe(Rcode.NXDOMAIN);
+    expect(front.handler.cached(ent, 'udp')).toBeUndefined();
+    // A 0 octet in a label (RFC 4034 §6.1 orders it below every other octet; orderKey ends labels with one).
+    expect(front.handler.cached(q(`a\\000b.${z}`, RRType.A), 'udp')).toBeUndefined();
+    expect(front.handler.cached(q(`\\000.c.${z}`, RRType.A), 'udp')).toBeUndefined();
+    expect(learned.stats.answered).toBe(before);
+    // The control: a fresh name beside them is answered.
+    let any = false;
+    for (let i = 0; i < 20 && !any; i++) any = front.handler.cached(q(`zz${i}.${z}`), 'udp') !== undefined;
+    expect(any).toBe(true);
+  });
+
   it('bounded: past `max` links everything learned is dropped and learning starts over', async () => {
     const handler = createHandler(() => manager.served(), logger, { clock, cache: new ResponseCache() });
     const learned = new LearnedDenial({ max: 10 });
     let peak = 0;
     for (let i = 0; i < 100; i++) {
-      const wire = (await handler(q(`b${i}.chain.test.`), 'udp'))!;
-      learned.learn(wire, Name.fromText('chain.test.').key, clock.t + 3600);
+      const wire = (await handler(q(`b${i}.${z}`), 'udp'))!;
+      learned.learn(wire, Name.fromText(`${z}`).key, clock.t + 3600);
       peak = Math.max(peak, learned.stats.links);
     }
     expect(peak).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('orderKey: RFC 4034 §6.1 canonical order as string order', () => {
+  it('sorts the RFC 4034 §6.1 example names in the order the RFC lists them, as Name.compare does', () => {
+    const listed = ['example.', 'a.example.', 'yljkjljk.a.example.', 'Z.a.example.', 'zABC.a.EXAMPLE.', 'z.example.', '\\001.z.example.', '*.z.example.', '\\200.z.example.'];
+    const key = (t: string) => {
+      const w = Buffer.from(Name.fromText(t).canonicalWire());
+      const starts: number[] = [];
+      for (let o = 0; ; o += w[o] + 1) {
+        starts.push(o);
+        if (w[o] === 0) break;
+      }
+      return orderKey(w, starts)!;
+    };
+    const shuffled = [...listed].reverse();
+    expect([...shuffled].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))).toEqual(listed);
+    expect([...shuffled].sort((a, b) => Name.fromText(a).compare(Name.fromText(b)))).toEqual(listed);
+    // Shorter label first (a < a0 < ab), a name before the names below it, and case folded.
+    expect(key('a.example.') < key('a0.example.') && key('a0.example.') < key('ab.example.')).toBe(true);
+    expect(key('example.') < key('a.example.') && key('z.a.example.') < key('b.example.')).toBe(true);
+    expect(key('ABC.example.')).toBe(key('abc.example.'));
+    // A 0 octet in a label cannot be ordered by a 0 terminator: no key.
+    const w = Buffer.from(Name.fromText('a\\000.example.').canonicalWire());
+    expect(orderKey(w, [0, 3, 11])).toBeUndefined();
   });
 });
