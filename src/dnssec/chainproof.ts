@@ -41,7 +41,14 @@ function nsecProof(origin: Name, data: ChainIndex, c: DenialCase, sink: ProofSin
       return;
     case 'nodata':
       // §3.1.3.4: no closer match than the wildcard, and the wildcard lacks the type.
-      if (c.wildcard) { cover(c.name); at(c.wildcard); return; }
+      // A wildcard that is itself an empty non-terminal (only names below it exist) owns no NSEC: the NSEC
+      // before it, whose next name lies below it, shows it exists with no types, as for any ENT below.
+      if (c.wildcard) {
+        cover(c.name);
+        if (exactNsec(data, c.wildcard)) at(c.wildcard);
+        else cover(c.wildcard);
+        return;
+      }
       // §3.1.3.1 (at a cut: the parent's NSEC, showing no DS, §3.1.4.1). An empty non-terminal owns no NSEC:
       // the NSEC before it, whose next name lies below it, shows it exists with no types (RFC 4035 §5.4).
       if (exactNsec(data, c.name)) at(c.name);
