@@ -177,7 +177,9 @@ function denialSection(L, d, tandem, peers) {
   L.push('### (b) random non-existent names, DO=1, per tandem denial mode', '');
   L.push('One tandem per denial mode on the same zone (same workers), started after the peers above; compact is the main tandem entry. ' +
     'compact, nsec and nsec3 sign one proof per answer (a fresh name is a fresh signature); nsec3-chain and nsec-chain answer from a chain ' +
-    'built and signed at load (no signing per query). The ratios divide by the peers\' (b) figures of this run.', '');
+    'built and signed at load (no signing per query), and with workers the workers answer most fresh names themselves from the chain ' +
+    'records they learned from the primary\'s earlier answers (docs/workers.md; learning takes the warm-up and the first seconds). ' +
+    'The ratios divide by the peers\' (b) figures of this run.', '');
   L.push(`| tandem denial | queries/s (median) | runs min–max | avg latency ms | p50 ms | p99 ms | response size | response codes |${peers.map((p) => ` ÷ ${p.label} |`).join('')}`);
   L.push(`|---|---:|---:|---:|---:|---:|---:|---|${peers.map(() => '---:|').join('')}`);
   for (const row of denialRows(d, tandem)) {
