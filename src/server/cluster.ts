@@ -289,7 +289,7 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
   const front = createFront(send, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, cache, learned, queries: metrics.queries });
   let dns: Awaited<ReturnType<typeof listenDns>>;
   try {
-    dns = await listenDns(deps, front.handler);
+    dns = await listenDns(deps, front.handler, (resp) => front.wildcardParent(resp));
   } catch (err) {
     send({ tandem: 'failed', error: (err as Error).message });
     process.exit(1);

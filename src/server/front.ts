@@ -43,11 +43,16 @@ export interface FrontAnswer {
   id: number;
   wire: Uint8Array | null;
   gen: number;
-  keep?: { until: number; zone: string | undefined; rest: number; learn?: string };
+  keep?: { until: number; zone: string | undefined; rest: number; learn?: string; wild?: number };
 }
 
 export interface Front {
   handler: Handler;
+  /**
+   * For the worker's RRL (rrl.ts `wildcardParent`): the label count of the wildcard's parent when the positive
+   * answer `resp` was synthesized from a wildcard, as the primary said with the answer; else -1.
+   */
+  wildcardParent(resp: Uint8Array): number;
   /** The primary serves generation `gen` now: cached answers of an older one are dropped. */
   generation(gen: number): void;
   receive(m: FrontMore | FrontAnswer): void;
@@ -95,6 +100,12 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
   let next = 0;
   const open = new Map<number, Open>();
   let udpWaiting = 0;
+  // Questions (lower-cased name, type, class) answered from a wildcard, with its parent's label count; per generation.
+  let wildcards = new Map<string, number>();
+  const questionKey = (msg: Uint8Array): string | undefined => {
+    const k = cacheKey(msg, udpLimit);
+    return k && k.key.slice(3);
+  };
 
   // Debug logging stays one line per query (README), here in the worker that received it, cached or not.
   const log = (msg: Uint8Array, transport: Transport, resp: Uint8Array | null, peer: Peer | undefined, isCached: boolean) => {
@@ -172,9 +183,21 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     genObj = { gen };
     cache.clear();
     learned?.clear();
+    wildcards = new Map();
   };
   return {
     handler: Object.assign(handle, { cached }),
+    wildcardParent(resp) {
+      // An answer's question is the query's (RFC 1035 §4.1.2); its header is a response's, which cacheKey refuses:
+      // keyed with the QR bit cleared.
+      if (wildcards.size === 0 || resp.length < 12) return -1;
+      const q = Buffer.from(resp);
+      q[2] &= 0x7f;
+      q.writeUInt16BE(0, 6);
+      q.writeUInt16BE(0, 8);
+      q.writeUInt16BE(0, 10);
+      return wildcards.get(questionKey(q) ?? '') ?? -1;
+    },
     generation,
     receive(m) {
       const o = open.get(m.id);
@@ -195,6 +218,10 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
         const cell = queries && keep.rest >= 0 ? queries.rejoin(keep.zone, keep.rest) : -1;
         cache.set(genObj, o.key, m.wire!, clock.now(), keep.until, cell);
         if (keep.learn && learned) learned.learn(m.wire!, keep.learn, keep.until);
+        if (keep.wild !== undefined) {
+          if (wildcards.size >= 10_000) wildcards = new Map();
+          wildcards.set(o.key.key.slice(3), keep.wild);
+        }
       }
       o.chain.then(() => o.resolve(m.wire), (err: unknown) => {
         logger.debug({ err }, 'answer stream ended early');
@@ -213,10 +240,10 @@ export function answerFront(m: FrontQuery, handler: Handler, generation: () => n
   const gen = generation(); // the handler reads the served set synchronously, before its first await
   let keep: FrontAnswer['keep'];
   const more = m.transport === 'tcp' ? (wire: Uint8Array) => reply({ tandem: 'answer-more', id: m.id, wire }) : undefined;
-  handler(m.msg, m.transport, m.peer, more, (until, cell, learn) => {
+  handler(m.msg, m.transport, m.peer, more, (until, cell, learn, wild) => {
     // A cell of -1 (no counters) counts nowhere in the worker either.
     const split = queries && cell >= 0 ? queries.split(cell) : { zone: undefined, rest: -1 };
-    keep = { until, zone: split.zone, rest: split.rest, learn };
+    keep = { until, zone: split.zone, rest: split.rest, learn, wild };
   }).then(
     (wire) => reply({ tandem: 'answer', id: m.id, wire, gen, keep }),
     (err: unknown) => {

@@ -53,9 +53,10 @@ export interface HandlerOptions {
  * Told, before the handler resolves, that its answer may be cached (by a caller with a cache of its own: the
  * cluster's workers, server/front.ts) until `until` (epoch seconds), counted in the query-counter cell `cell`.
  * `learn`: the answer denies from the precomputed NSEC or NSEC3 chain of the zone of this Name.key, which encloses no
- * other zone we serve: its chain records hold for other names too (server/learned.ts).
+ * other zone we serve: its chain records hold for other names too (server/learned.ts). `wild`: the answer was
+ * synthesized from a wildcard (RFC 4592) whose parent has this many labels (for the caller's RRL, rrl.ts).
  */
-export type Keep = (until: number, cell: number, learn?: string) => void;
+export type Keep = (until: number, cell: number, learn?: string, wild?: number) => void;
 
 const NO_PEER: Peer = { address: '', port: 0 };
 
@@ -167,7 +168,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     let until = Infinity;
     let failed = false;
     let zoneKey: string | undefined;
-    let learn: string | undefined;
+    let learn: string | undefined, wild: number | undefined;
     try {
       let lacking: Lacking | undefined;
       const gate = gates?.[transport];
@@ -180,7 +181,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
         // TCP is never refused, but it may have joined a refused UDP query's signature (cache.ts singleflight).
         r = await respond(query, set, now, gate);
       }
-      ({ response: resp, until, lacking, zoneKey, learn } = r);
+      ({ response: resp, until, lacking, zoneKey, learn, wild } = r);
       if (lacking) report(lacking);
     } catch (err) {
       // Fail closed (STYLE habit 13): never an unsigned or half-built answer.
@@ -195,7 +196,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     const cell = queries ? queries.count(zoneKey, query.type, resp.rcode, transport) : -1;
     if (k && cache && !signer && !failed && resp.rcode !== Rcode.SERVFAIL) {
       cache.set(set, k, wire, now, until, cell);
-      keep?.(until, cell, learn);
+      keep?.(until, cell, learn, wild);
     }
     return signer ? signer.sign(wire, now) : wire;
   };
@@ -268,7 +269,7 @@ interface Lacking {
  * The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity; answers of a
  * pre-signed zone: the earliest expiration of their RRSIGs); `zoneKey`: the zone that answered (or failed), for the counters.
  */
-async function respond(query: Query, served: Served, now: number, budget?: { budget: SigningBudget; transport: Transport }): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string; learn?: string }> {
+async function respond(query: Query, served: Served, now: number, budget?: { budget: SigningBudget; transport: Transport }): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string; learn?: string; wild?: number }> {
   const plain = (response: Response) => ({ response, until: Infinity });
   if (query.opcode !== Opcode.QUERY) return plain(base(query, Rcode.NOTIMP));
   if (query.class !== RRClass.IN) return plain(base(query, Rcode.REFUSED));
@@ -308,7 +309,8 @@ async function respond(query: Query, served: Served, now: number, budget?: { bud
     response.requiredAdditional = sections.additional.filter((rr) => rr.name.isSubdomainOf(cut));
     response.additional = sections.additional.filter((rr) => !rr.name.isSubdomainOf(cut));
   } else response.additional = sections.additional;
-  return { response, until, lacking, zoneKey: zone.origin.key, learn };
+  const w = result.kind === 'answer' ? result.answers[0]?.wildcard : undefined;
+  return { response, until, lacking, zoneKey: zone.origin.key, learn, wild: w && w.labelCount - 1 };
 }
 
 /** Per served set: the Name.keys of every name above a zone we serve or fail to serve (the parents of each origin). */
