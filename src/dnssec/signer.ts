@@ -44,6 +44,16 @@ export class NodeSigner implements Signer {
     }
   }
 
+  /**
+   * The private key as PKCS #8 DER, for another process of this server that signs with the same key (a cluster
+   * worker answering compact denials itself, server/learned.ts); exported once.
+   */
+  pkcs8(): Uint8Array {
+    this.der ??= new Uint8Array(this.key.export({ type: 'pkcs8', format: 'der' }));
+    return this.der;
+  }
+  private der?: Uint8Array;
+
   /** The same signature, made in libuv's thread pool (see above). */
   signInPool(tbs: Uint8Array): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {

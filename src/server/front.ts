@@ -10,13 +10,12 @@
 // served set does in a single process.
 import type { Logger } from 'pino';
 import { Name } from '../dns/name.js';
-import { Rcode } from '../dns/types.js';
 import { systemClock, type Clock } from '../dnssec/types.js';
 import type { QueryCounters } from '../metrics/queries.js';
 import type { Handler, Peer } from './handle.js';
 import { sizeLimit, type Transport } from './limits.js';
 import { cacheKey, ResponseCache } from './respcache.js';
-import { LearnedDenial } from './learned.js';
+import { LearnedDenial, type CompactHint } from './learned.js';
 
 /** Worker -> primary: a message to answer. */
 export interface FrontQuery {
@@ -43,7 +42,7 @@ export interface FrontAnswer {
   id: number;
   wire: Uint8Array | null;
   gen: number;
-  keep?: { until: number; zone: string | undefined; rest: number; learn?: string; wild?: number };
+  keep?: { until: number; zone: string | undefined; rest: number; learn?: string; wild?: number; compact?: CompactHint };
 }
 
 export interface Front {
@@ -131,7 +130,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
       // A name that does not exist, proven by chain records learned from earlier answers (learned.ts).
       const made = k && learned?.answer(msg, k, (k.key.charCodeAt(1) << 8) | k.key.charCodeAt(2), now);
       if (made) {
-        if (queries) queries.add(queries.cell(made.zoneKey, (msg[k.nameEnd] << 8) | msg[k.nameEnd + 1], Rcode.NXDOMAIN), transport);
+        if (queries) queries.add(queries.cell(made.zoneKey, (msg[k.nameEnd] << 8) | msg[k.nameEnd + 1], made.wire[3] & 0xf), transport);
         if (logger.isLevelEnabled('debug')) log(msg, transport, made.wire, peer, true);
         return made.wire;
       }
@@ -217,7 +216,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
       if (keep && o.key && m.gen === gen) {
         const cell = queries && keep.rest >= 0 ? queries.rejoin(keep.zone, keep.rest) : -1;
         cache.set(genObj, o.key, m.wire!, clock.now(), keep.until, cell);
-        if (keep.learn && learned) learned.learn(m.wire!, keep.learn, keep.until);
+        if (keep.learn && learned) learned.learn(m.wire!, keep.learn, keep.until, keep.compact);
         if (keep.wild !== undefined) {
           if (wildcards.size >= 10_000) wildcards = new Map();
           wildcards.set(o.key.key.slice(3), keep.wild);
@@ -240,10 +239,10 @@ export function answerFront(m: FrontQuery, handler: Handler, generation: () => n
   const gen = generation(); // the handler reads the served set synchronously, before its first await
   let keep: FrontAnswer['keep'];
   const more = m.transport === 'tcp' ? (wire: Uint8Array) => reply({ tandem: 'answer-more', id: m.id, wire }) : undefined;
-  handler(m.msg, m.transport, m.peer, more, (until, cell, learn, wild) => {
+  handler(m.msg, m.transport, m.peer, more, (until, cell, learn, wild, compact) => {
     // A cell of -1 (no counters) counts nowhere in the worker either.
     const split = queries && cell >= 0 ? queries.split(cell) : { zone: undefined, rest: -1 };
-    keep = { until, zone: split.zone, rest: split.rest, learn, wild };
+    keep = { until, zone: split.zone, rest: split.rest, learn, wild, compact };
   }).then(
     (wire) => reply({ tandem: 'answer', id: m.id, wire, gen, keep }),
     (err: unknown) => {

@@ -19,6 +19,8 @@ import { Keyring, type TsigSigner } from '../dns/tsig.js';
 import { tsigCheck } from './tsig.js';
 import type { QueryCounters } from '../metrics/queries.js';
 import { OverBudget, type SigningBudget } from './budget.js';
+import type { CompactHint } from './learned.js';
+import { isCut, nameIndex, neighbours } from '../dnssec/denial/nsec.js';
 
 export { EDNS_UDP_SIZE, type Transport } from './limits.js';
 export type { Peer, Reply, ControlHandler } from '../transfer/service.js';
@@ -55,8 +57,10 @@ export interface HandlerOptions {
  * `learn`: the answer denies from the precomputed NSEC or NSEC3 chain of the zone of this Name.key, which encloses no
  * other zone we serve: its chain records hold for other names too (server/learned.ts). `wild`: the answer was
  * synthesized from a wildcard (RFC 4592) whose parent has this many labels (for the caller's RRL, rrl.ts).
+ * `compact`: the answer is a compact denial (RFC 9824) in a gap of the zone `learn` names, and what a worker needs
+ * to make the next ones in that gap itself (learned.ts CompactHint).
  */
-export type Keep = (until: number, cell: number, learn?: string, wild?: number) => void;
+export type Keep = (until: number, cell: number, learn?: string, wild?: number, compact?: CompactHint) => void;
 
 const NO_PEER: Peer = { address: '', port: 0 };
 
@@ -168,7 +172,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     let until = Infinity;
     let failed = false;
     let zoneKey: string | undefined;
-    let learn: string | undefined, wild: number | undefined;
+    let learn: string | undefined, wild: number | undefined, compact: CompactHint | undefined;
     try {
       let lacking: Lacking | undefined;
       const gate = gates?.[transport];
@@ -181,7 +185,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
         // TCP is never refused, but it may have joined a refused UDP query's signature (cache.ts singleflight).
         r = await respond(query, set, now, gate);
       }
-      ({ response: resp, until, lacking, zoneKey, learn, wild } = r);
+      ({ response: resp, until, lacking, zoneKey, learn, wild, compact } = r);
       if (lacking) report(lacking);
     } catch (err) {
       // Fail closed (STYLE habit 13): never an unsigned or half-built answer.
@@ -196,7 +200,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     const cell = queries ? queries.count(zoneKey, query.type, resp.rcode, transport) : -1;
     if (k && cache && !signer && !failed && resp.rcode !== Rcode.SERVFAIL) {
       cache.set(set, k, wire, now, until, cell);
-      keep?.(until, cell, learn, wild);
+      keep?.(until, cell, learn, wild, compact);
     }
     return signer ? signer.sign(wire, now) : wire;
   };
@@ -269,7 +273,7 @@ interface Lacking {
  * The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity; answers of a
  * pre-signed zone: the earliest expiration of their RRSIGs); `zoneKey`: the zone that answered (or failed), for the counters.
  */
-async function respond(query: Query, served: Served, now: number, budget?: { budget: SigningBudget; transport: Transport }): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string; learn?: string; wild?: number }> {
+async function respond(query: Query, served: Served, now: number, budget?: { budget: SigningBudget; transport: Transport }): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string; learn?: string; wild?: number; compact?: CompactHint }> {
   const plain = (response: Response) => ({ response, until: Infinity });
   if (query.opcode !== Opcode.QUERY) return plain(base(query, Rcode.NOTIMP));
   if (query.class !== RRClass.IN) return plain(base(query, Rcode.REFUSED));
@@ -287,7 +291,7 @@ async function respond(query: Query, served: Served, now: number, budget?: { bud
   if (!zone) return plain(base(query, Rcode.REFUSED));
   const result = lookup(zone, query.name, query.type);
   const signing = served.signing.get(zone.origin.key);
-  let sections: Sections, until = Infinity, lacking: Lacking | undefined, learn: string | undefined;
+  let sections: Sections, until = Infinity, lacking: Lacking | undefined, learn: string | undefined, compact: CompactHint | undefined;
   const dnssecOk = query.edns?.do ?? false;
   if (wantsPresigned(zone, query.type, dnssecOk)) {
     const p = presignedAnswer(zone, result, { name: query.name, type: query.type, dnssecOk, now });
@@ -297,6 +301,10 @@ async function respond(query: Query, served: Served, now: number, budget?: { bud
     sections = await signAnswer(zone, signing, result, { name: query.name, type: query.type, co: query.edns.co, gate: budget?.budget.gate(budget.transport) });
     until = signedUntil(signing);
     if (sections.answer.length === 0 && learnable(served, zone)) learn = zone.origin.key;
+    else if (result.kind === 'nxdomain' && result.chain.length === 0 && zone.settings.denial === 'compact' && !query.name.isWildcard()) {
+      compact = compactHint(served, zone, signing, result.name);
+      if (compact) learn = zone.origin.key;
+    }
   } else sections = toSections(zone, result);
   const response = base(query, sections.rcode);
   response.aa = sections.aa;
@@ -310,7 +318,7 @@ async function respond(query: Query, served: Served, now: number, budget?: { bud
     response.additional = sections.additional.filter((rr) => !rr.name.isSubdomainOf(cut));
   } else response.additional = sections.additional;
   const w = result.kind === 'answer' ? result.answers[0]?.wildcard : undefined;
-  return { response, until, lacking, zoneKey: zone.origin.key, learn, wild: w && w.labelCount - 1 };
+  return { response, until, lacking, zoneKey: zone.origin.key, learn, wild: w && w.labelCount - 1, compact };
 }
 
 /** Per served set: the Name.keys of every name above a zone we serve or fail to serve (the parents of each origin). */
@@ -324,6 +332,11 @@ const enclosing = new WeakMap<Served, Set<string>>();
 function learnable(served: Served, zone: Zone): boolean {
   const denial = zone.settings.denial;
   if (denial !== 'nsec-chain' && (denial !== 'nsec3-chain' || zone.settings.nsec3OptOut)) return false;
+  return !hasZoneBelow(served, zone);
+}
+
+/** Whether a zone we serve (or fail to serve) lies below `zone`. */
+function hasZoneBelow(served: Served, zone: Zone): boolean {
   let above = enclosing.get(served);
   if (!above) {
     above = new Set();
@@ -332,5 +345,36 @@ function learnable(served: Served, zone: Zone): boolean {
     for (const n of served.failing?.values() ?? []) add(n);
     enclosing.set(served, above);
   }
-  return !above.has(zone.origin.key);
+  return above.has(zone.origin.key);
+}
+
+/**
+ * Compact zones up to this many names give workers their gaps (the sorted name index is rebuilt after each change,
+ * at the first miss: O(n log n) of the primary's time, so not for the largest zones).
+ */
+export const COMPACT_HINT_MAX_NAMES = 100_000;
+
+/**
+ * For a compact denial (RFC 9824) of `name`: the gap of the zone's names around it, when every name in that gap is
+ * denied the same way, and the ZSK, for a worker to answer the gap's names itself (learned.ts). Every name in the
+ * gap (prev, next) does not exist (empty non-terminals are ancestors of `next`: the worker checks); a cut, DNAME or
+ * wildcard that could apply to one of them is at or above `prev` (canonical order puts a name's subtree right after
+ * it; the worker leaves names with a label sorting before `*` to us), so those are looked for there.
+ */
+function compactHint(served: Served, zone: Zone, signing: unknown, name: Name): CompactHint | undefined {
+  const zsk = (signing as Partial<ZoneSigningImpl>).zsk as { pkcs8?: () => Uint8Array } | undefined;
+  if (typeof zsk?.pkcs8 !== 'function' || zone.nodes.size > COMPACT_HINT_MAX_NAMES || hasZoneBelow(served, zone)) return undefined;
+  const idx = nameIndex(zone);
+  const { prev, next, exact } = neighbours(idx, name);
+  if (exact || !prev || !prev.isSubdomainOf(zone.origin)) return undefined;
+  for (let a = prev; ; a = a.parent()) {
+    const apex = a.equals(zone.origin);
+    if (!apex && isCut(zone, a)) return undefined;
+    if (zone.nodes.get(a.key)?.rrsets.has(RRType.DNAME)) return undefined;
+    const star = a.child('*');
+    const w = neighbours(idx, star);
+    if (w.exact || (w.next && w.next.isSubdomainOf(star))) return undefined;
+    if (apex) break;
+  }
+  return { prev: prev.canonicalWire(), next: next?.canonicalWire(), key: zsk.pkcs8() };
 }

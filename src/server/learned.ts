@@ -21,8 +21,11 @@
 //
 // Validity: what was learned belongs to one generation of the primary's zones (front.ts drops it with the
 // response cache) and is used until the point the primary gave (the signatures' refresh time).
-import { createHash, hash as oneShot } from 'node:crypto';
-import { readMessage, type MessageRr } from '../dns/reader.js';
+import { createHash, createPrivateKey, hash as oneShot, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { Name } from '../dns/name.js';
+import { readMessage, type Message, type MessageRr } from '../dns/reader.js';
+import { NXNAME_BITMAP } from '../dnssec/denial/compact.js';
+import { parseRrsigRdata, rrsigRdata, signedData, type RrsigFields } from '../dnssec/rrsig.js';
 import { RRType } from '../dns/types.js';
 import { EDNS_UDP_SIZE } from './limits.js';
 import type { CacheKey } from './respcache.js';
@@ -47,11 +50,35 @@ interface Link {
   until: number;
 }
 
+/**
+ * What the primary sends with a compact denial (RFC 9824) it made, for a worker to make the next ones in the same
+ * gap itself (handle.ts `compactHint`): the zone's names just before and after the asked one (canonical wire
+ * forms; `next` undefined: none after it), checked to have no cut, DNAME or wildcard above the gap, and the ZSK.
+ */
+export interface CompactHint {
+  prev: Uint8Array;
+  next?: Uint8Array;
+  /** The ZSK, PKCS #8 DER (NodeSigner.pkcs8). */
+  key: Uint8Array;
+}
+
+/** How a worker signs compact denials of a zone: the RRSIG fields of the primary's (the labels differ per name), the NSEC TTL, the key. */
+interface CompactSigning {
+  template: RrsigFields;
+  ttl: number;
+  der: Uint8Array;
+  key: KeyObject;
+}
+
 interface Chain {
   /** The zone's Name.key (for the query counters). */
   zoneKey: string;
-  /** The kind of the chain's first learned link; links of the other kind are not learned. */
-  kind?: 'nsec3' | 'nsec';
+  /**
+   * The kind of the chain's first learned link; links of the other kind are not learned. `compact`: the links
+   * are gaps between the zone's names (CompactHint), unsigned: the worker signs each answer's NSEC itself.
+   */
+  kind?: 'nsec3' | 'nsec' | 'compact';
+  compact?: CompactSigning;
   /** NSEC3 parameters (RFC 5155 §3.1): every link shares them. */
   salt: Uint8Array;
   iterations: number;
@@ -172,6 +199,18 @@ function body(rr: MessageRr): Uint8Array {
   return b;
 }
 
+/** The OPT at `o` (RFC 6891 §6.1.2): root owner, our UDP size, version 0, the query's DO and CO (cache-key `flags`), no options. */
+function writeOpt(out: Buffer, o: number, flags: number): void {
+  out[o++] = 0;
+  out.writeUInt16BE(RRType.OPT, o);
+  out.writeUInt16BE(EDNS_UDP_SIZE, o + 2);
+  out[o + 4] = 0; // extended RCODE
+  out[o + 5] = 0; // version
+  out[o + 6] = flags & 0xc0; // DO, CO
+  out[o + 7] = 0;
+  out.writeUInt16BE(0, o + 8);
+}
+
 export class LearnedDenial {
   private readonly max: number;
   /** By the apex's wire form, lower-cased, as latin1. */
@@ -193,9 +232,10 @@ export class LearnedDenial {
    * Takes the NSEC3 records (with their RRSIGs) and the SOA (with its RRSIGs) of the zone `zoneKey` (a Name.key)
    * from the primary's answer `wire`, usable until `until` (epoch seconds).
    */
-  learn(wire: Uint8Array, zoneKey: string, until: number): void {
+  learn(wire: Uint8Array, zoneKey: string, until: number, compact?: CompactHint): void {
     const read = readMessage(wire);
     if (!read.ok) return;
+    if (compact) return this.learnCompact(read.message, zoneKey, until, compact);
     const auth = read.message.authority;
     let chain: Chain | undefined, apexKey: string | undefined;
     const zoneOf = (apex: MessageRr['name']): Chain | undefined => {
@@ -273,6 +313,50 @@ export class LearnedDenial {
       };
       if (!this.insert(chain, link)) return;
     }
+  }
+
+  /**
+   * A compact denial of the primary (RFC 9824 §3.1: SOA and NSEC at the query name, each with its RRSIGs) and its
+   * hint: the SOA, the RRSIG fields and TTL to sign the next NSECs with, the key, and the gap as a link.
+   */
+  private learnCompact(msg: Message, zoneKey: string, until: number, hint: CompactHint): void {
+    const q = msg.question[0]?.name;
+    const auth = msg.authority;
+    const soa = auth.find((rr) => rr.type === RRType.SOA && rr.name.key === zoneKey);
+    const nsec = q && auth.find((rr) => rr.type === RRType.NSEC && rr.name.equals(q));
+    if (!soa || !nsec) return;
+    const sigsOver = (owner: Name, type: number) =>
+      auth.filter((rr) => rr.type === RRType.RRSIG && rr.rdata.length >= 2 && u16(rr.rdata, 0) === type && rr.name.equals(owner));
+    const soaSigs = sigsOver(soa.name, RRType.SOA).map(body);
+    const nsecSig = sigsOver(nsec.name, RRType.NSEC)[0];
+    if (soaSigs.length === 0 || !nsecSig) return;
+    let template: RrsigFields;
+    try {
+      template = parseRrsigRdata(nsecSig.rdata).fields;
+    } catch {
+      return;
+    }
+    const apexWire = soa.name.canonicalWire();
+    const apexKey = Buffer.from(apexWire).toString('latin1');
+    const keyOf = (w: Uint8Array) => {
+      const st = labelStarts(w, 0, w.length);
+      return st && orderKey(w, st);
+    };
+    const owner = keyOf(hint.prev), next = keyOf(hint.next ?? apexWire);
+    if (owner === undefined || next === undefined) return;
+    const chain = this.zones.get(apexKey) ?? this.newChain(apexKey, zoneKey);
+    chain.kind ??= 'compact';
+    if (chain.kind !== 'compact') return;
+    chain.soa = { body: body(soa), sigs: soaSigs, until };
+    const c = chain.compact;
+    let key: KeyObject;
+    try {
+      key = c && Buffer.from(c.der).equals(hint.key) ? c.key : createPrivateKey({ key: Buffer.from(hint.key), format: 'der', type: 'pkcs8' });
+    } catch {
+      return;
+    }
+    chain.compact = { template, ttl: nsec.ttl, der: hint.key, key };
+    this.insert(chain, { owner, next, ns: false, soa: false, dname: false, label: new Uint8Array(0), body: new Uint8Array(0), sigs: [], until });
   }
 
   /** Adds or replaces `link` in `chain`; false when the bound was reached and everything learned was dropped. */
@@ -364,6 +448,7 @@ export class LearnedDenial {
     }
     if (!chain || !chain.soa || chain.soa.until <= now) return undefined;
     if (chain.kind === 'nsec') return this.answerNsec(query, k, name, starts, apexAt, chain, limit, now);
+    if (chain.kind === 'compact') return this.answerCompact(query, k, name, starts, apexAt, chain, limit, now);
     chain.apexHash ??= this.hash(chain, name.subarray(starts[apexAt]));
     const apex = chain.links.get(chain.apexHash);
     if (!apex || apex.dname || apex.until <= now) return undefined;
@@ -421,6 +506,78 @@ export class LearnedDenial {
     const wild = this.nsecCovering(chain, wk, now);
     if (!wild) return undefined;
     const wire = this.write(query, k.nameEnd, k, starts[apexAt], chain, [link, wild], limit);
+    if (!wire) return undefined;
+    this.stats.answered++;
+    return { wire, zoneKey: chain.zoneKey };
+  }
+
+  /**
+   * RFC 9824 §3.1 in a learned gap between the zone's names: the NSEC at the name (next `\000.<name>`, types RRSIG NSEC
+   * NXNAME), signed here with the zone's ZSK and the primary's RRSIG fields; NOERROR, or NXDOMAIN when the query sets
+   * CO (RFC 9824 §5.1). Without DO, NXDOMAIN with the SOA. The gap was checked by the primary for cuts, DNAMEs and
+   * wildcards above it; a name with a label sorting before `*` (a first octet below 0x2b) could have a closest
+   * encloser whose wildcard lies after the gap, so it goes to the primary, as does an empty non-terminal (an
+   * ancestor of the gap's end).
+   */
+  private answerCompact(query: Uint8Array, k: CacheKey, name: Buffer, starts: number[], apexAt: number, chain: Chain, limit: number, now: number): { wire: Uint8Array; zoneKey: string } | undefined {
+    for (let i = 0; i < apexAt; i++) if (name[starts[i] + 1] <= 0x2a) return undefined;
+    const key = orderKey(name, starts);
+    if (key === undefined) return undefined;
+    const gap = this.find(chain, key);
+    if (!gap || gap.owner === key || gap.until <= now || below(gap.next, key)) return undefined;
+    const flags = k.key.charCodeAt(0);
+    if ((flags & 0x80) === 0) return this.count1(this.write(query, k.nameEnd, k, starts[apexAt], chain, [], limit), chain);
+    const c = chain.compact!;
+    const nameEnd = k.nameEnd, qLen = nameEnd - 12;
+    if (qLen + 2 > 255) return undefined;
+    // The NSEC as the primary makes it (compact.ts nxnameNsec): owner and next name in the query's case.
+    const owner = Name.read(query, 12).name;
+    const rdata = new Uint8Array(2 + qLen + NXNAME_BITMAP.length);
+    rdata[0] = 1;
+    rdata.set(query.subarray(12, nameEnd), 2);
+    rdata.set(NXNAME_BITMAP, 2 + qLen);
+    const fields: RrsigFields = { ...c.template, labels: owner.rrsigLabels };
+    const rrset = { name: owner, type: RRType.NSEC, class: 1, ttl: c.ttl, rdatas: [rdata] };
+    const sig = nodeSign('sha256', signedData(rrset, fields), { key: c.key, dsaEncoding: 'ieee-p1363' });
+    const rrsig = rrsigRdata(fields, sig);
+    const soa = chain.soa!;
+    const opt = (flags & 1) !== 0;
+    const qEnd = nameEnd + 4;
+    let size = qEnd + 2 + soa.body.length + 2 + 10 + rdata.length + 2 + 10 + rrsig.length + (opt ? 11 : 0);
+    for (const s of soa.sigs) size += 2 + s.length;
+    if (size > limit) return undefined;
+    const out = Buffer.allocUnsafe(size);
+    out[0] = query[0];
+    out[1] = query[1];
+    out[2] = 0x84 | (query[2] & 0x01); // QR, AA, RD as asked
+    out[3] = (query[3] & 0x10) | ((flags & 0x40) !== 0 ? 3 : 0); // CD as asked; NXDOMAIN only with CO
+    out.writeUInt32BE(0x00010000, 4);
+    out.writeUInt16BE(3 + soa.sigs.length, 8);
+    out.writeUInt16BE(opt ? 1 : 0, 10);
+    out.set(query.subarray(12, qEnd), 12);
+    const apexPtr = 0xc000 | (12 + starts[apexAt]);
+    let o = qEnd;
+    const rr = (ptr: number, type: number, ttl: number, data: Uint8Array) => {
+      o = out.writeUInt16BE(ptr, o);
+      o = out.writeUInt16BE(type, o);
+      o = out.writeUInt16BE(1, o);
+      o = out.writeUInt32BE(ttl >>> 0, o);
+      o = out.writeUInt16BE(data.length, o);
+      out.set(data, o);
+      o += data.length;
+    };
+    for (const b of [soa.body, ...soa.sigs]) {
+      o = out.writeUInt16BE(apexPtr, o);
+      out.set(b, o);
+      o += b.length;
+    }
+    rr(0xc00c, RRType.NSEC, c.ttl, rdata);
+    rr(0xc00c, RRType.RRSIG, c.ttl, rrsig);
+    if (opt) writeOpt(out, o, flags);
+    return this.count1(out, chain);
+  }
+
+  private count1(wire: Uint8Array | undefined, chain: Chain): { wire: Uint8Array; zoneKey: string } | undefined {
     if (!wire) return undefined;
     this.stats.answered++;
     return { wire, zoneKey: chain.zoneKey };
@@ -489,16 +646,7 @@ export class LearnedDenial {
       put(l.label, l.body);
       for (const s of l.sigs) put(l.label, s);
     }
-    if (opt) {
-      out[o++] = 0; // root owner
-      out.writeUInt16BE(RRType.OPT, o);
-      out.writeUInt16BE(EDNS_UDP_SIZE, o + 2);
-      out[o + 4] = 0; // extended RCODE
-      out[o + 5] = 0; // version
-      out[o + 6] = flags & 0xc0; // DO, CO
-      out[o + 7] = 0;
-      out.writeUInt16BE(0, o + 8);
-    }
+    if (opt) writeOpt(out, o, flags);
     return out;
   }
 

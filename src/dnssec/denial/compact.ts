@@ -9,7 +9,7 @@ import type { DenialCase } from './index.js';
 import { authoritativeTypes, DenialError, immediateSuccessor, isCut, nsecRrset, subtreeSuccessor } from './nsec.js';
 
 /** RFC 9824 §2: the NXNAME meta-type marks a nonexistent name in the bitmap; the same bytes for every name. */
-const NXNAME_BITMAP = encodeTypeBitmap([RRType.RRSIG, RRType.NSEC, RRType.NXNAME]);
+export const NXNAME_BITMAP = encodeTypeBitmap([RRType.RRSIG, RRType.NSEC, RRType.NXNAME]);
 
 /** Longest name in wire form (RFC 1035 §2.3.4). */
 const MAX_NAME = 255;
