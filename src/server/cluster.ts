@@ -29,6 +29,7 @@ import { answerPrimary, workerMetrics } from '../metrics/cluster.js';
 import { answerFront, createFront, type FrontAnswer, type FrontMore, type FrontQuery } from './front.js';
 import { ResponseCache } from './respcache.js';
 import { LearnedDenial } from './learned.js';
+import { SigningBudget } from './budget.js';
 
 /** Primary -> worker. */
 export type ToWorker =
@@ -286,7 +287,12 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
   metrics.watchCache(cache);
   const learned = new LearnedDenial();
   metrics.watchLearned(learned);
-  const front = createFront(send, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, cache, learned, queries: metrics.queries });
+  // The compact denials this worker signs itself (learned.ts) wait in a budget of their own, as the primary's do.
+  const config = deps.config;
+  const budget = config.signingQueue === false ? undefined
+    : new SigningBudget({ limit: config.signingQueue, overflow: config.signingOverflow, logger: logger.child({ component: 'signing-budget' }) });
+  if (budget) metrics.watchBudget(budget);
+  const front = createFront(send, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, cache, learned, queries: metrics.queries, budget });
   let dns: Awaited<ReturnType<typeof listenDns>>;
   try {
     dns = await listenDns(deps, front.handler, (resp) => front.wildcardParent(resp));
@@ -300,6 +306,7 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
     if (stopping) return;
     stopping = true;
     await dns.close();
+    budget?.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());

@@ -13,9 +13,10 @@ import { Name } from '../dns/name.js';
 import { systemClock, type Clock } from '../dnssec/types.js';
 import type { QueryCounters } from '../metrics/queries.js';
 import type { Handler, Peer } from './handle.js';
-import { sizeLimit, type Transport } from './limits.js';
-import { cacheKey, ResponseCache } from './respcache.js';
-import { LearnedDenial, type CompactHint } from './learned.js';
+import { EDNS_UDP_SIZE, sizeLimit, type Transport } from './limits.js';
+import { cacheKey, ResponseCache, type CacheKey } from './respcache.js';
+import { LearnedDenial, type CompactHint, type ToSign } from './learned.js';
+import { OverBudget, type SigningBudget } from './budget.js';
 
 /** Worker -> primary: a message to answer. */
 export interface FrontQuery {
@@ -63,6 +64,8 @@ export interface FrontOptions {
   /** NSEC3 chains learned from the primary's answers (learned.ts); default a new one; `false`: none. */
   learned?: LearnedDenial | false;
   queries?: QueryCounters;
+  /** The signing budget compact denials signed here go through (budget.ts); none: signed at once. */
+  budget?: SigningBudget;
 }
 
 /** How long a UDP question waits for the primary's answer before it is dropped (the client retries). */
@@ -86,6 +89,30 @@ interface Open {
 }
 
 const udpLimit = (udpSize: number | undefined) => sizeLimit('udp', udpSize);
+
+/**
+ * A UDP query the signing budget turned away: TC=1 and no records (RFC 1035 §4.2.1, RFC 7766 §5), as handle.ts
+ * answers it: ID, RD, CD and the question copied, the OPT with DO and CO echoed when the query had one.
+ */
+function truncated(msg: Uint8Array, k: CacheKey): Uint8Array {
+  const flags = k.key.charCodeAt(0);
+  const opt = (flags & 1) !== 0;
+  const qEnd = k.nameEnd + 4;
+  const out = Buffer.alloc(qEnd + (opt ? 11 : 0));
+  out[0] = msg[0];
+  out[1] = msg[1];
+  out[2] = 0x82 | (msg[2] & 0x01); // QR, TC, RD as asked
+  out[3] = msg[3] & 0x10; // CD as asked, NOERROR
+  out[5] = 1;
+  out[11] = opt ? 1 : 0;
+  out.set(msg.subarray(12, qEnd), 12);
+  if (opt) {
+    out.writeUInt16BE(41, qEnd + 1); // OPT, root owner
+    out.writeUInt16BE(EDNS_UDP_SIZE, qEnd + 3);
+    out[qEnd + 7] = flags & 0xc0;
+  }
+  return out;
+}
 const tcpLimit = (udpSize: number | undefined) => sizeLimit('tcp', udpSize);
 
 export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts: FrontOptions = {}): Front {
@@ -93,6 +120,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
   const cache = opts.cache ?? new ResponseCache();
   const queries = opts.queries;
   const learned = opts.learned === false ? undefined : opts.learned ?? new LearnedDenial();
+  const budget = opts.budget;
   // The cache keys its entries on an object per served set: one object per generation.
   let gen = 0;
   let genObj: object = { gen };
@@ -119,23 +147,28 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
   };
 
   // A miss in `cached` is followed in the same tick by the handler for the same message (udp.ts): it takes
-  // over the key instead of looking again (and counting a second miss), as handle.ts does.
-  let missed: { msg: Uint8Array; transport: Transport; k: ReturnType<typeof cacheKey> } | undefined;
+  // over the key (and a compact denial to sign) instead of looking again (and counting a second miss), as handle.ts does.
+  let missed: { msg: Uint8Array; transport: Transport; k: ReturnType<typeof cacheKey>; sign?: ToSign } | undefined;
   const forget = () => { missed = undefined; };
+  const count = (msg: Uint8Array, k: CacheKey, zoneKey: string | undefined, wire: Uint8Array, transport: Transport) => {
+    if (queries) queries.add(queries.cell(zoneKey, (msg[k.nameEnd] << 8) | msg[k.nameEnd + 1], wire[3] & 0xf), transport);
+  };
   const cached = (msg: Uint8Array, transport: Transport, peer?: Peer): Uint8Array | undefined => {
+    if (transport === 'udp') budget?.read();
     const k = cacheKey(msg, transport === 'tcp' ? tcpLimit : udpLimit);
     const now = clock.now();
     const hit = k && cache.get(genObj, k, msg, now);
     if (!hit) {
-      // A name that does not exist, proven by chain records learned from earlier answers (learned.ts).
+      // A name that does not exist, proven by what was learned from earlier answers (learned.ts): answered now, or
+      // (a compact denial) signed by `handle` through the signing budget.
       const made = k && learned?.answer(msg, k, (k.key.charCodeAt(1) << 8) | k.key.charCodeAt(2), now);
-      if (made) {
-        if (queries) queries.add(queries.cell(made.zoneKey, (msg[k.nameEnd] << 8) | msg[k.nameEnd + 1], made.wire[3] & 0xf), transport);
+      if (made && 'wire' in made) {
+        count(msg, k, made.zoneKey, made.wire, transport);
         if (logger.isLevelEnabled('debug')) log(msg, transport, made.wire, peer, true);
         return made.wire;
       }
       if (missed === undefined) queueMicrotask(forget);
-      missed = { msg, transport, k };
+      missed = { msg, transport, k, sign: made || undefined };
       return undefined;
     }
     if (queries && cache.lastCell >= 0) queries.add(cache.lastCell, transport);
@@ -143,21 +176,49 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     return hit;
   };
 
-  const handle = (msg: Uint8Array, transport: Transport, peer?: Peer, more?: (msg: Uint8Array) => Promise<void> | void): Promise<Uint8Array | null> => {
-    let key: ReturnType<typeof cacheKey>;
+  /** Signs a learned compact denial, through the budget when there is one (budget.ts: TC=1 or nothing past it). */
+  const signLearned = async (msg: Uint8Array, k: CacheKey, t: ToSign, transport: Transport, peer: Peer | undefined): Promise<Uint8Array | null | undefined> => {
+    let wire: Uint8Array | undefined;
+    if (!budget) wire = t.sign();
+    else {
+      try {
+        wire = await budget.gate(transport).run(() => Promise.resolve(t.sign()));
+      } catch (err) {
+        if (!(err instanceof OverBudget)) throw err;
+        budget.refused();
+        if (budget.overflow === 'drop') return null;
+        const tc = truncated(msg, k);
+        count(msg, k, undefined, tc, transport);
+        return tc;
+      }
+    }
+    if (!wire) return undefined;
+    count(msg, k, t.zoneKey, wire, transport);
+    if (logger.isLevelEnabled('debug')) log(msg, transport, wire, peer, true);
+    return wire;
+  };
+
+  const handle = async (msg: Uint8Array, transport: Transport, peer?: Peer, more?: (msg: Uint8Array) => Promise<void> | void): Promise<Uint8Array | null> => {
+    let key: ReturnType<typeof cacheKey>, sign: ToSign | undefined;
     const m = missed;
     if (m && m.msg === msg && m.transport === transport) {
       missed = undefined;
       key = m.k;
+      sign = m.sign;
     } else {
       const hit = cached(msg, transport, peer);
-      if (hit) return Promise.resolve(hit);
+      if (hit) return hit;
       key = missed!.k;
+      sign = missed!.sign;
       missed = undefined;
+    }
+    if (sign && key) {
+      const signed = await signLearned(msg, key, sign, transport, peer);
+      if (signed !== undefined) return signed;
     }
     if (transport === 'udp' && udpWaiting >= MAX_UDP_WAITING) {
       if (queries) queries.dropped++;
-      return Promise.resolve(null);
+      return null;
     }
     return new Promise((resolve) => {
       const id = ++next;

@@ -211,6 +211,18 @@ function writeOpt(out: Buffer, o: number, flags: number): void {
   out.writeUInt16BE(0, o + 8);
 }
 
+/** An answer made from what was learned, and the zone to count it under. */
+export interface Made {
+  wire: Uint8Array;
+  zoneKey: string;
+}
+
+/** A compact denial the learned gaps prove, still to be signed (`sign`: through the caller's signing budget). */
+export interface ToSign {
+  zoneKey: string;
+  sign(): Uint8Array | undefined;
+}
+
 export class LearnedDenial {
   private readonly max: number;
   /** By the apex's wire form, lower-cased, as latin1. */
@@ -416,7 +428,7 @@ export class LearnedDenial {
    * records learned prove it (see the file comment), within `limit` octets, at `now`; else undefined. `zoneKey`
    * names the zone for the query counters.
    */
-  answer(query: Uint8Array, k: CacheKey, limit: number, now: number): { wire: Uint8Array; zoneKey: string } | undefined {
+  answer(query: Uint8Array, k: CacheKey, limit: number, now: number): Made | ToSign | undefined {
     if (this.zones.size === 0) return undefined;
     const nameEnd = k.nameEnd;
     // Class IN (RFC 1035 §3.2.4) and an ordinary type: meta-types and NXNAME are answered by the primary's rules.
@@ -496,7 +508,7 @@ export class LearnedDenial {
    * NSEC's owner and next name), and an NSEC covering the wildcard there. A name at or below a cut or DNAME, an
    * empty non-terminal (an ancestor of the next name: it owns no NSEC), or a wildcard that exists goes to the primary.
    */
-  private answerNsec(query: Uint8Array, k: CacheKey, name: Buffer, starts: number[], apexAt: number, chain: Chain, limit: number, now: number): { wire: Uint8Array; zoneKey: string } | undefined {
+  private answerNsec(query: Uint8Array, k: CacheKey, name: Buffer, starts: number[], apexAt: number, chain: Chain, limit: number, now: number): Made | undefined {
     const key = orderKey(name, starts);
     if (key === undefined) return undefined;
     const link = this.nsecCovering(chain, key, now);
@@ -519,7 +531,7 @@ export class LearnedDenial {
    * encloser whose wildcard lies after the gap, so it goes to the primary, as does an empty non-terminal (an
    * ancestor of the gap's end).
    */
-  private answerCompact(query: Uint8Array, k: CacheKey, name: Buffer, starts: number[], apexAt: number, chain: Chain, limit: number, now: number): { wire: Uint8Array; zoneKey: string } | undefined {
+  private answerCompact(query: Uint8Array, k: CacheKey, name: Buffer, starts: number[], apexAt: number, chain: Chain, limit: number, now: number): Made | ToSign | undefined {
     for (let i = 0; i < apexAt; i++) if (name[starts[i] + 1] <= 0x2a) return undefined;
     const key = orderKey(name, starts);
     if (key === undefined) return undefined;
@@ -527,6 +539,19 @@ export class LearnedDenial {
     if (!gap || gap.owner === key || gap.until <= now || below(gap.next, key)) return undefined;
     const flags = k.key.charCodeAt(0);
     if ((flags & 0x80) === 0) return this.count1(this.write(query, k.nameEnd, k, starts[apexAt], chain, [], limit), chain);
+    const apexOff = starts[apexAt];
+    return {
+      zoneKey: chain.zoneKey,
+      sign: () => {
+        const wire = this.signCompact(query, k, apexOff, chain, limit, flags);
+        if (wire) this.stats.answered++;
+        return wire;
+      },
+    };
+  }
+
+  /** The compact denial answer of `answerCompact`, its NSEC signed now. */
+  private signCompact(query: Uint8Array, k: CacheKey, apexOff: number, chain: Chain, limit: number, flags: number): Uint8Array | undefined {
     const c = chain.compact!;
     const nameEnd = k.nameEnd, qLen = nameEnd - 12;
     if (qLen + 2 > 255) return undefined;
@@ -555,7 +580,7 @@ export class LearnedDenial {
     out.writeUInt16BE(3 + soa.sigs.length, 8);
     out.writeUInt16BE(opt ? 1 : 0, 10);
     out.set(query.subarray(12, qEnd), 12);
-    const apexPtr = 0xc000 | (12 + starts[apexAt]);
+    const apexPtr = 0xc000 | (12 + apexOff);
     let o = qEnd;
     const rr = (ptr: number, type: number, ttl: number, data: Uint8Array) => {
       o = out.writeUInt16BE(ptr, o);
@@ -574,10 +599,10 @@ export class LearnedDenial {
     rr(0xc00c, RRType.NSEC, c.ttl, rdata);
     rr(0xc00c, RRType.RRSIG, c.ttl, rrsig);
     if (opt) writeOpt(out, o, flags);
-    return this.count1(out, chain);
+    return out;
   }
 
-  private count1(wire: Uint8Array | undefined, chain: Chain): { wire: Uint8Array; zoneKey: string } | undefined {
+  private count1(wire: Uint8Array | undefined, chain: Chain): Made | undefined {
     if (!wire) return undefined;
     this.stats.answered++;
     return { wire, zoneKey: chain.zoneKey };

@@ -18,6 +18,7 @@ import { TandemZoneManager } from '../../../src/state/manager.js';
 import { createHandler, type Handler } from '../../../src/server/handle.js';
 import { answerFront, createFront, type FrontAnswer, type FrontMore } from '../../../src/server/front.js';
 import { verifyRrsig } from '../../../src/dnssec/signer.js';
+import { SigningBudget } from '../../../src/server/budget.js';
 import { LearnedDenial, orderKey } from '../../../src/server/learned.js';
 import { ResponseCache } from '../../../src/server/respcache.js';
 import { QueryCounters, type QuerySeries } from '../../../src/metrics/queries.js';
@@ -285,8 +286,16 @@ describe('learned gaps of a compact zone: the worker signs RFC 9824 denials itse
     expect(m.opt && { do: m.opt.do, co: m.opt.co }).toEqual(t.opt && { do: t.opt.do, co: t.opt.co });
   }
 
+  /** The worker's answer when it made it itself (the learned counter moved), else undefined. */
+  const viaWorker = async (l: ReturnType<typeof link>, msg: Uint8Array) => {
+    const before = l.learned.stats.answered;
+    const wire = await l.front.handler(msg, 'udp');
+    return l.learned.stats.answered > before ? wire! : undefined;
+  };
+
   it('after learning gaps, the worker answers fresh names in them: the records the primary sends, an NSEC signature that verifies', async () => {
-    const { front, learned, counters } = link();
+    const l = link();
+    const { front, learned, counters } = l;
     await teach(front, [z, `c.${z}`, `b.c.${z}`, `h7.${z}`], 300);
     expect(learned.stats.links).toBeGreaterThan(8);
     const before = learned.stats.answered;
@@ -295,7 +304,7 @@ describe('learned gaps of a compact zone: the worker signs RFC 9824 denials itse
       for (const name of [`p${i}q.${z}`, `Zz${i}.${z.toUpperCase()}`, `q${i}.b.c.${z}`, `u${i}.h7.${z}`]) {
         for (const o of [{ id: 7, rd: true }, { id: 8, cd: true, do: false }, { id: 9, edns: false as const }, { id: 10, co: true }]) {
           const msg = q(name, RRType.AAAA, o);
-          const mine = front.handler.cached(msg, 'udp');
+          const mine = await viaWorker(l, msg);
           if (!mine) continue;
           made++;
           sameSigned(mine, (await direct(msg))!);
@@ -311,7 +320,8 @@ describe('learned gaps of a compact zone: the worker signs RFC 9824 denials itse
   });
 
   it('never for names that exist, empty non-terminals, cuts, DNAME, wildcards, labels sorting before `*`', async () => {
-    const { front, learned } = link();
+    const l = link();
+    const { front, learned } = l;
     await teach(front, [z, `c.${z}`, `sub.${z}`, `dn.${z}`, `wild.${z}`, `ns1.${z}`, `b.c.${z}`], 300);
     const before = learned.stats.answered;
     for (const [name, type] of [
@@ -320,11 +330,41 @@ describe('learned gaps of a compact zone: the worker signs RFC 9824 denials itse
       [`anything.wild.${z}`, RRType.A], [`a.b.wild.${z}`, RRType.TXT],
       [`!x.${z}`, RRType.A], [`(y.b.c.${z}`, RRType.A], [`*.${z}`, RRType.A],
     ] as const) {
-      expect(front.handler.cached(q(name, type), 'udp'), `${name} ${type}`).toBeUndefined();
+      expect(await viaWorker(l, q(name, type)), `${name} ${type}`).toBeUndefined();
     }
     expect(learned.stats.answered).toBe(before);
     let any = false;
-    for (let i = 0; i < 40 && !any; i++) any = front.handler.cached(q(`control${i}.${z}`), 'udp') !== undefined;
+    for (let i = 0; i < 40 && !any; i++) any = (await viaWorker(l, q(`control${i}.${z}`))) !== undefined;
     expect(any).toBe(true);
+  });
+
+  it('the signatures a worker makes wait in its signing budget: past it, TC=1 with no records over UDP (budget.ts), TCP signed', async () => {
+    const handler: Handler = createHandler(() => manager.served(), logger, { clock, cache: new ResponseCache() });
+    const learned = new LearnedDenial();
+    const budget = new SigningBudget({ limit: 0, overflow: 'tc' });
+    const front = createFront((m) => {
+      setImmediate(() => answerFront(m, handler, () => 1, undefined, logger, (x: FrontMore | FrontAnswer) => setImmediate(() => front.receive(x))));
+    }, logger, { clock, learned, budget });
+    try {
+      await teach(front, [z], 300);
+      expect(learned.stats.links).toBeGreaterThan(3);
+      let tc = 0, signed = 0;
+      for (let i = 0; i < 30; i++) {
+        const before = learned.stats.answered;
+        const udp = (await front.handler(q(`b${i}x.${z}`), 'udp'))!;
+        if (budget.stats.truncated > tc) {
+          tc = budget.stats.truncated;
+          expect(udp[2] & 0x02).toBe(2); // TC
+          expect((udp[6] << 8) | udp[7] | (udp[8] << 8) | udp[9]).toBe(0); // no records
+        }
+        const tcp = (await front.handler(q(`b${i}x.${z}`), 'tcp'))!;
+        if (learned.stats.answered > before) signed++;
+        expect(tcp[2] & 0x02).toBe(0);
+      }
+      expect(tc).toBeGreaterThan(0);
+      expect(signed).toBeGreaterThan(0);
+    } finally {
+      budget.close();
+    }
   });
 });
