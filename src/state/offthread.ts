@@ -13,7 +13,8 @@ import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import { writeTemp } from './atomic.js';
 import { applyMasterEdits } from './masteredit.js';
-import type { ZoneJob, ZoneProgress, ZoneReply } from './zone-worker.js';
+import { editMasterRanges, type OwnerRecords } from './masterrange.js';
+import type { RangedRecord, ZoneJob, ZoneProgress, ZoneReply } from './zone-worker.js';
 
 export type { ZoneProgress } from './zone-worker.js';
 
@@ -94,6 +95,33 @@ export async function editZoneFileParts(
   return { tmp: r.tmp!, loaded: r.loaded };
 }
 
+/**
+ * An admin change of records written into a master file read from disk range by range (masterrange.ts: only
+ * the lines of the changed owners and of the SOA are read, edited and read back), into a temp file beside it
+ * (the caller commits or removes it). `before`: the changed owners' records as served. Returns the records read
+ * back, the file's SOA first. A large file is read, edited and written on a worker thread. Throws when the change
+ * cannot be made this way (masterrange.ts MasterRangeUnfit, a ZoneFileError): the caller then edits the whole file.
+ */
+export async function editMasterFileRanges(
+  file: string, origin: string, edits: ZoneEdit[], before: OwnerRecords[], options: { offThreadFromBytes?: number } = {},
+): Promise<{ tmp: string; records: RangedRecord[] }> {
+  const { offThreadFromBytes = OFF_THREAD_FROM_BYTES } = options;
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(file);
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+  if (info.size < offThreadFromBytes) {
+    const text = await readFile(file, 'utf8').catch((err: unknown) => { throw unreadable(file, err); });
+    const r = editMasterRanges(file, text, origin, edits, before);
+    return { tmp: await writeTemp(file, r.text), records: r.records.map((x) => ({ owner: x.name.toString(), type: x.type, ttl: x.ttl, rdata: x.rdata })) };
+  }
+  const reply = await answer({ file, options: {}, edit: { origin, edits, ranges: before } });
+  if ('ranged' in reply) return { tmp: reply.tmp, records: reply.ranged };
+  throw failure(file, reply);
+}
+
 export interface LoadOptions extends Pick<AnyParseOptions, 'zoneDefaults'> {
   /** Told now and then how a large file's parse goes (files read on a worker thread only). */
   onProgress?: (p: ZoneProgress) => void;
@@ -134,7 +162,22 @@ export async function loadZoneFilePacked(file: string, options: LoadOptions = {}
 }
 
 async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; tmp?: string; others?: { file: string; text: string }[] }> {
-  const reply = await new Promise<Exclude<ZoneReply, { progress: ZoneProgress }>>((resolve, reject) => {
+  const reply = await answer(job, onProgress);
+  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text, tmp: reply.tmp, others: reply.others };
+  throw failure(job.file, reply);
+}
+
+/** The error a thread's answer other than a result stands for. */
+function failure(file: string, reply: Exclude<ZoneReply, { progress: ZoneProgress }>): Error {
+  if ('zoneError' in reply) return new ZoneFileError(reply.zoneError);
+  if ('editError' in reply) return new YamlEditError(reply.editError);
+  if ('error' in reply) return new ZoneFileError({ file, reason: `the zone parser failed: ${reply.error}` });
+  return new ZoneFileError({ file, reason: 'the zone parser gave an answer of another kind' });
+}
+
+/** Runs `job` on a worker thread: its answer. */
+function answer(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<Exclude<ZoneReply, { progress: ZoneProgress }>> {
+  return new Promise<Exclude<ZoneReply, { progress: ZoneProgress }>>((resolve, reject) => {
     const worker = spawn(job);
     let answer: Exclude<ZoneReply, { progress: ZoneProgress }> | undefined;
     worker.on('message', (m: ZoneReply) => {
@@ -147,10 +190,6 @@ async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promis
       else reject(new ZoneFileError({ file: job.file, reason: `the zone parser stopped without an answer (exit code ${code})` }));
     });
   });
-  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text, tmp: reply.tmp, others: reply.others };
-  if ('zoneError' in reply) throw new ZoneFileError(reply.zoneError);
-  if ('editError' in reply) throw new YamlEditError(reply.editError);
-  throw new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${reply.error}` });
 }
 
 function spawn(job: ZoneJob): Worker {
