@@ -39,6 +39,16 @@ export interface MasterRangeEdited {
   parsed: number;
 }
 
+/** A record read back, its owner as absolute text (to pass between threads). */
+export interface RangedRecord {
+  owner: string;
+  type: number;
+  ttl: number;
+  rdata: Uint8Array;
+}
+
+export const rangedRecords = (records: readonly Rr[]): RangedRecord[] => records.map((x) => ({ owner: x.name.toString(), type: x.type, ttl: x.ttl, rdata: x.rdata }));
+
 interface Range {
   start: number;
   end: number;

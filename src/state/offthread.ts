@@ -13,8 +13,8 @@ import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import { writeTemp } from './atomic.js';
 import { applyMasterEdits } from './masteredit.js';
-import { editMasterRanges, type OwnerRecords } from './masterrange.js';
-import type { RangedRecord, ZoneJob, ZoneProgress, ZoneReply } from './zone-worker.js';
+import { editMasterRanges, rangedRecords, type OwnerRecords, type RangedRecord } from './masterrange.js';
+import type { ZoneJob, ZoneProgress, ZoneReply } from './zone-worker.js';
 
 export type { ZoneProgress } from './zone-worker.js';
 
@@ -78,14 +78,8 @@ export async function editZoneFileParts(
   file: string, origin: string, edits: ZoneEdit[], readBack: string[], options: AsyncParseOptions = {},
 ): Promise<{ tmp: string; loaded: LoadedZone }> {
   const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(file);
-  } catch (err) {
-    throw unreadable(file, err);
-  }
-  if (info.size < offThreadFromBytes) {
-    const text = await readFile(file, 'utf8').catch((err: unknown) => { throw unreadable(file, err); });
+  if ((await sizeOf(file)) < offThreadFromBytes) {
+    const text = await textOf(file);
     const parts: { head?: string; slices?: { text: string; firstLine: number }[] } = {};
     const next = applyEdits(text, origin, edits, { ...parse, parts });
     const loaded = parts.head !== undefined ? parseZoneSlices(file, parts.head, parts.slices!, parse) : parseZoneFileParts(file, next, readBack, parse);
@@ -93,6 +87,20 @@ export async function editZoneFileParts(
   }
   const r = await run({ file, options: parse, edit: { origin, edits, readBack, writeTemp: true } });
   return { tmp: r.tmp!, loaded: r.loaded };
+}
+
+/** The file's size in bytes; a ZoneFileError when it cannot be read. */
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+}
+
+/** The file's text; a ZoneFileError when it cannot be read. */
+function textOf(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch((err: unknown) => { throw unreadable(file, err); });
 }
 
 /**
@@ -106,16 +114,9 @@ export async function editMasterFileRanges(
   file: string, origin: string, edits: ZoneEdit[], before: OwnerRecords[], options: { offThreadFromBytes?: number } = {},
 ): Promise<{ tmp: string; records: RangedRecord[] }> {
   const { offThreadFromBytes = OFF_THREAD_FROM_BYTES } = options;
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(file);
-  } catch (err) {
-    throw unreadable(file, err);
-  }
-  if (info.size < offThreadFromBytes) {
-    const text = await readFile(file, 'utf8').catch((err: unknown) => { throw unreadable(file, err); });
-    const r = editMasterRanges(file, text, origin, edits, before);
-    return { tmp: await writeTemp(file, r.text), records: r.records.map((x) => ({ owner: x.name.toString(), type: x.type, ttl: x.ttl, rdata: x.rdata })) };
+  if ((await sizeOf(file)) < offThreadFromBytes) {
+    const r = editMasterRanges(file, await textOf(file), origin, edits, before);
+    return { tmp: await writeTemp(file, r.text), records: rangedRecords(r.records) };
   }
   const reply = await answer({ file, options: {}, edit: { origin, edits, ranges: before } });
   if ('ranged' in reply) return { tmp: reply.tmp, records: reply.ranged };

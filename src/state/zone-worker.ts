@@ -12,7 +12,7 @@ import { parseZoneFileParts, parseZoneSlices, unreadable } from '../config/zonef
 import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import { applyMasterEdits } from './masteredit.js';
-import { editMasterRanges, type OwnerRecords } from './masterrange.js';
+import { editMasterRanges, rangedRecords, type OwnerRecords, type RangedRecord } from './masterrange.js';
 import { writeTemp } from './atomic.js';
 
 export interface ZoneJob {
@@ -36,14 +36,6 @@ export interface ZoneProgress {
   ms: number;
 }
 
-/** A record read back by a master file's range edit (masterrange.ts), its owner as absolute text. */
-export interface RangedRecord {
-  owner: string;
-  type: number;
-  ttl: number;
-  rdata: Uint8Array;
-}
-
 export type ZoneReply =
   | { progress: ZoneProgress }
   | { ok: PackedZone; text?: string; tmp?: string; others?: { file: string; text: string }[] }
@@ -59,7 +51,7 @@ try {
   if (job.edit?.ranges) {
     // A master file's change range by range (masterrange.ts): the few records read back, the file to a temp file.
     const r = editMasterRanges(job.file, job.text ?? readText(job.file), job.edit.origin, job.edit.edits, job.edit.ranges);
-    reply = { ranged: r.records.map((x) => ({ owner: x.name.toString(), type: x.type, ttl: x.ttl, rdata: x.rdata })), tmp: await writeTemp(job.file, r.text) };
+    reply = { ranged: rangedRecords(r.records), tmp: await writeTemp(job.file, r.text) };
   } else reply = await whole();
 } catch (err) {
   if (err instanceof ZoneFileError) reply = { zoneError: { file: err.file, line: err.line, owner: err.owner, type: err.type, reason: err.reason } };

@@ -10,6 +10,7 @@ import { Name } from '../../../src/dns/name.js';
 import { formatRdata, parseRdata } from '../../../src/dns/rdata.js';
 import { RRType, typeName } from '../../../src/dns/types.js';
 import type { ZoneEdit } from '../../../src/state/yamledit.js';
+import { rng } from '../../helpers/random.js';
 
 const ORIGIN = 'm.test.';
 const origin = Name.fromText(ORIGIN);
@@ -114,16 +115,6 @@ describe('what the ranges cannot vouch for is refused (the caller edits the whol
 });
 
 describe('random files and changes: the same file as the whole-file editor, or a refusal', () => {
-  /** mulberry32, so a failing seed can be replayed. */
-  function rng(seed: number): () => number {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const owners = ['www', 'a', 'b.c', 'mail', 'x'];
   const types: [keyof typeof RRType, (n: number) => string][] = [
     ['A', (n) => `192.0.2.${n}`], ['AAAA', (n) => `2001:db8::${n}`], ['TXT', (n) => `"t${n}"`], ['MX', (n) => `${n} mx${n}.example.net.`],
