@@ -9,7 +9,7 @@
 // Fail closed: whatever this reading cannot vouch for throws MasterRangeUnfit (or the reader's
 // ZoneFileError) and the caller takes the whole way (masteredit.ts over the whole file, then a whole parse).
 // It is refused here: $INCLUDE (the whole way edits the included file), a byte-order mark, an owner whose
-// name needs escapes, and any range that does not read as the zone served from this file does: the records
+// name needs escapes, an SOA whose MINIMUM is the default TTL (no TTL before it), and any range that does not read as the zone served from this file does: the records
 // found at each changed owner must be exactly those served (so an owner written as `@` under its own $ORIGIN,
 // or with escapes, which the search does not find, is never missed), and every other record of the ranges
 // must read the same before and after the edit.
@@ -159,6 +159,9 @@ export function editMasterRanges(file: string, text: string, originText: string,
   const soaEnd = walkMasterRange(file, text, 0, 1, places.placeAt(0), opts, (r) => {
     if (soaSeen) return true;
     soaSeen = r.type === RRType.SOA;
+    // No TTL anywhere before it: its MINIMUM becomes the default TTL from here on (as BIND does), which the
+    // `$` lines do not say.
+    if (soaSeen && r.ttlFrom === 'soa') throw new MasterRangeUnfit('the SOA MINIMUM is the default TTL');
     return false;
   });
   if (!soaSeen) throw new MasterRangeUnfit('no SOA');

@@ -107,6 +107,11 @@ describe('what the ranges cannot vouch for is refused (the caller edits the whol
     const out = editMasterRanges(FILE, text, ORIGIN, edits, servedAt(text, edits));
     expect(out.text).toBe(applyMasterEdits(FILE, text, ORIGIN, edits).text);
     expect(served(out.text)).toContain('mail.m.test. 60 MX 10 mx.m.test.');
+    // No TTL before the SOA: its MINIMUM is the default TTL (as BIND does), which the $ lines do not say. Read
+    // alone, \`mail\` would seem to inherit www's 60 and get it written out; refused instead.
+    const minimum = `$ORIGIN m.test.\n@ SOA ns1 h 1 2 3 4 300\n  NS ns1\nwww 60 A 192.0.2.1\nmail MX 10 mx\n`;
+    expect(served(minimum)).toContain('mail.m.test. 300 MX 10 mx.m.test.');
+    refuses(minimum, [rrset('www', 'A', 120, '192.0.2.1')]);
     // A line whose TTL comes from before its range cannot be read alone: the reader refuses it (ZoneFileError).
     const alone = `$ORIGIN m.test.\n@ 300 SOA ns1 h 1 2 3 4 5\n  300 NS ns1\nwww A 192.0.2.1\n`;
     const www = [rrset('www', 'A', 60, '192.0.2.2'), { op: 'serial' } as ZoneEdit];
