@@ -128,7 +128,8 @@ describe('random files and changes: the same file as the whole-file editor, or a
   function zoneText(r: () => number): string {
     const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
     const ttlDefault = r() < 0.7;
-    let s = `$ORIGIN m.test.\n${ttlDefault ? '$TTL 77\n' : ''}@ 3600 IN SOA ns1 h ( 1 2\n 3 4 5 )\n  ${ttlDefault ? '' : '3600 '}NS ns1\n`;
+    // Without $TTL and an SOA TTL, the SOA MINIMUM (5) is the default TTL (as BIND does).
+    let s = `$ORIGIN m.test.\n${ttlDefault ? '$TTL 77\n' : ''}@ ${r() < 0.5 ? '3600 ' : ''}IN SOA ns1 h ( 1 2\n 3 4 5 )\n  ${ttlDefault ? '' : '3600 '}NS ns1\n`;
     let n = 0;
     for (let i = 0; i < 16; i++) {
       if (r() < 0.08) s += pick(['$ORIGIN sub.m.test.\n', '$ORIGIN m.test.\n', '$TTL 99\n']);
