@@ -128,12 +128,16 @@ function sameMultiset(a: string[], b: string[]): boolean {
   return a.every((x, i) => x === b[i]);
 }
 
-/** The regex that finds the lines written with `owner`'s first label as the start of their owner. */
-function ownerLines(owner: Name): RegExp {
-  const text = owner.toString();
-  const first = text.slice(0, text.indexOf('.'));
-  if (text.includes('\\') || !/^[A-Za-z0-9_*-]+$/.test(first)) throw new MasterRangeUnfit(`${text}: an owner written with escapes is searched for in the whole file`);
-  return new RegExp(`^${first.replace(/\*/g, '\\*')}(?=[.\\s;(]|$)`, 'gim');
+/** The regex that finds the lines written with one of `owners`' first labels as the start of their owner. */
+function ownerLines(owners: Iterable<Name>): RegExp {
+  const firsts = new Set<string>();
+  for (const owner of owners) {
+    const text = owner.toString();
+    const first = text.slice(0, text.indexOf('.'));
+    if (text.includes('\\') || !/^[A-Za-z0-9_*-]+$/.test(first)) throw new MasterRangeUnfit(`${text}: an owner written with escapes is searched for in the whole file`);
+    firsts.add(first.toLowerCase().replace(/\*/g, '\\*'));
+  }
+  return new RegExp(`^(?:${[...firsts].join('|')})(?=[.\\s;(]|$)`, 'gim');
 }
 
 /**
@@ -166,30 +170,33 @@ export function editMasterRanges(file: string, text: string, originText: string,
   });
   if (!soaSeen) throw new MasterRangeUnfit('no SOA');
   ranges.push({ start: 0, end: soaEnd });
-  for (const owner of owners.values()) {
-    const starts: number[] = [];
-    const re = ownerLines(owner);
-    for (let m = re.exec(text); m; m = re.exec(text)) starts.push(m.index);
-    let reached = 0;
-    for (const start of starts.sort((a, b) => a - b)) {
-      if (start < reached) continue; // read with an earlier line of this owner
-      let first = true;
-      let other = false;
-      let isOwner = false;
-      const end = walkMasterRange(file, text, start, lines.at(start), places.placeAt(start), opts, (r) => {
-        if (first) {
-          first = false;
-          isOwner = r.name.equals(owner);
-          return !isOwner;
-        }
-        if (other) return true; // one record past the owner's lines: the one whose owner or TTL may need writing out
-        other = !r.name.equals(owner);
-        return false;
-      });
-      if (isOwner) {
-        ranges.push({ start, end });
-        reached = end;
+  // One search for every changed owner's first label; each line found that names one of them starts a range.
+  const re = owners.size > 0 ? ownerLines(owners.values()) : undefined;
+  // The last range's owner and end: a line of that owner inside it was read with it (the owner's lines up to
+  // another name's). A line of another changed owner inside it starts its own range (its lines and the record
+  // after them must be read too); overlapping ranges are merged below.
+  let reached = 0;
+  let last: Name | undefined;
+  for (let m = re?.exec(text); m; m = re!.exec(text)) {
+    const start = m.index;
+    let first = true;
+    let owner: Name | undefined;
+    let other = false;
+    const end = walkMasterRange(file, text, start, lines.at(start), places.placeAt(start), opts, (r) => {
+      if (first) {
+        first = false;
+        owner = owners.get(r.name.key);
+        if (owner && start < reached && owner.equals(last!)) owner = undefined; // read with the last range
+        return owner === undefined; // (or another name with the same first label)
       }
+      if (other) return true; // one record past the owner's lines: the one whose owner or TTL may need writing out
+      other = !r.name.equals(owner!);
+      return false;
+    });
+    if (owner) {
+      ranges.push({ start, end });
+      reached = Math.max(reached, end);
+      last = owner;
     }
   }
   ranges.sort((a, b) => a.start - b.start);

@@ -61,7 +61,7 @@ describe('API changes of a master-file zone, as deltas: the file stays valid for
     const m = changed.server.manager;
     const s0 = { ...m.deltaStats };
     const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${changed.api}/client/v4${path}`, { method, headers: { authorization: `Bearer ${changed.token}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+      const res = await fetch(`${changed.api}/client/v4${path}`, { method, headers: { authorization: `Bearer ${changed.token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
       const json = (await res.json()) as { success: boolean; result: { id: string }[] & { id: string }; errors: unknown };
       expect(json.success, `${method} ${path}: ${JSON.stringify(json.errors)}`).toBe(true);
       return json.result;

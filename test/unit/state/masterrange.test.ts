@@ -112,6 +112,12 @@ describe('what the ranges cannot vouch for is refused (the caller edits the whol
     const minimum = `$ORIGIN m.test.\n@ SOA ns1 h 1 2 3 4 300\n  NS ns1\nwww 60 A 192.0.2.1\nmail MX 10 mx\n`;
     expect(served(minimum)).toContain('mail.m.test. 300 MX 10 mx.m.test.');
     refuses(minimum, [rrset('www', 'A', 120, '192.0.2.1')]);
+    // Two changed owners in a row: the second's range (its lines and the record after them) is read too.
+    const adjacent = `$ORIGIN m.test.\n@ 300 SOA ns1 h 1 2 3 4 5\n  300 NS ns1\na 60 A 192.0.2.1\nb 30 A 192.0.2.2\nc A 192.0.2.3\n`;
+    const both = [rrset('a', 'A', 120, '192.0.2.1'), rrset('b', 'A', 90, '192.0.2.2'), { op: 'serial' } as ZoneEdit];
+    const two = editMasterRanges(FILE, adjacent, ORIGIN, both, servedAt(adjacent, both));
+    expect(two.text).toBe(applyMasterEdits(FILE, adjacent, ORIGIN, both).text);
+    expect(served(two.text)).toContain('c.m.test. 30 A 192.0.2.3');
     // A line whose TTL comes from before its range cannot be read alone: the reader refuses it (ZoneFileError).
     const alone = `$ORIGIN m.test.\n@ 300 SOA ns1 h 1 2 3 4 5\n  300 NS ns1\nwww A 192.0.2.1\n`;
     const www = [rrset('www', 'A', 60, '192.0.2.2'), { op: 'serial' } as ZoneEdit];
