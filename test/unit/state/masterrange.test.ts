@@ -133,7 +133,7 @@ describe('random files and changes: the same file as the whole-file editor, or a
 
   function zoneText(r: () => number): string {
     const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
-    const ttlDefault = r() < 0.7;
+    const ttlDefault = r() < 0.5;
     // Without $TTL and an SOA TTL, the SOA MINIMUM (5) is the default TTL (as BIND does).
     let s = `$ORIGIN m.test.\n${ttlDefault ? '$TTL 77\n' : ''}@ ${r() < 0.5 ? '3600 ' : ''}IN SOA ns1 h ( 1 2\n 3 4 5 )\n  ${ttlDefault ? '' : '3600 '}NS ns1\n`;
     let n = 0;
@@ -150,10 +150,10 @@ describe('random files and changes: the same file as the whole-file editor, or a
     return s;
   }
 
-  it('300 seeded cases', () => {
+  it('1,000 seeded cases', () => {
     let ranged = 0;
     let valid = 0;
-    for (let seed = 1; seed <= 300; seed++) {
+    for (let seed = 1; seed <= 1000; seed++) {
       const r = rng(seed);
       const text = zoneText(r);
       try {
@@ -164,7 +164,7 @@ describe('random files and changes: the same file as the whole-file editor, or a
       valid++;
       const edits: ZoneEdit[] = [];
       const changed = new Set<string>();
-      for (let k = 0; k < 1 + Math.floor(r() * 3); k++) {
+      for (let k = 0; k < 1 + Math.floor(r() * 4); k++) {
         const owner = Name.fromText(owners[Math.floor(r() * owners.length)], r() < 0.2 ? Name.fromText('sub.m.test.') : origin);
         const [type, value] = types[Math.floor(r() * types.length)];
         if (changed.has(`${owner} ${type}`)) continue;
@@ -183,6 +183,7 @@ describe('random files and changes: the same file as the whole-file editor, or a
       }
       ranged++;
       expect(served(out.text), `seed ${seed}\n${text}\n---\n${out.text}`).toEqual(served(whole));
+      expect(out.text, `seed ${seed}`).toBe(whole); // byte for byte
       // The records read back hold each changed RRset exactly as the change made it.
       for (const e of edits) {
         if (e.op !== 'rrset') continue;
@@ -190,8 +191,9 @@ describe('random files and changes: the same file as the whole-file editor, or a
         expect(got, `seed ${seed}`).toEqual(e.rdatas.map((x) => Buffer.from(x).toString('hex')).sort());
       }
     }
-    expect(valid).toBeGreaterThan(150);
-    // Most changes go range by range (a refusal costs only time, but the path must be the common one).
-    expect(ranged).toBeGreaterThan(valid * 0.6);
+    expect(valid).toBeGreaterThan(500);
+    // About half go range by range: most refusals are files without $TTL, whose lines inherit TTLs from lines
+    // before their range (a refusal costs only time; files with $TTL or a TTL on every line mostly go ranged).
+    expect(ranged).toBeGreaterThan(valid * 0.45);
   });
 });
