@@ -9,9 +9,10 @@
 import { Name } from '../dns/name.js';
 import { rm } from 'node:fs/promises';
 import type { Rr, RRset } from '../dns/rr.js';
-import { RRClass, RRType } from '../dns/types.js';
+import { RRClass, RRType, typeName } from '../dns/types.js';
 import { keep } from '../dns/slab.js';
 import { isMasterFile } from '../config/masterzone.js';
+import { refusal } from '../config/zonefile.js';
 import { patchZone, type RrsetChange } from '../zone/patch.js';
 import type { AdminFile } from './admin-file.js';
 import type { ChangeContext } from './change-context.js';
@@ -87,6 +88,8 @@ export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile
   const edits: ZoneEdit[] = [...ctx.rrsetEdits(), { op: 'serial' }];
   let edited: ReadBack;
   if (isMasterFile(e.file)) {
+    // The record policy the whole way applies when it reads the file (masterzone.ts); the YAML read-back applies it too.
+    for (const x of edits) if (x.op === 'rrset' && x.rdatas.length && refusal(x.type, typeName(x.type), e.loaded.config)) throw new Error(`${typeName(x.type)}: refused`);
     // The changed owners' records as served: what the file's lines found for them must hold (masterrange.ts).
     const before = [...owners.values()].map((o) => ({ owner: o.toString(), records: rrsAt(e, o.key).map((r) => ({ type: r.type, ttl: r.ttl, rdata: r.rdata })) }));
     const r = await editMasterFileRanges(e.file, origin.toString(), edits, before, { offThreadFromBytes: deps.offThreadFromBytes });

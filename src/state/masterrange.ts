@@ -156,6 +156,7 @@ export function editMasterRanges(file: string, text: string, originText: string,
   const owners = new Map<string, Name>();
   for (const e of edits) if (e.op === 'rrset') owners.set(Name.fromText(e.owner).key, Name.fromText(e.owner));
   for (const b of before) owners.set(Name.fromText(b.owner).key, Name.fromText(b.owner));
+  if (owners.size !== before.length) throw new MasterRangeUnfit('a changed owner without its records as served');
 
   // The ranges: up to the record after the SOA; each changed owner's lines and the record after them.
   const ranges: Range[] = [];

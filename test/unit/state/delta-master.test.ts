@@ -122,10 +122,11 @@ describe('a master-file zone: an admin change costs the change (issue 16)', () =
     expect(await readFile(file, 'utf8')).toBe(broken);
   });
 
-  it('a change the zone rules refuse (RFC 1034 §3.6.2: CNAME beside A) is refused; no temp file is left', { timeout: 120_000 }, async () => {
+  it('a change the zone rules refuse (RFC 1034 §3.6.2: CNAME beside A; RFC 8901 §2: a DNSKEY without multi_signer) is refused; no temp file is left', { timeout: 120_000 }, async () => {
     const { m, file, zonesDir } = await open(500, 'cname');
     const before = await readFile(file, 'utf8');
     await expect(m.createRecord(m.zoneByName(origin)!.id, rec('h8', 'CNAME', 'x.example.'))).rejects.toThrow(/CNAME beside A/);
+    await expect(m.createRecord(m.zoneByName(origin)!.id, rec('h8', 'DNSKEY', '257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=='))).rejects.toThrow(/DNSKEY/);
     expect(await readFile(file, 'utf8')).toBe(before);
     expect((await readdir(zonesDir)).sort()).toEqual(['big.test.yaml', 'big.test.zone']);
   });
