@@ -113,6 +113,28 @@ describe('a master-file zone: an admin change costs the change (issue 16)', () =
     });
   }
 
+  it('a cluster worker applies the primary\'s delta to its copy of the master-file zone and serves the same zone', { timeout: 120_000 }, async () => {
+    const { zonesDir, stateDir } = await open(1_000, 'cluster');
+    const base = { zonesDir, stateDir, clock, logger: pino({ level: 'silent' }), cache: new SignatureCache({ max: 10_000 }) };
+    let worker: TandemZoneManager | undefined;
+    const told: string[] = [];
+    const { manager: primary } = await TandemZoneManager.open({
+      ...base, afterChange: async (file, _packed, delta) => { told.push(delta ? 'delta' : 'file'); if (delta) await worker!.applyDelta(file, delta); else await worker!.reloadFile(file); },
+    });
+    ({ manager: worker } = await TandemZoneManager.open({ ...base, role: 'replica' }));
+    const id = primary.zoneByName(origin)!.id;
+    await primary.createRecord(id, rec('a.new.sub', 'A', '192.0.2.1'));
+    const h3 = primary.recordsAt(id, Name.fromText('h3', origin), RRType.A)[0];
+    await primary.deleteRecord(id, h3.id);
+    expect(told).toEqual(['delta', 'delta']);
+    const show = (m: TandemZoneManager) => {
+      const z = m.served().zones.get(origin)!;
+      return { serial: Buffer.from(z.soa.rdatas[0]).toString('hex'), nodes: [...z.nodes.keys()].sort() };
+    };
+    expect(show(worker!)).toEqual(show(primary));
+    expect(worker!.served().zones.get(origin)!.nodes).toBeInstanceOf(LayeredNodes);
+  });
+
   it('a file broken by hand far from the change is refused with file and line, as for a YAML zone; nothing is written', { timeout: 120_000 }, async () => {
     const { m, file } = await open(2_000, 'broken');
     const id = m.zoneByName(origin)!.id;
