@@ -78,11 +78,14 @@ interface LogicalLine {
 
 /** Splits a master file into logical lines of tokens: comments dropped, parentheses joining lines (RFC 1035 §5.1). */
 class Lexer {
-  private pos = 0;
-  private lineNo = 1;
+  private pos: number;
+  private lineNo: number;
 
-  constructor(private readonly file: string, private readonly s: string) {
-    if (s.charCodeAt(0) === 0xfeff) this.pos = 1; // a byte-order mark
+  /** Lexes `s` from `from` (a line start) on; `lineNo` is the number of that line. */
+  constructor(private readonly file: string, private readonly s: string, from = 0, lineNo = 1) {
+    this.pos = from;
+    this.lineNo = lineNo;
+    if (from === 0 && s.charCodeAt(0) === 0xfeff) this.pos = 1; // a byte-order mark
   }
 
   private fail(line: number, reason: string): ZoneFileError {
@@ -226,7 +229,7 @@ class Walker {
   private defaultTtl: number | undefined;
   readonly result: MasterWalk = { files: new Map(), warnings: [] };
 
-  constructor(private readonly opts: MasterWalkOptions, private readonly visit: (r: MasterRecord) => void) {
+  constructor(private readonly opts: MasterWalkOptions, private readonly visit: (r: MasterRecord) => boolean | void) {
     this.readText = opts.readText ?? ((p) => readFileSync(p, 'utf8'));
     this.maxDepth = opts.maxIncludeDepth ?? DEFAULT_INCLUDE_DEPTH;
   }
@@ -263,6 +266,27 @@ class Walker {
     }
     this.result.files.get(file)!.endOrigin = ctx.origin;
     this.stack.pop();
+  }
+
+  /**
+   * Reads the main file's logical lines from `from` (a line start, line number `line`) in the state `at`
+   * (what the lines before it left), until `visit` returns true or the text ends. $INCLUDE is refused here
+   * (the caller reads such a file whole). Returns where it stopped: the start of the record that stopped it,
+   * or the end of the text.
+   */
+  range(file: string, text: string, from: number, line: number, at: MasterPlace): number {
+    const ctx: Context = { file, part: 0, origin: at.origin };
+    this.defaultTtl = at.defaultTtl;
+    this.lastTtl = undefined;
+    const lexer = new Lexer(file, text, from, line);
+    for (let ll = lexer.next(); ll; ll = lexer.next()) {
+      const first = ll.tokens[0];
+      if (!ll.blank && !first.quoted && first.text.charCodeAt(0) === DOLLAR) {
+        if (first.text.toUpperCase() === '$INCLUDE') throw this.fail(ctx, ll.line, '$INCLUDE in a range read alone');
+        this.directive(ctx, ll, false);
+      } else if (this.record(ctx, ll)) return ll.start;
+    }
+    return text.length;
   }
 
   private directive(ctx: Context, ll: LogicalLine, main: boolean): void {
@@ -309,7 +333,7 @@ class Walker {
     }
   }
 
-  private record(ctx: Context, ll: LogicalLine): void {
+  private record(ctx: Context, ll: LogicalLine): boolean | void {
     const toks = ll.tokens;
     let i = 0;
     let name: Name;
@@ -379,7 +403,7 @@ class Walker {
     } else {
       throw this.fail(ctx, ll.line, 'no TTL: write one on the record or put a $TTL line before it (RFC 2308 §4)', this.shown(name), typeText);
     }
-    this.visit({ file: ctx.file, part: ctx.part, line: ll.line, start: ll.start, end: ll.end, name, ttl, type, origin: ctx.origin, ownerWritten: !ll.blank, ttlFrom, restAt, rdata });
+    return this.visit({ file: ctx.file, part: ctx.part, line: ll.line, start: ll.start, end: ll.end, name, ttl, type, origin: ctx.origin, ownerWritten: !ll.blank, ttlFrom, restAt, rdata });
   }
 
   rdata(ctx: { file: string }, line: number, name: Name, type: number, tokens: MasterToken[], origin: Name): Uint8Array {
@@ -403,6 +427,38 @@ export function walkMasterFile(file: string, text: string, opts: MasterWalkOptio
   w.file(file, text, opts.origin, true);
   return w.result;
 }
+
+/** What the lines before a point of a master file leave in effect there (a range is read from it: walkMasterRange). */
+export interface MasterPlace {
+  /** The $ORIGIN in effect. */
+  origin: Name;
+  /** The $TTL in effect (RFC 2308 §4), if any. */
+  defaultTtl?: number;
+}
+
+/**
+ * Reads the main file's records from `from` (the start of a logical line that writes its owner, line number
+ * `line`), with `at` in effect there, calling `visit` with each record as walkMasterFile does and, when it
+ * returns true, stopping before that record. The last TTL written before `from` is not known here: a record
+ * that would inherit it (RFC 1035 §5.1, no $TTL) before one in the range writes it is refused. Returns where
+ * it stopped (the stopping record's start, or the end of the text). Throws ZoneFileError.
+ */
+export function walkMasterRange(
+  file: string, text: string, from: number, line: number, at: MasterPlace, opts: MasterWalkOptions,
+  visit: (r: MasterRecord, rdata: () => Uint8Array) => boolean | void,
+): number {
+  const w: Walker = new Walker(opts, (r) => visit(r, () => w.rdata(r, r.line, r.name, r.type, r.rdata, r.origin)));
+  return w.range(file, text, from, line, at);
+}
+
+/** The logical line at `from` (a line start) as tokens, or undefined at the end of the text. Throws ZoneFileError. */
+export function masterLineAt(file: string, text: string, from: number, line: number): { tokens: MasterToken[]; end: number } | undefined {
+  const ll = new Lexer(file, text, from, line).next();
+  return ll && { tokens: ll.tokens, end: ll.end };
+}
+
+/** A TTL as a master file writes it (seconds or BIND's units, RFC 2181 §8's limit). Throws RdataError. */
+export const parseMasterTtl = parseTtl;
 
 export interface MasterParseOptions extends MasterWalkOptions {
   /** Receives every record instead of the returned `records` (which is then empty). */

@@ -3,18 +3,20 @@
 // (yamledit.ts: only the slices holding the changed owners are parsed), read back from those slices alone,
 // and applied to the served zone in memory (zone/patch.ts): the changed RRsets, their signatures, the denial
 // chain's neighbours. The digest behind the serial is patched (version.ts), record views are carried over.
-// Whatever this path does not cover (settings, the apex, zone cuts, DNAME, master files, secondaries,
-// pre-signed zones, a file changed on disk since it was read) goes the whole way: parse, build, sign.
+// A master-file zone takes the same path: its file is edited and read back range by range (masterrange.ts).
+// Whatever this path does not cover (settings, the apex, zone cuts, DNAME, a master file with $INCLUDE,
+// secondaries, pre-signed zones, a file changed on disk since it was read) goes the whole way: parse, build, sign.
 import { Name } from '../dns/name.js';
 import { rm } from 'node:fs/promises';
 import type { Rr, RRset } from '../dns/rr.js';
-import { RRClass, RRType } from '../dns/types.js';
+import { RRClass, RRType, typeName } from '../dns/types.js';
 import { keep } from '../dns/slab.js';
 import { isMasterFile } from '../config/masterzone.js';
+import { refusal } from '../config/zonefile.js';
 import { patchZone, type RrsetChange } from '../zone/patch.js';
 import type { AdminFile } from './admin-file.js';
 import type { ChangeContext } from './change-context.js';
-import { editZoneFileParts } from './offthread.js';
+import { editMasterFileRanges, editZoneFileParts } from './offthread.js';
 import { preparePatched, type ZoneLoaderDeps } from './prepare.js';
 import { contentKey, rrsAt, viewOf, type Entry, type RecordLayers } from './record-views.js';
 import { decideSerial, isLegacyDigest, patchDigest, soaSerial, withSerial } from './version.js';
@@ -39,7 +41,8 @@ export interface DeltaStats {
 export function deltaApplies(e: Entry, ctx: ChangeContext, admin: AdminFile): boolean {
   const cfg = e.loaded.config;
   if (ctx.edits.length > 0 || ctx.serialSet || ctx.touched().length === 0) return false;
-  if (cfg.secondary || cfg.dnssec.presigned || isMasterFile(e.file) || e.unavailable !== undefined) return false;
+  if (cfg.secondary || cfg.dnssec.presigned || e.unavailable !== undefined) return false;
+  if (isMasterFile(e.file) && (e.loaded.includes?.length ?? 0) > 0) return false; // the whole way edits the included files
   if (!admin.served || isLegacyDigest(admin.served.digest) || admin.dnssec.disabling !== e.admin.dnssec.disabling) return false;
   const origin = e.loaded.input.origin;
   // The apex (server-made RRsets, the served NS), zone cuts and DNAME (what they occlude) need a whole build.
@@ -83,8 +86,20 @@ export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile
   const origin = e.loaded.input.origin;
   const owners = ctx.touchedOwners();
   const edits: ZoneEdit[] = [...ctx.rrsetEdits(), { op: 'serial' }];
-  const readBack = [...owners.values()].map(firstLabelKey);
-  const edited = await editZoneFileParts(e.file, origin.toString(), edits, readBack, { mtime: new Date(deps.clock.now() * 1000), zoneDefaults: deps.zoneDefaults, sliceFromBytes: deps.sliceFromBytes, sliceLines: deps.sliceLines, offThreadFromBytes: deps.offThreadFromBytes });
+  let edited: ReadBack;
+  if (isMasterFile(e.file)) {
+    // The record policy the whole way applies when it reads the file (masterzone.ts); the YAML read-back applies it too.
+    for (const x of edits) if (x.op === 'rrset' && x.rdatas.length && refusal(x.type, typeName(x.type), e.loaded.config)) throw new Error(`${typeName(x.type)}: refused`);
+    // The changed owners' records as served: what the file's lines found for them must hold (masterrange.ts).
+    const before = [...owners.values()].map((o) => ({ owner: o.toString(), records: rrsAt(e, o.key).map((r) => ({ type: r.type, ttl: r.ttl, rdata: r.rdata })) }));
+    const r = await editMasterFileRanges(e.file, origin.toString(), edits, before, { offThreadFromBytes: deps.offThreadFromBytes });
+    const records = r.records.map((x): Rr => ({ name: Name.fromText(x.owner), type: x.type, class: RRClass.IN, ttl: x.ttl, rdata: x.rdata }));
+    edited = { tmp: r.tmp, origin, records, mtimeSerial: false };
+  } else {
+    const readBack = [...owners.values()].map(firstLabelKey);
+    const y = await editZoneFileParts(e.file, origin.toString(), edits, readBack, { mtime: new Date(deps.clock.now() * 1000), zoneDefaults: deps.zoneDefaults, sliceFromBytes: deps.sliceFromBytes, sliceLines: deps.sliceLines, offThreadFromBytes: deps.offThreadFromBytes });
+    edited = { tmp: y.tmp, origin: y.loaded.input.origin, records: y.loaded.input.records, mtimeSerial: y.loaded.mtimeSerial === true };
+  }
   try {
     return await afterEdit(e, ctx, admin, deps, edited, stats);
   } catch (err) {
@@ -93,17 +108,25 @@ export async function deltaChange(e: Entry, ctx: ChangeContext, admin: AdminFile
   }
 }
 
+/** The edited file in its temp file, and the records read back from the parts of it that hold the change. */
+interface ReadBack {
+  tmp: string;
+  origin: Name;
+  records: Rr[];
+  mtimeSerial: boolean;
+}
+
 async function afterEdit(
-  e: Entry, ctx: ChangeContext, admin: AdminFile, deps: DeltaDeps, edited: Awaited<ReturnType<typeof editZoneFileParts>>, stats?: DeltaStats,
+  e: Entry, ctx: ChangeContext, admin: AdminFile, deps: DeltaDeps, edited: ReadBack, stats?: DeltaStats,
 ): Promise<{ next: Entry; tmp: string; delta: ZoneDelta }> {
   const origin = e.loaded.input.origin;
   const owners = ctx.touchedOwners();
-  if (!edited.loaded.input.origin.equals(origin)) throw new Error('the edited file names another zone');
-  ctx.checkReadBack(edited.loaded.input.records);
-  const fileSoa = edited.loaded.input.records.find((r) => r.type === RRType.SOA);
+  if (!edited.origin.equals(origin)) throw new Error('the edited file names another zone');
+  ctx.checkReadBack(edited.records);
+  const fileSoa = edited.records.find((r) => r.type === RRType.SOA);
   if (!fileSoa) throw new Error('the edited file has no SOA');
   const delta: ZoneDelta = {
-    origin: origin.toString(), from: e.serial, serial: 0, soa: { ttl: fileSoa.ttl, rdata: fileSoa.rdata }, mtimeSerial: edited.loaded.mtimeSerial === true,
+    origin: origin.toString(), from: e.serial, serial: 0, soa: { ttl: fileSoa.ttl, rdata: fileSoa.rdata }, mtimeSerial: edited.mtimeSerial,
     owners: [...owners.values()].map((o) => ({ owner: o.toString(), records: ctx.at(o).map((r) => ({ type: r.type, ttl: r.ttl, rdata: r.rdata })) })),
     rrsets: ctx.touched().map(([o, type]) => ({ owner: o.toString(), type })),
   };
@@ -125,7 +148,7 @@ async function afterEdit(
   const next = await entryAfter(e, delta, { removed, added, layers, fileSoa }, { ...admin, served: { serial: d.serial, digest } }, deps, stats);
   admin.served = { serial: d.serial, digest }; // last: a throw above leaves the admin state as it was
   next.admin = admin;
-  if (stats) stats.recordsParsed += edited.loaded.input.records.length;
+  if (stats) stats.recordsParsed += edited.records.length;
   return { next, tmp: edited.tmp, delta };
 }
 

@@ -25,7 +25,7 @@ export interface MasterEdited {
   readText: (path: string) => string;
 }
 
-interface Splice {
+export interface Splice {
   start: number;
   end: number;
   text: string;
@@ -42,7 +42,7 @@ function rrsetLines(e: RrsetEdit, owner: Name, origin: Name): string {
   return s;
 }
 
-function spliced(text: string, splices: Splice[]): string {
+export function spliced(text: string, splices: Splice[]): string {
   let out = '';
   let at = 0;
   for (const s of splices) {
@@ -59,57 +59,95 @@ function nextSerial(r: MasterRecord): Splice {
   return { start: tok.at, end: tok.at + tok.text.length, text: String((Number(tok.text) + 1) % 0x100000000) };
 }
 
-/** Applies admin edits to a master-file zone whose main file is `file` with text `text`. */
-export function applyMasterEdits(
-  file: string, text: string, originText: string, edits: ZoneEdit[], opts: { readText?: (path: string) => string } = {},
-): MasterEdited {
-  const origin = Name.fromText(originText);
-  const readText = opts.readText ?? readDisk;
-  const sets = new Map<string, { edit: RrsetEdit; owner: Name; placed: boolean }>();
-  for (const e of edits) {
-    if (e.op !== 'rrset') continue;
-    const owner = Name.fromText(e.owner);
-    sets.set(`${owner.key}|${e.type}`, { edit: e, owner, placed: false });
-  }
-  const bump = edits.some((e) => e.op === 'serial');
-  const splices = new Map<string, Splice[]>();
-  const add = (f: string, s: Splice) => {
-    const list = splices.get(f);
-    if (list) list.push(s);
-    else splices.set(f, [s]);
-  };
+/**
+ * The splices that admin RRset edits (and the serial bump) make, found record by record as a walk of the file
+ * visits them (walkMasterFile, or walkMasterRange for the ranges that hold the changed owners).
+ */
+export class MasterEditor {
+  readonly sets = new Map<string, { edit: RrsetEdit; owner: Name; placed: boolean }>();
+  readonly splices = new Map<string, Splice[]>();
+  private readonly bump: boolean;
   // What the new text says before the line being looked at: each part's last owner (owners are inherited
   // within one reading of a file) and the last TTL written anywhere (inherited across files, as in BIND).
-  const lastOwner = new Map<number, Name | undefined>();
-  let lastTtl: number | undefined;
-  const walk = walkMasterFile(file, text, { origin, readText }, (r) => {
-    const set = sets.get(`${r.name.key}|${r.type}`);
+  private lastOwner = new Map<number, Name | undefined>();
+  private lastTtl: number | undefined;
+
+  constructor(edits: ZoneEdit[]) {
+    for (const e of edits) {
+      if (e.op !== 'rrset') continue;
+      const owner = Name.fromText(e.owner);
+      this.sets.set(`${owner.key}|${e.type}`, { edit: e, owner, placed: false });
+    }
+    this.bump = edits.some((e) => e.op === 'serial');
+  }
+
+  /** Forgets what the lines before said (a range read alone starts with a line that writes its owner and TTL). */
+  restart(): void {
+    this.lastOwner = new Map();
+    this.lastTtl = undefined;
+  }
+
+  add(f: string, s: Splice): void {
+    const list = this.splices.get(f);
+    if (list) list.push(s);
+    else this.splices.set(f, [s]);
+  }
+
+  /** Whether `r` is a record of a changed RRset. */
+  changes(r: { name: Name; type: number }): boolean {
+    return this.sets.has(`${r.name.key}|${r.type}`);
+  }
+
+  visit(r: MasterRecord): void {
+    const set = this.sets.get(`${r.name.key}|${r.type}`);
     if (set) {
       let lines = '';
       if (!set.placed) {
         set.placed = true;
         lines = rrsetLines(set.edit, set.owner, r.origin);
         if (lines) {
-          lastOwner.set(r.part, set.owner);
-          lastTtl = set.edit.ttl;
+          this.lastOwner.set(r.part, set.owner);
+          this.lastTtl = set.edit.ttl;
         }
       }
-      add(r.file, { start: r.start, end: r.end, text: lines });
+      this.add(r.file, { start: r.start, end: r.end, text: lines });
       return;
     }
-    const before = lastOwner.get(r.part);
+    const before = this.lastOwner.get(r.part);
     if (!r.ownerWritten && (before === undefined || before.toString() !== r.name.toString())) {
-      add(r.file, { start: r.start, end: r.start, text: r.name.relativeTo(r.origin) });
+      this.add(r.file, { start: r.start, end: r.start, text: r.name.relativeTo(r.origin) });
     }
-    lastOwner.set(r.part, r.name);
-    if (r.ttlFrom === 'previous' && lastTtl !== r.ttl) add(r.file, { start: r.restAt, end: r.restAt, text: `${r.ttl} ` });
-    if (r.ttlFrom === 'written' || r.ttlFrom === 'previous') lastTtl = r.ttl;
-    if (bump && r.type === RRType.SOA) add(r.file, nextSerial(r));
-  });
+    this.lastOwner.set(r.part, r.name);
+    if (r.ttlFrom === 'previous' && this.lastTtl !== r.ttl) this.add(r.file, { start: r.restAt, end: r.restAt, text: `${r.ttl} ` });
+    if (r.ttlFrom === 'written' || r.ttlFrom === 'previous') this.lastTtl = r.ttl;
+    if (this.bump && r.type === RRType.SOA) this.add(r.file, nextSerial(r));
+  }
+
+  /** The lines of the RRsets no walked record held (new ones), owners relative to `origin` (the $ORIGIN where they go). */
+  unplaced(origin: Name): string {
+    let tail = '';
+    for (const set of this.sets.values()) if (!set.placed) tail += rrsetLines(set.edit, set.owner, origin);
+    return tail;
+  }
+}
+
+/** `text` with `tail` appended on a line of its own. */
+export function withTail(text: string, tail: string): Splice {
+  return { start: text.length, end: text.length, text: (text === '' || text.endsWith('\n') ? '' : '\n') + tail };
+}
+
+/** Applies admin edits to a master-file zone whose main file is `file` with text `text`. */
+export function applyMasterEdits(
+  file: string, text: string, originText: string, edits: ZoneEdit[], opts: { readText?: (path: string) => string } = {},
+): MasterEdited {
+  const origin = Name.fromText(originText);
+  const readText = opts.readText ?? readDisk;
+  const editor = new MasterEditor(edits);
+  const walk = walkMasterFile(file, text, { origin, readText }, (r) => editor.visit(r));
   // New RRsets: at the end of the main file, under the $ORIGIN in effect there.
-  let tail = '';
-  for (const set of sets.values()) if (!set.placed) tail += rrsetLines(set.edit, set.owner, walk.files.get(file)!.endOrigin);
-  if (tail) add(file, { start: text.length, end: text.length, text: (text === '' || text.endsWith('\n') ? '' : '\n') + tail });
+  const tail = editor.unplaced(walk.files.get(file)!.endOrigin);
+  if (tail) editor.add(file, withTail(text, tail));
+  const splices = editor.splices;
 
   const changed = new Map<string, string>();
   for (const [f, list] of splices) {

@@ -13,6 +13,7 @@ import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import { writeTemp } from './atomic.js';
 import { applyMasterEdits } from './masteredit.js';
+import { editMasterRanges, rangedRecords, type OwnerRecords, type RangedRecord } from './masterrange.js';
 import type { ZoneJob, ZoneProgress, ZoneReply } from './zone-worker.js';
 
 export type { ZoneProgress } from './zone-worker.js';
@@ -77,14 +78,8 @@ export async function editZoneFileParts(
   file: string, origin: string, edits: ZoneEdit[], readBack: string[], options: AsyncParseOptions = {},
 ): Promise<{ tmp: string; loaded: LoadedZone }> {
   const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(file);
-  } catch (err) {
-    throw unreadable(file, err);
-  }
-  if (info.size < offThreadFromBytes) {
-    const text = await readFile(file, 'utf8').catch((err: unknown) => { throw unreadable(file, err); });
+  if ((await sizeOf(file)) < offThreadFromBytes) {
+    const text = await textOf(file);
     const parts: { head?: string; slices?: { text: string; firstLine: number }[] } = {};
     const next = applyEdits(text, origin, edits, { ...parse, parts });
     const loaded = parts.head !== undefined ? parseZoneSlices(file, parts.head, parts.slices!, parse) : parseZoneFileParts(file, next, readBack, parse);
@@ -92,6 +87,40 @@ export async function editZoneFileParts(
   }
   const r = await run({ file, options: parse, edit: { origin, edits, readBack, writeTemp: true } });
   return { tmp: r.tmp!, loaded: r.loaded };
+}
+
+/** The file's size in bytes; a ZoneFileError when it cannot be read. */
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+}
+
+/** The file's text; a ZoneFileError when it cannot be read. */
+function textOf(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch((err: unknown) => { throw unreadable(file, err); });
+}
+
+/**
+ * An admin change of records written into a master file read from disk range by range (masterrange.ts: only
+ * the lines of the changed owners and of the SOA are read, edited and read back), into a temp file beside it
+ * (the caller commits or removes it). `before`: the changed owners' records as served. Returns the records read
+ * back, the file's SOA first. A large file is read, edited and written on a worker thread. Throws when the change
+ * cannot be made this way (masterrange.ts MasterRangeUnfit, a ZoneFileError): the caller then edits the whole file.
+ */
+export async function editMasterFileRanges(
+  file: string, origin: string, edits: ZoneEdit[], before: OwnerRecords[], options: { offThreadFromBytes?: number } = {},
+): Promise<{ tmp: string; records: RangedRecord[] }> {
+  const { offThreadFromBytes = OFF_THREAD_FROM_BYTES } = options;
+  if ((await sizeOf(file)) < offThreadFromBytes) {
+    const r = editMasterRanges(file, await textOf(file), origin, edits, before);
+    return { tmp: await writeTemp(file, r.text), records: rangedRecords(r.records) };
+  }
+  const reply = await answer({ file, options: {}, edit: { origin, edits, ranges: before } });
+  if ('ranged' in reply) return { tmp: reply.tmp, records: reply.ranged };
+  throw failure(file, reply);
 }
 
 export interface LoadOptions extends Pick<AnyParseOptions, 'zoneDefaults'> {
@@ -134,7 +163,22 @@ export async function loadZoneFilePacked(file: string, options: LoadOptions = {}
 }
 
 async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; tmp?: string; others?: { file: string; text: string }[] }> {
-  const reply = await new Promise<Exclude<ZoneReply, { progress: ZoneProgress }>>((resolve, reject) => {
+  const reply = await answer(job, onProgress);
+  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text, tmp: reply.tmp, others: reply.others };
+  throw failure(job.file, reply);
+}
+
+/** The error a thread's answer other than a result stands for. */
+function failure(file: string, reply: Exclude<ZoneReply, { progress: ZoneProgress }>): Error {
+  if ('zoneError' in reply) return new ZoneFileError(reply.zoneError);
+  if ('editError' in reply) return new YamlEditError(reply.editError);
+  if ('error' in reply) return new ZoneFileError({ file, reason: `the zone parser failed: ${reply.error}` });
+  return new ZoneFileError({ file, reason: 'the zone parser gave an answer of another kind' });
+}
+
+/** Runs `job` on a worker thread: its answer. */
+function answer(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<Exclude<ZoneReply, { progress: ZoneProgress }>> {
+  return new Promise<Exclude<ZoneReply, { progress: ZoneProgress }>>((resolve, reject) => {
     const worker = spawn(job);
     let answer: Exclude<ZoneReply, { progress: ZoneProgress }> | undefined;
     worker.on('message', (m: ZoneReply) => {
@@ -147,10 +191,6 @@ async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promis
       else reject(new ZoneFileError({ file: job.file, reason: `the zone parser stopped without an answer (exit code ${code})` }));
     });
   });
-  if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text, tmp: reply.tmp, others: reply.others };
-  if ('zoneError' in reply) throw new ZoneFileError(reply.zoneError);
-  if ('editError' in reply) throw new YamlEditError(reply.editError);
-  throw new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${reply.error}` });
 }
 
 function spawn(job: ZoneJob): Worker {

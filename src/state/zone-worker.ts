@@ -12,6 +12,7 @@ import { parseZoneFileParts, parseZoneSlices, unreadable } from '../config/zonef
 import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
 import { applyMasterEdits } from './masteredit.js';
+import { editMasterRanges, rangedRecords, type OwnerRecords, type RangedRecord } from './masterrange.js';
 import { writeTemp } from './atomic.js';
 
 export interface ZoneJob {
@@ -23,7 +24,7 @@ export interface ZoneJob {
    * When set: apply these to `text` (zone origin `origin`) and parse the result; with `readBack` (first labels
    * of the changed owners, a YAML zone), only the parts of the result that hold them (parseZoneFileParts).
    */
-  edit?: { origin: string; edits: ZoneEdit[]; readBack?: string[]; writeTemp?: boolean };
+  edit?: { origin: string; edits: ZoneEdit[]; readBack?: string[]; writeTemp?: boolean; ranges?: OwnerRecords[] };
   /** Post a `progress` message about every this many ms while parsing. */
   progressEveryMs?: number;
 }
@@ -38,6 +39,7 @@ export interface ZoneProgress {
 export type ZoneReply =
   | { progress: ZoneProgress }
   | { ok: PackedZone; text?: string; tmp?: string; others?: { file: string; text: string }[] }
+  | { ranged: RangedRecord[]; tmp: string }
   | { zoneError: { file: string; line?: number; owner?: string; type?: string; reason: string } }
   | { editError: string }
   | { error: string };
@@ -46,6 +48,19 @@ const job = workerData as ZoneJob;
 let reply: ZoneReply;
 let transfer: ArrayBuffer[] = [];
 try {
+  if (job.edit?.ranges) {
+    // A master file's change range by range (masterrange.ts): the few records read back, the file to a temp file.
+    const r = editMasterRanges(job.file, job.text ?? readText(job.file), job.edit.origin, job.edit.edits, job.edit.ranges);
+    reply = { ranged: rangedRecords(r.records), tmp: await writeTemp(job.file, r.text) };
+  } else reply = await whole();
+} catch (err) {
+  if (err instanceof ZoneFileError) reply = { zoneError: { file: err.file, line: err.line, owner: err.owner, type: err.type, reason: err.reason } };
+  else if (err instanceof YamlEditError) reply = { editError: err.message };
+  else reply = { error: (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ${(err as Error).message}` : (err as Error).stack ?? String(err) };
+}
+parentPort!.postMessage(reply, transfer);
+
+async function whole(): Promise<ZoneReply> {
   let text = job.text ?? readText(job.file);
   let master: ReturnType<typeof applyMasterEdits> | undefined;
   // Filled by a sliced edit: the read-back then parses the edited slices only.
@@ -65,17 +80,11 @@ try {
     ? parts.head !== undefined ? parseZoneSlices(job.file, parts.head, parts.slices!, parse) : parseZoneFileParts(job.file, text, readBack, parse)
     : parseAnyZoneFile(job.file, text, parse));
   transfer = transferables(packed);
-  if (job.edit?.writeTemp) {
-    // The edited file goes to a temp file beside it, written and fsynced here (atomic.ts writeTemp): the main
-    // thread commits it with the admin state and never holds the text or its bytes.
-    reply = { ok: packed, tmp: await writeTemp(job.file, text) };
-  } else reply = job.edit ? { ok: packed, text, others: master?.others } : { ok: packed };
-} catch (err) {
-  if (err instanceof ZoneFileError) reply = { zoneError: { file: err.file, line: err.line, owner: err.owner, type: err.type, reason: err.reason } };
-  else if (err instanceof YamlEditError) reply = { editError: err.message };
-  else reply = { error: (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ${(err as Error).message}` : (err as Error).stack ?? String(err) };
+  // The edited file goes to a temp file beside it, written and fsynced here (atomic.ts writeTemp): the main
+  // thread commits it with the admin state and never holds the text or its bytes.
+  if (job.edit?.writeTemp) return { ok: packed, tmp: await writeTemp(job.file, text) };
+  return job.edit ? { ok: packed, text, others: master?.others } : { ok: packed };
 }
-parentPort!.postMessage(reply, transfer);
 
 /** Counts records and posts progress now and then (the clock is read every 1024 records). */
 function reporter(text: string, everyMs: number): { record(): void; line(n: number): void } {
