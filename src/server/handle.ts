@@ -20,7 +20,7 @@ import { tsigCheck } from './tsig.js';
 import type { QueryCounters } from '../metrics/queries.js';
 import { OverBudget, type SigningBudget } from './budget.js';
 import type { CompactHint } from './learned.js';
-import { isCut, nameIndex, neighbours } from '../dnssec/denial/nsec.js';
+import { gapsFor } from './gaps.js';
 
 export { EDNS_UDP_SIZE, type Transport } from './limits.js';
 export type { Peer, Reply, ControlHandler } from '../transfer/service.js';
@@ -178,12 +178,12 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
       const gate = gates?.[transport];
       let r: Awaited<ReturnType<typeof respond>>;
       try {
-        r = await respond(query, set, now, gate);
+        r = await respond(query, set, now, gate, keep !== undefined);
       } catch (err) {
         if (!(err instanceof OverBudget)) throw err;
         if (transport === 'udp') return overBudget(query, signer, now);
         // TCP is never refused, but it may have joined a refused UDP query's signature (cache.ts singleflight).
-        r = await respond(query, set, now, gate);
+        r = await respond(query, set, now, gate, keep !== undefined);
       }
       ({ response: resp, until, lacking, zoneKey, learn, wild, compact } = r);
       if (lacking) report(lacking);
@@ -273,7 +273,7 @@ interface Lacking {
  * The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity; answers of a
  * pre-signed zone: the earliest expiration of their RRSIGs); `zoneKey`: the zone that answered (or failed), for the counters.
  */
-async function respond(query: Query, served: Served, now: number, budget?: { budget: SigningBudget; transport: Transport }): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string; learn?: string; wild?: number; compact?: CompactHint }> {
+async function respond(query: Query, served: Served, now: number, budget?: { budget: SigningBudget; transport: Transport }, hints = false): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string; learn?: string; wild?: number; compact?: CompactHint }> {
   const plain = (response: Response) => ({ response, until: Infinity });
   if (query.opcode !== Opcode.QUERY) return plain(base(query, Rcode.NOTIMP));
   if (query.class !== RRClass.IN) return plain(base(query, Rcode.REFUSED));
@@ -300,7 +300,8 @@ async function respond(query: Query, served: Served, now: number, budget?: { bud
   } else if (signing && query.edns?.do) {
     sections = await signAnswer(zone, signing, result, { name: query.name, type: query.type, co: query.edns.co, gate: budget?.budget.gate(budget.transport) });
     until = signedUntil(signing);
-    if (sections.answer.length === 0 && learnable(served, zone)) learn = zone.origin.key;
+    // What a cluster worker may learn from this answer (learned.ts): only for a caller that keeps answers.
+    if (!hints || sections.answer.length > 0) { /* nothing to learn */ } else if (learnable(served, zone)) learn = zone.origin.key;
     else if (result.kind === 'nxdomain' && result.chain.length === 0 && zone.settings.denial === 'compact' && !query.name.isWildcard()) {
       compact = compactHint(served, zone, signing, result.name);
       if (compact) learn = zone.origin.key;
@@ -364,17 +365,6 @@ export const COMPACT_HINT_MAX_NAMES = 100_000;
 function compactHint(served: Served, zone: Zone, signing: unknown, name: Name): CompactHint | undefined {
   const zsk = (signing as Partial<ZoneSigningImpl>).zsk as { pkcs8?: () => Uint8Array } | undefined;
   if (typeof zsk?.pkcs8 !== 'function' || zone.nodes.size > COMPACT_HINT_MAX_NAMES || hasZoneBelow(served, zone)) return undefined;
-  const idx = nameIndex(zone);
-  const { prev, next, exact } = neighbours(idx, name);
-  if (exact || !prev || !prev.isSubdomainOf(zone.origin)) return undefined;
-  for (let a = prev; ; a = a.parent()) {
-    const apex = a.equals(zone.origin);
-    if (!apex && isCut(zone, a)) return undefined;
-    if (zone.nodes.get(a.key)?.rrsets.has(RRType.DNAME)) return undefined;
-    const star = a.child('*');
-    const w = neighbours(idx, star);
-    if (w.exact || (w.next && w.next.isSubdomainOf(star))) return undefined;
-    if (apex) break;
-  }
-  return { prev: prev.canonicalWire(), next: next?.canonicalWire(), key: zsk.pkcs8() };
+  const gaps = gapsFor(zone, name);
+  return gaps && { gaps, key: zsk.pkcs8() };
 }

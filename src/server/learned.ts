@@ -56,8 +56,8 @@ interface Link {
  * forms; `next` undefined: none after it), checked to have no cut, DNAME or wildcard above the gap, and the ZSK.
  */
 export interface CompactHint {
-  prev: Uint8Array;
-  next?: Uint8Array;
+  /** The gap of the asked name first, then gaps beside it (server/gaps.ts): canonical wire forms of each gap's ends. */
+  gaps: { prev: Uint8Array; next?: Uint8Array }[];
   /** The ZSK, PKCS #8 DER (NodeSigner.pkcs8). */
   key: Uint8Array;
 }
@@ -163,7 +163,7 @@ export function orderKey(wire: Uint8Array, starts: readonly number[]): string | 
 }
 
 /** Where each label of the wire name at `at` in `b` starts (the root's 0 octet last); undefined past `end` or past 255 octets. */
-function labelStarts(b: Uint8Array, at: number, end: number): number[] | undefined {
+export function labelStarts(b: Uint8Array, at: number, end: number): number[] | undefined {
   const starts: number[] = [];
   for (let o = at; ; ) {
     if (o >= end || o - at > 254) return undefined;
@@ -354,8 +354,6 @@ export class LearnedDenial {
       const st = labelStarts(w, 0, w.length);
       return st && orderKey(w, st);
     };
-    const owner = keyOf(hint.prev), next = keyOf(hint.next ?? apexWire);
-    if (owner === undefined || next === undefined) return;
     const chain = this.zones.get(apexKey) ?? this.newChain(apexKey, zoneKey);
     chain.kind ??= 'compact';
     if (chain.kind !== 'compact') return;
@@ -368,7 +366,11 @@ export class LearnedDenial {
       return;
     }
     chain.compact = { template, ttl: nsec.ttl, der: hint.key, key };
-    this.insert(chain, { owner, next, ns: false, soa: false, dname: false, label: new Uint8Array(0), body: new Uint8Array(0), sigs: [], until });
+    for (const gap of hint.gaps) {
+      const owner = keyOf(gap.prev), next = keyOf(gap.next ?? apexWire);
+      if (owner === undefined || next === undefined) continue;
+      if (!this.insert(chain, { owner, next, ns: false, soa: false, dname: false, label: new Uint8Array(0), body: new Uint8Array(0), sigs: [], until })) return;
+    }
   }
 
   /** Adds or replaces `link` in `chain`; false when the bound was reached and everything learned was dropped. */

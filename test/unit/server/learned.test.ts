@@ -297,7 +297,7 @@ describe('learned gaps of a compact zone: the worker signs RFC 9824 denials itse
     const l = link();
     const { front, learned, counters } = l;
     await teach(front, [z, `c.${z}`, `b.c.${z}`, `h7.${z}`], 300);
-    expect(learned.stats.links).toBeGreaterThan(8);
+    expect(learned.stats.links).toBeGreaterThan(3); // gaps: the zone has few wide ones (h0 .. h59 sit close together)
     const before = learned.stats.answered;
     let made = 0;
     for (let i = 0; i < 40; i++) {

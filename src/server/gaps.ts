@@ -1,0 +1,100 @@
+// The gaps between a compact zone's names that a cluster worker may answer itself (learned.ts CompactHint), found by
+// the primary when it makes a compact denial (handle.ts). Per zone version, once: the zone's names (nsec.ts
+// nameIndex: authoritative names, not below a cut) as RFC 4034 §6.1 order keys (learned.ts orderKey), sorted; per
+// miss, one binary search over those strings, and for a gap not met before the walk from its start up to the apex
+// (cuts, DNAMEs, wildcards: see `gapFor`), remembered per gap.
+import type { Name } from '../dns/name.js';
+import { RRType } from '../dns/types.js';
+import { isCut, nameIndex } from '../dnssec/denial/nsec.js';
+import type { Zone } from '../zone/types.js';
+import { labelStarts, orderKey } from './learned.js';
+
+interface Gaps {
+  names: readonly Name[];
+  keys: string[];
+  /** Per index of a gap's start: whether names in that gap may be answered from it. */
+  fit: Map<number, boolean>;
+}
+
+const byZone = new WeakMap<Zone, Gaps>();
+
+const keyOf = (n: Name): string | undefined => {
+  const w = n.canonicalWire();
+  const st = labelStarts(w, 0, w.length);
+  return st && orderKey(w, st);
+};
+
+function gapsOf(zone: Zone): Gaps | undefined {
+  let g = byZone.get(zone);
+  if (g) return g;
+  const names = nameIndex(zone).names;
+  const keys: string[] = [];
+  for (const n of names) {
+    const k = keyOf(n);
+    if (k === undefined) return undefined; // a name orderKey cannot order (a 0 octet in a label): no gaps for this zone
+    keys.push(k);
+  }
+  g = { names, keys, fit: new Map() };
+  byZone.set(zone, g);
+  return g;
+}
+
+/** The index of the first key >= `k`. */
+function lowerBound(keys: readonly string[], k: string): number {
+  let lo = 0, hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] < k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Gaps sent with one hint: the one asked about and its neighbours, so a worker learns a zone in fewer misses. */
+export const GAPS_PER_HINT = 16;
+
+/** Whether names in the gap starting at index `p` may be answered from it (the walk of `gapsFor`), memoized. */
+function fits(zone: Zone, g: Gaps, p: number): boolean {
+  let fit = g.fit.get(p);
+  if (fit !== undefined) return fit;
+  fit = true;
+  for (let a = g.names[p]; ; a = a.parent()) {
+    const apex = a.equals(zone.origin);
+    if ((!apex && isCut(zone, a)) || zone.nodes.get(a.key)?.rrsets.has(RRType.DNAME)) { fit = false; break; }
+    const star = keyOf(a)! + '*\x00';
+    const w = lowerBound(g.keys, star);
+    if (w < g.keys.length && g.keys[w].startsWith(star)) { fit = false; break; }
+    if (apex || a.isRoot()) break;
+  }
+  g.fit.set(p, fit);
+  return fit;
+}
+
+export interface Gap {
+  /** Canonical wire forms of the gap's ends; `next` undefined: no name after it. */
+  prev: Uint8Array;
+  next?: Uint8Array;
+}
+
+/**
+ * The gap of `zone`'s names around `name` (a name that does not exist) when every name in it is denied alike, and
+ * up to GAPS_PER_HINT - 1 fit gaps beside it; none when the asked one does not fit. Any cut, DNAME or wildcard that
+ * could apply to a name in a gap is the gap's start or one of its ancestors (canonical order puts a name's subtree
+ * right after it; a label sorting before `*` is the worker's to refuse), so those are looked for there: a wildcard
+ * as `*.<ancestor>` or any name below it (a wildcard that is an empty non-terminal exists too).
+ */
+export function gapsFor(zone: Zone, name: Name): Gap[] | undefined {
+  const g = gapsOf(zone);
+  const k = keyOf(name);
+  if (!g || k === undefined) return undefined;
+  const i = lowerBound(g.keys, k);
+  if (g.keys[i] === k || i === 0) return undefined;
+  const p = i - 1;
+  if (!fits(zone, g, p)) return undefined;
+  const n = g.names.length;
+  const gap = (j: number): Gap => ({ prev: g.names[j].canonicalWire(), next: j + 1 < n ? g.names[j + 1].canonicalWire() : undefined });
+  const out = [gap(p)];
+  const half = GAPS_PER_HINT >> 1;
+  for (let j = Math.max(0, p - half); j < Math.min(n, p + half) && out.length < GAPS_PER_HINT; j++) if (j !== p && fits(zone, g, j)) out.push(gap(j));
+  return out;
+}
