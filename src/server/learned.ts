@@ -641,7 +641,7 @@ export class LearnedDenial {
       count += soa.sigs.length;
       for (const l of links) {
         size += l.label.length + 2 + l.body.length;
-        for (const s of l.sigs) size += l.label.length + 2 + s.length;
+        for (const s of l.sigs) size += 2 + s.length; // the RRSIG's owner: a pointer to the record's
         count += 1 + l.sigs.length;
       }
     }
@@ -670,8 +670,14 @@ export class LearnedDenial {
     put(undefined, soa.body);
     if (dnssec) for (const s of soa.sigs) put(undefined, s);
     for (const l of links) {
+      const at = o; // where this owner is written, for its RRSIGs to point at (RFC 1035 §4.1.4)
       put(l.label, l.body);
-      for (const s of l.sigs) put(l.label, s);
+      for (const s of l.sigs) {
+        out[o++] = 0xc0 | (at >> 8);
+        out[o++] = at & 0xff;
+        out.set(s, o);
+        o += s.length;
+      }
     }
     if (opt) writeOpt(out, o, flags);
     return out;
