@@ -12,10 +12,10 @@ import type { Logger } from 'pino';
 import { Name } from '../dns/name.js';
 import { systemClock, type Clock } from '../dnssec/types.js';
 import type { QueryCounters } from '../metrics/queries.js';
-import type { Handler, Peer } from './handle.js';
-import { EDNS_UDP_SIZE, sizeLimit, type Transport } from './limits.js';
-import { cacheKey, ResponseCache, type CacheKey } from './respcache.js';
-import { LearnedDenial, type CompactHint, type ToSign } from './learned.js';
+import type { Handler, KeepMore, Peer } from './handle.js';
+import { sizeLimit, type Transport } from './limits.js';
+import { cacheKey, questionNameEnd, questionText, ResponseCache, type CacheKey } from './respcache.js';
+import { LearnedDenial, writeHead, writeOpt, type CompactHint, type ToSign } from './learned.js';
 import { OverBudget, type SigningBudget } from './budget.js';
 
 /** Worker -> primary: a message to answer. */
@@ -43,7 +43,7 @@ export interface FrontAnswer {
   id: number;
   wire: Uint8Array | null;
   gen: number;
-  keep?: { until: number; zone: string | undefined; rest: number; learn?: string; wild?: number; compact?: CompactHint };
+  keep?: { until: number; zone: string | undefined; rest: number } & KeepMore;
 }
 
 export interface Front {
@@ -99,18 +99,8 @@ function truncated(msg: Uint8Array, k: CacheKey): Uint8Array {
   const opt = (flags & 1) !== 0;
   const qEnd = k.nameEnd + 4;
   const out = Buffer.alloc(qEnd + (opt ? 11 : 0));
-  out[0] = msg[0];
-  out[1] = msg[1];
-  out[2] = 0x82 | (msg[2] & 0x01); // QR, TC, RD as asked
-  out[3] = msg[3] & 0x10; // CD as asked, NOERROR
-  out[5] = 1;
-  out[11] = opt ? 1 : 0;
-  out.set(msg.subarray(12, qEnd), 12);
-  if (opt) {
-    out.writeUInt16BE(41, qEnd + 1); // OPT, root owner
-    out.writeUInt16BE(EDNS_UDP_SIZE, qEnd + 3);
-    out[qEnd + 7] = flags & 0xc0;
-  }
+  writeHead(out, msg, qEnd, { tc: true, rcode: 0, ns: 0, opt });
+  if (opt) writeOpt(out, qEnd, flags);
   return out;
 }
 const tcpLimit = (udpSize: number | undefined) => sizeLimit('tcp', udpSize);
@@ -129,10 +119,6 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
   let udpWaiting = 0;
   // Questions (lower-cased name, type, class) answered from a wildcard, with its parent's label count; per generation.
   let wildcards = new Map<string, number>();
-  const questionKey = (msg: Uint8Array): string | undefined => {
-    const k = cacheKey(msg, udpLimit);
-    return k && k.key.slice(3);
-  };
 
   // Debug logging stays one line per query (README), here in the worker that received it, cached or not.
   const log = (msg: Uint8Array, transport: Transport, resp: Uint8Array | null, peer: Peer | undefined, isCached: boolean) => {
@@ -248,15 +234,10 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
   return {
     handler: Object.assign(handle, { cached }),
     wildcardParent(resp) {
-      // An answer's question is the query's (RFC 1035 §4.1.2); its header is a response's, which cacheKey refuses:
-      // keyed with the QR bit cleared.
-      if (wildcards.size === 0 || resp.length < 12) return -1;
-      const q = Buffer.from(resp);
-      q[2] &= 0x7f;
-      q.writeUInt16BE(0, 6);
-      q.writeUInt16BE(0, 8);
-      q.writeUInt16BE(0, 10);
-      return wildcards.get(questionKey(q) ?? '') ?? -1;
+      // An answer's question is the query's (RFC 1035 §4.1.2): keyed as the query was.
+      if (wildcards.size === 0) return -1;
+      const end = questionNameEnd(resp);
+      return end < 0 || end + 4 > resp.length ? -1 : wildcards.get(questionText(resp, end)) ?? -1;
     },
     generation,
     receive(m) {
@@ -280,7 +261,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
         if (keep.learn && learned) learned.learn(m.wire!, keep.learn, keep.until, keep.compact);
         if (keep.wild !== undefined) {
           if (wildcards.size >= 10_000) wildcards = new Map();
-          wildcards.set(o.key.key.slice(3), keep.wild);
+          wildcards.set(o.key.key.slice(3), keep.wild); // the question part of the cache key (questionText)
         }
       }
       o.chain.then(() => o.resolve(m.wire), (err: unknown) => {
@@ -300,10 +281,10 @@ export function answerFront(m: FrontQuery, handler: Handler, generation: () => n
   const gen = generation(); // the handler reads the served set synchronously, before its first await
   let keep: FrontAnswer['keep'];
   const more = m.transport === 'tcp' ? (wire: Uint8Array) => reply({ tandem: 'answer-more', id: m.id, wire }) : undefined;
-  handler(m.msg, m.transport, m.peer, more, (until, cell, learn, wild, compact) => {
+  handler(m.msg, m.transport, m.peer, more, (until, cell, extra) => {
     // A cell of -1 (no counters) counts nowhere in the worker either.
     const split = queries && cell >= 0 ? queries.split(cell) : { zone: undefined, rest: -1 };
-    keep = { until, zone: split.zone, rest: split.rest, learn, wild, compact };
+    keep = { until, zone: split.zone, rest: split.rest, ...extra };
   }).then(
     (wire) => reply({ tandem: 'answer', id: m.id, wire, gen, keep }),
     (err: unknown) => {

@@ -7,7 +7,7 @@ import type { Name } from '../dns/name.js';
 import { RRType } from '../dns/types.js';
 import { isCut, nameIndex } from '../dnssec/denial/nsec.js';
 import type { Zone } from '../zone/types.js';
-import { labelStarts, orderKey } from './learned.js';
+import { wireOrderKey } from './learned.js';
 
 interface Gaps {
   names: readonly Name[];
@@ -18,11 +18,7 @@ interface Gaps {
 
 const byZone = new WeakMap<Zone, Gaps>();
 
-const keyOf = (n: Name): string | undefined => {
-  const w = n.canonicalWire();
-  const st = labelStarts(w, 0, w.length);
-  return st && orderKey(w, st);
-};
+const keyOf = (n: Name): string | undefined => wireOrderKey(n.canonicalWire());
 
 function gapsOf(zone: Zone): Gaps | undefined {
   let g = byZone.get(zone);

@@ -54,13 +54,23 @@ export interface HandlerOptions {
 /**
  * Told, before the handler resolves, that its answer may be cached (by a caller with a cache of its own: the
  * cluster's workers, server/front.ts) until `until` (epoch seconds), counted in the query-counter cell `cell`.
- * `learn`: the answer denies from the precomputed NSEC or NSEC3 chain of the zone of this Name.key, which encloses no
- * other zone we serve: its chain records hold for other names too (server/learned.ts). `wild`: the answer was
- * synthesized from a wildcard (RFC 4592) whose parent has this many labels (for the caller's RRL, rrl.ts).
- * `compact`: the answer is a compact denial (RFC 9824) in a gap of the zone `learn` names, and what a worker needs
- * to make the next ones in that gap itself (learned.ts CompactHint).
+ * `extra`: what else a cluster worker may take from the answer.
  */
-export type Keep = (until: number, cell: number, learn?: string, wild?: number, compact?: CompactHint) => void;
+export type Keep = (until: number, cell: number, extra?: KeepMore) => void;
+
+/** With an answer a caller keeps (front.ts), for a cluster worker. */
+export interface KeepMore {
+  /**
+   * The answer denies from the precomputed NSEC or NSEC3 chain of the zone of this Name.key, which encloses no other
+   * zone we serve: its chain records hold for other names too (server/learned.ts); or it is a compact denial with
+   * `compact`.
+   */
+  learn?: string;
+  /** The answer was synthesized from a wildcard (RFC 4592) whose parent has this many labels (for the caller's RRL, rrl.ts). */
+  wild?: number;
+  /** A compact denial (RFC 9824) in a gap of the zone `learn` names, and what a worker needs to make the next ones there (learned.ts). */
+  compact?: CompactHint;
+}
 
 const NO_PEER: Peer = { address: '', port: 0 };
 
@@ -172,7 +182,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     let until = Infinity;
     let failed = false;
     let zoneKey: string | undefined;
-    let learn: string | undefined, wild: number | undefined, compact: CompactHint | undefined;
+    let extra: KeepMore | undefined;
     try {
       let lacking: Lacking | undefined;
       const gate = gates?.[transport];
@@ -185,7 +195,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
         // TCP is never refused, but it may have joined a refused UDP query's signature (cache.ts singleflight).
         r = await respond(query, set, now, gate, keep !== undefined);
       }
-      ({ response: resp, until, lacking, zoneKey, learn, wild, compact } = r);
+      ({ response: resp, until, lacking, zoneKey, extra } = r);
       if (lacking) report(lacking);
     } catch (err) {
       // Fail closed (STYLE habit 13): never an unsigned or half-built answer.
@@ -200,7 +210,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
     const cell = queries ? queries.count(zoneKey, query.type, resp.rcode, transport) : -1;
     if (k && cache && !signer && !failed && resp.rcode !== Rcode.SERVFAIL) {
       cache.set(set, k, wire, now, until, cell);
-      keep?.(until, cell, learn, wild, compact);
+      keep?.(until, cell, extra);
     }
     return signer ? signer.sign(wire, now) : wire;
   };
@@ -273,7 +283,7 @@ interface Lacking {
  * The answer and until when it may be cached (epoch seconds; unsigned answers: Infinity; answers of a
  * pre-signed zone: the earliest expiration of their RRSIGs); `zoneKey`: the zone that answered (or failed), for the counters.
  */
-async function respond(query: Query, served: Served, now: number, budget?: { budget: SigningBudget; transport: Transport }, hints = false): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string; learn?: string; wild?: number; compact?: CompactHint }> {
+async function respond(query: Query, served: Served, now: number, budget?: { budget: SigningBudget; transport: Transport }, hints = false): Promise<{ response: Response; until: number; lacking?: Lacking; zoneKey?: string; extra?: KeepMore }> {
   const plain = (response: Response) => ({ response, until: Infinity });
   if (query.opcode !== Opcode.QUERY) return plain(base(query, Rcode.NOTIMP));
   if (query.class !== RRClass.IN) return plain(base(query, Rcode.REFUSED));
@@ -319,7 +329,7 @@ async function respond(query: Query, served: Served, now: number, budget?: { bud
     response.additional = sections.additional.filter((rr) => !rr.name.isSubdomainOf(cut));
   } else response.additional = sections.additional;
   const w = result.kind === 'answer' ? result.answers[0]?.wildcard : undefined;
-  return { response, until, lacking, zoneKey: zone.origin.key, learn, wild: w && w.labelCount - 1, compact };
+  return { response, until, lacking, zoneKey: zone.origin.key, extra: hints && (learn || w) ? { learn, wild: w && w.labelCount - 1, compact } : undefined };
 }
 
 /** Per served set: the Name.keys of every name above a zone we serve or fail to serve (the parents of each origin). */

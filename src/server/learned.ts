@@ -163,7 +163,7 @@ export function orderKey(wire: Uint8Array, starts: readonly number[]): string | 
 }
 
 /** Where each label of the wire name at `at` in `b` starts (the root's 0 octet last); undefined past `end` or past 255 octets. */
-export function labelStarts(b: Uint8Array, at: number, end: number): number[] | undefined {
+function labelStarts(b: Uint8Array, at: number, end: number): number[] | undefined {
   const starts: number[] = [];
   for (let o = at; ; ) {
     if (o >= end || o - at > 254) return undefined;
@@ -173,6 +173,17 @@ export function labelStarts(b: Uint8Array, at: number, end: number): number[] | 
     if (l > 63) return undefined;
     o += l + 1;
   }
+}
+
+/** `orderKey` of a whole wire name (no compression), finding its labels first. */
+export function wireOrderKey(wire: Uint8Array): string | undefined {
+  const st = labelStarts(wire, 0, wire.length);
+  return st && orderKey(wire, st);
+}
+
+/** The RRSIGs in `rrs` covering type `type` at `owner` (RFC 4034 §3.1.1: type covered first in RDATA). */
+function sigsOver(rrs: readonly MessageRr[], owner: Name, type: number): MessageRr[] {
+  return rrs.filter((rr) => rr.type === RRType.RRSIG && rr.rdata.length >= 2 && u16(rr.rdata, 0) === type && rr.name.equals(owner));
 }
 
 /** The key (orderKey) of the closest common ancestor of the names keyed `a` and `b`: their common whole labels. */
@@ -199,8 +210,23 @@ function body(rr: MessageRr): Uint8Array {
   return b;
 }
 
+/**
+ * A response's header and question into `out`: the query's ID, RD and CD (RFC 1035 §4.1.1, RFC 4035 §3.2.2) and its
+ * question (to `qEnd`) as asked, QR, AA or TC, `rcode`, no answer records, `ns` authority records, the OPT counted.
+ */
+export function writeHead(out: Buffer, query: Uint8Array, qEnd: number, h: { aa?: boolean; tc?: boolean; rcode: number; ns: number; opt: boolean }): void {
+  out[0] = query[0];
+  out[1] = query[1];
+  out[2] = 0x80 | (h.aa ? 0x04 : 0) | (h.tc ? 0x02 : 0) | (query[2] & 0x01);
+  out[3] = (query[3] & 0x10) | h.rcode;
+  out.writeUInt32BE(0x00010000, 4); // QDCOUNT 1, ANCOUNT 0
+  out.writeUInt16BE(h.ns, 8);
+  out.writeUInt16BE(h.opt ? 1 : 0, 10);
+  out.set(query.subarray(12, qEnd), 12);
+}
+
 /** The OPT at `o` (RFC 6891 §6.1.2): root owner, our UDP size, version 0, the query's DO and CO (cache-key `flags`), no options. */
-function writeOpt(out: Buffer, o: number, flags: number): void {
+export function writeOpt(out: Buffer, o: number, flags: number): void {
   out[o++] = 0;
   out.writeUInt16BE(RRType.OPT, o);
   out.writeUInt16BE(EDNS_UDP_SIZE, o + 2);
@@ -263,11 +289,10 @@ export class LearnedDenial {
         if (p.isRoot()) return undefined;
       }
     };
-    const sigsOver = (owner: MessageRr['name'], type: number) =>
-      auth.filter((rr) => rr.type === RRType.RRSIG && rr.rdata.length >= 2 && u16(rr.rdata, 0) === type && rr.name.equals(owner)).map(body);
+    const sigsOf = (owner: Name, type: number) => sigsOver(auth, owner, type).map(body);
     for (const rr of auth) {
       if (rr.type === RRType.SOA && rr.name.key === zoneKey) {
-        const sigs = sigsOver(rr.name, RRType.SOA);
+        const sigs = sigsOf(rr.name, RRType.SOA);
         zoneOf(rr.name);
         if (sigs.length === 0) continue;
         chain ??= this.newChain(apexKey!, zoneKey);
@@ -278,7 +303,7 @@ export class LearnedDenial {
       if (rr.type === RRType.NSEC) {
         const apex = apexOf(rr.name);
         if (!apex) continue;
-        const link = this.nsecLink(rr, apex, sigsOver(rr.name, RRType.NSEC), until);
+        const link = this.nsecLink(rr, apex, sigsOf(rr.name, RRType.NSEC), until);
         if (!link) continue;
         zoneOf(apex);
         chain ??= this.newChain(apexKey!, zoneKey);
@@ -301,7 +326,7 @@ export class LearnedDenial {
       // Opt-Out (RFC 5155 §6): the primary never marks such a chain; a record with the flag is not learned from.
       if ((d[1] & 1) !== 0) continue;
       const owner = labelHash(rr.name.labels[0]);
-      const sigs = sigsOver(rr.name, RRType.NSEC3);
+      const sigs = sigsOf(rr.name, RRType.NSEC3);
       if (!owner || sigs.length === 0) continue;
       zoneOf(apex);
       chain ??= this.newChain(apexKey!, zoneKey);
@@ -337,10 +362,8 @@ export class LearnedDenial {
     const soa = auth.find((rr) => rr.type === RRType.SOA && rr.name.key === zoneKey);
     const nsec = q && auth.find((rr) => rr.type === RRType.NSEC && rr.name.equals(q));
     if (!soa || !nsec) return;
-    const sigsOver = (owner: Name, type: number) =>
-      auth.filter((rr) => rr.type === RRType.RRSIG && rr.rdata.length >= 2 && u16(rr.rdata, 0) === type && rr.name.equals(owner));
-    const soaSigs = sigsOver(soa.name, RRType.SOA).map(body);
-    const nsecSig = sigsOver(nsec.name, RRType.NSEC)[0];
+    const soaSigs = sigsOver(auth, soa.name, RRType.SOA).map(body);
+    const nsecSig = sigsOver(auth, nsec.name, RRType.NSEC)[0];
     if (soaSigs.length === 0 || !nsecSig) return;
     let template: RrsigFields;
     try {
@@ -350,10 +373,6 @@ export class LearnedDenial {
     }
     const apexWire = soa.name.canonicalWire();
     const apexKey = Buffer.from(apexWire).toString('latin1');
-    const keyOf = (w: Uint8Array) => {
-      const st = labelStarts(w, 0, w.length);
-      return st && orderKey(w, st);
-    };
     const chain = this.zones.get(apexKey) ?? this.newChain(apexKey, zoneKey);
     chain.kind ??= 'compact';
     if (chain.kind !== 'compact') return;
@@ -367,7 +386,7 @@ export class LearnedDenial {
     }
     chain.compact = { template, ttl: nsec.ttl, der: hint.key, key };
     for (const gap of hint.gaps) {
-      const owner = keyOf(gap.prev), next = keyOf(gap.next ?? apexWire);
+      const owner = wireOrderKey(gap.prev), next = wireOrderKey(gap.next ?? apexWire);
       if (owner === undefined || next === undefined) continue;
       if (!this.insert(chain, { owner, next, ns: false, soa: false, dname: false, label: new Uint8Array(0), body: new Uint8Array(0), sigs: [], until })) return;
     }
@@ -408,7 +427,7 @@ export class LearnedDenial {
     const apexWire = apex.canonicalWire();
     const ownerWire = rr.name.canonicalWire();
     if (next.length < apexWire.length || !Buffer.from(apexWire).equals(next.subarray(next.length - apexWire.length))) return undefined;
-    const owner = orderKey(ownerWire, labelStarts(ownerWire, 0, ownerWire.length)!);
+    const owner = wireOrderKey(ownerWire);
     const nextKey = orderKey(next, nextStarts);
     if (owner === undefined || nextKey === undefined) return undefined;
     const bitmap = d.subarray(next.length);
@@ -574,14 +593,7 @@ export class LearnedDenial {
     for (const s of soa.sigs) size += 2 + s.length;
     if (size > limit) return undefined;
     const out = Buffer.allocUnsafe(size);
-    out[0] = query[0];
-    out[1] = query[1];
-    out[2] = 0x84 | (query[2] & 0x01); // QR, AA, RD as asked
-    out[3] = (query[3] & 0x10) | ((flags & 0x40) !== 0 ? 3 : 0); // CD as asked; NXDOMAIN only with CO
-    out.writeUInt32BE(0x00010000, 4);
-    out.writeUInt16BE(3 + soa.sigs.length, 8);
-    out.writeUInt16BE(opt ? 1 : 0, 10);
-    out.set(query.subarray(12, qEnd), 12);
+    writeHead(out, query, qEnd, { aa: true, rcode: (flags & 0x40) !== 0 ? 3 : 0, ns: 3 + soa.sigs.length, opt }); // NXDOMAIN only with CO
     const apexPtr = 0xc000 | (12 + apexOff);
     let o = qEnd;
     const rr = (ptr: number, type: number, ttl: number, data: Uint8Array) => {
@@ -647,14 +659,7 @@ export class LearnedDenial {
     }
     if (size > limit) return undefined;
     const out = Buffer.allocUnsafe(size);
-    out[0] = query[0];
-    out[1] = query[1];
-    out[2] = 0x84 | (query[2] & 0x01); // QR, AA, RD as asked
-    out[3] = (query[3] & 0x10) | 3; // CD as asked, NXDOMAIN
-    out.writeUInt32BE(0x00010000, 4); // QDCOUNT 1, ANCOUNT 0
-    out.writeUInt16BE(count, 8);
-    out.writeUInt16BE(opt ? 1 : 0, 10);
-    out.set(query.subarray(12, qEnd), 12);
+    writeHead(out, query, qEnd, { aa: true, rcode: 3, ns: count, opt }); // NXDOMAIN
     const p1 = 0xc0 | ((12 + apexOff) >> 8), p2 = (12 + apexOff) & 0xff;
     let o = qEnd;
     const put = (label: Uint8Array | undefined, b: Uint8Array) => {

@@ -37,20 +37,8 @@ export function cacheKey(msg: Uint8Array, limit: (udpSize: number | undefined) =
   if (msg[4] !== 0 || msg[5] !== 1 || msg[6] !== 0 || msg[7] !== 0 || msg[8] !== 0 || msg[9] !== 0 || msg[10] !== 0) return undefined;
   const arcount = msg[11];
   if (arcount > 1) return undefined;
-  // Question name: plain labels only, ASCII only (so lower-casing below is exactly RFC 4343's).
-  let o = 12;
-  let total = 1;
-  for (;;) {
-    if (o >= len) return undefined;
-    const l = msg[o];
-    if (l === 0) break;
-    if (l > 63) return undefined;
-    total += l + 1;
-    if (total > 255 || o + 1 + l >= len) return undefined;
-    for (let i = o + 1; i <= o + l; i++) if (msg[i] >= 0x80) return undefined;
-    o += 1 + l;
-  }
-  const nameEnd = o + 1;
+  const nameEnd = questionNameEnd(msg);
+  if (nameEnd < 0) return undefined;
   const qEnd = nameEnd + 4;
   if (qEnd > len) return undefined;
   let flags = 0;
@@ -75,8 +63,33 @@ export function cacheKey(msg: Uint8Array, limit: (udpSize: number | undefined) =
     }
   }
   const size = limit(udpSize);
-  const key = String.fromCharCode(flags, size >> 8, size & 0xff) + Buffer.from(msg.buffer, msg.byteOffset + 12, qEnd - 12).toString('latin1').toLowerCase();
+  const key = String.fromCharCode(flags, size >> 8, size & 0xff) + questionText(msg, nameEnd);
   return { key, nameEnd };
+}
+
+/**
+ * Where the question's name ends (just after its root label), for a name of plain ASCII labels (so lower-casing is
+ * exactly RFC 4343's) within the message; -1 for anything else (compression, a non-ASCII octet, too long).
+ */
+export function questionNameEnd(msg: Uint8Array): number {
+  const len = msg.length;
+  let o = 12;
+  let total = 1;
+  for (;;) {
+    if (o >= len) return -1;
+    const l = msg[o];
+    if (l === 0) return o + 1;
+    if (l > 63) return -1;
+    total += l + 1;
+    if (total > 255 || o + 1 + l >= len) return -1;
+    for (let i = o + 1; i <= o + l; i++) if (msg[i] >= 0x80) return -1;
+    o += 1 + l;
+  }
+}
+
+/** The question (name lower-cased, type, class) as latin1: the part of a cache key every query and its answer share. */
+export function questionText(msg: Uint8Array, nameEnd: number): string {
+  return Buffer.from(msg.buffer, msg.byteOffset + 12, nameEnd + 4 - 12).toString('latin1').toLowerCase();
 }
 
 interface Entry {

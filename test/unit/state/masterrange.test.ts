@@ -98,7 +98,7 @@ describe('what the ranges cannot vouch for is refused (the caller edits the whol
     const text = bigZone(100);
     const edits = [rrset('h5', 'A', 60, '192.0.2.7')];
     refuses(text, edits, [{ owner: 'h5.m.test.', records: [] }]);
-    refuses(text, [rrset('h5', 'A', 60, '192.0.2.7')], [{ owner: 'h5.m.test.', records: [{ type: RRType.A, ttl: 300, rdata: parseRdata(RRType.A, '10.0.0.6', origin) }] }]);
+    refuses(text, [rrset('h5', 'A', 60, '192.0.2.7')], [{ owner: 'h5.m.test.', records: [{ type: RRType.A, ttl: 300, rdata: parseRdata(RRType.A, '192.0.2.106', origin) }] }]);
   });
 
   it('no $TTL: a record after the range that inherits the last TTL written is read with its range (RFC 1035 §5.1)', () => {
