@@ -3,15 +3,12 @@
 // a flood of random names under one wildcard from one /24 then shares one account per worker, as in a single
 // process, instead of one account per name (which would let the whole flood through).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import dgram from 'node:dgram';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServeProcess } from '../helpers/cli.js';
 import { EXAMPLE_ZONES } from '../helpers/zones.js';
-import { encodeQuery } from '../../src/dns/message.js';
-import { Name } from '../../src/dns/name.js';
-import { RRType } from '../../src/dns/types.js';
+import { udpBurst } from '../helpers/burst.js';
 
 let dir: string;
 let p: ServeProcess;
@@ -26,23 +23,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** `n` queries at once from `from`, names from `name(i)`; counts full answers, TC=1 slips and silence. */
-async function burst(from: string, n: number, name: (i: number) => string): Promise<{ full: number; tc: number; none: number }> {
-  const sock = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => sock.bind(0, from, resolve));
-  const seen = new Map<number, boolean>();
-  let last = Date.now();
-  sock.on('message', (m) => {
-    seen.set(m.readUInt16BE(0), (m[2] & 0x02) !== 0);
-    last = Date.now();
-  });
-  for (let id = 1; id <= n; id++) sock.send(encodeQuery(Name.fromText(name(id)), RRType.A, { id, udpSize: 1232, do: true }), p.port, '127.0.0.1');
-  const end = Date.now() + 10_000;
-  while (Date.now() - last < 1000 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  sock.close();
-  const tc = [...seen.values()].filter(Boolean).length;
-  return { full: seen.size - tc, tc, none: n - seen.size };
-}
+const burst = (from: string, n: number, name: (i: number) => string) => udpBurst({ host: '127.0.0.1', port: p.port }, from, n, name);
 
 describe('tandem serve --workers 2 --rrl 5', () => {
   it('random names under a wildcard from one /24 share an account in each worker: at most 5 full answers per worker', async () => {

@@ -3,36 +3,17 @@
 // retries over TCP (RFC 7766), as a real resolver does; another /24 (127.0.2.1) and TCP are not limited;
 // log-only answers everything and counts. The figures are read from /metrics by the Prometheus client's parser.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import dgram from 'node:dgram';
 import { dig, kdig, requireTool } from '../helpers/dig.js';
 import { scrape } from '../helpers/prom.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { encodeQuery } from '../../src/dns/message.js';
-import { Name } from '../../src/dns/name.js';
-import { RRType } from '../../src/dns/types.js';
+import { udpBurst } from '../helpers/burst.js';
 import { rrlDefaults, type RrlConfig } from '../../src/config/rrl.js';
 
 const LIMITED = '127.0.1.1';
 const OTHER = '127.0.2.1';
 
-/** Sends `n` queries (DO=1) for www.example.com. A (or `name(i)`) from `from` at once; counts full answers, TC=1 slips and silence. */
-async function burst(s: TestServer, from: string, n: number, name = (_i: number) => 'www.example.com.'): Promise<{ full: number; tc: number; none: number }> {
-  const sock = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => sock.bind(0, from, resolve));
-  const seen = new Map<number, boolean>();
-  // Done when no answer came for 1 s (dropped queries never get one), and in any case after 10 s.
-  let last = Date.now();
-  sock.on('message', (m) => {
-    seen.set(m.readUInt16BE(0), (m[2] & 0x02) !== 0);
-    last = Date.now();
-  });
-  for (let id = 1; id <= n; id++) sock.send(encodeQuery(Name.fromText(name(id)), RRType.A, { id, udpSize: 1232, do: true }), s.port, s.host);
-  const end = Date.now() + 10_000;
-  while (Date.now() - last < 1000 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  sock.close();
-  const tc = [...seen.values()].filter(Boolean).length;
-  return { full: seen.size - tc, tc, none: n - seen.size };
-}
+/** `n` queries (DO=1) for www.example.com. A (or `name(i)`) from `from` at once (helpers/burst.ts). */
+const burst = (s: TestServer, from: string, n: number, name = (_i: number) => 'www.example.com.') => udpBurst({ host: s.host, port: s.port }, from, n, name);
 
 const start = (rrl: Partial<RrlConfig>) => startTestServer({ config: { rrl: { ...rrlDefaults, exempt: [], ...rrl } } });
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { encodeQuery } from '../../../src/dns/message.js';
 import { Name } from '../../../src/dns/name.js';
-import { readMessage, type MessageRr } from '../../../src/dns/reader.js';
+import { readMessage, type Message, type MessageRr } from '../../../src/dns/reader.js';
 import { Rcode, RRType } from '../../../src/dns/types.js';
 import { SignatureCache } from '../../../src/dnssec/cache.js';
 import { TandemZoneManager } from '../../../src/state/manager.js';
@@ -72,14 +72,14 @@ const q = (name: string, type: number = RRType.A, o: Parameters<typeof encodeQue
   Buffer.from(encodeQuery(Name.fromText(name), type, { udpSize: 1232, do: true, ...o }));
 
 /** A worker linked to a primary with the full request path (as front.test.ts), and its learned chains. */
-function link() {
+function link(budget?: SigningBudget) {
   const handler: Handler = createHandler(() => manager.served(), logger, { clock, cache: new ResponseCache() });
   const learned = new LearnedDenial();
   const counters = new QueryCounters();
   let gen = 1;
   const front = createFront((m) => {
     setImmediate(() => answerFront(m, handler, () => gen, undefined, logger, (x: FrontMore | FrontAnswer) => setImmediate(() => front.receive(x))));
-  }, logger, { clock, learned, queries: counters });
+  }, logger, { clock, learned, queries: counters, budget });
   return { front, learned, counters, bump: () => ++gen };
 }
 
@@ -90,13 +90,21 @@ const direct = (msg: Uint8Array) => createHandler(() => manager.served(), logger
 // case-insensitively, as its canonical form is (RFC 4034 §6.2).
 const lower = (r: MessageRr) => (r.type === RRType.SOA ? Buffer.from(r.rdata).map((c) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c)) : Buffer.from(r.rdata));
 const rrs = (list: MessageRr[]) => list.map((r) => `${r.name.key} ${r.ttl} ${r.type} ${lower(r).toString('hex')}`).sort();
-function same(mine: Uint8Array, theirs: Uint8Array): void {
+/** Both messages read, with the same header fields and question; undefined (after a failed expectation) otherwise. */
+function readBoth(mine: Uint8Array, theirs: Uint8Array): [Message, Message] | undefined {
   const a = readMessage(mine), b = readMessage(theirs);
   expect(a.ok && b.ok).toBe(true);
-  if (!a.ok || !b.ok) return;
+  if (!a.ok || !b.ok) return undefined;
   const m = a.message, t = b.message;
   expect({ id: m.id, flags: m.flags, rcode: m.rcode }).toEqual({ id: t.id, flags: t.flags, rcode: t.rcode });
   expect(m.question.map((x) => [x.name.toString(), x.type, x.class])).toEqual(t.question.map((x) => [x.name.toString(), x.type, x.class]));
+  return [m, t];
+}
+
+function same(mine: Uint8Array, theirs: Uint8Array): void {
+  const both = readBoth(mine, theirs);
+  if (!both) return;
+  const [m, t] = both;
   expect(m.answer).toHaveLength(0);
   expect(rrs(m.authority)).toEqual(rrs(t.authority));
   expect(m.additional).toHaveLength(t.additional.length);
@@ -270,12 +278,9 @@ describe('learned gaps of a compact zone: the worker signs RFC 9824 denials itse
   };
   /** `mine` equals the full path's answer but for the NSEC's RRSIG signature, which verifies with the zone's ZSK. */
   function sameSigned(mine: Uint8Array, theirs: Uint8Array): void {
-    const a = readMessage(mine), b = readMessage(theirs);
-    expect(a.ok && b.ok).toBe(true);
-    if (!a.ok || !b.ok) return;
-    const m = a.message, t = b.message;
-    expect({ id: m.id, flags: m.flags, rcode: m.rcode }).toEqual({ id: t.id, flags: t.flags, rcode: t.rcode });
-    expect(m.question.map((x) => [x.name.toString(), x.type])).toEqual(t.question.map((x) => [x.name.toString(), x.type]));
+    const both = readBoth(mine, theirs);
+    if (!both) return;
+    const [m, t] = both;
     const strip = (list: MessageRr[]) => list.map((r) => (r.type === RRType.RRSIG && u16(r.rdata, 0) === RRType.NSEC ? { ...r, rdata: r.rdata.subarray(0, r.rdata.length - 64) } : r));
     expect(rrs(strip(m.authority))).toEqual(rrs(strip(t.authority)));
     const nsec = m.authority.find((r) => r.type === RRType.NSEC);
@@ -342,12 +347,8 @@ describe('learned gaps of a compact zone: the worker signs RFC 9824 denials itse
   });
 
   it('the signatures a worker makes wait in its signing budget: past it, TC=1 with no records over UDP (budget.ts), TCP signed', async () => {
-    const handler: Handler = createHandler(() => manager.served(), logger, { clock, cache: new ResponseCache() });
-    const learned = new LearnedDenial();
     const budget = new SigningBudget({ limit: 0, overflow: 'tc' });
-    const front = createFront((m) => {
-      setImmediate(() => answerFront(m, handler, () => 1, undefined, logger, (x: FrontMore | FrontAnswer) => setImmediate(() => front.receive(x))));
-    }, logger, { clock, learned, budget });
+    const { front, learned } = link(budget);
     try {
       await teach(front, [z], 300);
       expect(learned.stats.links).toBeGreaterThan(3);

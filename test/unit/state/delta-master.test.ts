@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { TandemZoneManager } from '../../../src/state/manager.js';
+import { openPrimaryAndReplica } from '../../helpers/replica.js';
 import { SignatureCache } from '../../../src/dnssec/cache.js';
 import { Name } from '../../../src/dns/name.js';
 import { RRType } from '../../../src/dns/types.js';
@@ -115,13 +116,7 @@ describe('a master-file zone: an admin change costs the change (issue 16)', () =
 
   it('a cluster worker applies the primary\'s delta to its copy of the master-file zone and serves the same zone', { timeout: 120_000 }, async () => {
     const { zonesDir, stateDir } = await open(1_000, 'cluster');
-    const base = { zonesDir, stateDir, clock, logger: pino({ level: 'silent' }), cache: new SignatureCache({ max: 10_000 }) };
-    let worker: TandemZoneManager | undefined;
-    const told: string[] = [];
-    const { manager: primary } = await TandemZoneManager.open({
-      ...base, afterChange: async (file, _packed, delta) => { told.push(delta ? 'delta' : 'file'); if (delta) await worker!.applyDelta(file, delta); else await worker!.reloadFile(file); },
-    });
-    ({ manager: worker } = await TandemZoneManager.open({ ...base, role: 'replica' }));
+    const { primary, replica: worker, told } = await openPrimaryAndReplica(zonesDir, stateDir, clock);
     const id = primary.zoneByName(origin)!.id;
     await primary.createRecord(id, rec('a.new.sub', 'A', '192.0.2.1'));
     const h3 = primary.recordsAt(id, Name.fromText('h3', origin), RRType.A)[0];

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { TandemZoneManager } from '../../../src/state/manager.js';
+import { openPrimaryAndReplica } from '../../helpers/replica.js';
 import { SignatureCache } from '../../../src/dnssec/cache.js';
 import { Name } from '../../../src/dns/name.js';
 import { RRType } from '../../../src/dns/types.js';
@@ -130,13 +131,7 @@ describe('an admin change on a large zone is O(change) (issue 16)', () => {
     const stateDir = join(dir, 'cluster', 'state');
     await mkdir(zonesDir, { recursive: true });
     await writeFile(join(zonesDir, 'big.test.yaml'), zoneText(1_000, 'nsec3-chain'));
-    const base = { zonesDir, stateDir, clock, logger: pino({ level: 'silent' }), cache: new SignatureCache({ max: 10_000 }) };
-    let worker: TandemZoneManager | undefined;
-    const told: string[] = [];
-    const { manager: primary } = await TandemZoneManager.open({
-      ...base, afterChange: async (file, _packed, delta) => { told.push(delta ? 'delta' : 'file'); if (delta) await worker!.applyDelta(file, delta); else await worker!.reloadFile(file); },
-    });
-    ({ manager: worker } = await TandemZoneManager.open({ ...base, role: 'replica' }));
+    const { primary, replica: worker, told } = await openPrimaryAndReplica(zonesDir, stateDir, clock);
     const id = primary.zoneByName(origin)!.id;
     await primary.createRecord(id, { name: Name.fromText('a.new.sub', origin), type: RRType.A, ttl: 300, rdata: parseRdata(RRType.A, '192.0.2.1', origin) });
     const h3 = primary.recordsAt(id, Name.fromText('h3', origin), RRType.A)[0];
