@@ -69,6 +69,14 @@ const ACK_TIMEOUT_MS = 15_000;
 /** How long a worker gets to stop before it is killed. */
 const STOP_TIMEOUT_MS = 10_000;
 
+/**
+ * Sends to a worker whose channel may be closing (it exits, or took a signal meant for the whole group): a failed
+ * send (EPIPE) is the worker's exit, seen by its 'exit' handler, not an 'error' event that would end the primary.
+ */
+function sendTo(w: Worker, m: ToWorker): void {
+  if (w.isConnected()) w.send(m, () => undefined);
+}
+
 const isMessage = (m: unknown): m is ToPrimary => typeof m === 'object' && m !== null && 'tandem' in m;
 const live = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && w.isConnected());
 
@@ -99,7 +107,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   /** Tells every worker the generation served now, without waiting (a worker's acknowledgement is ignored). */
   const tell = (): void => {
     const g = generation();
-    for (const w of live()) w.send({ tandem: 'generation', seq: ++seq, gen: g } satisfies ToWorker);
+    for (const w of live()) sendTo(w, { tandem: 'generation', seq: ++seq, gen: g });
   };
   /** Tells every worker the generation served now; resolves once each has acknowledged (or exited). */
   const announce = async (): Promise<void> => {
@@ -125,7 +133,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
       }, ACK_TIMEOUT_MS);
       w.on('message', onMessage);
       w.once('exit', done);
-      w.send(msg);
+      sendTo(w, msg);
     })));
     logger.debug({ generation: g, workers: workers.length, ms: +(performance.now() - t0).toFixed(2) }, 'workers took a new generation');
   };
@@ -147,7 +155,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   const quiet = deps.logger.levelVal < 30 ? deps.logger.child({}, { level: 'info' }) : deps.logger;
   const { handler, close: closeHandler } = queryHandler({ ...deps, logger: quiet }, () => mgr.served(), laterControl(() => transfers));
   cluster.on('message', (w, m: unknown) => {
-    if (isMessage(m) && m.tandem === 'query') answerFront(m, handler, generation, metrics.queries, logger, (x) => { if (w.isConnected()) w.send(x); });
+    if (isMessage(m) && m.tandem === 'query') answerFront(m, handler, generation, metrics.queries, logger, (x) => sendTo(w, x));
   });
 
   let addresses: Endpoint[] = [];
@@ -185,7 +193,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
         clearTimeout(timer);
         resolve();
       });
-      if (w.isConnected()) w.send({ tandem: 'stop' } satisfies ToWorker);
+      if (w.isConnected()) sendTo(w, { tandem: 'stop' });
       else w.kill('SIGTERM');
     })));
   };
