@@ -85,6 +85,10 @@ export class Metrics {
       name: 'tandem_learned_chain_links', help: 'NSEC3 chain records cluster workers hold to answer names that do not exist', registers,
       collect() { this.set(learned.reduce((n, l) => n + l.stats.links, 0)); },
     });
+    new Counter({
+      name: 'tandem_learned_zones_total', help: 'Whole denial chains (or compact gaps) of a zone cluster workers took from the primary at once', registers,
+      collect() { this.reset(); this.inc(learned.reduce((n, l) => n + l.stats.zones, 0)); },
+    });
 
     // Response rate limiting (server/rrl.ts), when configured: by response class.
     const rrls = this.rrls;

@@ -26,7 +26,7 @@ import type { TransferService } from '../transfer/service.js';
 import { systemClock } from '../dnssec/types.js';
 import { Metrics } from '../metrics/registry.js';
 import { answerPrimary, workerMetrics } from '../metrics/cluster.js';
-import { answerFront, createFront, type FrontAnswer, type FrontMore, type FrontQuery } from './front.js';
+import { answerChainAsk, answerFront, createFront, type FrontAnswer, type FrontChain, type FrontChainAsk, type FrontMore, type FrontQuery } from './front.js';
 import { ResponseCache } from './respcache.js';
 import { LearnedDenial } from './learned.js';
 import { SigningBudget } from './budget.js';
@@ -37,7 +37,8 @@ export type ToWorker =
   | { tandem: 'generation'; seq: number; gen: number }
   | { tandem: 'stop' }
   | FrontMore
-  | FrontAnswer;
+  | FrontAnswer
+  | FrontChain;
 
 /** Worker -> primary. */
 export type ToPrimary =
@@ -45,7 +46,8 @@ export type ToPrimary =
   | { tandem: 'ack'; seq: number; error?: string }
   | { tandem: 'failed'; error: string }
   /** A message the worker's cache could not answer, for the primary's request path. */
-  | FrontQuery;
+  | FrontQuery
+  | FrontChainAsk;
 
 export interface RunningCluster {
   /** DNS addresses the workers listen on. */
@@ -155,7 +157,9 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   const quiet = deps.logger.levelVal < 30 ? deps.logger.child({}, { level: 'info' }) : deps.logger;
   const { handler, close: closeHandler } = queryHandler({ ...deps, logger: quiet }, () => mgr.served(), laterControl(() => transfers));
   cluster.on('message', (w, m: unknown) => {
-    if (isMessage(m) && m.tandem === 'query') answerFront(m, handler, generation, metrics.queries, logger, (x) => sendTo(w, x));
+    if (!isMessage(m)) return;
+    if (m.tandem === 'query') answerFront(m, handler, generation, metrics.queries, logger, (x) => sendTo(w, x));
+    else if (m.tandem === 'chain-ask') answerChainAsk(m, mgr.served(), generation, logger, (x) => sendTo(w, x));
   });
 
   let addresses: Endpoint[] = [];
@@ -300,7 +304,7 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
   const budget = config.signingQueue === false ? undefined
     : new SigningBudget({ limit: config.signingQueue, overflow: config.signingOverflow, logger: logger.child({ component: 'signing-budget' }) });
   if (budget) metrics.watchBudget(budget);
-  const front = createFront(send, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, cache, learned, queries: metrics.queries, budget });
+  const front = createFront(send, logger.child({ component: 'query' }), { clock: deps.clock ?? systemClock, cache, learned, queries: metrics.queries, budget, askZone: send });
   let dns: Awaited<ReturnType<typeof listenDns>>;
   try {
     dns = await listenDns(deps, front.handler, (resp) => front.wildcardParent(resp));
@@ -323,7 +327,7 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
     if (typeof m !== 'object' || m === null || !('tandem' in m)) return;
     switch (m.tandem) {
       case 'stop': void stop(); break;
-      case 'answer': case 'answer-more': front.receive(m); break;
+      case 'answer': case 'answer-more': case 'chain': front.receive(m); break;
       case 'generation':
         front.generation(m.gen);
         send({ tandem: 'ack', seq: m.seq });

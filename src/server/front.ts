@@ -17,6 +17,8 @@ import { sizeLimit, type Transport } from './limits.js';
 import { cacheKey, questionNameEnd, questionText, ResponseCache, type CacheKey } from './respcache.js';
 import { LearnedDenial, writeHead, writeOpt, type CompactHint, type ToSign } from './learned.js';
 import { OverBudget, type SigningBudget } from './budget.js';
+import { zoneDenial, type ZoneDenial } from './chainpush.js';
+import type { Served } from '../state/manager.js';
 
 /** Worker -> primary: a message to answer. */
 export interface FrontQuery {
@@ -46,6 +48,19 @@ export interface FrontAnswer {
   keep?: { until: number; zone: string | undefined; rest: number } & KeepMore;
 }
 
+/** Worker -> primary: send the whole denial data of the zone keyed `zone` (chainpush.ts), once per zone and generation. */
+export interface FrontChainAsk {
+  tandem: 'chain-ask';
+  zone: string;
+}
+
+/** Primary -> worker: the denial data of `zone` as of generation `gen` (none when the zone gets none). */
+export interface FrontChain extends Partial<ZoneDenial> {
+  tandem: 'chain';
+  zone: string;
+  gen: number;
+}
+
 export interface Front {
   handler: Handler;
   /**
@@ -55,7 +70,7 @@ export interface Front {
   wildcardParent(resp: Uint8Array): number;
   /** The primary serves generation `gen` now: cached answers of an older one are dropped. */
   generation(gen: number): void;
-  receive(m: FrontMore | FrontAnswer): void;
+  receive(m: FrontMore | FrontAnswer | FrontChain): void;
 }
 
 export interface FrontOptions {
@@ -66,6 +81,11 @@ export interface FrontOptions {
   queries?: QueryCounters;
   /** The signing budget compact denials signed here go through (budget.ts); none: signed at once. */
   budget?: SigningBudget;
+  /**
+   * Asks the primary for the whole denial data of a zone (a FrontChainAsk) after a first answer to learn from;
+   * the primary answers through `receive` with a FrontChain. Without it, zones are learned from answers only.
+   */
+  askZone?: (m: FrontChainAsk) => void;
 }
 
 /** How long a UDP question waits for the primary's answer before it is dropped (the client retries). */
@@ -119,6 +139,8 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
   let udpWaiting = 0;
   // Questions (lower-cased name, type, class) answered from a wildcard, with its parent's label count; per generation.
   let wildcards = new Map<string, number>();
+  // Zones whose whole denial data was asked for in this generation.
+  let asked = new Set<string>();
 
   // Debug logging stays one line per query (README), here in the worker that received it, cached or not.
   const log = (msg: Uint8Array, transport: Transport, resp: Uint8Array | null, peer: Peer | undefined, isCached: boolean) => {
@@ -230,6 +252,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     cache.clear();
     learned?.clear();
     wildcards = new Map();
+    asked = new Set();
   };
   return {
     handler: Object.assign(handle, { cached }),
@@ -241,6 +264,13 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     },
     generation,
     receive(m) {
+      if (m.tandem === 'chain') {
+        // Data of an older generation is stale; of a newer one, the generation's own answers will ask again.
+        if (!learned || m.gen !== gen || m.until === undefined) return;
+        if (m.records) learned.learnChain(m.records, m.zone, m.until);
+        else if (m.gaps) learned.learnGaps(m.zone, m.gaps, m.until);
+        return;
+      }
       const o = open.get(m.id);
       if (!o) return;
       if (m.tandem === 'answer-more') {
@@ -258,7 +288,13 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
       if (keep && o.key && m.gen === gen) {
         const cell = queries && keep.rest >= 0 ? queries.rejoin(keep.zone, keep.rest) : -1;
         cache.set(genObj, o.key, m.wire!, clock.now(), keep.until, cell);
-        if (keep.learn && learned) learned.learn(m.wire!, keep.learn, keep.until, keep.compact);
+        if (keep.learn && learned) {
+          learned.learn(m.wire!, keep.learn, keep.until, keep.compact);
+          if (opts.askZone && !asked.has(keep.learn)) {
+            asked.add(keep.learn);
+            opts.askZone({ tandem: 'chain-ask', zone: keep.learn });
+          }
+        }
         if (keep.wild !== undefined) {
           if (wildcards.size >= 10_000) wildcards = new Map();
           wildcards.set(o.key.key.slice(3), keep.wild); // the question part of the cache key (questionText)
@@ -290,6 +326,18 @@ export function answerFront(m: FrontQuery, handler: Handler, generation: () => n
     (err: unknown) => {
       logger.error({ err }, 'answer for a worker failed');
       reply({ tandem: 'answer', id: m.id, wire: null, gen });
+    },
+  );
+}
+
+/** The primary's side of a FrontChainAsk: the zone's denial data from the set served now (chainpush.ts), with its generation. */
+export function answerChainAsk(m: FrontChainAsk, served: Served, generation: () => number, logger: Logger, reply: (x: FrontChain) => void): void {
+  const gen = generation(); // the set `served` is (read before anything awaits)
+  Promise.resolve(zoneDenial(served, m.zone)).then(
+    (data) => reply({ tandem: 'chain', zone: m.zone, gen, ...data }),
+    (err: unknown) => {
+      logger.error({ err, zone: m.zone }, 'denial data for a worker failed');
+      reply({ tandem: 'chain', zone: m.zone, gen });
     },
   );
 }

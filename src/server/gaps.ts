@@ -94,3 +94,19 @@ export function gapsFor(zone: Zone, name: Name): Gap[] | undefined {
   for (let j = Math.max(0, p - half); j < Math.min(n, p + half) && out.length < GAPS_PER_HINT; j++) if (j !== p && fits(zone, g, j)) out.push(gap(j));
   return out;
 }
+
+/** Most gaps `allGaps` gives (a worker holds at most 100,000 links over all zones: learned.ts). */
+export const ALL_GAPS_MAX = 50_000;
+
+/**
+ * Every gap of `zone`'s names whose names may be answered from it (see `gapsFor`), for a worker that asks for the
+ * whole zone at once (chainpush.ts); undefined for a zone of more than ALL_GAPS_MAX names or one orderKey cannot order.
+ */
+export function allGaps(zone: Zone): Gap[] | undefined {
+  const g = gapsOf(zone);
+  const n = g?.names.length ?? 0;
+  if (!g || n > ALL_GAPS_MAX) return undefined;
+  const out: Gap[] = [];
+  for (let j = 0; j < n; j++) if (fits(zone, g, j)) out.push({ prev: g.names[j].canonicalWire(), next: j + 1 < n ? g.names[j + 1].canonicalWire() : undefined });
+  return out;
+}

@@ -235,7 +235,7 @@ export function createHandler(served: () => Served, logger: Logger, opts: Handle
  * (the cache checks that) and its signatures' window is current. A signer without `refreshAt` (a test
  * double) gets no caching of signed answers.
  */
-function signedUntil(signing: object): number {
+export function signedUntil(signing: object): number {
   const refreshAt = (signing as Partial<ZoneSigningImpl>).refreshAt;
   return typeof refreshAt === 'function' ? refreshAt.call(signing) : 0;
 }
@@ -340,7 +340,7 @@ const enclosing = new WeakMap<Served, Set<string>>();
  * NSEC chain (RFC 4034 §4), or NSEC3 chain without Opt-Out (RFC 5155 §6: an Opt-Out span may hide unsigned delegations) in a zone with no
  * zone of ours below it (a child zone served without a delegation in its parent is outside the parent's chain).
  */
-function learnable(served: Served, zone: Zone): boolean {
+export function learnable(served: Served, zone: Zone): boolean {
   const denial = zone.settings.denial;
   if (denial !== 'nsec-chain' && (denial !== 'nsec3-chain' || zone.settings.nsec3OptOut)) return false;
   return !hasZoneBelow(served, zone);
@@ -373,8 +373,17 @@ export const COMPACT_HINT_MAX_NAMES = 100_000;
  * it; the worker leaves names with a label sorting before `*` to us), so those are looked for there.
  */
 function compactHint(served: Served, zone: Zone, signing: unknown, name: Name): CompactHint | undefined {
-  const zsk = (signing as Partial<ZoneSigningImpl>).zsk as { pkcs8?: () => Uint8Array } | undefined;
+  const key = compactKey(served, zone, signing);
+  const gaps = key && gapsFor(zone, name);
+  return gaps && { gaps, key };
+}
+
+/**
+ * The ZSK (PKCS #8) a worker signs `zone`'s compact denials with, when it may (a zone of up to COMPACT_HINT_MAX_NAMES
+ * names with no zone of ours below it, signed by a key that can be handed over); else undefined.
+ */
+export function compactKey(served: Served, zone: Zone, signing: unknown): Uint8Array | undefined {
+  const zsk = (signing as Partial<ZoneSigningImpl> | undefined)?.zsk as { pkcs8?: () => Uint8Array } | undefined;
   if (typeof zsk?.pkcs8 !== 'function' || zone.nodes.size > COMPACT_HINT_MAX_NAMES || hasZoneBelow(served, zone)) return undefined;
-  const gaps = gapsFor(zone, name);
-  return gaps && { gaps, key: zsk.pkcs8() };
+  return zsk.pkcs8();
 }

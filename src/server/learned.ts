@@ -24,17 +24,19 @@
 import { createHash, createPrivateKey, hash as oneShot, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { Name } from '../dns/name.js';
 import { readMessage, type Message, type MessageRr } from '../dns/reader.js';
+import type { Rr } from '../dns/rr.js';
 import { NXNAME_BITMAP } from '../dnssec/denial/compact.js';
 import { parseRrsigRdata, rrsigRdata, signedData, type RrsigFields } from '../dnssec/rrsig.js';
 import { RRType } from '../dns/types.js';
 import { EDNS_UDP_SIZE } from './limits.js';
 import type { CacheKey } from './respcache.js';
+import { SortedKeys } from './sorted.js';
 
 /** One NSEC3 or NSEC of a chain as it goes on the wire, with its RRSIGs. */
 interface Link {
   /**
-   * Owner and next: NSEC3 hashes, hex (the order of the hashes, as base32hex keeps it: RFC 4648 §7); NSEC names
-   * as `orderKey` gives them (RFC 4034 §6.1 order as plain string order).
+   * Owner and next: NSEC3 hashes, their octets as latin1 (the order of the hashes, as base32hex keeps it: RFC 4648
+   * §7); NSEC names as `orderKey` gives them (RFC 4034 §6.1 order as plain string order).
    */
   owner: string;
   next: string;
@@ -42,11 +44,16 @@ interface Link {
   ns: boolean;
   soa: boolean;
   dname: boolean;
-  /** The owner's labels on the wire above the apex (an NSEC3: length octet + 32 base32hex characters); the apex follows them. */
-  label: Uint8Array;
-  /** TYPE .. RDATA of the NSEC3 and of each RRSIG over it. */
-  body: Uint8Array;
-  sigs: Uint8Array[];
+  /**
+   * The record and its RRSIGs as they go into an answer (`pack`): the owner's labels above the apex (an NSEC3: length
+   * octet + 32 base32hex characters; none for the apex), two octets for a pointer to the apex, TYPE .. RDATA, then per
+   * RRSIG two octets for a pointer to the owner and TYPE .. RDATA; `write` fills the pointers in. One buffer, so an
+   * answer reads the one link it does not share with its neighbours from a few adjacent cache lines.
+   */
+  wire: Uint8Array;
+  labelLen: number;
+  /** RRSIGs in `wire`. */
+  nsigs: number;
   until: number;
 }
 
@@ -71,21 +78,23 @@ interface CompactSigning {
 }
 
 interface Chain {
-  /** The zone's Name.key (for the query counters). */
+  /** The zone's Name.key (for the query counters), and its apex's wire form, lower-cased, as latin1. */
   zoneKey: string;
+  apexKey: string;
   /**
    * The kind of the chain's first learned link; links of the other kind are not learned. `compact`: the links
    * are gaps between the zone's names (CompactHint), unsigned: the worker signs each answer's NSEC itself.
    */
   kind?: 'nsec3' | 'nsec' | 'compact';
   compact?: CompactSigning;
-  /** NSEC3 parameters (RFC 5155 §3.1): every link shares them. */
+  /** NSEC3 parameters (RFC 5155 §3.1): every link shares them (the first one's, `params` once set). */
   salt: Uint8Array;
   iterations: number;
-  /** Learned owners, sorted (string order), and their links. */
-  owners: string[];
-  links: Map<string, Link>;
-  soa?: { body: Uint8Array; sigs: Uint8Array[]; until: number };
+  params?: boolean;
+  /** Learned links by owner, in string order (made with the kind: the owners of an NSEC or a gap share the apex's key). */
+  links?: SortedKeys<Link>;
+  /** The SOA: TYPE .. RDATA of it and of its RRSIGs, and both packed as a link of the apex (`pack`). */
+  soa?: { body: Uint8Array; sigs: Uint8Array[]; packed: Uint8Array; until: number };
   /** The apex's hash, and the hashes of wildcards at closest enclosers (by the encloser's wire form). */
   apexHash?: string;
   wild: Map<string, string>;
@@ -101,6 +110,8 @@ export interface LearnedStats {
   answered: number;
   /** Links held now. */
   links: number;
+  /** Whole chains or gap sets of a zone taken at once (learnChain, learnGaps). */
+  zones: number;
 }
 
 const u16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
@@ -111,7 +122,7 @@ for (let i = 0; i < 32; i++) {
   B32[B32HEX.toLowerCase().charCodeAt(i)] = i;
 }
 
-/** A 32-character base32hex label (a SHA-1 NSEC3 owner, RFC 5155 §3) as hex; undefined when it is not one. */
+/** A 32-character base32hex label (a SHA-1 NSEC3 owner, RFC 5155 §3) as its 20 octets in latin1; undefined when it is not one. */
 function labelHash(label: Uint8Array): string | undefined {
   if (label.length !== 32) return undefined;
   const out = Buffer.allocUnsafe(20);
@@ -126,7 +137,7 @@ function labelHash(label: Uint8Array): string | undefined {
       bits -= 8;
     }
   }
-  return out.toString('hex');
+  return out.toString('latin1');
 }
 
 /** Whether type `t` (< 256) is in an NSEC3 type bitmap (RFC 5155 §3.2.1, RFC 4034 §4.1.2). */
@@ -182,7 +193,7 @@ export function wireOrderKey(wire: Uint8Array): string | undefined {
 }
 
 /** The RRSIGs in `rrs` covering type `type` at `owner` (RFC 4034 §3.1.1: type covered first in RDATA). */
-function sigsOver(rrs: readonly MessageRr[], owner: Name, type: number): MessageRr[] {
+function sigsOver(rrs: readonly Rr[], owner: Name, type: number): Rr[] {
   return rrs.filter((rr) => rr.type === RRType.RRSIG && rr.rdata.length >= 2 && u16(rr.rdata, 0) === type && rr.name.equals(owner));
 }
 
@@ -199,8 +210,76 @@ const below = (key: string, above: string) => key.length > above.length && key.s
 
 const lowerWire = (w: Uint8Array) => Buffer.from(w).map((c) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c));
 
+const NO_WIRE = new Uint8Array(0);
+
+/** A link's `wire` (see Link): labels, apex pointer, `body`, and per RRSIG an owner pointer and the RRSIG's `sigs` body. */
+function pack(label: Uint8Array, body: Uint8Array, sigs: Uint8Array[]): Pick<Link, 'wire' | 'labelLen' | 'nsigs'> {
+  let size = label.length + 2 + body.length;
+  for (const s of sigs) size += 2 + s.length;
+  const wire = Buffer.allocUnsafe(size);
+  wire.set(label, 0);
+  let o = label.length + 2;
+  wire.set(body, o);
+  o += body.length;
+  for (const s of sigs) {
+    wire.set(s, o + 2);
+    o += 2 + s.length;
+  }
+  return { wire, labelLen: label.length, nsigs: sigs.length };
+}
+
+/** A gap between a compact zone's names (CompactHint) as a link without records; undefined when orderKey cannot order an end. */
+function gapLink(gap: CompactHint['gaps'][number], apexWire: Uint8Array, until: number): Link | undefined {
+  const owner = wireOrderKey(gap.prev), next = wireOrderKey(gap.next ?? apexWire);
+  if (owner === undefined || next === undefined) return undefined;
+  return { owner, next, ns: false, soa: false, dname: false, wire: NO_WIRE, labelLen: 0, nsigs: 0, until };
+}
+
+function soaOf(b: Uint8Array, sigs: Uint8Array[], until: number): NonNullable<Chain['soa']> {
+  return { body: b, sigs, packed: pack(NO_WIRE, b, sigs).wire, until };
+}
+
+/**
+ * Copies a packed link (`pack`) into `out` at `at` and fills in its pointers: to the apex after the labels, and from
+ * each RRSIG to the owner (the apex itself for a link of the apex: no pointer to a pointer). Returns the end.
+ */
+function place(out: Buffer, at: number, wire: Uint8Array, labelLen: number, nsigs: number, apexPtr: number): number {
+  out.set(wire, at);
+  let o = at + labelLen;
+  out[o] = apexPtr >> 8;
+  out[o + 1] = apexPtr & 0xff;
+  o += 2;
+  o += 10 + ((out[o + 8] << 8) | out[o + 9]); // TYPE CLASS TTL RDLENGTH RDATA
+  const owner = labelLen === 0 ? apexPtr : 0xc000 | at; // RFC 1035 §4.1.4
+  for (let i = 0; i < nsigs; i++) {
+    out[o] = owner >> 8;
+    out[o + 1] = owner & 0xff;
+    o += 2;
+    o += 10 + ((out[o + 8] << 8) | out[o + 9]);
+  }
+  return o;
+}
+
+/** Records one after the other, uncompressed (owner, TYPE, CLASS, TTL, RDLENGTH, RDATA); undefined when malformed. */
+function readRecords(b: Uint8Array): Rr[] | undefined {
+  const out: Rr[] = [];
+  try {
+    for (let o = 0; o < b.length; ) {
+      const { name, next } = Name.read(b, o);
+      if (next + 10 > b.length) return undefined;
+      const len = u16(b, next + 8);
+      if (next + 10 + len > b.length) return undefined;
+      out.push({ name, type: u16(b, next), class: u16(b, next + 2), ttl: ((b[next + 4] << 24) | (b[next + 5] << 16) | (b[next + 6] << 8) | b[next + 7]) >>> 0, rdata: b.subarray(next + 10, next + 10 + len) });
+      o = next + 10 + len;
+    }
+  } catch {
+    return undefined;
+  }
+  return out;
+}
+
 /** TYPE, CLASS, TTL, RDLENGTH and RDATA of a record: what follows its owner name. */
-function body(rr: MessageRr): Uint8Array {
+function body(rr: Rr): Uint8Array {
   const b = Buffer.allocUnsafe(10 + rr.rdata.length);
   b.writeUInt16BE(rr.type, 0);
   b.writeUInt16BE(rr.class, 2);
@@ -222,7 +301,7 @@ export function writeHead(out: Buffer, query: Uint8Array, qEnd: number, h: { aa?
   out.writeUInt32BE(0x00010000, 4); // QDCOUNT 1, ANCOUNT 0
   out.writeUInt16BE(h.ns, 8);
   out.writeUInt16BE(h.opt ? 1 : 0, 10);
-  out.set(query.subarray(12, qEnd), 12);
+  for (let i = 12; i < qEnd; i++) out[i] = query[i]; // a few dozen octets: cheaper than a subarray and set
 }
 
 /** The OPT at `o` (RFC 6891 §6.1.2): root owner, our UDP size, version 0, the query's DO and CO (cache-key `flags`), no options. */
@@ -254,7 +333,7 @@ export class LearnedDenial {
   /** By the apex's wire form, lower-cased, as latin1. */
   private zones = new Map<string, Chain>();
   private count = 0;
-  readonly stats: LearnedStats = { answered: 0, links: 0 };
+  readonly stats: LearnedStats = { answered: 0, links: 0, zones: 0 };
 
   constructor(opts: LearnedOptions = {}) {
     this.max = Math.max(1, opts.max ?? 100_000);
@@ -275,29 +354,65 @@ export class LearnedDenial {
     if (!read.ok) return;
     if (compact) return this.learnCompact(read.message, zoneKey, until, compact);
     const auth = read.message.authority;
+    this.take(auth, zoneKey, until, (owner, type) => sigsOver(auth, owner, type).map(body));
+  }
+
+  /**
+   * The whole chain of the zone `zoneKey` as the primary sends it to a worker that asks (chainpush.ts): records
+   * uncompressed one after the other (owner, TYPE .. RDATA), each NSEC3 or NSEC followed by its RRSIGs. Taken as
+   * the links of answers are, in one sorted merge. False when `records` cannot be read or would pass the bound.
+   */
+  learnChain(records: Uint8Array, zoneKey: string, until: number): boolean {
+    const rrs = readRecords(records);
+    if (!rrs || this.count + rrs.length / 2 > this.max) return false;
+    const sigs = new Map<string, Uint8Array[]>();
+    for (const rr of rrs) {
+      if (rr.type !== RRType.RRSIG || rr.rdata.length < 2) continue;
+      const k = `${u16(rr.rdata, 0)} ${rr.name.key}`;
+      const list = sigs.get(k);
+      if (list) list.push(body(rr));
+      else sigs.set(k, [body(rr)]);
+    }
+    const taken: Link[] = [];
+    const chain = this.take(rrs, zoneKey, until, (owner, type) => sigs.get(`${type} ${owner.key}`) ?? [], taken);
+    if (!chain) return taken.length === 0;
+    this.count += chain.links!.merge(taken.map((l) => [l.owner, l]));
+    this.stats.links = this.count;
+    this.stats.zones++;
+    return true;
+  }
+
+  /**
+   * The links in `auth` (with their RRSIGs, `sigsOf`) and its SOA, for the zone `zoneKey`: inserted one by one, or
+   * with `collect` only gathered there (the caller merges them). Returns the zone's chain.
+   */
+  private take(auth: readonly Rr[], zoneKey: string, until: number, sigsOf: (owner: Name, type: number) => Uint8Array[], collect?: Link[]): Chain | undefined {
     let chain: Chain | undefined, apexKey: string | undefined;
-    const zoneOf = (apex: MessageRr['name']): Chain | undefined => {
+    const zoneOf = (apex: Name): Chain | undefined => {
       if (apex.key !== zoneKey) return undefined;
       if (chain) return chain;
       apexKey = Buffer.from(apex.canonicalWire()).toString('latin1');
       chain = this.zones.get(apexKey);
       return chain;
     };
-    const apexOf = (n: MessageRr['name']): MessageRr['name'] | undefined => {
+    const apexOf = (n: Name): Name | undefined => {
       for (let p = n; ; p = p.parent()) {
         if (p.key === zoneKey) return p;
         if (p.isRoot()) return undefined;
       }
     };
-    const sigsOf = (owner: Name, type: number) => sigsOver(auth, owner, type).map(body);
+    const add = (link: Link): boolean => {
+      if (!collect) return this.insert(chain!, link);
+      collect.push(link);
+      return true;
+    };
     for (const rr of auth) {
       if (rr.type === RRType.SOA && rr.name.key === zoneKey) {
         const sigs = sigsOf(rr.name, RRType.SOA);
         zoneOf(rr.name);
         if (sigs.length === 0) continue;
         chain ??= this.newChain(apexKey!, zoneKey);
-        if (!chain) return;
-        chain.soa = { body: body(rr), sigs, until };
+        chain.soa = soaOf(body(rr), sigs, until);
         continue;
       }
       if (rr.type === RRType.NSEC) {
@@ -307,9 +422,8 @@ export class LearnedDenial {
         if (!link) continue;
         zoneOf(apex);
         chain ??= this.newChain(apexKey!, zoneKey);
-        chain.kind ??= 'nsec';
-        if (chain.kind !== 'nsec') continue;
-        if (!this.insert(chain, link)) return;
+        if (!ofKind(chain, 'nsec')) continue;
+        if (!add(link)) return undefined;
         continue;
       }
       if (rr.type !== RRType.NSEC3 || rr.name.labelCount < 1) continue;
@@ -330,26 +444,26 @@ export class LearnedDenial {
       if (!owner || sigs.length === 0) continue;
       zoneOf(apex);
       chain ??= this.newChain(apexKey!, zoneKey);
-      if (!chain) return;
       const salt = d.subarray(5, 5 + saltLen);
       const iterations = u16(d, 2);
-      chain.kind ??= 'nsec3';
-      if (chain.kind !== 'nsec3') continue;
-      if (chain.links.size === 0 && chain.owners.length === 0 && !chain.apexHash) {
+      if (!ofKind(chain, 'nsec3')) continue;
+      if (!chain.params) {
         chain.salt = Uint8Array.from(salt);
         chain.iterations = iterations;
+        chain.params = true;
       } else if (iterations !== chain.iterations || !Buffer.from(salt).equals(chain.salt)) continue;
       const bitmap = d.subarray(bitmapAt);
       const label = Buffer.allocUnsafe(33);
       label[0] = 32;
       label.set(rr.name.labels[0], 1);
       const link: Link = {
-        owner, next: Buffer.from(d.subarray(6 + saltLen, bitmapAt)).toString('hex'),
+        owner, next: Buffer.from(d.subarray(6 + saltLen, bitmapAt)).toString('latin1'),
         ns: hasType(bitmap, RRType.NS), soa: hasType(bitmap, RRType.SOA), dname: hasType(bitmap, RRType.DNAME),
-        label, body: body(rr), sigs, until,
+        ...pack(label, body(rr), sigs), until,
       };
-      if (!this.insert(chain, link)) return;
+      if (!add(link)) return undefined;
     }
+    return chain;
   }
 
   /**
@@ -374,9 +488,8 @@ export class LearnedDenial {
     const apexWire = soa.name.canonicalWire();
     const apexKey = Buffer.from(apexWire).toString('latin1');
     const chain = this.zones.get(apexKey) ?? this.newChain(apexKey, zoneKey);
-    chain.kind ??= 'compact';
-    if (chain.kind !== 'compact') return;
-    chain.soa = { body: body(soa), sigs: soaSigs, until };
+    if (!ofKind(chain, 'compact')) return;
+    chain.soa = soaOf(body(soa), soaSigs, until);
     const c = chain.compact;
     let key: KeyObject;
     try {
@@ -386,31 +499,44 @@ export class LearnedDenial {
     }
     chain.compact = { template, ttl: nsec.ttl, der: hint.key, key };
     for (const gap of hint.gaps) {
-      const owner = wireOrderKey(gap.prev), next = wireOrderKey(gap.next ?? apexWire);
-      if (owner === undefined || next === undefined) continue;
-      if (!this.insert(chain, { owner, next, ns: false, soa: false, dname: false, label: new Uint8Array(0), body: new Uint8Array(0), sigs: [], until })) return;
+      const link = gapLink(gap, apexWire, until);
+      if (link && !this.insert(chain, link)) return;
     }
+  }
+
+  /**
+   * Every fit gap of a compact zone (chainpush.ts), for the chain a compact denial of the zone `zoneKey` made (its
+   * SOA, RRSIG fields and key); merged at once. False when there is no such chain or the gaps would pass the bound.
+   */
+  learnGaps(zoneKey: string, gaps: readonly CompactHint['gaps'][number][], until: number): boolean {
+    let chain: Chain | undefined;
+    for (const c of this.zones.values()) if (c.zoneKey === zoneKey) chain = c;
+    if (!chain || chain.kind !== 'compact' || this.count + gaps.length > this.max) return false;
+    const apexWire = Buffer.from(chain.apexKey, 'latin1');
+    const taken: [string, Link][] = [];
+    for (const gap of gaps) {
+      const link = gapLink(gap, apexWire, until);
+      if (link) taken.push([link.owner, link]);
+    }
+    this.count += chain.links!.merge(taken);
+    this.stats.links = this.count;
+    this.stats.zones++;
+    return true;
   }
 
   /** Adds or replaces `link` in `chain`; false when the bound was reached and everything learned was dropped. */
   private insert(chain: Chain, link: Link): boolean {
-    const owner = link.owner;
-    if (!chain.links.has(owner)) {
-      if (this.count >= this.max) {
+    if (this.count >= this.max) {
+      const links = chain.links!, i = links.floor(link.owner);
+      if (i < 0 || links.keys[i] !== link.owner) {
         this.clear();
         return false;
       }
-      let lo = 0, hi = chain.owners.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (chain.owners[mid] < owner) lo = mid + 1;
-        else hi = mid;
-      }
-      chain.owners.splice(lo, 0, owner);
+    }
+    if (chain.links!.set(link.owner, link)) {
       this.count++;
       this.stats.links = this.count;
     }
-    chain.links.set(owner, link);
     return true;
   }
 
@@ -418,7 +544,7 @@ export class LearnedDenial {
    * An NSEC of the zone at `apex` (RFC 4034 §4.1: next domain name uncompressed, then the type bitmap) as a link;
    * undefined without RRSIGs, with a next name outside the zone, or with a name orderKey cannot order.
    */
-  private nsecLink(rr: MessageRr, apex: MessageRr['name'], sigs: Uint8Array[], until: number): Link | undefined {
+  private nsecLink(rr: Rr, apex: Name, sigs: Uint8Array[], until: number): Link | undefined {
     if (sigs.length === 0) return undefined;
     const d = rr.rdata;
     const nextStarts = labelStarts(d, 0, d.length);
@@ -434,12 +560,12 @@ export class LearnedDenial {
     return {
       owner, next: nextKey,
       ns: hasType(bitmap, RRType.NS), soa: hasType(bitmap, RRType.SOA), dname: hasType(bitmap, RRType.DNAME),
-      label: ownerWire.slice(0, ownerWire.length - apexWire.length), body: body(rr), sigs, until,
+      ...pack(ownerWire.subarray(0, ownerWire.length - apexWire.length), body(rr), sigs), until,
     };
   }
 
   private newChain(apexKey: string, zoneKey: string): Chain {
-    const c: Chain = { zoneKey, salt: new Uint8Array(0), iterations: 0, owners: [], links: new Map(), wild: new Map() };
+    const c: Chain = { zoneKey, apexKey, salt: new Uint8Array(0), iterations: 0, wild: new Map() };
     this.zones.set(apexKey, c);
     return c;
   }
@@ -483,8 +609,8 @@ export class LearnedDenial {
     if (chain.kind === 'nsec') return this.answerNsec(query, k, name, starts, apexAt, chain, limit, now);
     if (chain.kind === 'compact') return this.answerCompact(query, k, name, starts, apexAt, chain, limit, now);
     chain.apexHash ??= this.hash(chain, name.subarray(starts[apexAt]));
-    const apex = chain.links.get(chain.apexHash);
-    if (!apex || apex.dname || apex.until <= now) return undefined;
+    const apex = this.find(chain, chain.apexHash);
+    if (!apex || apex.owner !== chain.apexHash || apex.dname || apex.until <= now) return undefined;
     // RFC 5155 §7.2.1, §8.3: down from the apex, the closest encloser (a matching NSEC3) and the next closer name (covered).
     let ce = apexAt, ceLink = apex, nc: Link | undefined;
     for (let i = apexAt - 1; i >= 0; i--) {
@@ -644,44 +770,33 @@ export class LearnedDenial {
     const flags = k.key.charCodeAt(0);
     const opt = (flags & 1) !== 0, dnssec = (flags & 0x80) !== 0;
     const soa = chain.soa!;
-    const links = dnssec ? proof.filter((l, i) => proof.indexOf(l) === i) : [];
     const qEnd = nameEnd + 4;
-    let size = qEnd + 2 + soa.body.length + (opt ? 11 : 0);
-    let count = 1;
-    if (dnssec) {
-      for (const s of soa.sigs) size += 2 + s.length;
+    let size = qEnd + (opt ? 11 : 0), count = 1;
+    if (!dnssec) size += 2 + soa.body.length;
+    else {
+      size += soa.packed.length;
       count += soa.sigs.length;
-      for (const l of links) {
-        size += l.label.length + 2 + l.body.length;
-        for (const s of l.sigs) size += 2 + s.length; // the RRSIG's owner: a pointer to the record's
-        count += 1 + l.sigs.length;
+      for (let i = 0; i < proof.length; i++) {
+        const l = proof[i];
+        if (proof.indexOf(l) !== i) continue;
+        size += l.wire.length;
+        count += 1 + l.nsigs;
       }
     }
     if (size > limit) return undefined;
     const out = Buffer.allocUnsafe(size);
     writeHead(out, query, qEnd, { aa: true, rcode: 3, ns: count, opt }); // NXDOMAIN
-    const p1 = 0xc0 | ((12 + apexOff) >> 8), p2 = (12 + apexOff) & 0xff;
+    const apexPtr = 0xc000 | (12 + apexOff);
     let o = qEnd;
-    const put = (label: Uint8Array | undefined, b: Uint8Array) => {
-      if (label) {
-        out.set(label, o);
-        o += label.length;
-      }
-      out[o++] = p1;
-      out[o++] = p2;
-      out.set(b, o);
-      o += b.length;
-    };
-    put(undefined, soa.body);
-    if (dnssec) for (const s of soa.sigs) put(undefined, s);
-    for (const l of links) {
-      const at = o; // where this owner is written, for its RRSIGs to point at (RFC 1035 §4.1.4)
-      put(l.label, l.body);
-      for (const s of l.sigs) {
-        out[o++] = 0xc0 | (at >> 8);
-        out[o++] = at & 0xff;
-        out.set(s, o);
-        o += s.length;
+    if (!dnssec) {
+      out.writeUInt16BE(apexPtr, o);
+      out.set(soa.body, o + 2);
+      o += 2 + soa.body.length;
+    } else {
+      o = place(out, o, soa.packed, 0, soa.sigs.length, apexPtr);
+      for (let i = 0; i < proof.length; i++) {
+        const l = proof[i];
+        if (proof.indexOf(l) === i) o = place(out, o, l.wire, l.labelLen, l.nsigs, apexPtr);
       }
     }
     if (opt) writeOpt(out, o, flags);
@@ -693,27 +808,34 @@ export class LearnedDenial {
    * link wrapping), `h` a hash or an NSEC's orderKey.
    */
   private find(chain: Chain, h: string): Link | undefined {
-    const owners = chain.owners;
-    if (owners.length === 0) return undefined;
-    let lo = 0, hi = owners.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (owners[mid] <= h) lo = mid + 1;
-      else hi = mid;
-    }
-    // owners[lo - 1] is the greatest owner <= h; below every owner only the last link (wrapping to the first) can cover.
-    const link = chain.links.get(owners[lo === 0 ? owners.length - 1 : lo - 1])!;
+    const links = chain.links;
+    if (!links || links.size === 0) return undefined;
+    // The greatest owner <= h; below every owner only the last link (wrapping to the first) can cover.
+    const i = links.floor(h);
+    const link = links.values[i < 0 ? links.size - 1 : i];
     if (link.owner === h) return link;
     const covers = link.owner < link.next ? link.owner < h && h < link.next : h > link.owner || h < link.next;
     return covers ? link : undefined;
   }
 
-  /** RFC 5155 §5: the hash of a name's canonical wire form with the chain's salt and iterations, hex. */
+  /** RFC 5155 §5: the hash of a name's canonical wire form with the chain's salt and iterations, its octets in latin1. */
   private hash(chain: Chain, wire: Uint8Array): string {
     // RFC 9276 §3.1 parameters (no salt, no extra iterations), tandem's own: one call, no hash object.
-    if (chain.iterations === 0 && chain.salt.length === 0) return oneShot('sha1', wire, 'hex');
+    if (chain.iterations === 0 && chain.salt.length === 0) return oneShot('sha1', wire, 'binary'); // 'binary' is latin1
     let h = createHash('sha1').update(wire).update(chain.salt).digest();
     for (let i = 0; i < chain.iterations; i++) h = createHash('sha1').update(h).update(chain.salt).digest();
-    return h.toString('hex');
+    return h.toString('latin1');
   }
+}
+
+/**
+ * Whether `chain` holds links of `kind`: the first learned link sets it (and makes the index: NSEC and gap owners
+ * share the apex's orderKey, one octet shorter than its wire form; hashes share nothing).
+ */
+function ofKind(chain: Chain, kind: NonNullable<Chain['kind']>): boolean {
+  if (chain.kind === undefined) {
+    chain.kind = kind;
+    chain.links = new SortedKeys(kind === 'nsec3' ? 0 : chain.apexKey.length - 1);
+  }
+  return chain.kind === kind;
 }

@@ -38,6 +38,11 @@ export class ZoneSet {
     return this.byOrigin.get(origin.key);
   }
 
+  /** The zone whose origin's Name.key is `key`. */
+  byKey(key: string): Zone | undefined {
+    return this.byOrigin.get(key);
+  }
+
   zones(): Zone[] {
     return [...this.byOrigin.values()];
   }

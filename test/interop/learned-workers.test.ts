@@ -52,6 +52,8 @@ describe.each([
     }
     const m = await scrape(`${base}/metrics`);
     expect(m.value('tandem_learned_chain_links', {})).toBeGreaterThan(links);
+    // After its first answer of the zone each worker that saw one asked for the zone's whole chain or gaps (chainpush.ts).
+    expect(m.value('tandem_learned_zones_total', {})).toBeGreaterThanOrEqual(1);
     expect(m.value('tandem_learned_denials_total', {})).toBeGreaterThan(100);
     expect(m.value('tandem_queries_total', { zone: 'example.com.', type: 'A', rcode: rcode === 3 ? 'NXDOMAIN' : 'NOERROR' })).toBe(600);
   }, 60_000);

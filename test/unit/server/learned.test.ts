@@ -16,7 +16,8 @@ import { Rcode, RRType } from '../../../src/dns/types.js';
 import { SignatureCache } from '../../../src/dnssec/cache.js';
 import { TandemZoneManager } from '../../../src/state/manager.js';
 import { createHandler, type Handler } from '../../../src/server/handle.js';
-import { answerFront, createFront, type FrontAnswer, type FrontMore } from '../../../src/server/front.js';
+import { answerChainAsk, answerFront, createFront, type FrontAnswer, type FrontChain, type FrontChainAsk, type FrontMore } from '../../../src/server/front.js';
+import { zoneDenial } from '../../../src/server/chainpush.js';
 import { verifyRrsig } from '../../../src/dnssec/signer.js';
 import { SigningBudget } from '../../../src/server/budget.js';
 import { LearnedDenial, orderKey } from '../../../src/server/learned.js';
@@ -71,17 +72,40 @@ afterAll(async () => {
 const q = (name: string, type: number = RRType.A, o: Parameters<typeof encodeQuery>[2] = {}) =>
   Buffer.from(encodeQuery(Name.fromText(name), type, { udpSize: 1232, do: true, ...o }));
 
-/** A worker linked to a primary with the full request path (as front.test.ts), and its learned chains. */
-function link(budget?: SigningBudget) {
+/**
+ * A worker linked to a primary with the full request path (as front.test.ts), and its learned chains; `whole`: the
+ * worker asks for a zone's whole denial data after its first answer (chainpush.ts), as cluster.ts wires it.
+ */
+function link(budget?: SigningBudget, whole = false) {
   const handler: Handler = createHandler(() => manager.served(), logger, { clock, cache: new ResponseCache() });
   const learned = new LearnedDenial();
   const counters = new QueryCounters();
   let gen = 1;
+  const asks: FrontChainAsk[] = [];
+  const replies: FrontChain[] = [];
+  const askZone = (m: FrontChainAsk) => {
+    asks.push(m);
+    setImmediate(() => answerChainAsk(m, manager.served(), () => gen, logger, (x) => setImmediate(() => {
+      replies.push(x);
+      front.receive(x);
+    })));
+  };
   const front = createFront((m) => {
     setImmediate(() => answerFront(m, handler, () => gen, undefined, logger, (x: FrontMore | FrontAnswer) => setImmediate(() => front.receive(x))));
-  }, logger, { clock, learned, queries: counters, budget });
-  return { front, learned, counters, bump: () => ++gen };
+  }, logger, { clock, learned, queries: counters, budget, askZone: whole ? askZone : undefined });
+  return { front, learned, counters, asks, replies, bump: () => ++gen };
 }
+
+/** What a worker must leave to the primary in every denial mode (the learned records cannot prove it). */
+const notProven = (z: string) => [
+  [`h3.${z}`, RRType.A], [`h3.${z}`, RRType.MX], [`${z}`, RRType.TXT], // exist (NODATA or data)
+  [`b.c.${z}`, RRType.A], [`c.${z}`, RRType.TXT], // empty non-terminals: NODATA (RFC 5155 §7.2.3)
+  [`x.sub.${z}`, RRType.A], [`ns.sub.${z}`, RRType.A], // at or below a cut: referral
+  [`x.dn.${z}`, RRType.A], // below a DNAME: synthesis (RFC 6672)
+  [`anything.wild.${z}`, RRType.A], [`a.b.wild.${z}`, RRType.TXT], // the wildcard exists
+] as const;
+/** And in a compact zone: names with a label sorting before `*` (learned.ts answerCompact). */
+const notProvenCompact = (z: string) => [...notProven(z), [`!x.${z}`, RRType.A], [`(y.b.c.${z}`, RRType.A], [`*.${z}`, RRType.A]] as const;
 
 /** The full request path's answer, uncached. */
 const direct = (msg: Uint8Array) => createHandler(() => manager.served(), logger, { clock, cache: false })(msg, 'udp');
@@ -110,6 +134,32 @@ function same(mine: Uint8Array, theirs: Uint8Array): void {
   expect(m.additional).toHaveLength(t.additional.length);
   expect(m.opt && { size: m.opt.udpSize, do: m.opt.do, co: m.opt.co }).toEqual(t.opt && { size: t.opt.udpSize, do: t.opt.do, co: t.opt.co });
 }
+
+/** `mine` equals the full path's answer but for the NSEC's RRSIG signature, which verifies with the ZSK of zone `z`. */
+function sameSigned(mine: Uint8Array, theirs: Uint8Array, z: string): void {
+  const both = readBoth(mine, theirs);
+  if (!both) return;
+  const [m, t] = both;
+  const strip = (list: MessageRr[]) => list.map((r) => (r.type === RRType.RRSIG && u16(r.rdata, 0) === RRType.NSEC ? { ...r, rdata: r.rdata.subarray(0, r.rdata.length - 64) } : r));
+  expect(rrs(strip(m.authority))).toEqual(rrs(strip(t.authority)));
+  const nsec = m.authority.find((r) => r.type === RRType.NSEC);
+  const sig = m.authority.find((r) => r.type === RRType.RRSIG && u16(r.rdata, 0) === RRType.NSEC);
+  if (nsec || sig) {
+    expect(nsec && sig).toBeTruthy();
+    const rrset = { name: nsec!.name, type: nsec!.type, class: nsec!.class, ttl: nsec!.ttl, rdatas: [nsec!.rdata] };
+    const zsk = manager.version(Name.fromText(z))!.keys!.zsk.dnskey;
+    expect(verifyRrsig(sig!.rdata, rrset, zsk, { now: clock.t })).toBe(true);
+    expect(Buffer.from(sig!.rdata).equals(Buffer.from(t.authority.find((r) => r.type === RRType.RRSIG && u16(r.rdata, 0) === RRType.NSEC)!.rdata))).toBe(false);
+  }
+  expect(m.opt && { do: m.opt.do, co: m.opt.co }).toEqual(t.opt && { do: t.opt.do, co: t.opt.co });
+}
+
+/** The worker's answer when it made it itself (the learned counter moved), else undefined. */
+const viaWorker = async (l: ReturnType<typeof link>, msg: Uint8Array) => {
+  const before = l.learned.stats.answered;
+  const wire = await l.front.handler(msg, 'udp');
+  return l.learned.stats.answered > before ? wire! : undefined;
+};
 
 /** Teaches the worker: `n` random names under each of `under`, through the primary (spread over an NSEC chain's order too). */
 async function teach(front: ReturnType<typeof link>['front'], under: string[], n: number): Promise<void> {
@@ -153,13 +203,7 @@ describe.each([
     const { front, learned } = link();
     await teach(front, [`${z}`, `c.${z}`, `sub.${z}`, `dn.${z}`, `wild.${z}`, `ns1.${z}`], 300);
     const before = learned.stats.answered;
-    for (const [name, type] of [
-      [`h3.${z}`, RRType.A], [`h3.${z}`, RRType.MX], [`${z}`, RRType.TXT], // exist (NODATA or data)
-      [`b.c.${z}`, RRType.A], [`c.${z}`, RRType.TXT], // empty non-terminals: NODATA (RFC 5155 §7.2.3)
-      [`x.sub.${z}`, RRType.A], [`ns.sub.${z}`, RRType.A], [`sub.${z}`, RRType.DS], // at or below a cut: referral
-      [`x.dn.${z}`, RRType.A], // below a DNAME: synthesis (RFC 6672)
-      [`anything.wild.${z}`, RRType.A], [`a.b.wild.${z}`, RRType.TXT], // the wildcard exists
-    ] as const) {
+    for (const [name, type] of [...notProven(z), [`sub.${z}`, RRType.DS]] as const) {
       expect(front.handler.cached(q(name, type), 'udp'), `${name} ${type}`).toBeUndefined();
     }
     // An answer that would not fit the client's 512 octets goes to the primary (which truncates it, RFC 1035 §4.2.1).
@@ -272,35 +316,6 @@ describe('orderKey: RFC 4034 §6.1 canonical order as string order', () => {
 
 describe('learned gaps of a compact zone: the worker signs RFC 9824 denials itself', () => {
   const z = 'compact.test.';
-  const zsk = () => {
-    const keys = manager.version(Name.fromText(z))!.keys!;
-    return keys.zsk.dnskey;
-  };
-  /** `mine` equals the full path's answer but for the NSEC's RRSIG signature, which verifies with the zone's ZSK. */
-  function sameSigned(mine: Uint8Array, theirs: Uint8Array): void {
-    const both = readBoth(mine, theirs);
-    if (!both) return;
-    const [m, t] = both;
-    const strip = (list: MessageRr[]) => list.map((r) => (r.type === RRType.RRSIG && u16(r.rdata, 0) === RRType.NSEC ? { ...r, rdata: r.rdata.subarray(0, r.rdata.length - 64) } : r));
-    expect(rrs(strip(m.authority))).toEqual(rrs(strip(t.authority)));
-    const nsec = m.authority.find((r) => r.type === RRType.NSEC);
-    const sig = m.authority.find((r) => r.type === RRType.RRSIG && u16(r.rdata, 0) === RRType.NSEC);
-    if (nsec || sig) {
-      expect(nsec && sig).toBeTruthy();
-      const rrset = { name: nsec!.name, type: nsec!.type, class: nsec!.class, ttl: nsec!.ttl, rdatas: [nsec!.rdata] };
-      expect(verifyRrsig(sig!.rdata, rrset, zsk(), { now: clock.t })).toBe(true);
-      expect(Buffer.from(sig!.rdata).equals(Buffer.from(t.authority.find((r) => r.type === RRType.RRSIG && u16(r.rdata, 0) === RRType.NSEC)!.rdata))).toBe(false);
-    }
-    expect(m.opt && { do: m.opt.do, co: m.opt.co }).toEqual(t.opt && { do: t.opt.do, co: t.opt.co });
-  }
-
-  /** The worker's answer when it made it itself (the learned counter moved), else undefined. */
-  const viaWorker = async (l: ReturnType<typeof link>, msg: Uint8Array) => {
-    const before = l.learned.stats.answered;
-    const wire = await l.front.handler(msg, 'udp');
-    return l.learned.stats.answered > before ? wire! : undefined;
-  };
-
   it('after learning gaps, the worker answers fresh names in them: the records the primary sends, an NSEC signature that verifies', async () => {
     const l = link();
     const { front, learned, counters } = l;
@@ -315,7 +330,7 @@ describe('learned gaps of a compact zone: the worker signs RFC 9824 denials itse
           const mine = await viaWorker(l, msg);
           if (!mine) continue;
           made++;
-          sameSigned(mine, (await direct(msg))!);
+          sameSigned(mine, (await direct(msg))!, z);
         }
       }
     }
@@ -332,12 +347,7 @@ describe('learned gaps of a compact zone: the worker signs RFC 9824 denials itse
     const { front, learned } = l;
     await teach(front, [z, `c.${z}`, `sub.${z}`, `dn.${z}`, `wild.${z}`, `ns1.${z}`, `b.c.${z}`], 300);
     const before = learned.stats.answered;
-    for (const [name, type] of [
-      [`h3.${z}`, RRType.A], [`h3.${z}`, RRType.MX], [`${z}`, RRType.TXT], [`b.c.${z}`, RRType.A], [`c.${z}`, RRType.TXT],
-      [`x.sub.${z}`, RRType.A], [`ns.sub.${z}`, RRType.A], [`x.dn.${z}`, RRType.A],
-      [`anything.wild.${z}`, RRType.A], [`a.b.wild.${z}`, RRType.TXT],
-      [`!x.${z}`, RRType.A], [`(y.b.c.${z}`, RRType.A], [`*.${z}`, RRType.A],
-    ] as const) {
+    for (const [name, type] of notProvenCompact(z)) {
       expect(await viaWorker(l, q(name, type)), `${name} ${type}`).toBeUndefined();
     }
     expect(learned.stats.answered).toBe(before);
@@ -370,5 +380,81 @@ describe('learned gaps of a compact zone: the worker signs RFC 9824 denials itse
     } finally {
       budget.close();
     }
+  });
+});
+
+describe.each([
+  { kind: 'NSEC3', z: 'chain.test.' },
+  { kind: 'NSEC', z: 'nchain.test.' },
+  { kind: 'compact', z: 'compact.test.' },
+])('a worker asks for the whole $kind denial data of a zone, once per generation (chainpush.ts)', ({ kind, z }) => {
+  /** Until the primary has answered every ask (it may sign links first), at most 10 s. */
+  const settle = async (l: ReturnType<typeof link>) => {
+    for (let i = 0; i < 1000 && (l.asks.length === 0 || l.replies.length < l.asks.length); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+  const fresh = (i: number) => [`w${i}${Math.random().toString(36).slice(2, 7)}.${z}`, `q${i}.b.c.${z}`, `u${i}.h7.${z}`];
+
+  it('after one answer of the zone the worker answers fresh names all over it, with the records the primary sends', async () => {
+    const l = link(undefined, true);
+    expect(await viaWorker(l, q(`m0first.${z}`))).toBeUndefined(); // the primary's
+    await settle(l);
+    expect(l.asks.map((a) => a.zone)).toEqual([Name.fromText(z).key]);
+    const names = manager.served().zones.byKey(Name.fromText(z).key)!.nodes.size;
+    // Every link of the chain (NSEC3: a name each, empty non-terminals included) or every gap that fits.
+    expect(l.learned.stats.links).toBeGreaterThan(kind === 'compact' ? names / 2 : names - 10);
+    let made = 0, asked = 0;
+    for (let i = 0; i < 50; i++) {
+      for (const name of fresh(i)) {
+        for (const o of [{ id: 7, rd: true }, { id: 8, cd: true, do: false }, { id: 9, edns: false as const }, { id: 10, co: true }]) {
+          const msg = q(name, RRType.AAAA, o);
+          asked++;
+          const mine = await viaWorker(l, msg);
+          if (!mine) continue;
+          made++;
+          if (kind === 'compact') sameSigned(mine, (await direct(msg))!, z);
+          else same(mine, (await direct(msg))!);
+        }
+      }
+    }
+    // Without the whole chain, names spread like these are the primary's until each span is met (the tests above).
+    expect(made).toBeGreaterThan(asked * (kind === 'compact' ? 0.6 : 0.95));
+    expect(l.asks).toHaveLength(1);
+  });
+
+  it('the whole chain proves no more than an answer does: names that exist, cuts, DNAME, wildcards go to the primary', async () => {
+    const l = link(undefined, true);
+    await viaWorker(l, q(`m0first.${z}`));
+    await settle(l);
+    expect(l.learned.stats.links).toBeGreaterThan(10);
+    const before = l.learned.stats.answered;
+    for (const [name, type] of kind === 'compact' ? notProvenCompact(z) : notProven(z)) {
+      expect(await viaWorker(l, q(name, type)), `${name} ${type}`).toBeUndefined();
+    }
+    expect(l.learned.stats.answered).toBe(before);
+  });
+
+  it('a reply made for an older generation is dropped; a new generation asks again', async () => {
+    const l = link(undefined, true);
+    await viaWorker(l, q(`m0first.${z}`));
+    await settle(l);
+    const reply = l.replies[0];
+    expect(reply.gen).toBe(1);
+    l.front.generation(l.bump());
+    expect(l.learned.stats.links).toBe(0);
+    l.front.receive(reply); // late: of generation 1
+    expect(l.learned.stats.links).toBe(0);
+    await viaWorker(l, q(`m0second.${z}`));
+    await settle(l);
+    expect(l.asks).toHaveLength(2);
+    expect(l.learned.stats.links).toBeGreaterThan(10);
+  });
+});
+
+describe('the primary sends whole denial data only for what it would let a worker learn (chainpush.ts)', () => {
+  it('nothing for an Opt-Out chain, a zone with a zone of ours below it, or a zone it does not serve', async () => {
+    const served = manager.served();
+    for (const z of ['optout.test.', 'parent.test.', 'nparent.test.', 'nowhere.test.']) expect(await zoneDenial(served, Name.fromText(z).key), z).toBeUndefined();
+    for (const z of ['chain.test.', 'nchain.test.', 'kid.parent.test.']) expect((await zoneDenial(served, Name.fromText(z).key))?.records?.length, z).toBeGreaterThan(0);
+    expect((await zoneDenial(served, Name.fromText('compact.test.').key))?.gaps?.length).toBeGreaterThan(10);
   });
 });
