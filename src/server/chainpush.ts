@@ -1,16 +1,24 @@
-// The primary's side of a worker asking for a whole zone's denial data (front.ts, learned.ts `learnChain` and
+// The primary's side of a worker asking for a whole zone's denial data (front.ts, learned.ts `learnDigest` and
 // `learnGaps`): a worker that has just learned from an answer of a chain zone (or a compact one) asks once per zone
-// and generation, and gets every link of the zone's signed NSEC3 or NSEC chain with its RRSIGs (or every gap of a
+// and generation, and gets every link of the zone's signed NSEC3 or NSEC chain with its RRSIGs, digested into flat
+// arrays once by the primary so a worker takes them without reading a record (or every gap of a
 // compact zone's names), so it answers the zone's fresh names from then on instead of learning them link by link
 // through misses, which the primary answers one at a time (the first second of a random-name flood).
 //
 // Only what the primary would mark learnable in an answer (handle.ts `learnable`, `compactKey`) and only for zones
-// of up to CHAIN_PUSH_MAX_LINKS links: a larger zone is learned from answers as before. The records of a chain are
+// of up to CHAIN_PUSH_MAX_LINKS links: a larger zone is learned from answers as before. The digest of a chain is
 // made once per chain and signing period and shared by every worker that asks.
 import type { Rr } from '../dns/rr.js';
 import type { DenialChain } from '../dnssec/chain.js';
 import type { Served } from '../state/manager.js';
-import { allGaps, type Gap } from './gaps.js';
+import { allGaps, type GapKeys } from './gaps.js';
+import { LearnedDenial, type ChainDigest, type CompactHint, type DigestLink, type KeptLink } from './learned.js';
+import { randomBytes } from 'node:crypto';
+import { encodeQuery } from '../dns/message.js';
+import { RRType } from '../dns/types.js';
+import type { Handler, KeepMore } from './handle.js';
+import type { Name } from '../dns/name.js';
+import { EDNS_UDP_SIZE } from './limits.js';
 import { compactKey, learnable, signedUntil } from './handle.js';
 
 /** Chains of more links than this are not sent whole (a worker holds at most 100,000 links: learned.ts). */
@@ -19,9 +27,10 @@ export const CHAIN_PUSH_MAX_LINKS = 50_000;
 /** What the primary sends for a zone (FrontChain): a chain's records or a compact zone's gaps, valid until `until`. */
 export interface ZoneDenial {
   until: number;
-  /** Every link of the chain with its RRSIGs, uncompressed, each link followed by its RRSIGs. */
-  records?: Uint8Array;
-  gaps?: Gap[];
+  /** Every link of the chain with its RRSIGs (learned.ts ChainDigest). */
+  digest?: ChainDigest;
+  /** Every fit gap of a compact zone's names (gaps.ts). */
+  gaps?: GapKeys;
 }
 
 const made = new WeakMap<DenialChain, { until: number; data: Promise<ZoneDenial | undefined> }>();
@@ -42,40 +51,84 @@ export function zoneDenial(served: Served, zoneKey: string): Promise<ZoneDenial 
   const kept = made.get(chain);
   if (kept?.until === until) return kept.data;
   if (chain.links().length > CHAIN_PUSH_MAX_LINKS) return undefined;
-  const data = chainRecords(chain, until);
+  const data = chainDigest(chain, zoneKey, until);
   made.set(chain, { until, data });
   return data;
 }
 
 /**
- * Every link of `chain` with its RRSIGs of the period ending `until`. A primary signs its chains at load (presign);
- * links without RRSIGs of this period yet (one just began, or the primary does not presign) are signed here first,
- * on the signer's bulk path, and kept by the chain as an answer's would be.
+ * Every link of `chain` with its RRSIGs of the period ending `until`, as a digest (learned.ts). A primary signs its
+ * chains at load (presign); links without RRSIGs of this period yet (one just began, or the primary does not
+ * presign) are signed here first, on the signer's bulk path, and kept by the chain as an answer's would be.
  */
-async function chainRecords(chain: DenialChain, until: number): Promise<ZoneDenial | undefined> {
+async function chainDigest(chain: DenialChain, zoneKey: string, until: number): Promise<ZoneDenial | undefined> {
   const links = chain.links();
   if (links.some((l) => !chain.isSigned(l))) await chain.sign(links);
-  const parts: Uint8Array[] = [];
+  const read: DigestLink[] = [];
   for (const link of links) {
     const sigs = chain.rrsigs(link);
-    if (!Array.isArray(sigs)) continue; // signed for a later period meanwhile: the worker learns it from an answer
-    for (const rdata of link.rdatas) parts.push(record({ name: link.name, type: link.type, class: link.class, ttl: link.ttl, rdata }));
-    for (const s of sigs) parts.push(record(s));
+    if (!Array.isArray(sigs) || link.rdatas.length !== 1) continue; // signed for a later period meanwhile: learned from an answer
+    read.push({ key: link, rr: { name: link.name, type: link.type, class: link.class, ttl: link.ttl, rdata: link.rdatas[0] }, sigs });
   }
-  return { until, records: Buffer.concat(parts) };
+  const params = chain.index.nsec3Params;
+  const head = { kind: chain.kind, apexKey: Buffer.from(chain.zone.origin.canonicalWire()).toString('latin1'), salt: params?.salt ?? new Uint8Array(0), iterations: params?.iterations ?? 0, until };
+  const digest = LearnedDenial.digest(zoneKey, head, read, keptLinks);
+  return digest && { until, digest };
 }
 
-/** One record, uncompressed: owner, TYPE, CLASS, TTL, RDLENGTH, RDATA (RFC 1035 §4.1.3). */
-function record(rr: Rr): Uint8Array {
-  const owner = rr.name.wire();
-  const out = Buffer.allocUnsafe(owner.length + 10 + rr.rdata.length);
-  out.set(owner, 0);
-  let o = owner.length;
-  o = out.writeUInt16BE(rr.type, o);
-  o = out.writeUInt16BE(rr.class, o);
-  o = out.writeUInt32BE(rr.ttl >>> 0, o);
-  o = out.writeUInt16BE(rr.rdata.length, o);
-  out.set(rr.rdata, o);
-  return out;
+/**
+ * Links read for a digest, by the chain's RRset (a new version of a chain reuses the RRsets of the links that did
+ * not change: dnssec/chain.ts), so the digest of a changed zone reads only its changed links.
+ */
+const keptLinks = new WeakMap<object, KeptLink>();
+
+/** A zone's denial data as the primary pushes it to every worker unasked (`pushZones`): with an answer to learn its SOA from. */
+export interface ZonePush extends ZoneDenial {
+  zone: string;
+  /** A negative answer of the zone (a name that does not exist) with what a worker keeps of it (front.ts). */
+  first: { wire: Uint8Array; until: number; compact?: CompactHint };
 }
 
+/** Most links pushed unasked to the workers per generation (a worker holds at most 100,000: learned.ts). */
+export const PUSH_MAX_LINKS = 50_000;
+
+/**
+ * The denial data of the zones of `served` a worker would ask for, to push to every worker right after the set is
+ * published, so the first seconds of a random-name flood do not go to the primary name by name while each worker
+ * asks: every such zone the first time it is served, afterwards the zones `hot` names (asked for by a worker
+ * before), up to PUSH_MAX_LINKS links in all. `probe`: a request path that counts nothing (with a response cache of
+ * its own: it says what a worker may keep only then), for each zone's first answer (the SOA and, compact, the key
+ * and RRSIG fields; `firstAnswer`).
+ * `send`: one zone's push, while `current()` is still true (a newer set has pushes of its own).
+ */
+export async function pushZones(served: Served, probe: Handler, pushed: Set<string>, hot: ReadonlySet<string>, current: () => boolean, send: (p: ZonePush) => void): Promise<void> {
+  let budget = PUSH_MAX_LINKS;
+  for (const zone of served.zones.zones()) {
+    const key = zone.origin.key, mode = zone.settings.denial;
+    if ((mode !== 'compact' && mode !== 'nsec3-chain' && mode !== 'nsec-chain') || (pushed.has(key) && !hot.has(key))) continue;
+    const data = await zoneDenial(served, key);
+    if (!current()) return;
+    const links = data?.digest?.owners.length ?? data?.gaps?.owners.length ?? 0;
+    if (!data || links > budget) continue;
+    const first = await firstAnswer(zone.origin, probe);
+    if (!current()) return;
+    if (!first || first.keep.extra?.learn !== key) continue;
+    budget -= links;
+    pushed.add(key);
+    send({ zone: key, ...data, first: { wire: first.wire, until: first.keep.until, compact: first.keep.extra.compact } });
+  }
+}
+
+/**
+ * A negative answer for a fresh name under `origin` that a worker may learn from, with what it may keep; a few tries
+ * (a compact zone gives the key only for a name in a gap with no cut, DNAME or wildcard above it: gaps.ts).
+ */
+async function firstAnswer(origin: Name, probe: Handler): Promise<{ wire: Uint8Array; keep: { until: number; extra?: KeepMore } } | undefined> {
+  for (let i = 0; i < 8; i++) {
+    const name = origin.child(randomBytes(12).toString('hex'));
+    let keep: { until: number; extra?: KeepMore } | undefined;
+    const wire = await probe(encodeQuery(name, RRType.A, { udpSize: EDNS_UDP_SIZE, do: true }), 'udp', undefined, undefined, (until, _cell, extra) => { keep = { until, extra }; });
+    if (wire && keep?.extra?.learn) return { wire, keep };
+  }
+  return undefined;
+}

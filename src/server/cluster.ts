@@ -26,6 +26,8 @@ import type { TransferService } from '../transfer/service.js';
 import { systemClock } from '../dnssec/types.js';
 import { Metrics } from '../metrics/registry.js';
 import { answerPrimary, workerMetrics } from '../metrics/cluster.js';
+import { pushZones } from './chainpush.js';
+import { createHandler } from './handle.js';
 import { answerChainAsk, answerFront, createFront, type FrontAnswer, type FrontChain, type FrontChainAsk, type FrontMore, type FrontQuery } from './front.js';
 import { ResponseCache } from './respcache.js';
 import { LearnedDenial } from './learned.js';
@@ -140,6 +142,8 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     logger.debug({ generation: g, workers: workers.length, ms: +(performance.now() - t0).toFixed(2) }, 'workers took a new generation');
   };
 
+  // Set once the primary's request path exists (below): pushes each published set's denial data to the workers.
+  let pushNow: (() => void) | undefined;
   await checkFolders(config);
   // Messages carry typed arrays (DNS messages), so the IPC channel uses structured clone, not JSON.
   cluster.setupPrimary({ serialization: 'advanced' });
@@ -149,17 +153,35 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     afterChange: () => announce(),
     // Every new served set (a transfer, a rollover, a zone coming in at start-up) reaches the workers at once;
     // an admin change also waits for their acknowledgements (afterChange).
-    onPublish: () => queueMicrotask(tell),
+    onPublish: () => {
+      queueMicrotask(tell);
+      // The whole denial data of small zones, to every worker unasked (chainpush.ts), after the generation.
+      setImmediate(() => pushNow?.());
+    },
   });
   const mgr = manager;
   let transfers: TransferService | undefined;
   // The per-query debug line is the worker's (it names the worker; one line per query): the primary's request path logs no queries.
   const quiet = deps.logger.levelVal < 30 ? deps.logger.child({}, { level: 'info' }) : deps.logger;
   const { handler, close: closeHandler } = queryHandler({ ...deps, logger: quiet }, () => mgr.served(), laterControl(() => transfers));
+  // Zones whose denial data went to the workers unasked once, and zones a worker asked for (pushed after each change).
+  const pushed = new Set<string>(), hot = new Set<string>();
+  // (A cache of its own: the handler says what a worker may keep only to a caller with one.)
+  const probe = createHandler(() => mgr.served(), quiet, { clock: deps.clock, cache: new ResponseCache({ max: 100 }) });
+  pushNow = () => {
+    const set = mgr.served(), g = generation();
+    const current = () => !stopping && mgr.served() === set;
+    pushZones(set, probe, pushed, hot, current, (p) => {
+      for (const w of live()) sendTo(w, { tandem: 'chain', gen: g, ...p });
+    }).catch((err: unknown) => logger.error({ err }, 'denial data for the workers failed'));
+  };
   cluster.on('message', (w, m: unknown) => {
     if (!isMessage(m)) return;
     if (m.tandem === 'query') answerFront(m, handler, generation, metrics.queries, logger, (x) => sendTo(w, x));
-    else if (m.tandem === 'chain-ask') answerChainAsk(m, mgr.served(), generation, logger, (x) => sendTo(w, x));
+    else if (m.tandem === 'chain-ask') {
+      if (hot.size < 10_000) hot.add(m.zone);
+      answerChainAsk(m, mgr.served(), generation, logger, (x) => sendTo(w, x));
+    }
   });
 
   let addresses: Endpoint[] = [];

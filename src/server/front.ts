@@ -17,7 +17,7 @@ import { sizeLimit, type Transport } from './limits.js';
 import { cacheKey, questionNameEnd, questionText, ResponseCache, type CacheKey } from './respcache.js';
 import { LearnedDenial, writeHead, writeOpt, type CompactHint, type ToSign } from './learned.js';
 import { OverBudget, type SigningBudget } from './budget.js';
-import { zoneDenial, type ZoneDenial } from './chainpush.js';
+import { zoneDenial, type ZoneDenial, type ZonePush } from './chainpush.js';
 import type { Served } from '../state/manager.js';
 
 /** Worker -> primary: a message to answer. */
@@ -54,11 +54,15 @@ export interface FrontChainAsk {
   zone: string;
 }
 
-/** Primary -> worker: the denial data of `zone` as of generation `gen` (none when the zone gets none). */
+/**
+ * Primary -> worker: the denial data of `zone` as of generation `gen` (none when the zone gets none), asked for or
+ * pushed unasked with an answer of the zone to learn its SOA from first (`first`, chainpush.ts pushZones).
+ */
 export interface FrontChain extends Partial<ZoneDenial> {
   tandem: 'chain';
   zone: string;
   gen: number;
+  first?: ZonePush['first'];
 }
 
 export interface Front {
@@ -139,8 +143,8 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
   let udpWaiting = 0;
   // Questions (lower-cased name, type, class) answered from a wildcard, with its parent's label count; per generation.
   let wildcards = new Map<string, number>();
-  // Zones whose whole denial data was asked for in this generation.
-  let asked = new Set<string>();
+  // Zones whose whole denial data was asked for in this generation: 'asked' until the primary's reply came.
+  let asked = new Map<string, 'asked' | 'answered'>();
 
   // Debug logging stays one line per query (README), here in the worker that received it, cached or not.
   const log = (msg: Uint8Array, transport: Transport, resp: Uint8Array | null, peer: Peer | undefined, isCached: boolean) => {
@@ -252,7 +256,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     cache.clear();
     learned?.clear();
     wildcards = new Map();
-    asked = new Set();
+    asked = new Map();
   };
   return {
     handler: Object.assign(handle, { cached }),
@@ -266,8 +270,11 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     receive(m) {
       if (m.tandem === 'chain') {
         // Data of an older generation is stale; of a newer one, the generation's own answers will ask again.
-        if (!learned || m.gen !== gen || m.until === undefined) return;
-        if (m.records) learned.learnChain(m.records, m.zone, m.until);
+        if (!learned || m.gen !== gen) return;
+        asked.set(m.zone, 'answered');
+        if (m.until === undefined) return;
+        if (m.first) learned.learn(m.first.wire, m.zone, m.first.until, m.first.compact);
+        if (m.digest) learned.learnDigest(m.digest, m.zone);
         else if (m.gaps) learned.learnGaps(m.zone, m.gaps, m.until);
         return;
       }
@@ -288,10 +295,11 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
       if (keep && o.key && m.gen === gen) {
         const cell = queries && keep.rest >= 0 ? queries.rejoin(keep.zone, keep.rest) : -1;
         cache.set(genObj, o.key, m.wire!, clock.now(), keep.until, cell);
-        if (keep.learn && learned) {
+        // While the whole data of the zone is on its way, the answers queued before it teach nothing it will not bring.
+        if (keep.learn && learned && asked.get(keep.learn) !== 'asked') {
           learned.learn(m.wire!, keep.learn, keep.until, keep.compact);
           if (opts.askZone && !asked.has(keep.learn)) {
-            asked.add(keep.learn);
+            asked.set(keep.learn, 'asked');
             opts.askZone({ tandem: 'chain-ask', zone: keep.learn });
           }
         }

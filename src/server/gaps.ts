@@ -98,15 +98,36 @@ export function gapsFor(zone: Zone, name: Name): Gap[] | undefined {
 /** Most gaps `allGaps` gives (a worker holds at most 100,000 links over all zones: learned.ts). */
 export const ALL_GAPS_MAX = 50_000;
 
+/** Gaps as `learned.ts` keys them: each gap's start and end as orderKey strings, in order. */
+export interface GapKeys {
+  owners: string[];
+  nexts: string[];
+}
+
 /**
  * Every gap of `zone`'s names whose names may be answered from it (see `gapsFor`), for a worker that asks for the
- * whole zone at once (chainpush.ts); undefined for a zone of more than ALL_GAPS_MAX names or one orderKey cannot order.
+ * whole zone at once (chainpush.ts), keyed as the worker keys them (the last gap ends at the apex); undefined for a
+ * zone of more than ALL_GAPS_MAX names or one orderKey cannot order.
  */
-export function allGaps(zone: Zone): Gap[] | undefined {
+export function allGaps(zone: Zone): GapKeys | undefined {
+  if (allByZone.has(zone)) return allByZone.get(zone);
+  const all = findAllGaps(zone);
+  allByZone.set(zone, all);
+  return all;
+}
+
+const allByZone = new WeakMap<Zone, GapKeys | undefined>();
+
+function findAllGaps(zone: Zone): GapKeys | undefined {
   const g = gapsOf(zone);
   const n = g?.names.length ?? 0;
-  if (!g || n > ALL_GAPS_MAX) return undefined;
-  const out: Gap[] = [];
-  for (let j = 0; j < n; j++) if (fits(zone, g, j)) out.push({ prev: g.names[j].canonicalWire(), next: j + 1 < n ? g.names[j + 1].canonicalWire() : undefined });
+  const apex = keyOf(zone.origin);
+  if (!g || n > ALL_GAPS_MAX || apex === undefined) return undefined;
+  const out: GapKeys = { owners: [], nexts: [] };
+  for (let j = 0; j < n; j++) {
+    if (!fits(zone, g, j)) continue;
+    out.owners.push(g.keys[j]);
+    out.nexts.push(j + 1 < n ? g.keys[j + 1] : apex);
+  }
   return out;
 }

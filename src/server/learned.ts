@@ -24,13 +24,14 @@
 import { createHash, createPrivateKey, hash as oneShot, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { Name } from '../dns/name.js';
 import { readMessage, type Message, type MessageRr } from '../dns/reader.js';
-import type { Rr } from '../dns/rr.js';
+import type { Rr, RRset } from '../dns/rr.js';
 import { NXNAME_BITMAP } from '../dnssec/denial/compact.js';
 import { parseRrsigRdata, rrsigRdata, signedData, type RrsigFields } from '../dnssec/rrsig.js';
 import { RRType } from '../dns/types.js';
 import { EDNS_UDP_SIZE } from './limits.js';
 import type { CacheKey } from './respcache.js';
 import { SortedKeys } from './sorted.js';
+import type { GapKeys } from './gaps.js';
 
 /** One NSEC3 or NSEC of a chain as it goes on the wire, with its RRSIGs. */
 interface Link {
@@ -98,6 +99,43 @@ interface Chain {
   /** The apex's hash, and the hashes of wildcards at closest enclosers (by the encloser's wire form). */
   apexHash?: string;
   wild: Map<string, string>;
+}
+
+/** What a ChainDigest says of the whole chain: its kind, the apex's wire form as latin1, NSEC3 parameters, validity. */
+export interface DigestHead {
+  kind: 'nsec' | 'nsec3';
+  apexKey: string;
+  salt: Uint8Array;
+  iterations: number;
+  until: number;
+}
+
+/** One link for LearnedDenial.digest: the record, its RRSIGs, and the object it is kept under from version to version. */
+export interface DigestLink {
+  key: object;
+  rr: Rr;
+  sigs: readonly Rr[];
+}
+
+/** A link read for a digest (undefined: the record makes none), for the signing period ending `until`. */
+export interface KeptLink {
+  until: number;
+  link: unknown;
+}
+
+/**
+ * A zone's whole NSEC3 or NSEC chain as the primary sends it to its workers (LearnedDenial.digest, chainpush.ts): the
+ * links in order as parallel arrays (owner and next keys as `Link` has them; `bits`: NS 1, SOA 2, DNAME 4; each
+ * link's `wire` the slice of `wire` ending at its `ends`), so a worker takes thousands of links without reading a record.
+ */
+export interface ChainDigest extends DigestHead {
+  owners: string[];
+  nexts: string[];
+  bits: Uint8Array;
+  wire: Uint8Array;
+  ends: Uint32Array;
+  labelLens: Uint8Array;
+  nsigs: Uint8Array;
 }
 
 export interface LearnedOptions {
@@ -260,24 +298,6 @@ function place(out: Buffer, at: number, wire: Uint8Array, labelLen: number, nsig
   return o;
 }
 
-/** Records one after the other, uncompressed (owner, TYPE, CLASS, TTL, RDLENGTH, RDATA); undefined when malformed. */
-function readRecords(b: Uint8Array): Rr[] | undefined {
-  const out: Rr[] = [];
-  try {
-    for (let o = 0; o < b.length; ) {
-      const { name, next } = Name.read(b, o);
-      if (next + 10 > b.length) return undefined;
-      const len = u16(b, next + 8);
-      if (next + 10 + len > b.length) return undefined;
-      out.push({ name, type: u16(b, next), class: u16(b, next + 2), ttl: ((b[next + 4] << 24) | (b[next + 5] << 16) | (b[next + 6] << 8) | b[next + 7]) >>> 0, rdata: b.subarray(next + 10, next + 10 + len) });
-      o = next + 10 + len;
-    }
-  } catch {
-    return undefined;
-  }
-  return out;
-}
-
 /** TYPE, CLASS, TTL, RDLENGTH and RDATA of a record: what follows its owner name. */
 function body(rr: Rr): Uint8Array {
   const b = Buffer.allocUnsafe(10 + rr.rdata.length);
@@ -358,25 +378,74 @@ export class LearnedDenial {
   }
 
   /**
-   * The whole chain of the zone `zoneKey` as the primary sends it to a worker that asks (chainpush.ts): records
-   * uncompressed one after the other (owner, TYPE .. RDATA), each NSEC3 or NSEC followed by its RRSIGs. Taken as
-   * the links of answers are, in one sorted merge. False when `records` cannot be read or would pass the bound.
+   * The primary's side of a whole chain for workers (chainpush.ts): the links of the zone `zoneKey` (each record of
+   * the chain with its RRSIGs) read as an answer's are (`take`), as flat arrays a worker turns back into links
+   * without reading a record (`learnDigest`). Undefined when no link could be read.
    */
-  learnChain(records: Uint8Array, zoneKey: string, until: number): boolean {
-    const rrs = readRecords(records);
-    if (!rrs || this.count + rrs.length / 2 > this.max) return false;
-    const sigs = new Map<string, Uint8Array[]>();
-    for (const rr of rrs) {
-      if (rr.type !== RRType.RRSIG || rr.rdata.length < 2) continue;
-      const k = `${u16(rr.rdata, 0)} ${rr.name.key}`;
-      const list = sigs.get(k);
-      if (list) list.push(body(rr));
-      else sigs.set(k, [body(rr)]);
-    }
+  static digest(zoneKey: string, head: DigestHead, links: readonly DigestLink[], kept?: WeakMap<object, KeptLink>): ChainDigest | undefined {
+    const until = head.until;
+    const reader = new LearnedDenial({ max: Number.MAX_SAFE_INTEGER });
     const taken: Link[] = [];
-    const chain = this.take(rrs, zoneKey, until, (owner, type) => sigs.get(`${type} ${owner.key}`) ?? [], taken);
-    if (!chain) return taken.length === 0;
-    this.count += chain.links!.merge(taken.map((l) => [l.owner, l]));
+    for (const l of links) {
+      // A link of an earlier version of the chain (the same RRset object) read for this period already: as it was.
+      const k = kept?.get(l.key);
+      if (k && k.until === until) {
+        if (k.link) taken.push(k.link as Link);
+        continue;
+      }
+      const one: Link[] = [];
+      const sigs = l.sigs.map(body);
+      reader.take([l.rr], zoneKey, until, () => sigs, one);
+      kept?.set(l.key, { until, link: one[0] });
+      if (one[0]) taken.push(one[0]);
+    }
+    if (taken.length === 0) return undefined;
+    taken.sort((a, b) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0));
+    const n = taken.length;
+    const ends = new Uint32Array(n), labelLens = new Uint8Array(n), nsigs = new Uint8Array(n), bits = new Uint8Array(n);
+    let size = 0;
+    for (let i = 0; i < n; i++) {
+      const l = taken[i];
+      size += l.wire.length;
+      ends[i] = size;
+      labelLens[i] = l.labelLen;
+      nsigs[i] = l.nsigs;
+      bits[i] = (l.ns ? 1 : 0) | (l.soa ? 2 : 0) | (l.dname ? 4 : 0);
+    }
+    const wire = Buffer.allocUnsafe(size);
+    for (let i = 0; i < n; i++) wire.set(taken[i].wire, i === 0 ? 0 : ends[i - 1]);
+    return {
+      ...head,
+      owners: taken.map((l) => l.owner), nexts: taken.map((l) => l.next), bits, wire, ends, labelLens, nsigs,
+    };
+  }
+
+  /**
+   * A whole chain the primary sent (`digest`) for the zone `zoneKey`: its links merged into what was learned (the
+   * SOA came with the answer before). False when it does not fit the chain held (another kind, other NSEC3
+   * parameters) or would pass the bound.
+   */
+  learnDigest(d: ChainDigest, zoneKey: string): boolean {
+    const n = d.owners.length;
+    if (this.count + n > this.max) return false;
+    const chain = this.zones.get(d.apexKey) ?? this.newChain(d.apexKey, zoneKey);
+    if (chain.zoneKey !== zoneKey || !ofKind(chain, d.kind)) return false;
+    if (d.kind === 'nsec3') {
+      if (!chain.params) {
+        chain.salt = Uint8Array.from(d.salt);
+        chain.iterations = d.iterations;
+        chain.params = true;
+      } else if (d.iterations !== chain.iterations || !Buffer.from(d.salt).equals(chain.salt)) return false;
+    }
+    const taken: [string, Link][] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const b = d.bits[i];
+      taken[i] = [d.owners[i], {
+        owner: d.owners[i], next: d.nexts[i], ns: (b & 1) !== 0, soa: (b & 2) !== 0, dname: (b & 4) !== 0,
+        wire: d.wire.subarray(i === 0 ? 0 : d.ends[i - 1], d.ends[i]), labelLen: d.labelLens[i], nsigs: d.nsigs[i], until: d.until,
+      }];
+    }
+    this.count += chain.links!.merge(taken);
     this.stats.links = this.count;
     this.stats.zones++;
     return true;
@@ -508,16 +577,13 @@ export class LearnedDenial {
    * Every fit gap of a compact zone (chainpush.ts), for the chain a compact denial of the zone `zoneKey` made (its
    * SOA, RRSIG fields and key); merged at once. False when there is no such chain or the gaps would pass the bound.
    */
-  learnGaps(zoneKey: string, gaps: readonly CompactHint['gaps'][number][], until: number): boolean {
+  learnGaps(zoneKey: string, gaps: GapKeys, until: number): boolean {
     let chain: Chain | undefined;
     for (const c of this.zones.values()) if (c.zoneKey === zoneKey) chain = c;
-    if (!chain || chain.kind !== 'compact' || this.count + gaps.length > this.max) return false;
-    const apexWire = Buffer.from(chain.apexKey, 'latin1');
-    const taken: [string, Link][] = [];
-    for (const gap of gaps) {
-      const link = gapLink(gap, apexWire, until);
-      if (link) taken.push([link.owner, link]);
-    }
+    const n = gaps.owners.length;
+    if (!chain || chain.kind !== 'compact' || this.count + n > this.max) return false;
+    const taken: [string, Link][] = new Array(n);
+    for (let i = 0; i < n; i++) taken[i] = [gaps.owners[i], { owner: gaps.owners[i], next: gaps.nexts[i], ns: false, soa: false, dname: false, wire: NO_WIRE, labelLen: 0, nsigs: 0, until }];
     this.count += chain.links!.merge(taken);
     this.stats.links = this.count;
     this.stats.zones++;

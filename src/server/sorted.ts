@@ -81,6 +81,13 @@ export class SortedKeys<V> {
    */
   merge(entries: [string, V][]): number {
     if (entries.length === 0) return 0;
+    if (this.keys.length === 0 && ascending(entries)) {
+      // Into an empty set, already in order (a chain as the primary sends it): no sort, no merge.
+      this.keys = entries.map((e) => e[0]);
+      this.values = entries.map((e) => e[1]);
+      this.reindex();
+      return entries.length;
+    }
     const add = entries.map((e, i) => [e[0], e[1], i] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[2] - b[2]));
     const keys: string[] = [], values: V[] = [];
     const old = this.keys, oldValues = this.values;
@@ -101,8 +108,20 @@ export class SortedKeys<V> {
     }
     this.keys = keys;
     this.values = values;
-    this.pre = new Uint32Array(Math.max(64, keys.length * 2));
-    for (let k = 0; k < keys.length; k++) this.pre[k] = this.prefix(keys[k]);
+    this.reindex();
     return fresh;
   }
+
+  /** The packed prefixes of every key anew (with room to grow). */
+  private reindex(): void {
+    const keys = this.keys;
+    this.pre = new Uint32Array(Math.max(64, keys.length * 2));
+    for (let k = 0; k < keys.length; k++) this.pre[k] = this.prefix(keys[k]);
+  }
+}
+
+/** Whether the keys of `entries` are strictly ascending. */
+function ascending(entries: readonly [string, unknown][]): boolean {
+  for (let i = 1; i < entries.length; i++) if (!(entries[i - 1][0] < entries[i][0])) return false;
+  return true;
 }

@@ -17,7 +17,7 @@ import { SignatureCache } from '../../../src/dnssec/cache.js';
 import { TandemZoneManager } from '../../../src/state/manager.js';
 import { createHandler, type Handler } from '../../../src/server/handle.js';
 import { answerChainAsk, answerFront, createFront, type FrontAnswer, type FrontChain, type FrontChainAsk, type FrontMore } from '../../../src/server/front.js';
-import { zoneDenial } from '../../../src/server/chainpush.js';
+import { pushZones, zoneDenial } from '../../../src/server/chainpush.js';
 import { verifyRrsig } from '../../../src/dnssec/signer.js';
 import { SigningBudget } from '../../../src/server/budget.js';
 import { LearnedDenial, orderKey } from '../../../src/server/learned.js';
@@ -454,7 +454,37 @@ describe('the primary sends whole denial data only for what it would let a worke
   it('nothing for an Opt-Out chain, a zone with a zone of ours below it, or a zone it does not serve', async () => {
     const served = manager.served();
     for (const z of ['optout.test.', 'parent.test.', 'nparent.test.', 'nowhere.test.']) expect(await zoneDenial(served, Name.fromText(z).key), z).toBeUndefined();
-    for (const z of ['chain.test.', 'nchain.test.', 'kid.parent.test.']) expect((await zoneDenial(served, Name.fromText(z).key))?.records?.length, z).toBeGreaterThan(0);
-    expect((await zoneDenial(served, Name.fromText('compact.test.').key))?.gaps?.length).toBeGreaterThan(10);
+    for (const z of ['chain.test.', 'nchain.test.', 'kid.parent.test.']) expect((await zoneDenial(served, Name.fromText(z).key))?.digest?.owners.length, z).toBeGreaterThan(0);
+    expect((await zoneDenial(served, Name.fromText('compact.test.').key))?.gaps?.owners.length).toBeGreaterThan(10);
+  });
+});
+
+describe('the primary pushes small zones\' denial data to every worker unasked, after a set is published (chainpush.ts pushZones)', () => {
+  const probe = createHandler(() => manager.served(), logger, { clock, cache: new ResponseCache({ max: 100 }) });
+  it('a worker answers the first fresh name of a zone itself; a zone is pushed again only when a worker asked for it', async () => {
+    const l = link();
+    l.front.generation(1); // told before the push, as cluster.ts does
+    const pushes: string[] = [];
+    const pushed = new Set<string>(), hot = new Set<string>();
+    const push = () => pushZones(manager.served(), probe, pushed, hot, () => true, (p) => {
+      pushes.push(p.zone);
+      l.front.receive({ tandem: 'chain', gen: 1, ...p });
+    });
+    await push();
+    // Every chain or compact zone a worker may learn (not the Opt-Out one, not the parents of zones of ours).
+    expect(pushes.sort(), pushes.join(' ')).toEqual(['chain.test.', 'compact.test.', 'kid.nparent.test.', 'kid.parent.test.', 'nchain.test.']);
+    for (const z of ['chain.test.', 'nchain.test.', 'compact.test.']) {
+      const msg = q(`never-asked-before.${z}`);
+      const mine = await viaWorker(l, msg);
+      expect(mine, z).toBeDefined();
+      if (z === 'compact.test.') sameSigned(mine!, (await direct(msg))!, z);
+      else same(mine!, (await direct(msg))!);
+    }
+    // The probe answers counted nowhere: the worker's counters hold only its own answers.
+    expect([...l.counters.series()].reduce((n, s) => n + s.value, 0)).toBe(3);
+    pushes.length = 0;
+    hot.add(Name.fromText('nchain.test.').key);
+    await push();
+    expect(pushes).toEqual(['nchain.test.']);
   });
 });
