@@ -93,19 +93,19 @@ export interface ZonePush extends ZoneDenial {
 export const PUSH_MAX_LINKS = 50_000;
 
 /**
- * The denial data of the zones of `served` a worker would ask for, to push to every worker right after the set is
- * published, so the first seconds of a random-name flood do not go to the primary name by name while each worker
- * asks: every such zone the first time it is served, afterwards the zones `hot` names (asked for by a worker
- * before), up to PUSH_MAX_LINKS links in all. `probe`: a request path that counts nothing (with a response cache of
+ * The denial data of the zones of `served` a worker would ask for and `wants` names (the caller's choice: cluster.ts
+ * pushes each zone the first time it is served, afterwards a zone a worker asked for before each time it changed),
+ * to push to every worker right after the set is published, so the first seconds of a random-name flood do not go
+ * to the primary name by name while each worker asks; up to PUSH_MAX_LINKS links in all. `probe`: a request path that counts nothing (with a response cache of
  * its own: it says what a worker may keep only then), for each zone's first answer (the SOA and, compact, the key
  * and RRSIG fields; `firstAnswer`).
  * `send`: one zone's push, while `current()` is still true (a newer set has pushes of its own).
  */
-export async function pushZones(served: Served, probe: Handler, pushed: Set<string>, hot: ReadonlySet<string>, current: () => boolean, send: (p: ZonePush) => void): Promise<void> {
+export async function pushZones(served: Served, probe: Handler, wants: (zoneKey: string) => boolean, current: () => boolean, send: (p: ZonePush) => void): Promise<void> {
   let budget = PUSH_MAX_LINKS;
   for (const zone of served.zones.zones()) {
     const key = zone.origin.key, mode = zone.settings.denial;
-    if ((mode !== 'compact' && mode !== 'nsec3-chain' && mode !== 'nsec-chain') || (pushed.has(key) && !hot.has(key))) continue;
+    if ((mode !== 'compact' && mode !== 'nsec3-chain' && mode !== 'nsec-chain') || !wants(key)) continue;
     const data = await zoneDenial(served, key);
     if (!current()) return;
     const links = data?.digest?.owners.length ?? data?.gaps?.owners.length ?? 0;
@@ -114,7 +114,6 @@ export async function pushZones(served: Served, probe: Handler, pushed: Set<stri
     if (!current()) return;
     if (!first || first.keep.extra?.learn !== key) continue;
     budget -= links;
-    pushed.add(key);
     send({ zone: key, ...data, first: { wire: first.wire, until: first.keep.until, compact: first.keep.extra.compact } });
   }
 }

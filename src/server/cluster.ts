@@ -19,7 +19,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { formatEndpoint, type Endpoint } from '../config/server.js';
 import { startParentChecks } from '../state/parentds.js';
-import type { TandemZoneManager } from '../state/manager.js';
+import type { Served, TandemZoneManager } from '../state/manager.js';
 import { checkFolders, createManager, laterControl, laterSyncApi, laterTransferApi, listenDns, logLoadEnd, queryHandler, startAdminApi, startKeySync, startRollovers, startTransfers, type HttpListeners, type RunningRollovers, type ServerDeps } from './server.js';
 import { logLoaded } from '../state/loading.js';
 import type { TransferService } from '../transfer/service.js';
@@ -28,7 +28,7 @@ import { Metrics } from '../metrics/registry.js';
 import { answerPrimary, workerMetrics } from '../metrics/cluster.js';
 import { pushZones } from './chainpush.js';
 import { createHandler } from './handle.js';
-import { answerChainAsk, answerFront, createFront, type FrontAnswer, type FrontChain, type FrontChainAsk, type FrontMore, type FrontQuery } from './front.js';
+import { answerChainAsk, answerFront, changedZones, createFront, type FrontAnswer, type FrontChain, type FrontChainAsk, type FrontMore, type FrontQuery } from './front.js';
 import { ResponseCache } from './respcache.js';
 import { LearnedDenial } from './learned.js';
 import { SigningBudget } from './budget.js';
@@ -36,7 +36,7 @@ import { SigningBudget } from './budget.js';
 /** Primary -> worker. */
 export type ToWorker =
   /** The primary serves generation `gen` of its zones now: cached answers of older ones are dropped (acknowledged). */
-  | { tandem: 'generation'; seq: number; gen: number }
+  | { tandem: 'generation'; seq: number; gen: number; changed?: string[] }
   | { tandem: 'stop' }
   | FrontMore
   | FrontAnswer
@@ -99,10 +99,13 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   // an answer carries the number of the set it was made from).
   let manager: TandemZoneManager | undefined;
   let gen = 0;
-  let genSet: object | undefined;
+  let genSet: Served | undefined;
+  // The zones the latest generation changed (front.ts changedZones; undefined: all), told with its number.
+  let changed: string[] | undefined;
   const generation = (): number => {
     const set = manager?.served();
     if (set !== genSet) {
+      changed = set && changedZones(genSet, set);
       genSet = set;
       gen++;
     }
@@ -111,7 +114,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   /** Tells every worker the generation served now, without waiting (a worker's acknowledgement is ignored). */
   const tell = (): void => {
     const g = generation();
-    for (const w of live()) sendTo(w, { tandem: 'generation', seq: ++seq, gen: g });
+    for (const w of live()) sendTo(w, { tandem: 'generation', seq: ++seq, gen: g, changed });
   };
   /** Tells every worker the generation served now; resolves once each has acknowledged (or exited). */
   const announce = async (): Promise<void> => {
@@ -119,7 +122,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     const t0 = performance.now();
     const workers = live();
     await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
-      const msg = { tandem: 'generation', seq: ++seq, gen: g } satisfies ToWorker;
+      const msg = { tandem: 'generation', seq: ++seq, gen: g, changed } satisfies ToWorker;
       const done = () => {
         clearTimeout(timer);
         w.off('message', onMessage);
@@ -164,14 +167,19 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   // The per-query debug line is the worker's (it names the worker; one line per query): the primary's request path logs no queries.
   const quiet = deps.logger.levelVal < 30 ? deps.logger.child({}, { level: 'info' }) : deps.logger;
   const { handler, close: closeHandler } = queryHandler({ ...deps, logger: quiet }, () => mgr.served(), laterControl(() => transfers));
-  // Zones whose denial data went to the workers unasked once, and zones a worker asked for (pushed after each change).
+  // Zones whose denial data went to the workers unasked once, and zones a worker asked for (pushed after each change
+  // of theirs).
   const pushed = new Set<string>(), hot = new Set<string>();
   // (A cache of its own: the handler says what a worker may keep only to a caller with one.)
   const probe = createHandler(() => mgr.served(), quiet, { clock: deps.clock, cache: new ResponseCache({ max: 100 }) });
   pushNow = () => {
     const set = mgr.served(), g = generation();
     const current = () => !stopping && mgr.served() === set;
-    pushZones(set, probe, pushed, hot, current, (p) => {
+    // A zone the workers hold unchanged keeps what they learned of it (front.ts changedZones): not sent again.
+    const now = changed && new Set(changed);
+    const wants = (z: string) => !pushed.has(z) || (hot.has(z) && (!now || now.has(z)));
+    pushZones(set, probe, wants, current, (p) => {
+      pushed.add(p.zone);
       for (const w of live()) sendTo(w, { tandem: 'chain', gen: g, ...p });
     }).catch((err: unknown) => logger.error({ err }, 'denial data for the workers failed'));
   };
@@ -351,7 +359,7 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
       case 'stop': void stop(); break;
       case 'answer': case 'answer-more': case 'chain': front.receive(m); break;
       case 'generation':
-        front.generation(m.gen);
+        front.generation(m.gen, m.changed);
         send({ tandem: 'ack', seq: m.seq });
         break;
     }

@@ -72,8 +72,11 @@ export interface Front {
    * answer `resp` was synthesized from a wildcard, as the primary said with the answer; else -1.
    */
   wildcardParent(resp: Uint8Array): number;
-  /** The primary serves generation `gen` now: cached answers of an older one are dropped. */
-  generation(gen: number): void;
+  /**
+   * The primary serves generation `gen` now: cached answers of an older one are dropped, and what was learned of the
+   * zones in `changed` (Name.keys; undefined: every zone) when `gen` is the next generation (changedZones).
+   */
+  generation(gen: number, changed?: readonly string[]): void;
   receive(m: FrontMore | FrontAnswer | FrontChain): void;
 }
 
@@ -249,14 +252,21 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     });
   };
 
-  const generation = (g: number) => {
+  const generation = (g: number, changed?: readonly string[]) => {
     if (g <= gen) return;
+    // What changed is known from one generation to the next; across a skipped one, everything may have.
+    const only = g === gen + 1 ? changed : undefined;
     gen = g;
     genObj = { gen };
     cache.clear();
-    learned?.clear();
     wildcards = new Map();
-    asked = new Map();
+    if (only) {
+      learned?.drop(only);
+      for (const z of only) asked.delete(z);
+    } else {
+      learned?.clear();
+      asked = new Map();
+    }
   };
   return {
     handler: Object.assign(handle, { cached }),
@@ -348,4 +358,31 @@ export function answerChainAsk(m: FrontChainAsk, served: Served, generation: () 
       reply({ tandem: 'chain', zone: m.zone, gen });
     },
   );
+}
+
+/** Most zones `changedZones` names; past it, every zone counts as changed. */
+const CHANGED_MAX = 1000;
+
+/**
+ * The zones whose learned denial data (learned.ts) no longer holds in `next` after `prev`: each zone of another
+ * version or other signing material (Name.keys). Undefined (every zone) when the set of zones or of failing zones
+ * differs (a zone added below another changes what may be learned of it: handle.ts `learnable`), on the first set,
+ * or past CHANGED_MAX zones.
+ */
+export function changedZones(prev: Served | undefined, next: Served): string[] | undefined {
+  if (!prev) return undefined;
+  const before = prev.zones.zones(), after = next.zones.zones();
+  if (before.length !== after.length || (prev.failing?.size ?? 0) !== (next.failing?.size ?? 0)) return undefined;
+  for (const k of next.failing?.keys() ?? []) if (!prev.failing?.has(k)) return undefined;
+  const out: string[] = [];
+  for (const z of after) {
+    const key = z.origin.key;
+    const was = prev.zones.byKey(key);
+    if (!was) return undefined;
+    if (was !== z || prev.signing.get(key) !== next.signing.get(key)) {
+      if (out.length >= CHANGED_MAX) return undefined;
+      out.push(key);
+    }
+  }
+  return out;
 }

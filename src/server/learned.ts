@@ -365,6 +365,18 @@ export class LearnedDenial {
     this.stats.links = 0;
   }
 
+  /** Drops what was learned of the zones keyed `zoneKeys` (Name.keys), keeping the rest. */
+  drop(zoneKeys: readonly string[]): void {
+    if (zoneKeys.length === 0 || this.zones.size === 0) return;
+    const gone = new Set(zoneKeys);
+    for (const [apex, chain] of this.zones) {
+      if (!gone.has(chain.zoneKey)) continue;
+      this.count -= chain.links?.size ?? 0;
+      this.zones.delete(apex);
+    }
+    this.stats.links = this.count;
+  }
+
   /**
    * Takes the NSEC3 records (with their RRSIGs) and the SOA (with its RRSIGs) of the zone `zoneKey` (a Name.key)
    * from the primary's answer `wire`, usable until `until` (epoch seconds).

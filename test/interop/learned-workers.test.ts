@@ -29,14 +29,16 @@ describe.each([
 ])('tandem serve --workers 2, $denial: workers answer names that do not exist from learned records', ({ denial, links, rcode }) => {
   let dir: string, zones: string;
   let p: ServeProcess;
-  let base: string;
+  let base: string, api: string;
+  const token = 'learned-workers-' + Math.random().toString(36).slice(2);
 
   beforeAll(async () => {
     requireTool('delv', 'bind9-dnsutils');
     dir = await mkdtemp(join(tmpdir(), 'tandem-learned-workers-'));
     zones = await exampleZoneDir(withDenial(denial));
-    p = await serve(['--zones', zones, '--state', join(dir, 'state'), '--workers', '2', '--api', 'off', '--metrics', '127.0.0.1:0'], {}, 60_000);
+    p = await serve(['--zones', zones, '--state', join(dir, 'state'), '--workers', '2', '--api-token', token, '--metrics', '127.0.0.1:0'], {}, 60_000);
     base = `http://${/"metrics":"([^"]+)"/.exec(p.logs())![1]}`;
+    api = `http://${/"api":"([^"]+)"/.exec(p.logs())![1]}/client/v4`;
   }, 75_000);
   afterAll(async () => {
     if (p?.child.exitCode === null) p.child.kill('SIGKILL');
@@ -77,4 +79,27 @@ describe.each([
     const after = (await scrape(`${base}/metrics`)).value('tandem_learned_denials_total', {});
     expect(after - before).toBeGreaterThanOrEqual(4);
   }, 90_000);
+
+  it('a name added through the API is answered at once by every worker: the learned records of the changed zone are dropped', async () => {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${api}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return (await r.json()) as { success: boolean; result: any };
+    };
+    const name = fresh(5000);
+    const ask = (id: number) => udpExchange('127.0.0.1', p.port, encodeQuery(Name.fromText(name), RRType.A, { udpSize: 1232, do: true, id }), 3000);
+    for (const r of await Promise.all(Array.from({ length: 20 }, (_, i) => ask(i)))) expect(r && r[3] & 0xf).toBe(rcode);
+    const zone = (await call('GET', '/zones?name=example.com')).result[0].id as string;
+    expect((await call('POST', `/zones/${zone}/dns_records`, { type: 'A', name: name.replace(/\.$/, ''), content: '192.0.2.201', ttl: 300 })).success).toBe(true);
+    // 40 datagrams over both workers: every one NOERROR with the address (none from a chain learned before the change).
+    for (const r of await Promise.all(Array.from({ length: 40 }, (_, i) => ask(100 + i)))) {
+      expect(r && r[3] & 0xf).toBe(0);
+      expect(r && ((r[6] << 8) | r[7])).toBeGreaterThanOrEqual(1);
+    }
+    // And the workers answer fresh names of the zone again (its new chain or gaps: pushed or asked for).
+    const before = (await scrape(`${base}/metrics`)).value('tandem_learned_denials_total', {});
+    for (let i = 0; i < 200; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, (_, j) => udpExchange('127.0.0.1', p.port, encodeQuery(Name.fromText(fresh(6000 + i + j)), RRType.A, { udpSize: 1232, do: true, id: i + j }), 3000)));
+    }
+    expect((await scrape(`${base}/metrics`)).value('tandem_learned_denials_total', {}) - before).toBeGreaterThan(100);
+  }, 60_000);
 });

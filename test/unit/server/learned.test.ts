@@ -16,8 +16,9 @@ import { Rcode, RRType } from '../../../src/dns/types.js';
 import { SignatureCache } from '../../../src/dnssec/cache.js';
 import { TandemZoneManager } from '../../../src/state/manager.js';
 import { createHandler, type Handler } from '../../../src/server/handle.js';
-import { answerChainAsk, answerFront, createFront, type FrontAnswer, type FrontChain, type FrontChainAsk, type FrontMore } from '../../../src/server/front.js';
+import { answerChainAsk, answerFront, changedZones, createFront, type FrontAnswer, type FrontChain, type FrontChainAsk, type FrontMore } from '../../../src/server/front.js';
 import { pushZones, zoneDenial } from '../../../src/server/chainpush.js';
+import { ZoneSet } from '../../../src/zone/zoneset.js';
 import { verifyRrsig } from '../../../src/dnssec/signer.js';
 import { SigningBudget } from '../../../src/server/budget.js';
 import { LearnedDenial, orderKey } from '../../../src/server/learned.js';
@@ -466,7 +467,8 @@ describe('the primary pushes small zones\' denial data to every worker unasked, 
     l.front.generation(1); // told before the push, as cluster.ts does
     const pushes: string[] = [];
     const pushed = new Set<string>(), hot = new Set<string>();
-    const push = () => pushZones(manager.served(), probe, pushed, hot, () => true, (p) => {
+    const push = () => pushZones(manager.served(), probe, (z) => !pushed.has(z) || hot.has(z), () => true, (p) => {
+      pushed.add(p.zone);
       pushes.push(p.zone);
       l.front.receive({ tandem: 'chain', gen: 1, ...p });
     });
@@ -486,5 +488,39 @@ describe('the primary pushes small zones\' denial data to every worker unasked, 
     hot.add(Name.fromText('nchain.test.').key);
     await push();
     expect(pushes).toEqual(['nchain.test.']);
+  });
+});
+
+describe('a new generation drops what was learned of the zones it changed only (front.ts changedZones)', () => {
+  it('names the zones of another version or other signing material; every zone when the set of zones differs', () => {
+    const prev = manager.served();
+    const zones = prev.zones.zones();
+    const swap = (key: string) => ({ ...prev, zones: new ZoneSet(zones.map((z) => (z.origin.key === key ? { ...z } : z))) });
+    expect(changedZones(prev, prev)).toEqual([]);
+    expect(changedZones(prev, swap('chain.test.'))).toEqual(['chain.test.']);
+    const signing = new Map(prev.signing);
+    signing.set('nchain.test.', { ...prev.signing.get('nchain.test.')! });
+    expect(changedZones(prev, { ...prev, signing })).toEqual(['nchain.test.']);
+    expect(changedZones(undefined, prev)).toBeUndefined();
+    expect(changedZones(prev, { ...prev, zones: new ZoneSet(zones.slice(1)) })).toBeUndefined(); // a zone went
+    expect(changedZones(prev, { ...prev, failing: new Map([['late.test.', Name.fromText('late.test.')]]) })).toBeUndefined();
+  });
+
+  it('a worker keeps an unchanged zone\'s chain across a generation, drops a changed one, and everything across a skipped one', async () => {
+    const l = link(undefined, true);
+    for (const z of ['chain.test.', 'nchain.test.']) {
+      await viaWorker(l, q(`m0first.${z}`));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const held = l.learned.stats.links;
+    const nchain = (await zoneDenial(manager.served(), 'nchain.test.'))!.digest!.owners.length;
+    expect(held).toBeGreaterThan(nchain);
+    l.front.generation(l.bump(), ['chain.test.']);
+    expect(l.learned.stats.links).toBe(nchain); // chain.test. dropped, nchain.test. kept
+    expect(await viaWorker(l, q(`kept-across.nchain.test.`))).toBeDefined();
+    l.front.generation(l.bump(), []);
+    expect(l.learned.stats.links).toBe(nchain);
+    l.front.generation(l.bump() + 1, []); // generation n+2: what n+1 changed is unknown
+    expect(l.learned.stats.links).toBe(0);
   });
 });
