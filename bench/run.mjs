@@ -2,7 +2,7 @@
 // tandem's benchmark suite (never part of the test suite). Entry of `npm run bench` (docs/bench.md).
 //
 //   node bench/run.mjs [--only signing|dns|scale|flood[,…]] [--runs N] [--seconds S] [--quick]
-//                      [--servers tandem,knot,pdns] [--denial MODES|none] [--sizes 10k,100k,1M] [--dns-zone N] [--workers N]
+//                      [--servers tandem,knot,knot-nsec3,pdns] [--denial MODES|none] [--sizes 10k,100k,1M] [--dns-zone N] [--workers N]
 //                      [--cpu-prof] [--profile-zone N] [--no-install] [--keep]
 //
 // Writes bench/results/latest.md, latest.json, throughput.svg, denial.svg and scale.svg (profile.md with
@@ -27,6 +27,8 @@ import { floodBench, floodMarkdown, FLOOD_MODES } from './lib/flood.mjs';
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** tandem's denial modes other than its default (compact), each measured for (b) with --denial. */
 const DENIAL_MODES = ['nsec', 'nsec3', 'nsec3-chain', 'nsec-chain'];
+/** --servers choices, in the order they run (the default: all). knot-nsec3 is Knot signing with NSEC3, (b) only. */
+const SERVERS = ['tandem', 'knot', 'knot-nsec3', 'pdns', 'floor'];
 const REPO = dirname(HERE);
 const RESULTS = join(HERE, 'results');
 
@@ -38,8 +40,9 @@ const USAGE = `Usage: node bench/run.mjs [options]        (npm run bench -- [opt
   --runs N          measured dnsperf runs per server and workload; the median is reported (default 3)
   --seconds S       seconds per dnsperf run (default 10); signing runs S/2 seconds per figure
   --quick           smoke run: --seconds 2, 1 s warm-up, zone sizes 10k and 100k (runs stay 3)
-  --servers LIST    comma-separated: tandem, knot, pdns, floor (default: all; floor is a bare Node UDP
-                    server answering one fixed packet, (a) and (c) only)
+  --servers LIST    comma-separated: tandem, knot, knot-nsec3, pdns, floor (default: all; knot-nsec3 is Knot
+                    signing with NSEC3 (RFC 9276 parameters), (b) only; floor is a bare Node UDP server
+                    answering one fixed packet, (a) and (c) only)
   --denial LIST     tandem's other denial modes measured for (b), one tandem each (default:
                     nsec,nsec3,nsec3-chain,nsec-chain; none: skip); compact is the main tandem's
   --sizes LIST      zone sizes for the scale part (default 10k,100k,1M)
@@ -77,8 +80,8 @@ function options() {
   const parts = new Set((values.only ?? 'signing,dns,scale,flood').split(',').map((s) => s.trim()).filter(Boolean));
   if (values['cpu-prof']) parts.add('profile');
   for (const p of parts) if (!['signing', 'dns', 'scale', 'flood', 'profile'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
-  const servers = (values.servers ?? 'tandem,knot,pdns,floor').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of servers) if (!['tandem', 'knot', 'pdns', 'floor'].includes(s)) throw new Error(`--servers: unknown server '${s}'`);
+  const servers = (values.servers ?? SERVERS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of servers) if (!SERVERS.includes(s)) throw new Error(`--servers: unknown server '${s}' (${SERVERS.join(', ')})`);
   const denialModes = values.denial === 'none' ? [] : (values.denial ?? DENIAL_MODES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
   for (const m of denialModes) if (!DENIAL_MODES.includes(m)) throw new Error(`--denial: unknown mode '${m}' (${DENIAL_MODES.join(', ')} or none)`);
   const int = (v, d, name, min = 1) => {
@@ -123,7 +126,7 @@ async function has(cmd) {
 async function ensurePeers(opt) {
   const need = [];
   if ((opt.parts.has('dns') || opt.parts.has('profile')) && !(await has('dnsperf'))) need.push('dnsperf');
-  if (opt.servers.includes('knot') && !(await has('knotd'))) need.push('knot');
+  if (opt.servers.some((s) => s === 'knot' || s === 'knot-nsec3') && !(await has('knotd'))) need.push('knot');
   if (opt.servers.includes('pdns') && (!(await has('pdns_server')) || !existsSync('/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql'))) need.push('pdns-server', 'pdns-backend-sqlite3');
   if ((opt.parts.has('dns') || opt.parts.has('scale') || opt.parts.has('profile') || opt.parts.has('flood')) && !(await has('dig'))) need.push('bind9-dnsutils');
   if ((opt.servers.includes('pdns')) && !(await has('sqlite3'))) need.push('sqlite3');
@@ -165,7 +168,7 @@ async function environment() {
 }
 
 function makeServers(opt) {
-  const all = { tandem: () => tandem({ repo: REPO, workers: opt.workers }), knot, pdns: powerdns, floor: () => floor({ workers: opt.workers }) };
+  const all = { tandem: () => tandem({ repo: REPO, workers: opt.workers }), knot, 'knot-nsec3': () => knot({ nsec3: true }), pdns: powerdns, floor: () => floor({ workers: opt.workers }) };
   return opt.servers.map((id) => all[id]());
 }
 

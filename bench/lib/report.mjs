@@ -91,14 +91,16 @@ export function markdown(res) {
     for (const w of WORKLOADS) {
       L.push(`### ${w.label}`, '');
       if (w.id === 'nx-do' && tandem?.workloads?.[w.id]) {
+        const kn3 = d.servers.find((s) => s.id === 'knot-nsec3');
         L.push('tandem answers these NOERROR: compact denial (RFC 9824) proves non-existence with an NSEC at the query name whose ' +
-          'bitmap holds NXNAME (TYPE128) instead of an NXDOMAIN rcode; Knot and PowerDNS answer NXDOMAIN with NSEC proofs.', '');
+          'bitmap holds NXNAME (TYPE128) instead of an NXDOMAIN rcode; Knot and PowerDNS answer NXDOMAIN with NSEC proofs' +
+          (kn3 ? `, ${kn3.label} with NSEC3 proofs from its chain signed at load (the reference for tandem's nsec3-chain below).` : '.'), '');
       }
       L.push('| server | queries/s (median) | runs min–max | avg latency ms | min ms | max ms | p50 ms | p90 ms | p99 ms | (at q/s) | lost | response codes | tandem ÷ server |');
       L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|');
       for (const s of d.servers) {
         const r = s.workloads?.[w.id];
-        if (!r && !s.error && s.id === 'floor') continue; // the floor measures (a) and (c) only
+        if (!r && !s.error) continue; // not measured for this workload (the floor: (a) and (c) only; Knot NSEC3: (b) only)
         if (!r) { L.push(`| ${s.label} | ${s.error ? `failed: ${s.error.split('\n')[0].slice(0, 120)}` : '–'} ||||||||||||`); continue; }
         const t = tandem?.workloads?.[w.id]?.summary?.qps;
         L.push(`| ${s.label} | ${fmtInt(r.summary.qps)} | ${fmtK(r.summary.qpsMin)}–${fmtK(r.summary.qpsMax)} | ${fmtMs(r.summary.latencyAvgMs)} | ${fmtMs(r.summary.latencyMinMs)} | ${fmtMs(r.summary.latencyMaxMs)} | ` +
@@ -172,6 +174,9 @@ function denialRows(d, tandem) {
   return rows;
 }
 
+/** A peer's column name in the (b) per denial mode table: Knot by its denial (NSEC or NSEC3). */
+const denialPeerLabel = (p) => (p.id === 'knot' ? 'Knot NSEC' : p.id === 'knot-nsec3' ? 'Knot NSEC3' : p.label);
+
 /** (b) per denial mode: tandem in each mode beside the peers' (b) of the same run. */
 function denialSection(L, d, tandem, peers) {
   L.push('### (b) random non-existent names, DO=1, per tandem denial mode', '');
@@ -179,8 +184,12 @@ function denialSection(L, d, tandem, peers) {
     'compact, nsec and nsec3 sign one proof per answer (a fresh name is a fresh signature); nsec3-chain and nsec-chain answer from a chain ' +
     'built and signed at load (no signing per query), and with workers the workers answer most fresh names themselves from the chain ' +
     'records they learned from the primary\'s earlier answers (docs/workers.md; learning takes the warm-up and the first seconds). ' +
-    'The ratios divide by the peers\' (b) figures of this run.', '');
-  L.push(`| tandem denial | queries/s (median) | runs min–max | avg latency ms | p50 ms | p99 ms | response size | response codes |${peers.map((p) => ` ÷ ${p.label} |`).join('')}`);
+    'The ratios divide by the peers\' (b) figures of this run' +
+    (peers.some((p) => p.id === 'knot-nsec3') ? '; nsec3-chain ÷ Knot NSEC3 is the like-for-like figure (both answer from an NSEC3 chain signed ' +
+      'at load, RFC 9276 parameters), ÷ Knot NSEC compares with Knot\'s default denial, whose answers are smaller' : '') + '.', '');
+  const sizes = peers.filter((p) => p.workloads['nx-do'].summary?.responseSize).map((p) => `${denialPeerLabel(p)} ${fmtInt(p.workloads['nx-do'].summary.responseSize)}`);
+  if (sizes.length) L.push(`The peers' (b) response sizes (median, octets): ${sizes.join(', ')}.`, '');
+  L.push(`| tandem denial | queries/s (median) | runs min–max | avg latency ms | p50 ms | p99 ms | response size | response codes |${peers.map((p) => ` ÷ ${denialPeerLabel(p)} |`).join('')}`);
   L.push(`|---|---:|---:|---:|---:|---:|---:|---|${peers.map(() => '---:|').join('')}`);
   for (const row of denialRows(d, tandem)) {
     const r = row.r;
@@ -197,7 +206,7 @@ export function denialSvg(res) {
   const tandem = d.servers.find((s) => s.id === 'tandem');
   const bars = [
     ...denialRows(d, tandem).map((row) => ({ label: row.mode, v: row.r?.summary?.qps, color: row.mode.endsWith('-chain') ? '#1d4fa8' : '#2f6fdf' })),
-    ...d.servers.filter((s) => s.id !== 'tandem' && s.workloads?.['nx-do']).map((s) => ({ label: s.label, v: s.workloads['nx-do'].summary?.qps, color: s.id === 'knot' ? '#e08a1e' : '#3a9a5b' })),
+    ...d.servers.filter((s) => s.id !== 'tandem' && s.workloads?.['nx-do']).map((s) => ({ label: denialPeerLabel(s), v: s.workloads['nx-do'].summary?.qps, color: PEER_COLORS[s.id] ?? '#888' })),
   ];
   const W = 760, H = 340, left = 70, right = 20, top = 40, bottom = 60;
   const plotW = W - left - right, plotH = H - top - bottom;
@@ -226,13 +235,16 @@ export function denialSvg(res) {
   return o.join('\n') + '\n';
 }
 
+/** Bar colours per server id (the Knot variants in two shades of orange). */
+const PEER_COLORS = { tandem: '#2f6fdf', knot: '#e08a1e', 'knot-nsec3': '#a85c00', pdns: '#3a9a5b', floor: '#9a9a9a' };
+
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A grouped bar chart: one group per workload, one bar per server, bar height = median queries/s. */
 export function svg(res) {
   const d = res.dns;
   const servers = d?.servers ?? [];
-  const colors = { tandem: '#2f6fdf', knot: '#e08a1e', pdns: '#3a9a5b', floor: '#9a9a9a' };
+  const colors = PEER_COLORS;
   const W = 820, H = 400, left = 70, right = 20, top = 40, bottom = 100;
   const plotW = W - left - right, plotH = H - top - bottom;
   const vals = servers.flatMap((s) => WORKLOADS.map((w) => s.workloads?.[w.id]?.summary?.qps ?? 0));
