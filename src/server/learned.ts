@@ -99,6 +99,9 @@ interface Chain {
   /** The apex's hash, and the hashes of wildcards at closest enclosers (by the encloser's wire form). */
   apexHash?: string;
   wild: Map<string, string>;
+  /** Bumped at every change of `links`; `apexProof` holds for one version (LearnedDenial.apexOf). */
+  version: number;
+  apexProof?: { version: number; apex?: Link; wild?: Link };
 }
 
 /** What a ChainDigest says of the whole chain: its kind, the apex's wire form as latin1, NSEC3 parameters, validity. */
@@ -250,6 +253,9 @@ const lowerWire = (w: Uint8Array) => Buffer.from(w).map((c) => (c >= 0x41 && c <
 
 const NO_WIRE = new Uint8Array(0);
 
+/** `b` from `at` to its end, as a plain view (cheaper than a Buffer's subarray on the answer path). */
+const view = (b: Buffer, at: number): Uint8Array => new Uint8Array(b.buffer, b.byteOffset + at, b.length - at);
+
 /** A link's `wire` (see Link): labels, apex pointer, `body`, and per RRSIG an owner pointer and the RRSIG's `sigs` body. */
 function pack(label: Uint8Array, body: Uint8Array, sigs: Uint8Array[]): Pick<Link, 'wire' | 'labelLen' | 'nsigs'> {
   let size = label.length + 2 + body.length;
@@ -350,6 +356,8 @@ export interface ToSign {
 
 export class LearnedDenial {
   private readonly max: number;
+  /** Where `answer` lower-cases the query name (at most 255 octets, RFC 1035 §2.3.4). */
+  private readonly scratch = Buffer.allocUnsafe(256);
   /** By the apex's wire form, lower-cased, as latin1. */
   private zones = new Map<string, Chain>();
   private count = 0;
@@ -457,6 +465,7 @@ export class LearnedDenial {
         wire: d.wire.subarray(i === 0 ? 0 : d.ends[i - 1], d.ends[i]), labelLen: d.labelLens[i], nsigs: d.nsigs[i], until: d.until,
       }];
     }
+    chain.version++;
     this.count += chain.links!.merge(taken);
     this.stats.links = this.count;
     this.stats.zones++;
@@ -596,6 +605,7 @@ export class LearnedDenial {
     if (!chain || chain.kind !== 'compact' || this.count + n > this.max) return false;
     const taken: [string, Link][] = new Array(n);
     for (let i = 0; i < n; i++) taken[i] = [gaps.owners[i], { owner: gaps.owners[i], next: gaps.nexts[i], ns: false, soa: false, dname: false, wire: NO_WIRE, labelLen: 0, nsigs: 0, until }];
+    chain.version++;
     this.count += chain.links!.merge(taken);
     this.stats.links = this.count;
     this.stats.zones++;
@@ -611,6 +621,7 @@ export class LearnedDenial {
         return false;
       }
     }
+    chain.version++;
     if (chain.links!.set(link.owner, link)) {
       this.count++;
       this.stats.links = this.count;
@@ -643,7 +654,7 @@ export class LearnedDenial {
   }
 
   private newChain(apexKey: string, zoneKey: string): Chain {
-    const c: Chain = { zoneKey, apexKey, salt: new Uint8Array(0), iterations: 0, wild: new Map() };
+    const c: Chain = { zoneKey, apexKey, salt: new Uint8Array(0), iterations: 0, wild: new Map(), version: 0 };
     this.zones.set(apexKey, c);
     return c;
   }
@@ -659,8 +670,9 @@ export class LearnedDenial {
     // Class IN (RFC 1035 §3.2.4) and an ordinary type: meta-types and NXNAME are answered by the primary's rules.
     const qtype = u16(query, nameEnd);
     if (u16(query, nameEnd + 2) !== 1 || qtype === 0 || qtype === RRType.OPT || (qtype >= 128 && qtype <= 255)) return undefined;
-    // The name lower-cased (respcache.ts keys only ASCII names), with where each label starts.
-    const name = Buffer.allocUnsafe(nameEnd - 12);
+    // The name lower-cased (respcache.ts keys only ASCII names), with where each label starts; in a buffer of this
+    // object's, used only until this call returns (a compact denial's signing later reads the query, not this).
+    const name = this.scratch.subarray(0, nameEnd - 12);
     const starts: number[] = [];
     for (let o = 0; ; ) {
       const l = query[12 + o];
@@ -686,13 +698,13 @@ export class LearnedDenial {
     if (!chain || !chain.soa || chain.soa.until <= now) return undefined;
     if (chain.kind === 'nsec') return this.answerNsec(query, k, name, starts, apexAt, chain, limit, now);
     if (chain.kind === 'compact') return this.answerCompact(query, k, name, starts, apexAt, chain, limit, now);
-    chain.apexHash ??= this.hash(chain, name.subarray(starts[apexAt]));
-    const apex = this.find(chain, chain.apexHash);
-    if (!apex || apex.owner !== chain.apexHash || apex.dname || apex.until <= now) return undefined;
+    const at = this.apexOf(chain, name.subarray(starts[apexAt]));
+    const apex = at.apex;
+    if (!apex || apex.dname || apex.until <= now) return undefined;
     // RFC 5155 §7.2.1, §8.3: down from the apex, the closest encloser (a matching NSEC3) and the next closer name (covered).
     let ce = apexAt, ceLink = apex, nc: Link | undefined;
     for (let i = apexAt - 1; i >= 0; i--) {
-      const h = this.hash(chain, name.subarray(starts[i]));
+      const h = this.hash(chain, view(name, starts[i]));
       const found = this.find(chain, h);
       if (!found) return undefined;
       if (found.owner === h) {
@@ -706,21 +718,9 @@ export class LearnedDenial {
       break;
     }
     if (!nc || nc.until <= now || ceLink.until <= now) return undefined;
-    // RFC 5155 §7.2.2: no wildcard at the closest encloser either.
-    const ceWire = name.subarray(starts[ce]);
-    const ceKey = ceWire.toString('latin1');
-    let wh = chain.wild.get(ceKey);
-    if (wh === undefined) {
-      const w = Buffer.allocUnsafe(ceWire.length + 2);
-      w[0] = 1;
-      w[1] = 0x2a;
-      w.set(ceWire, 2);
-      wh = this.hash(chain, w);
-      if (chain.wild.size >= 1000) chain.wild.clear();
-      chain.wild.set(ceKey, wh);
-    }
-    const wild = this.find(chain, wh);
-    if (!wild || wild.owner === wh || wild.until <= now) return undefined;
+    // RFC 5155 §7.2.2: no wildcard at the closest encloser either (at the apex, the link found once per version of the chain).
+    const wild = ce === apexAt ? at.wild : this.wildCover(chain, name.subarray(starts[ce]));
+    if (!wild || wild.until <= now) return undefined;
     const wire = this.write(query, nameEnd, k, starts[apexAt], chain, [ceLink, nc, wild], limit);
     if (!wire) return undefined;
     this.stats.answered++;
@@ -879,6 +879,37 @@ export class LearnedDenial {
     }
     if (opt) writeOpt(out, o, flags);
     return out;
+  }
+
+  /**
+   * The apex's own NSEC3 and the one covering the wildcard at the apex (undefined when not learned, or the wildcard
+   * exists), for the chain's links as they are now: found once per change of the chain's links, not per answer.
+   */
+  private apexOf(chain: Chain, apexWire: Uint8Array): { apex?: Link; wild?: Link } {
+    const kept = chain.apexProof;
+    if (kept && kept.version === chain.version) return kept;
+    chain.apexHash ??= this.hash(chain, apexWire);
+    const apex = this.find(chain, chain.apexHash);
+    const proof = { version: chain.version, apex: apex?.owner === chain.apexHash ? apex : undefined, wild: this.wildCover(chain, apexWire) };
+    chain.apexProof = proof;
+    return proof;
+  }
+
+  /** The learned NSEC3 covering the wildcard at the encloser `ce` (wire form), or undefined (none learned, or it exists). */
+  private wildCover(chain: Chain, ce: Uint8Array): Link | undefined {
+    const ceKey = Buffer.from(ce.buffer, ce.byteOffset, ce.length).toString('latin1');
+    let wh = chain.wild.get(ceKey);
+    if (wh === undefined) {
+      const w = Buffer.allocUnsafe(ce.length + 2);
+      w[0] = 1;
+      w[1] = 0x2a;
+      w.set(ce, 2);
+      wh = this.hash(chain, w);
+      if (chain.wild.size >= 1000) chain.wild.clear();
+      chain.wild.set(ceKey, wh);
+    }
+    const wild = this.find(chain, wh);
+    return wild && wild.owner !== wh ? wild : undefined;
   }
 
   /**
