@@ -182,8 +182,8 @@ function denialSection(L, d, tandem, peers) {
   L.push('### (b) random non-existent names, DO=1, per tandem denial mode', '');
   L.push('One tandem per denial mode on the same zone (same workers), started after the peers above; compact is the main tandem entry. ' +
     'compact, nsec and nsec3 sign one proof per answer (a fresh name is a fresh signature); nsec3-chain and nsec-chain answer from a chain ' +
-    'built and signed at load (no signing per query), and with workers the workers answer most fresh names themselves from the chain ' +
-    'records they learned from the primary\'s earlier answers (docs/workers.md; learning takes the warm-up and the first seconds). ' +
+    'built and signed at load (no signing per query). With workers, the workers answer fresh names themselves: the primary pushes each ' +
+    'small zone\'s whole chain (compact: its gaps and key; the workers sign) to them when the zone is served (docs/workers.md). ' +
     'The ratios divide by the peers\' (b) figures of this run' +
     (peers.some((p) => p.id === 'knot-nsec3') ? '; nsec3-chain ÷ Knot NSEC3 is the like-for-like figure (both answer from an NSEC3 chain signed ' +
       'at load, RFC 9276 parameters), ÷ Knot NSEC compares with Knot\'s default denial, whose answers are smaller' : '') + '.', '');
