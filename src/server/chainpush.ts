@@ -53,6 +53,8 @@ export function zoneDenial(served: Served, zoneKey: string): Promise<ZoneDenial 
   if (chain.links().length > CHAIN_PUSH_MAX_LINKS) return undefined;
   const data = chainDigest(chain, zoneKey, until);
   made.set(chain, { until, data });
+  // A failed digest (the signer failed) is not kept: the next ask tries again. The caller reports the failure.
+  data.catch(() => { if (made.get(chain)?.data === data) made.delete(chain); });
   return data;
 }
 
@@ -96,10 +98,10 @@ export const PUSH_MAX_LINKS = 50_000;
  * The denial data of the zones of `served` a worker would ask for and `wants` names (the caller's choice: cluster.ts
  * pushes each zone the first time it is served, afterwards a zone a worker asked for before each time it changed),
  * to push to every worker right after the set is published, so the first seconds of a random-name flood do not go
- * to the primary name by name while each worker asks; up to PUSH_MAX_LINKS links in all. `probe`: a request path that counts nothing (with a response cache of
- * its own: it says what a worker may keep only then), for each zone's first answer (the SOA and, compact, the key
- * and RRSIG fields; `firstAnswer`).
- * `send`: one zone's push, while `current()` is still true (a newer set has pushes of its own).
+ * to the primary name by name while each worker asks; up to PUSH_MAX_LINKS links in all. `probe`: a request path
+ * that counts nothing (with a response cache of its own: it says what a worker may keep only then), for each zone's
+ * first answer (the SOA and, compact, the key and RRSIG fields; `firstAnswer`). `send`: one zone's push, while
+ * `current()` is still true (a newer set has pushes of its own).
  */
 export async function pushZones(served: Served, probe: Handler, wants: (zoneKey: string) => boolean, current: () => boolean, send: (p: ZonePush) => void): Promise<void> {
   let budget = PUSH_MAX_LINKS;

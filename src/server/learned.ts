@@ -19,8 +19,11 @@
 // RFC 8198 §5.1). Empty non-terminals own no NSEC: a name above the covering NSEC's next name exists, and goes to
 // the primary, as does a name at or below a cut or DNAME whose NSEC covers it.
 //
-// Validity: what was learned belongs to one generation of the primary's zones (front.ts drops it with the
-// response cache) and is used until the point the primary gave (the signatures' refresh time).
+// The primary also sends a small zone's whole chain at once (chainpush.ts): `digest` makes it on the primary from
+// the chain's records, read as an answer's are, and `learnDigest` takes it in a worker without reading a record.
+//
+// Validity: what was learned of a zone holds while the zone's version and signing material do (front.ts drops it
+// when a generation changes them) and is used until the point the primary gave (the signatures' refresh time).
 import { createHash, createPrivateKey, hash as oneShot, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { Name } from '../dns/name.js';
 import { readMessage, type Message, type MessageRr } from '../dns/reader.js';
@@ -151,7 +154,7 @@ export interface LearnedStats {
   answered: number;
   /** Links held now. */
   links: number;
-  /** Whole chains or gap sets of a zone taken at once (learnChain, learnGaps). */
+  /** Whole chains or gap sets of a zone taken at once (learnDigest, learnGaps). */
   zones: number;
 }
 
