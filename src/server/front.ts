@@ -146,8 +146,9 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
   let udpWaiting = 0;
   // Questions (lower-cased name, type, class) answered from a wildcard, with its parent's label count; per generation.
   let wildcards = new Map<string, number>();
-  // Zones whose whole denial data was asked for in this generation: 'asked' until the primary's reply came.
-  let asked = new Map<string, 'asked' | 'answered'>();
+  // Zones whose whole denial data was asked for or pushed in this generation: 'asked' until the primary's reply
+  // came, then until when the data holds (0: the primary sent none), after which it is asked for again.
+  let asked = new Map<string, 'asked' | number>();
 
   // Debug logging stays one line per query (README), here in the worker that received it, cached or not.
   const log = (msg: Uint8Array, transport: Transport, resp: Uint8Array | null, peer: Peer | undefined, isCached: boolean) => {
@@ -281,7 +282,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
       if (m.tandem === 'chain') {
         // Data of an older generation is stale; of a newer one, the generation's own answers will ask again.
         if (!learned || m.gen !== gen) return;
-        asked.set(m.zone, 'answered');
+        asked.set(m.zone, m.until ?? 0);
         if (m.until === undefined) return;
         if (m.first) learned.learn(m.first.wire, m.zone, m.first.until, m.first.compact);
         if (m.digest) learned.learnDigest(m.digest, m.zone);
@@ -308,7 +309,8 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
         // While the whole data of the zone is on its way, the answers queued before it teach nothing it will not bring.
         if (keep.learn && learned && asked.get(keep.learn) !== 'asked') {
           learned.learn(m.wire!, keep.learn, keep.until, keep.compact);
-          if (opts.askZone && !asked.has(keep.learn)) {
+          const held = asked.get(keep.learn);
+          if (opts.askZone && (held === undefined || (held !== 'asked' && held > 0 && held <= clock.now()))) {
             asked.set(keep.learn, 'asked');
             opts.askZone({ tandem: 'chain-ask', zone: keep.learn });
           }

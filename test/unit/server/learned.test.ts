@@ -434,6 +434,26 @@ describe.each([
     expect(l.learned.stats.answered).toBe(before);
   });
 
+  it('past the time the data holds (the signatures\' refresh point), the next answer of the zone asks again', async () => {
+    const l = link(undefined, true);
+    await viaWorker(l, q(`m0first.${z}`));
+    await settle(l);
+    await viaWorker(l, q(`m0again.${z}`)); // answered by the worker, or by the primary: no second ask either way
+    expect(l.asks).toHaveLength(1);
+    const t = clock.t;
+    clock.t = t + 40 * 86400;
+    try {
+      expect(await viaWorker(l, q(`m0later.${z}`))).toBeUndefined(); // the primary's: what was learned is past its time
+      await settle(l);
+      expect(l.asks).toHaveLength(2);
+      let made = 0;
+      for (let i = 0; i < 20; i++) if (await viaWorker(l, q(`m${i}later.${z}`))) made++; // in the gap after h9 (compact: a gap with no cut above)
+      expect(made).toBeGreaterThan(10);
+    } finally {
+      clock.t = t;
+    }
+  });
+
   it('a reply made for an older generation is dropped; a new generation asks again', async () => {
     const l = link(undefined, true);
     await viaWorker(l, q(`m0first.${z}`));
