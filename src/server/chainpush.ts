@@ -50,7 +50,8 @@ export function zoneDenial(served: Served, zoneKey: string): Promise<ZoneDenial 
   if (!learnable(served, zone) || !chain || chain.zone !== zone) return undefined;
   const kept = made.get(chain);
   if (kept?.until === until) return kept.data;
-  if (chain.links().length > CHAIN_PUSH_MAX_LINKS) return undefined;
+  // Counted on the index (links() copies it): a large zone costs nothing here, at each publish or ask.
+  if ((chain.kind === 'nsec' ? chain.index.nsec.length : chain.index.nsec3.length) > CHAIN_PUSH_MAX_LINKS) return undefined;
   const data = chainDigest(chain, zoneKey, until);
   made.set(chain, { until, data });
   // A failed digest (the signer failed) is not kept: the next ask tries again. The caller reports the failure.

@@ -110,6 +110,8 @@ export interface GapKeys {
  * zone of more than ALL_GAPS_MAX names or one orderKey cannot order.
  */
 export function allGaps(zone: Zone): GapKeys | undefined {
+  // A zone of more nodes than that has more gaps than sent (nodes bound names from above): no sorted index made.
+  if (zone.nodes.size > ALL_GAPS_MAX) return undefined;
   if (allByZone.has(zone)) return allByZone.get(zone);
   const all = findAllGaps(zone);
   allByZone.set(zone, all);
