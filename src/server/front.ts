@@ -366,25 +366,29 @@ export function answerChainAsk(m: FrontChainAsk, served: Served, generation: () 
 const CHANGED_MAX = 1000;
 
 /**
- * The zones whose learned denial data (learned.ts) no longer holds in `next` after `prev`: each zone of another
- * version or other signing material (Name.keys). Undefined (every zone) when the set of zones or of failing zones
- * differs (a zone added below another changes what may be learned of it: handle.ts `learnable`), on the first set,
- * or past CHANGED_MAX zones.
+ * The zones whose learned denial data (learned.ts) no longer holds in `next` after `prev` (Name.keys): each zone of
+ * another version or other signing material; for a zone that came or went, or a name that started or stopped
+ * failing, that zone and every zone of ours above it (a zone below another changes what may be learned of that
+ * one: handle.ts `learnable`). Undefined (every zone) on the first set, or past CHANGED_MAX zones.
  */
 export function changedZones(prev: Served | undefined, next: Served): string[] | undefined {
   if (!prev) return undefined;
-  const before = prev.zones.zones(), after = next.zones.zones();
-  if (before.length !== after.length || (prev.failing?.size ?? 0) !== (next.failing?.size ?? 0)) return undefined;
-  for (const k of next.failing?.keys() ?? []) if (!prev.failing?.has(k)) return undefined;
-  const out: string[] = [];
-  for (const z of after) {
+  const out = new Set<string>();
+  const moved = (n: Name) => {
+    for (let p = n; ; p = p.parent()) {
+      if (prev.zones.byKey(p.key) || next.zones.byKey(p.key)) out.add(p.key);
+      if (p.isRoot()) break;
+    }
+  };
+  for (const z of next.zones.zones()) {
     const key = z.origin.key;
     const was = prev.zones.byKey(key);
-    if (!was) return undefined;
-    if (was !== z || prev.signing.get(key) !== next.signing.get(key)) {
-      if (out.length >= CHANGED_MAX) return undefined;
-      out.push(key);
-    }
+    if (!was) moved(z.origin);
+    else if (was !== z || prev.signing.get(key) !== next.signing.get(key)) out.add(key);
+    if (out.size > CHANGED_MAX) return undefined;
   }
-  return out;
+  for (const z of prev.zones.zones()) if (!next.zones.byKey(z.origin.key)) moved(z.origin);
+  for (const [k, n] of next.failing ?? []) if (!prev.failing?.has(k)) moved(n);
+  for (const [k, n] of prev.failing ?? []) if (!next.failing?.has(k)) moved(n);
+  return out.size > CHANGED_MAX ? undefined : [...out];
 }

@@ -512,7 +512,7 @@ describe('the primary pushes small zones\' denial data to every worker unasked, 
 });
 
 describe('a new generation drops what was learned of the zones it changed only (front.ts changedZones)', () => {
-  it('names the zones of another version or other signing material; every zone when the set of zones differs', () => {
+  it('names the zones of another version or other signing material, and a zone that came or went with the zones above it', () => {
     const prev = manager.served();
     const zones = prev.zones.zones();
     const swap = (key: string) => ({ ...prev, zones: new ZoneSet(zones.map((z) => (z.origin.key === key ? { ...z } : z))) });
@@ -522,8 +522,15 @@ describe('a new generation drops what was learned of the zones it changed only (
     signing.set('nchain.test.', { ...prev.signing.get('nchain.test.')! });
     expect(changedZones(prev, { ...prev, signing })).toEqual(['nchain.test.']);
     expect(changedZones(undefined, prev)).toBeUndefined();
-    expect(changedZones(prev, { ...prev, zones: new ZoneSet(zones.slice(1)) })).toBeUndefined(); // a zone went
-    expect(changedZones(prev, { ...prev, failing: new Map([['late.test.', Name.fromText('late.test.')]]) })).toBeUndefined();
+    // A child zone that went (or came): itself and its parent, whose chain may be learned now (or no longer).
+    const kid = 'kid.parent.test.';
+    const without = { ...prev, zones: new ZoneSet(zones.filter((z) => z.origin.key !== kid)) };
+    expect(changedZones(prev, without)?.sort()).toEqual([kid, 'parent.test.']);
+    expect(changedZones(without, prev)?.sort()).toEqual([kid, 'parent.test.']);
+    // A name that starts failing (a zone not loaded yet, a secondary expired) below a zone: that zone.
+    const failing = new Map([...(prev.failing ?? []), ['late.chain.test.', Name.fromText('late.chain.test.')]]);
+    expect(changedZones(prev, { ...prev, failing })).toEqual(['chain.test.']);
+    expect(changedZones(prev, { ...prev, failing: new Map([...(prev.failing ?? []), ['late.test.', Name.fromText('late.test.')]]) })).toEqual([]);
   });
 
   it('a worker keeps an unchanged zone\'s chain across a generation, drops a changed one, and everything across a skipped one', async () => {
