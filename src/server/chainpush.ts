@@ -107,8 +107,9 @@ export const PUSH_MAX_LINKS = 50_000;
 export async function pushZones(served: Served, probe: Handler, wants: (zoneKey: string) => boolean, current: () => boolean, send: (p: ZonePush) => void): Promise<void> {
   let budget = PUSH_MAX_LINKS;
   for (const zone of served.zones.zones()) {
-    const key = zone.origin.key, mode = zone.settings.denial;
-    if ((mode !== 'compact' && mode !== 'nsec3-chain' && mode !== 'nsec-chain') || !wants(key)) continue;
+    // zoneDenial decides which zones get data (the modes and conditions of an answer's `learn`).
+    const key = zone.origin.key;
+    if (!wants(key)) continue;
     const data = await zoneDenial(served, key);
     if (!current()) return;
     const links = data?.digest?.owners.length ?? data?.gaps?.owners.length ?? 0;

@@ -278,9 +278,11 @@ function pack(label: Uint8Array, body: Uint8Array, sigs: Uint8Array[]): Pick<Lin
 /** A gap between a compact zone's names (CompactHint) as a link without records; undefined when orderKey cannot order an end. */
 function gapLink(gap: CompactHint['gaps'][number], apexWire: Uint8Array, until: number): Link | undefined {
   const owner = wireOrderKey(gap.prev), next = wireOrderKey(gap.next ?? apexWire);
-  if (owner === undefined || next === undefined) return undefined;
-  return { owner, next, ns: false, soa: false, dname: false, wire: NO_WIRE, labelLen: 0, nsigs: 0, until };
+  return owner === undefined || next === undefined ? undefined : gapOf(owner, next, until);
 }
+
+/** A gap between the names keyed `owner` and `next` as a link without records (the worker signs its answers). */
+const gapOf = (owner: string, next: string, until: number): Link => ({ owner, next, ns: false, soa: false, dname: false, wire: NO_WIRE, labelLen: 0, nsigs: 0, until });
 
 function soaOf(b: Uint8Array, sigs: Uint8Array[], until: number): NonNullable<Chain['soa']> {
   return { body: b, sigs, packed: pack(NO_WIRE, b, sigs).wire, until };
@@ -453,13 +455,7 @@ export class LearnedDenial {
     if (this.count + n > this.max) return false;
     const chain = this.zones.get(d.apexKey) ?? this.newChain(d.apexKey, zoneKey);
     if (chain.zoneKey !== zoneKey || !ofKind(chain, d.kind)) return false;
-    if (d.kind === 'nsec3') {
-      if (!chain.params) {
-        chain.salt = Uint8Array.from(d.salt);
-        chain.iterations = d.iterations;
-        chain.params = true;
-      } else if (d.iterations !== chain.iterations || !Buffer.from(d.salt).equals(chain.salt)) return false;
-    }
+    if (d.kind === 'nsec3' && !sameParams(chain, d.salt, d.iterations)) return false;
     const taken: [string, Link][] = new Array(n);
     for (let i = 0; i < n; i++) {
       const b = d.bits[i];
@@ -539,12 +535,7 @@ export class LearnedDenial {
       chain ??= this.newChain(apexKey!, zoneKey);
       const salt = d.subarray(5, 5 + saltLen);
       const iterations = u16(d, 2);
-      if (!ofKind(chain, 'nsec3')) continue;
-      if (!chain.params) {
-        chain.salt = Uint8Array.from(salt);
-        chain.iterations = iterations;
-        chain.params = true;
-      } else if (iterations !== chain.iterations || !Buffer.from(salt).equals(chain.salt)) continue;
+      if (!ofKind(chain, 'nsec3') || !sameParams(chain, salt, iterations)) continue;
       const bitmap = d.subarray(bitmapAt);
       const label = Buffer.allocUnsafe(33);
       label[0] = 32;
@@ -607,7 +598,7 @@ export class LearnedDenial {
     const n = gaps.owners.length;
     if (!chain || chain.kind !== 'compact' || this.count + n > this.max) return false;
     const taken: [string, Link][] = new Array(n);
-    for (let i = 0; i < n; i++) taken[i] = [gaps.owners[i], { owner: gaps.owners[i], next: gaps.nexts[i], ns: false, soa: false, dname: false, wire: NO_WIRE, labelLen: 0, nsigs: 0, until }];
+    for (let i = 0; i < n; i++) taken[i] = [gaps.owners[i], gapOf(gaps.owners[i], gaps.nexts[i], until)];
     chain.version++;
     this.count += chain.links!.merge(taken);
     this.stats.links = this.count;
@@ -950,4 +941,15 @@ function ofKind(chain: Chain, kind: NonNullable<Chain['kind']>): boolean {
     chain.links = new SortedKeys(kind === 'nsec3' ? 0 : chain.apexKey.length - 1);
   }
   return chain.kind === kind;
+}
+
+/** Whether NSEC3 parameters `salt` and `iterations` are the chain's (the first ones it meets become its own). */
+function sameParams(chain: Chain, salt: Uint8Array, iterations: number): boolean {
+  if (!chain.params) {
+    chain.salt = Uint8Array.from(salt);
+    chain.iterations = iterations;
+    chain.params = true;
+    return true;
+  }
+  return iterations === chain.iterations && Buffer.from(salt).equals(chain.salt);
 }
