@@ -147,16 +147,22 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
 }
 
 /**
- * The first half of writeFileAtomic: `data` in a temp file beside `path` (tempName), fsynced; returns the temp
+ * The first half of writeFileAtomic: `data` (or its chunks in order) in a temp file beside `path` (tempName), fsynced; returns the temp
  * file's path for commitTemp. A thread that made the bytes can write them itself (offthread.ts), so they never
  * reach the heap that commits. Nothing is left behind when it fails.
  */
-export async function writeTemp(path: string, data: Uint8Array | string, mode: number = PUBLIC_FILE_MODE): Promise<string> {
+export async function writeTemp(path: string, data: Uint8Array | string | Iterable<Uint8Array>, mode: number = PUBLIC_FILE_MODE): Promise<string> {
   const tmp = join(dirname(path), tempName(basename(path)));
   const fh = await open(tmp, 'wx', mode);
   try {
     try {
-      await fh.writeFile(data);
+      if (typeof data === 'string' || data instanceof Uint8Array) await fh.writeFile(data);
+      else {
+        // Chunks one after another, each made when the one before is written (a large file never whole in memory).
+        for (const chunk of data) {
+          for (let off = 0; off < chunk.length;) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        }
+      }
       await fh.chmod(mode); // the umask may have narrowed or the mode argument be ignored on some systems
       await fh.sync();
     } finally {

@@ -46,6 +46,11 @@ export interface RecordLayers {
 export function rrsAt(e: Entry, key: string): readonly Rr[] {
   const changed = e.layers?.owners.get(key);
   if (changed) return changed;
+  // The served zone's node first: a name without data there has none in the zone data either (a zone that builds
+  // serves every record; a pre-signed zone's RRSIGs sit beside the tree), so an added name costs no search of
+  // a million records (issue 16).
+  const node = e.prepared.zone.nodes.get(key);
+  if (key !== e.loaded.input.origin.key && (!node || node.rrsets.size === 0) && !e.prepared.zone.presigned) return [];
   const out: Rr[] = [];
   for (const rr of e.layers?.base ?? e.loaded.input.records) if (rr.name.key === key && rr.type !== RRType.SOA) out.push(rr);
   return out;
@@ -60,15 +65,9 @@ export function recordsOf(e: Entry): RecordView[] {
   return views;
 }
 
-/**
- * The views of one owner's records (no SOA). Reads the zone's node first: a name without data has no records,
- * and a zone of a million records is searched only for names that have some.
- */
+/** The views of one owner's records (no SOA); rrsAt searches a large zone only for names that have data. */
 export function ownerRecords(e: Entry, name: Name): readonly RecordView[] {
   if (e.views) return e.views.filter((v) => v.name.key === name.key);
-  const node = e.prepared.zone.nodes.get(name.key);
-  const apex = name.key === e.loaded.input.origin.key;
-  if (!apex && (!node || node.rrsets.size === 0) && !e.prepared.zone.presigned && !e.layers?.owners.has(name.key)) return [];
   return rrsAt(e, name.key).map((rr) => viewOf(e, rr, contentKey(rr)));
 }
 

@@ -458,15 +458,33 @@ function pendingOf(edits: ZoneEdit[]): Pending {
  * at the end of the records.
  */
 export function applyEdits(file: string, originText: string, edits: ZoneEdit[], opts: EditOptions = {}): string {
+  return joinPieces(file, applyEditsPieces(file, originText, edits, opts));
+}
+
+/**
+ * The new text of applyEdits as pieces: new text, or a span [from, to) of `file` kept as it was. Of a large
+ * file, only the `zone:` part and the edited slices are new; the rest are spans, so a caller that writes the
+ * result (zone-worker.ts) need never hold a second copy of a 46 MB text, nor its bytes (issue 16).
+ */
+export function applyEditsPieces(file: string, originText: string, edits: ZoneEdit[], opts: EditOptions = {}): Piece[] {
   const origin = Name.fromText(originText);
   const eol = file.includes('\r\n') ? '\r\n' : '\n';
   // Lines are edited with their line endings: a file without a final newline gets one while it is edited.
   const bare = file.length > 0 && !file.endsWith('\n');
-  const edited = applyToText(bare ? file + eol : file, origin, eol, edits, opts);
-  return bare && edited.endsWith('\n') ? edited.slice(0, edited.endsWith('\r\n') ? -2 : -1) : edited;
+  if (!bare) return applyToText(file, origin, eol, edits, opts);
+  const edited = joinPieces(file + eol, applyToText(file + eol, origin, eol, edits, opts));
+  return [edited.endsWith('\n') ? edited.slice(0, edited.endsWith('\r\n') ? -2 : -1) : edited];
 }
 
-function applyToText(text: string, origin: Name, eol: string, edits: ZoneEdit[], opts: EditOptions): string {
+/** Part of an edited text: new text, or the span [from, to) of the text that was edited. */
+export type Piece = string | readonly [from: number, to: number];
+
+/** The text the pieces make, spans read from `source`. */
+export function joinPieces(source: string, pieces: readonly Piece[]): string {
+  return pieces.map((p) => (typeof p === 'string' ? p : source.slice(p[0], p[1]))).join('');
+}
+
+function applyToText(text: string, origin: Name, eol: string, edits: ZoneEdit[], opts: EditOptions): Piece[] {
   const pending = pendingOf(edits);
   const sliced = text.length >= (opts.sliceFromBytes ?? SLICE_FROM_BYTES) ? sliceRecords(text, opts.sliceLines ?? SLICE_LINES) : undefined;
   if (!sliced) {
@@ -476,7 +494,7 @@ function applyToText(text: string, origin: Name, eol: string, edits: ZoneEdit[],
     const owners = ownersOf(t, doc, false);
     editOwners(t, owners, pending, origin);
     addOwners(t, owners, pending, origin);
-    return t.apply();
+    return [t.apply()];
   }
   let head = sliced.head;
   if (edits.some((e) => e.op !== 'rrset')) {
@@ -517,5 +535,17 @@ function applyToText(text: string, origin: Name, eol: string, edits: ZoneEdit[],
     opts.parts.head = head;
     opts.parts.slices = [...edited].sort((a, b) => a - b).map((i) => ({ text: out[i], firstLine: sliced.slices[i].firstLine }));
   }
-  return head + out.join('');
+  // Unchanged slices stay spans of the text (adjacent ones as one): the slices are cut at line starts and
+  // follow each other from the end of the head.
+  const pieces: Piece[] = [head === sliced.head ? [0, head.length] : head];
+  let at = sliced.head.length;
+  for (const [i, sl] of sliced.slices.entries()) {
+    const end = at + sl.text.length;
+    const last = pieces[pieces.length - 1];
+    if (edited.has(i)) pieces.push(out[i]);
+    else if (typeof last !== 'string' && last[1] === at) pieces[pieces.length - 1] = [last[0], end];
+    else pieces.push([at, end]);
+    at = end;
+  }
+  return pieces;
 }

@@ -10,7 +10,7 @@ import { ZoneFileError } from '../config/errors.js';
 import { transferables, ZonePacker, type PackedZone } from '../config/packed.js';
 import { parseZoneFileParts, parseZoneSlices, unreadable } from '../config/zonefile.js';
 import { isMasterFile, parseAnyZoneFile, type AnyParseOptions } from '../config/masterzone.js';
-import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
+import { applyEditsPieces, joinPieces, YamlEditError, type Piece, type ZoneEdit } from './yamledit.js';
 import { applyMasterEdits } from './masteredit.js';
 import { editMasterRanges, rangedRecords, type OwnerRecords, type RangedRecord } from './masterrange.js';
 import { writeTemp } from './atomic.js';
@@ -44,6 +44,9 @@ export type ZoneReply =
   | { editError: string }
   | { error: string };
 
+/** Characters of a kept span turned into bytes at a time, when the text's offsets are not its bytes'. */
+const SPAN_CHUNK = 1 << 20;
+
 const job = workerData as ZoneJob;
 let reply: ZoneReply;
 let transfer: ArrayBuffer[] = [];
@@ -61,29 +64,64 @@ try {
 parentPort!.postMessage(reply, transfer);
 
 async function whole(): Promise<ZoneReply> {
-  let text = job.text ?? readText(job.file);
+  // A change written here keeps the file's bytes while it is edited: what the edit left as it was is written
+  // from them, so no second copy of the text and none of its bytes are made (yamledit.ts applyEditsPieces).
+  const raw = job.text === undefined && job.edit?.writeTemp && !isMasterFile(job.file) ? readBytes(job.file) : undefined;
+  const source = job.text ?? (raw ? raw.toString('utf8') : readText(job.file));
+  let text: string | undefined = source;
+  let pieces: Piece[] | undefined;
   let master: ReturnType<typeof applyMasterEdits> | undefined;
   // Filled by a sliced edit: the read-back then parses the edited slices only.
   const parts: { head?: string; slices?: { text: string; firstLine: number }[] } = {};
   if (job.edit && isMasterFile(job.file)) {
-    master = applyMasterEdits(job.file, text, job.edit.origin, job.edit.edits);
+    master = applyMasterEdits(job.file, source, job.edit.origin, job.edit.edits);
     text = master.text;
-  } else if (job.edit) text = applyEdits(text, job.edit.origin, job.edit.edits, { ...job.options, parts });
+  } else if (job.edit) {
+    pieces = applyEditsPieces(source, job.edit.origin, job.edit.edits, { ...job.options, parts });
+    text = pieces.length === 1 && typeof pieces[0] === 'string' ? pieces[0] : undefined;
+  }
+  /** The new text whole, made only when something reads all of it. */
+  const full = (): string => (text ??= joinPieces(source, pieces!));
   const packer = new ZonePacker();
-  const progress = job.progressEveryMs !== undefined ? reporter(text, job.progressEveryMs) : undefined;
+  const progress = job.progressEveryMs !== undefined ? reporter(full(), job.progressEveryMs) : undefined;
   const onRecord = progress
     ? (rr: Rr, origin: Name) => { packer.add(rr, origin); progress.record(); }
     : (rr: Rr, origin: Name) => packer.add(rr, origin);
   const parse = { ...job.options, readText: master?.readText, onRecord, onProgress: progress?.line };
   const readBack = job.edit?.readBack;
   const packed = packer.finish(readBack && !master
-    ? parts.head !== undefined ? parseZoneSlices(job.file, parts.head, parts.slices!, parse) : parseZoneFileParts(job.file, text, readBack, parse)
-    : parseAnyZoneFile(job.file, text, parse));
+    ? parts.head !== undefined ? parseZoneSlices(job.file, parts.head, parts.slices!, parse) : parseZoneFileParts(job.file, full(), readBack, parse)
+    : parseAnyZoneFile(job.file, full(), parse));
   transfer = transferables(packed);
   // The edited file goes to a temp file beside it, written and fsynced here (atomic.ts writeTemp): the main
   // thread commits it with the admin state and never holds the text or its bytes.
-  if (job.edit?.writeTemp) return { ok: packed, tmp: await writeTemp(job.file, text) };
-  return job.edit ? { ok: packed, text, others: master?.others } : { ok: packed };
+  if (job.edit?.writeTemp) return { ok: packed, tmp: await writeTemp(job.file, text ?? bytesOf(source, pieces!, raw)) };
+  return job.edit ? { ok: packed, text: full(), others: master?.others } : { ok: packed };
+}
+
+/**
+ * The bytes of the edited text, piece by piece: new pieces encoded, kept spans written from the bytes read when
+ * the file has one byte per character (its text's offsets are then the bytes'), else encoded a megabyte or so at
+ * a time, cut after a line end.
+ */
+function* bytesOf(source: string, pieces: readonly Piece[], raw: Buffer | undefined): Generator<Uint8Array> {
+  const sameOffsets = raw !== undefined && raw.length === source.length;
+  for (const p of pieces) {
+    if (typeof p === 'string') yield Buffer.from(p);
+    else if (sameOffsets) yield raw.subarray(p[0], p[1]);
+    else {
+      for (let a = p[0]; a < p[1];) {
+        let b = Math.min(p[1], a + SPAN_CHUNK);
+        if (b < p[1]) {
+          const nl = source.lastIndexOf('\n', b - 1);
+          if (nl >= a) b = nl + 1;
+          else if ((source.charCodeAt(b - 1) & 0xfc00) === 0xd800) b--; // a line longer than a chunk: not between a surrogate pair
+        }
+        yield Buffer.from(source.slice(a, b));
+        a = b;
+      }
+    }
+  }
 }
 
 /**
@@ -115,6 +153,14 @@ function reporter(text: string, everyMs: number): { record(): void; line(n: numb
 function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+}
+
+function readBytes(file: string): Buffer {
+  try {
+    return readFileSync(file);
   } catch (err) {
     throw unreadable(file, err);
   }

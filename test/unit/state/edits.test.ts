@@ -6,7 +6,10 @@ import { parseRdata } from '../../../src/dns/rdata.js';
 import { Name } from '../../../src/dns/name.js';
 import { RRType } from '../../../src/dns/types.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from '../../../src/state/yamledit.js';
-import { editZoneFileAsync } from '../../../src/state/offthread.js';
+import { editZoneFileAsync, editZoneFileParts } from '../../../src/state/offthread.js';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const ORIGIN = 'example.org.';
 const o = Name.fromText(ORIGIN);
@@ -86,4 +89,35 @@ describe('applyEdits on a file edited slice by slice', () => {
     const wrong = applyEdits(text, ORIGIN, [{ ...A('n12.example.org.', '203.0.113.6'), isNew: true }], SLICED);
     expect(() => parseZoneFile('example.org.yaml', wrong, WHOLE)).toThrow(/owner "n12" is the same name as the owner at line \d+/);
   });
+});
+
+describe('a large file\'s change written on the worker thread (issue 16: no second copy of the text)', () => {
+  // Kept slices are written from the bytes read when the file has one byte per character, else encoded a
+  // megabyte at a time: either way the file is the edited text's UTF-8, byte for byte.
+  const withComments = (text: string, comment: string) => text.replace(/^( {2}n\d*[05]:)/gm, `  # ${comment}\n$1`);
+  // 20,000 owners with a comment of non-ASCII text each: over a megabyte of kept text, so spans are cut in chunks.
+  let large = HEAD;
+  for (let i = 0; i < 20_000; i++) large += `  # owner ${i}: café — naïve 𝄞\n  n${i}: { type: A, value: 192.0.${i >> 8}.${i & 255} }\n`;
+  const cases: [string, string][] = [
+    ['ASCII only', TEXT],
+    ['with two-, three- and four-byte characters', withComments(TEXT, 'café — naïve 𝄞 ünïcode')],
+    ['over a megabyte, not ASCII', large],
+  ];
+  for (const [what, text] of cases) {
+    it(what, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'tandem-edits-'));
+      try {
+        const file = join(dir, 'example.org.yaml');
+        await writeFile(file, text);
+        const opts = { sliceFromBytes: 0, sliceLines: text === large ? 500 : 4, offThreadFromBytes: 0, mtime: new Date(0) };
+        const { tmp, loaded } = await editZoneFileParts(file, ORIGIN, EDITS, ['n10', 'n3', 'n17', 'n25', 'new'], opts);
+        const want = Buffer.from(applyEdits(text, ORIGIN, EDITS, opts));
+        expect((await readFile(tmp)).equals(want)).toBe(true);
+        expect(await readFile(file, 'utf8')).toBe(text); // the file itself is the caller's to replace
+        expect(loaded.input.records.some((r) => r.name.toString() === 'new.example.org.')).toBe(true);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
