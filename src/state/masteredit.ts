@@ -10,7 +10,7 @@ import { readSettingsFile, settingsFilesOf } from '../config/masterzone.js';
 import { Name } from '../dns/name.js';
 import { RRClass, RRType } from '../dns/types.js';
 import { rrLine } from '../dns/zonetext.js';
-import { applyEdits, YamlEditError, type ZoneEdit } from './yamledit.js';
+import { applyEdits, joinPieces, YamlEditError, type Piece, type ZoneEdit } from './yamledit.js';
 import { Document } from 'yaml';
 
 /** A change that cannot be written into the master file; nothing is written. */
@@ -43,13 +43,20 @@ function rrsetLines(e: RrsetEdit, owner: Name, origin: Name): string {
 }
 
 export function spliced(text: string, splices: Splice[]): string {
-  let out = '';
+  return joinPieces(text, splicePieces(text, splices));
+}
+
+/** The spliced text as pieces (yamledit.ts Piece): each splice's text, and the spans of `text` between them. */
+export function splicePieces(text: string, splices: readonly Splice[]): Piece[] {
+  const out: Piece[] = [];
   let at = 0;
   for (const s of splices) {
-    out += text.slice(at, s.start) + s.text;
+    if (s.start > at) out.push([at, s.start]);
+    if (s.text) out.push(s.text);
     at = s.end;
   }
-  return out + text.slice(at);
+  if (at < text.length) out.push([at, text.length]);
+  return out;
 }
 
 /** RFC 1982: the next serial. */

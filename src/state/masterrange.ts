@@ -17,7 +17,8 @@ import { masterLineAt, parseMasterTtl, walkMasterRange, type MasterPlace } from 
 import { Name } from '../dns/name.js';
 import type { Rr } from '../dns/rr.js';
 import { RRClass, RRType } from '../dns/types.js';
-import { MasterEditor, spliced, withTail, type Splice } from './masteredit.js';
+import { MasterEditor, spliced, splicePieces, withTail, type Splice } from './masteredit.js';
+import type { Piece } from './yamledit.js';
 import { soaSerial, withSerial } from './version.js';
 import type { ZoneEdit } from './yamledit.js';
 
@@ -33,6 +34,8 @@ export interface OwnerRecords {
 export interface MasterRangeEdited {
   /** The main file's new text. */
   text: string;
+  /** The same as pieces of the old text (masteredit.ts splicePieces): what a writer of the file needs. */
+  pieces: Piece[];
   /** The file's SOA after the change, then every other record of the ranges read back (of the new text). */
   records: Rr[];
   /** Records read (before and after the edit, the SOA's range included): the work done, for tests. */
@@ -266,5 +269,5 @@ export function editMasterRanges(file: string, text: string, originText: string,
   const bump = edits.some((e) => e.op === 'serial');
   const serial = bump ? (soaSerial(oldSoa[0].rdata) + 1) >>> 0 : soaSerial(oldSoa[0].rdata);
   if (soa[0].ttl !== oldSoa[0].ttl || Buffer.compare(withSerial(oldSoa[0].rdata, serial), soa[0].rdata) !== 0) throw new MasterRangeUnfit('the SOA reads otherwise after the edit');
-  return { text: next, records: [soa[0], ...fresh.filter((r) => r.type !== RRType.SOA)], parsed: old.length + fresh.length };
+  return { text: next, pieces: splicePieces(text, splices), records: [soa[0], ...fresh.filter((r) => r.type !== RRType.SOA)], parsed: old.length + fresh.length };
 }

@@ -53,8 +53,10 @@ let transfer: ArrayBuffer[] = [];
 try {
   if (job.edit?.ranges) {
     // A master file's change range by range (masterrange.ts): the few records read back, the file to a temp file.
-    const r = editMasterRanges(job.file, job.text ?? readText(job.file), job.edit.origin, job.edit.edits, job.edit.ranges);
-    reply = { ranged: rangedRecords(r.records), tmp: await writeTemp(job.file, r.text) };
+    const raw = job.text === undefined ? readBytes(job.file) : undefined;
+    const source = job.text ?? raw!.toString('utf8');
+    const r = editMasterRanges(job.file, source, job.edit.origin, job.edit.edits, job.edit.ranges);
+    reply = { ranged: rangedRecords(r.records), tmp: await writeTemp(job.file, bytesOf(source, r.pieces, raw)) };
   } else reply = await whole();
 } catch (err) {
   if (err instanceof ZoneFileError) reply = { zoneError: { file: err.file, line: err.line, owner: err.owner, type: err.type, reason: err.reason } };

@@ -23,9 +23,12 @@ const origin = Name.fromText('big.test.');
 const clock = { now: () => 1_800_000_000 };
 
 /** A master file of `n` names with one A record each, a comment and a multi-line SOA. */
-function zoneText(n: number): string {
+function zoneText(n: number, comment?: string): string {
   const lines = ['; big.test, generated', '$ORIGIN big.test.', '$TTL 3600', '@ IN SOA ns1 h ( 7 ; serial', '    1d 2h 1000h 300 )', '  NS ns1', 'ns1 A 192.0.2.53 ; ours'];
-  for (let i = 0; i < n; i++) lines.push(`h${i} 300 IN A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  for (let i = 0; i < n; i++) {
+    if (comment && i === n >> 1) lines.push(`; ${comment}`);
+    lines.push(`h${i} 300 IN A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -41,12 +44,12 @@ afterEach(async () => {
 /** Log lines of the managers opened by `open` ('zone changed' says `"delta":true` for a change applied as a delta). */
 let logs: string[] = [];
 
-async function open(n: number, sub: string, extra: { offThreadFromBytes?: number } = {}): Promise<{ m: TandemZoneManager; file: string; zonesDir: string; stateDir: string }> {
+async function open(n: number, sub: string, extra: { offThreadFromBytes?: number } = {}, comment?: string): Promise<{ m: TandemZoneManager; file: string; zonesDir: string; stateDir: string }> {
   const zonesDir = join(dir, sub, 'zones');
   const stateDir = join(dir, sub, 'state');
   await mkdir(zonesDir, { recursive: true });
   const file = join(zonesDir, 'big.test.zone');
-  await writeFile(file, zoneText(n));
+  await writeFile(file, zoneText(n, comment));
   await writeFile(join(zonesDir, 'big.test.yaml'), 'zone:\n  dnssec: { enabled: true }\n');
   const { manager: m, errors } = await TandemZoneManager.open({
     zonesDir, stateDir, clock, logger: pino({ level: 'info' }, { write: (l: string) => { logs.push(l); } }), cache: new SignatureCache({ max: 100_000 }), ...extra,
@@ -78,9 +81,11 @@ describe('a master-file zone: an admin change costs the change (issue 16)', () =
     expect(large.hashed).toBe(3);
   });
 
-  for (const offThread of [false, true]) {
-    it(`serves what a fresh load of the written file serves after a run of changes${offThread ? ' (edited on the parser thread)' : ''}`, { timeout: 120_000 }, async () => {
-      const { m, file, zonesDir, stateDir } = await open(3_000, 'same', offThread ? { offThreadFromBytes: 0 } : {});
+  // On the parser thread the file is written from the bytes read (one byte per character) or encoded anew (a
+  // comment of two- to four-byte characters in the middle: the text's offsets are not the bytes').
+  for (const [offThread, comment] of [[false], [true], [true, 'half way — café 𝄞']] as [boolean, string?][]) {
+    it(`serves what a fresh load of the written file serves after a run of changes${offThread ? ' (edited on the parser thread)' : ''}${comment ? ', a comment not ASCII' : ''}`, { timeout: 120_000 }, async () => {
+      const { m, file, zonesDir, stateDir } = await open(3_000, 'same', offThread ? { offThreadFromBytes: 0 } : {}, comment);
       const id = m.zoneByName(origin)!.id;
       const s0 = { ...m.deltaStats };
       await m.createRecord(id, rec('h5', 'TXT', '"beside"', 60));
@@ -106,6 +111,7 @@ describe('a master-file zone: an admin change costs the change (issue 16)', () =
       expect(lookup(zone, Name.fromText('y.z', origin), RRType.A).kind).toBe('nodata'); // an empty non-terminal
       expect(text).toContain('( 13 ; serial'); // one bump per change, in place
       expect(text).toContain('ns1 A 192.0.2.53 ; ours'); // comments and every untouched line byte for byte
+      if (comment) expect(text).toContain(`; ${comment}\nh1500 300 IN A 10.0.5.220\n`);
       // No temp file left beside the zone.
       expect((await readdir(zonesDir)).sort()).toEqual(['big.test.yaml', 'big.test.zone']);
       // A restart reads the file whole and keeps the serial (the digest patched change by change is the content's).
