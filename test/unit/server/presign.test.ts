@@ -1,7 +1,7 @@
 // Presigning at zone load (issue 6): every RRset an answer signs is signed in the background, so the first
 // queries find their signatures in the cache; delegation NS and glue are never signed (RFC 4035 §2.2).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -57,5 +57,31 @@ describe('presign', () => {
     const www = zone.nodes.get('www.example.com.')!.rrsets.get(RRType.A)!;
     await (signing as ZoneSigningImpl).signRrset(www);
     expect(cache.stats.misses).toBe(misses);
+  });
+
+  it('a small denial chain is signed before the RRsets are presigned (the workers take a chain whole only once it is signed)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tandem-presign-chain-'));
+    try {
+      const file = join(dir, 'chain.test.yaml');
+      let text = 'zone:\n  soa: { mname: ns1, rname: h }\n  nameservers: [ns1.chain.test.]\n  dnssec: { enabled: true, denial: nsec3-chain }\nrecords:\n  ns1: { type: A, value: 192.0.2.1 }\n';
+      for (let i = 0; i < 300; i++) text += `  n${i}: { type: A, value: 192.0.2.${i & 255} }\n`;
+      await writeFile(file, text);
+      // Background signatures counted as they are made; at the chain's log line, the count then.
+      let background = 0;
+      const seen: { msg: string; signed?: number; background: number }[] = [];
+      const log = pino({ level: 'debug' }, { write: (line: string) => { const o = JSON.parse(line); seen.push({ msg: o.msg, signed: o.signed, background }); } });
+      const observer = { signed: (_s: number, bg: boolean) => { if (bg) background++; }, failed: () => undefined };
+      const { zone } = await prepareZone(await loadZoneFile(file), { zonesDir: dir, stateDir: dir, clock, logger: log, cache: new SignatureCache(), presign: true, signingObserver: observer });
+      const end = Date.now() + 10_000;
+      while (!seen.some((l) => l.msg === 'presigned') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      const chain = seen.find((l) => l.msg === 'denial chain signed')!;
+      const presigned = seen.find((l) => l.msg === 'presigned')!;
+      expect(chain.signed).toBe(302); // a link per name: the apex, ns1, n0..n299 (RFC 5155 §7.1)
+      expect(chain.background).toBe(chain.signed); // nothing else was signed before the chain was
+      expect(presigned.signed).toBe(authoritativeRrsets(zone).length);
+      expect(background).toBe(chain.signed! + presigned.signed!);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
