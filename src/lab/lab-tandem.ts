@@ -105,7 +105,7 @@ export async function startTandem(o: TandemStart): Promise<{ pid: number; port: 
       port = attempt === 0 && o.port ? o.port : await freePort();
       const api = await freePort();
       const pid = await spawnDetached(cmd, [...pre, 'serve', '--zones', zones, '--state', state, '--listen', `127.0.0.1:${port}`,
-        '--api', `127.0.0.1:${api}`, '--api-token', o.token, '--workers', '1', '--log-level', 'info',
+        '--api', `127.0.0.1:${api}`, `--api-token=${o.token}`, '--workers', '1', '--log-level', 'info',
         ...(o.parentResolver ? ['--parent-resolver', o.parentResolver] : [])], log);
       return { pid, port, api };
     },

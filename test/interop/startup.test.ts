@@ -231,6 +231,21 @@ describe('the command line', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('a token that starts with "-" is given as --api-token=TOKEN (a base64url token does, one time in 64: the lab\'s did)', async () => {
+    const token = '-dash_token';
+    expect((await tandem(['serve', '--api-token', token, '--zones', zones])).stderr).toMatch(/^tandem serve: /); // the space form takes it for a flag
+    const d = spawnDaemon(process.execPath, [built.main, 'serve', '--workers', '1', '--zones', zones, '--state', join(dir, 'state-dash'), '--listen', '127.0.0.1:0', '--api', '127.0.0.1:0', `--api-token=${token}`], { name: 'tandem dash' });
+    try {
+      await listening(d);
+      const api = await waitFor(() => lines(d).find((l) => l.msg === 'admin API listening')?.address as string | undefined, 20_000, { what: 'admin API listening' });
+      const get = (t: string) => fetch(`http://${api}/client/v4/zones`, { headers: { authorization: `Bearer ${t}` } });
+      expect((await get(token)).status).toBe(200);
+      expect((await get('dash_token')).status).not.toBe(200);
+    } finally {
+      await d.stop();
+    }
+  }, 60_000);
+
   it('an admin command that cannot read the token file says so (no request is sent)', async () => {
     const state = join(dir, 'no-state');
     const r = await runCommand('env', ['-u', 'TANDEM_TOKEN', '-u', 'TANDEM_API_TOKEN', '-u', 'TANDEM_AUTH_EMAIL', '-u', 'TANDEM_AUTH_KEY', process.execPath, built.main, 'status', '--state', state, '--api', 'http://127.0.0.1:1'], { timeoutMs: 20_000 });
