@@ -107,6 +107,21 @@ describe('an admin change on a large zone is O(change) (issue 16)', () => {
     });
   }
 
+  it('with the default slicing, a change on a zone of a few thousand records reads back one slice, not the file', { timeout: 120_000 }, async () => {
+    // 3,000 names: about 130 KB, a file the size of many operators' zones (edited whole below 64 KiB only).
+    const zonesDir = join(dir, 'defaults', 'zones');
+    await mkdir(zonesDir, { recursive: true });
+    const file = join(zonesDir, 'big.test.yaml');
+    await writeFile(file, zoneText(3_000, 'compact'));
+    const { manager: m } = await TandemZoneManager.open({ zonesDir, stateDir: join(dir, 'defaults', 'state'), clock, logger: pino({ level: 'silent' }), cache: new SignatureCache({ max: 1000 }) });
+    const s0 = m.deltaStats.recordsParsed;
+    const id = m.zoneByName(origin)!.id;
+    await m.createRecord(id, { name: Name.fromText('new-name', origin), type: RRType.A, ttl: 300, rdata: parseRdata(RRType.A, '192.0.2.7', origin) });
+    const parsed = m.deltaStats.recordsParsed - s0;
+    expect(parsed).toBeGreaterThan(0); // the delta path
+    expect(parsed).toBeLessThan(1_100); // the zone: part and the last slice of about 1,000 lines, not 3,000 records
+  });
+
   it('RFC 1995 §4: the journal difference of a delta version is the difference of the whole zones', { timeout: 120_000 }, async () => {
     const { m } = await oneChange(3_000, 'compact', 'ixfr');
     const id = m.zoneByName(origin)!.id;
