@@ -225,6 +225,12 @@ export interface BuildOptions {
 }
 
 /**
+ * A chain of at most this many links is small: it is signed before the zone's other RRsets are presigned at load
+ * (state/prepare.ts) and sent whole to cluster workers (server/chainpush.ts), which take it only once it is signed.
+ */
+export const SMALL_CHAIN_LINKS = 50_000;
+
+/**
  * The chain of `zone` (signed by `signing`, whose `negativeTtl` is the links' TTL, RFC 9077 §3): patched
  * from `opts.previous` when it can be, else built whole. No signing here: `DenialChain.sign` does that.
  */

@@ -9,7 +9,7 @@
 // of up to CHAIN_PUSH_MAX_LINKS links: a larger zone is learned from answers as before. The digest of a chain is
 // made once per chain and signing period and shared by every worker that asks.
 import type { Rr } from '../dns/rr.js';
-import type { DenialChain } from '../dnssec/chain.js';
+import { SMALL_CHAIN_LINKS, type DenialChain } from '../dnssec/chain.js';
 import type { Served } from '../state/manager.js';
 import { allGaps, type GapKeys } from './gaps.js';
 import { LearnedDenial, type ChainDigest, type CompactHint, type DigestLink, type KeptLink } from './learned.js';
@@ -22,7 +22,7 @@ import { EDNS_UDP_SIZE } from './limits.js';
 import { compactKey, learnable, signedUntil } from './handle.js';
 
 /** Chains of more links than this are not sent whole (a worker holds at most 100,000 links: learned.ts). */
-export const CHAIN_PUSH_MAX_LINKS = 50_000;
+export const CHAIN_PUSH_MAX_LINKS = SMALL_CHAIN_LINKS;
 
 /** What the primary sends for a zone (FrontChain): a chain's records or a compact zone's gaps, valid until `until`. */
 export interface ZoneDenial {

@@ -17,8 +17,8 @@ import { masterLineAt, parseMasterTtl, walkMasterRange, type MasterPlace } from 
 import { Name } from '../dns/name.js';
 import type { Rr } from '../dns/rr.js';
 import { RRClass, RRType } from '../dns/types.js';
-import { MasterEditor, spliced, splicePieces, withTail, type Splice } from './masteredit.js';
-import type { Piece } from './yamledit.js';
+import { MasterEditor, splicePieces, withTail, type Splice } from './masteredit.js';
+import { joinPieces, type Piece } from './yamledit.js';
 import { soaSerial, withSerial } from './version.js';
 import type { ZoneEdit } from './yamledit.js';
 
@@ -231,7 +231,8 @@ export function editMasterRanges(file: string, text: string, originText: string,
   const tail = editor.unplaced(places.end.origin);
   const splices: Splice[] = editor.splices.get(file) ?? [];
   if (tail) splices.push(withTail(text, tail));
-  const next = spliced(text, splices);
+  const pieces = splicePieces(text, splices);
+  const next = joinPieces(text, pieces);
 
   // The read-back: the edited ranges and the new lines at the end, read again from the same places.
   const fresh: Rr[] = [];
@@ -269,5 +270,5 @@ export function editMasterRanges(file: string, text: string, originText: string,
   const bump = edits.some((e) => e.op === 'serial');
   const serial = bump ? (soaSerial(oldSoa[0].rdata) + 1) >>> 0 : soaSerial(oldSoa[0].rdata);
   if (soa[0].ttl !== oldSoa[0].ttl || Buffer.compare(withSerial(oldSoa[0].rdata, serial), soa[0].rdata) !== 0) throw new MasterRangeUnfit('the SOA reads otherwise after the edit');
-  return { text: next, pieces: splicePieces(text, splices), records: [soa[0], ...fresh.filter((r) => r.type !== RRType.SOA)], parsed: old.length + fresh.length };
+  return { text: next, pieces, records: [soa[0], ...fresh.filter((r) => r.type !== RRType.SOA)], parsed: old.length + fresh.length };
 }

@@ -17,7 +17,7 @@ import { authoritativeRrsets, createZoneSigning, type SigningObserver, type Zone
 import { SignatureCache } from '../dnssec/cache.js';
 import { nsec3paramRrset } from '../dnssec/denial/nsec3.js';
 import { chainKind } from '../dnssec/denial/index.js';
-import { buildDenialChain, type ChainSettings, type DenialChain } from '../dnssec/chain.js';
+import { buildDenialChain, SMALL_CHAIN_LINKS, type ChainSettings, type DenialChain } from '../dnssec/chain.js';
 import { checkForeignCds, checkImportedKey, ImportError } from '../dnssec/imported.js';
 import { ALG_ECDSAP256SHA256, dsRdata, keyTag } from '../dnssec/keys.js';
 import { rdataEquals } from '../dns/rdata.js';
@@ -163,12 +163,13 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
     observer: deps.signingObserver,
   });
   const kind = chainKind(dnssec.denial);
-  // A small chain is signed before the zone's other RRsets are presigned: every denial answer reads it, and the
-  // cluster workers take it whole only once it is signed (server/chainpush.ts), after which they answer names
-  // that do not exist themselves. Signed beside the presign, a 10,000-name zone's chain took 1.6 s instead of
-  // a fraction of that, and the workers sent every such name to the primary meanwhile.
+  // A small chain (dnssec/chain.ts SMALL_CHAIN_LINKS) is signed before the zone's other RRsets are presigned: every
+  // denial answer reads it, and the cluster workers take it whole only once it is signed (server/chainpush.ts), after
+  // which they answer names that do not exist themselves. Signed beside the presign, a 10,000-name zone's chain took
+  // 1.6 s instead of a fraction of that, and the workers sent every such name to the primary meanwhile. A larger
+  // chain is signed beside the presign: its first pass takes seconds, and answers need the RRsets too.
   const chainSigned = kind ? (await prepareChain(zone, signing, { kind, optOut: dnssec.nsec3OptOut }, opts.previous, deps)).signed : undefined;
-  if (deps.presign) presignInBackground(zone, signing, deps.logger, deps.cache.capacity, signing.chain && signing.chain.stats.links <= CHAIN_FIRST_MAX_LINKS ? chainSigned : undefined);
+  if (deps.presign) presignInBackground(zone, signing, deps.logger, deps.cache.capacity, signing.chain && signing.chain.stats.links <= SMALL_CHAIN_LINKS ? chainSigned : undefined);
   return { zone, signing, keys, imported };
 }
 
@@ -203,13 +204,6 @@ function presignChanged(signing: ZoneSigningImpl, sets: RRset[], log: Logger): v
 
 /** A change's new links are signed before the version is served, when there are at most this many. */
 const SIGN_BEFORE_SERVING = 1000;
-
-/**
- * A chain of at most this many links is signed before the zone's RRsets are presigned (a larger one beside it: its
- * first pass takes seconds, and answers need the RRsets too). The limit of a chain pushed whole to the workers
- * (server/chainpush.ts CHAIN_PUSH_MAX_LINKS).
- */
-const CHAIN_FIRST_MAX_LINKS = 50_000;
 
 /**
  * Builds the zone's NSEC/NSEC3 chain (`signing.chain`), patched from the previous version's when there is one.

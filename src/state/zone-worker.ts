@@ -53,8 +53,7 @@ let transfer: ArrayBuffer[] = [];
 try {
   if (job.edit?.ranges) {
     // A master file's change range by range (masterrange.ts): the few records read back, the file to a temp file.
-    const raw = job.text === undefined ? readBytes(job.file) : undefined;
-    const source = job.text ?? raw!.toString('utf8');
+    const { raw, source } = sourceOf(true);
     const r = editMasterRanges(job.file, source, job.edit.origin, job.edit.edits, job.edit.ranges);
     reply = { ranged: rangedRecords(r.records), tmp: await writeTemp(job.file, bytesOf(source, r.pieces, raw)) };
   } else reply = await whole();
@@ -68,8 +67,7 @@ parentPort!.postMessage(reply, transfer);
 async function whole(): Promise<ZoneReply> {
   // A change written here keeps the file's bytes while it is edited: what the edit left as it was is written
   // from them, so no second copy of the text and none of its bytes are made (yamledit.ts applyEditsPieces).
-  const raw = job.text === undefined && job.edit?.writeTemp && !isMasterFile(job.file) ? readBytes(job.file) : undefined;
-  const source = job.text ?? (raw ? raw.toString('utf8') : readText(job.file));
+  const { raw, source } = sourceOf(job.edit?.writeTemp === true && !isMasterFile(job.file));
   let text: string | undefined = source;
   let pieces: Piece[] | undefined;
   let master: ReturnType<typeof applyMasterEdits> | undefined;
@@ -152,18 +150,17 @@ function reporter(text: string, everyMs: number): { record(): void; line(n: numb
   };
 }
 
-function readText(file: string): string {
+/**
+ * The job's text (given, or read from its file) and, when `keepBytes` and the thread read the file, the bytes read
+ * (what bytesOf writes kept spans from).
+ */
+function sourceOf(keepBytes: boolean): { raw?: Buffer; source: string } {
+  if (job.text !== undefined) return { source: job.text };
   try {
-    return readFileSync(file, 'utf8');
+    if (!keepBytes) return { source: readFileSync(job.file, 'utf8') };
+    const raw = readFileSync(job.file);
+    return { raw, source: raw.toString('utf8') };
   } catch (err) {
-    throw unreadable(file, err);
-  }
-}
-
-function readBytes(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw unreadable(file, err);
+    throw unreadable(job.file, err);
   }
 }

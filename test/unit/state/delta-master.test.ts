@@ -27,7 +27,7 @@ function zoneText(n: number, comment?: string): string {
   const lines = ['; big.test, generated', '$ORIGIN big.test.', '$TTL 3600', '@ IN SOA ns1 h ( 7 ; serial', '    1d 2h 1000h 300 )', '  NS ns1', 'ns1 A 192.0.2.53 ; ours'];
   for (let i = 0; i < n; i++) {
     if (comment && i === n >> 1) lines.push(`; ${comment}`);
-    lines.push(`h${i} 300 IN A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    lines.push(`h${i} 300 IN A 127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -111,7 +111,7 @@ describe('a master-file zone: an admin change costs the change (issue 16)', () =
       expect(lookup(zone, Name.fromText('y.z', origin), RRType.A).kind).toBe('nodata'); // an empty non-terminal
       expect(text).toContain('( 13 ; serial'); // one bump per change, in place
       expect(text).toContain('ns1 A 192.0.2.53 ; ours'); // comments and every untouched line byte for byte
-      if (comment) expect(text).toContain(`; ${comment}\nh1500 300 IN A 10.0.5.220\n`);
+      if (comment) expect(text).toContain(`; ${comment}\nh1500 300 IN A 127.0.5.220\n`);
       // No temp file left beside the zone.
       expect((await readdir(zonesDir)).sort()).toEqual(['big.test.yaml', 'big.test.zone']);
       // A restart reads the file whole and keeps the serial (the digest patched change by change is the content's).
