@@ -60,9 +60,20 @@ interface Shared {
 
 const HASH_LEN = 20;
 
+let chainIds = 0;
+
 export class DenialChain {
   /** Links made for this version; after a change, the ones to sign (`sign()` signs them with the rest). */
   readonly fresh: readonly RRset[];
+  /** A number of its own (per process), for `from`. */
+  readonly id = ++chainIds;
+  /**
+   * Patched from the chain numbered `from` (undefined: built whole): this chain is that one's links with the links
+   * of `gone` taken out and the `fresh` ones put in (a fresh link may replace one of the same owner).
+   */
+  from?: number;
+  /** Owners of the previous chain's links that are in this one no more (the links of names gone from the chain). */
+  gone: readonly Name[] = [];
 
   constructor(
     readonly zone: Zone,
@@ -227,8 +238,10 @@ export interface BuildOptions {
 /**
  * A chain of at most this many links is small: it is signed before the zone's other RRsets are presigned at load
  * (state/prepare.ts) and sent whole to cluster workers (server/chainpush.ts), which take it only once it is signed.
+ * (A 50,000-name zone has a few links more than names; its chain learned from answers alone took a worker 15 s of
+ * a random-name stream: bench/changes-under-load.mjs --names 50000.)
  */
-export const SMALL_CHAIN_LINKS = 50_000;
+export const SMALL_CHAIN_LINKS = 100_000;
 
 /**
  * The chain of `zone` (signed by `signing`, whose `negativeTtl` is the links' TTL, RFC 9077 §3): patched
@@ -246,7 +259,12 @@ export function buildDenialChain(zone: Zone, signing: ZoneSigningImpl, settings:
   });
   const shared: Shared = { zsk: signing.zsk.dnskey, sigs: sameKey ? prev.chain.shared.sigs : new WeakMap(), hashes };
   const optOut = settings.kind === 'nsec3' && settings.optOut === true;
-  return new DenialChain(zone, { kind: settings.kind, optOut }, signing.negativeTtl, built.index, built.made, built.stats, signing, shared);
+  const chain = new DenialChain(zone, { kind: settings.kind, optOut }, signing.negativeTtl, built.index, built.made, built.stats, signing, shared);
+  if (!built.stats.full && sameKey) {
+    chain.from = prev.chain.id;
+    chain.gone = built.gone;
+  }
+  return chain;
 }
 
 /**
@@ -258,7 +276,7 @@ export function chainIndex(zone: Zone, settings: ChainSettings, ttl: number, o: 
   hashes?: Map<string, Uint8Array>;
   previous?: { zone: Zone; index: ChainIndex; settings: ChainSettings; ttl: number };
   changed?: Iterable<Name>;
-} = {}): { index: ChainIndex; made: RRset[]; stats: ChainStats } {
+} = {}): { index: ChainIndex; made: RRset[]; gone: Name[]; stats: ChainStats } {
   const t0 = performance.now();
   const kind = settings.kind;
   const nsec = kind === 'nsec';
@@ -318,6 +336,7 @@ export function chainIndex(zone: Zone, settings: ChainSettings, ttl: number, o: 
   // those whose successor changed (the one before each removal or insertion; before the first, the last,
   // as the chain wraps).
   const out: (number | Slot)[] = [];
+  const gone: Name[] = [];
   const dirty = new Set<number>();
   let wraps = false;
   const touchPrev = () => (out.length > 0 ? dirty.add(out.length - 1) : (wraps = true));
@@ -332,6 +351,7 @@ export function chainIndex(zone: Zone, settings: ChainSettings, ttl: number, o: 
       dirty.add(out.length - 1);
     } else if (removed.has(i)) {
       touchPrev();
+      gone.push(oldLink(i).name);
       i++;
     } else out.push(i++);
   }
@@ -363,7 +383,7 @@ export function chainIndex(zone: Zone, settings: ChainSettings, ttl: number, o: 
     index = { denial: 'nsec3', nsec: [], nsec3: entries, nsec3Params: { algorithm: NSEC3_SHA1, iterations: 0, salt: none } };
   }
   const stats: ChainStats = { links: out.length, made: made.length, full: !reuse, examined: candidates.length, ms: performance.now() - t0 };
-  return { index, made, stats };
+  return { index, made, gone, stats };
 }
 
 /** Every name of the zone that can be in a chain (ENTs included; the bitmap functions decide). */

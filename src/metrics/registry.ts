@@ -89,6 +89,10 @@ export class Metrics {
       name: 'tandem_learned_zones_total', help: 'Whole denial chains (or compact gaps) of a zone cluster workers took from the primary at once', registers,
       collect() { this.reset(); this.inc(learned.reduce((n, l) => n + l.stats.zones, 0)); },
     });
+    new Counter({
+      name: 'tandem_learned_patches_total', help: 'Changes of a zone\'s denial chain cluster workers took as what changed only, keeping the rest of the chain', registers,
+      collect() { this.reset(); this.inc(learned.reduce((n, l) => n + l.stats.patched, 0)); },
+    });
 
     // Response rate limiting (server/rrl.ts), when configured: by response class.
     const rrls = this.rrls;

@@ -8,7 +8,7 @@
 // Only what the primary would mark learnable in an answer (handle.ts `learnable`, `compactKey`) and only for zones
 // of up to CHAIN_PUSH_MAX_LINKS links: a larger zone is learned from answers as before. The digest of a chain is
 // made once per chain and signing period and shared by every worker that asks.
-import type { Rr } from '../dns/rr.js';
+import type { Rr, RRset } from '../dns/rr.js';
 import { SMALL_CHAIN_LINKS, type DenialChain } from '../dnssec/chain.js';
 import type { Served } from '../state/manager.js';
 import { allGaps, type GapKeys } from './gaps.js';
@@ -21,12 +21,17 @@ import type { Name } from '../dns/name.js';
 import { EDNS_UDP_SIZE } from './limits.js';
 import { compactKey, learnable, signedUntil } from './handle.js';
 
-/** Chains of more links than this are not sent whole (a worker holds at most 100,000 links: learned.ts). */
+/** Chains of more links than this are not sent whole (a worker holds at most 200,000 links: learned.ts). */
 export const CHAIN_PUSH_MAX_LINKS = SMALL_CHAIN_LINKS;
 
 /** What the primary sends for a zone (FrontChain): a chain's records or a compact zone's gaps, valid until `until`. */
 export interface ZoneDenial {
   until: number;
+  /**
+   * Only what changed since the previous generation (`zonePatch`): the owners of the links gone (LearnedDenial.ownerKey),
+   * `digest` the links made anew (none: no link changed).
+   */
+  patch?: { gone: string[] };
   /** Every link of the chain with its RRSIGs (learned.ts ChainDigest). */
   digest?: ChainDigest;
   /** Every fit gap of a compact zone's names (gaps.ts). */
@@ -67,6 +72,12 @@ export function zoneDenial(served: Served, zoneKey: string): Promise<ZoneDenial 
 async function chainDigest(chain: DenialChain, zoneKey: string, until: number): Promise<ZoneDenial | undefined> {
   const links = chain.links();
   if (links.some((l) => !chain.isSigned(l))) await chain.sign(links);
+  const digest = digestOf(chain, zoneKey, until, links);
+  return digest && { until, digest };
+}
+
+/** `links` of `chain` (signed for the period ending `until`) as a digest; undefined when none could be read. */
+function digestOf(chain: DenialChain, zoneKey: string, until: number, links: readonly RRset[]): ChainDigest | undefined {
   const read: DigestLink[] = [];
   for (const link of links) {
     const sigs = chain.rrsigs(link);
@@ -75,8 +86,7 @@ async function chainDigest(chain: DenialChain, zoneKey: string, until: number): 
   }
   const params = chain.index.nsec3Params;
   const head = { kind: chain.kind, apexKey: Buffer.from(chain.zone.origin.canonicalWire()).toString('latin1'), salt: params?.salt ?? new Uint8Array(0), iterations: params?.iterations ?? 0, until };
-  const digest = LearnedDenial.digest(zoneKey, head, read, keptLinks);
-  return digest && { until, digest };
+  return LearnedDenial.digest(zoneKey, head, read, keptLinks);
 }
 
 /**
@@ -92,8 +102,8 @@ export interface ZonePush extends ZoneDenial {
   first: { wire: Uint8Array; until: number; compact?: CompactHint };
 }
 
-/** Most links pushed unasked to the workers per generation (a worker holds at most 100,000: learned.ts). */
-export const PUSH_MAX_LINKS = 50_000;
+/** Most links pushed unasked to the workers per generation (a worker holds at most 200,000: learned.ts). */
+export const PUSH_MAX_LINKS = 100_000;
 
 /**
  * The denial data of the zones of `served` a worker would ask for and `wants` names (the caller's choice: cluster.ts
@@ -134,4 +144,58 @@ async function firstAnswer(origin: Name, probe: Handler): Promise<{ wire: Uint8A
     if (wire && keep?.extra?.learn) return { wire, keep };
   }
   return undefined;
+}
+
+/**
+ * The zones of `changed` (front.ts changedZones) whose chain a worker may patch instead of dropping what it learned
+ * (`zonePatch`), of those `wanted` (the caller's: zones a worker may hold): the zone may be learned before and after,
+ * and its chain in `next` is the one of `prev` or was patched from it (dnssec/chain.ts `from`).
+ */
+export function patchableZones(prev: Served | undefined, next: Served, changed: readonly string[] | undefined, wanted: (zoneKey: string) => boolean): string[] {
+  if (!prev || !changed) return [];
+  return changed.filter((key) => {
+    if (!wanted(key)) return false;
+    const was = prev.zones.byKey(key), zone = next.zones.byKey(key);
+    const a = prev.signing.get(key)?.chain, b = next.signing.get(key)?.chain;
+    if (!was || !zone || !a || !b || a.zone !== was || b.zone !== zone || a.kind !== b.kind) return false;
+    return (a === b || b.from === a.id) && learnable(prev, was) && learnable(next, zone);
+  });
+}
+
+/**
+ * What changed in the chain of the zone keyed `zoneKey` (one `patchableZones` named) since the previous generation,
+ * for a worker holding links of that one: the owners of the links gone and the links made anew with their RRSIGs
+ * (signed first if they are not yet: a primary signs a change's links before serving it, so normally none).
+ * Undefined when the zone is no longer what `patchableZones` saw.
+ */
+export async function zonePatch(served: Served, zoneKey: string): Promise<ZoneDenial | undefined> {
+  const zone = served.zones.byKey(zoneKey);
+  const signing = served.signing.get(zoneKey);
+  const chain = signing?.chain;
+  if (!zone || !signing || !chain || chain.zone !== zone) return undefined;
+  const until = signedUntil(signing);
+  const gone: string[] = [];
+  for (const owner of chain.gone) {
+    const key = LearnedDenial.ownerKey(chain.kind, owner);
+    if (key !== undefined) gone.push(key);
+  }
+  const fresh = chain.fresh;
+  if (fresh.some((l) => !chain.isSigned(l))) await chain.sign(fresh);
+  const digest = fresh.length === 0 ? undefined : digestOf(chain, zoneKey, until, fresh);
+  // Every new link or none: a link left out would leave a worker the one of the same owner it replaces.
+  if ((digest?.owners.length ?? 0) !== fresh.length) return undefined;
+  return { until, patch: { gone }, digest };
+}
+
+/**
+ * A patched zone's push (`zonePatch` with an answer of the zone for its new SOA, as `pushZones` sends), or nothing
+ * when it cannot be made: a worker holding the zone then drops it (front.ts).
+ */
+export async function patchZone(served: Served, zoneKey: string, probe: Handler): Promise<Partial<Omit<ZonePush, 'zone'>>> {
+  const data = await zonePatch(served, zoneKey);
+  const zone = served.zones.byKey(zoneKey);
+  if (!data || !zone) return {};
+  const first = await firstAnswer(zone.origin, probe);
+  if (!first || first.keep.extra?.learn !== zoneKey) return {};
+  return { ...data, first: { wire: first.wire, until: first.keep.until, compact: first.keep.extra.compact } };
 }

@@ -26,7 +26,7 @@ import type { TransferService } from '../transfer/service.js';
 import { systemClock } from '../dnssec/types.js';
 import { Metrics } from '../metrics/registry.js';
 import { answerPrimary, workerMetrics } from '../metrics/cluster.js';
-import { pushZones } from './chainpush.js';
+import { patchableZones, patchZone, pushZones } from './chainpush.js';
 import { createHandler } from './handle.js';
 import { answerChainAsk, answerFront, changedZones, createFront, type FrontAnswer, type FrontChain, type FrontChainAsk, type FrontMore, type FrontQuery } from './front.js';
 import { ResponseCache } from './respcache.js';
@@ -36,7 +36,7 @@ import { SigningBudget } from './budget.js';
 /** Primary -> worker. */
 export type ToWorker =
   /** The primary serves generation `gen` of its zones now: cached answers of older ones are dropped (acknowledged). */
-  | { tandem: 'generation'; seq: number; gen: number; changed?: string[] }
+  | { tandem: 'generation'; seq: number; gen: number; changed?: string[]; patched?: string[] }
   | { tandem: 'stop' }
   | FrontMore
   | FrontAnswer
@@ -100,12 +100,18 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   let manager: TandemZoneManager | undefined;
   let gen = 0;
   let genSet: Served | undefined;
-  // The zones the latest generation changed (front.ts changedZones; undefined: all), told with its number.
+  // The zones the latest generation changed (front.ts changedZones; undefined: all), told with its number, and of
+  // those the ones whose chain changes the workers get (chainpush.ts patchableZones; `pushNow` sends them).
   let changed: string[] | undefined;
+  let patched: string[] = [];
+  // Zones whose denial data went to the workers unasked once, and zones a worker asked for (pushed after each change
+  // of theirs, or patched).
+  const pushed = new Set<string>(), hot = new Set<string>();
   const generation = (): number => {
     const set = manager?.served();
     if (set !== genSet) {
       changed = set && changedZones(genSet, set);
+      patched = set ? patchableZones(genSet, set, changed, (z) => pushed.has(z) || hot.has(z)) : [];
       genSet = set;
       gen++;
     }
@@ -114,7 +120,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   /** Tells every worker the generation served now, without waiting (a worker's acknowledgement is ignored). */
   const tell = (): void => {
     const g = generation();
-    for (const w of live()) sendTo(w, { tandem: 'generation', seq: ++seq, gen: g, changed });
+    for (const w of live()) sendTo(w, { tandem: 'generation', seq: ++seq, gen: g, changed, patched });
   };
   /** Tells every worker the generation served now; resolves once each has acknowledged (or exited). */
   const announce = async (): Promise<void> => {
@@ -122,7 +128,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     const t0 = performance.now();
     const workers = live();
     await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
-      const msg = { tandem: 'generation', seq: ++seq, gen: g, changed } satisfies ToWorker;
+      const msg = { tandem: 'generation', seq: ++seq, gen: g, changed, patched } satisfies ToWorker;
       const done = () => {
         clearTimeout(timer);
         w.off('message', onMessage);
@@ -167,17 +173,21 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   // The per-query debug line is the worker's (it names the worker; one line per query): the primary's request path logs no queries.
   const quiet = deps.logger.levelVal < 30 ? deps.logger.child({}, { level: 'info' }) : deps.logger;
   const { handler, close: closeHandler } = queryHandler({ ...deps, logger: quiet }, () => mgr.served(), laterControl(() => transfers));
-  // Zones whose denial data went to the workers unasked once, and zones a worker asked for (pushed after each change
-  // of theirs).
-  const pushed = new Set<string>(), hot = new Set<string>();
   // (A cache of its own: the handler says what a worker may keep only to a caller with one.)
   const probe = createHandler(() => mgr.served(), quiet, { clock: deps.clock, cache: new ResponseCache({ max: 100 }) });
   pushNow = () => {
     const set = mgr.served(), g = generation();
     const current = () => !stopping && mgr.served() === set;
-    // A zone the workers hold unchanged keeps what they learned of it (front.ts changedZones): not sent again.
-    const now = changed && new Set(changed);
-    const wants = (z: string) => !pushed.has(z) || (hot.has(z) && (!now || now.has(z)));
+    // A zone the workers hold unchanged keeps what they learned of it (front.ts changedZones): not sent again; a
+    // patched one gets what changed.
+    const now = changed && new Set(changed), patch = new Set(patched);
+    const wants = (z: string) => !patch.has(z) && (!pushed.has(z) || (hot.has(z) && (!now || now.has(z))));
+    for (const zone of patch) {
+      patchZone(set, zone, probe).then(
+        (p) => { if (current()) for (const w of live()) sendTo(w, { tandem: 'chain', zone, gen: g, ...p }); },
+        (err: unknown) => logger.error({ err, zone }, 'denial data for the workers failed'),
+      );
+    }
     pushZones(set, probe, wants, current, (p) => {
       pushed.add(p.zone);
       for (const w of live()) sendTo(w, { tandem: 'chain', gen: g, ...p });
@@ -359,7 +369,7 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
       case 'stop': void stop(); break;
       case 'answer': case 'answer-more': case 'chain': front.receive(m); break;
       case 'generation':
-        front.generation(m.gen, m.changed);
+        front.generation(m.gen, m.changed, m.patched);
         send({ tandem: 'ack', seq: m.seq });
         break;
     }

@@ -74,9 +74,11 @@ export interface Front {
   wildcardParent(resp: Uint8Array): number;
   /**
    * The primary serves generation `gen` now: cached answers of an older one are dropped, and what was learned of the
-   * zones in `changed` (Name.keys; undefined: every zone) when `gen` is the next generation (changedZones).
+   * zones in `changed` (Name.keys; undefined: every zone) when `gen` is the next generation (changedZones), except
+   * that of the zones in `patched` (chainpush.ts patchableZones), whose changes the primary sends next (a FrontChain
+   * with `patch`): those are held until then.
    */
-  generation(gen: number, changed?: readonly string[]): void;
+  generation(gen: number, changed?: readonly string[], patched?: readonly string[]): void;
   receive(m: FrontMore | FrontAnswer | FrontChain): void;
 }
 
@@ -253,7 +255,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     });
   };
 
-  const generation = (g: number, changed?: readonly string[]) => {
+  const generation = (g: number, changed?: readonly string[], patched?: readonly string[]) => {
     if (g <= gen) return;
     // What changed is known from one generation to the next; across a skipped one, everything may have.
     const only = g === gen + 1 ? changed : undefined;
@@ -262,8 +264,11 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     cache.clear();
     wildcards = new Map();
     if (only) {
-      learned?.drop(only);
-      for (const z of only) asked.delete(z);
+      // A zone whose whole data is on its way (of the previous generation: it will not be taken) is not patched. A
+      // zone dropped here (a held one whose patch never came too) is asked for again after its next answer.
+      const before = learned ? [...asked.keys()].filter((z) => learned.isHeld(z)) : [];
+      const held = learned?.drop(only, patched?.filter((z) => asked.get(z) !== 'asked') ?? []) ?? [];
+      for (const z of [...only, ...before]) if (!held.includes(z)) asked.delete(z);
     } else {
       learned?.clear();
       asked = new Map();
@@ -282,6 +287,19 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
       if (m.tandem === 'chain') {
         // Data of an older generation is stale; of a newer one, the generation's own answers will ask again.
         if (!learned || m.gen !== gen) return;
+        if (m.patch) {
+          // What changed since the previous generation, for a zone held since (`generation`); nothing else is taken.
+          if (!learned.isHeld(m.zone)) return;
+          if (m.first) learned.learn(m.first.wire, m.zone, m.first.until, m.first.compact);
+          learned.patch(m.zone, m.patch.gone, m.digest);
+          return;
+        }
+        // Anything else for a held zone replaces what was held: the whole chain, or nothing (the patch could not be
+        // made: asked for again after the next answer to learn from).
+        if (learned.isHeld(m.zone)) {
+          learned.drop([m.zone]);
+          if (m.until === undefined) return void asked.delete(m.zone);
+        }
         asked.set(m.zone, m.until ?? 0);
         if (m.until === undefined) return;
         if (m.first) learned.learn(m.first.wire, m.zone, m.first.until, m.first.compact);

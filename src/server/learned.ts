@@ -104,6 +104,11 @@ interface Chain {
   wild: Map<string, string>;
   /** Bumped at every change of `links`; `apexProof` holds for one version (LearnedDenial.apexOf). */
   version: number;
+  /**
+   * The zone changed and the primary will send what changed in its chain (`patch`): until then nothing is answered
+   * from it (some links may be of the previous version); links and the SOA learned from new answers are taken.
+   */
+  held?: boolean;
   apexProof?: { version: number; apex?: Link; wild?: Link };
 }
 
@@ -145,7 +150,7 @@ export interface ChainDigest extends DigestHead {
 }
 
 export interface LearnedOptions {
-  /** Most links kept over all zones (default 100 000); past it everything learned is dropped and learning starts over. */
+  /** Most links kept over all zones (default 200 000); past it everything learned is dropped and learning starts over. */
   max?: number;
 }
 
@@ -156,6 +161,8 @@ export interface LearnedStats {
   links: number;
   /** Whole chains or gap sets of a zone taken at once (learnDigest, learnGaps). */
   zones: number;
+  /** Changes of a zone's chain taken as a patch (what changed only: `patch`). */
+  patched: number;
 }
 
 const u16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
@@ -288,6 +295,20 @@ function soaOf(b: Uint8Array, sigs: Uint8Array[], until: number): NonNullable<Ch
   return { body: b, sigs, packed: pack(NO_WIRE, b, sigs).wire, until };
 }
 
+/** The links of a digest (LearnedDenial.digest), keyed by owner, in its order. */
+function digestLinks(d: ChainDigest): [string, Link][] {
+  const n = d.owners.length;
+  const taken: [string, Link][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const b = d.bits[i];
+    taken[i] = [d.owners[i], {
+      owner: d.owners[i], next: d.nexts[i], ns: (b & 1) !== 0, soa: (b & 2) !== 0, dname: (b & 4) !== 0,
+      wire: d.wire.subarray(i === 0 ? 0 : d.ends[i - 1], d.ends[i]), labelLen: d.labelLens[i], nsigs: d.nsigs[i], until: d.until,
+    }];
+  }
+  return taken;
+}
+
 /**
  * Copies a packed link (`pack`) into `out` at `at` and fills in its pointers: to the apex after the labels, and from
  * each RRSIG to the owner (the apex itself for a link of the apex: no pointer to a pointer). Returns the end.
@@ -366,10 +387,10 @@ export class LearnedDenial {
   /** By the apex's wire form, lower-cased, as latin1. */
   private zones = new Map<string, Chain>();
   private count = 0;
-  readonly stats: LearnedStats = { answered: 0, links: 0, zones: 0 };
+  readonly stats: LearnedStats = { answered: 0, links: 0, zones: 0, patched: 0 };
 
   constructor(opts: LearnedOptions = {}) {
-    this.max = Math.max(1, opts.max ?? 100_000);
+    this.max = Math.max(1, opts.max ?? 200_000);
   }
 
   clear(): void {
@@ -378,16 +399,60 @@ export class LearnedDenial {
     this.stats.links = 0;
   }
 
-  /** Drops what was learned of the zones keyed `zoneKeys` (Name.keys), keeping the rest. */
-  drop(zoneKeys: readonly string[]): void {
-    if (zoneKeys.length === 0 || this.zones.size === 0) return;
-    const gone = new Set(zoneKeys);
+  /**
+   * Drops what was learned of the zones keyed `zoneKeys` (Name.keys), keeping the rest; of those also in `hold`, keeps
+   * the links but answers nothing from them until `patch` brings what changed. With `hold` (a new generation), a
+   * zone still held from an earlier one (its patch never came) is dropped too. Returns the zones held now.
+   */
+  drop(zoneKeys: readonly string[], hold?: readonly string[]): string[] {
+    const out: string[] = [];
+    if (this.zones.size === 0) return out;
+    const gone = new Set(zoneKeys), held = new Set(hold);
     for (const [apex, chain] of this.zones) {
-      if (!gone.has(chain.zoneKey)) continue;
+      if (!(chain.held && hold) && !gone.has(chain.zoneKey)) continue;
+      if (!chain.held && held.has(chain.zoneKey) && chain.kind !== 'compact') {
+        chain.held = true;
+        out.push(chain.zoneKey);
+        continue;
+      }
       this.count -= chain.links?.size ?? 0;
       this.zones.delete(apex);
     }
     this.stats.links = this.count;
+    return out;
+  }
+
+  /** Whether what was learned of the zone keyed `zoneKey` waits for a `patch` (`drop` with `hold`). */
+  isHeld(zoneKey: string): boolean {
+    for (const c of this.zones.values()) if (c.zoneKey === zoneKey && c.held) return true;
+    return false;
+  }
+
+  /**
+   * What changed in the chain of a held zone (`drop`): the links whose owners are in `gone` (keys as `ownerKey`
+   * gives them) taken out, the links of `d` put in (replacing those of the same owners), and answers made from it
+   * again. False when the zone was not held (nothing done) or the patch does not fit it (the zone is dropped).
+   */
+  patch(zoneKey: string, gone: readonly string[], d: ChainDigest | undefined): boolean {
+    let chain: Chain | undefined;
+    for (const c of this.zones.values()) if (c.zoneKey === zoneKey && c.held) chain = c;
+    if (!chain) return false;
+    const fits = !d || (ofKind(chain, d.kind) && (d.kind !== 'nsec3' || sameParams(chain, d.salt, d.iterations)));
+    if (!fits || !chain.links || this.count + (d?.owners.length ?? 0) > this.max) {
+      this.drop([zoneKey]);
+      return false;
+    }
+    chain.version++;
+    this.count += chain.links.merge(d ? digestLinks(d) : [], new Set(gone));
+    this.stats.links = this.count;
+    this.stats.patched++;
+    chain.held = false;
+    return true;
+  }
+
+  /** The key a link of a `kind` chain owned by `owner` is held under (Link.owner); undefined when it has none. */
+  static ownerKey(kind: 'nsec' | 'nsec3', owner: Name): string | undefined {
+    return kind === 'nsec3' ? labelHash(owner.labels[0] ?? NO_WIRE) : wireOrderKey(owner.canonicalWire());
   }
 
   /**
@@ -456,16 +521,8 @@ export class LearnedDenial {
     const chain = this.zones.get(d.apexKey) ?? this.newChain(d.apexKey, zoneKey);
     if (chain.zoneKey !== zoneKey || !ofKind(chain, d.kind)) return false;
     if (d.kind === 'nsec3' && !sameParams(chain, d.salt, d.iterations)) return false;
-    const taken: [string, Link][] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const b = d.bits[i];
-      taken[i] = [d.owners[i], {
-        owner: d.owners[i], next: d.nexts[i], ns: (b & 1) !== 0, soa: (b & 2) !== 0, dname: (b & 4) !== 0,
-        wire: d.wire.subarray(i === 0 ? 0 : d.ends[i - 1], d.ends[i]), labelLen: d.labelLens[i], nsigs: d.nsigs[i], until: d.until,
-      }];
-    }
     chain.version++;
-    this.count += chain.links!.merge(taken);
+    this.count += chain.links!.merge(digestLinks(d));
     this.stats.links = this.count;
     this.stats.zones++;
     return true;
@@ -689,7 +746,7 @@ export class LearnedDenial {
         break;
       }
     }
-    if (!chain || !chain.soa || chain.soa.until <= now) return undefined;
+    if (!chain || chain.held || !chain.soa || chain.soa.until <= now) return undefined;
     if (chain.kind === 'nsec') return this.answerNsec(query, k, name, starts, apexAt, chain, limit, now);
     if (chain.kind === 'compact') return this.answerCompact(query, k, name, starts, apexAt, chain, limit, now);
     const at = this.apexOf(chain, name.subarray(starts[apexAt]));

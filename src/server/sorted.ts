@@ -76,11 +76,12 @@ export class SortedKeys<V> {
   }
 
   /**
-   * Sets many keys at once (the values of `entries` win over the ones held and over earlier entries of the same key):
-   * one sort and one merge instead of an insertion each. Returns how many keys are new.
+   * Sets many keys at once (the values of `entries` win over the ones held and over earlier entries of the same key)
+   * and takes the keys of `remove` out (unless `entries` sets them): one sort and one merge instead of an insertion
+   * or removal each. Returns how many keys more it holds (fewer: negative).
    */
-  merge(entries: [string, V][]): number {
-    if (entries.length === 0) return 0;
+  merge(entries: [string, V][], remove?: ReadonlySet<string>): number {
+    if (entries.length === 0 && (remove === undefined || remove.size === 0)) return 0;
     if (this.keys.length === 0 && ascending(entries)) {
       // Into an empty set, already in order (a chain as the primary sends it): no sort, no merge.
       this.keys = entries.map((e) => e[0]);
@@ -91,9 +92,13 @@ export class SortedKeys<V> {
     const add = entries.map((e, i) => [e[0], e[1], i] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[2] - b[2]));
     const keys: string[] = [], values: V[] = [];
     const old = this.keys, oldValues = this.values;
-    let i = 0, j = 0, fresh = 0;
+    let i = 0, j = 0;
     while (i < old.length || j < add.length) {
       if (j >= add.length || (i < old.length && old[i] < add[j][0])) {
+        if (remove?.has(old[i])) {
+          i++;
+          continue;
+        }
         keys.push(old[i]);
         values.push(oldValues[i++]);
         continue;
@@ -102,14 +107,13 @@ export class SortedKeys<V> {
       let value = add[j++][1];
       while (j < add.length && add[j][0] === key) value = add[j++][1];
       if (i < old.length && old[i] === key) i++;
-      else fresh++;
       keys.push(key);
       values.push(value);
     }
     this.keys = keys;
     this.values = values;
     this.reindex();
-    return fresh;
+    return keys.length - old.length;
   }
 
   /** The packed prefixes of every key anew (with room to grow). */

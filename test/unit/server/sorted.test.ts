@@ -72,4 +72,32 @@ describe('SortedKeys', () => {
     // Still usable for single sets after a merge (the packed array was rebuilt).
     expect(index.set('hd\x00\x00\x00\x00\x00\x00\x00', 1)).toBe(!model.has('hd\x00\x00\x00\x00\x00\x00\x00'));
   });
+
+  it('merge with removals (a chain patch): held keys in `remove` go unless an entry sets them; returns the change in size', () => {
+    const rand = mulberry(12);
+    const index = new SortedKeys<number>(2);
+    const model = new Map<string, number>();
+    for (let i = 0; i < 400; i++) {
+      const k = randomKey(rand, 'hd');
+      index.set(k, i);
+      model.set(k, i);
+    }
+    const held = [...model.keys()];
+    const remove = new Set([...held.slice(0, 50), randomKey(rand, 'hd')]); // one key not held: nothing to take out
+    const batch: [string, number][] = [[held[0], -1], [randomKey(rand, 'hd'), -2], [held[100], -3]]; // held[0] removed and set again
+    const before = model.size;
+    for (const k of remove) model.delete(k);
+    for (const [k, v] of batch) model.set(k, v);
+    expect(index.merge(batch, remove)).toBe(model.size - before);
+    const keys = [...model.keys()].sort();
+    expect(index.keys).toEqual(keys);
+    expect(index.values).toEqual(keys.map((k) => model.get(k)));
+    for (let i = 0; i < 500; i++) {
+      const probe = randomKey(rand, 'hd');
+      expect(index.floor(probe)).toBe(floorOf(keys, probe));
+    }
+    // Removals only.
+    expect(index.merge([], new Set([held[60], held[61]]))).toBe(-2);
+    expect(index.keys).not.toContain(held[60]);
+  });
 });
