@@ -153,9 +153,9 @@ async function afterEdit(
 }
 
 /**
- * A change the primary made, applied to this process's copy of the zone (a cluster worker): the same entry
- * the primary serves, made the same way, without reading the zone file. `admin` is the admin state as the
- * primary wrote it.
+ * A change made elsewhere, applied to this process's copy of the zone without reading the zone file: the primary's
+ * change in a cluster worker (the same entry the primary serves, made the same way; `admin` as the primary wrote it),
+ * or an IXFR a secondary zone received (ixfr-delta.ts).
  */
 export async function applyZoneDelta(e: Entry, delta: ZoneDelta, admin: AdminFile, deps: DeltaDeps): Promise<Entry> {
   if (delta.from !== e.serial || delta.origin !== e.loaded.input.origin.toString()) throw new Error(`the change is from serial ${delta.from}, this copy serves ${e.serial}`);

@@ -33,7 +33,9 @@ import { prepareZone, type ZoneLoaderDeps } from './prepare.js';
 import { decideSerial } from './version.js';
 import { periodStart } from '../dnssec/window.js';
 import { loadSecondary } from './secondary.js';
-import { writeCopy, writeMeta, type SecondaryMeta } from './secondary-store.js';
+import { appendCopyChange, copySerial, foldCopy, JOURNAL_FOLD_ENTRIES, JOURNAL_FOLD_MIN_BYTES, writeCopy, writeMeta, type SecondaryMeta } from './secondary-store.js';
+import { ixfrDelta } from './ixfr-delta.js';
+import type { Change } from '../transfer/journal.js';
 import { transfersSigned, versionOf, type VersionListener, type ZoneVersion } from './zone-version.js';
 import type { ZoneEdit } from './yamledit.js';
 import { applyUpdateOps, UpdateRefused, type UpdateOp } from './update-apply.js';
@@ -549,6 +551,38 @@ export class TandemZoneManager implements ZoneManager {
       if (meta) await writeMeta(this.deps.stateDir, origin, meta);
       await this.persistVersion(next);
       await this.swapIn(next, e.file);
+      return versionOf(next);
+    });
+  }
+
+  /**
+   * An IXFR for a secondary zone applied to the version served as a delta (ixfr-delta.ts): validated by patching the
+   * zone (a change that does not build changes nothing), journaled beside the stored copy (secondary-store.ts), the
+   * refresh state written, swapped in and announced, as applyTransfer does for a whole zone. Undefined when the IXFR
+   * cannot be taken this way (nothing done: the caller applies it to the stored copy and calls applyTransfer).
+   */
+  applyIxfr(origin: Name, soa: Rr, changes: readonly Change[], meta?: SecondaryMeta): Promise<ZoneVersion | undefined> {
+    return this.serial(async () => {
+      const e = this.entries.get(origin.key);
+      if (!e) return undefined;
+      // The journal continues the stored copy only if that is of the version served.
+      if (e.loaded.config.secondary && (await copySerial(this.deps.stateDir, origin)) !== e.serial) return undefined;
+      const delta = ixfrDelta(e, soa, changes);
+      if (!delta) return undefined;
+      let next: Entry;
+      try {
+        next = await applyZoneDelta(e, delta, e.admin, this.deps);
+      } catch (err) {
+        this.deps.logger.debug({ zone: origin.toString(), err: (err as Error).message }, 'IXFR not applied as a delta: the whole zone is built again');
+        return undefined;
+      }
+      const journal = await appendCopyChange(this.deps.stateDir, origin, { from: e.serial, soa, changes: [...changes] });
+      if (meta) await writeMeta(this.deps.stateDir, origin, meta);
+      await this.swapIn(next, e.file);
+      // A long journal is folded into the copy now and then (the whole copy written: O(zone), once per many changes).
+      if (journal.entries >= JOURNAL_FOLD_ENTRIES || journal.bytes > Math.max(JOURNAL_FOLD_MIN_BYTES, journal.copyBytes / 4)) {
+        await foldCopy(this.deps.stateDir, origin).catch((err: unknown) => this.deps.logger.warn({ zone: origin.toString(), err: (err as Error).message }, 'secondary copy journal not folded into the copy (tried again after the next IXFR)'));
+      }
       return versionOf(next);
     });
   }

@@ -14,6 +14,9 @@ const DNSSEC_TYPES: ReadonlySet<number> = new Set([
   RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM, RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY,
 ]);
 
+/** Whether records of type `t` are DNSSEC's (the primary's signatures, chain and keys), which only a pre-signed secondary serves as transferred. */
+export const isDnssecType = (t: number): boolean => DNSSEC_TYPES.has(t);
+
 export interface ForServing {
   records: Rr[];
   /** Type mnemonic -> records dropped, for the one log line (empty when nothing was dropped). */

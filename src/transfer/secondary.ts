@@ -17,6 +17,7 @@ import { readCopy, readMeta, writeMeta, type SecondaryMeta } from '../state/seco
 import { soaSerial } from '../state/version.js';
 import { serialNewer } from './serial.js';
 import { applyChanges, fetchZone, querySoa, XfrError, type ClientOptions, type Primary } from './client.js';
+import type { Change } from './journal.js';
 
 export interface SecondaryDeps {
   manager: TandemZoneManager;
@@ -238,25 +239,34 @@ export class SecondaryScheduler {
           this.deps.observer?.transferIn(z.origin, 'current');
           return;
         }
-        const stored = forceAxfr || haveSerial === undefined ? undefined : await readCopy(this.deps.stateDir, z.origin);
-        // IXFR changes the version we serve: a copy of another version (a transfer written to disk whose
-        // next write failed, so it was never served) is no base for it, and would pass for current.
-        const storedSoa = stored?.find((r) => r.type === RRType.SOA);
-        const copy = storedSoa && soaSerial(storedSoa.rdata) === haveSerial ? stored : undefined;
-        const have = copy?.find((r) => r.type === RRType.SOA);
-        const got = await this.transfer(p, z.origin, have, copy, log, at);
+        // IXFR from the version we serve (RFC 1995 §3: our SOA in the query's authority section).
+        const have: Rr | undefined = forceAxfr || !ours ? undefined : { name: z.origin, type: RRType.SOA, class: ours.class, ttl: ours.ttl, rdata: ours.rdatas[0] };
+        const got = await this.transfer(p, z.origin, have, log, at);
         if (!got) {
           await this.succeeded(z, theirs, at);
           this.deps.observer?.transferIn(z.origin, 'current');
           return;
         }
-        const records = got.records;
-        const soa = records.find((r) => r.type === RRType.SOA)!;
-        const meta = this.refreshed(z, soa, at, true);
-        const next = await this.deps.manager.applyTransfer(z.origin, records, meta);
+        let soa = got.soa;
+        let meta = this.refreshed(z, soa, at, true);
+        // An IXFR is applied to the served version as a delta when it can be (state/ixfr-delta.ts: a change costs the
+        // change), else to our stored copy, else the whole zone comes by AXFR.
+        let next = got.ixfr && await this.deps.manager.applyIxfr(z.origin, got.ixfr.soa, got.ixfr.changes, meta);
+        let records = 0, incremental = got.incremental;
+        if (!next) {
+          const all = got.records ?? await this.ixfrOnCopy(p, z.origin, haveSerial!, got.ixfr!, log, at);
+          if (all[0] !== soa && soaSerial(all[0].rdata) !== soaSerial(soa.rdata)) {
+            // The IXFR did not apply and the AXFR after it brought a newer version.
+            soa = all[0];
+            meta = this.refreshed(z, soa, at, true);
+            incremental = false;
+          }
+          records = all.length;
+          next = await this.deps.manager.applyTransfer(z.origin, all, meta);
+        }
         z.meta = meta;
-        log.info({ primary: at, from: haveSerial, serial: next.serial, records: records.length }, 'secondary zone transferred');
-        this.deps.observer?.transferIn(z.origin, got.incremental ? 'incremental' : 'full');
+        log.info({ primary: at, from: haveSerial, serial: next.serial, ...(records ? { records } : { delta: true }) }, 'secondary zone transferred');
+        this.deps.observer?.transferIn(z.origin, incremental ? 'incremental' : 'full');
         this.rearm(z, soa);
         return;
       } catch (err) {
@@ -275,24 +285,45 @@ export class SecondaryScheduler {
   }
 
   /**
-   * The records of the zone after a transfer from `p`: by IXFR applied to our copy when we hold one (an IXFR
-   * that does not apply falls back to AXFR), else AXFR. Undefined when the primary says we are current.
+   * A transfer from `p`: by IXFR from `have` (the version we serve) when there is one, its changes; or the whole zone
+   * (AXFR, or an IXFR answered AXFR-style). Undefined when the primary says we are current.
    */
-  private async transfer(p: Primary, origin: Name, have: Rr | undefined, copy: Rr[] | undefined, log: Logger, at: string): Promise<{ records: Rr[]; incremental: boolean } | undefined> {
-    const opts: ClientOptions = { clock: this.deps.clock, ...this.deps.client };
-    if (have && copy) {
-      const r = await fetchZone(p, origin, have, opts);
+  private async transfer(p: Primary, origin: Name, have: Rr | undefined, log: Logger, at: string): Promise<{ soa: Rr; records?: Rr[]; ixfr?: { soa: Rr; changes: Change[] }; incremental: boolean } | undefined> {
+    if (have) {
+      const r = await fetchZone(p, origin, have, { clock: this.deps.clock, ...this.deps.client });
       if (r.kind === 'current') return undefined;
-      if (r.kind === 'full') return { records: r.records, incremental: false };
-      try {
-        return { records: applyChanges(copy, r.changes, r.soa), incremental: true };
-      } catch (err) {
-        log.warn({ primary: at, reason: (err as Error).message }, 'IXFR does not apply to our copy; transferring the whole zone');
-      }
+      if (r.kind === 'full') return { soa: r.soa, records: r.records, incremental: false };
+      return { soa: r.soa, ixfr: { soa: r.soa, changes: r.changes }, incremental: true };
     }
-    const r = await fetchZone(p, origin, undefined, opts);
+    const records = await this.axfr(p, origin, at);
+    return { soa: records[0], records, incremental: false };
+  }
+
+  /** The whole zone by AXFR, SOA first. */
+  private async axfr(p: Primary, origin: Name, at: string): Promise<Rr[]> {
+    const r = await fetchZone(p, origin, undefined, { clock: this.deps.clock, ...this.deps.client });
     if (r.kind !== 'full') throw new XfrError(`AXFR from ${at} did not return the zone`);
-    return { records: r.records, incremental: false };
+    return r.records;
+  }
+
+  /**
+   * The records after an IXFR the served version could not take as a delta: applied to our stored copy of the version
+   * we serve, else (no such copy, or the IXFR does not apply to it) the whole zone by AXFR.
+   */
+  private async ixfrOnCopy(p: Primary, origin: Name, serial: number, ixfr: { soa: Rr; changes: Change[] }, log: Logger, at: string): Promise<Rr[]> {
+    try {
+      const copy = await readCopy(this.deps.stateDir, origin);
+      // A copy of another version (a transfer written to disk whose next write failed, so it was never served) is
+      // no base for it, and would pass for current.
+      const soa = copy?.find((r) => r.type === RRType.SOA);
+      if (!copy || !soa || soaSerial(soa.rdata) !== serial) throw new Error('no stored copy of the version served');
+      return applyChanges(copy, ixfr.changes, ixfr.soa);
+    } catch (err) {
+      log.warn({ primary: at, reason: (err as Error).message }, 'IXFR does not apply to our copy; transferring the whole zone');
+    }
+    const records = await this.axfr(p, origin, at);
+    // The AXFR may be of a newer version than the IXFR said: what it brings is what is applied.
+    return records;
   }
 
   /** The refresh state after a primary answered (RFC 1034 §4.3.5: EXPIRE counts from the last good refresh). */

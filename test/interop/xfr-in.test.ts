@@ -3,7 +3,7 @@
 // validates tandem's answers with tandem's DS. Failures (refused, bad TSIG, primary gone past EXPIRE) leave the
 // last good copy serving until EXPIRE, then SERVFAIL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { delv, dig, requireTool } from '../helpers/dig.js';
@@ -92,6 +92,8 @@ describe('Knot primary -> tandem secondary, TSIG, live signing', () => {
     const r = await dig({ host: s.host, port: s.port }, ['+norec', 'added.sec.test', 'A']);
     expect(r.answer.map((a) => a.data)).toEqual(['192.0.2.55']);
     expect(knot.logs()).toMatch(/IXFR, outgoing/);
+    // Taken as a delta of the version served (state/ixfr-delta.ts): journaled beside the copy, not written whole.
+    expect((await stat(join(s.stateDir, 'secondary', 'sec.test.xfr.journal'))).size).toBeGreaterThan(0);
     const v = await delv({ host: s.host, port: s.port }, anchor, ['+root=sec.test', 'added.sec.test', 'A']);
     expect(v.out).toMatch(/; fully validated/);
   });
