@@ -16,7 +16,6 @@ import type { Rr } from '../dns/rr.js';
 import { RRType } from '../dns/types.js';
 import { ensureDir, fsyncDir, writeFileAtomic, WriteError } from './atomic.js';
 import { readRecords, recordsSize, writeRecords } from '../transfer/wire-records.js';
-import { applyChanges } from '../transfer/client.js';
 import type { Change } from '../transfer/journal.js';
 import { soaSerial } from './version.js';
 
@@ -51,17 +50,57 @@ export async function readCopy(stateDir: string, origin: Name): Promise<Rr[] | u
   }
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   if (buf.toString('latin1', 0, MAGIC.length) !== MAGIC) throw new Error(`${base(stateDir, origin)}.xfr: not a zone copy`);
-  let records = readRecords(bytes, MAGIC.length + 4, buf.readUInt32BE(MAGIC.length)).rrs;
-  for (const entry of (await readJournal(stateDir, origin)).entries) {
-    const soa = records.find((r) => r.type === RRType.SOA);
-    if (!soa || soaSerial(soa.rdata) !== entry.from) break;
-    try {
-      records = applyChanges(records, entry.changes, entry.soa);
-    } catch {
+  const records = readRecords(bytes, MAGIC.length + 4, buf.readUInt32BE(MAGIC.length)).rrs;
+  const journal = (await readJournal(stateDir, origin)).entries;
+  return journal.length === 0 ? records : withJournal(records, journal);
+}
+
+/**
+ * The copy's records with the journal's entries applied in order (each as transfer/client.ts applyChanges does, all
+ * in one pass over the copy): an entry that does not start at the serial so far, or deletes a record not held, ends
+ * it there, undone (the copy is then of the version before it).
+ */
+function withJournal(records: readonly Rr[], journal: readonly CopyChange[]): Rr[] {
+  const key = (r: Rr) => `${r.name.key}|${r.type}|${r.class}|${Buffer.from(r.rdata).toString('hex')}`;
+  const held = new Map<string, Rr>();
+  let soa: Rr | undefined;
+  for (const r of records) {
+    if (r.type === RRType.SOA) soa ??= r;
+    else held.set(key(r), r);
+  }
+  if (!soa) return [...records];
+  for (const entry of journal) {
+    if (soaSerial(soa.rdata) !== entry.from) break;
+    // What this entry did, to undo if a later part of it does not apply.
+    const undo: [string, Rr | undefined][] = [];
+    let applies = true;
+    for (const c of entry.changes) {
+      for (const r of c.deleted) {
+        if (r.type === RRType.SOA) continue;
+        const k = key(r), was = held.get(k);
+        if (!was) { applies = false; break; }
+        undo.push([k, was]);
+        held.delete(k);
+      }
+      if (!applies) break;
+      for (const r of c.added) {
+        if (r.type === RRType.SOA) continue;
+        const k = key(r);
+        undo.push([k, held.get(k)]);
+        held.set(k, r);
+      }
+    }
+    if (!applies) {
+      for (let i = undo.length - 1; i >= 0; i--) {
+        const [k, was] = undo[i];
+        if (was) held.set(k, was);
+        else held.delete(k);
+      }
       break;
     }
+    soa = entry.soa;
   }
-  return records;
+  return [soa, ...held.values()];
 }
 
 /**
