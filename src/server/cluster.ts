@@ -183,10 +183,11 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     const now = changed && new Set(changed), patch = new Set(patched);
     const wants = (z: string) => !patch.has(z) && (!pushed.has(z) || (hot.has(z) && (!now || now.has(z))));
     for (const zone of patch) {
-      patchZone(set, zone, probe).then(
-        (p) => { if (current()) for (const w of live()) sendTo(w, { tandem: 'chain', zone, gen: g, ...p }); },
-        (err: unknown) => logger.error({ err, zone }, 'denial data for the workers failed'),
-      );
+      const send = (p: Awaited<ReturnType<typeof patchZone>>) => { if (current()) for (const w of live()) sendTo(w, { tandem: 'chain', zone, gen: g, ...p }); };
+      patchZone(set, zone, probe).then(send, (err: unknown) => {
+        logger.error({ err, zone }, 'denial data for the workers failed');
+        send({}); // no data: the workers drop what they hold of the zone and ask again
+      });
     }
     pushZones(set, probe, wants, current, (p) => {
       pushed.add(p.zone);
