@@ -12,7 +12,9 @@ import type { Rr, RRset } from '../dns/rr.js';
 import { SMALL_CHAIN_LINKS, type DenialChain } from '../dnssec/chain.js';
 import type { Served } from '../state/manager.js';
 import { allGaps, type GapKeys } from './gaps.js';
-import { LearnedDenial, type ChainDigest, type CompactHint, type DigestLink, type KeptLink } from './learned.js';
+import { LearnedDenial, wireOrderKey, type ChainDigest, type CompactHint, type DigestLink, type KeptLink } from './learned.js';
+import { patchedFrom } from '../zone/patch.js';
+import type { Zone } from '../zone/types.js';
 import { randomBytes } from 'node:crypto';
 import { encodeQuery } from '../dns/message.js';
 import { RRType } from '../dns/types.js';
@@ -31,7 +33,7 @@ export interface ZoneDenial {
    * Only what changed since the previous generation (`zonePatch`): the owners of the links gone (LearnedDenial.ownerKey),
    * `digest` the links made anew (none: no link changed).
    */
-  patch?: { gone: string[] };
+  patch?: { gone: string[]; soaOnly?: boolean };
   /** Every link of the chain with its RRSIGs (learned.ts ChainDigest). */
   digest?: ChainDigest;
   /** Every fit gap of a compact zone's names (gaps.ts). */
@@ -198,4 +200,52 @@ export async function patchZone(served: Served, zoneKey: string, probe: Handler)
   const first = await firstAnswer(zone.origin, probe);
   if (!first || first.keep.extra?.learn !== zoneKey) return {};
   return { ...data, first: { wire: first.wire, until: first.keep.until, compact: first.keep.extra.compact } };
+}
+
+/**
+ * The compact zones of `changed` whose gaps a worker may keep but those around the changed names (and `wanted`: a
+ * worker may hold them), with the changed names as order keys (learned.ts orderKey): the zone in `next` was patched
+ * from the one in `prev` (zone/patch.ts `patchedFrom`), the ZSK is the same, and no changed name is a wildcard, a cut
+ * or a DNAME before or after (what may change which gaps fit: gaps.ts). A gap holding none of those names still
+ * holds no name of the zone, under the same cuts, DNAMEs and wildcards.
+ */
+export function compactCuts(prev: Served | undefined, next: Served, changed: readonly string[] | undefined, wanted: (zoneKey: string) => boolean): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (!prev || !changed) return out;
+  for (const key of changed) {
+    const was = prev.zones.byKey(key), zone = next.zones.byKey(key);
+    if (!was || !zone || zone.settings.denial !== 'compact' || !wanted(key)) continue;
+    const rec = patchedFrom.get(zone);
+    if (!rec || rec.from.deref() !== was) continue;
+    const a = compactKey(prev, was, prev.signing.get(key)), b = compactKey(next, zone, next.signing.get(key));
+    if (!a || !b || !Buffer.from(a).equals(b)) continue;
+    const keys: string[] = [];
+    for (const n of rec.names) {
+      if (n.equals(zone.origin)) continue; // its SOA: the apex exists before and after, no gap changes
+      const k = wireOrderKey(n.canonicalWire());
+      const shaping = (z: Zone): boolean => { const rr = z.nodes.get(n.key)?.rrsets; return rr !== undefined && (rr.has(RRType.NS) || rr.has(RRType.DNAME)); };
+      if (k === undefined || n.isWildcard() || n.labels.some((l) => l.length === 1 && l[0] === 0x2a) || shaping(was) || shaping(zone)) {
+        keys.length = 0;
+        break;
+      }
+      keys.push(k);
+    }
+    if (keys.length > 0) out[key] = keys;
+  }
+  return out;
+}
+
+/**
+ * A compact zone's push after `compactCuts` (the workers dropped the gaps around the changed names and hold the rest):
+ * one answer of the zone for its new SOA and RRSIGs (a NODATA at the apex: no gap is looked up for it), nothing when
+ * it cannot be made.
+ */
+export async function patchCompact(served: Served, zoneKey: string, probe: Handler): Promise<Partial<Omit<ZonePush, 'zone'>>> {
+  const zone = served.zones.byKey(zoneKey);
+  const signing = served.signing.get(zoneKey);
+  if (!zone || !signing) return {};
+  let keep: { until: number } | undefined;
+  const wire = await probe(encodeQuery(zone.origin, RRType.NULL, { udpSize: EDNS_UDP_SIZE, do: true }), 'udp', undefined, undefined, (until) => { keep = { until }; });
+  if (!wire || !keep) return {};
+  return { until: signedUntil(signing), patch: { gone: [], soaOnly: true }, first: { wire, until: keep.until } };
 }

@@ -26,7 +26,7 @@ import type { TransferService } from '../transfer/service.js';
 import { systemClock } from '../dnssec/types.js';
 import { Metrics } from '../metrics/registry.js';
 import { answerPrimary, workerMetrics } from '../metrics/cluster.js';
-import { patchableZones, patchZone, pushZones } from './chainpush.js';
+import { compactCuts, patchableZones, patchCompact, patchZone, pushZones } from './chainpush.js';
 import { createHandler } from './handle.js';
 import { answerChainAsk, answerFront, changedZones, createFront, type FrontAnswer, type FrontChain, type FrontChainAsk, type FrontMore, type FrontQuery } from './front.js';
 import { ResponseCache } from './respcache.js';
@@ -36,7 +36,7 @@ import { SigningBudget } from './budget.js';
 /** Primary -> worker. */
 export type ToWorker =
   /** The primary serves generation `gen` of its zones now: cached answers of older ones are dropped (acknowledged). */
-  | { tandem: 'generation'; seq: number; gen: number; changed?: string[]; patched?: string[] }
+  | { tandem: 'generation'; seq: number; gen: number; changed?: string[]; patched?: string[]; cuts?: Record<string, string[]> }
   | { tandem: 'stop' }
   | FrontMore
   | FrontAnswer
@@ -103,7 +103,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   // The zones the latest generation changed (front.ts changedZones; undefined: all), told with its number, and of
   // those the ones whose chain changes the workers get (chainpush.ts patchableZones; `pushNow` sends them).
   let changed: string[] | undefined;
-  let patched: string[] = [];
+  let patched: string[] = [], cuts: Record<string, string[]> = {};
   // Zones whose denial data went to the workers unasked once, and zones a worker asked for (pushed after each change
   // of theirs, or patched).
   const pushed = new Set<string>(), hot = new Set<string>();
@@ -111,7 +111,9 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     const set = manager?.served();
     if (set !== genSet) {
       changed = set && changedZones(genSet, set);
-      patched = set ? patchableZones(genSet, set, changed, (z) => pushed.has(z) || hot.has(z)) : [];
+      const wanted = (z: string) => pushed.has(z) || hot.has(z);
+      cuts = set ? compactCuts(genSet, set, changed, wanted) : {};
+      patched = set ? [...patchableZones(genSet, set, changed, wanted), ...Object.keys(cuts)] : [];
       genSet = set;
       gen++;
     }
@@ -120,7 +122,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   /** Tells every worker the generation served now, without waiting (a worker's acknowledgement is ignored). */
   const tell = (): void => {
     const g = generation();
-    for (const w of live()) sendTo(w, { tandem: 'generation', seq: ++seq, gen: g, changed, patched });
+    for (const w of live()) sendTo(w, { tandem: 'generation', seq: ++seq, gen: g, changed, patched, cuts });
   };
   /** Tells every worker the generation served now; resolves once each has acknowledged (or exited). */
   const announce = async (): Promise<void> => {
@@ -128,7 +130,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     const t0 = performance.now();
     const workers = live();
     await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
-      const msg = { tandem: 'generation', seq: ++seq, gen: g, changed, patched } satisfies ToWorker;
+      const msg = { tandem: 'generation', seq: ++seq, gen: g, changed, patched, cuts } satisfies ToWorker;
       const done = () => {
         clearTimeout(timer);
         w.off('message', onMessage);
@@ -184,7 +186,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     const wants = (z: string) => !patch.has(z) && (!pushed.has(z) || (hot.has(z) && (!now || now.has(z))));
     for (const zone of patch) {
       const send = (p: Awaited<ReturnType<typeof patchZone>>) => { if (current()) for (const w of live()) sendTo(w, { tandem: 'chain', zone, gen: g, ...p }); };
-      patchZone(set, zone, probe).then(send, (err: unknown) => {
+      (cuts[zone] ? patchCompact(set, zone, probe) : patchZone(set, zone, probe)).then(send, (err: unknown) => {
         logger.error({ err, zone }, 'denial data for the workers failed');
         send({}); // no data: the workers drop what they hold of the zone and ask again
       });
@@ -370,7 +372,7 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
       case 'stop': void stop(); break;
       case 'answer': case 'answer-more': case 'chain': front.receive(m); break;
       case 'generation':
-        front.generation(m.gen, m.changed, m.patched);
+        front.generation(m.gen, m.changed, m.patched, m.cuts);
         send({ tandem: 'ack', seq: m.seq });
         break;
     }

@@ -75,10 +75,10 @@ export interface Front {
   /**
    * The primary serves generation `gen` now: cached answers of an older one are dropped, and what was learned of the
    * zones in `changed` (Name.keys; undefined: every zone) when `gen` is the next generation (changedZones), except
-   * that of the zones in `patched` (chainpush.ts patchableZones), whose changes the primary sends next (a FrontChain
-   * with `patch`): those are held until then.
+   * that of the zones in `patched` (chainpush.ts patchableZones; compact zones with the changed names in `cuts`,
+   * compactCuts), whose changes the primary sends next (a FrontChain with `patch`): those are held until then.
    */
-  generation(gen: number, changed?: readonly string[], patched?: readonly string[]): void;
+  generation(gen: number, changed?: readonly string[], patched?: readonly string[], cuts?: Readonly<Record<string, readonly string[]>>): void;
   receive(m: FrontMore | FrontAnswer | FrontChain): void;
 }
 
@@ -255,7 +255,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     });
   };
 
-  const generation = (g: number, changed?: readonly string[], patched?: readonly string[]) => {
+  const generation = (g: number, changed?: readonly string[], patched?: readonly string[], cuts?: Readonly<Record<string, readonly string[]>>) => {
     if (g <= gen) return;
     // What changed is known from one generation to the next; across a skipped one, everything may have.
     const only = g === gen + 1 ? changed : undefined;
@@ -267,7 +267,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
       // A zone whose whole data is on its way (of the previous generation: it will not be taken) is not patched. A
       // zone dropped here (a held one whose patch never came too) is asked for again after its next answer.
       const before = learned ? [...asked.keys()].filter((z) => learned.isHeld(z)) : [];
-      const held = learned?.drop(only, patched?.filter((z) => asked.get(z) !== 'asked') ?? []) ?? [];
+      const held = learned?.drop(only, patched?.filter((z) => asked.get(z) !== 'asked') ?? [], cuts) ?? [];
       for (const z of [...only, ...before]) if (!held.includes(z)) asked.delete(z);
     } else {
       learned?.clear();

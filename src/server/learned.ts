@@ -404,13 +404,16 @@ export class LearnedDenial {
    * the links but answers nothing from them until `patch` brings what changed. With `hold` (a new generation), a
    * zone still held from an earlier one (its patch never came) is dropped too. Returns the zones held now.
    */
-  drop(zoneKeys: readonly string[], hold?: readonly string[]): string[] {
+  drop(zoneKeys: readonly string[], hold?: readonly string[], cuts?: Readonly<Record<string, readonly string[]>>): string[] {
     const out: string[] = [];
     if (this.zones.size === 0) return out;
     const gone = new Set(zoneKeys), held = new Set(hold);
     for (const [apex, chain] of this.zones) {
       if (!(chain.held && hold) && !gone.has(chain.zoneKey)) continue;
-      if (!chain.held && held.has(chain.zoneKey) && chain.kind !== 'compact') {
+      // A compact zone is held only with the names its change made or dropped (`cuts`): the gaps around them go now.
+      const cut = chain.kind === 'compact' ? cuts?.[chain.zoneKey] : undefined;
+      if (!chain.held && held.has(chain.zoneKey) && (chain.kind !== 'compact' || cut)) {
+        if (cut) this.cutGaps(chain, cut);
         chain.held = true;
         out.push(chain.zoneKey);
         continue;
@@ -420,6 +423,30 @@ export class LearnedDenial {
     }
     this.stats.links = this.count;
     return out;
+  }
+
+  /**
+   * Takes out of a compact zone's learned gaps every gap that holds one of the names keyed `keys` (orderKey), strictly
+   * inside or at either end: a name made there splits it, a name dropped there joins it with its neighbour.
+   */
+  private cutGaps(chain: Chain, keys: readonly string[]): void {
+    const links = chain.links;
+    if (!links || links.size === 0) return;
+    const out = new Set<string>();
+    for (const k of keys) {
+      const i = links.floor(k);
+      // The gap at or before k, and the one before that (whose end may be k); the last gap wraps to the apex.
+      for (const j of [i - 1, i < 0 ? links.size - 1 : i]) {
+        if (j < 0) continue;
+        const g = links.values[j];
+        const wraps = g.next <= g.owner;
+        if ((g.owner <= k && (wraps || k <= g.next)) || g.next === k) out.add(g.owner);
+      }
+    }
+    if (out.size === 0) return;
+    chain.version++;
+    this.count += links.merge([], out);
+    this.stats.links = this.count;
   }
 
   /** Whether what was learned of the zone keyed `zoneKey` waits for a `patch` (`drop` with `hold`). */

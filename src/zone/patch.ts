@@ -63,6 +63,13 @@ export class LayeredNodes implements ReadonlyMap<string, ZoneNode> {
   }
 }
 
+/**
+ * Each patched zone's origin version (held weakly: the previous version is not kept alive by this) and the names
+ * `patchZone` made, dropped or changed, so a reader of two served versions can tell what changed between them without
+ * comparing every node (server/chainpush.ts: what a cluster worker may keep of a compact zone).
+ */
+export const patchedFrom = new WeakMap<Zone, { from: WeakRef<Zone>; names: readonly Name[] }>();
+
 /** What a patch did: the new zone, and the names whose node was made, dropped or changed (for the denial chain). */
 export interface Patched {
   zone: Zone;
@@ -207,7 +214,10 @@ export function patchZone(zone: Zone, changes: readonly RrsetChange[], opts: { s
     nodes,
     recordCount: zone.recordCount + (opts.recordDelta ?? 0),
   };
-  return { zone: Object.freeze(next), changedNames: [...touched.values()] };
+  const changedNames = [...touched.values()];
+  Object.freeze(next);
+  patchedFrom.set(next, { from: new WeakRef(zone), names: changedNames });
+  return { zone: next, changedNames };
 }
 
 function frozen(set: RRset): RRset {

@@ -19,7 +19,7 @@ import { TandemZoneManager } from '../../../src/state/manager.js';
 import type { Served } from '../../../src/state/manager.js';
 import { createHandler, type Handler } from '../../../src/server/handle.js';
 import { answerChainAsk, answerFront, changedZones, createFront, type FrontAnswer, type FrontChainAsk, type FrontMore } from '../../../src/server/front.js';
-import { patchableZones, patchZone, zoneDenial } from '../../../src/server/chainpush.js';
+import { compactCuts, patchableZones, patchCompact, patchZone, zoneDenial } from '../../../src/server/chainpush.js';
 import { LearnedDenial } from '../../../src/server/learned.js';
 import { ResponseCache } from '../../../src/server/respcache.js';
 
@@ -192,6 +192,55 @@ describe.each([
     l.front.receive({ tandem: 'chain', zone: key, gen: l.gen() }); // the primary could not make it
     expect(l.learned.isHeld(key)).toBe(false);
     expect(l.learned.stats.links).toBe(0);
+  });
+});
+
+describe('a worker holding a compact zone\'s gaps keeps those away from a change (chainpush.ts compactCuts, patchCompact)', () => {
+  const z = 'compact.test.', key = Name.fromText(z).key;
+  /** The authority records but the RRSIGs' signatures (a worker signs its own NSEC: RFC 9824 §3.1), comparable. */
+  const unsigned = (wire: Uint8Array) => authority(wire).map((r) => (r.split(' ')[2] === String(RRType.RRSIG) ? r.slice(0, r.length - 128) : r));
+
+  it('the gaps around an added name go at the generation; the rest answer again once the new SOA came, never the added name', async () => {
+    const l = link();
+    await l.front.handler(q(`m0first.${z}`), 'udp');
+    await l.settle();
+    const held = l.learned.stats.links;
+    expect(held).toBeGreaterThan(100);
+    const id = manager.zoneByName(Name.fromText(z))!.id;
+    const prev = manager.served();
+    await manager.createRecord(id, rec(`h55x.${z}`, RRType.A, '192.0.2.1', z)); // between h55 and h56 in canonical order
+    const next = manager.served();
+    const changed = changedZones(prev, next);
+    const cuts = compactCuts(prev, next, changed, () => true);
+    expect(Object.keys(cuts)).toEqual([key]);
+    expect(patchableZones(prev, next, changed, () => true)).toEqual([]); // chains only
+    l.front.generation(l.bump(), changed, [key], cuts);
+    expect(l.learned.isHeld(key)).toBe(true);
+    expect(l.learned.stats.links).toBe(held - 1); // the gap h55 .. h56 only
+    expect(await viaWorker(l, q(`elsewhere.${z}`))).toBeUndefined(); // held until the new SOA comes
+    const p = await patchCompact(next, key, probe);
+    expect(p.patch?.soaOnly).toBe(true);
+    l.front.receive({ tandem: 'chain', zone: key, gen: l.gen(), ...p });
+    expect(l.learned.isHeld(key)).toBe(false);
+    expect(await viaWorker(l, q(`h55x.${z}`, RRType.AAAA))).toBeUndefined(); // exists now: NODATA is the primary's
+    let made = 0;
+    for (let i = 0; i < 40; i++) {
+      const msg = q(`g${i}${Math.random().toString(36).slice(2, 6)}.${z}`, RRType.AAAA);
+      const mine = await viaWorker(l, msg);
+      if (!mine) continue;
+      made++;
+      expect(unsigned(mine)).toEqual(unsigned((await direct(msg))!)); // the new SOA (serial) and the same NSEC
+    }
+    expect(made).toBeGreaterThan(30);
+  });
+
+  it('a wildcard changes which gaps fit: the zone is dropped, not patched; a deep name cuts the gaps of the names it made', async () => {
+    const id = manager.zoneByName(Name.fromText(z))!.id;
+    const w = await step(() => manager.createRecord(id, rec(`*.h3.${z}`, RRType.TXT, '"w"', z)));
+    expect(compactCuts(w.prev, w.next, w.changed, () => true)).toEqual({});
+    const kid = await step(() => manager.createRecord(id, rec(`a.b.h4.${z}`, RRType.TXT, '"deep"', z)));
+    // a.b.h4, the empty non-terminal b.h4 it made, and h4, whose node changed (patchZone's changed names).
+    expect(compactCuts(kid.prev, kid.next, kid.changed, () => true)[key]).toHaveLength(3);
   });
 });
 
