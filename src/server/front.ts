@@ -266,7 +266,7 @@ export function createFront(send: (q: FrontQuery) => void, logger: Logger, opts:
     if (only) {
       // A zone whose whole data is on its way (of the previous generation: it will not be taken) is not patched. A
       // zone dropped here (a held one whose patch never came too) is asked for again after its next answer.
-      const before = learned ? [...asked.keys()].filter((z) => learned.isHeld(z)) : [];
+      const before = learned?.heldZones() ?? [];
       const held = learned?.drop(only, patched?.filter((z) => asked.get(z) !== 'asked') ?? [], cuts) ?? [];
       for (const z of [...only, ...before]) if (!held.includes(z)) asked.delete(z);
     } else {

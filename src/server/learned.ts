@@ -455,6 +455,13 @@ export class LearnedDenial {
     return false;
   }
 
+  /** The zones (Name.keys) whose learned data waits for a `patch`. */
+  heldZones(): string[] {
+    const out: string[] = [];
+    for (const c of this.zones.values()) if (c.held) out.push(c.zoneKey);
+    return out;
+  }
+
   /**
    * What changed in the chain of a held zone (`drop`): the links whose owners are in `gone` (keys as `ownerKey`
    * gives them) taken out, the links of `d` put in (replacing those of the same owners), and answers made from it
