@@ -52,7 +52,7 @@ export async function editZoneFileAsync(
       const next = applyEdits(text, origin, edits, parse);
       return { text: next, loaded: parseZoneFileParts(file, next, readBack, parse) };
     }
-    const r = await run({ file, text, options: parse, edit: { origin, edits, readBack } });
+    const r = await run({ file, text, options: parse, edit: { origin, edits, readBack } }, undefined, text.length);
     return { text: r.text!, loaded: r.loaded };
   }
   if (text.length < offThreadFromBytes) {
@@ -78,14 +78,15 @@ export async function editZoneFileParts(
   file: string, origin: string, edits: ZoneEdit[], readBack: string[], options: AsyncParseOptions = {},
 ): Promise<{ tmp: string; loaded: LoadedZone }> {
   const { offThreadFromBytes = OFF_THREAD_FROM_BYTES, ...parse } = options;
-  if ((await sizeOf(file)) < offThreadFromBytes) {
+  const bytes = await sizeOf(file);
+  if (bytes < offThreadFromBytes) {
     const text = await textOf(file);
     const parts: { head?: string; slices?: { text: string; firstLine: number }[] } = {};
     const next = applyEdits(text, origin, edits, { ...parse, parts });
     const loaded = parts.head !== undefined ? parseZoneSlices(file, parts.head, parts.slices!, parse) : parseZoneFileParts(file, next, readBack, parse);
     return { tmp: await writeTemp(file, next), loaded };
   }
-  const r = await run({ file, options: parse, edit: { origin, edits, readBack, writeTemp: true } });
+  const r = await run({ file, options: parse, edit: { origin, edits, readBack, writeTemp: true } }, undefined, bytes);
   return { tmp: r.tmp!, loaded: r.loaded };
 }
 
@@ -114,11 +115,12 @@ export async function editMasterFileRanges(
   file: string, origin: string, edits: ZoneEdit[], before: OwnerRecords[], options: { offThreadFromBytes?: number } = {},
 ): Promise<{ tmp: string; records: RangedRecord[] }> {
   const { offThreadFromBytes = OFF_THREAD_FROM_BYTES } = options;
-  if ((await sizeOf(file)) < offThreadFromBytes) {
+  const bytes = await sizeOf(file);
+  if (bytes < offThreadFromBytes) {
     const r = editMasterRanges(file, await textOf(file), origin, edits, before);
     return { tmp: await writeTemp(file, r.text), records: rangedRecords(r.records) };
   }
-  const reply = await answer({ file, options: {}, edit: { origin, edits, ranges: before } });
+  const reply = await answerWarm({ file, options: {}, edit: { origin, edits, ranges: before } }, bytes);
   if ('ranged' in reply) return { tmp: reply.tmp, records: reply.ranged };
   throw failure(file, reply);
 }
@@ -162,8 +164,8 @@ export async function loadZoneFilePacked(file: string, options: LoadOptions = {}
   return { loaded: r.loaded, packed: r.packed };
 }
 
-async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; tmp?: string; others?: { file: string; text: string }[] }> {
-  const reply = await answer(job, onProgress);
+async function run(job: ZoneJob, onProgress?: (p: ZoneProgress) => void, editOf?: number): Promise<{ loaded: LoadedZone; packed: PackedZone; text?: string; tmp?: string; others?: { file: string; text: string }[] }> {
+  const reply = editOf !== undefined ? await answerWarm(job, editOf) : await answer(job, onProgress);
   if ('ok' in reply) return { loaded: unpackLoadedZone(reply.ok), packed: reply.ok, text: reply.text, tmp: reply.tmp, others: reply.others };
   throw failure(job.file, reply);
 }
@@ -176,9 +178,71 @@ function failure(file: string, reply: Exclude<ZoneReply, { progress: ZoneProgres
   return new ZoneFileError({ file, reason: 'the zone parser gave an answer of another kind' });
 }
 
-/** Runs `job` on a worker thread: its answer. */
-function answer(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<Exclude<ZoneReply, { progress: ZoneProgress }>> {
-  return new Promise<Exclude<ZoneReply, { progress: ZoneProgress }>>((resolve, reject) => {
+/**
+ * Changes of files under this size run on a thread kept for the next change (`warm`): starting a thread costs about
+ * 100 ms of CPU (compiling its modules), more than the change of such a file. Larger files and loads get a thread
+ * of their own, whose heap (a large text's garbage) goes with it.
+ */
+export const WARM_BELOW_BYTES = 8 << 20;
+/** A kept thread idle this long is ended. */
+const WARM_IDLE_MS = 30_000;
+
+type Answer = Exclude<ZoneReply, { progress: ZoneProgress }>;
+let warm: { worker: Worker; busy: boolean; timer?: NodeJS.Timeout } | undefined;
+let warmIds = 0;
+
+/** Threads started so far (tests: a run of changes starts one). */
+export const offThreadStats = { started: 0 };
+
+/** `job` (a change of a file of `bytes`) on the kept thread, started when there is none; a thread of its own while that one is busy. */
+function answerWarm(job: ZoneJob, bytes: number): Promise<Answer> {
+  if (bytes >= WARM_BELOW_BYTES || warm?.busy) return answer(job);
+  if (!warm) {
+    warm = { worker: spawn({ warm: true }), busy: false };
+  }
+  const t = warm;
+  t.busy = true;
+  t.worker.ref(); // a job keeps the process alive until it is answered; an idle kept thread does not
+  clearTimeout(t.timer);
+  const id = ++warmIds;
+  return new Promise<Answer>((resolve, reject) => {
+    const end = () => {
+      t.worker.off('message', onMessage);
+      t.worker.off('error', onError);
+      t.worker.off('exit', onExit);
+    };
+    const discard = () => {
+      if (warm === t) warm = undefined;
+      void t.worker.terminate();
+    };
+    const onMessage = (m: { id: number; reply: Answer }) => {
+      if (m.id !== id) return;
+      end();
+      t.busy = false;
+      t.worker.unref();
+      t.timer = setTimeout(discard, WARM_IDLE_MS).unref();
+      resolve(m.reply);
+    };
+    const onError = (err: Error) => {
+      end();
+      discard();
+      reject(new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${err.message}` }));
+    };
+    const onExit = (code: number) => {
+      end();
+      discard();
+      reject(new ZoneFileError({ file: job.file, reason: `the zone parser stopped without an answer (exit code ${code})` }));
+    };
+    t.worker.on('message', onMessage);
+    t.worker.once('error', onError);
+    t.worker.once('exit', onExit);
+    t.worker.postMessage({ id, job });
+  });
+}
+
+/** Runs `job` on a worker thread of its own: its answer. */
+function answer(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
     const worker = spawn(job);
     let answer: Exclude<ZoneReply, { progress: ZoneProgress }> | undefined;
     worker.on('message', (m: ZoneReply) => {
@@ -193,7 +257,8 @@ function answer(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<E
   });
 }
 
-function spawn(job: ZoneJob): Worker {
+function spawn(job: ZoneJob | { warm: true }): Worker {
+  offThreadStats.started++;
   const here = import.meta.url;
   if (!here.endsWith('.ts')) return new Worker(new URL('./zone-worker.js', here), { workerData: job });
   // Running from TypeScript source (tests, tsx): the thread registers tsx before importing the entry.

@@ -1,7 +1,9 @@
 // Entry point of the thread that reads a large zone file (offthread.ts): parses it, or first applies an
 // admin change to its text and then parses the result. Its heap holds the YAML syntax trees and every
 // temporary and is thrown away with the thread; the main thread receives the records packed (packed.ts)
-// and builds only what it keeps.
+// and builds only what it keeps. A thread started with `{ warm: true }` takes jobs as messages (`{ id, job }`,
+// answered `{ id, reply }`) until it is ended: offthread.ts keeps one for the changes of mid-sized files, which
+// would otherwise spend most of their time starting a thread (compiling its modules).
 import { readFileSync } from 'node:fs';
 import type { Name } from '../dns/name.js';
 import type { Rr } from '../dns/rr.js';
@@ -47,22 +49,38 @@ export type ZoneReply =
 /** Characters of a kept span turned into bytes at a time, when the text's offsets are not its bytes'. */
 const SPAN_CHUNK = 1 << 20;
 
-const job = workerData as ZoneJob;
-let reply: ZoneReply;
+/** The job being run (one at a time) and the buffers its answer hands over. */
+let job: ZoneJob;
 let transfer: ArrayBuffer[] = [];
-try {
-  if (job.edit?.ranges) {
-    // A master file's change range by range (masterrange.ts): the few records read back, the file to a temp file.
-    const { raw, source } = sourceOf(true);
-    const r = editMasterRanges(job.file, source, job.edit.origin, job.edit.edits, job.edit.ranges);
-    reply = { ranged: rangedRecords(r.records), tmp: await writeTemp(job.file, bytesOf(source, r.pieces, raw)) };
-  } else reply = await whole();
-} catch (err) {
-  if (err instanceof ZoneFileError) reply = { zoneError: { file: err.file, line: err.line, owner: err.owner, type: err.type, reason: err.reason } };
-  else if (err instanceof YamlEditError) reply = { editError: err.message };
-  else reply = { error: (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ${(err as Error).message}` : (err as Error).stack ?? String(err) };
+
+async function run(j: ZoneJob): Promise<ZoneReply> {
+  job = j;
+  transfer = [];
+  try {
+    if (job.edit?.ranges) {
+      // A master file's change range by range (masterrange.ts): the few records read back, the file to a temp file.
+      const { raw, source } = sourceOf(true);
+      const r = editMasterRanges(job.file, source, job.edit.origin, job.edit.edits, job.edit.ranges);
+      return { ranged: rangedRecords(r.records), tmp: await writeTemp(job.file, bytesOf(source, r.pieces, raw)) };
+    }
+    return await whole();
+  } catch (err) {
+    if (err instanceof ZoneFileError) return { zoneError: { file: err.file, line: err.line, owner: err.owner, type: err.type, reason: err.reason } };
+    if (err instanceof YamlEditError) return { editError: err.message };
+    return { error: (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ${(err as Error).message}` : (err as Error).stack ?? String(err) };
+  }
 }
-parentPort!.postMessage(reply, transfer);
+
+const data = workerData as ZoneJob | { warm: true };
+if ('warm' in data) {
+  // One job at a time (offthread.ts sends the next after the answer).
+  parentPort!.on('message', (m: { id: number; job: ZoneJob }) => {
+    void run(m.job).then((reply) => parentPort!.postMessage({ id: m.id, reply }, transfer));
+  });
+} else {
+  const reply = await run(data);
+  parentPort!.postMessage(reply, transfer);
+}
 
 async function whole(): Promise<ZoneReply> {
   // A change written here keeps the file's bytes while it is edited: what the edit left as it was is written

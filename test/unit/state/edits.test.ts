@@ -6,7 +6,7 @@ import { parseRdata } from '../../../src/dns/rdata.js';
 import { Name } from '../../../src/dns/name.js';
 import { RRType } from '../../../src/dns/types.js';
 import { applyEdits, YamlEditError, type ZoneEdit } from '../../../src/state/yamledit.js';
-import { editZoneFileAsync, editZoneFileParts } from '../../../src/state/offthread.js';
+import { editZoneFileAsync, editZoneFileParts, offThreadStats } from '../../../src/state/offthread.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,4 +120,40 @@ describe('a large file\'s change written on the worker thread (issue 16: no seco
       }
     });
   }
+});
+
+describe('changes of mid-sized files share one kept thread (offthread.ts WARM_BELOW_BYTES)', () => {
+  it('a run of changes starts one thread; a change while it is busy gets its own; errors come back as from a thread of its own', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tandem-warm-'));
+    try {
+      const file = join(dir, 'example.org.yaml');
+      await writeFile(file, TEXT);
+      const opts = { sliceFromBytes: 0, sliceLines: 4, offThreadFromBytes: 0, mtime: new Date(0) };
+      const edit = () => editZoneFileParts(file, ORIGIN, EDITS, ['n10', 'n3', 'n17', 'n25', 'new'], opts);
+      const want = Buffer.from(applyEdits(TEXT, ORIGIN, EDITS, opts));
+      const started = offThreadStats.started;
+      for (let i = 0; i < 4; i++) {
+        const { tmp } = await edit();
+        expect((await readFile(tmp)).equals(want)).toBe(true);
+        await rm(tmp);
+      }
+      // At most one thread for the four (none when a kept thread was there already); it costs ~100 ms to start.
+      expect(offThreadStats.started - started).toBeLessThanOrEqual(1);
+      const before = offThreadStats.started;
+      const both = await Promise.all([edit(), edit()]);
+      expect(offThreadStats.started - before).toBe(1); // the second while the kept one was busy
+      for (const { tmp } of both) expect((await readFile(tmp)).equals(want)).toBe(true);
+      // A file that does not parse: the same error a thread of its own gives, and the kept thread takes the next change.
+      await writeFile(file, TEXT + '  bad: { type: A\n');
+      const err = await edit().then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(YamlEditError);
+      expect((err as Error).message).toMatch(/zone file does not parse/);
+      await writeFile(file, TEXT);
+      const again = offThreadStats.started;
+      expect((await readFile((await edit()).tmp)).equals(want)).toBe(true);
+      expect(offThreadStats.started).toBe(again);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
