@@ -22,7 +22,9 @@
 //
 // The table is bounded (`table-size` accounts, CLOCK replacement: an account used again since the hand last
 // passed gets a second chance), so a flood of spoofed sources reuses old slots instead of growing memory.
-// Each process (each cluster worker) holds its own table. Logging is per limited prefix and class: a line
+// Each process (each cluster worker) holds its own table; a worker's table has 1/N of each rate (`share`): the N
+// workers read one shared socket, so each sees about 1/N of a client's datagrams, and together they allow about
+// the configured rate (less when one worker happens to read most of a client's burst; never N times it). Logging is per limited prefix and class: a line
 // when limiting starts, a summary while it lasts (at most once a minute) and a line when it stops; never one
 // line per query. rrl-classify.ts reads the class and key from the answer's bytes; rrl-prefix.ts the client's
 // prefix from its address.
@@ -128,6 +130,11 @@ export interface RrlOptions {
   logger: Logger;
   /** The wildcard parent's label count of a synthesized positive answer, else -1 (`wildcardParentIn`); without it, none. */
   wildcardParent?: (resp: Uint8Array, nameKey: number) => number;
+  /**
+   * This table's share of the configured rates (default 1): a cluster worker's is 1/N, since the N workers read one
+   * shared socket and each sees about 1/N of any client's datagrams, so together they allow the configured rate.
+   */
+  share?: number;
 }
 
 /** Limited prefix/class pairs tracked for the log; more are summed into one "other prefixes" figure. */
@@ -141,6 +148,10 @@ const SUMMARY_SECONDS = 60;
 export class Rrl {
   readonly counts: RrlCounts = { dropped: new Float64Array(5), slipped: new Float64Array(5), logOnly: new Float64Array(5) };
   private readonly rates: number[];
+  /** The rates as configured (for the log). */
+  private readonly configured: number[];
+  /** Most credits an account holds, per class: its rate, but at least one response where the configured rate allows one. */
+  private readonly caps: number[];
   private readonly exempt: BlockList | undefined;
   private readonly map = new Map<number, Bucket>();
   private readonly ring: Bucket[] = [];
@@ -155,7 +166,13 @@ export class Rrl {
 
   constructor(private readonly config: RrlConfig, private readonly opts: RrlOptions) {
     const r = config.responsesPerSecond;
-    this.rates = [r, config.nxdomainsPerSecond ?? r, config.nodataPerSecond ?? r, config.referralsPerSecond ?? r, config.errorsPerSecond ?? r];
+    const configured = [r, config.nxdomainsPerSecond ?? r, config.nodataPerSecond ?? r, config.referralsPerSecond ?? r, config.errorsPerSecond ?? r];
+    this.configured = configured;
+    const share = opts.share ?? 1;
+    this.rates = configured.map((x) => x * share);
+    // A worker's share of a rate under one a second would never let a first response through (a response is limited
+    // while the balance is negative after paying one): an account holds at least one.
+    this.caps = configured.map((x) => Math.max(x * share, Math.min(1, x)));
     this.exempt = config.exempt.length > 0 ? exemptList(config.exempt) : undefined;
   }
 
@@ -186,16 +203,17 @@ export class Rrl {
       // name keeps only a pointer to it (so later answers skip the lookup).
       const labels = this.opts.wildcardParent(resp, (c.h[0] >>> 0) * 0x200000 + (c.h[1] & 0x1fffff));
       if (labels >= 0) {
-        this.insert(this.key(), rate, now).alias = labels;
+        this.insert(this.key(), this.caps[c.cls], now).alias = labels;
         keyPositive(resp, c, labels);
         bucket = this.map.get(this.key());
       }
     }
-    if (bucket === undefined) bucket = this.insert(this.key(), rate, now);
+    const cap = this.caps[c.cls];
+    if (bucket === undefined) bucket = this.insert(this.key(), cap, now);
     else {
       bucket.ref = true;
       if (now > bucket.last) {
-        bucket.balance = Math.min(rate, bucket.balance + (now - bucket.last) * rate);
+        bucket.balance = Math.min(cap, bucket.balance + (now - bucket.last) * rate);
         bucket.last = now;
       }
     }
@@ -295,7 +313,7 @@ export class Rrl {
           this.linesLeft--;
           e.announced = true;
           this.opts.logger.info(
-            { client, class: RRL_CLASSES[cls], name, rate: this.rates[cls], window: this.config.window, slip: this.config.slip, logOnly: this.config.logOnly || undefined },
+            { client, class: RRL_CLASSES[cls], name, rate: this.configured[cls], window: this.config.window, slip: this.config.slip, logOnly: this.config.logOnly || undefined },
             this.config.logOnly ? 'rrl: would limit responses (log-only)' : 'rrl: limiting responses',
           );
         } else this.unannounced++;

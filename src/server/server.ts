@@ -133,8 +133,10 @@ export function queryHandler(deps: ServerDeps, served: () => Served, control?: C
  */
 export async function listenDns(deps: ServerDeps, handler: Handler, wildcardParent?: (resp: Uint8Array, nameKey: number) => number): Promise<DnsListeners> {
   const { config, logger } = deps;
-  // One table for this process's UDP listeners (each cluster worker has its own); TCP is never limited.
-  const rrl = config.rrl && new Rrl(config.rrl, { clock: deps.clock ?? systemClock, logger: logger.child({ component: 'rrl' }), wildcardParent }).start();
+  // One table for this process's UDP listeners (each cluster worker has its own, with 1/N of each rate: rrl.ts
+  // `share`); TCP is never limited.
+  const share = config.workers > 1 ? 1 / config.workers : 1;
+  const rrl = config.rrl && new Rrl(config.rrl, { clock: deps.clock ?? systemClock, logger: logger.child({ component: 'rrl' }), wildcardParent, share }).start();
   if (rrl) deps.metrics?.watchRrl(rrl);
   const udp: UdpListener[] = [];
   const tcp: TcpListener[] = [];

@@ -128,6 +128,26 @@ describe('rrl: accounting per client prefix (token bucket with a window)', () =>
     expect(rrl.counts.dropped[0]).toBe(5);
   });
 
+  it('a cluster worker\'s table has 1/N of each rate (`share`): two workers that each see half a burst let the rate through, not twice it', async () => {
+    const resp = await answer('www.example.com.');
+    const clock = clockAt();
+    const worker = () => new Rrl({ ...rrlDefaults, exempt: [], responsesPerSecond: 6, slip: 0, window: 1 }, { clock, logger: silent, share: 1 / 2 });
+    const [a, b] = [worker(), worker()];
+    const full = () => burst(a, resp, '192.0.2.1', 20).full + burst(b, resp, '192.0.2.1', 20).full;
+    expect(full()).toBe(6); // one table alone (share 1) lets 6 through, two of them 12
+    clock.t += 2;
+    expect(full()).toBe(6);
+    // A rate of one a second over two workers: each account still holds one response (a share of 0.5 alone would
+    // limit every first response), and earns half a response a second.
+    const slow = () => new Rrl({ ...rrlDefaults, exempt: [], responsesPerSecond: 1, slip: 0, window: 1 }, { clock, logger: silent, share: 1 / 2 });
+    const c = slow();
+    expect(burst(c, resp, '192.0.2.9', 3).full).toBe(1);
+    clock.t += 1;
+    expect(burst(c, resp, '192.0.2.9', 1).full).toBe(0); // -1 + 0.5: still limited
+    clock.t += 4;
+    expect(burst(c, resp, '192.0.2.9', 3).full).toBe(1);
+  });
+
   it('BIND "window": a flood is remembered for `window` seconds after it stops', async () => {
     const resp = await answer('www.example.com.');
     const { rrl, clock } = limiter({ slip: 0, window: 10 });
