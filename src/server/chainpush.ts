@@ -30,7 +30,7 @@ export const CHAIN_PUSH_MAX_LINKS = SMALL_CHAIN_LINKS;
 export interface ZoneDenial {
   until: number;
   /**
-   * Only what changed since the previous generation (`zonePatch`): the owners of the links gone (LearnedDenial.ownerKey),
+   * Only what changed since the previous generation (`chainChanges`): the owners of the links gone (LearnedDenial.ownerKey),
    * `digest` the links made anew (none: no link changed).
    */
   patch?: { gone: string[]; soaOnly?: boolean };
@@ -150,7 +150,7 @@ async function firstAnswer(origin: Name, probe: Handler): Promise<{ wire: Uint8A
 
 /**
  * The zones of `changed` (front.ts changedZones) whose chain a worker may patch instead of dropping what it learned
- * (`zonePatch`), of those `wanted` (the caller's: zones a worker may hold): the zone may be learned before and after,
+ * (`chainChanges`), of those `wanted` (the caller's: zones a worker may hold): the zone may be learned before and after,
  * and its chain in `next` is the one of `prev` or was patched from it (dnssec/chain.ts `from`).
  */
 export function patchableZones(prev: Served | undefined, next: Served, changed: readonly string[] | undefined, wanted: (zoneKey: string) => boolean): string[] {
@@ -170,7 +170,7 @@ export function patchableZones(prev: Served | undefined, next: Served, changed: 
  * (signed first if they are not yet: a primary signs a change's links before serving it, so normally none).
  * Undefined when the zone is no longer what `patchableZones` saw.
  */
-export async function zonePatch(served: Served, zoneKey: string): Promise<ZoneDenial | undefined> {
+export async function chainChanges(served: Served, zoneKey: string): Promise<ZoneDenial | undefined> {
   const zone = served.zones.byKey(zoneKey);
   const signing = served.signing.get(zoneKey);
   const chain = signing?.chain;
@@ -190,11 +190,11 @@ export async function zonePatch(served: Served, zoneKey: string): Promise<ZoneDe
 }
 
 /**
- * A patched zone's push (`zonePatch` with an answer of the zone for its new SOA, as `pushZones` sends), or nothing
+ * A patched zone's push (`chainChanges` with an answer of the zone for its new SOA, as `pushZones` sends), or nothing
  * when it cannot be made: a worker holding the zone then drops it (front.ts).
  */
-export async function patchZone(served: Served, zoneKey: string, probe: Handler): Promise<Partial<Omit<ZonePush, 'zone'>>> {
-  const data = await zonePatch(served, zoneKey);
+export async function chainPatchPush(served: Served, zoneKey: string, probe: Handler): Promise<Partial<Omit<ZonePush, 'zone'>>> {
+  const data = await chainChanges(served, zoneKey);
   const zone = served.zones.byKey(zoneKey);
   if (!data || !zone) return {};
   const first = await firstAnswer(zone.origin, probe);
@@ -240,7 +240,7 @@ export function compactCuts(prev: Served | undefined, next: Served, changed: rea
  * one answer of the zone for its new SOA and RRSIGs (a NODATA at the apex: no gap is looked up for it), nothing when
  * it cannot be made.
  */
-export async function patchCompact(served: Served, zoneKey: string, probe: Handler): Promise<Partial<Omit<ZonePush, 'zone'>>> {
+export async function compactPatchPush(served: Served, zoneKey: string, probe: Handler): Promise<Partial<Omit<ZonePush, 'zone'>>> {
   const zone = served.zones.byKey(zoneKey);
   const signing = served.signing.get(zoneKey);
   if (!zone || !signing) return {};

@@ -26,7 +26,7 @@ import type { TransferService } from '../transfer/service.js';
 import { systemClock } from '../dnssec/types.js';
 import { Metrics } from '../metrics/registry.js';
 import { answerPrimary, workerMetrics } from '../metrics/cluster.js';
-import { compactCuts, patchableZones, patchCompact, patchZone, pushZones } from './chainpush.js';
+import { chainPatchPush, compactCuts, compactPatchPush, patchableZones, pushZones } from './chainpush.js';
 import { createHandler } from './handle.js';
 import { answerChainAsk, answerFront, changedZones, createFront, type FrontAnswer, type FrontChain, type FrontChainAsk, type FrontMore, type FrontQuery } from './front.js';
 import { ResponseCache } from './respcache.js';
@@ -185,8 +185,8 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     const now = changed && new Set(changed), patch = new Set(patched);
     const wants = (z: string) => !patch.has(z) && (!pushed.has(z) || (hot.has(z) && (!now || now.has(z))));
     for (const zone of patch) {
-      const send = (p: Awaited<ReturnType<typeof patchZone>>) => { if (current()) for (const w of live()) sendTo(w, { tandem: 'chain', zone, gen: g, ...p }); };
-      (cuts[zone] ? patchCompact(set, zone, probe) : patchZone(set, zone, probe)).then(send, (err: unknown) => {
+      const send = (p: Awaited<ReturnType<typeof chainPatchPush>>) => { if (current()) for (const w of live()) sendTo(w, { tandem: 'chain', zone, gen: g, ...p }); };
+      (cuts[zone] ? compactPatchPush(set, zone, probe) : chainPatchPush(set, zone, probe)).then(send, (err: unknown) => {
         logger.error({ err, zone }, 'denial data for the workers failed');
         send({}); // no data: the workers drop what they hold of the zone and ask again
       });

@@ -1,5 +1,5 @@
 // A change to a zone whose chain the workers hold sends them what changed in it, not the whole chain again, and
-// they keep the rest (issue 16, "changes under load": server/chainpush.ts patchableZones / patchZone, learned.ts
+// they keep the rest (issue 16, "changes under load": server/chainpush.ts patchableZones / chainPatchPush, learned.ts
 // `drop` with `hold` and `patch`). Differential, as learned.test.ts: after each patch the worker holds exactly as
 // many links as the new chain has, and every answer it makes carries the records the full request path sends for
 // the new version (the new SOA, the links around an added or removed name). Between the generation and its patch
@@ -19,7 +19,7 @@ import { TandemZoneManager } from '../../../src/state/manager.js';
 import type { Served } from '../../../src/state/manager.js';
 import { createHandler, type Handler } from '../../../src/server/handle.js';
 import { answerChainAsk, answerFront, changedZones, createFront, type FrontAnswer, type FrontChainAsk, type FrontMore } from '../../../src/server/front.js';
-import { compactCuts, patchableZones, patchCompact, patchZone, zoneDenial } from '../../../src/server/chainpush.js';
+import { chainPatchPush, compactCuts, compactPatchPush, patchableZones, zoneDenial } from '../../../src/server/chainpush.js';
 import { LearnedDenial } from '../../../src/server/learned.js';
 import { ResponseCache } from '../../../src/server/respcache.js';
 
@@ -108,7 +108,7 @@ const rec = (name: string, type: number, value: string, origin: string) => ({ na
 describe.each([
   { kind: 'NSEC3', z: 'chain.test.' },
   { kind: 'NSEC', z: 'nchain.test.' },
-])('a worker holding a $kind chain takes a change as a patch (chainpush.ts patchZone)', ({ z }) => {
+])('a worker holding a $kind chain takes a change as a patch (chainpush.ts chainPatchPush)', ({ z }) => {
   const key = Name.fromText(z).key;
   const links = async () => (await zoneDenial(manager.served(), key))!.digest!.owners.length;
   const fresh = (tag: string) => Array.from({ length: 60 }, (_, i) => `${tag}${i}${Math.random().toString(36).slice(2, 6)}.${z}`);
@@ -140,7 +140,7 @@ describe.each([
     expect(l.learned.isHeld(key)).toBe(true);
     // Held: until the patch comes, the zone's fresh names are the primary's (the held links are of the old version).
     expect(await viaWorker(l, q(`between.${z}`))).toBeUndefined();
-    const p = await patchZone(add.next, key, probe);
+    const p = await chainPatchPush(add.next, key, probe);
     expect(p.patch?.gone).toEqual([]);
     expect(p.digest!.owners.length).toBeGreaterThanOrEqual(2); // the new name's link and its predecessor's
     expect(p.digest!.owners.length).toBeLessThan(10);
@@ -156,7 +156,7 @@ describe.each([
     const del = await step(() => manager.deleteRecord(id, h7.id));
     expect(del.patched).toEqual([key]);
     l.front.generation(l.bump(), del.changed, del.patched);
-    const p2 = await patchZone(del.next, key, probe);
+    const p2 = await chainPatchPush(del.next, key, probe);
     expect(p2.patch?.gone).toHaveLength(1);
     l.front.receive({ tandem: 'chain', zone: key, gen: l.gen(), ...p2 });
     expect(l.learned.stats.links).toBe(await links());
@@ -176,7 +176,7 @@ describe.each([
     const one = await step(() => manager.createRecord(id, rec(`late1.${z}`, RRType.TXT, '"x"', z)));
     l.front.generation(l.bump(), one.changed, one.patched);
     expect(l.learned.isHeld(key)).toBe(true);
-    const late = await patchZone(one.next, key, probe);
+    const late = await chainPatchPush(one.next, key, probe);
     const two = await step(() => manager.createRecord(id, rec(`late2.${z}`, RRType.TXT, '"x"', z)));
     l.front.generation(l.bump(), two.changed, two.patched);
     // Held again for generation n+2 would need n+1's patch first: what is held is dropped.
@@ -195,7 +195,7 @@ describe.each([
   });
 });
 
-describe('a worker holding a compact zone\'s gaps keeps those away from a change (chainpush.ts compactCuts, patchCompact)', () => {
+describe('a worker holding a compact zone\'s gaps keeps those away from a change (chainpush.ts compactCuts, compactPatchPush)', () => {
   const z = 'compact.test.', key = Name.fromText(z).key;
   /** The authority records but the RRSIGs' signatures (a worker signs its own NSEC: RFC 9824 §3.1), comparable. */
   const unsigned = (wire: Uint8Array) => authority(wire).map((r) => (r.split(' ')[2] === String(RRType.RRSIG) ? r.slice(0, r.length - 128) : r));
@@ -218,7 +218,7 @@ describe('a worker holding a compact zone\'s gaps keeps those away from a change
     expect(l.learned.isHeld(key)).toBe(true);
     expect(l.learned.stats.links).toBe(held - 1); // the gap h55 .. h56 only
     expect(await viaWorker(l, q(`elsewhere.${z}`))).toBeUndefined(); // held until the new SOA comes
-    const p = await patchCompact(next, key, probe);
+    const p = await compactPatchPush(next, key, probe);
     expect(p.patch?.soaOnly).toBe(true);
     l.front.receive({ tandem: 'chain', zone: key, gen: l.gen(), ...p });
     expect(l.learned.isHeld(key)).toBe(false);
@@ -239,7 +239,7 @@ describe('a worker holding a compact zone\'s gaps keeps those away from a change
     const w = await step(() => manager.createRecord(id, rec(`*.h3.${z}`, RRType.TXT, '"w"', z)));
     expect(compactCuts(w.prev, w.next, w.changed, () => true)).toEqual({});
     const kid = await step(() => manager.createRecord(id, rec(`a.b.h4.${z}`, RRType.TXT, '"deep"', z)));
-    // a.b.h4, the empty non-terminal b.h4 it made, and h4, whose node changed (patchZone's changed names).
+    // a.b.h4, the empty non-terminal b.h4 it made, and h4, whose node changed (zone/patch.ts patchZone's changed names).
     expect(compactCuts(kid.prev, kid.next, kid.changed, () => true)[key]).toHaveLength(3);
   });
 });
