@@ -157,3 +157,27 @@ describe('changes of mid-sized files share one kept thread (offthread.ts WARM_BE
     }
   });
 });
+
+describe('a large file\'s change parses the slices that hold its owners (yamledit.ts)', () => {
+  // 3,000 owners whose names contain "web" and "ab1" inside them (xweb12, yab1z...), in slices of 100 lines.
+  let text = HEAD;
+  for (let i = 0; i < 3000; i++) text += `  x${i}web${i % 7}: { type: A, value: 192.0.2.${i % 250} }\n  y${i}ab1z: { type: TXT, value: "web ab1 ${i}" }\n`;
+  text += '  ab1: { type: A, value: 192.0.2.1 }\n';
+  const opts = (parsed: { slices: number }) => ({ sliceFromBytes: 0, sliceLines: 100, parsed });
+
+  it('a new owner whose name is a substring of many others: only the last slice (where it goes)', () => {
+    const parsed = { slices: 0 };
+    const out = applyEdits(text, ORIGIN, [{ ...A('web.example.org.', '203.0.113.80'), isNew: true }, { op: 'serial' }], opts(parsed));
+    expect(parsed.slices).toBe(1);
+    expect(records(out).some((r) => r.startsWith('web.example.org. 1 '))).toBe(true);
+  });
+
+  it('an existing owner whose name is a substring of many others: the slices with a line whose key starts with it', () => {
+    const parsed = { slices: 0 };
+    const out = applyEdits(text, ORIGIN, [A('ab1.example.org.', '203.0.113.81'), { op: 'serial' }], opts(parsed));
+    expect(parsed.slices).toBe(1);
+    expect(records(out).filter((r) => r.startsWith('ab1.example.org. 1 '))).toEqual([`ab1.example.org. 1 300 ${Buffer.from([203, 0, 113, 81]).toString('hex')}`]);
+    // The same result as editing the whole document.
+    expect(out).toBe(applyEdits(text, ORIGIN, [A('ab1.example.org.', '203.0.113.81'), { op: 'serial' }], WHOLE));
+  });
+});
