@@ -5,7 +5,7 @@ import { buildLoadedZone, type LoadedZone } from '../config/zonefile.js';
 import { ZoneFileError } from '../config/errors.js';
 import type { Zone } from '../zone/types.js';
 import type { Name } from '../dns/name.js';
-import { atOrBelowCut, isCut } from '../dnssec/denial/nsec.js';
+import { atOrBelowCut, carryNameIndex, isCut } from '../dnssec/denial/nsec.js';
 import type { Rr, RRset } from '../dns/rr.js';
 import { contentDigest, legacyContentDigest, soaSerial, withSerial } from './version.js';
 import { RRType } from '../dns/types.js';
@@ -15,7 +15,7 @@ import { apexRrsets, type CdsMode } from '../dnssec/apex.js';
 import { NodeSigner } from '../dnssec/signer.js';
 import { authoritativeRrsets, createZoneSigning, type SigningObserver, type ZoneSigningImpl } from '../dnssec/zonesigning.js';
 import { SignatureCache } from '../dnssec/cache.js';
-import { nsec3paramRrset } from '../dnssec/denial/nsec3.js';
+import { carryNsec3Index, nsec3paramRrset } from '../dnssec/denial/nsec3.js';
 import { chainKind } from '../dnssec/denial/index.js';
 import { buildDenialChain, SMALL_CHAIN_LINKS, type ChainSettings, type DenialChain } from '../dnssec/chain.js';
 import { checkForeignCds, checkImportedKey, ImportError } from '../dnssec/imported.js';
@@ -180,6 +180,10 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
  * SOA are presigned, and a chain zone's chain is patched at `changedNames` only. Nothing here is O(zone).
  */
 export async function preparePatched(previous: Prepared, loaded: LoadedZone, zone: Zone, changed: { names: Name[]; rrsets: RRset[] }, deps: ZoneLoaderDeps): Promise<Prepared> {
+  // The white-lie modes' name indexes (and the compact hints'), when the previous version has them: the changed names
+  // only, not every name sorted (and hashed) again at the next negative answer.
+  carryNsec3Index(previous.zone, zone, changed.names);
+  carryNameIndex(previous.zone, zone, changed.names);
   const prev = previous.signing as ZoneSigningImpl | undefined;
   if (!prev) return { zone, imported: previous.imported, keys: previous.keys };
   // Its own object (a chain is per version), the same closures: the cache and the memo are shared.

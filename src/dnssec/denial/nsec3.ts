@@ -8,7 +8,7 @@ import { RRType } from '../../dns/types.js';
 import { encodeTypeBitmap } from '../../dns/bitmap.js';
 import type { Zone } from '../../zone/types.js';
 import type { DenialCase } from './index.js';
-import { authoritativeTypes, DenialError, isCut, nameIndex, nextCloser } from './nsec.js';
+import { atOrBelowCut, authoritativeTypes, carryNameIndex, DenialError, isCut, nameIndex, nextCloser } from './nsec.js';
 import { negativeSoa } from '../../dns/soa.js';
 
 /** RFC 5155 §11: hash algorithm 1 = SHA-1. */
@@ -76,6 +76,25 @@ export function nsec3paramRrset(zone: Pick<Zone, 'origin' | 'soa'>): RRset {
 
 /** The hash of every authoritative name (RFC 5155 §7.1: ENTs and cuts included, glue not), once per zone. */
 const indexes = new WeakMap<Zone, Map<bigint, Name>>();
+
+/**
+ * A patched zone's NSEC3 hash index made from the previous version's (see nsec.ts carryNameIndex, which it follows):
+ * the changed names' hashes put in or taken out. 1.3 s on a 200,000-name zone made anew at the first negative answer
+ * after each change; a copy of the map and a hash per changed name this way.
+ */
+export function carryNsec3Index(prev: Zone, next: Zone, changed: readonly Name[]): void {
+  const old = indexes.get(prev);
+  if (!old || indexes.has(next) || !carryNameIndex(prev, next, changed)) return;
+  const idx = new Map(old);
+  for (const n of changed) {
+    const h = toBig(nsec3Hash(n));
+    const node = next.nodes.get(n.key);
+    // (No changed name is a cut here: carryNameIndex made sure.)
+    if (node && !atOrBelowCut(next, n)) idx.set(h, node.name);
+    else if (idx.get(h)?.equals(n)) idx.delete(h);
+  }
+  indexes.set(next, idx);
+}
 
 export function nsec3Index(zone: Zone): Map<bigint, Name> {
   let idx = indexes.get(zone);
