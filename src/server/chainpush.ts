@@ -8,7 +8,7 @@
 // Only what the primary would mark learnable in an answer (handle.ts `learnable`, `compactKey`) and only for zones
 // of up to CHAIN_PUSH_MAX_LINKS links: a larger zone is learned from answers as before. The digest of a chain is
 // made once per chain and signing period and shared by every worker that asks.
-import type { Rr, RRset } from '../dns/rr.js';
+import type { RRset } from '../dns/rr.js';
 import { SMALL_CHAIN_LINKS, type DenialChain } from '../dnssec/chain.js';
 import type { Served } from '../state/manager.js';
 import { allGaps, type GapKeys } from './gaps.js';
@@ -33,7 +33,7 @@ export interface ZoneDenial {
    * Only what changed since the previous generation (`chainChanges`): the owners of the links gone (LearnedDenial.ownerKey),
    * `digest` the links made anew (none: no link changed).
    */
-  patch?: { gone: string[]; soaOnly?: boolean };
+  patch?: { gone: string[] };
   /** Every link of the chain with its RRSIGs (learned.ts ChainDigest). */
   digest?: ChainDigest;
   /** Every fit gap of a compact zone's names (gaps.ts). */
@@ -219,12 +219,14 @@ export function compactCuts(prev: Served | undefined, next: Served, changed: rea
     if (!rec || rec.from.deref() !== was) continue;
     const a = compactKey(prev, was, prev.signing.get(key)), b = compactKey(next, zone, next.signing.get(key));
     if (!a || !b || !Buffer.from(a).equals(b)) continue;
+    // A cut or a DNAME at the name in either version.
+    const shaping = (z: Zone, n: Name): boolean => { const rr = z.nodes.get(n.key)?.rrsets; return rr !== undefined && (rr.has(RRType.NS) || rr.has(RRType.DNAME)); };
     const keys: string[] = [];
     for (const n of rec.names) {
       if (n.equals(zone.origin)) continue; // its SOA: the apex exists before and after, no gap changes
       const k = wireOrderKey(n.canonicalWire());
-      const shaping = (z: Zone): boolean => { const rr = z.nodes.get(n.key)?.rrsets; return rr !== undefined && (rr.has(RRType.NS) || rr.has(RRType.DNAME)); };
-      if (k === undefined || n.isWildcard() || n.labels.some((l) => l.length === 1 && l[0] === 0x2a) || shaping(was) || shaping(zone)) {
+      // A wildcard, or a name below one (a `*` label anywhere: an empty non-terminal wildcard).
+      if (k === undefined || n.labels.some((l) => l.length === 1 && l[0] === 0x2a) || shaping(was, n) || shaping(zone, n)) {
         keys.length = 0;
         break;
       }
@@ -247,5 +249,5 @@ export async function compactPatchPush(served: Served, zoneKey: string, probe: H
   let keep: { until: number } | undefined;
   const wire = await probe(encodeQuery(zone.origin, RRType.NULL, { udpSize: EDNS_UDP_SIZE, do: true }), 'udp', undefined, undefined, (until) => { keep = { until }; });
   if (!wire || !keep) return {};
-  return { until: signedUntil(signing), patch: { gone: [], soaOnly: true }, first: { wire, until: keep.until } };
+  return { until: signedUntil(signing), patch: { gone: [] }, first: { wire, until: keep.until } };
 }

@@ -449,10 +449,15 @@ export class LearnedDenial {
     this.stats.links = this.count;
   }
 
+  /** What was learned of the zone keyed `zoneKey` (a Name.key; the chains are keyed by the apex's wire form). */
+  private chainOf(zoneKey: string): Chain | undefined {
+    for (const c of this.zones.values()) if (c.zoneKey === zoneKey) return c;
+    return undefined;
+  }
+
   /** Whether what was learned of the zone keyed `zoneKey` waits for a `patch` (`drop` with `hold`). */
   isHeld(zoneKey: string): boolean {
-    for (const c of this.zones.values()) if (c.zoneKey === zoneKey && c.held) return true;
-    return false;
+    return this.chainOf(zoneKey)?.held === true;
   }
 
   /** The zones (Name.keys) whose learned data waits for a `patch`. */
@@ -468,9 +473,8 @@ export class LearnedDenial {
    * again. False when the zone was not held (nothing done) or the patch does not fit it (the zone is dropped).
    */
   patch(zoneKey: string, gone: readonly string[], d: ChainDigest | undefined): boolean {
-    let chain: Chain | undefined;
-    for (const c of this.zones.values()) if (c.zoneKey === zoneKey && c.held) chain = c;
-    if (!chain) return false;
+    const chain = this.chainOf(zoneKey);
+    if (!chain?.held) return false;
     const fits = !d || (ofKind(chain, d.kind) && (d.kind !== 'nsec3' || sameParams(chain, d.salt, d.iterations)));
     if (!fits || !chain.links || this.count + (d?.owners.length ?? 0) > this.max) {
       this.drop([zoneKey]);
@@ -684,8 +688,7 @@ export class LearnedDenial {
    * SOA, RRSIG fields and key); merged at once. False when there is no such chain or the gaps would pass the bound.
    */
   learnGaps(zoneKey: string, gaps: GapKeys, until: number): boolean {
-    let chain: Chain | undefined;
-    for (const c of this.zones.values()) if (c.zoneKey === zoneKey) chain = c;
+    const chain = this.chainOf(zoneKey);
     const n = gaps.owners.length;
     if (!chain || chain.kind !== 'compact' || this.count + n > this.max) return false;
     const taken: [string, Link][] = new Array(n);

@@ -33,7 +33,7 @@ import { prepareZone, type ZoneLoaderDeps } from './prepare.js';
 import { decideSerial } from './version.js';
 import { periodStart } from '../dnssec/window.js';
 import { loadSecondary } from './secondary.js';
-import { appendCopyChange, copySerial, foldCopy, JOURNAL_FOLD_ENTRIES, JOURNAL_FOLD_MIN_BYTES, writeCopy, writeMeta, type SecondaryMeta } from './secondary-store.js';
+import { appendCopyChange, foldCopy, JOURNAL_FOLD_ENTRIES, JOURNAL_FOLD_MIN_BYTES, writeCopy, writeMeta, type SecondaryMeta } from './secondary-store.js';
 import { ixfrDelta } from './ixfr-delta.js';
 import type { Change } from '../transfer/journal.js';
 import { transfersSigned, versionOf, type VersionListener, type ZoneVersion } from './zone-version.js';
@@ -565,8 +565,6 @@ export class TandemZoneManager implements ZoneManager {
     return this.serial(async () => {
       const e = this.entries.get(origin.key);
       if (!e) return undefined;
-      // The journal continues the stored copy only if that is of the version served.
-      if (e.loaded.config.secondary && (await copySerial(this.deps.stateDir, origin)) !== e.serial) return undefined;
       const delta = ixfrDelta(e, soa, changes);
       if (!delta) return undefined;
       let next: Entry;
@@ -576,7 +574,9 @@ export class TandemZoneManager implements ZoneManager {
         this.deps.logger.debug({ zone: origin.toString(), err: (err as Error).message }, 'IXFR not applied as a delta: the whole zone is built again');
         return undefined;
       }
+      // The journal continues the stored copy only if that is of the version served (else the whole way writes it).
       const journal = await appendCopyChange(this.deps.stateDir, origin, { from: e.serial, soa, changes: [...changes] });
+      if (!journal) return undefined;
       if (meta) await writeMeta(this.deps.stateDir, origin, meta);
       await this.swapIn(next, e.file);
       // A long journal is folded into the copy now and then (the whole copy written: O(zone), once per many changes).

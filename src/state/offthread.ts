@@ -226,12 +226,12 @@ function answerWarm(job: ZoneJob, bytes: number): Promise<Answer> {
     const onError = (err: Error) => {
       end();
       discard();
-      reject(new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${err.message}` }));
+      reject(threadFailed(job.file, err));
     };
     const onExit = (code: number) => {
       end();
       discard();
-      reject(new ZoneFileError({ file: job.file, reason: `the zone parser stopped without an answer (exit code ${code})` }));
+      reject(threadExited(job.file, code));
     };
     t.worker.on('message', onMessage);
     t.worker.once('error', onError);
@@ -239,6 +239,10 @@ function answerWarm(job: ZoneJob, bytes: number): Promise<Answer> {
     t.worker.postMessage({ id, job });
   });
 }
+
+/** A zone thread that failed (an error thrown outside its job's own handling) or stopped before it answered. */
+const threadFailed = (file: string, err: Error) => new ZoneFileError({ file, reason: `the zone parser failed: ${err.message}` });
+const threadExited = (file: string, code: number) => new ZoneFileError({ file, reason: `the zone parser stopped without an answer (exit code ${code})` });
 
 /** Runs `job` on a worker thread of its own: its answer. */
 function answer(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<Answer> {
@@ -249,10 +253,10 @@ function answer(job: ZoneJob, onProgress?: (p: ZoneProgress) => void): Promise<A
       if ('progress' in m) onProgress?.(m.progress);
       else answer = m;
     });
-    worker.once('error', (err) => reject(new ZoneFileError({ file: job.file, reason: `the zone parser failed: ${err.message}` })));
+    worker.once('error', (err) => reject(threadFailed(job.file, err)));
     worker.once('exit', (code) => {
       if (answer) resolve(answer);
-      else reject(new ZoneFileError({ file: job.file, reason: `the zone parser stopped without an answer (exit code ${code})` }));
+      else reject(threadExited(job.file, code));
     });
   });
 }

@@ -182,8 +182,7 @@ export async function prepareZone(loaded: LoadedZone, deps: ZoneLoaderDeps, opts
 export async function preparePatched(previous: Prepared, loaded: LoadedZone, zone: Zone, changed: { names: Name[]; rrsets: RRset[] }, deps: ZoneLoaderDeps): Promise<Prepared> {
   // The white-lie modes' name indexes (and the compact hints'), when the previous version has them: the changed names
   // only, not every name sorted (and hashed) again at the next negative answer.
-  carryNsec3Index(previous.zone, zone, changed.names);
-  carryNameIndex(previous.zone, zone, changed.names);
+  if (carryNameIndex(previous.zone, zone, changed.names)) carryNsec3Index(previous.zone, zone, changed.names);
   const prev = previous.signing as ZoneSigningImpl | undefined;
   if (!prev) return { zone, imported: previous.imported, keys: previous.keys };
   // Its own object (a chain is per version), the same closures: the cache and the memo are shared.

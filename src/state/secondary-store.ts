@@ -17,6 +17,7 @@ import { RRType } from '../dns/types.js';
 import { ensureDir, fsyncDir, writeFileAtomic, WriteError } from './atomic.js';
 import { readRecords, recordsSize, writeRecords } from '../transfer/wire-records.js';
 import type { Change } from '../transfer/journal.js';
+import { HeldRecords } from '../transfer/client.js';
 import { soaSerial } from './version.js';
 
 const MAGIC = 'tandem-zone-copy-1\n';
@@ -56,51 +57,24 @@ export async function readCopy(stateDir: string, origin: Name): Promise<Rr[] | u
 }
 
 /**
- * The copy's records with the journal's entries applied in order (each as transfer/client.ts applyChanges does, all
- * in one pass over the copy): an entry that does not start at the serial so far, or deletes a record not held, ends
- * it there, undone (the copy is then of the version before it).
+ * The copy's records with the journal's entries applied in order, all in one pass over the copy (transfer/client.ts
+ * HeldRecords): an entry that does not start at the serial so far, or deletes a record not held, ends it there,
+ * undone (the copy is then of the version before it).
  */
 function withJournal(records: readonly Rr[], journal: readonly CopyChange[]): Rr[] {
-  const key = (r: Rr) => `${r.name.key}|${r.type}|${r.class}|${Buffer.from(r.rdata).toString('hex')}`;
-  const held = new Map<string, Rr>();
-  let soa: Rr | undefined;
-  for (const r of records) {
-    if (r.type === RRType.SOA) soa ??= r;
-    else held.set(key(r), r);
-  }
+  let soa = records.find((r) => r.type === RRType.SOA);
   if (!soa) return [...records];
+  const held = new HeldRecords(records);
   for (const entry of journal) {
     if (soaSerial(soa.rdata) !== entry.from) break;
-    // What this entry did, to undo if a later part of it does not apply.
-    const undo: [string, Rr | undefined][] = [];
-    let applies = true;
-    for (const c of entry.changes) {
-      for (const r of c.deleted) {
-        if (r.type === RRType.SOA) continue;
-        const k = key(r), was = held.get(k);
-        if (!was) { applies = false; break; }
-        undo.push([k, was]);
-        held.delete(k);
-      }
-      if (!applies) break;
-      for (const r of c.added) {
-        if (r.type === RRType.SOA) continue;
-        const k = key(r);
-        undo.push([k, held.get(k)]);
-        held.set(k, r);
-      }
-    }
-    if (!applies) {
-      for (let i = undo.length - 1; i >= 0; i--) {
-        const [k, was] = undo[i];
-        if (was) held.set(k, was);
-        else held.delete(k);
-      }
+    try {
+      held.apply(entry.changes);
+    } catch {
       break;
     }
     soa = entry.soa;
   }
-  return [soa, ...held.values()];
+  return held.records(soa);
 }
 
 /**
@@ -108,8 +82,7 @@ function withJournal(records: readonly Rr[], journal: readonly CopyChange[]): Rr
  * the copy's first record (its SOA: every copy is written SOA first). Undefined when there is no copy or it does not
  * say. A copy of a version never served (written, then the refresh state's write failed) is no base for a journal entry.
  */
-export async function copySerial(stateDir: string, origin: Name): Promise<number | undefined> {
-  const journal = await readJournal(stateDir, origin);
+async function copySerial(stateDir: string, origin: Name, journal: readonly CopyChange[]): Promise<number | undefined> {
   let fh;
   try {
     fh = await open(`${base(stateDir, origin)}.xfr`, 'r');
@@ -125,7 +98,7 @@ export async function copySerial(stateDir: string, origin: Name): Promise<number
     if (first.type !== RRType.SOA) return undefined;
     let serial = soaSerial(first.rdata);
     // The entries that apply, in order (readCopy applies the same ones).
-    for (const e of journal.entries) {
+    for (const e of journal) {
       if (e.from !== serial) break;
       serial = soaSerial(e.soa.rdata);
     }
@@ -159,9 +132,10 @@ export const JOURNAL_FOLD_MIN_BYTES = 1 << 20;
 
 /**
  * Appends an IXFR applied to the copy (`readCopy` applies it after the copy), written whole and fsynced before this
- * resolves. Returns the journal's size, for the caller to write the whole copy instead when it grows large.
+ * resolves. Returns the journal's size, for the caller to write the whole copy instead when it grows large; undefined
+ * (nothing written) when the copy is not of the serial the IXFR starts at (`copySerial`).
  */
-export async function appendCopyChange(stateDir: string, origin: Name, change: CopyChange): Promise<JournalSize> {
+export async function appendCopyChange(stateDir: string, origin: Name, change: CopyChange): Promise<JournalSize | undefined> {
   const file = journalPath(stateDir, origin);
   let size = 4 + 4 + recordsSize([change.soa]) + 4;
   for (const c of change.changes) size += 4 + 4 + 4 + recordsSize(c.deleted) + 4 + recordsSize(c.added);
@@ -185,6 +159,7 @@ export async function appendCopyChange(stateDir: string, origin: Name, change: C
     // After the whole entries only: an append cut short before (a full disk, a crash) is cut off first, or the
     // entries after it could never be read.
     const held = await readJournal(stateDir, origin);
+    if ((await copySerial(stateDir, origin, held.entries)) !== change.from) return undefined;
     const fh = await open(file, held.end === 0 ? 'w' : 'r+', 0o644);
     try {
       const entry = Buffer.concat([head, body, sum]);

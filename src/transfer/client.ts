@@ -282,19 +282,56 @@ export function tcpExchange(p: Primary, msg: Uint8Array, opts: ClientOptions, on
 }
 
 /**
- * Applies IXFR changes to the records we hold (SOA excluded from both): every deleted record must exist
- * (else the history does not match ours: the caller falls back to AXFR); added records replace equal ones.
+ * The records we hold (SOA excluded), for IXFR changes to be applied to one after another (the stored copy's journal
+ * applies many in one pass: state/secondary-store.ts).
  */
-export function applyChanges(records: readonly Rr[], changes: Change[], soa: Rr): Rr[] {
-  const key = (r: Rr) => `${r.name.key}|${r.type}|${r.class}|${Buffer.from(r.rdata).toString('hex')}`;
-  const m = new Map<string, Rr>();
-  for (const r of records) if (r.type !== RRType.SOA) m.set(key(r), r);
-  for (const c of changes) {
-    for (const r of c.deleted) {
-      if (r.type === RRType.SOA) continue;
-      if (!m.delete(key(r))) throw new XfrError(`IXFR deletes ${r.name} type ${r.type}, which we do not hold`);
-    }
-    for (const r of c.added) if (r.type !== RRType.SOA) m.set(key(r), r);
+export class HeldRecords {
+  private readonly m = new Map<string, Rr>();
+
+  constructor(records: readonly Rr[]) {
+    for (const r of records) if (r.type !== RRType.SOA) this.m.set(key(r), r);
   }
-  return [soa, ...m.values()];
+
+  /**
+   * Applies IXFR changes (SOA excluded): every deleted record must exist (else the history does not match ours: the
+   * caller falls back to AXFR); added records replace equal ones. All or nothing: a throw leaves the records as they were.
+   */
+  apply(changes: readonly Change[]): void {
+    const undo: [string, Rr | undefined][] = [];
+    const set = (k: string, r: Rr | undefined) => {
+      undo.push([k, this.m.get(k)]);
+      if (r) this.m.set(k, r);
+      else this.m.delete(k);
+    };
+    for (const c of changes) {
+      for (const r of c.deleted) {
+        if (r.type === RRType.SOA) continue;
+        const k = key(r);
+        if (!this.m.has(k)) {
+          for (let i = undo.length - 1; i >= 0; i--) {
+            const [uk, was] = undo[i];
+            if (was) this.m.set(uk, was);
+            else this.m.delete(uk);
+          }
+          throw new XfrError(`IXFR deletes ${r.name} type ${r.type}, which we do not hold`);
+        }
+        set(k, undefined);
+      }
+      for (const r of c.added) if (r.type !== RRType.SOA) set(key(r), r);
+    }
+  }
+
+  /** The records, `soa` first. */
+  records(soa: Rr): Rr[] {
+    return [soa, ...this.m.values()];
+  }
+}
+
+const key = (r: Rr) => `${r.name.key}|${r.type}|${r.class}|${Buffer.from(r.rdata).toString('hex')}`;
+
+/** IXFR changes applied to the records we hold (HeldRecords.apply), with `soa` as the new version's. */
+export function applyChanges(records: readonly Rr[], changes: Change[], soa: Rr): Rr[] {
+  const held = new HeldRecords(records);
+  held.apply(changes);
+  return held.records(soa);
 }

@@ -255,7 +255,7 @@ export class SecondaryScheduler {
         let records = 0, incremental = got.incremental;
         if (!next) {
           const all = got.records ?? await this.ixfrOnCopy(p, z.origin, haveSerial!, got.ixfr!, log, at);
-          if (all[0] !== soa && soaSerial(all[0].rdata) !== soaSerial(soa.rdata)) {
+          if (soaSerial(all[0].rdata) !== soaSerial(soa.rdata)) {
             // The IXFR did not apply and the AXFR after it brought a newer version.
             soa = all[0];
             meta = this.refreshed(z, soa, at, true);

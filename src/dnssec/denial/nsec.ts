@@ -196,12 +196,7 @@ export function carryNameIndex(prev: Zone, next: Zone, changed: readonly Name[])
 /** The authoritative names just before and just after `name` (either may be undefined). */
 export function neighbours(idx: NameIndex, name: Name): { prev?: Name; next?: Name; exact: boolean } {
   const a = idx.names;
-  let lo = 0, hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid].compare(name) < 0) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = position(a, name);
   const exact = lo < a.length && a[lo].compare(name) === 0;
   return { prev: lo > 0 ? a[lo - 1] : undefined, next: a[exact ? lo + 1 : lo], exact };
 }

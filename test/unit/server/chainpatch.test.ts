@@ -219,7 +219,8 @@ describe('a worker holding a compact zone\'s gaps keeps those away from a change
     expect(l.learned.stats.links).toBe(held - 1); // the gap h55 .. h56 only
     expect(await viaWorker(l, q(`elsewhere.${z}`))).toBeUndefined(); // held until the new SOA comes
     const p = await compactPatchPush(next, key, probe);
-    expect(p.patch?.soaOnly).toBe(true);
+    expect(p.patch).toEqual({ gone: [] }); // no link: the new SOA only
+    expect(p.digest).toBeUndefined();
     l.front.receive({ tandem: 'chain', zone: key, gen: l.gen(), ...p });
     expect(l.learned.isHeld(key)).toBe(false);
     expect(await viaWorker(l, q(`h55x.${z}`, RRType.AAAA))).toBeUndefined(); // exists now: NODATA is the primary's
