@@ -54,6 +54,8 @@ const USAGE = `Usage: node bench/run.mjs [options]        (npm run bench -- [opt
   --workers N       tandem --workers (default: the number of cores, when tandem's --help lists the flag)
   --flood-rates L   offered flood rates in q/s for the flood part (default 20000,40000)
   --flood-modes L   tandem denial modes flooded (default compact,nsec,nsec3,nsec3-chain,nsec-chain)
+  --udp-io MODE     tandem --udp-io: auto (default: batched recvmmsg/sendmmsg where native/udpio.node is
+                    built), batched, dgram (Node's dgram, one call per datagram)
   --no-install      do not apt-get install missing peers (knot, pdns-server, pdns-backend-sqlite3, dnsperf)
   --keep            keep the temporary work directory (zones, server logs, query files)
 `;
@@ -70,7 +72,7 @@ function options() {
       only: { type: 'string' }, runs: { type: 'string' }, seconds: { type: 'string' }, quick: { type: 'boolean' },
       'cpu-prof': { type: 'boolean' }, 'profile-zone': { type: 'string' },
       servers: { type: 'string' }, denial: { type: 'string' }, sizes: { type: 'string' }, 'scale-timeout': { type: 'string' }, 'latency-qps': { type: 'string' }, 'dns-zone': { type: 'string' }, workers: { type: 'string' },
-      'flood-rates': { type: 'string' }, 'flood-modes': { type: 'string' },
+      'flood-rates': { type: 'string' }, 'flood-modes': { type: 'string' }, 'udp-io': { type: 'string' },
       'no-install': { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -105,6 +107,8 @@ function options() {
     profileZone: values['profile-zone'] ? parseSize(values['profile-zone']) : Math.max(...sizes),
     dnsZone: values['dns-zone'] ? parseSize(values['dns-zone']) : 10_000,
     workers: int(values.workers, cores, '--workers'),
+    udpIo: values['udp-io'] === undefined ? undefined : ['auto', 'batched', 'dgram'].includes(values['udp-io']) ? values['udp-io'] : (() => { throw new Error('--udp-io: auto, batched or dgram'); })(),
+    get tandemArgs() { return this.udpIo ? ['--udp-io', this.udpIo] : []; },
     cores,
     install: !values['no-install'],
     keep: !!values.keep,
@@ -168,7 +172,7 @@ async function environment() {
 }
 
 function makeServers(opt) {
-  const all = { tandem: () => tandem({ repo: REPO, workers: opt.workers }), knot, 'knot-nsec3': () => knot({ nsec3: true }), pdns: powerdns, floor: () => floor({ workers: opt.workers }) };
+  const all = { tandem: () => tandem({ repo: REPO, workers: opt.workers, args: opt.tandemArgs }), knot, 'knot-nsec3': () => knot({ nsec3: true }), pdns: powerdns, floor: () => floor({ workers: opt.workers }) };
   return opt.servers.map((id) => all[id]());
 }
 
@@ -254,7 +258,7 @@ async function denialModesBench({ opt, dir, zone, labels, rawDir, nxFile }) {
   const out = [];
   const w = WORKLOADS.find((x) => x.id === 'nx-do');
   for (const mode of opt.denialModes) {
-    const srv = tandem({ repo: REPO, workers: opt.workers, denial: mode });
+    const srv = tandem({ repo: REPO, workers: opt.workers, denial: mode, args: opt.tandemArgs });
     const entry = { id: `tandem-${mode}`, mode, label: srv.label, signing: srv.signing, workloads: {} };
     out.push(entry);
     const why = await srv.available();

@@ -24,6 +24,7 @@ export const serveCommand = defineCommand({
     'log-level': { type: 'string', value: 'LEVEL', defaultText: defaults.logLevel, help: 'fatal, error, warn, info, debug (one line per query), trace, silent' },
     workers: { type: 'string', value: 'N', defaultText: 'one per core', help: 'worker processes sharing the DNS listeners (the zones are held once, by the primary); 1 = one process' },
     'parent-resolver': { type: 'string', value: 'HOST:PORT', defaultText: 'the first nameserver of /etc/resolv.conf', help: 'where to ask for our DS at the parent' },
+    'udp-io': { type: 'string', value: 'auto|batched|dgram', defaultText: 'auto', help: 'UDP reads and answers in batches (recvmmsg/sendmmsg, native/udpio.node, built by npm run build) or one per call (Node dgram); auto: batched when built' },
     rrl: { type: 'string', value: 'RATE|off', defaultText: 'off', help: 'response rate limiting over UDP: RATE answers a second per client /24 (/56) and answer; the config key rrl: sets the rest' },
   },
   notes: ['Signals: SIGTERM and SIGINT stop gracefully (exit 0); SIGHUP re-reads the zones folder, swapping every zone in at once.'],

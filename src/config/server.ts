@@ -5,6 +5,7 @@ import type { TsigKey } from '../dns/tsig.js';
 import { loadTsigKeys, TsigConfigError } from './tsig.js';
 import { zoneDefaultsProblem } from './masterzone.js';
 import { parseRrl, RrlConfigError, type RrlConfig } from './rrl.js';
+import type { UdpIoMode } from '../server/udpio.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -56,6 +57,12 @@ export interface ServerConfig {
   zoneDefaults?: Record<string, unknown>;
   /** `rrl:` / `--rrl RATE`: response rate limiting over UDP (config/rrl.ts, server/rrl.ts); undefined: off. */
   rrl?: RrlConfig;
+  /**
+   * `udp-io`: how UDP listeners read and answer (server/udpio.ts): `auto` (batched by recvmmsg/sendmmsg where the
+   * addon native/udpio.node is built and loads, else Node's dgram), `batched` (required: the start fails without
+   * it), `dgram` (one call per datagram).
+   */
+  udpIo: UdpIoMode;
 }
 
 export class ConfigError extends Error {}
@@ -76,6 +83,7 @@ export const defaults: ServerConfig = {
   parentNotify: true,
   rolloverInterval: 60,
   tsig: [],
+  udpIo: 'auto',
 };
 
 const levels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -134,6 +142,11 @@ function fromRaw(raw: Raw, where: string): Partial<ServerConfig> {
       case 'tcp-idle-timeout': case 'tcpIdleTimeout': out.tcpIdleTimeoutMs = int(100, 600_000); break;
       case 'tcp-max-connections': case 'tcpMaxConnections': out.tcpMaxConnections = int(1, 1_000_000); break;
       case 'signing-queue': case 'signingQueue': out.signingQueue = value === false || value === 'off' ? false : int(0, 1_000_000); break;
+      case 'udp-io': case 'udpIo': {
+        if (value !== 'auto' && value !== 'batched' && value !== 'dgram') throw new ConfigError(`${where}: '${key}' must be auto, batched or dgram`);
+        out.udpIo = value;
+        break;
+      }
       case 'signing-overflow': case 'signingOverflow': {
         if (value !== 'tc' && value !== 'drop') throw new ConfigError(`${where}: '${key}' must be tc or drop`);
         out.signingOverflow = value;

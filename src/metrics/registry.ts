@@ -14,6 +14,7 @@ import type { SecondaryStatusView, TransferApi } from '../state/types.js';
 import type { LearnedDenial } from '../server/learned.js';
 import type { ResponseCache } from '../server/respcache.js';
 import type { Rrl, RrlCounts } from '../server/rrl.js';
+import type { UdpListener } from '../server/udp.js';
 import { RRL_CLASSES } from '../config/rrl.js';
 import type { SigningBudget } from '../server/budget.js';
 import type { AdminChange } from '../api/server.js';
@@ -40,6 +41,7 @@ export class Metrics {
   private readonly caches: ResponseCache[] = [];
   private readonly learned: LearnedDenial[] = [];
   private readonly rrls: Rrl[] = [];
+  private readonly udpListeners: UdpListener[] = [];
   private readonly budgets: SigningBudget[] = [];
   private readonly loadSeconds = new Map<string, number>();
   private readonly loads: Counter<'result'>;
@@ -92,6 +94,22 @@ export class Metrics {
     new Counter({
       name: 'tandem_learned_patches_total', help: 'Changes of a zone\'s denial chain cluster workers took as what changed only, keeping the rest of the chain', registers,
       collect() { this.reset(); this.inc(learned.reduce((n, l) => n + l.stats.patched, 0)); },
+    });
+
+    // Batched UDP I/O (server/udpio.ts): the listeners that read with recvmmsg and answer with sendmmsg.
+    const udp = this.udpListeners;
+    const udpSum = (f: (s: { batches: number; received: number; sent: number }) => number) => udp.reduce((n, u) => n + (u.batchedStats ? f(u.batchedStats()) : 0), 0);
+    new Counter({
+      name: 'tandem_udp_batches_total', help: 'Reads of a UDP listener by recvmmsg (udp-io batched), each up to 32 datagrams', registers,
+      collect() { this.reset(); this.inc(udpSum((s) => s.batches)); },
+    });
+    new Counter({
+      name: 'tandem_udp_batched_datagrams_total', help: 'Datagrams read by recvmmsg (received) and answers sent by sendmmsg (sent) on batched UDP listeners', labelNames: ['direction'], registers,
+      collect() {
+        this.reset();
+        this.inc({ direction: 'received' }, udpSum((s) => s.received));
+        this.inc({ direction: 'sent' }, udpSum((s) => s.sent));
+      },
     });
 
     // Response rate limiting (server/rrl.ts), when configured: by response class.
@@ -186,6 +204,11 @@ export class Metrics {
   /** Exports the counters of a worker's learned NSEC3 chains (server/learned.ts). */
   watchLearned(l: LearnedDenial): void {
     this.learned.push(l);
+  }
+
+  /** Exports the counters of this process's batched UDP listeners (server/udpio.ts). */
+  watchUdp(listeners: readonly UdpListener[]): void {
+    this.udpListeners.push(...listeners);
   }
 
   /** Exports the counters of a response rate limiter of this process. */

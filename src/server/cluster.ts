@@ -20,7 +20,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { formatEndpoint, type Endpoint } from '../config/server.js';
 import { startParentChecks } from '../state/parentds.js';
 import type { Served, TandemZoneManager } from '../state/manager.js';
-import { checkFolders, createManager, laterControl, laterSyncApi, laterTransferApi, listenDns, logLoadEnd, queryHandler, startAdminApi, startKeySync, startRollovers, startTransfers, type HttpListeners, type RunningRollovers, type ServerDeps } from './server.js';
+import { checkFolders, createManager, laterControl, laterSyncApi, laterTransferApi, listenDns, logLoadEnd, queryHandler, startAdminApi, startKeySync, startRollovers, startTransfers, type DnsListeners, type HttpListeners, type RunningRollovers, type ServerDeps } from './server.js';
 import { logLoaded } from '../state/loading.js';
 import type { TransferService } from '../transfer/service.js';
 import { systemClock } from '../dnssec/types.js';
@@ -44,7 +44,7 @@ export type ToWorker =
 
 /** Worker -> primary. */
 export type ToPrimary =
-  | { tandem: 'ready'; addresses: Endpoint[] }
+  | { tandem: 'ready'; addresses: Endpoint[]; udpIo?: DnsListeners['udpIo'] }
   | { tandem: 'ack'; seq: number; error?: string }
   | { tandem: 'failed'; error: string }
   /** A message the worker's cache could not answer, for the primary's request path. */
@@ -206,12 +206,14 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
   });
 
   let addresses: Endpoint[] = [];
+  let udpIo: DnsListeners['udpIo'] | undefined;
   const fork = (): Promise<Worker> => new Promise((resolve, reject) => {
     const w = cluster.fork();
     const onMessage = (m: unknown) => {
       if (!isMessage(m)) return;
       if (m.tandem === 'ready') {
         addresses = m.addresses;
+        udpIo = udpIo === undefined || udpIo === m.udpIo ? m.udpIo : 'mixed';
         cleanup();
         resolve(w);
       } else if (m.tandem === 'failed') {
@@ -275,7 +277,7 @@ export async function startPrimary(deps: ServerDeps): Promise<RunningCluster> {
     await stopWorkers();
     throw err;
   }
-  const where = { listen: addresses.map(formatEndpoint), api: api.api ? formatEndpoint(api.api) : 'off', metrics: api.metrics && formatEndpoint(api.metrics), workers: count };
+  const where = { listen: addresses.map(formatEndpoint), api: api.api ? formatEndpoint(api.api) : 'off', metrics: api.metrics && formatEndpoint(api.metrics), workers: count, udpIo };
   logger.info(where, 'listening (udp+tcp); loading zones');
 
   let checks: { stop(): void } | undefined;
@@ -377,5 +379,5 @@ export async function startWorker(deps: ServerDeps): Promise<void> {
         break;
     }
   });
-  send({ tandem: 'ready', addresses: dns.addresses });
+  send({ tandem: 'ready', addresses: dns.addresses, udpIo: dns.udpIo });
 }

@@ -99,6 +99,8 @@ export function logLoadEnd(logger: Logger, manager: TandemZoneManager, errors: E
 
 export interface DnsListeners {
   addresses: Endpoint[];
+  /** How the UDP listeners read and answer (udpio.ts; `mixed`: some could not be batched). */
+  udpIo: 'batched' | 'dgram' | 'mixed';
   close(): Promise<void>;
 }
 
@@ -109,7 +111,7 @@ export interface DnsListeners {
 export async function startDns(deps: ServerDeps, served: () => Served, control?: ControlHandler): Promise<DnsListeners> {
   const q = queryHandler(deps, served, control);
   const dns = await listenDns(deps, q.handler, wildcardParentIn(served)).catch((err: unknown) => { q.close(); throw err; });
-  return { addresses: dns.addresses, close: async () => { await dns.close(); q.close(); } };
+  return { addresses: dns.addresses, udpIo: dns.udpIo, close: async () => { await dns.close(); q.close(); } };
 }
 
 /**
@@ -151,13 +153,15 @@ export async function listenDns(deps: ServerDeps, handler: Handler, wildcardPare
         .catch((err: unknown) => { throw listenError(err, at, 'DNS over TCP', '--listen'); });
       tcp.push(t);
       const u = { host: at.host, port: t.address.port };
-      udp.push(await listenUdp(u, handler, logger, rrl).catch((err: unknown) => { throw listenError(err, u, 'DNS over UDP', '--listen'); }));
+      udp.push(await listenUdp(u, handler, logger, rrl, config.udpIo).catch((err: unknown) => { throw listenError(err, u, 'DNS over UDP', '--listen'); }));
     }
   } catch (err) {
     await close();
     throw err;
   }
-  return { addresses: tcp.map((t) => t.address), close };
+  deps.metrics?.watchUdp(udp);
+  const batched = udp.filter((u) => u.io === 'batched').length;
+  return { addresses: tcp.map((t) => t.address), udpIo: batched === udp.length ? 'batched' : batched === 0 ? 'dgram' : 'mixed', close };
 }
 
 /**
@@ -322,7 +326,7 @@ export async function launchServer(deps: ServerDeps): Promise<RunningServer> {
     throw err;
   }
   const addresses = dns.addresses;
-  const where = { listen: addresses.map(formatEndpoint), api: api.api ? formatEndpoint(api.api) : 'off', metrics: api.metrics && formatEndpoint(api.metrics) };
+  const where = { listen: addresses.map(formatEndpoint), api: api.api ? formatEndpoint(api.api) : 'off', metrics: api.metrics && formatEndpoint(api.metrics), udpIo: dns.udpIo };
   logger.info(where, 'listening (udp+tcp); loading zones');
 
   let stopped = false;

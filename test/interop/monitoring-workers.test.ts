@@ -56,6 +56,12 @@ describe('tandem serve --workers 2 --api off --metrics 127.0.0.1:0', () => {
     // The primary alone holds the zone and presigned it at load (the workers hold no zone, issue 16).
     const presigned = m.value('tandem_signatures_total', { path: 'presign' });
     expect(presigned).toBeGreaterThan(0);
+    // The workers read and answer UDP in batches (udp-io auto, the addon built by npm test): the 10 UDP queries
+    // were read by recvmmsg and answered by sendmmsg, in both workers.
+    expect(p.logs()).toMatch(/"udpIo":"batched"/);
+    expect(m.value('tandem_udp_batched_datagrams_total', { direction: 'received' })).toBeGreaterThanOrEqual(10);
+    expect(m.value('tandem_udp_batched_datagrams_total', { direction: 'sent' })).toBeGreaterThanOrEqual(10);
+    expect(m.value('tandem_udp_batches_total')).toBeGreaterThan(0);
   });
 
   it('SIGTERM stops the primary and the workers (exit 0)', async () => {

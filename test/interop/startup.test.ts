@@ -192,6 +192,13 @@ describe('misconfigurations are messages that name the thing and the fix', () =>
     expect(r.stderr).toMatch(new RegExp(`^tandem: state folder ${state}: is not writable by this user \\(uid \\d+\\); give it to this user \\(chown\\) or choose another --state\\n$`));
   });
 
+  it('--udp-io batched where native/udpio.node is not built: exit 1 naming the file, the build and the other modes; no zone loaded', async () => {
+    const r = await tandem(['serve', '--workers', '1', '--zones', zones, '--state', join(dir, 'state-udpio'), '--listen', '127.0.0.1:0', '--api', '127.0.0.1:0', '--udp-io', 'batched']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/tandem: cannot listen on 127\.0\.0\.1:\d+ for DNS over UDP: udp-io batched: \S+\/native\/udpio\.node is not built \(npm run build\); or serve with --udp-io auto/);
+    expect(r.stdout).not.toContain('zone in service');
+  });
+
   it('an empty zones folder is a warning (the server runs, answers REFUSED); a file it does not read is a warning too', async () => {
     const empty = join(dir, 'empty');
     await mkdir(empty);
@@ -204,6 +211,8 @@ describe('misconfigurations are messages that name the thing and the fix', () =>
       expect(warns).toContainEqual(expect.objectContaining({ zones: empty, msg: expect.stringContaining('no zone files in the zones folder') }));
       expect(warns).toContainEqual(expect.objectContaining({ file: join(empty, 'README.txt'), msg: expect.stringContaining('not a zone file, not read') }));
       expect((await dig(at, ['example.com.', 'SOA', '+norec'])).status).toBe('REFUSED');
+      // This build has no native/udpio.node (built.ts compiles dist/ only): udp-io auto reads UDP with dgram.
+      expect(lines(d)).toContainEqual(expect.objectContaining({ msg: 'listening (udp+tcp); loading zones', udpIo: 'dgram' }));
     } finally {
       await d.stop();
     }

@@ -1,0 +1,181 @@
+// Batched UDP I/O (issue 16): a listener's datagrams read with recvmmsg and its answers sent with sendmmsg, by the
+// small addon native/udpio.c, on the descriptor of the dgram socket udp.ts bound. Node 20's dgram makes a system
+// call and a JavaScript call per datagram each way, and under a random-name stream on two cores most of a worker's
+// time was that (docs/bench.md). The socket stays Node's: it binds, it is shared with the cluster's workers, it
+// closes; only its reading stops, and the addon polls a duplicate of its descriptor in the same event loop.
+//
+// `udp-io: auto` (the default) uses the addon when it is built (scripts/build-native.mjs, run by `npm run build`
+// and `npm test`) and loads, dgram otherwise; `batched` requires it; `dgram` never uses it.
+import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
+import type { Socket } from 'node:dgram';
+import type { Peer } from '../transfer/service.js';
+import { formatIPv6 } from '../dns/rdata/ip.js';
+
+export type UdpIoMode = 'auto' | 'batched' | 'dgram';
+
+interface Addon {
+  open(fd: number, onBatch: (n: number) => void, input: ArrayBuffer, meta: ArrayBuffer, out: ArrayBuffer, outMeta: ArrayBuffer): object;
+  send(handle: object, count: number): number;
+  close(handle: object): void;
+  stats(handle: object): [number, number, number];
+  slots: number;
+  slot: number;
+  meta: number;
+}
+
+let addon: { mod?: Addon; why?: string } | undefined;
+
+/** The addon, or why there is none (loaded once per process). */
+export function batchedUdpIo(): { mod?: Addon; why?: string } {
+  if (addon) return addon;
+  if (process.platform !== 'linux') return (addon = { why: `recvmmsg/sendmmsg are Linux calls; this is ${process.platform}` });
+  // The peer's address is read from the addon's int32 cells as bytes: little-endian hosts only (x86-64, arm64).
+  if (endianness() !== 'LE') return (addon = { why: 'a big-endian host' });
+  const path = new URL('../../native/udpio.node', import.meta.url).pathname;
+  try {
+    const mod = createRequire(import.meta.url)(path) as Addon;
+    if (typeof mod.open !== 'function' || mod.meta !== META) return (addon = { why: `${path} is another version` });
+    return (addon = { mod });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return (addon = { why: e.code === 'MODULE_NOT_FOUND' ? `${path} is not built (npm run build)` : `${path} does not load: ${e.message.split('\n')[0]}` });
+  }
+}
+
+const META = 8; // int32 per datagram (native/udpio.c)
+
+/**
+ * A batched datagram's peer. The address string is made only when asked for (RRL, logs, transfers and NOTIFY ask;
+ * a cached answer without RRL does not); the raw cells go back to the addon with the answer.
+ */
+export class BatchPeer implements Peer {
+  private text: string | undefined;
+  constructor(readonly port: number, readonly family: 4 | 6, readonly a0: number, readonly a1: number, readonly a2: number, readonly a3: number) {}
+  get address(): string {
+    // The cells hold the address's bytes as the kernel gave them (network order): formatIPv6 writes them as dgram
+    // does (inet_ntop's rules, RFC 5952 §4).
+    return (this.text ??= this.family === 4 ? ipv4Text(this.a0) : formatIPv6(new Uint8Array(Int32Array.of(this.a0, this.a1, this.a2, this.a3).buffer)));
+  }
+}
+
+/** An int32 cell holding an IPv4 address in network byte order, read on a little-endian host. */
+function ipv4Text(cell: number): string {
+  return `${cell & 255}.${(cell >>> 8) & 255}.${(cell >>> 16) & 255}.${cell >>> 24}`;
+}
+
+/** Where a listener's answers go: `send` may be called during a batch or any time after. */
+export interface DatagramSink {
+  send(out: Uint8Array, peer: Peer): void;
+}
+
+export interface BatchedListener {
+  close(): void;
+  /** Batches read, datagrams read, answers the addon sent (the rest went through dgram). */
+  stats(): { batches: number; received: number; sent: number };
+}
+
+const OUT_BYTES = 1 << 20;
+const OUT_SLOTS = 256;
+
+/** The bound dgram socket's handle with its descriptor (Node keeps it in the socket's state, not in its API), or undefined. */
+function handleOf(socket: Socket): { fd: number; recvStop(): number } | undefined {
+  const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const handle = state && (socket as unknown as Record<symbol, { handle?: { fd?: unknown; recvStop?: unknown } } | undefined>)[state]?.handle;
+  const ok = typeof handle?.fd === 'number' && handle.fd >= 0 && typeof handle.recvStop === 'function';
+  return ok ? (handle as { fd: number; recvStop(): number }) : undefined;
+}
+
+/**
+ * Reads the bound `socket`'s datagrams in batches, each given to `onDatagram` with a copy of its bytes and a
+ * BatchPeer; answers given to the sink in a batch leave at its end, in one sendmmsg; answers given later leave at
+ * the end of their tick. An answer the kernel refuses (a full socket buffer) goes through the dgram socket, which
+ * queues it. Returns undefined, dgram still reading, when the socket's descriptor cannot be had.
+ */
+export function readBatched(socket: Socket, mod: Addon, onDatagram: (msg: Uint8Array, peer: BatchPeer, sink: DatagramSink) => void): BatchedListener | undefined {
+  const dgramHandle = handleOf(socket);
+  if (!dgramHandle) return undefined;
+  const input = new ArrayBuffer(mod.slots * mod.slot);
+  const inBytes = new Uint8Array(input);
+  const meta = new Int32Array(mod.slots * META);
+  const out = new ArrayBuffer(OUT_BYTES);
+  const outBytes = new Uint8Array(out);
+  const outMeta = new Int32Array(OUT_SLOTS * META);
+  let count = 0, used = 0, inBatch = false, scheduled = false, closed = false;
+  let handle: object | undefined;
+
+  const viaDgram = (bytes: Uint8Array, peer: Peer) => socket.send(bytes, peer.port, peer.address);
+  const flush = () => {
+    scheduled = false;
+    if (count === 0) return;
+    const n = closed ? 0 : mod.send(handle!, count);
+    for (let i = n; i < count; i++) {
+      const m = i * META;
+      const p = new BatchPeer(outMeta[m + 2], outMeta[m + 3] as 4 | 6, outMeta[m + 4], outMeta[m + 5], outMeta[m + 6], outMeta[m + 7]);
+      try {
+        if (!closed) viaDgram(outBytes.slice(outMeta[m], outMeta[m] + outMeta[m + 1]), p);
+      } catch {
+        // dgram refuses it at once (port 0): dropped, as a datagram may be; the answers after it still go.
+      }
+    }
+    count = 0;
+    used = 0;
+  };
+  const sink: DatagramSink = {
+    send(bytes, peer) {
+      if (closed) return;
+      if (!(peer instanceof BatchPeer) || bytes.length > OUT_BYTES) return viaDgram(bytes, peer);
+      if (count === OUT_SLOTS || used + bytes.length > OUT_BYTES) flush();
+      const m = count * META;
+      outBytes.set(bytes, used);
+      outMeta[m] = used;
+      outMeta[m + 1] = bytes.length;
+      outMeta[m + 2] = peer.port;
+      outMeta[m + 3] = peer.family;
+      outMeta[m + 4] = peer.a0;
+      outMeta[m + 5] = peer.a1;
+      outMeta[m + 6] = peer.a2;
+      outMeta[m + 7] = peer.a3;
+      used += bytes.length;
+      count++;
+      if (!inBatch && !scheduled) {
+        scheduled = true;
+        process.nextTick(flush);
+      }
+    },
+  };
+  const onBatch = (n: number) => {
+    inBatch = true;
+    try {
+      for (let i = 0; i < n; i++) {
+        const m = i * META;
+        const start = i * mod.slot;
+        const peer = new BatchPeer(meta[m + 1], meta[m + 2] as 4 | 6, meta[m + 3], meta[m + 4], meta[m + 5], meta[m + 6]);
+        // A copy: the next batch reuses the slot, and a query not answered at once is kept (handle.ts).
+        onDatagram(inBytes.slice(start, start + meta[m]), peer, sink);
+      }
+    } finally {
+      inBatch = false;
+      flush();
+    }
+  };
+  try {
+    handle = mod.open(dgramHandle.fd, onBatch, input, meta.buffer, out, outMeta.buffer);
+  } catch {
+    return undefined;
+  }
+  // Stop dgram's own reading only once the addon polls: a datagram is read by one of them, never by none.
+  dgramHandle.recvStop();
+  return {
+    close() {
+      if (closed) return;
+      flush();
+      closed = true;
+      mod.close(handle!);
+    },
+    stats() {
+      const [batches, received, sent] = mod.stats(handle!);
+      return { batches, received, sent };
+    },
+  };
+}
