@@ -13,6 +13,11 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json README.md LICENSE ./
 COPY src/ src/
 COPY demo/ demo/
+# Batched UDP (native/udpio.c, README "UDP in batches"): built by prepack with the C compiler and the image's Node
+# headers; the runtime stage has the same base, so the addon loads there. Without it tandem uses Node's dgram.
+COPY native/udpio.c native/
+COPY scripts/build-native.mjs scripts/
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 RUN npm pack --pack-destination /tmp && mv /tmp/tandem-*.tgz /tmp/tandem.tgz
 
 # Runtime: the packed tarball installed as `npm install -g` would, run by an unprivileged user.

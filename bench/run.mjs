@@ -109,6 +109,8 @@ function options() {
     workers: int(values.workers, cores, '--workers'),
     udpIo: values['udp-io'] === undefined ? undefined : ['auto', 'batched', 'dgram'].includes(values['udp-io']) ? values['udp-io'] : (() => { throw new Error('--udp-io: auto, batched or dgram'); })(),
     get tandemArgs() { return this.udpIo ? ['--udp-io', this.udpIo] : []; },
+    // The floor reads UDP as tandem does: batched unless tandem is told dgram or the addon is not built.
+    get floorIo() { return this.udpIo !== 'dgram' && existsSync(join(REPO, 'native', 'udpio.node')) ? 'batched' : 'dgram'; },
     cores,
     install: !values['no-install'],
     keep: !!values.keep,
@@ -172,7 +174,7 @@ async function environment() {
 }
 
 function makeServers(opt) {
-  const all = { tandem: () => tandem({ repo: REPO, workers: opt.workers, args: opt.tandemArgs }), knot, 'knot-nsec3': () => knot({ nsec3: true }), pdns: powerdns, floor: () => floor({ workers: opt.workers }) };
+  const all = { tandem: () => tandem({ repo: REPO, workers: opt.workers, args: opt.tandemArgs }), knot, 'knot-nsec3': () => knot({ nsec3: true }), pdns: powerdns, floor: () => floor({ workers: opt.workers, io: opt.floorIo }) };
   return opt.servers.map((id) => all[id]());
 }
 
@@ -321,7 +323,7 @@ async function dnsBench(opt, work, rawDir, servers) {
       // The floor answers with a packet of tandem's (a) response size in this run (so both send as many bytes).
       const answerBytes = out.servers.find((s) => s.id === 'tandem')?.workloads?.['pos-do']?.summary?.responseSize;
       ({ handle } = await srv.start(sdir, port, srv.id === 'floor' ? { answerBytes } : undefined));
-      if (srv.id === 'floor') entry.answerBytes = srv.answerBytes;
+      if (srv.id === 'floor') { entry.answerBytes = srv.answerBytes; entry.io = srv.io; }
       entry.pid = handle.pid;
       entry.rssAtStart = treeRssBytes(handle.pid);
       for (const w of WORKLOADS.filter((x) => !srv.workloads || srv.workloads.includes(x.id))) entry.workloads[w.id] = await measureWorkload({ opt, port, handle, srv, w, posFile, nxFile, rawDir });

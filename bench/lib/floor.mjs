@@ -3,7 +3,11 @@
 // UDP socket, the kernel spreading datagrams over them), it measures what Node's dgram path and the load
 // generator cost on these cores: tandem ÷ floor is the share of that ceiling tandem reaches.
 //
-//   node bench/lib/floor.mjs PORT WORKERS SIZE     (SIZE: length of the fixed answer in bytes, >= 60)
+// With IO `batched` (the default when tandem reads UDP in batches: README "UDP in batches") each worker reads and
+// answers through the same addon and code as tandem (dist/server/udpio.js readBatched), so the floor stays the
+// ceiling of the I/O path tandem uses; `dgram`: Node's dgram, one call per datagram.
+//
+//   node bench/lib/floor.mjs PORT WORKERS SIZE [IO]     (SIZE: length of the fixed answer in bytes, >= 60; IO: dgram|batched)
 import cluster from 'node:cluster';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +40,7 @@ export function fixedAnswer(size) {
 }
 
 /** The server itself (run as a script): a primary forking `workers` workers, each answering on the shared socket. */
-function serve(port, workers, size) {
+async function serve(port, workers, size, io) {
   if (cluster.isPrimary && workers > 1) {
     for (let i = 0; i < workers; i++) cluster.fork();
     let stopping = false;
@@ -55,6 +59,23 @@ function serve(port, workers, size) {
   // The peer's address is an IP literal: returned at once, as tandem's sockets do (src/server/udp.ts literalLookup),
   // not checked and called back a tick later by dns.lookup per answer; the floor stays the cheapest dgram path.
   const socket = dgram.createSocket({ type: 'udp4', reuseAddr: false, lookup: (address, _family, cb) => cb(null, address, 4) });
+  if (io === 'batched') {
+    const { batchedUdpIo, readBatched } = await import('../../dist/server/udpio.js');
+    const { mod, why } = batchedUdpIo();
+    if (!mod) throw new Error(`floor: no batched UDP: ${why}`);
+    socket.bind(port, '127.0.0.1', () => {
+      // The sink copies the answer into its batch at once: one buffer serves every answer.
+      const batched = readBatched(socket, mod, (msg, peer, sink) => {
+        if (msg.length < 2) return;
+        answer[0] = msg[0];
+        answer[1] = msg[1];
+        sink.send(answer, peer);
+      });
+      if (!batched) throw new Error("floor: the socket's descriptor is not available");
+      process.on('SIGTERM', () => { batched.close(); socket.close(() => process.exit(0)); });
+    });
+    return;
+  }
   socket.on('message', (msg, rinfo) => {
     if (msg.length < 2) return;
     const out = Buffer.allocUnsafe(answer.length); // a fresh buffer per answer: send() is asynchronous
@@ -85,11 +106,12 @@ export function floorAnswers(port, timeoutMs = 500) {
  * The floor as a bench server (the interface of servers.mjs). start()'s answerBytes is the answer size (the
  * bench passes tandem's median (a) response size of the same run; 200 without one). Only (a) and (c) are measured.
  */
-export function floor({ workers }) {
+export function floor({ workers, io = 'dgram' }) {
   return {
     id: 'floor',
-    label: 'Node floor',
-    signing: 'none: one fixed packet, query ID copied',
+    label: `Node floor (${io})`,
+    signing: `none: one fixed packet, query ID copied; ${io === 'batched' ? 'recvmmsg/sendmmsg through tandem\'s addon' : 'dgram'}`,
+    io,
     workloads: ['pos-do', 'pos-nodo'],
     scale: false,
     workers,
@@ -101,7 +123,7 @@ export function floor({ workers }) {
       const logPath = join(dir, 'floor.log');
       const fd = openSync(logPath, 'a');
       const t0 = performance.now();
-      const handle = startDaemon('floor', process.execPath, [SELF, String(port), String(workers), String(bytes)], { logFd: fd });
+      const handle = startDaemon('floor', process.execPath, [SELF, String(port), String(workers), String(bytes), io], { logFd: fd });
       closeSync(fd);
       handle.log = logPath;
       try {
@@ -118,10 +140,14 @@ export function floor({ workers }) {
 }
 
 if (process.argv[1] === SELF) {
-  const [port, workers, size] = process.argv.slice(2).map(Number);
-  if (!Number.isInteger(port) || !Number.isInteger(workers) || !Number.isInteger(size)) {
-    process.stderr.write('usage: node bench/lib/floor.mjs PORT WORKERS SIZE\n');
+  const [port, workers, size] = process.argv.slice(2, 5).map(Number);
+  const io = process.argv[5] ?? 'dgram';
+  if (!Number.isInteger(port) || !Number.isInteger(workers) || !Number.isInteger(size) || !['dgram', 'batched'].includes(io)) {
+    process.stderr.write('usage: node bench/lib/floor.mjs PORT WORKERS SIZE [dgram|batched]\n');
     process.exit(2);
   }
-  serve(port, workers, size);
+  serve(port, workers, size, io).catch((err) => {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  });
 }

@@ -114,7 +114,8 @@ export function markdown(res) {
       if (fl) {
         L.push(`The Node floor is a bare Node UDP server (\`bench/lib/floor.mjs\`) with tandem's worker count (${fl.workers}), answering every query ` +
           `with one fixed ${fl.answerBytes ?? '?'}-byte packet (tandem's median (a) response size in this run, EDNS-padded) and copying only the query ID: ` +
-          'no parsing, lookup or encoding. tandem ÷ floor is the share of what Node\'s UDP path and dnsperf allow on these cores that tandem reaches.', '');
+          `no parsing, lookup or encoding; it reads and answers ${fl.io === 'batched' ? 'in batches (recvmmsg/sendmmsg) through the addon and code tandem uses (README "UDP in batches")' : 'through Node\'s dgram, one call per datagram'}. ` +
+          'tandem ÷ floor is the share of what that UDP path and dnsperf allow on these cores that tandem reaches.', '');
       }
       L.push(`| workload | ${peers.map((p) => `÷ ${p.label}`).join(' | ')} |`, `|---|${peers.map(() => '---:').join('|')}|`);
       for (const w of WORKLOADS) {

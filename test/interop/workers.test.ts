@@ -47,7 +47,7 @@ const answeredBy = (qname: string, from = 0) =>
 
 describe('tandem serve --workers 2', () => {
   it('starts a primary and two workers that all answer on the one address (UDP and TCP)', async () => {
-    expect(p.logs()).toMatch(/"workers":2,"msg":"listening \(udp\+tcp\); loading zones"/);
+    expect(p.logs()).toMatch(/"workers":2,"udpIo":"batched","msg":"listening \(udp\+tcp\); loading zones"/);
     for (let i = 0; i < 10; i++) {
       const udp = await dig(at(), [`u${i}.spread.example.com`, 'A']);
       expect(udp.status).toBe('NXDOMAIN');

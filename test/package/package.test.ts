@@ -171,10 +171,11 @@ afterAll(async () => {
 });
 
 describe('npm pack', () => {
-  it('holds dist/ (JavaScript and type declarations), README, LICENSE, package.json and the demo zone, nothing else', () => {
-    const allowed = /^(dist\/.+\.(js|d\.ts)|demo\/zones\/[^/]+\.yaml|README\.md|LICENSE|package\.json)$/;
+  it('holds dist/ (JavaScript and type declarations), the UDP addon (source and build), README, LICENSE, package.json and the demo zone, nothing else', () => {
+    const allowed = /^(dist\/.+\.(js|d\.ts)|native\/udpio\.(c|node)|demo\/zones\/[^/]+\.yaml|README\.md|LICENSE|package\.json)$/;
     expect(packed.filter((f) => !allowed.test(f))).toEqual([]);
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/fixture.js', 'dist/cli/main.js', 'demo/zones/example.com.yaml', 'README.md', 'LICENSE', 'package.json']) {
+    // native/udpio.node: prepack's build made it (this machine has cc and Node's headers), as in the Docker build stage.
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/fixture.js', 'dist/cli/main.js', 'native/udpio.node', 'demo/zones/example.com.yaml', 'README.md', 'LICENSE', 'package.json']) {
       expect(packed, f).toContain(f);
     }
     expect(packed.filter((f) => /(^|\/)(test|bench|\.ci|scripts|contrib)\//.test(f) || /\.private$|K.*\.key$/.test(f))).toEqual([]);
@@ -208,6 +209,8 @@ describe('npm pack', () => {
     const www = await dig({ host: '127.0.0.1', port }, ['www.example.com', 'A', '+dnssec']);
     expect(www.answer.filter((r) => r.type === 'A').map((r) => r.data)).toEqual(['192.0.2.1']);
     expect(www.answer.some((r) => r.type === 'RRSIG')).toBe(true);
+    // The installed package's addon loads: UDP is read in batches.
+    expect(d.logs()).toContain('"udpIo":"batched"');
 
     const ds = (await runChecked('npx', ['tandem', 'ds', 'example.com', '--state', state], { cwd: consumer, timeoutMs: 30_000 })).trim();
     expect(ds).toMatch(/^example\.com\. \d+ IN DS \d+ 13 2 [0-9A-F]{64}$/);
