@@ -157,6 +157,31 @@ describe('batched listener (udp.ts with io batched)', () => {
     await again.close();
   });
 
+  it('closes while datagrams keep coming and answers are still due: no crash, late answers dropped, the port reusable', async () => {
+    addon();
+    const l = await listenUdp({ host: '127.0.0.1', port: 0 }, echoHandler([]), logger, undefined, 'batched');
+    const port = l.address.port;
+    const c = await client();
+    let sending = true, sent = 0;
+    const pump = () => {
+      if (!sending) return;
+      for (let i = 0; i < 20; i++) c.send(Buffer.from([sent++ & 0xff, 0, 0, 0]), port, '127.0.0.1'); // odd first bytes: answered 5 ms later
+      setImmediate(pump);
+    };
+    pump();
+    await new Promise((r) => setTimeout(r, 100));
+    const received = l.batchedStats!().received;
+    expect(received).toBeGreaterThan(0);
+    await l.close(); // answers of odd queries still pending (the handler waits 5 ms) are dropped
+    await new Promise((r) => setTimeout(r, 50));
+    sending = false;
+    const again = await listenUdp({ host: '127.0.0.1', port }, echoHandler([]), logger, undefined, 'batched');
+    const wait = collect(c, 1);
+    c.send(Buffer.from([2, 0, 0, 0]), port, '127.0.0.1');
+    expect((await wait).length).toBeGreaterThan(0);
+    await again.close();
+  });
+
   it('with io dgram reads through Node (no batches), the same answers', async () => {
     const l = await listen('dgram');
     expect(l.io).toBe('dgram');
