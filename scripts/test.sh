@@ -8,12 +8,13 @@ cd "$(dirname "$0")/.."
 # PowerDNS are peers of `tandem check`; their packages' own services are never used: tests run their own);
 # curl and jq for the README walkthrough; python3-prometheus-client parses /metrics in the tests; python3-certbot-dns-rfc2136
 # is certbot's UPDATE client (test/interop/update-clients.test.ts drives its code, no ACME server); systemd-analyze,
-# setpriv/unshare/nsenter and ip for the systemd unit and Dockerfile checks.
+# setpriv/unshare/nsenter and ip for the systemd unit and Dockerfile checks; gcc and libc6-dev build the UDP addon
+# (native/udpio.c, scripts/build-native.mjs, with the headers Node ships).
 pkgs=(bind9-dnsutils bind9-utils bind9 knot-dnsutils knot unbound ldnsutils python3-dnspython python3-cryptography python3-prometheus-client python3-certbot-dns-rfc2136 dnsperf
       pdns-server pdns-backend-sqlite3 sqlite3
-      curl jq systemd util-linux iproute2)
+      curl jq systemd util-linux iproute2 gcc libc6-dev)
 tools=(dig delv dnssec-dsfromkey kdig knotd keymgr unbound ldns-verify-zone ldns-key2ds dnsperf named pdns_server pdnsutil sqlite3
-       curl jq systemd-analyze setpriv unshare nsenter ip ss)
+       curl jq systemd-analyze setpriv unshare nsenter ip ss cc)
 missing=0
 for t in "${tools[@]}"; do command -v "$t" >/dev/null 2>&1 || [ -x "/usr/sbin/$t" ] || missing=1; done
 /usr/bin/python3 -c 'import dns.dnssec, prometheus_client.parser, certbot_dns_rfc2136' >/dev/null 2>&1 || missing=1
