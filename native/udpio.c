@@ -7,12 +7,13 @@
 // neither move nor go away):
 //   in      SLOTS * SLOT bytes: datagram i at i * SLOT
 //   meta    SLOTS * META int32: per datagram length, peer port, family (4 or 6), address (4 int32, network
-//           byte order), flags (1: truncated)
+//           byte order), IPv6 scope id (a link-local peer's interface), flags (1: truncated), 0
 //   out     answers, anywhere in it
-//   outMeta per answer: offset, length, port, family, address (4 int32)
+//   outMeta per answer: offset, length, port, family, address (4 int32), scope id, 0
 // Built by scripts/build-native.mjs with the C compiler and Node's own headers; without it the listeners use dgram.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@
 
 #define SLOTS 32
 #define SLOT 65536 /* the largest UDP payload (65,507 bytes over IPv4) fits */
-#define META 8
+#define META 10
 #define ROUNDS 4 /* batches per readable event, then the loop's other work gets its turn */
 
 typedef struct {
@@ -46,7 +47,7 @@ typedef struct {
 } io_t;
 
 static void put_addr(int32_t *m, const struct sockaddr_storage *sa) {
-  memset(m, 0, 6 * sizeof *m); /* port, family, address */
+  memset(m, 0, 7 * sizeof *m); /* port, family, address, scope */
   if (sa->ss_family == AF_INET) {
     const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
     m[0] = ntohs(a->sin_port);
@@ -57,10 +58,11 @@ static void put_addr(int32_t *m, const struct sockaddr_storage *sa) {
     m[0] = ntohs(a->sin6_port);
     m[1] = 6;
     memcpy(&m[2], &a->sin6_addr, 16);
+    m[6] = (int32_t)a->sin6_scope_id;
   }
 }
 
-/* m: port, family, address. 0: not an address. */
+/* m: port, family, address, scope id. 0: not an address. */
 static socklen_t get_addr(const int32_t *m, struct sockaddr_storage *sa) {
   memset(sa, 0, sizeof *sa);
   if (m[0] < 0 || m[0] > 65535) return 0;
@@ -76,6 +78,7 @@ static socklen_t get_addr(const int32_t *m, struct sockaddr_storage *sa) {
     a->sin6_family = AF_INET6;
     a->sin6_port = htons((uint16_t)m[0]);
     memcpy(&a->sin6_addr, &m[2], 16);
+    a->sin6_scope_id = (uint32_t)m[6];
     return sizeof *a;
   }
   return 0;
@@ -102,7 +105,8 @@ static void on_readable(uv_poll_t *p, int status, int events) {
       int32_t *m = io->meta + i * META;
       m[0] = (int32_t)io->msgs[i].msg_len;
       put_addr(m + 1, &io->addr[i]);
-      m[7] = (io->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 1 : 0;
+      m[8] = (io->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 1 : 0;
+      m[9] = 0;
     }
     io->batches += 1;
     io->received += n;
@@ -299,14 +303,30 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+/* ifname(index) -> the interface's name (as Node writes a link-local peer's zone), or undefined */
+static napi_value js_ifname(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], v;
+  uint32_t index;
+  char name[IF_NAMESIZE];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_uint32(env, argv[0], &index) != napi_ok) return fail(env, "ifname(index)");
+  if (index == 0 || !if_indextoname(index, name)) {
+    napi_get_undefined(env, &v);
+    return v;
+  }
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
     { "open", 0, js_open, 0, 0, 0, napi_default, 0 },
     { "send", 0, js_send, 0, 0, 0, napi_default, 0 },
     { "close", 0, js_close, 0, 0, 0, napi_default, 0 },
     { "stats", 0, js_stats, 0, 0, 0, napi_default, 0 },
+    { "ifname", 0, js_ifname, 0, 0, 0, napi_default, 0 },
   };
-  napi_define_properties(env, exports, 4, d);
+  napi_define_properties(env, exports, 5, d);
   const char *names[3] = { "slots", "slot", "meta" };
   int vals[3] = { SLOTS, SLOT, META };
   for (int i = 0; i < 3; i++) {

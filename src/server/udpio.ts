@@ -19,6 +19,7 @@ interface Addon {
   send(handle: object, count: number): number;
   close(handle: object): void;
   stats(handle: object): [number, number, number];
+  ifname(index: number): string | undefined;
   slots: number;
   slot: number;
   meta: number;
@@ -43,20 +44,31 @@ export function batchedUdpIo(): { mod?: Addon; why?: string } {
   }
 }
 
-const META = 8; // int32 per datagram (native/udpio.c)
+const META = 10; // int32 per datagram (native/udpio.c)
 
 /**
  * A batched datagram's peer. The address string is made only when asked for (RRL, logs, transfers and NOTIFY ask;
- * a cached answer without RRL does not); the raw cells go back to the addon with the answer.
+ * a cached answer without RRL does not); the raw cells go back to the addon with the answer. `scope`: an IPv6
+ * peer's scope id, the interface a link-local address is on (answers must go out on it).
  */
 export class BatchPeer implements Peer {
   private text: string | undefined;
-  constructor(readonly port: number, readonly family: 4 | 6, readonly a0: number, readonly a1: number, readonly a2: number, readonly a3: number) {}
+  constructor(readonly port: number, readonly family: 4 | 6, readonly a0: number, readonly a1: number, readonly a2: number, readonly a3: number, readonly scope = 0) {}
   get address(): string {
-    // The cells hold the address's bytes as the kernel gave them (network order): formatIPv6 writes them as dgram
-    // does (inet_ntop's rules, RFC 5952 §4).
-    return (this.text ??= this.family === 4 ? ipv4Text(this.a0) : formatIPv6(new Uint8Array(Int32Array.of(this.a0, this.a1, this.a2, this.a3).buffer)));
+    return (this.text ??= this.family === 4 ? ipv4Text(this.a0) : ipv6Text(this));
   }
+}
+
+/**
+ * The cells hold the address's bytes as the kernel gave them (network order): formatIPv6 writes them as dgram does
+ * (inet_ntop's rules, RFC 5952 §4), and, as Node does, a link-local address with a scope gets `%` and the
+ * interface's name (its index when the interface is gone).
+ */
+function ipv6Text(p: BatchPeer): string {
+  const bytes = new Uint8Array(Int32Array.of(p.a0, p.a1, p.a2, p.a3).buffer);
+  const text = formatIPv6(bytes);
+  const linkLocal = bytes[0] === 0xfe && (bytes[1] & 0xc0) === 0x80;
+  return linkLocal && p.scope !== 0 ? `${text}%${addon?.mod?.ifname(p.scope >>> 0) ?? p.scope >>> 0}` : text;
 }
 
 /** An int32 cell holding an IPv4 address in network byte order, read on a little-endian host. */
@@ -111,7 +123,7 @@ export function readBatched(socket: Socket, mod: Addon, onDatagram: (msg: Uint8A
     const n = closed ? 0 : mod.send(handle!, count);
     for (let i = n; i < count; i++) {
       const m = i * META;
-      const p = new BatchPeer(outMeta[m + 2], outMeta[m + 3] as 4 | 6, outMeta[m + 4], outMeta[m + 5], outMeta[m + 6], outMeta[m + 7]);
+      const p = new BatchPeer(outMeta[m + 2], outMeta[m + 3] as 4 | 6, outMeta[m + 4], outMeta[m + 5], outMeta[m + 6], outMeta[m + 7], outMeta[m + 8]);
       try {
         if (!closed) viaDgram(outBytes.slice(outMeta[m], outMeta[m] + outMeta[m + 1]), p);
       } catch {
@@ -136,6 +148,7 @@ export function readBatched(socket: Socket, mod: Addon, onDatagram: (msg: Uint8A
       outMeta[m + 5] = peer.a1;
       outMeta[m + 6] = peer.a2;
       outMeta[m + 7] = peer.a3;
+      outMeta[m + 8] = peer.scope;
       used += bytes.length;
       count++;
       if (!inBatch && !scheduled) {
@@ -150,7 +163,7 @@ export function readBatched(socket: Socket, mod: Addon, onDatagram: (msg: Uint8A
       for (let i = 0; i < n; i++) {
         const m = i * META;
         const start = i * mod.slot;
-        const peer = new BatchPeer(meta[m + 1], meta[m + 2] as 4 | 6, meta[m + 3], meta[m + 4], meta[m + 5], meta[m + 6]);
+        const peer = new BatchPeer(meta[m + 1], meta[m + 2] as 4 | 6, meta[m + 3], meta[m + 4], meta[m + 5], meta[m + 6], meta[m + 7]);
         // A copy: the next batch reuses the slot, and a query not answered at once is kept (handle.ts).
         onDatagram(inBytes.slice(start, start + meta[m]), peer, sink);
       }

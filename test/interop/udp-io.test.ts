@@ -2,7 +2,7 @@
 // socket (read in batches by recvmmsg, answered by sendmmsg, when batched); `batched` says so in the listening
 // line and in /metrics, `dgram` counts no batches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dgram from 'node:dgram';
@@ -10,6 +10,7 @@ import { dig } from '../helpers/dig.js';
 import { serve, type ServeProcess } from '../helpers/cli.js';
 import { scrape } from '../helpers/prom.js';
 import { EXAMPLE_ZONES } from '../helpers/zones.js';
+import { runCommand } from '../helpers/procs.js';
 
 let dir: string;
 const procs: ServeProcess[] = [];
@@ -86,3 +87,41 @@ for (const mode of ['batched', 'dgram'] as const) {
     });
   });
 }
+
+/**
+ * A link-local IPv6 client: its address means something only with its interface (the scope id), and an answer
+ * sent without it does not go (EINVAL). Two ends of a veth pair in a network namespace of this test's own
+ * (`unshare -n`, nothing leaves it): tandem on [::] with fe80::1 on v0, dig from fe80::2 on v1.
+ */
+describe('a link-local IPv6 client (a veth pair in a network namespace of its own)', () => {
+  const canUnshare = async (): Promise<string | undefined> => {
+    for (const tool of ['unshare', 'ip']) {
+      if ((await runCommand('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`])).code !== 0) return `${tool} is not installed (util-linux, iproute2)`;
+    }
+    const r = await runCommand('unshare', ['-n', '--', 'ip', 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
+    return r.code === 0 ? undefined : `cannot make a network namespace with a veth pair here (${r.stderr.trim()}); needs root`;
+  };
+  for (const mode of ['batched', 'dgram'] as const) {
+    it(`--udp-io ${mode}: answered over the interface the query came in on; the log names the client as Node does (fe80::2%v0)`, async (ctx) => {
+      const why = await canUnshare();
+      if (why) ctx.skip(why);
+      const log = join(dir, `linklocal-${mode}.log`);
+      const script = [
+        'set -e', 'export PATH="$PATH:/usr/sbin"',
+        'ip link set lo up', 'ip link add v0 type veth peer name v1', 'ip link set v0 up', 'ip link set v1 up',
+        'ip -6 addr add fe80::1/64 dev v0 nodad', 'ip -6 addr add fe80::2/64 dev v1 nodad',
+        `"${process.execPath}" --import tsx src/cli/main.ts serve --zones "${join(dir, 'zones')}" --state "${join(dir, `state-ll-${mode}`)}" --listen '[::]:15353' --api off --workers 1 --udp-io ${mode} --log-level debug > "${log}" 2>&1 &`,
+        'P=$!',
+        `for i in $(seq 1 150); do grep -q '"zones loaded"' "${log}" && break; sleep 0.2; done`,
+        'dig @fe80::1%v1 -p 15353 +tries=2 +time=2 www.example.com A || true',
+        'kill $P; wait $P || true',
+      ].join('\n');
+      const r = await runCommand('unshare', ['-n', '--', 'sh', '-c', script], { timeoutMs: 60_000 });
+      expect(r.stdout, r.stderr).toContain('status: NOERROR');
+      expect(r.stdout).toMatch(/www\.example\.com\.\s+\d+\s+IN\s+A\s+192\.0\.2\.1/);
+      const text = await readFile(log, 'utf8');
+      expect(text).toContain(`"udpIo":"${mode}"`);
+      expect(text).toMatch(/"client":"fe80::2%v0#\d+"/);
+    }, 70_000);
+  }
+});

@@ -234,7 +234,7 @@ describe('readBatched', () => {
 
   it('refuses what is not a datagram socket descriptor, and bad calls, with errors, not crashes', () => {
     const mod = addon();
-    const bufs = [new ArrayBuffer(mod.slots * mod.slot), new ArrayBuffer(mod.slots * 32), new ArrayBuffer(1024), new ArrayBuffer(32 * 4)] as const;
+    const bufs = [new ArrayBuffer(mod.slots * mod.slot), new ArrayBuffer(mod.slots * mod.meta * 4), new ArrayBuffer(1024), new ArrayBuffer(32 * mod.meta * 4)] as const;
     expect(() => mod.open(0, () => {}, ...bufs)).toThrow(/not a datagram socket|cannot poll/); // stdin
     expect(() => mod.open(-1, () => {}, ...bufs)).toThrow(/descriptor/);
     expect(() => mod.open(0, () => {}, new ArrayBuffer(10), bufs[1], bufs[2], bufs[3])).toThrow(/too small/);
@@ -245,10 +245,10 @@ describe('readBatched', () => {
     const mod = addon();
     const socket = dgram.createSocket('udp4');
     await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-    const out = new ArrayBuffer(1024), outMeta = new Int32Array(8);
+    const out = new ArrayBuffer(1024), outMeta = new Int32Array(mod.meta);
     const h = mod.open((socket as unknown as Record<symbol, { handle: { fd: number } }>)[Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol')!].handle.fd,
-      () => {}, new ArrayBuffer(mod.slots * mod.slot), new ArrayBuffer(mod.slots * 32), out, outMeta.buffer);
-    outMeta.set([1000, 100, 53, 4, 0x0100007f, 0, 0, 0]);
+      () => {}, new ArrayBuffer(mod.slots * mod.slot), new ArrayBuffer(mod.slots * mod.meta * 4), out, outMeta.buffer);
+    outMeta.set([1000, 100, 53, 4, 0x0100007f, 0, 0, 0, 0, 0]);
     expect(() => mod.send(h, 1)).toThrow(/out of range/);
     expect(() => mod.send(h, 2)).toThrow(/count out of range/);
     mod.close(h);
