@@ -87,7 +87,15 @@ static socklen_t get_addr(const int32_t *m, struct sockaddr_storage *sa) {
 static void on_readable(uv_poll_t *p, int status, int events) {
   (void)events;
   io_t *io = (io_t *)p->data;
-  if (status < 0 || !io->open) return;
+  if (!io->open) return;
+  if (status < 0) {
+    /* A socket error (libuv stops the handle on POLLERR): clear it and poll again, so the listener never goes deaf. */
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    uv_poll_start(&io->poll, UV_READABLE, on_readable);
+    return;
+  }
   napi_env env = io->env;
   for (int round = 0; round < ROUNDS && io->open; round++) {
     for (int i = 0; i < SLOTS; i++) {

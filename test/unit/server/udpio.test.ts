@@ -232,6 +232,34 @@ describe('readBatched', () => {
     expect(batched.stats()).toEqual({ batches: 1, received: 1, sent: 5 });
   });
 
+  it('keeps reading after a socket error (POLLERR, on which libuv stops polling): an ICMP port unreachable on a connected socket', async () => {
+    const mod = addon();
+    // An explicit port: a socket bound to port 0 loses its port when it disconnects (Linux udp_disconnect).
+    const probe = await client();
+    const port = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    cleanup.pop();
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(port, '127.0.0.1', () => r()));
+    const got: string[] = [];
+    const batched = readBatched(socket, mod, (msg) => got.push(Buffer.from(msg).toString()))!;
+    cleanup.push(() => new Promise<void>((r) => { batched.close(); socket.close(() => r()); }));
+    // A port nobody listens on: the datagram sent there comes back as ICMP port unreachable, which on a connected
+    // socket is a pending socket error (POLLERR).
+    const gone = await client();
+    const closedPort = gone.address().port;
+    await new Promise<void>((r) => gone.close(() => r()));
+    cleanup.pop();
+    await new Promise<void>((r) => socket.connect(closedPort, '127.0.0.1', () => r()));
+    socket.send(Buffer.from('to nobody'));
+    await new Promise((r) => setTimeout(r, 100));
+    socket.disconnect();
+    const c = await client();
+    c.send(Buffer.from('after the error'), port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual(['after the error']);
+  });
+
   it('refuses what is not a datagram socket descriptor, and bad calls, with errors, not crashes', () => {
     const mod = addon();
     const bufs = [new ArrayBuffer(mod.slots * mod.slot), new ArrayBuffer(mod.slots * mod.meta * 4), new ArrayBuffer(1024), new ArrayBuffer(32 * mod.meta * 4)] as const;
