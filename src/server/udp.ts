@@ -18,6 +18,9 @@ export interface UdpListener {
   close(): Promise<void>;
 }
 
+/** Whether this process said why `udp-io auto` fell back to dgram (once is enough). */
+let toldWhy = false;
+
 /**
  * `rrl`: response rate limiting (rrl.ts), applied to every answer, cached or not; undefined: off (one check per answer).
  * `io`: how datagrams are read and answers sent (udpio.ts): batched by the addon where it loads (`auto`), or
@@ -61,7 +64,11 @@ export function listenUdp(at: Endpoint, handler: Handler, logger: Logger, rrl?: 
         return;
       }
       const a = socket.address();
-      logger.debug({ listen: `${at.host}:${a.port}`, udpIo: batched ? 'batched' : 'dgram', why: batched || io === 'dgram' ? undefined : addon?.why }, 'udp listener');
+      if (!batched && io === 'auto' && !toldWhy) {
+        // Once per process: why `auto` reads with dgram (the listening line says `"udpIo":"dgram"`).
+        toldWhy = true;
+        logger.info({ why: addon?.why ?? "the socket's descriptor is not available" }, 'udp-io auto: reading UDP with dgram, one call per datagram');
+      }
       resolve({
         address: { host: at.host, port: a.port },
         io: batched ? 'batched' : 'dgram',

@@ -213,6 +213,10 @@ describe('misconfigurations are messages that name the thing and the fix', () =>
       expect((await dig(at, ['example.com.', 'SOA', '+norec'])).status).toBe('REFUSED');
       // This build has no native/udpio.node (built.ts compiles dist/ only): udp-io auto reads UDP with dgram.
       expect(lines(d)).toContainEqual(expect.objectContaining({ msg: 'listening (udp+tcp); loading zones', udpIo: 'dgram' }));
+      // And says why, once, at info.
+      const why = lines(d).filter((l) => l.msg === 'udp-io auto: reading UDP with dgram, one call per datagram');
+      expect(why).toHaveLength(1);
+      expect(why[0].why).toMatch(/native\/udpio\.node is not built \(npm run build\)/);
     } finally {
       await d.stop();
     }
