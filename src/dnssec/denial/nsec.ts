@@ -157,7 +157,7 @@ export function nameIndex(zone: Zone): NameIndex {
 }
 
 /** The index of the name `n` in canonical order in `names`, or where it would go. */
-function position(names: readonly Name[], n: Name): number {
+export function position(names: readonly Name[], n: Name): number {
   let lo = 0, hi = names.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
