@@ -1,6 +1,6 @@
 // DNSSEC keys for algorithm 13, ECDSA P-256 with SHA-256 (RFC 6605): DNSKEY RDATA (RFC 4034 §2.1),
 // key tags (RFC 4034 Appendix B) and DS digests (RFC 4034 §5.1.4, RFC 4509, RFC 6605 §2).
-import { createECDH, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createECDH, createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import type { Name } from '../dns/name.js';
 
@@ -181,10 +181,17 @@ export function publicKeyObject(publicKey: Uint8Array): KeyObject {
   });
 }
 
-/** A fresh ECDSA P-256 key (RFC 6605); flags 256 = ZSK, 257 = KSK (RFC 4034 §2.1.1). */
+/**
+ * A fresh ECDSA P-256 key (RFC 6605); flags 256 = ZSK, 257 = KSK (RFC 4034 §2.1.1). The scalar comes from
+ * OpenSSL's EC key generation through ECDH (the same curve and generator), not generateKeyPairSync: Node 20 can
+ * deadlock exporting a key generateKeyPairSync made (KeyObjectHandle::ExportJWK holds the key's mutex, a garbage
+ * collection in it runs the finished key-generation job's destructor, which takes the same mutex: a test worker hung
+ * so, 2026-12-05, gdb's stack in docs/internals.md, dnssec/ "Keys").
+ */
 export function generateKey(flags: 256 | 257): KeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  return keyPairOf(flags, privateKey, publicKeyBytes(publicKey));
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return keyPairFromScalar(flags, leftPad32(new Uint8Array(ecdh.getPrivateKey())));
 }
 
 /**

@@ -1,6 +1,6 @@
 // The official Cloudflare TypeScript SDK (npm `cloudflare`), pointed at tandem with `baseURL`, drives the
 // multi-signer setup: the SDK decides whether tandem's shapes are Cloudflare's (it parses every response).
-import { generateKeyPairSync } from 'node:crypto';
+import { createECDH } from 'node:crypto';
 import Cloudflare from 'cloudflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dig, requireTool } from '../helpers/dig.js';
@@ -9,9 +9,10 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 const ZONE = 'example.com';
 
 function p256Key(): string {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = publicKey.export({ format: 'jwk' });
-  return Buffer.concat([Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]).toString('base64');
+  // ECDH's key generation, not generateKeyPairSync + export (a Node 20 deadlock: src/dnssec/keys.ts generateKey).
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return ecdh.getPublicKey().subarray(1).toString('base64'); // 0x04 || x || y
 }
 
 async function all<T>(page: AsyncIterable<T>): Promise<T[]> {

@@ -4,7 +4,7 @@
 // is dropped and trailing blanks after a line-continuation backslash are trimmed (seed 000 step 1 has `\ `,
 // which a shell would read as an escaped space ending the command).
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createECDH } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,9 +35,10 @@ function commands(seed: string): string[] {
 
 /** A real P-256 public key (x || y, RFC 6605 §4), base64: the other provider's ZSK. */
 function otherProviderKey(): string {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = publicKey.export({ format: 'jwk' });
-  return Buffer.concat([Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]).toString('base64');
+  // ECDH's key generation, not generateKeyPairSync + export (a Node 20 deadlock: src/dnssec/keys.ts generateKey).
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return ecdh.getPublicKey().subarray(1).toString('base64'); // 0x04 || x || y
 }
 
 interface Run { code: number; stdout: string; json: any }
