@@ -7,7 +7,8 @@
 // neither move nor go away):
 //   in      SLOTS * SLOT bytes: datagram i at i * SLOT
 //   meta    SLOTS * META int32: per datagram length, peer port, family (4 or 6), address (4 int32, network
-//           byte order), IPv6 scope id (a link-local peer's interface), flags (1: truncated), 0
+//           byte order), IPv6 scope id (a link-local peer's interface), 2 unused (a slot holds the largest
+//           UDP payload, so nothing is truncated)
 //   out     answers, anywhere in it
 //   outMeta per answer: offset, length, port, family, address (4 int32), scope id, 0
 // Built by scripts/build-native.mjs with the C compiler and Node's own headers; without it the listeners use dgram.
@@ -113,8 +114,6 @@ static void on_readable(uv_poll_t *p, int status, int events) {
       int32_t *m = io->meta + i * META;
       m[0] = (int32_t)io->msgs[i].msg_len;
       put_addr(m + 1, &io->addr[i]);
-      m[8] = (io->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 1 : 0;
-      m[9] = 0;
     }
     io->batches += 1;
     io->received += n;

@@ -1,6 +1,6 @@
 // DNSSEC keys for algorithm 13, ECDSA P-256 with SHA-256 (RFC 6605): DNSKEY RDATA (RFC 4034 §2.1),
 // key tags (RFC 4034 Appendix B) and DS digests (RFC 4034 §5.1.4, RFC 4509, RFC 6605 §2).
-import { createECDH, createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createECDH, createHash, createPrivateKey, createPublicKey, type ECDH, type KeyObject } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import type { Name } from '../dns/name.js';
 
@@ -163,8 +163,12 @@ export function keyPairFromScalar(flags: number, scalar: Uint8Array): KeyPair {
   if (d === 0n || d >= p256.Point.Fn.ORDER) throw new KeyError('ECDSAP256SHA256 private key is out of range (0 < d < n)');
   const ecdh = createECDH('prime256v1');
   ecdh.setPrivateKey(scalar);
-  const pub = new Uint8Array(ecdh.getPublicKey()); // 0x04 || x || y
-  const publicKey = pub.slice(1);
+  return keyPairOfEcdh(flags, ecdh, scalar);
+}
+
+/** The key pair of an ECDH object holding `scalar` (its public point already computed). */
+function keyPairOfEcdh(flags: number, ecdh: ECDH, scalar: Uint8Array): KeyPair {
+  const publicKey = new Uint8Array(ecdh.getPublicKey()).slice(1); // 0x04 || x || y
   const privateKey = createPrivateKey({
     key: { kty: 'EC', crv: 'P-256', d: b64url(scalar), x: b64url(publicKey.subarray(0, 32)), y: b64url(publicKey.subarray(32)) },
     format: 'jwk',
@@ -190,8 +194,8 @@ export function publicKeyObject(publicKey: Uint8Array): KeyObject {
  */
 export function generateKey(flags: 256 | 257): KeyPair {
   const ecdh = createECDH('prime256v1');
-  ecdh.generateKeys();
-  return keyPairFromScalar(flags, leftPad32(new Uint8Array(ecdh.getPrivateKey())));
+  ecdh.generateKeys(); // 0 < d < n: OpenSSL's EC key generation
+  return keyPairOfEcdh(flags, ecdh, leftPad32(new Uint8Array(ecdh.getPrivateKey())));
 }
 
 /**

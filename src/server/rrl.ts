@@ -24,10 +24,10 @@
 // passed gets a second chance), so a flood of spoofed sources reuses old slots instead of growing memory.
 // Each process (each cluster worker) holds its own table; a worker's table has 1/N of each rate (`share`): the N
 // workers read one shared socket, so each sees about 1/N of a client's datagrams, and together they allow about
-// the configured rate (less when one worker happens to read most of a client's burst; never N times it). Logging is per limited prefix and class: a line
-// when limiting starts, a summary while it lasts (at most once a minute) and a line when it stops; never one
-// line per query. rrl-classify.ts reads the class and key from the answer's bytes; rrl-prefix.ts the client's
-// prefix from its address.
+// the configured rate (less when one worker happens to read most of a client's burst; never N times it).
+// Logging is per limited prefix and class: a line when limiting starts, a summary while it lasts (at most once a
+// minute) and a line when it stops; never one line per query. rrl-classify.ts reads the class and key from the
+// answer's bytes; rrl-prefix.ts the client's prefix from its address.
 import type { Logger } from 'pino';
 import type { BlockList } from 'node:net';
 import { Name } from '../dns/name.js';

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 import type { Socket } from 'node:dgram';
 import type { Peer } from '../transfer/service.js';
-import { formatIPv6 } from '../dns/rdata/ip.js';
+import { formatIPv4, formatIPv6 } from '../dns/rdata/ip.js';
 
 export type UdpIoMode = 'auto' | 'batched' | 'dgram';
 
@@ -54,26 +54,38 @@ const META = 10; // int32 per datagram (native/udpio.c)
 export class BatchPeer implements Peer {
   private text: string | undefined;
   constructor(readonly port: number, readonly family: 4 | 6, readonly a0: number, readonly a1: number, readonly a2: number, readonly a3: number, readonly scope = 0) {}
+  /**
+   * The cells hold the address's bytes as the kernel gave them (network order), read here as bytes: the text is
+   * dgram's (inet_ntop's rules, RFC 5952 §4), and, as Node does, a link-local address with a scope gets `%` and the
+   * interface's name (its index when the interface is gone).
+   */
   get address(): string {
-    return (this.text ??= this.family === 4 ? ipv4Text(this.a0) : ipv6Text(this));
+    if (this.text !== undefined) return this.text;
+    scratch.set([this.a0, this.a1, this.a2, this.a3]);
+    if (this.family === 4) return (this.text = formatIPv4(scratchBytes));
+    const text = formatIPv6(scratchBytes);
+    const linkLocal = scratchBytes[0] === 0xfe && (scratchBytes[1] & 0xc0) === 0x80;
+    const scope = this.scope >>> 0;
+    return (this.text = linkLocal && scope !== 0 ? `${text}%${addon?.mod?.ifname(scope) ?? scope}` : text);
   }
 }
 
-/**
- * The cells hold the address's bytes as the kernel gave them (network order): formatIPv6 writes them as dgram does
- * (inet_ntop's rules, RFC 5952 §4), and, as Node does, a link-local address with a scope gets `%` and the
- * interface's name (its index when the interface is gone).
- */
-function ipv6Text(p: BatchPeer): string {
-  const bytes = new Uint8Array(Int32Array.of(p.a0, p.a1, p.a2, p.a3).buffer);
-  const text = formatIPv6(bytes);
-  const linkLocal = bytes[0] === 0xfe && (bytes[1] & 0xc0) === 0x80;
-  return linkLocal && p.scope !== 0 ? `${text}%${addon?.mod?.ifname(p.scope >>> 0) ?? p.scope >>> 0}` : text;
+const scratch = new Int32Array(4);
+const scratchBytes = new Uint8Array(scratch.buffer);
+
+/** The peer in the 7 cells at `at` (port, family, address, scope): the addon's layout, in and out. */
+function peerAt(cells: Int32Array, at: number): BatchPeer {
+  return new BatchPeer(cells[at], cells[at + 1] as 4 | 6, cells[at + 2], cells[at + 3], cells[at + 4], cells[at + 5], cells[at + 6]);
 }
 
-/** An int32 cell holding an IPv4 address in network byte order, read on a little-endian host. */
-function ipv4Text(cell: number): string {
-  return `${cell & 255}.${(cell >>> 8) & 255}.${(cell >>> 16) & 255}.${cell >>> 24}`;
+function putPeer(cells: Int32Array, at: number, p: BatchPeer): void {
+  cells[at] = p.port;
+  cells[at + 1] = p.family;
+  cells[at + 2] = p.a0;
+  cells[at + 3] = p.a1;
+  cells[at + 4] = p.a2;
+  cells[at + 5] = p.a3;
+  cells[at + 6] = p.scope;
 }
 
 /** Where a listener's answers go: `send` may be called during a batch or any time after. */
@@ -119,13 +131,12 @@ export function readBatched(socket: Socket, mod: Addon, onDatagram: (msg: Uint8A
   const viaDgram = (bytes: Uint8Array, peer: Peer) => socket.send(bytes, peer.port, peer.address);
   const flush = () => {
     scheduled = false;
-    if (count === 0) return;
-    const n = closed ? 0 : mod.send(handle!, count);
+    // Closed (an answer queued for the end of a tick that came after close): dropped.
+    const n = count === 0 || closed ? count : mod.send(handle!, count);
     for (let i = n; i < count; i++) {
       const m = i * META;
-      const p = new BatchPeer(outMeta[m + 2], outMeta[m + 3] as 4 | 6, outMeta[m + 4], outMeta[m + 5], outMeta[m + 6], outMeta[m + 7], outMeta[m + 8]);
       try {
-        if (!closed) viaDgram(outBytes.slice(outMeta[m], outMeta[m] + outMeta[m + 1]), p);
+        viaDgram(outBytes.slice(outMeta[m], outMeta[m] + outMeta[m + 1]), peerAt(outMeta, m + 2));
       } catch {
         // dgram refuses it at once (port 0): dropped, as a datagram may be; the answers after it still go.
       }
@@ -142,13 +153,7 @@ export function readBatched(socket: Socket, mod: Addon, onDatagram: (msg: Uint8A
       outBytes.set(bytes, used);
       outMeta[m] = used;
       outMeta[m + 1] = bytes.length;
-      outMeta[m + 2] = peer.port;
-      outMeta[m + 3] = peer.family;
-      outMeta[m + 4] = peer.a0;
-      outMeta[m + 5] = peer.a1;
-      outMeta[m + 6] = peer.a2;
-      outMeta[m + 7] = peer.a3;
-      outMeta[m + 8] = peer.scope;
+      putPeer(outMeta, m + 2, peer);
       used += bytes.length;
       count++;
       if (!inBatch && !scheduled) {
@@ -163,9 +168,8 @@ export function readBatched(socket: Socket, mod: Addon, onDatagram: (msg: Uint8A
       for (let i = 0; i < n; i++) {
         const m = i * META;
         const start = i * mod.slot;
-        const peer = new BatchPeer(meta[m + 1], meta[m + 2] as 4 | 6, meta[m + 3], meta[m + 4], meta[m + 5], meta[m + 6], meta[m + 7]);
         // A copy: the next batch reuses the slot, and a query not answered at once is kept (handle.ts).
-        onDatagram(inBytes.slice(start, start + meta[m]), peer, sink);
+        onDatagram(inBytes.slice(start, start + meta[m]), peerAt(meta, m + 1), sink);
       }
     } finally {
       inBatch = false;
